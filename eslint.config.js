@@ -1,0 +1,41 @@
+// Lint rules. The one that matters most keeps the pure core pure (STYLE.md): model/, plan/ and
+// render/ may not touch the file system, child processes, git, the network or `process`.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const impure = ['fs', 'fs/promises', 'child_process', 'net', 'http', 'https', 'os', 'worker_threads', 'cluster', 'process'];
+const impurePatterns = [
+  ...impure.flatMap((name) => [name, `node:${name}`]),
+  'simple-git',
+  'fast-glob',
+  '**/store/**',
+  '**/apply/**',
+  '**/audit/**',
+  '**/cli/**',
+  '**/load/**',
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench-out/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/model/**/*.ts', 'src/plan/**/*.ts', 'src/render/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: impurePatterns, message: 'model/, plan/ and render/ are pure: no I/O, git, clock or process (STYLE.md).' }] }],
+      'no-restricted-globals': ['error', { name: 'process', message: 'pure code takes what it needs as parameters' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'pure code takes the time as a parameter' },
+        { object: 'Math', property: 'random', message: 'pure code takes no randomness' },
+      ],
+      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'pure code takes the time as a parameter' }],
+    },
+  },
+);

@@ -1,0 +1,4 @@
+// The capctl executable.
+import { runCli } from './program.js';
+
+process.exitCode = await runCli(process.argv.slice(2));

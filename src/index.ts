@@ -1,0 +1,7 @@
+// The capctl library: the CLI is its first consumer.
+export * from './model/index.js';
+export * from './plan/access.js';
+export * from './plan/permissions.js';
+export * from './plan/digest.js';
+export * from './load/load-desired.js';
+export type * from './store/org-store.js';

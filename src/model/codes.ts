@@ -1,0 +1,41 @@
+// Every diagnostic code, in one place: a code never changes meaning once released.
+// Ranges: CAP1xx desired-state loading, CAP2xx org store, CAP3xx plan rules,
+// CAP4xx apply and audit, CAP5xx metadata import and export.
+
+/** Diagnostic codes and what each one means. */
+export const Codes = {
+  // --- CAP1xx: loading the desired state (src/load) ---
+  yamlSyntax: 'CAP101',
+  duplicateKey: 'CAP102',
+  unknownField: 'CAP103',
+  wrongType: 'CAP104',
+  badEnum: 'CAP105',
+  missingField: 'CAP106',
+  badValue: 'CAP107',
+  unknownKind: 'CAP108',
+  badApiVersion: 'CAP109',
+  badOrgSlug: 'CAP110',
+  duplicateApp: 'CAP111',
+  duplicateOrgSettings: 'CAP112',
+  duplicateRevocation: 'CAP113',
+  issuedBeforeFuture: 'CAP114',
+  badInstant: 'CAP115',
+  fileTooLarge: 'CAP116',
+  aliasLimit: 'CAP117',
+  notUtf8: 'CAP118',
+  emptyFile: 'CAP119',
+  noFiles: 'CAP120',
+  notAMapping: 'CAP121',
+
+  // --- CAP2xx: the org store (src/store) ---
+  storeMalformed: 'CAP201',
+
+  // --- CAP3xx: plan rules (src/plan) ---
+
+  // --- CAP4xx: apply and audit (src/apply, src/audit) ---
+
+  // --- CAP5xx: metadata import and export ---
+} as const;
+
+/** A diagnostic code (`CAP` and three digits). */
+export type Code = (typeof Codes)[keyof typeof Codes];

@@ -1,0 +1,6 @@
+// The model: types shared by every stage of the pipeline.
+export type * from './generated/schema-types.js';
+export * from './desired.js';
+export type * from './observed.js';
+export * from './errors.js';
+export * from './codes.js';

@@ -1,0 +1,138 @@
+// Effective access of an app (SPEC §5): who may use it, and how the usage page says so.
+// One pure function shared by the planner and `usage`; an AccessIndex over the users is built
+// once per snapshot so that counting an app's users never walks every user again.
+import type { ObservedPolicies, OrgUser } from '../model/index.js';
+
+/** The parts of an app that decide who may use it. */
+export interface AccessSubject {
+  installed: boolean;
+  blocked: boolean;
+  policies?: Pick<ObservedPolicies, 'permittedUsers' | 'profiles' | 'permissionSets'>;
+}
+
+/** Which of the SPEC §5 cases an app is in. */
+export type AccessKind = 'blocked' | 'not-allowlisted' | 'uninstalled' | 'all-users' | 'admin-approved';
+
+/** An app's effective access: its case, the usage page's words for it, and how many users it admits. */
+export interface EffectiveAccess {
+  kind: AccessKind;
+  label: string;
+  users: number;
+}
+
+/** Active users grouped the ways access is decided, built once per snapshot. */
+export interface AccessIndex {
+  active: string[];
+  byProfile: Map<string, string[]>;
+  byPermissionSet: Map<string, string[]>;
+  profileOf: Map<string, string>;
+  canApproveUninstalled: string[];
+  useAnyApiClient: string[];
+}
+
+/** Indexes the active users of an org. */
+export function buildAccessIndex(users: readonly OrgUser[]): AccessIndex {
+  const index: AccessIndex = {
+    active: [],
+    byProfile: new Map(),
+    byPermissionSet: new Map(),
+    profileOf: new Map(),
+    canApproveUninstalled: [],
+    useAnyApiClient: [],
+  };
+  for (const user of users) {
+    if (!user.active) continue;
+    index.active.push(user.username);
+    index.profileOf.set(user.username, user.profile);
+    push(index.byProfile, user.profile, user.username);
+    for (const set of user.permissionSets) push(index.byPermissionSet, set, user.username);
+    if (user.permissions.includes('CanApproveUninstalledApps')) index.canApproveUninstalled.push(user.username);
+    if (user.permissions.includes('UseAnyApiClient')) index.useAnyApiClient.push(user.username);
+  }
+  return index;
+}
+
+function push(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** Whether an app is on the allowlist: installed, with admin-approved permitted users. */
+export function isAllowlisted(app: AccessSubject): boolean {
+  return app.installed && app.policies?.permittedUsers === 'admin-approved';
+}
+
+/** The SPEC §5 case an app is in, given whether allowlisting is on. */
+export function accessKind(app: AccessSubject, allowlisting: boolean): AccessKind {
+  if (app.blocked) return 'blocked';
+  if (allowlisting && !isAllowlisted(app)) return 'not-allowlisted';
+  if (!app.installed) return 'uninstalled';
+  return app.policies?.permittedUsers === 'admin-approved' ? 'admin-approved' : 'all-users';
+}
+
+/**
+ * The usernames that may use the app. Under allowlisting, a non-allowlisted app is open only to
+ * users with Use Any API Client (and, when it is not installed, also Approve Uninstalled Connected Apps).
+ */
+export function usersWithAccess(app: AccessSubject, allowlisting: boolean, index: AccessIndex): Set<string> {
+  switch (accessKind(app, allowlisting)) {
+    case 'blocked':
+      return new Set();
+    case 'not-allowlisted': {
+      if (app.installed) return new Set(index.useAnyApiClient);
+      const approvers = new Set(index.canApproveUninstalled);
+      return new Set(index.useAnyApiClient.filter((u) => approvers.has(u)));
+    }
+    case 'uninstalled':
+      return new Set(index.canApproveUninstalled);
+    case 'all-users':
+      return new Set(index.active);
+    case 'admin-approved':
+      return preAuthorized(app.policies!.profiles, app.policies!.permissionSets, index);
+  }
+}
+
+function preAuthorized(profiles: readonly string[], permissionSets: readonly string[], index: AccessIndex): Set<string> {
+  const users = new Set<string>();
+  for (const profile of profiles) for (const u of index.byProfile.get(profile) ?? []) users.add(u);
+  for (const set of permissionSets) for (const u of index.byPermissionSet.get(set) ?? []) users.add(u);
+  return users;
+}
+
+/** Counts the users an app admits without building the set when a list length will do. */
+function countWithAccess(app: AccessSubject, allowlisting: boolean, index: AccessIndex): number {
+  const kind = accessKind(app, allowlisting);
+  if (kind === 'blocked') return 0;
+  if (kind === 'uninstalled') return index.canApproveUninstalled.length;
+  if (kind === 'all-users') return index.active.length;
+  if (kind === 'admin-approved' && app.policies!.permissionSets.length === 0) {
+    return app.policies!.profiles.reduce((n, p) => n + (index.byProfile.get(p)?.length ?? 0), 0);
+  }
+  return usersWithAccess(app, allowlisting, index).size;
+}
+
+/** The effective access of an app, in the words of SPEC §5. */
+export function effectiveAccess(app: AccessSubject, allowlisting: boolean, index: AccessIndex): EffectiveAccess {
+  const kind = accessKind(app, allowlisting);
+  const users = countWithAccess(app, allowlisting, index);
+  return { kind, label: accessLabel(kind, app, users), users };
+}
+
+function accessLabel(kind: AccessKind, app: AccessSubject, users: number): string {
+  switch (kind) {
+    case 'blocked':
+      return 'blocked';
+    case 'not-allowlisted':
+      return 'blocked org-wide (not allowlisted)';
+    case 'uninstalled':
+      return 'uninstalled (only users with Approve Uninstalled Connected Apps)';
+    case 'all-users':
+      return 'all users may self-authorize';
+    case 'admin-approved': {
+      const p = app.policies!.profiles.length;
+      const s = app.policies!.permissionSets.length;
+      return `pre-authorized: ${p} ${p === 1 ? 'profile' : 'profiles'}, ${s} ${s === 1 ? 'permission set' : 'permission sets'} (${users} ${users === 1 ? 'user' : 'users'})`;
+    }
+  }
+}

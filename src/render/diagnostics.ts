@@ -1,0 +1,42 @@
+// Diagnostics as lines a person reads: `file:line:column  severity  CODE  message`.
+import type { Diagnostic } from '../model/index.js';
+import { paint } from './color.js';
+
+const severityRank = { error: 0, warning: 1, info: 2 } as const;
+
+/** Sorts diagnostics by file, line and column; those without a file come first. */
+export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return [...diagnostics].sort(
+    (a, b) =>
+      (a.file ?? '').localeCompare(b.file ?? '') ||
+      (a.line ?? 0) - (b.line ?? 0) ||
+      (a.column ?? 0) - (b.column ?? 0) ||
+      severityRank[a.severity] - severityRank[b.severity] ||
+      a.code.localeCompare(b.code) ||
+      a.message.localeCompare(b.message),
+  );
+}
+
+/** Where a diagnostic points, as `file:line:column`, or `-` when it points nowhere. */
+export function diagnosticPlace(d: Diagnostic): string {
+  if (!d.file) return '-';
+  return d.line ? `${d.file}:${d.line}:${d.column ?? 1}` : d.file;
+}
+
+/** One line per diagnostic (detail indented below), in the given order. */
+export function renderDiagnosticsText(diagnostics: readonly Diagnostic[], options: { color: boolean }): string {
+  const colorOf = { error: 'red', warning: 'yellow', info: 'cyan' } as const;
+  return diagnostics
+    .map((d) => {
+      const head = `${diagnosticPlace(d)}  ${paint(d.severity, colorOf[d.severity], options.color)}  ${d.code}  ${d.message}\n`;
+      return d.detail ? `${head}${d.detail.replace(/^/gm, '    ')}\n` : head;
+    })
+    .join('');
+}
+
+/** `2 errors, 1 warning` */
+export function countDiagnostics(diagnostics: readonly Diagnostic[]): string {
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
+  return `${errors} ${errors === 1 ? 'error' : 'errors'}, ${warnings} ${warnings === 1 ? 'warning' : 'warnings'}`;
+}
