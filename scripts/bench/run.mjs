@@ -123,7 +123,7 @@ function measureOnce(argv, { cwd, scratch, env }) {
 }
 
 /** Runs a command `runs` times (with `prepare` before each, untimed); the median of each measure. */
-async function measure(name, argv, { cwd, scratch, runs, prepare, okCodes = [0], env }) {
+async function measure(name, argv, { cwd, scratch, runs, prepare, okCodes = [0], env, firstLine = false }) {
   const samples = [];
   for (let i = 0; i < runs; i++) {
     if (prepare) prepare();
@@ -141,7 +141,7 @@ async function measure(name, argv, { cwd, scratch, runs, prepare, okCodes = [0],
     wallMs: round(median(samples.map((s) => s.wallMs))),
     rssMiB: round(Math.max(...samples.map((s) => s.rssMiB ?? 0)), 1),
   };
-  if (samples.every((s) => s.firstLineMs !== undefined)) result.firstLineMs = round(median(samples.map((s) => s.firstLineMs)));
+  if (firstLine && samples.every((s) => s.firstLineMs !== undefined)) result.firstLineMs = round(median(samples.map((s) => s.firstLineMs)));
   return result;
 }
 
@@ -280,7 +280,7 @@ async function main() {
       restorePlain();
     }
     if (wanted('usage')) {
-      results.usage = await measure('usage', [node, capctl, 'usage', '--org-state', orgState, ...orgArgs], common);
+      results.usage = await measure('usage', [node, capctl, 'usage', '--org-state', orgState, ...orgArgs], { ...common, firstLine: true });
     }
     if (wanted('applyCommit') || wanted('verify')) {
       const repo = path.join(base, 'repo');
