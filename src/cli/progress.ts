@@ -1,5 +1,5 @@
 // Progress on a terminal: a cli-progress bar on stderr, and nothing at all when stderr is not a
-// terminal, in CI (CI set), with NO_COLOR's cousin --quiet, or for small jobs that end at once.
+// terminal, in CI (CI set), or with --quiet.
 import cliProgress from 'cli-progress';
 import type { Host } from './host.js';
 
