@@ -84,13 +84,13 @@ const useTime = existsSync(timeBin) && spawnSync(timeBin, ['-f', '%M', 'true'], 
  * (GNU time's %M, or the child's own resourceUsage().maxRSS written at exit by a preload), and
  * the time to the first line on stdout. Output goes to a file in `scratch` (stdout.txt).
  */
-function measureOnce(argv, { cwd, scratch, env }) {
+function measureOnce(argv, { cwd, scratch, env, out = 'stdout.txt' }) {
   const rssFile = path.join(scratch, 'rss.txt');
   rmSync(rssFile, { force: true });
   const [node, ...rest] = argv;
   const command = useTime ? timeBin : node;
   const args = useTime ? ['-f', '%M', '-o', rssFile, node, ...rest] : ['--import', rssPreload, ...rest];
-  const outFd = openSync(path.join(scratch, 'stdout.txt'), 'w');
+  const outFd = openSync(path.join(scratch, out), 'w');
   return new Promise((resolve) => {
     const started = process.hrtime.bigint();
     let firstLineMs;
@@ -122,27 +122,44 @@ function measureOnce(argv, { cwd, scratch, env }) {
   });
 }
 
-/** Runs a command `runs` times (with `prepare` before each, untimed); the median of each measure. */
-async function measure(name, argv, { cwd, scratch, runs, prepare, okCodes = [0], env, firstLine = false }) {
-  const samples = [];
-  for (let i = 0; i < runs; i++) {
-    if (prepare) prepare();
-    const sample = await measureOnce(argv, { cwd, scratch, env });
-    if (!okCodes.includes(sample.code)) {
-      const why = sample.signal ? `killed by ${sample.signal}` : `exit ${sample.code}`;
-      const detail = sample.stderr.trim().split('\n').slice(-3).join(' | ');
-      log(`${name}: FAILED (${why})${detail ? `: ${detail}` : ''}`);
-      return { failed: true, exitCode: sample.code, error: detail.slice(0, 500) };
+/**
+ * Measures tasks in rounds: every round runs each task once (with its `prepare` before and
+ * `cleanup` after, untimed), so that the load of a shared machine falls alike on a command and on
+ * the floor it is compared with. A task that fails once is reported as failed and not run again.
+ * Resolves to name -> { wallMs, rssMiB, firstLineMs? } (medians; the peak RSS is the largest).
+ */
+async function measureRounds(tasks, { runs, scratch }) {
+  const samples = new Map(tasks.map((t) => [t.name, []]));
+  const failed = new Map();
+  for (let round_ = 1; round_ <= runs; round_++) {
+    for (const task of tasks) {
+      if (failed.has(task.name)) continue;
+      task.prepare?.();
+      const sample = await measureOnce(task.argv, { cwd: task.cwd, scratch, out: `${task.name}.out` });
+      task.cleanup?.();
+      if (!(task.okCodes ?? [0]).includes(sample.code)) {
+        const why = sample.signal ? `killed by ${sample.signal}` : `exit ${sample.code}`;
+        const detail = sample.stderr.trim().split('\n').slice(-3).join(' | ');
+        log(`${task.name}: FAILED (${why})${detail ? `: ${detail}` : ''}`);
+        failed.set(task.name, { failed: true, exitCode: sample.code, error: detail.slice(0, 500) });
+        continue;
+      }
+      samples.get(task.name).push(sample);
+      log(`${task.name}: run ${round_}/${runs} ${round(sample.wallMs)} ms, ${sample.rssMiB === undefined ? '?' : round(sample.rssMiB)} MiB`);
     }
-    samples.push(sample);
-    log(`${name}: run ${i + 1}/${runs} ${round(sample.wallMs)} ms, ${sample.rssMiB === undefined ? '?' : round(sample.rssMiB)} MiB`);
   }
-  const result = {
-    wallMs: round(median(samples.map((s) => s.wallMs))),
-    rssMiB: round(Math.max(...samples.map((s) => s.rssMiB ?? 0)), 1),
-  };
-  if (firstLine && samples.every((s) => s.firstLineMs !== undefined)) result.firstLineMs = round(median(samples.map((s) => s.firstLineMs)));
-  return result;
+  const results = {};
+  for (const task of tasks) {
+    if (failed.has(task.name)) {
+      results[task.name] = failed.get(task.name);
+      continue;
+    }
+    const list = samples.get(task.name);
+    const result = { wallMs: round(median(list.map((s) => s.wallMs))), rssMiB: round(Math.max(...list.map((s) => s.rssMiB ?? 0)), 1) };
+    if (task.firstLine && list.every((s) => s.firstLineMs !== undefined)) result.firstLineMs = round(median(list.map((s) => s.firstLineMs)));
+    results[task.name] = result;
+  }
+  return results;
 }
 
 function gitRepo(dir) {
@@ -246,42 +263,21 @@ async function main() {
     };
     const node = process.execPath;
     const orgArgs = ['--org', benchOrg.slug];
-    const common = { cwd: main, scratch, runs: options.runs };
-    const results = {};
 
     log('warming the page cache');
     await measureOnce([node, floorScript, '--desired', desired, '--org-state', orgState], { cwd: main, scratch });
 
-    if (wanted('floor') || wanted('plan') || wanted('planJson') || wanted('apply') || wanted('applyCommit')) {
-      results.floor = await measure('floor', [node, floorScript, '--desired', desired, '--org-state', orgState], common);
-    }
-    if (wanted('floorDesired') || wanted('validate')) {
-      results.floorDesired = await measure('floorDesired', [node, floorScript, '--desired', desired], common);
-    }
-    if (wanted('validate')) {
-      results.validate = await measure('validate', [node, capctl, 'validate', desired], common);
-      results.validate.ratioToFloor = ratio(results.validate, results.floorDesired);
-    }
     const planArgs = ['plan', '--desired', desired, '--org-state', orgState, ...orgArgs];
-    let planSummary;
-    if (wanted('plan')) {
-      results.plan = await measure('plan', [node, capctl, ...planArgs], { ...common, okCodes: [0, 2] });
-      results.plan.ratioToFloor = ratio(results.plan, results.floor);
-    }
-    if (wanted('planJson')) {
-      results.planJson = await measure('planJson', [node, capctl, ...planArgs, '--format', 'json'], { ...common, okCodes: [0, 2] });
-      results.planJson.ratioToFloor = ratio(results.planJson, results.floor);
-      if (!results.planJson.failed) planSummary = summarisePlan(path.join(scratch, 'stdout.txt'));
-    }
-    const applyArgs = ['apply', '--desired', desired, '--org-state', orgState, ...orgArgs, '--actor', benchActor, '--auto-approve'];
-    if (wanted('apply')) {
-      results.apply = await measure('apply', [node, capctl, ...applyArgs, '--no-commit'], { ...common, prepare: restorePlain });
-      results.apply.ratioToFloor = ratio(results.apply, results.floor);
-      restorePlain();
-    }
-    if (wanted('usage')) {
-      results.usage = await measure('usage', [node, capctl, 'usage', '--org-state', orgState, ...orgArgs], { ...common, firstLine: true });
-    }
+    const applyArgs = ['apply', '--desired', desired, '--org-state', orgState, ...orgArgs, '--actor', benchActor, '--auto-approve', '--no-commit'];
+    const tasks = [
+      { name: 'floor', argv: [node, floorScript, '--desired', desired, '--org-state', orgState] },
+      { name: 'floorDesired', argv: [node, floorScript, '--desired', desired] },
+      { name: 'validate', argv: [node, capctl, 'validate', desired] },
+      { name: 'plan', argv: [node, capctl, ...planArgs], okCodes: [0, 2] },
+      { name: 'planJson', argv: [node, capctl, ...planArgs, '--format', 'json'], okCodes: [0, 2] },
+      { name: 'usage', argv: [node, capctl, 'usage', '--org-state', orgState, ...orgArgs], firstLine: true },
+      { name: 'apply', argv: [node, capctl, ...applyArgs], cleanup: restorePlain },
+    ];
     if (wanted('applyCommit') || wanted('verify')) {
       const repo = path.join(base, 'repo');
       let baseCommit;
@@ -298,28 +294,41 @@ async function main() {
         sh('git', ['reset', '-q', '--hard', baseCommit], repo);
         sh('git', ['clean', '-q', '-fdx'], repo);
       };
-      const repoApply = ['apply', '--desired', path.join(repo, 'desired'), '--org-state', path.join(repo, 'org-state'), ...orgArgs, '--actor', benchActor, '--auto-approve'];
-      if (wanted('applyCommit')) {
-        results.applyCommit = await measure('applyCommit', [node, capctl, ...repoApply], { ...common, cwd: repo, prepare: resetRepo });
-        results.applyCommit.ratioToFloor = ratio(results.applyCommit, results.floor);
-      }
-      if (wanted('verify')) {
-        if (!wanted('applyCommit') || results.applyCommit?.failed) {
-          resetRepo();
-          await measureOnce([node, capctl, ...repoApply], { cwd: repo, scratch });
-        }
-        results.verify = await measure('verify', [node, capctl, 'verify', '--org-state', path.join(repo, 'org-state'), ...orgArgs], { ...common, cwd: repo });
-      }
+      const repoOrgState = path.join(repo, 'org-state');
+      const repoApply = [node, capctl, 'apply', '--desired', path.join(repo, 'desired'), '--org-state', repoOrgState, ...orgArgs, '--actor', benchActor, '--auto-approve'];
+      // verify needs an applied, committed store: the applyCommit task leaves one; without it, apply first.
+      const ensureApplied = () => {
+        if (sh('git', ['rev-parse', 'HEAD'], repo).trim() !== baseCommit) return;
+        resetRepo();
+        spawnSync(repoApply[0], repoApply.slice(1), { cwd: repo, stdio: 'ignore', env: { ...process.env, NO_COLOR: '1', CI: 'true' } });
+      };
+      tasks.push(
+        { name: 'applyCommit', argv: repoApply, cwd: repo, prepare: resetRepo },
+        { name: 'verify', argv: [node, capctl, 'verify', '--org-state', repoOrgState, ...orgArgs], cwd: repo, prepare: ensureApplied },
+      );
     }
+    const needs = { floor: ['plan', 'planJson', 'apply', 'applyCommit'], floorDesired: ['validate'] };
+    const chosen = tasks.filter((t) => wanted(t.name) || (needs[t.name] ?? []).some(wanted));
+    const results = await measureRounds(
+      chosen.map((t) => ({ cwd: main, ...t })),
+      { runs: options.runs, scratch },
+    );
+    for (const name of ['plan', 'planJson', 'apply', 'applyCommit']) if (results[name] && !results[name].failed) results[name].ratioToFloor = ratio(results[name], results.floor);
+    if (results.validate && !results.validate.failed) results.validate.ratioToFloor = ratio(results.validate, results.floorDesired);
+    const planSummary = results.planJson && !results.planJson.failed ? summarisePlan(path.join(scratch, 'planJson.out')) : undefined;
 
     const series = [];
     if (options.series && wanted('series')) {
       const full = benchCounts(options.scale).sessions;
-      for (const sessions of [full / 100, full / 10, full].map(Math.round)) {
+      const points = [full / 100, full / 10, full].map(Math.round).map((sessions) => {
         const dir = sessions === summary.sessions ? main : path.join(base, `series-${sessions}`);
         if (dir !== main) generate(dir, options.scale, sessions);
         const args = ['plan', '--desired', path.join(dir, 'desired'), '--org-state', path.join(dir, 'org-state'), ...orgArgs];
-        const r = await measure(`plan@${sessions}`, [node, capctl, ...args], { ...common, okCodes: [0, 2] });
+        return { sessions, task: { name: `plan@${sessions}`, argv: [node, capctl, ...args], cwd: dir, okCodes: [0, 2] } };
+      });
+      const measured = await measureRounds(points.map((p) => p.task), { runs: options.runs, scratch });
+      for (const { sessions, task } of points) {
+        const r = measured[task.name];
         series.push(r.failed ? { sessions, wallMs: null, failed: true } : { sessions, wallMs: r.wallMs, rssMiB: r.rssMiB });
       }
     }
