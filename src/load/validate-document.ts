@@ -1,0 +1,132 @@
+// One document: its apiVersion and kind, then its kind's JSON Schema, then what a schema cannot check.
+import { readFileSync } from 'node:fs';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsPlugin from 'ajv-formats';
+import { Codes, type Diagnostic } from '../model/index.js';
+import { closestName } from './did-you-mean.js';
+import type { ParsedDocument } from './parse-documents.js';
+import { describeSchemaErrors, describeValue } from './schema-messages.js';
+
+/** The format version every document declares. */
+export const apiVersion = 'capctl/v1';
+
+/** The kinds of document, and the schema definition each is checked against. */
+export const kindDefinitions = {
+  OrgSettings: 'OrgSettings',
+  ConnectedApp: 'ConnectedApp',
+  ExternalClientApp: 'ConnectedApp',
+  Revocation: 'Revocation',
+} as const;
+
+/** A kind of desired-state document. */
+export type DocumentKind = keyof typeof kindDefinitions;
+
+const kinds = Object.keys(kindDefinitions) as DocumentKind[];
+
+/** Whether a value is a known document kind. */
+export function isDocumentKind(value: unknown): value is DocumentKind {
+  return typeof value === 'string' && Object.hasOwn(kindDefinitions, value);
+}
+
+/**
+ * Every problem of one document; none means the document is valid for its kind. `now` is the
+ * instant that `issuedBefore` may not be after.
+ */
+export function validateDocument(document: ParsedDocument, options: { now: Date }): Diagnostic[] {
+  const { value, positions, source } = document;
+  const at = (path: string) => positions[path] ?? source;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return [
+      {
+        severity: 'error',
+        code: Codes.notAMapping,
+        message: `a document must be a mapping (apiVersion, kind, org, …), not ${describeValue(value)}`,
+        ...source,
+      },
+    ];
+  }
+  const doc = value as Record<string, unknown>;
+  const out: Diagnostic[] = [];
+
+  if (!('apiVersion' in doc)) {
+    out.push({ severity: 'error', code: Codes.missingField, message: `missing required field "apiVersion" (always ${apiVersion})`, ...source });
+  } else if (doc.apiVersion !== apiVersion) {
+    out.push({
+      severity: 'error',
+      code: Codes.badApiVersion,
+      message: `apiVersion: ${quote(doc.apiVersion)} is not supported: the only version is ${apiVersion}`,
+      ...at('apiVersion'),
+    });
+  }
+
+  const kind = doc.kind;
+  if (!('kind' in doc)) {
+    out.push({ severity: 'error', code: Codes.missingField, message: `missing required field "kind" (one of ${kinds.join(', ')})`, ...source });
+    return out;
+  }
+  if (!isDocumentKind(kind)) {
+    const suggestion = typeof kind === 'string' ? closestName(kind, kinds) : undefined;
+    out.push({
+      severity: 'error',
+      code: Codes.unknownKind,
+      message: `kind: ${quote(kind)} is not a known kind${suggestion ? ` (did you mean "${suggestion}"?)` : ''}: use one of ${kinds.join(', ')}`,
+      ...at('kind'),
+    });
+    return out;
+  }
+
+  const validate = validatorFor(kind);
+  if (!validate(doc)) {
+    // apiVersion and kind are reported above, in words of their own.
+    const errors = (validate.errors ?? []).filter(
+      (e) =>
+        e.instancePath !== '/apiVersion' &&
+        e.instancePath !== '/kind' &&
+        !(e.keyword === 'required' && e.instancePath === '' && ['apiVersion', 'kind'].includes(String(e.params.missingProperty))),
+    );
+    out.push(...describeSchemaErrors(errors, { kind, source, positions }));
+  }
+
+  if (kind === 'Revocation' && typeof doc.issuedBefore === 'string' && !out.some((d) => d.code === Codes.badInstant)) {
+    const cutoff = Date.parse(doc.issuedBefore);
+    if (Number.isFinite(cutoff) && cutoff > options.now.getTime()) {
+      out.push({
+        severity: 'error',
+        code: Codes.issuedBeforeFuture,
+        message: `issuedBefore: ${doc.issuedBefore} is in the future: a revocation ends sessions created before an instant that has passed`,
+        ...at('issuedBefore'),
+      });
+    }
+  }
+  return out;
+}
+
+/** A string in quotes, anything else described. */
+function quote(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : describeValue(value);
+}
+
+const schemaUrl = new URL('../../schemas/desired-state.schema.json', import.meta.url);
+let validators: Map<string, ValidateFunction> | undefined;
+
+/** The compiled validator of a kind; the schema is read and compiled once per process. */
+function validatorFor(kind: DocumentKind): ValidateFunction {
+  validators ??= compileValidators();
+  const validate = validators.get(kindDefinitions[kind]);
+  if (!validate) throw new Error(`no schema definition for kind ${kind}`);
+  return validate;
+}
+
+function compileValidators(): Map<string, ValidateFunction> {
+  const schema = JSON.parse(readFileSync(schemaUrl, 'utf8')) as { $id: string };
+  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true });
+  addFormatsPlugin.default(ajv);
+  ajv.addSchema(schema);
+  const out = new Map<string, ValidateFunction>();
+  for (const definition of new Set(Object.values(kindDefinitions))) {
+    const validate = ajv.getSchema(`${schema.$id}#/$defs/${definition}`);
+    if (!validate) throw new Error(`schemas/desired-state.schema.json has no $defs/${definition}`);
+    out.set(definition, validate);
+  }
+  return out;
+}
