@@ -36,11 +36,13 @@ export async function loadDesiredState(dir: string, options: { now: Date }): Pro
   }
 
   const documents: ParsedDocument[] = [];
+  let documentCount = 0;
   for (const file of read.files) {
     if (file.text === undefined) continue;
     const parsed = parseDocuments(file.file, file.text);
     diagnostics.push(...parsed.diagnostics);
     documents.push(...parsed.documents);
+    documentCount += parsed.count;
   }
 
   const valid: boolean[] = documents.map((document) => {
@@ -64,7 +66,7 @@ export async function loadDesiredState(dir: string, options: { now: Date }): Pro
   return {
     desired: { root: dir, orgs, digest: digestFiles(read.files), files: read.files.map((f) => f.relative) },
     diagnostics,
-    documents: documents.length,
+    documents: documentCount,
   };
 }
 

@@ -22,6 +22,8 @@ export interface ParsedDocument {
 export interface ParseResult {
   documents: ParsedDocument[];
   diagnostics: Diagnostic[];
+  /** How many non-empty documents the file holds, including those left out for a YAML problem. */
+  count: number;
 }
 
 /**
@@ -41,11 +43,13 @@ export function parseDocuments(file: string, text: string): ParseResult {
   for (const error of streamErrors) diagnostics.push({ severity: 'error', code: Codes.yamlSyntax, message: `YAML syntax error: ${error.message}`, ...at(error.pos[0]) });
 
   const all = 'empty' in stream ? [] : stream;
+  let count = 0;
   all.forEach((doc, index) => {
     if (isEmptyDocument(doc)) {
       diagnostics.push(...yamlDiagnostics(doc, at, new Map()));
       return;
     }
+    count += 1;
     const contents = doc.contents as Node;
     const source = at(contents.range?.[0] ?? 0);
     const walked = walk(contents, at);
@@ -72,10 +76,10 @@ export function parseDocuments(file: string, text: string): ParseResult {
     documents.push({ file, index, value, source, positions: walked.positions });
   });
 
-  if (documents.length === 0 && diagnostics.length === 0) {
+  if (count === 0 && diagnostics.length === 0) {
     diagnostics.push({ severity: 'warning', code: Codes.emptyFile, message: 'file holds no YAML document (it is empty or only comments)', file, line: 1, column: 1 });
   }
-  return { documents, diagnostics };
+  return { documents, diagnostics, count };
 }
 
 /** A document with nothing in it: no content, or an implicit empty scalar. */

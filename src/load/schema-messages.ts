@@ -117,7 +117,12 @@ function describeOne(error: ErrorObject, context: SchemaErrorContext): Diagnosti
       return diagnostic(context, joinPath(path, String(later)), Codes.badValue, `${label(path)}: ${show(item)} is listed twice`);
     }
     case 'minItems':
-      return diagnostic(context, path, Codes.badValue, `${label(path)}: the list is empty: list at least ${String(params.limit)} item${params.limit === 1 ? '' : 's'}`);
+      return diagnostic(
+        context,
+        path,
+        Codes.badValue,
+        params.limit === 1 ? `${label(path)}: the list is empty: give at least one item` : `${label(path)}: give at least ${String(params.limit)} items`,
+      );
     case 'minimum':
       return diagnostic(context, path, Codes.badValue, `${label(path)}: must be at least ${String(params.limit)}, not ${show(data)}`);
     default:

@@ -1,6 +1,5 @@
 // capctl validate [DIR]: schema and cross-file checks of the desired state; every problem at once.
 import { Option, type Command } from 'commander';
-import { loadDesiredState } from '../../load/load-desired.js';
 import { ExitCode } from '../../model/index.js';
 import { countDiagnostics, renderDiagnosticsText, sortDiagnostics } from '../../render/diagnostics.js';
 import type { Host } from '../host.js';
@@ -23,6 +22,8 @@ export function register(program: Command, host: Host): void {
     )
     .action(async (dir: string | undefined, options: ValidateOptions) => {
       const folder = dir ?? options.desired ?? 'desired';
+      // Loaded on use: YAML, JSON Schema and globbing need not slow down every other command's start.
+      const { loadDesiredState } = await import('../../load/load-desired.js');
       const { diagnostics, documents, desired } = await loadDesiredState(folder, { now: host.now() });
       const sorted = sortDiagnostics(diagnostics);
       const errors = sorted.filter((d) => d.severity === 'error').length;
