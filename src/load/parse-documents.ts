@@ -36,7 +36,7 @@ export function parseDocuments(file: string, text: string): ParseResult {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, column: col };
   };
-  const stream = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const stream = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
   const diagnostics: Diagnostic[] = [];
   const documents: ParsedDocument[] = [];
   const streamErrors = 'empty' in stream ? stream.errors : [];
