@@ -1,10 +1,9 @@
 // One document: its apiVersion and kind, then its kind's JSON Schema, then what a schema cannot check.
-import { readFileSync } from 'node:fs';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsPlugin from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
 import { Codes, type Diagnostic } from '../model/index.js';
 import { closestName } from './did-you-mean.js';
 import type { ParsedDocument } from './parse-documents.js';
+import { compileSchema } from './schemas.js';
 import { describeSchemaErrors, describeValue } from './schema-messages.js';
 
 /** The format version every document declares. */
@@ -114,29 +113,16 @@ function quote(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : describeValue(value);
 }
 
-const schemaUrl = new URL('../../schemas/desired-state.schema.json', import.meta.url);
 let validators: Map<string, ValidateFunction> | undefined;
 
-/** The compiled validator of a kind; the schema is read and compiled once per process. */
+/** The compiled validator of a kind; the schemas are read and compiled once per process. */
 function validatorFor(kind: DocumentKind): ValidateFunction {
-  validators ??= compileValidators();
-  const validate = validators.get(kindDefinitions[kind]);
-  if (!validate) throw new Error(`no schema definition for kind ${kind}`);
-  return validate;
-}
-
-function compileValidators(): Map<string, ValidateFunction> {
-  const schema = JSON.parse(readFileSync(schemaUrl, 'utf8')) as { $id: string };
-  // validateSchema: false skips compiling the draft 2020-12 meta-schema on every start (a quarter of
-  // a second); the schema is checked against it by test/load/schema.test.ts instead.
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, validateSchema: false });
-  addFormatsPlugin.default(ajv, ['date-time']);
-  ajv.addSchema(schema);
-  const out = new Map<string, ValidateFunction>();
-  for (const definition of new Set(Object.values(kindDefinitions))) {
-    const validate = ajv.getSchema(`${schema.$id}#/$defs/${definition}`);
-    if (!validate) throw new Error(`schemas/desired-state.schema.json has no $defs/${definition}`);
-    out.set(definition, validate);
+  validators ??= new Map();
+  const definition = kindDefinitions[kind];
+  let validate = validators.get(definition);
+  if (!validate) {
+    validate = compileSchema(`desired-state.schema.json#/$defs/${definition}`);
+    validators.set(definition, validate);
   }
-  return out;
+  return validate;
 }

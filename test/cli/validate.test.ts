@@ -1,5 +1,5 @@
 // capctl validate through the real executable: the bundled example, the options, what it never does.
-import { readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyInto, makeTempDir, removeDir, repoRoot, runCapctl } from '../helpers/cli.js';
@@ -69,6 +69,13 @@ describe('capctl validate', () => {
     expect(format.stderr).toContain('Allowed choices are text, json');
   });
 
+  it('says so when the command is misspelt, with exit 1', async () => {
+    const result = await runCapctl(['valdiate', 'examples/acme']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("unknown command 'valdiate'");
+    expect(result.stderr).toContain('validate');
+  });
+
   it('names a path that is a file, not a folder', async () => {
     const result = await runCapctl(['validate', 'examples/acme/org.yaml']);
     expect(result).toEqual({
@@ -84,5 +91,19 @@ describe('capctl validate', () => {
     const result = await runCapctl(['validate', path.join(repoRoot, 'examples/acme')], { cwd: dir });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('18 documents in 14 files, 0 errors, 0 warnings');
+  });
+});
+
+describe('capctl validate with capctl.yaml', () => {
+  it('reads the desired folder capctl.yaml names, unless DIR or --desired is given', async () => {
+    const dir = await makeTempDir('capctl-validate-config-');
+    temps.push(dir);
+    await mkdir(path.join(dir, '.git'));
+    await writeFile(path.join(dir, 'capctl.yaml'), 'desired: access\n');
+    await copyInto('examples/acme', path.join(dir, 'access'));
+    const fromConfig = await runCapctl(['validate'], { cwd: dir });
+    expect(fromConfig.stdout).toBe('access: 18 documents in 14 files, 0 errors, 0 warnings\n');
+    const fromFlag = await runCapctl(['validate', '--desired', 'elsewhere'], { cwd: dir });
+    expect(fromFlag).toMatchObject({ code: 1, stderr: 'capctl: the desired-state folder "elsewhere" does not exist\n' });
   });
 });

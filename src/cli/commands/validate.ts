@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { ExitCode } from '../../model/index.js';
 import { countDiagnostics, renderDiagnosticsText, sortDiagnostics } from '../../render/diagnostics.js';
 import type { Host } from '../host.js';
+import { resolveSettings } from '../settings.js';
 
 interface ValidateOptions {
   desired?: string;
@@ -14,14 +15,14 @@ export function register(program: Command, host: Host): void {
   program
     .command('validate [dir]')
     .description('check the desired state: schema and cross-file checks, every problem at once (nothing is written)')
-    .option('--desired <dir>', 'the desired-state folder, when DIR is not given', 'desired')
+    .option('--desired <dir>', 'the desired-state folder, when DIR is not given (default: capctl.yaml\'s, or desired)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .addHelpText(
       'after',
       '\nExit codes: 0 no errors (warnings allowed), 1 errors.\n\nExample:\n  $ capctl validate examples/acme\n  $ capctl validate --format json desired\n',
     )
     .action(async (dir: string | undefined, options: ValidateOptions) => {
-      const folder = dir ?? options.desired ?? 'desired';
+      const folder = dir ?? resolveSettings({ desired: options.desired }, host).desired;
       // Loaded on use: YAML, JSON Schema and globbing need not slow down every other command's start.
       const { loadDesiredState } = await import('../../load/load-desired.js');
       const { diagnostics, documents, desired } = await loadDesiredState(folder, { now: host.now() });
