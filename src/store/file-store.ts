@@ -10,7 +10,6 @@
 //
 // Writes go through commit(): the files of one change and its ledger line become visible together
 // or not at all, whatever moment the process is killed at (see the invariant in journal.ts).
-import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,15 +21,21 @@ import { isNotFound, listDir, removeIfPresent, syncDir, tempPathFor, writeNewFil
 import { journalFileName, readJournal, removeOrphanTemps, rollForward, writeJournal, type CommitStepHook, type Journal } from './journal.js';
 import { findJsonSyntaxError, locateJsonPointer } from './json-locate.js';
 import { acquireLock, readLockInfo, releaseLock, removeLock, type LockOptions } from './lock-file.js';
-import { ledgerFileName, parseLedger } from './ledger-file.js';
+import { checkLedgerTail, ledgerFileName, parseLedger } from './ledger-file.js';
 import { mapPool } from './map-pool.js';
 import type { CarryOutContext, LockInfo, OrgLock, OrgStore, StoreChange } from './org-store.js';
 import { checkAgainstSchema, type StoreSchemaDef } from './schema-validators.js';
+import { hashBytes, snapshotDigest } from './store-digest.js';
 
 /** Options of a file store. */
 export interface FileOrgStoreOptions {
   /** Called after each step of every commit. A test seam: crash tests kill the process there. */
   onCommitStep?: CommitStepHook;
+}
+
+/** A lock of the file store, with what taking it recovered. */
+export interface FileOrgLock extends OrgLock {
+  recovery: RecoveryReport;
 }
 
 /** What recover() found and did. */
@@ -101,7 +106,7 @@ export class FileOrgStore implements OrgStore {
 
   /**
    * Reads one org: org.json, users.json and apps/*.json, each validated against its schema, then
-   * the store as a whole (check-store.ts). Apps come sorted by name. A change decided but not yet
+   * the store as a whole (check-store.ts) and the ledger's last line. Apps come sorted by name. A change decided but not yet
    * carried out (a journal left by a killed process) is read as if it were: what you read is what
    * recovery will leave. Throws StoreError listing every problem, naming each file.
    */
@@ -117,6 +122,7 @@ export class FileOrgStore implements OrgStore {
     const users = byRel.get('users.json')?.value as OrgUser[] | undefined;
     const apps: ReadAppFile[] = [];
     for (const r of results) if (r.rel.startsWith('apps/') && r.value !== undefined) apps.push({ file: r.rel, app: r.value as AppFile });
+    problems.push(...(await checkLedgerTail(path.join(orgDir, ledgerFileName), journal?.ledgerLine !== undefined)));
     if (orgFile !== undefined && users !== undefined) {
       const found = checkStore(org, orgFile, users, apps);
       await this.locateProblems(orgDir, found, sources);
@@ -252,18 +258,19 @@ export class FileOrgStore implements OrgStore {
    * recover). Throws LockHeldError naming the holder; a holder that is a dead process of this host
    * is reported as stale, with the `capctl unlock` command that clears it.
    */
-  async lock(org: string, options: LockOptions): Promise<OrgLock> {
+  async lock(org: string, options: LockOptions): Promise<FileOrgLock> {
     const orgDir = await this.existingOrgDir(org);
     const info = await acquireLock(orgDir, org, options, (o, id) => this.unlockCommand(o, id));
+    let recovery: RecoveryReport;
     try {
-      await this.recover(org);
+      recovery = await this.recover(org);
     } catch (error) {
       await releaseLock(orgDir, info.id);
       throw error;
     }
     // Anything may have changed while we did not hold the lock: hash afresh.
     this.hashes.delete(org);
-    return { info, release: () => releaseLock(orgDir, info.id) };
+    return { info, recovery, release: () => releaseLock(orgDir, info.id) };
   }
 
   /** Who holds the org's lock, or undefined. */
@@ -422,19 +429,9 @@ function schemaDefOf(rel: string): StoreSchemaDef {
   return 'AppFile';
 }
 
-/** sha256 (hex) of bytes. */
-function hashBytes(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-/**
- * The snapshot digest: sha256 over `<relative path> <sha256 of its bytes>\n` for every file, in
- * path order. Any changed byte changes it; the order files were read in does not.
- */
+/** The snapshot digest of the files an org's cache knows (store-digest.ts). */
 function digestOfEntries(cache: HashCache): string {
-  const hash = createHash('sha256');
-  for (const rel of [...cache.keys()].sort()) hash.update(`${rel} ${cache.get(rel)!.hash}\n`);
-  return `sha256:${hash.digest('hex')}`;
+  return snapshotDigest([...cache].map(([rel, entry]) => [rel, entry.hash] as const));
 }
 
 /** A file's bytes and entry, or undefined when it does not exist. */

@@ -1,7 +1,7 @@
 // ledger.jsonl: one canonical-JSON line per applied action, appended and never rewritten. A
 // process killed while appending can leave a torn last line; appending again (when a journal is
 // rolled forward) repairs it first, and appends a line only when it is not already the last one.
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import type { LedgerLine } from '../model/index.js';
 import { Codes } from '../model/index.js';
 import { canonicalJson } from '../plan/digest.js';
@@ -106,6 +106,47 @@ async function appendUnlessLast(handle: Awaited<ReturnType<typeof open>>, lastLi
   await handle.appendFile(formatLedgerLine(line));
   await handle.sync();
   return 'appended';
+}
+
+/**
+ * Checks only the last line of the ledger (what the next apply chains onto), reading it from the
+ * end of the file: cheap however long the ledger grows. Every line is checked by readLedger.
+ * A torn tail is a problem unless a pending journal is about to repair it.
+ */
+export async function checkLedgerTail(file: string, repairPending: boolean): Promise<StoreProblem[]> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  let tail: string;
+  let lastLine: string | undefined;
+  try {
+    const { size } = await handle.stat();
+    const found = await readTail(handle, size);
+    tail = (await readRange(handle, found.tailStart, size)).toString('utf8');
+    lastLine = found.lastLine;
+  } finally {
+    await handle.close();
+  }
+  if (tail !== '' && !parsesAsObject(tail)) {
+    if (repairPending) return [];
+    return problemsAtEnd(file, 'incomplete (the file does not end with a whole line)');
+  }
+  const last = tail !== '' ? tail : lastLine;
+  if (last === undefined) return [];
+  const parsed = parseLedger(`${last}\n`);
+  if (parsed.problems.length === 0 || parsed.problems.every((p) => /seq is \d+, expected 1$/.test(p.message))) return [];
+  return problemsAtEnd(file, parsed.problems[0]!.message.replace(/^line 1: /, ''), tail === '' ? 1 : 0);
+}
+
+/** A problem of the ledger's last line, with its line number (counted only now that there is one). */
+async function problemsAtEnd(file: string, message: string, fromEnd = 0): Promise<StoreProblem[]> {
+  const text = await readFile(file, 'utf8');
+  const line = Math.max(1, text.split('\n').length - fromEnd);
+  return [{ file: ledgerFileName, code: Codes.storeBadLedger, message: `line ${line}: ${message}`, line, column: 1 }];
 }
 
 const chunkSize = 64 * 1024;

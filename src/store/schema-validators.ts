@@ -2,8 +2,8 @@
 // Two of each: a fast one that stops at the first error (the path every good file takes), and,
 // compiled only when a file fails, one that collects every error for the message.
 import { readFileSync } from 'node:fs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { isInstant } from './instant.js';
 
 /** The definitions of org-state.schema.json that a store file or line is checked against. */
@@ -19,11 +19,15 @@ const schemaFiles = ['desired-state.schema.json', 'org-state.schema.json', 'plan
 const orgStateId = 'https://capctl.dev/schemas/org-state.schema.json';
 const maxProblemsPerValue = 20;
 
-// ajv-formats is CommonJS: its default export arrives as the module object under NodeNext.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020) => Ajv2020;
+// ajv is loaded on first use, not on import: a process that only commits or locks (a crash test's
+// child, an apply resuming) should not pay for it. Both packages are CommonJS, so require() is sync.
+const require = createRequire(import.meta.url);
 
 function makeAjv(allErrors: boolean): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors, strict: true, strictTypes: false, strictTuples: false });
+  const { Ajv2020: AjvClass } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  const formats = require('ajv-formats') as { default: (ajv: Ajv2020) => Ajv2020 };
+  const addFormats = formats.default;
+  const ajv = new AjvClass({ allErrors, strict: true, strictTypes: false, strictTuples: false });
   addFormats(ajv);
   ajv.addFormat('date-time', { type: 'string', validate: isInstant });
   for (const file of schemaFiles) {
