@@ -12,17 +12,26 @@ export const hiddenFlow: OauthFlow = 'username-password';
 export interface UsageContext {
   allowlisting: boolean;
   index: AccessIndex;
+  /** Effective access by what decides it: many apps share one assignment (10,000 apps, a few dozen assignments). */
+  accessByKey: Map<string, UsageAccess>;
 }
 
 /** Builds the per-snapshot context of the usage page. */
 export function usageContext(snapshot: Pick<OrgSnapshot, 'org' | 'users'>): UsageContext {
-  return { allowlisting: snapshot.org.settings.adminApprovedAppsOnly, index: buildAccessIndex(snapshot.users) };
+  return { allowlisting: snapshot.org.settings.adminApprovedAppsOnly, index: buildAccessIndex(snapshot.users), accessByKey: new Map() };
 }
 
 /** The effective access of an app, as the usage page shows it. */
 export function usageAccess(app: AppFile, context: UsageContext): UsageAccess {
-  const access = effectiveAccess(app, context.allowlisting, context.index);
-  return { kind: access.kind, label: access.label, users: access.users };
+  const p = app.policies;
+  const key = `${app.installed}\u0001${app.blocked}\u0001${p ? `${p.permittedUsers}\u0001${p.profiles.join('\u0000')}\u0001${p.permissionSets.join('\u0000')}` : ''}`;
+  let access = context.accessByKey.get(key);
+  if (access === undefined) {
+    const computed = effectiveAccess(app, context.allowlisting, context.index);
+    access = { kind: computed.kind, label: computed.label, users: computed.users };
+    context.accessByKey.set(key, access);
+  }
+  return access;
 }
 
 /** One row of the page: linear in the app's sessions. */

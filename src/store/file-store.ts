@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { Action, AppFile, Diagnostic, LedgerLine, OrgFile, OrgSnapshot, OrgUser } from '../model/index.js';
 import { Codes, InputError, StoreError } from '../model/index.js';
 import { sortAppsByName } from './app-order.js';
-import { checkStore, type ReadAppFile, type StoreProblem } from './check-store.js';
+import { StoreChecker, type StoreProblem } from './check-store.js';
 import { isNotFound, listDir, removeIfPresent, syncDir, tempPathFor, writeNewFileDurably } from './durable-fs.js';
 import { journalFileName, readJournal, removeOrphanTemps, rollForward, writeJournal, type CommitStepHook, type Journal } from './journal.js';
 import { findJsonSyntaxError, locateJsonPointer } from './json-locate.js';
@@ -114,17 +114,27 @@ export class FileOrgStore implements OrgStore {
     const orgDir = await this.existingOrgDir(org);
     const journal = await this.readJournalOrFail(org, orgDir);
     const { rels, sources } = await this.snapshotFiles(orgDir, journal);
-    const results = await mapPool(rels, readConcurrency, (rel) => this.readStoreFile(orgDir, rel, sources.get(rel)));
-
+    const read = (rel: string): Promise<ReadResult> => this.readStoreFile(orgDir, rel, sources.get(rel));
+    const [orgRead, usersRead] = await Promise.all([read('org.json'), read('users.json')]);
+    const orgFile = orgRead.value as OrgFile | undefined;
+    const users = usersRead.value as OrgUser[] | undefined;
+    // Checks across files need org.json and users.json; each app is checked as soon as it is
+    // parsed, while it is still in the processor's caches.
+    const checker = orgFile !== undefined && users !== undefined ? new StoreChecker(org, orgFile, users) : undefined;
+    const appReads = await mapPool(
+      rels.filter((rel) => rel.startsWith('apps/')),
+      readConcurrency,
+      async (rel) => {
+        const result = await read(rel);
+        if (result.value !== undefined) checker?.checkApp(rel, result.value as AppFile);
+        return result;
+      },
+    );
+    const results = [orgRead, usersRead, ...appReads];
     const problems = results.flatMap((r) => r.problems);
-    const byRel = new Map(results.map((r) => [r.rel, r]));
-    const orgFile = byRel.get('org.json')?.value as OrgFile | undefined;
-    const users = byRel.get('users.json')?.value as OrgUser[] | undefined;
-    const apps: ReadAppFile[] = [];
-    for (const r of results) if (r.rel.startsWith('apps/') && r.value !== undefined) apps.push({ file: r.rel, app: r.value as AppFile });
     problems.push(...(await checkLedgerTail(path.join(orgDir, ledgerFileName), journal?.ledgerLine !== undefined)));
-    if (orgFile !== undefined && users !== undefined) {
-      const found = checkStore(org, orgFile, users, apps);
+    if (checker) {
+      const found = checker.finish();
       await this.locateProblems(orgDir, found, sources);
       problems.push(...found);
     }
@@ -137,7 +147,7 @@ export class FileOrgStore implements OrgStore {
       slug: org,
       org: orgFile,
       users,
-      apps: sortAppsByName(apps.map((a) => a.app)),
+      apps: sortAppsByName(appReads.map((r) => r.value as AppFile)),
       digest: digestOfEntries(cache),
     };
   }
@@ -396,7 +406,9 @@ export class FileOrgStore implements OrgStore {
 
   private malformed(org: string, problems: StoreProblem[]): StoreError {
     const orgDir = path.join(this.root, org);
-    const diagnostics: Diagnostic[] = problems.slice(0, maxDiagnostics).map((p) => ({
+    const rank = (file: string): string => (file === 'org.json' ? '0' : file === 'users.json' ? '1' : `2${file}`);
+    const sorted = problems.map((p, i) => ({ p, i, r: rank(p.file) })).sort((a, b) => (a.r < b.r ? -1 : a.r > b.r ? 1 : a.i - b.i));
+    const diagnostics: Diagnostic[] = sorted.slice(0, maxDiagnostics).map(({ p }) => ({
       severity: 'error',
       code: p.code,
       message: p.message,
