@@ -20,7 +20,7 @@ import { StoreChecker, type StoreProblem } from './check-store.js';
 import { isNotFound, listDir, removeIfPresent, syncDir, tempPathFor, writeNewFileDurably } from './durable-fs.js';
 import { journalFileName, readJournal, removeOrphanTemps, rollForward, writeJournal, type CommitStepHook, type Journal } from './journal.js';
 import { findJsonSyntaxError, locateJsonPointer } from './json-locate.js';
-import { acquireLock, readLockInfo, releaseLock, removeLock, type LockOptions } from './lock-file.js';
+import { acquireLock, readLockInfo, releaseLock, removeDeadTakers, removeLock, type LockOptions } from './lock-file.js';
 import { checkLedgerTail, ledgerFileName, parseLedger } from './ledger-file.js';
 import { mapPool } from './map-pool.js';
 import type { CarryOutContext, LockInfo, OrgLock, OrgStore, StoreChange } from './org-store.js';
@@ -42,7 +42,7 @@ export interface FileOrgLock extends OrgLock {
 export interface RecoveryReport {
   /** A journal left by a killed commit was carried out to the end. */
   rolledForward: boolean;
-  /** Temporary files of commits that never reached their journal, deleted. */
+  /** Temporary files of commits that never reached their journal (and half-taken locks of dead processes), deleted. */
   tempFilesRemoved: number;
 }
 
@@ -60,6 +60,8 @@ interface FileEntry {
   hash: string;
   size: number;
   mtimeMs: number;
+  /** Changes with any write, rename or metadata change, and no tool can set it back. */
+  ctimeMs: number;
   ino: number;
 }
 
@@ -184,15 +186,17 @@ export class FileOrgStore implements OrgStore {
    * nothing. Call while holding the org's lock, after reading the snapshot under it.
    *
    * Returns the snapshot digest right after the change. It is computed from the hashes this store
-   * object saw when it last read the snapshot (or, without one, from hashing the files now) and
-   * those of the files written, so the store is not read again.
+   * object knows (from its last readSnapshot, currentDigest or commit; without any, from hashing
+   * the files now) and those of the files written, so the store is not read again: the files a
+   * change does not touch are trusted to be as this object last saw them, which holding the lock
+   * guarantees against other capctl processes (check with currentDigest after taking it).
    */
   async commit(org: string, change: StoreChange): Promise<{ digest: string }> {
     const orgDir = await this.existingOrgDir(org);
     if ((await readJournal(orgDir)) !== undefined) {
       throw new Error(`commit: ${path.join(orgDir, journalFileName)} is pending; take the lock (which recovers) first`);
     }
-    const cache = this.hashes.get(org) ?? (await this.hashAllFiles(orgDir));
+    const cache = this.hashes.get(org) ?? (await this.currentEntries(orgDir, new Map()));
     const next: HashCache = new Map(cache);
     const writes: { rel: string; bytes: Buffer; hash: string }[] = [];
     const removals: string[] = [];
@@ -215,7 +219,7 @@ export class FileOrgStore implements OrgStore {
       const hash = hashBytes(bytes);
       if (current?.hash === hash) continue;
       writes.push({ rel, bytes, hash });
-      next.set(rel, { hash, size: bytes.length, mtimeMs: -1, ino: -1 });
+      next.set(rel, { hash, size: bytes.length, mtimeMs: -1, ctimeMs: -1, ino: -1 });
     }
     const digest = digestOfEntries(next);
     const ledgerLine = typeof change.ledgerLine === 'function' ? change.ledgerLine(digest) : change.ledgerLine;
@@ -229,9 +233,6 @@ export class FileOrgStore implements OrgStore {
         const temp = tempPathFor(path.join(orgDir, rel));
         journal.replace.push({ path: rel, temp: path.relative(orgDir, temp) });
         await writeNewFileDurably(temp, bytes);
-        // A temp keeps its inode through the rename: its stat is the target's after the commit.
-        const info = await stat(temp);
-        next.set(rel, { hash: next.get(rel)!.hash, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino });
         dirs.add(path.dirname(temp));
       }
       // The temps' names must be on disk before the journal that names them.
@@ -245,6 +246,12 @@ export class FileOrgStore implements OrgStore {
     await writeJournal(orgDir, journal);
     hook?.('journal-written');
     await rollForward(orgDir, journal, hook);
+    // Remember how the written files look now (a rename changes ctime), so that the next commit
+    // and currentDigest trust their hashes without reading them.
+    for (const { rel } of writes) {
+      const info = await stat(path.join(orgDir, rel));
+      next.set(rel, { ...next.get(rel)!, size: info.size, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino });
+    }
     this.hashes.set(org, next);
     return { digest };
   }
@@ -258,7 +265,7 @@ export class FileOrgStore implements OrgStore {
     const orgDir = await this.existingOrgDir(org);
     const journal = await this.readJournalOrFail(org, orgDir);
     if (journal !== undefined) await rollForward(orgDir, journal);
-    const tempFilesRemoved = await removeOrphanTemps(orgDir, ['apps']);
+    const tempFilesRemoved = (await removeOrphanTemps(orgDir, ['apps'])) + (await removeDeadTakers(orgDir));
     if (journal !== undefined || tempFilesRemoved > 0) this.hashes.delete(org);
     return { rolledForward: journal !== undefined, tempFilesRemoved };
   }
@@ -278,9 +285,21 @@ export class FileOrgStore implements OrgStore {
       await releaseLock(orgDir, info.id);
       throw error;
     }
-    // Anything may have changed while we did not hold the lock: hash afresh.
-    this.hashes.delete(org);
     return { info, recovery, release: () => releaseLock(orgDir, info.id) };
+  }
+
+  /**
+   * The snapshot digest of the org as its files are now, without parsing or validating them: a
+   * file whose size, times and inode are those this store saw when it last read or wrote it keeps
+   * its hash; any other file is read and hashed again. After taking the lock, this tells cheaply
+   * whether the store is still at a plan's basis (10,000 stats instead of reading every file).
+   */
+  async currentDigest(org: string): Promise<string> {
+    const orgDir = await this.existingOrgDir(org);
+    if ((await readJournal(orgDir)) !== undefined) return (await this.readSnapshot(org)).digest;
+    const cache = await this.currentEntries(orgDir, this.hashes.get(org) ?? new Map());
+    this.hashes.set(org, cache);
+    return digestOfEntries(cache);
   }
 
   /** Who holds the org's lock, or undefined. */
@@ -297,7 +316,7 @@ export class FileOrgStore implements OrgStore {
   }
 
   /** Carrying out a plan action is built on commit() by src/apply (issue 5). */
-  carryOut(_org: string, _action: Action, _context: CarryOutContext): Promise<LedgerLine> {
+  async carryOut(_org: string, _action: Action, _context: CarryOutContext): Promise<LedgerLine> {
     throw new Error('carryOut is implemented in src/apply (issue 5)');
   }
 
@@ -422,13 +441,13 @@ export class FileOrgStore implements OrgStore {
     return new StoreError(`the org store ${orgDir} is malformed (${count}); nothing was written`, diagnostics);
   }
 
-  /** Hashes every file of the snapshot digest without parsing (for a commit with no snapshot read). */
-  private async hashAllFiles(orgDir: string): Promise<HashCache> {
+  /** The entries of every file of the snapshot digest as they are now, reusing `known` where still valid. */
+  private async currentEntries(orgDir: string, known: HashCache): Promise<HashCache> {
     const { rels } = await this.snapshotFiles(orgDir, undefined);
     const cache: HashCache = new Map();
     await mapPool(rels, readConcurrency, async (rel) => {
-      const read = await readWithEntry(path.join(orgDir, rel));
-      if (read) cache.set(rel, read.entry);
+      const entry = await currentEntry(orgDir, rel, known);
+      if (entry) cache.set(rel, entry);
     });
     return cache;
   }
@@ -458,7 +477,7 @@ async function readWithEntry(file: string): Promise<{ bytes: Buffer; entry: File
   try {
     const info = await handle.stat();
     const bytes = await handle.readFile();
-    return { bytes, entry: { hash: hashBytes(bytes), size: bytes.length, mtimeMs: info.mtimeMs, ino: info.ino } };
+    return { bytes, entry: { hash: hashBytes(bytes), size: bytes.length, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino } };
   } finally {
     await handle.close();
   }
@@ -474,7 +493,9 @@ async function currentEntry(orgDir: string, rel: string, cache: HashCache): Prom
     throw error;
   }
   const cached = cache.get(rel);
-  if (cached && cached.size === info.size && cached.mtimeMs === info.mtimeMs && cached.ino === info.ino) return cached;
+  if (cached && cached.size === info.size && cached.mtimeMs === info.mtimeMs && cached.ctimeMs === info.ctimeMs && cached.ino === info.ino) {
+    return cached;
+  }
   return (await readWithEntry(path.join(orgDir, rel)))?.entry;
 }
 

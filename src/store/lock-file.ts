@@ -2,7 +2,7 @@
 // full under a temporary name and then hard-linked to `.lock`: link() fails when `.lock` exists, so
 // taking the lock is exclusive (like open 'wx'), and a reader never sees a half-written lock.
 import { randomBytes } from 'node:crypto';
-import { link, readFile, unlink } from 'node:fs/promises';
+import { link, readdir, readFile, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { LockHeldError, RefusedError } from '../model/index.js';
@@ -130,6 +130,27 @@ export async function readLockInfo(orgDir: string): Promise<LockInfo | undefined
   } catch {
     return { id: '?', host: '?', pid: 0, user: '?', command: '?', acquiredAt: '?' };
   }
+}
+
+/**
+ * Removes half-taken lock files (`.lock.<id>.taking`) left by processes of this host that were
+ * killed while taking the lock; returns how many. Those of live processes (waiting for the lock
+ * right now) stay.
+ */
+export async function removeDeadTakers(orgDir: string): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(orgDir)) {
+    if (!/^\.lock\.[0-9a-f]+\.taking$/.test(name)) continue;
+    const file = path.join(orgDir, name);
+    let taker: Partial<LockInfo>;
+    try {
+      taker = JSON.parse(await readFile(file, 'utf8')) as Partial<LockInfo>;
+    } catch {
+      continue; // still being written, or gone
+    }
+    if (taker.host === os.hostname() && typeof taker.pid === 'number' && !processIsAlive(taker.pid) && (await removeIfPresent(file))) removed++;
+  }
+  return removed;
 }
 
 /** Whether a holder is a process of this host that no longer runs. */

@@ -51,7 +51,7 @@ async function checkRecovered(root: string): Promise<{ n: number; rolledForward:
       expect(actual, `${rel} in state ${n}`).toBe(content);
     }
     const leftovers = [...(await readdir(orgDir)), ...(await readdir(path.join(orgDir, 'apps')))].filter(
-      (name) => name.endsWith('.capctl-tmp') || name === '.journal.json',
+      (name) => name.endsWith('.capctl-tmp') || name.endsWith('.taking') || name === '.journal.json',
     );
     expect(leftovers).toEqual([]);
     return { n, rolledForward: lock.recovery.rolledForward };

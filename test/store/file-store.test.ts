@@ -156,6 +156,25 @@ describe('FileOrgStore.commit', () => {
     expect(names.filter((n) => n.startsWith('.'))).toEqual([]);
   });
 
+  it('knows the current digest without reading unchanged files, and sees files changed behind its back', async () => {
+    const { root, orgDir } = await bundledCopy();
+    const store = new FileOrgStore(root);
+    const snapshot = await store.readSnapshot('acme-prod');
+    expect(await store.currentDigest('acme-prod')).toBe(snapshot.digest);
+
+    // Someone edits a file in place: same size, new bytes.
+    const users = path.join(orgDir, 'users.json');
+    await writeFile(users, (await readFile(users, 'utf8')).replace('ci-bot@', 'ci-bou@'));
+    const edited = await store.currentDigest('acme-prod');
+    expect(edited).not.toBe(snapshot.digest);
+    expect(await new FileOrgStore(root).currentDigest('acme-prod')).toBe(edited);
+
+    const zoom = snapshot.apps.find((a) => a.name === 'Zoom')!;
+    const { digest } = await store.commit('acme-prod', { files: [{ path: `apps/${zoom.id}.json`, content: formatJson({ ...zoom, deniedAttempts: 4 }) }] });
+    expect(await store.currentDigest('acme-prod')).toBe(digest);
+    expect(await new FileOrgStore(root).currentDigest('acme-prod')).toBe(digest);
+  });
+
   it('refuses paths that are not store files', async () => {
     const { root } = await bundledCopy();
     const store = new FileOrgStore(root);
