@@ -50,7 +50,7 @@ export interface RecoveryReport {
 export const defaultOrgStateDir = 'org-state';
 
 const orgSlugPattern = /^[a-z0-9][a-z0-9-]*$/;
-const appFilePattern = /^apps\/[^/]+\.json$/;
+const appFilePattern = /^apps\/[a-zA-Z0-9]{18}\.json$/;
 const readConcurrency = 8;
 const maxDiagnostics = 100;
 const maxLocateBytes = 16 * 1024 * 1024;
@@ -203,7 +203,7 @@ export class FileOrgStore implements OrgStore {
     const seen = new Set<string>();
     for (const { path: rel, content } of change.files) {
       if (rel !== 'org.json' && rel !== 'users.json' && !appFilePattern.test(rel)) {
-        throw new Error(`commit: ${JSON.stringify(rel)} is not a file of the org store (org.json, users.json, apps/<id>.json)`);
+        throw new Error(`commit: ${JSON.stringify(rel)} is not a file of the org store (org.json, users.json, apps/<18-character id>.json)`);
       }
       if (seen.has(rel)) throw new Error(`commit: ${rel} is changed twice in one change`);
       seen.add(rel);
