@@ -77,7 +77,7 @@ function sh(command, args, cwd) {
   return result.stdout;
 }
 
-const useTime = existsSync(timeBin) && spawnSync(timeBin, ['-f', '%M', 'true'], { encoding: 'utf8' }).status === 0;
+const useTime = !process.env.BENCH_NO_GNU_TIME && existsSync(timeBin) && spawnSync(timeBin, ['-f', '%M', 'true'], { encoding: 'utf8' }).status === 0;
 
 /**
  * Runs one command in its own process and measures it: wall time (from spawn to exit), peak RSS
@@ -89,7 +89,7 @@ function measureOnce(argv, { cwd, scratch, env, out = 'stdout.txt' }) {
   rmSync(rssFile, { force: true });
   const [node, ...rest] = argv;
   const command = useTime ? timeBin : node;
-  const args = useTime ? ['-f', '%M', '-o', rssFile, node, ...rest] : ['--import', rssPreload, ...rest];
+  const args = useTime ? ['-f', '%M %U %S', '-o', rssFile, node, ...rest] : ['--import', rssPreload, ...rest];
   const outFd = openSync(path.join(scratch, out), 'w');
   return new Promise((resolve) => {
     const started = process.hrtime.bigint();
@@ -110,14 +110,18 @@ function measureOnce(argv, { cwd, scratch, env, out = 'stdout.txt' }) {
     child.on('close', (code, signal) => {
       const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
       closeSync(outFd);
-      let rssKiB;
+      // One line "maxRSS-KiB user-seconds system-seconds" (GNU time may put a status line before it).
+      let rssMiB;
+      let cpuMs;
       try {
         const lines = readFileSync(rssFile, 'utf8').trim().split('\n');
-        rssKiB = Number(lines[lines.length - 1]);
+        const [rss, user, system] = lines[lines.length - 1].trim().split(/\s+/).map(Number);
+        rssMiB = rss / 1024;
+        cpuMs = (user + system) * 1000;
       } catch {
-        rssKiB = undefined;
+        rssMiB = undefined;
       }
-      resolve({ code: code ?? -1, signal, wallMs, firstLineMs, rssMiB: rssKiB === undefined ? undefined : rssKiB / 1024, stderr });
+      resolve({ code: code ?? -1, signal, wallMs, firstLineMs, rssMiB, cpuMs, stderr });
     });
   });
 }
@@ -145,7 +149,7 @@ async function measureRounds(tasks, { runs, scratch }) {
         continue;
       }
       samples.get(task.name).push(sample);
-      log(`${task.name}: run ${round_}/${runs} ${round(sample.wallMs)} ms, ${sample.rssMiB === undefined ? '?' : round(sample.rssMiB)} MiB`);
+      log(`${task.name}: run ${round_}/${runs} ${round(sample.wallMs)} ms (cpu ${round(sample.cpuMs ?? NaN)} ms), ${round(sample.rssMiB ?? NaN)} MiB`);
     }
   }
   const results = {};
@@ -156,6 +160,7 @@ async function measureRounds(tasks, { runs, scratch }) {
     }
     const list = samples.get(task.name);
     const result = { wallMs: round(median(list.map((s) => s.wallMs))), rssMiB: round(Math.max(...list.map((s) => s.rssMiB ?? 0)), 1) };
+    if (list.every((s) => Number.isFinite(s.cpuMs))) result.cpuMs = round(median(list.map((s) => s.cpuMs)));
     if (task.firstLine && list.every((s) => s.firstLineMs !== undefined)) result.firstLineMs = round(median(list.map((s) => s.firstLineMs)));
     results[task.name] = result;
   }
@@ -223,10 +228,10 @@ function checkTargets(results, series) {
 }
 
 function renderTable(report) {
-  const rows = [['measure', 'wall ms', 'peak MiB', 'vs floor', 'first line ms']];
+  const rows = [['measure', 'wall ms', 'cpu ms', 'peak MiB', 'vs floor', 'first line ms']];
   for (const [name, r] of Object.entries(report.results)) {
-    if (r.failed) rows.push([name, 'FAILED', `exit ${r.exitCode}`, '', '']);
-    else rows.push([name, String(r.wallMs), String(r.rssMiB), r.ratioToFloor === undefined ? '' : `${r.ratioToFloor}×`, r.firstLineMs === undefined ? '' : String(r.firstLineMs)]);
+    if (r.failed) rows.push([name, 'FAILED', '', `exit ${r.exitCode}`, '', '']);
+    else rows.push([name, String(r.wallMs), String(r.cpuMs ?? ''), String(r.rssMiB), r.ratioToFloor === undefined ? '' : `${r.ratioToFloor}×`, r.firstLineMs === undefined ? '' : String(r.firstLineMs)]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   const line = (row) => `| ${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join(' | ')} |`;
