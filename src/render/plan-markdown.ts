@@ -16,64 +16,62 @@ const tableOpenBelow = 25;
 /** Room kept for the closing lines and the note on what was cut. */
 const reserve = 1_500;
 
-/** The plan as GitHub-flavoured markdown of at most `limit` characters. */
+/**
+ * The plan as GitHub-flavoured markdown of at most `limit` characters. The summary comes first;
+ * when everything does not fit, room goes first to errors, then warnings, then the action table,
+ * then each action's details, then the notes, and a last line says what was left out.
+ */
 export function renderPlanMarkdown(plan: Plan, options: { limit?: number } = {}): string {
-  const budget = new Budget((options.limit ?? markdownLimit) - reserve);
-  const cut: string[] = [];
-
-  budget.force(`### capctl plan: \`${plan.org.name}\`\n\n`);
-  budget.force(`**${statusLine(plan)}**\n\n`);
-  budget.force(`${contextLine(plan)}\n\n`);
-
+  const limit = options.limit ?? markdownLimit;
   const errors = plan.diagnostics.filter((d) => d.severity === 'error');
   const warnings = plan.diagnostics.filter((d) => d.severity === 'warning');
   const notes = plan.diagnostics.filter((d) => d.severity === 'info');
+  const head = `### capctl plan: \`${plan.org.name}\`\n\n**${statusLine(plan)}**\n\n${contextLine(plan)}\n\n`;
+  let room = limit - reserve - head.length;
+  const cut: string[] = [];
+  const take = (items: readonly string[], budget: number, what: (left: number) => string): string => {
+    const { text, left } = fill(items, budget);
+    room -= text.length;
+    if (left > 0) cut.push(what(left));
+    return text;
+  };
 
-  if (errors.length > 0) {
-    budget.force(`#### Errors\n\n`);
-    const left = budget.addAll(errors.map((d) => `${diagnosticBullet(d)}\n`));
-    if (left > 0) cut.push(count(left, 'error'));
-    budget.force('\n');
-  }
+  const errorText = take(errors.map(diagnosticBullet), room, (n) => count(n, 'error'));
+  const warningText = take(warnings.map(diagnosticBullet), room, (n) => count(n, 'warning'));
+  const tableText = take(plan.actions.map((a) => actionRow(a, plan)), Math.floor(room / 2), (n) => count(n, 'table row'));
+  const detailText = take(plan.actions.map((a) => actionDetails(a, plan)), Math.floor(room * 0.85), (n) => `the details of ${count(n, 'action')}`);
+  const noteText = take(notes.map(diagnosticBullet), room, (n) => count(n, 'note'));
 
-  if (plan.actions.length > 0) {
-    const open = plan.actions.length <= tableOpenBelow;
-    const header = actionTableHeader(plan);
-    budget.force(open ? '' : `<details><summary>All ${plan.actions.length} actions</summary>\n\n`);
-    budget.force(header);
-    const left = budget.addAll(plan.actions.map((a) => actionRow(a, plan)));
-    if (left > 0) cut.push(`${count(left, 'table row')}`);
-    budget.force(open ? '\n' : '\n</details>\n\n');
-  }
-
-  if (warnings.length > 0) {
-    budget.force(`#### Warnings\n\n`);
-    const left = budget.addAll(warnings.map((d) => `${diagnosticBullet(d)}\n`));
-    if (left > 0) cut.push(count(left, 'warning'));
-    budget.force('\n');
-  }
-
-  if (plan.actions.length > 0) {
-    budget.force(`<details><summary>Details of each action</summary>\n\n`);
-    const left = budget.addAll(plan.actions.map((a) => actionDetails(a, plan)));
-    if (left > 0) cut.push(`the details of ${count(left, 'action')}`);
-    budget.force(`</details>\n\n`);
-  }
-
-  if (notes.length > 0) {
-    budget.force(`<details><summary>${count(notes.length, 'note')}</summary>\n\n`);
-    const left = budget.addAll(notes.map((d) => `${diagnosticBullet(d)}\n`));
-    if (left > 0) cut.push(count(left, 'note'));
-    budget.force(`\n</details>\n\n`);
-  }
-
-  if (cut.length > 0) {
-    budget.force(
-      `> **Cut to stay under ${options.limit ?? markdownLimit} characters:** ${cut.join(', ')} not shown. ` +
-        `\`capctl plan --format json\` prints the whole plan.\n`,
+  const parts = [head];
+  if (errorText) parts.push(`#### Errors\n\n${errorText}\n`);
+  if (tableText) {
+    const folded = plan.actions.length > tableOpenBelow;
+    parts.push(
+      folded ? `<details><summary>All ${plan.actions.length} actions</summary>\n\n` : '',
+      actionTableHeader(plan),
+      tableText,
+      folded ? '\n</details>\n\n' : '\n',
     );
   }
-  return budget.text().replace(/\n+$/, '\n');
+  if (warningText) parts.push(`#### Warnings\n\n${warningText}\n`);
+  if (detailText) parts.push(`<details><summary>Details of each action</summary>\n\n${detailText}</details>\n\n`);
+  if (noteText) parts.push(`<details><summary>${count(notes.length, 'note')}</summary>\n\n${noteText}\n</details>\n\n`);
+  if (cut.length > 0) {
+    parts.push(`> **Cut to stay under ${limit.toString().replace(/\B(?=(\d{3})+$)/g, ',')} characters:** ${cut.join(', ')} not shown. \`capctl plan --format json\` prints the whole plan.\n`);
+  }
+  return parts.join('').replace(/\n+$/, '\n');
+}
+
+/** As many items as fit in `budget` characters, in order, and how many were left out. */
+function fill(items: readonly string[], budget: number): { text: string; left: number } {
+  let used = 0;
+  const kept: string[] = [];
+  for (const item of items) {
+    if (used + item.length > budget) break;
+    kept.push(item);
+    used += item.length;
+  }
+  return { text: kept.join(''), left: items.length - kept.length };
 }
 
 function statusLine(plan: Plan): string {
@@ -164,7 +162,7 @@ function userList(total: number, users: readonly string[]): string {
 
 function diagnosticBullet(d: Diagnostic): string {
   const place = diagnosticPlace(d);
-  return `- ${place === '-' ? '' : `${code(place)} `}**${d.severity}** ${d.code} ${escape(d.message)}`;
+  return `- ${place === '-' ? '' : `${code(place)} `}**${d.severity}** ${d.code} ${escape(d.message)}\n`;
 }
 
 /** Markdown-inert text: HTML and the characters that start emphasis, links, tables or code. */
@@ -187,31 +185,4 @@ function code(text: string): string {
 function fenceFor(body: string): string {
   const longest = Math.max(0, ...(body.match(/`{3,}/g) ?? []).map((run) => run.length));
   return '`'.repeat(Math.max(3, longest + 1));
-}
-
-/** Text that grows while it fits in its budget; forced text (headings, closing tags) always goes in. */
-class Budget {
-  private readonly parts: string[] = [];
-  private used = 0;
-
-  constructor(private readonly limit: number) {}
-
-  force(text: string): void {
-    this.parts.push(text);
-    this.used += text.length;
-  }
-
-  /** Adds items in order while they fit; returns how many were left out. */
-  addAll(items: readonly string[]): number {
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]!;
-      if (this.used + item.length > this.limit) return items.length - i;
-      this.force(item);
-    }
-    return 0;
-  }
-
-  text(): string {
-    return this.parts.join('');
-  }
 }

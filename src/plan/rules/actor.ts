@@ -6,6 +6,9 @@ import { missingFor, readOrgRequires, renderPermissionExpr, satisfies } from '..
 import type { PlanContext } from '../plan-context.js';
 import { describe } from './guards.js';
 
+/** How many refused actions the warning names (each action says so itself). */
+const listedActions = 10;
+
 /** Marks each action allowed or not for the actor and returns what the reviewer should know. */
 export function checkActor(actor: string, actions: Action[], ctx: PlanContext): Diagnostic[] {
   const slug = ctx.observed.slug;
@@ -32,7 +35,11 @@ export function checkActor(actor: string, actions: Action[], ctx: PlanContext): 
     if (refused.length > 0 || cannotRead) {
       const parts: string[] = [];
       if (cannotRead) parts.push(`cannot read the org (needs ${renderPermissionExpr(readOrgRequires)})`);
-      if (refused.length > 0) parts.push(`lacks permissions for ${refused.length} of ${actions.length} ${actions.length === 1 ? 'action' : 'actions'}: ${refused.join('; ')}`);
+      if (refused.length > 0) {
+        const listed = refused.slice(0, listedActions).join('; ');
+        const more = refused.length > listedActions ? `; and ${refused.length - listedActions} more` : '';
+        parts.push(`lacks permissions for ${refused.length} of ${actions.length} ${actions.length === 1 ? 'action' : 'actions'}: ${listed}${more}`);
+      }
       diagnostics.push(
         diagnostic(
           'warning',
