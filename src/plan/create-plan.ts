@@ -65,12 +65,12 @@ export function createPlan(input: PlanInput): Plan {
   const drafted = draftActions(ctx, targets, revocations, unmanagedBlocks);
   diagnostics.push(...drafted.diagnostics);
   const simulated = simulatePlan(drafted.drafts, ctx);
-  diagnostics.push(...simulated.diagnostics);
   diagnostics.push(...checkGuards(simulated.actions, ctx));
-  diagnostics.push(...notesOnActions(simulated.actions, simulated.final, ctx));
   diagnostics.push(...checkUsernamePasswordFlow(ctx));
 
+  // A plan with errors has no actions, so nothing is said about what its actions would do.
   const failed = diagnostics.some((d) => d.severity === 'error');
+  if (!failed) diagnostics.push(...simulated.diagnostics, ...notesOnActions(simulated.actions, simulated.final, ctx));
   const actions = failed ? [] : simulated.actions.map(({ action }, i) => ({ ...action, seq: i + 1 }));
   if (input.actor !== undefined) diagnostics.push(...checkActor(input.actor, actions, ctx));
   return assemble(ctx, actions.map(orderActionKeys), orderDiagnostics(diagnostics));

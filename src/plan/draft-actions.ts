@@ -282,6 +282,7 @@ function draftRevocation({ decl, app }: RevocationTarget): DraftAction {
 }
 
 function blockingEnds(effects: Effects): string {
+  if (effects.sessionsEnded === 0) return 'It has no current session; blocking refuses new ones until it is unblocked.';
   return (
     `Blocking ends all its current sessions (${count(effects.sessionsEnded, 'session')} of ${count(effects.usersAffected, 'user')}) ` +
     `and refuses new ones until it is unblocked.`

@@ -135,8 +135,9 @@ function actionDetails(action: Action, plan: Plan): string {
         : `- access: ${escape(effects.accessBefore)} → ${escape(effects.accessAfter)}`,
     );
   }
-  if (effects.gained && effects.gained.count > 0) lines.push(`- gain access: ${userList(effects.gained.count, effects.gained.users)}`);
-  if (effects.lost && effects.lost.count > 0) lines.push(`- lose access: ${userList(effects.lost.count, effects.lost.users)}`);
+  const scope = action.app ? '' : ' to some apps';
+  if (effects.gained && effects.gained.count > 0) lines.push(`- gain access${scope}: ${userList(effects.gained.count, effects.gained.users)}`);
+  if (effects.lost && effects.lost.count > 0) lines.push(`- lose access${scope}: ${userList(effects.lost.count, effects.lost.users)}`);
   lines.push(`- effect: ${sessionsEffect(action)}`);
   const removed = removedText(action);
   if (removed) lines.push(`- removes: ${removed}`);

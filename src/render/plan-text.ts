@@ -78,8 +78,10 @@ function renderAction(action: Action, plan: Plan, color: boolean): string[] {
   if (effects.accessBefore !== undefined && effects.accessAfter !== undefined) {
     field('access', effects.accessBefore === effects.accessAfter ? `${effects.accessAfter} (unchanged)` : `${effects.accessBefore} → ${effects.accessAfter}`);
   }
-  if (effects.gained && effects.gained.count > 0) field('gained', userListText(effects.gained, usersShown), 'green');
-  if (effects.lost && effects.lost.count > 0) field('lost', userListText(effects.lost, usersShown), 'red');
+  // An org-wide change (allowlisting) counts the users who gain or lose at least one app.
+  const scope = action.app ? '' : 'access to some apps: ';
+  if (effects.gained && effects.gained.count > 0) field('gained', scope + userListText(effects.gained, usersShown), 'green');
+  if (effects.lost && effects.lost.count > 0) field('lost', scope + userListText(effects.lost, usersShown), 'red');
   field('effect', sessionsEffect(action), action.effects.sessionsEnded > 0 ? 'red' : undefined);
   const removed = removedText(action);
   if (removed) field('removes', removed, 'red');

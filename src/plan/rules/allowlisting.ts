@@ -43,6 +43,7 @@ export function checkUnblockUnderAllowlisting(target: AppTarget, ctx: PlanContex
 /** R3: what turning allowlisting on cuts off, for the reviewer. */
 export function noteAllowlistingOn(action: Action, ctx: PlanContext): Diagnostic[] {
   const cutOff = action.effects.appsCutOff ?? [];
+  if (cutOff.length === 0) return [];
   const shown = [...cutOff]
     .sort((a, b) => b.sessionsEnded - a.sessionsEnded || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .slice(0, 10)

@@ -20,14 +20,13 @@ export function undeclaredApps(ctx: PlanContext): AppFile[] {
 export function noteUnmanagedApp(app: AppFile, ctx: PlanContext): Diagnostic {
   const state = [
     app.installed ? 'installed' : 'not installed',
-    app.blocked ? 'blocked' : 'not blocked',
+    ...(app.blocked ? ['blocked'] : []),
     `${app.sessions.length} ${app.sessions.length === 1 ? 'session' : 'sessions'}`,
   ].join(', ');
   return diagnostic(
     'info',
     Codes.unmanagedApp,
-    `"${app.name}" (${state}) is listed by ${ctx.observed.slug} but declared by no file; unmanagedApps: report leaves it as it is. ` +
-      `Declare it to manage it, or set unmanagedApps to ignore or block.`,
+    `"${app.name}" (${state}) is declared by no file: unmanagedApps: report leaves it as ${ctx.observed.slug} has it.`,
     unmanagedAppsSource(ctx),
   );
 }
