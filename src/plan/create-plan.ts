@@ -3,8 +3,6 @@
 // what each app should become, draft the actions, carry them out on a copy to count their cost,
 // hold them against the guards, note what a reviewer must know, and check who may apply them.
 import { Codes, type Action, type Diagnostic, type Plan } from '../model/index.js';
-import { userSetOf, countAdmitted } from './effects.js';
-import { effectiveAccess } from './access.js';
 import { diagnostic, orderDiagnostics } from './diagnostic.js';
 import { planDigest } from './digest.js';
 import { draftActions, type RevocationTarget } from './draft-actions.js';
@@ -82,9 +80,9 @@ function notesOnActions(actions: readonly SimulatedAction[], final: SimulatedOrg
   const allowlisting = final.org.settings.adminApprovedAppsOnly;
   for (const { action, draft } of actions) {
     if (action.kind === 'revoke' && draft.revocation && draft.app) {
-      const app = final.apps.get(draft.app.id)!;
-      const admitted = countAdmitted(userSetOf(app, allowlisting, ctx), draft.revocation.doc.users, ctx);
-      notes.push(noteReauthorization(draft.revocation, admitted, effectiveAccess(app, allowlisting, ctx.access).label));
+      const access = ctx.universe().accessOf(final.apps.get(draft.app.id)!, allowlisting);
+      const admitted = ctx.universe().countAdmitted(access.users, draft.revocation.doc.users);
+      notes.push(noteReauthorization(draft.revocation, admitted, access.label));
     }
     if (action.effects.appsCutOff) notes.push(...noteAllowlistingOn(action, ctx));
   }

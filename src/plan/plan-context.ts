@@ -10,7 +10,7 @@ import type {
   OrgUser,
 } from '../model/index.js';
 import { buildAccessIndex, type AccessIndex } from './access.js';
-import { sortedNames } from './names.js';
+import { UserUniverse } from './user-sets.js';
 
 /** What createPlan needs: the declaration (undefined when no file declares the org), the org, the time and who would apply. */
 export interface PlanInput {
@@ -49,8 +49,8 @@ export interface PlanContext {
   permissionSets: ReadonlySet<string>;
   access: AccessIndex;
   settings: SettingsTarget;
-  /** Active usernames, sorted: built on first use (gained/lost lists of all-users apps). */
-  sortedActive(): readonly string[];
+  /** The active users ranked, for comparing who may use an app: built on first use. */
+  universe(): UserUniverse;
 }
 
 /** Indexes the org and resolves the target org settings. */
@@ -60,7 +60,7 @@ export function buildPlanContext(input: PlanInput): PlanContext {
   const appsByName = new Map<string, AppFile>();
   for (const app of observed.apps) if (!appsByName.has(app.name)) appsByName.set(app.name, app);
   const access = buildAccessIndex(observed.users);
-  let sorted: string[] | undefined;
+  let universe: UserUniverse | undefined;
   return {
     input,
     observed,
@@ -71,7 +71,7 @@ export function buildPlanContext(input: PlanInput): PlanContext {
     permissionSets: new Set(observed.org.permissionSets),
     access,
     settings: settingsTarget(desired.settings, observed),
-    sortedActive: () => (sorted ??= sortedNames(access.active)),
+    universe: () => (universe ??= new UserUniverse(access)),
   };
 }
 

@@ -3,10 +3,9 @@
 // effects are those of the state it will actually meet. A revocation that meets no matching
 // session (an earlier one ended them) is dropped.
 import type { Action, AppFile, CutOffApp, Diagnostic, Effects, OrgFile } from '../model/index.js';
-import { effectiveAccess, isAllowlisted } from './access.js';
+import { isAllowlisted } from './access.js';
 import { approvalUrl } from './approval-url.js';
 import type { DraftAction } from './draft-actions.js';
-import { accessChange, complementOf, emptyList, listOf } from './effects.js';
 import { byCodePoint } from './names.js';
 import { compareOrderKeys } from './ordering.js';
 import { requiredFor } from './permissions.js';
@@ -52,13 +51,15 @@ export function simulatePlan(
         continue;
       }
       if (draft.kind === 'revoke') revokedBy.set(app.id, [...(revokedBy.get(app.id) ?? []), draft.revocation!.doc.id]);
+      const before = ctx.universe().accessOf(app, allowlisting);
+      const after = ctx.universe().accessOf(next, allowlisting);
       const effects: Effects = {
         sessionsEnded: result.sessionsEnded,
         usersAffected: result.usersAffected,
-        accessBefore: effectiveAccess(app, allowlisting, ctx.access).label,
-        accessAfter: effectiveAccess(next, allowlisting, ctx.access).label,
+        accessBefore: before.label,
+        accessAfter: after.label,
       };
-      const change = accessChange(app, allowlisting, next, allowlisting, ctx);
+      const change = ctx.universe().diff(before.users, after.users);
       if (change) Object.assign(effects, change);
       if (draft.kind === 'uninstall') {
         effects.removed = {
@@ -131,13 +132,11 @@ function allowlistingChange(state: SimulatedOrg, on: boolean, ctx: PlanContext):
     if (app.installed) anyAllUsers = true;
     else anyUninstalled = true;
   }
-  const useAny = new Set(ctx.access.useAnyApiClient);
-  let changed;
-  if (anyAllUsers) changed = complementOf(useAny, ctx);
-  else if (anyUninstalled) changed = listOf(ctx.access.canApproveUninstalled.filter((u) => !useAny.has(u)));
-  else return undefined;
+  if (!anyAllUsers && !anyUninstalled) return undefined;
+  const changed = ctx.universe().everyoneBut(anyAllUsers ? 'all' : 'approvers');
   if (changed.count === 0) return undefined;
-  return on ? { gained: emptyList(), lost: changed } : { gained: changed, lost: emptyList() };
+  const nobody = { count: 0, users: [] };
+  return on ? { gained: nobody, lost: changed } : { gained: changed, lost: nobody };
 }
 
 /** Whether the org, before the plan, had sessions the revocation matches. */
