@@ -23,7 +23,7 @@ plan errors); 2 the plan has changes (only with --detailed-exitcode).
 Examples:
   $ capctl plan --desired examples/acme --org-state org-state
   $ capctl plan --actor ci-bot@acme.example --format markdown > plan.md
-  $ capctl plan --out plan.json --detailed-exitcode && capctl apply plan.json
+  $ capctl plan --out plan.json && capctl apply plan.json --actor ci-bot@acme.example
 `;
 
 /** Registers `capctl plan`. */
