@@ -347,7 +347,7 @@ async function main() {
         declaredApps: summary.declaredApps,
         desiredFiles: summary.desiredFiles,
         revocations: summary.revocations,
-        expectedActions: summary.expected.actions,
+        declaredChanges: summary.expected.changes,
         plan: planSummary,
         runs: options.runs,
         cpus: cpus().length,
