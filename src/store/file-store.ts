@@ -24,7 +24,7 @@ import { findJsonSyntaxError, locateJsonPointer } from './json-locate.js';
 import { acquireLock, readLockInfo, releaseLock, removeDeadTakers, removeLock, type LockOptions } from './lock-file.js';
 import { checkLedgerTail, ledgerFileName, parseLedger } from './ledger-file.js';
 import { mapPool } from './map-pool.js';
-import type { CarryOutContext, LockInfo, OrgLock, OrgStore, StoreChange } from './org-store.js';
+import type { CarryOutContext, LockInfo, OrgLock, OrgStore, SnapshotReadOptions, StoreChange } from './org-store.js';
 import { checkAgainstSchema, type StoreSchemaDef } from './schema-validators.js';
 import { hashBytes, snapshotDigest } from './store-digest.js';
 
@@ -113,19 +113,22 @@ export class FileOrgStore implements OrgStore {
    * carried out (a journal left by a killed process) is read as if it were: what you read is what
    * recovery will leave. Throws StoreError listing every problem, naming each file.
    */
-  async readSnapshot(org: string): Promise<OrgSnapshot> {
+  async readSnapshot(org: string, options: SnapshotReadOptions = {}): Promise<OrgSnapshot> {
     const orgDir = await this.existingOrgDir(org);
     const journal = await this.readJournalOrFail(org, orgDir);
     const { rels, sources } = await this.snapshotFiles(orgDir, journal);
+    const appRels = rels.filter((rel) => rel.startsWith('apps/'));
     const read = (rel: string): Promise<ReadResult> => this.readStoreFile(orgDir, rel, sources.get(rel));
-    const [orgRead, usersRead] = await Promise.all([read('org.json'), read('users.json')]);
+    const orgRead = await read('org.json');
     const orgFile = orgRead.value as OrgFile | undefined;
+    if (orgFile !== undefined) options.onOrg?.(orgFile, appRels.length);
+    const usersRead = await read('users.json');
     const users = usersRead.value as OrgUser[] | undefined;
     // Checks across files need org.json and users.json; each app is checked as soon as it is
     // parsed, while it is still in the processor's caches.
     const checker = orgFile !== undefined && users !== undefined ? new StoreChecker(org, orgFile, users) : undefined;
     const appReads = await mapPool(
-      rels.filter((rel) => rel.startsWith('apps/')),
+      appRels,
       readConcurrency,
       async (rel) => {
         const result = await read(rel);
