@@ -5,6 +5,8 @@ import { CapctlError, ExitCode } from '../model/index.js';
 import { renderDiagnosticsText } from '../render/diagnostics.js';
 import { processHost, type Host } from './host.js';
 import { register as registerValidate } from './commands/validate.js';
+import { register as registerImport } from './commands/import.js';
+import { register as registerExport } from './commands/export.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -18,7 +20,7 @@ export function buildProgram(host: Host): Command {
     .configureOutput({ writeOut: (s) => host.out(s), writeErr: (s) => host.err(s) })
     .exitOverride();
   program.addHelpText('after', '\nExample:\n  $ capctl plan --desired examples/acme --org-state org-state --org acme-prod\n');
-  for (const register of [registerValidate]) register(program, host);
+  for (const register of [registerValidate, registerImport, registerExport]) register(program, host);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => host.out(s), writeErr: (s) => host.err(s) });
   return program;
 }
