@@ -282,8 +282,9 @@ export const fieldMap: readonly FieldMapping[] = [
     spec: 'blocked',
     metadataType: 'BlacklistedConsumer',
     element: 'consumerName',
+    companions: ['blockedByApiWhitelisting'],
     codec: textElement('consumerName'),
-    note: 'a file naming the app (by its label) → blocked: true; not when blockedByApiWhitelisting is true (that block is allowlisting\'s); export creates one per blocked app without a consumerKey and never deletes one',
+    note: 'a file naming the app (by its label) → blocked: true; not when blockedByApiWhitelisting is true (that block is allowlisting\'s: export sets it to false for a declared block); export creates one per blocked app, without a consumerKey, and never deletes one',
   },
 
   // --- Org settings: settings/ConnectedApp.settings-meta.xml, settings/OauthOidc.settings-meta.xml ---

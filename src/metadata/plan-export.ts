@@ -5,12 +5,11 @@
 // none, an edited file keeps exactly the ones it had — checked before anything is returned.
 import type { AppDoc, Declarations, Diagnostic } from '../model/index.js';
 import { Codes } from '../model/index.js';
-import { credentialElements, hostPath, valueRows, type FieldMapping } from './field-map.js';
+import { credentialElements, fieldMap, hostPath, valueRows, type FieldMapping } from './field-map.js';
 import { classifyMetadataFile, fullNameFor, fullNameOf, metadataFileTypes, type MetadataFileKind } from './metadata-types.js';
-import { decodeRow, elementAt } from './parse-metadata.js';
+import { decodeRow } from './parse-metadata.js';
 import {
   childElement,
-  childElements,
   childText,
   createElement,
   indentUnit,
@@ -201,11 +200,12 @@ export function planMetadataExport(declarations: Declarations, existing: readonl
     return loaded;
   };
   const addText = (file: Loaded, name: string, value: string) => setChildText(file.doc.root, name, value, { parentIndent: '', unit: indentUnit(file.doc) });
-  const contactFor = (app: AppDoc): string => {
+  const contactFor = (app: AppDoc, file: Loaded): string => {
     if (app.owner && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(app.owner)) return app.owner;
     diagnostics.push({
       severity: 'warning',
       code: Codes.exportPlaceholderContact,
+      file: file.path,
       message: `${app.name}: Salesforce needs a contact email for a new app and the declaration's owner is not one: ${placeholderContactEmail} written, change it before deploying`,
     });
     return placeholderContactEmail;
@@ -222,7 +222,7 @@ export function planMetadataExport(declarations: Declarations, existing: readonl
       } else if (wantsMetadata) {
         if (!file) {
           file = newFile('ConnectedApp', `${newFullName('ConnectedApp', app.name)}.connectedApp-meta.xml`);
-          addText(file, 'contactEmail', contactFor(app));
+          addText(file, 'contactEmail', contactFor(app, file));
           addText(file, 'label', app.name);
           // An OAuth app: oauthConfig marks it as one even before any policy is declared.
           ensureChild(file.doc.root, 'oauthConfig', { parentIndent: '', unit: indentUnit(file.doc) });
@@ -239,7 +239,7 @@ export function planMetadataExport(declarations: Declarations, existing: readonl
         if (!eca) {
           const fullName = newFullName('ExternalClientApplication', app.name);
           const file = newFile('ExternalClientApplication', `${fullName}.eca-meta.xml`);
-          addText(file, 'contactEmail', contactFor(app));
+          addText(file, 'contactEmail', contactFor(app, file));
           addText(file, 'distributionState', 'Local');
           addText(file, 'isProtected', 'false');
           addText(file, 'label', app.name);
@@ -259,14 +259,19 @@ export function planMetadataExport(declarations: Declarations, existing: readonl
     }
 
     const blockFiles = blocks.get(app.name) ?? [];
-    if (app.blocked === true && blockFiles.length === 0) {
+    const ownBlock = blockFiles.find((file) => !/^true$/i.test(childText(file.doc.root, 'blockedByApiWhitelisting') ?? ''));
+    if (app.blocked === true && blockFiles.length > 0 && !ownBlock) {
+      // Only allowlisting blocks it so far: the declared block is the app's own.
+      const file = blockFiles[0]!;
+      file.changed = setChildText(file.doc.root, 'blockedByApiWhitelisting', 'false', { parentIndent: '', unit: indentUnit(file.doc) }) || file.changed;
+    } else if (app.blocked === true && blockFiles.length === 0) {
       const file = newFile('BlacklistedConsumer', `${newFullName('BlacklistedConsumer', app.name)}.blacklistedConsumer-meta.xml`);
       addText(file, 'blockedByApiWhitelisting', 'false');
       addText(file, 'consumerName', app.name);
       addText(file, 'masterLabel', app.name);
       blocks.set(app.name, [file]);
-    } else if (app.blocked === false && blockFiles.length > 0) {
-      for (const file of blockFiles) {
+    } else if (app.blocked === false && ownBlock) {
+      for (const file of blockFiles.filter((f) => f === ownBlock || !/^true$/i.test(childText(f.doc.root, 'blockedByApiWhitelisting') ?? ''))) {
         diagnostics.push({
           severity: 'warning',
           code: Codes.exportUnblockNeedsRemoval,
@@ -308,15 +313,14 @@ export function planMetadataExport(declarations: Declarations, existing: readonl
   return { writes: writes.sort(byPath), unchanged: unchanged.sort(), diagnostics };
 }
 
-/** Every element capctl manages in a metadata type, as paths from the root (for comparisons). */
+/**
+ * Every element export may change in an existing file of a metadata type, as paths from the root
+ * (the value rows' elements, where else they may be, and their companions). An app's label and a
+ * blocked consumer's name identify the file and are never changed.
+ */
 export function managedElementPaths(metadataType: MetadataFileKind): string[][] {
-  const rows = valueRows(metadataType);
-  const paths = rows.flatMap((row) => [row.element, ...(row.alsoAt ?? []), ...(row.companions ?? [])]).map((p) => p.split('/'));
-  return paths;
-}
-
-/** The element at `path` of a document and its children named like the path's last step. */
-export function managedElementsOf(doc: XmlDocument, path: string[]): XmlNode[] {
-  const host = elementAt(doc.root, path.slice(0, -1));
-  return host ? childElements(host, path[path.length - 1]!) : [];
+  const rows = fieldMap.filter((row) => row.metadataType === metadataType && row.codec !== undefined && row.spec !== 'name');
+  return rows
+    .flatMap((row) => (row.spec === 'blocked' ? (row.companions ?? []) : [row.element, ...(row.alsoAt ?? []), ...(row.companions ?? [])]))
+    .map((p) => p.split('/'));
 }

@@ -69,5 +69,6 @@ export async function writeMetadataExport(dir: string, declarations: Declaration
   const existing = await readExisting(dir, relative);
   const plan = planMetadataExport(declarations, existing, choosePackageRoot(dir, relative));
   for (const write of plan.writes) await writeFileAtomic(path.join(dir, write.path), write.text);
-  return plan;
+  // Messages name files as the user can open them: below the folder they gave.
+  return { ...plan, diagnostics: plan.diagnostics.map((d) => (d.file === undefined ? d : { ...d, file: path.join(dir, d.file) })) };
 }

@@ -140,6 +140,10 @@ describe('export then import', () => {
       { path: 'connectedApps/Zoom.connectedApp-meta.xml', text: '<ConnectedApp><label>Zoom</label><oauthConfig></oauthConfig></ConnectedApp>' },
       { path: 'blacklistedConsumers/W.blacklistedConsumer-meta.xml', text: '<BlacklistedConsumer><consumerName>Workbench</consumerName></BlacklistedConsumer>' },
       { path: 'externalClientApps/Bridge.eca-meta.xml', text: '<ExternalClientApplication><label>Bridge</label></ExternalClientApplication>' },
+      {
+        path: 'blacklistedConsumers/Q.blacklistedConsumer-meta.xml',
+        text: '<BlacklistedConsumer>\n    <blockedByApiWhitelisting>true</blockedByApiWhitelisting>\n    <consumerName>Quip</consumerName>\n</BlacklistedConsumer>\n',
+      },
     ];
     const plan = planMetadataExport(
       {
@@ -148,13 +152,21 @@ describe('export then import', () => {
           { apiVersion: 'capctl/v1', kind: 'ConnectedApp', org, name: 'Zoom', installed: false },
           { apiVersion: 'capctl/v1', kind: 'ConnectedApp', org, name: 'Workbench', blocked: false },
           { apiVersion: 'capctl/v1', kind: 'ConnectedApp', org, name: 'Bridge', installed: true, policies: { ipRelaxation: 'BYPASS' } },
+          { apiVersion: 'capctl/v1', kind: 'ConnectedApp', org, name: 'Quip', blocked: true },
         ],
         revocations: [{ apiVersion: 'capctl/v1', kind: 'Revocation', org, id: 'INC-1', app: 'Zoom', users: 'all', issuedBefore: '2026-01-01T00:00:00Z', reason: 'r' }],
       },
       existing,
       '',
     );
-    expect(plan.writes).toEqual([]);
+    // Quip was blocked only by allowlisting: declaring it blocked makes the block its own.
+    expect(plan.writes).toEqual([
+      {
+        path: 'blacklistedConsumers/Q.blacklistedConsumer-meta.xml',
+        created: false,
+        text: '<BlacklistedConsumer>\n    <blockedByApiWhitelisting>false</blockedByApiWhitelisting>\n    <consumerName>Quip</consumerName>\n</BlacklistedConsumer>\n',
+      },
+    ]);
     expect(plan.diagnostics.map((d) => [d.code, d.file])).toEqual([
       ['CAP520', 'connectedApps/Zoom.connectedApp-meta.xml'],
       ['CAP523', 'blacklistedConsumers/W.blacklistedConsumer-meta.xml'],
