@@ -1,10 +1,12 @@
 // Every real sample of ../shared/samples/salesforce-metadata/ goes through import: the access
 // ones become valid declarations, every other one gets its one-line reason naming the file.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { compileSchema } from '../../src/load/schemas.js';
+import { loadDesiredState } from '../../src/load/load-desired.js';
+import { declarationsOf } from '../../src/model/index.js';
 import { readMetadataTree } from '../../src/metadata/read-metadata.js';
 import type { ParsedMetadata } from '../../src/metadata/parse-metadata.js';
 import type { AppDoc } from '../../src/model/index.js';
@@ -62,6 +64,21 @@ describe('import of every metadata sample', () => {
       }
     }
     expect(documents).toBe(19); // 17 apps and 2 org settings from 6 repositories
+  });
+
+  it('imports into YAML the loader accepts, which loads back to the same declarations', async () => {
+    for (const [repo, result] of results) {
+      const out = path.join(root, 'desired', repo);
+      for (const file of renderDesiredFiles(result.declarations, { source: 'samples' })) {
+        await mkdir(path.dirname(path.join(out, file.path)), { recursive: true });
+        await writeFile(path.join(out, file.path), file.text);
+      }
+      const loaded = await loadDesiredState(out, { now: new Date('2026-12-01T00:00:00Z') });
+      expect(loaded.diagnostics, repo).toEqual([]);
+      const org = loaded.desired.orgs['acme-prod']!;
+      const back = declarationsOf(org);
+      expect({ ...back, apps: [...back.apps].sort((a, b) => (a.name < b.name ? -1 : 1)) }).toEqual(result.declarations);
+    }
   });
 
   it('never carries a consumer key, a secret or anything of an *.ecaGlblOauth file into its output', async () => {
