@@ -30,6 +30,20 @@ export const Codes = {
 
   // --- CAP2xx: the org store (src/store) ---
   storeMalformed: 'CAP201',
+  storeJsonSyntax: 'CAP202',
+  storeSchema: 'CAP203',
+  storeUnknownSessionUser: 'CAP204',
+  storeAppIdMismatch: 'CAP205',
+  storeDuplicateAppName: 'CAP206',
+  storeTooManySessions: 'CAP207',
+  storePoliciesMismatch: 'CAP208',
+  storeUnknownProfile: 'CAP209',
+  storeUnknownPermissionSet: 'CAP210',
+  storeOrgNameMismatch: 'CAP211',
+  storeDuplicateUser: 'CAP212',
+  storeBadLedger: 'CAP213',
+  storeNotUtf8: 'CAP214',
+  storeMissingFile: 'CAP215',
 
   // --- CAP3xx: plan rules (src/plan) ---
 
