@@ -5,13 +5,24 @@ import { loadDesiredState } from '../../load/load-desired.js';
 import { writeMetadataExport } from '../../metadata/write-metadata.js';
 import { renderDiagnosticsText, sortDiagnostics } from '../../render/diagnostics.js';
 import type { Host } from '../host.js';
-import { chooseOrg, resolveSettings } from '../settings.js';
+import { resolveSettings } from '../settings.js';
 
 interface ExportFlags {
   metadata: string;
   desired?: string;
   org?: string;
   format: string;
+}
+
+/** The org to export: --org (or capctl.yaml's) when the desired state declares it, else the only one it declares. */
+function chooseDesiredOrg(requested: string | undefined, orgs: readonly string[], dir: string): string {
+  if (requested !== undefined) {
+    if (orgs.includes(requested)) return requested;
+    throw new InputError(`${dir} declares nothing for org "${requested}" (it declares: ${orgs.join(', ') || 'no org'})`);
+  }
+  if (orgs.length === 1) return orgs[0]!;
+  if (orgs.length === 0) throw new InputError(`${dir} declares no org`);
+  throw new InputError(`${dir} declares several orgs (${orgs.join(', ')}): choose one with --org`);
 }
 
 /** Registers `capctl export`. */
@@ -30,7 +41,7 @@ export function register(program: Command, host: Host): void {
       const loaded = await loadDesiredState(settings.desired, { now: host.now() });
       const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
       if (errors.length > 0) throw new InputError(`${settings.desired}: the desired state has errors; nothing written`, sortDiagnostics(errors));
-      const org = chooseOrg(settings.org, Object.keys(loaded.desired.orgs).sort(), settings.desired);
+      const org = chooseDesiredOrg(settings.org, Object.keys(loaded.desired.orgs).sort(), settings.desired);
       const plan = await writeMetadataExport(flags.metadata, declarationsOf(loaded.desired.orgs[org]!));
       const diagnostics = sortDiagnostics(plan.diagnostics);
       if (flags.format === 'json') {

@@ -6,8 +6,10 @@ import { InputError, type Diagnostic } from '../../model/index.js';
 import { importFromMetadata, importFromStore, type ImportResult } from '../../import/import-desired.js';
 import { renderDiagnosticsText, sortDiagnostics } from '../../render/diagnostics.js';
 import type { Host } from '../host.js';
-import { chooseOrg, resolveSettings } from '../settings.js';
-import type { OrgStore } from '../../store/org-store.js';
+import { resolveSettings } from '../settings.js';
+import { addStoreOptions } from '../store-options.js';
+import { selectOrg } from '../../store/select-org.js';
+import { FileOrgStore } from '../../store/file-store.js';
 
 interface ImportFlags {
   org?: string;
@@ -20,14 +22,6 @@ interface ImportFlags {
 
 const orgSlug = /^[a-z0-9][a-z0-9-]*$/;
 
-/** The org store of a folder. (Until the file store lands: a store that cannot be read.) */
-function openOrgStore(dir: string): OrgStore {
-  const unavailable = async (): Promise<never> => {
-    throw new InputError(`${dir}: the file org store is not available in this build yet`);
-  };
-  return { listOrgs: unavailable, readSnapshot: unavailable, readLedger: unavailable, carryOut: unavailable, lock: unavailable, unlock: unavailable };
-}
-
 /** The org a metadata import declares: --org (or capctl.yaml's), else the store's only org. */
 async function metadataOrg(flags: ImportFlags, host: Host): Promise<string> {
   const settings = resolveSettings({ org: flags.org, orgState: flags.orgState }, host);
@@ -36,7 +30,7 @@ async function metadataOrg(flags: ImportFlags, host: Host): Promise<string> {
     return settings.org;
   }
   if (existsSync(settings.orgState)) {
-    const orgs = await openOrgStore(settings.orgState).listOrgs();
+    const orgs = await new FileOrgStore(settings.orgState).listOrgs();
     if (orgs.length === 1) return orgs[0]!;
   }
   throw new InputError('which org does this metadata belong to? name it with --org (for example --org acme-prod)');
@@ -70,11 +64,10 @@ function report(result: ImportResult, outDir: string, from: string, flags: Impor
 
 /** Registers `capctl import`. */
 export function register(program: Command, host: Host): void {
-  program
+  const command = program
     .command('import')
-    .description('write desired-state YAML that matches an org as it is (from the org store, or from Salesforce metadata)')
-    .option('--org <org>', 'the org (default: capctl.yaml, or the only org there is)')
-    .option('--org-state <dir>', 'the org store folder (default: org-state)')
+    .description('write desired-state YAML that matches an org as it is (from the org store, or from Salesforce metadata)');
+  addStoreOptions(command)
     .option('--from-metadata <dir>', 'read an sfdx source tree (connected apps, external client apps, blocked consumers, settings) instead of the org store')
     .option('--out <dir>', 'where to write the YAML (default: the desired folder, desired)')
     .option('--force', 'replace files that already exist')
@@ -93,8 +86,8 @@ export function register(program: Command, host: Host): void {
         report(result, target.outDir, `the metadata in ${flags.fromMetadata}`, flags, host);
         return;
       }
-      const store = openOrgStore(settings.orgState);
-      const org = chooseOrg(settings.org, await store.listOrgs(), settings.orgState);
+      const store = new FileOrgStore(settings.orgState);
+      const org = await selectOrg(store, settings.org, settings.orgState);
       const result = await importFromStore(store, org, settings.orgState, target);
       report(result, target.outDir, `the org store ${settings.orgState}`, flags, host);
     });
