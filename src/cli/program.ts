@@ -5,6 +5,7 @@ import { CapctlError, ExitCode } from '../model/index.js';
 import { renderDiagnosticsText } from '../render/diagnostics.js';
 import { processHost, type Host } from './host.js';
 import { register as registerApprovalUrl } from './commands/approval-url.js';
+import { register as registerPlan } from './commands/plan.js';
 import { register as registerUnlock } from './commands/unlock.js';
 import { register as registerUsage } from './commands/usage.js';
 import { register as registerValidate } from './commands/validate.js';
@@ -23,7 +24,7 @@ export function buildProgram(host: Host): Command {
     .configureOutput({ writeOut: (s) => host.out(s), writeErr: (s) => host.err(s) })
     .exitOverride();
   program.addHelpText('after', '\nExample:\n  $ capctl plan --desired examples/acme --org-state org-state --org acme-prod\n');
-  for (const register of [registerValidate, registerUsage, registerApprovalUrl, registerUnlock, registerImport, registerExport]) register(program, host);
+  for (const register of [registerValidate, registerPlan, registerUsage, registerApprovalUrl, registerUnlock, registerImport, registerExport]) register(program, host);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => host.out(s), writeErr: (s) => host.err(s) });
   return program;
 }
