@@ -40,6 +40,32 @@ describe('capctl import (from the org store)', () => {
     expect(validated.code, validated.stdout + validated.stderr).toBe(0);
   });
 
+  it('plans no changes right after the import', async () => {
+    const plan = await runCapctl(['plan', '--desired', 'desired', '--org', 'acme-prod', '--detailed-exitcode'], { cwd });
+    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+    expect(plan.stdout).toContain('No changes. acme-prod matches the desired state.');
+    expect(plan.stdout).not.toMatch(/\berror\b/);
+  });
+
+  it('plans no changes after importing an org under API client allowlisting (R2: org-wide blocks are not declared)', async () => {
+    const dir = await makeTempDir();
+    try {
+      await copyInto('org-state', path.join(dir, 'org-state'));
+      const orgFile = path.join(dir, 'org-state/acme-prod/org.json');
+      const org = JSON.parse(await readFile(orgFile, 'utf8')) as { settings: { adminApprovedAppsOnly: boolean } };
+      org.settings.adminApprovedAppsOnly = true;
+      await writeFile(orgFile, `${JSON.stringify(org, null, 2)}\n`);
+      const imported = await runCapctl(['import'], { cwd: dir });
+      expect(imported.code, imported.stderr).toBe(0);
+      expect(imported.stderr).toMatch(/info {2}CAP530 {2}Unknown Scraper: blocked left out: the app is blocked org-wide by API client allowlisting/);
+      const plan = await runCapctl(['plan', '--desired', 'desired', '--detailed-exitcode'], { cwd: dir });
+      expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+      expect(plan.stdout).toContain('No changes. acme-prod matches the desired state.');
+    } finally {
+      await removeDir(dir);
+    }
+  });
+
   it('never overwrites without --force, and replaces with it', async () => {
     const org = path.join(cwd, 'desired/org.yaml');
     await writeFile(org, '# hand-edited\n');
