@@ -147,7 +147,8 @@ export class FileOrgStore implements OrgStore {
     if (problems.length > 0 || orgFile === undefined || users === undefined) throw this.malformed(org, problems);
 
     const cache: HashCache = new Map();
-    for (const r of results) if (r.entry) cache.set(r.rel, r.entry);
+    // In path order, which later digests of this cache (one per applied action) then need not sort.
+    for (const r of [...results].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0))) if (r.entry) cache.set(r.rel, r.entry);
     this.hashes.set(org, cache);
     return {
       slug: org,

@@ -2,6 +2,7 @@
 // atomic unit with its ledger line), reading a pending journal, torn ledger repair, deterministic
 // JSON, and the bundled store being exactly what its generator writes.
 import { appendFile, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AppFile, LedgerLine } from '../../src/model/index.js';
@@ -92,6 +93,9 @@ describe('FileOrgStore.readSnapshot', () => {
     const shuffled = [entries[2]!, entries[0]!, entries[3]!, entries[1]!];
     expect(snapshotDigest(reversed)).toBe(snapshotDigest(entries));
     expect(snapshotDigest(shuffled)).toBe(snapshotDigest(entries));
+    // As documented: sha256 over `<path> <hash>\n` lines in path order.
+    const lines = [entries[2]!, entries[3]!, entries[0]!, entries[1]!].map(([rel, hash]) => `${rel} ${hash}\n`).join('');
+    expect(snapshotDigest(shuffled)).toBe(`sha256:${createHash('sha256').update(lines).digest('hex')}`);
 
     // Two copies whose files were written in opposite orders.
     const { root: first, orgDir } = await bundledCopy();
