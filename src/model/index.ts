@@ -4,3 +4,4 @@ export * from './desired.js';
 export type * from './observed.js';
 export * from './errors.js';
 export * from './codes.js';
+export * from './audit-trail.js';

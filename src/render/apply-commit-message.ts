@@ -1,0 +1,103 @@
+// The message of an apply commit: a short subject, a body listing every action and its effect, and
+// trailers that `git interpret-trailers --parse` reads (SPEC §8).
+import { Trailers, type ActionKind, type LedgerLine } from '../model/index.js';
+import { renderAppliedAction } from './applied-action.js';
+
+/** Everything an apply commit records. */
+export interface ApplyCommitInput {
+  org: string;
+  actor: string;
+  planDigest: string;
+  desiredCommit: string | null;
+  /** The ledger lines of this plan, in order. */
+  lines: readonly LedgerLine[];
+  revisionBefore?: number;
+  revisionAfter?: number;
+}
+
+/** Longest subject before the per-app phrases give way to counts. */
+const maxSubject = 100;
+
+const kindOrder: ActionKind[] = ['set-org-settings', 'install', 'set-policies', 'set-assignments', 'unblock', 'revoke', 'block', 'uninstall'];
+
+const verbs: Record<Exclude<ActionKind, 'revoke' | 'set-org-settings'>, string> = {
+  install: 'install',
+  uninstall: 'uninstall',
+  'set-policies': 'update policies of',
+  'set-assignments': 'update assignments of',
+  block: 'block',
+  unblock: 'unblock',
+};
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function revocationIds(lines: readonly LedgerLine[]): string[] {
+  const ids = lines.flatMap((l) => (l.action.kind === 'revoke' && l.action.revocation ? [l.action.revocation.id] : []));
+  return [...new Set(ids)];
+}
+
+function revokePhrase(lines: readonly LedgerLine[], compact: boolean): string {
+  const ended = lines.reduce((n, l) => n + l.result.sessionsEnded, 0);
+  const ids = revocationIds(lines);
+  const shown = compact && ids.length > 2 ? [...ids.slice(0, 2), `+${ids.length - 2}`] : ids;
+  return `revoke ${plural(ended, 'session')}${shown.length > 0 ? ` (${shown.join(', ')})` : ''}`;
+}
+
+function phrases(lines: readonly LedgerLine[], namesUpTo: number): string[] {
+  const out: string[] = [];
+  for (const kind of kindOrder) {
+    const ofKind = lines.filter((l) => l.action.kind === kind);
+    if (ofKind.length === 0) continue;
+    if (kind === 'revoke') out.push(revokePhrase(ofKind, namesUpTo === 0));
+    else if (kind === 'set-org-settings') out.push('update org settings');
+    else {
+      const verb = verbs[kind];
+      const names = ofKind.map((l) => l.action.app?.name ?? '?');
+      out.push(names.length <= namesUpTo ? `${verb} ${names.join(', ')}` : `${verb} ${plural(names.length, 'app')}`);
+    }
+  }
+  return out;
+}
+
+/** `capctl apply acme-prod: install Slack, block Dropbox, revoke 12 sessions (INC-2041)`, kept short. */
+export function renderApplySubject(org: string, lines: readonly LedgerLine[]): string {
+  const head = `capctl apply ${org}: `;
+  if (lines.length === 0) return `${head}no changes`;
+  for (const namesUpTo of [3, 1, 0]) {
+    const subject = head + phrases(lines, namesUpTo).join(', ');
+    if (subject.length <= maxSubject || namesUpTo === 0) return subject;
+  }
+  return head;
+}
+
+/** The trailers of an apply commit, in order, as [key, value] pairs. */
+export function applyTrailers(input: ApplyCommitInput): [string, string][] {
+  const trailers: [string, string][] = [
+    [Trailers.org, input.org],
+    [Trailers.actor, input.actor],
+    [Trailers.plan, input.planDigest],
+    [Trailers.desiredCommit, input.desiredCommit ?? 'none'],
+    ...revocationIds(input.lines).map((id): [string, string] => [Trailers.revocation, id]),
+  ];
+  const first = input.lines[0];
+  const last = input.lines.at(-1);
+  if (first && last) {
+    trailers.push([Trailers.ledgerSeq, `${first.seq}-${last.seq}`], [Trailers.ledgerHead, last.hash]);
+  }
+  return trailers;
+}
+
+/** The whole commit message: subject, blank line, summary and one line per action, blank line, trailers. */
+export function renderApplyCommitMessage(input: ApplyCommitInput): string {
+  const ended = input.lines.reduce((n, l) => n + l.result.sessionsEnded, 0);
+  const revision =
+    input.revisionBefore !== undefined && input.revisionAfter !== undefined ? ` (store revision ${input.revisionBefore} → ${input.revisionAfter})` : '';
+  const range = input.lines.length > 0 ? `, ledger lines ${input.lines[0]!.seq}-${input.lines.at(-1)!.seq}` : '';
+  const intro = `Applied ${plural(input.lines.length, 'action')} to ${input.org} as ${input.actor}${revision}${range}; ${plural(ended, 'session')} ended.`;
+  const width = String(input.lines.at(-1)?.seq ?? 0).length;
+  const body = input.lines.map((l) => `${String(l.seq).padStart(width)}. ${renderAppliedAction(l.action, l.result)}`);
+  const trailers = applyTrailers(input).map(([k, v]) => `${k}: ${v}`);
+  return `${renderApplySubject(input.org, input.lines)}\n\n${intro}\n\n${body.join('\n')}\n\n${trailers.join('\n')}\n`;
+}
