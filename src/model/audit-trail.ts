@@ -15,13 +15,17 @@ export const Trailers = {
   ledgerHead: 'Capctl-Ledger-Head',
 } as const;
 
-/** One action of an apply, as the trail shows it. */
+/**
+ * One action of an apply, as the trail shows it: from its ledger line, or (when the ledger no longer
+ * has it) from the line of the commit body, which gives only the text and the counts.
+ */
 export interface TrailAction {
+  /** The ledger line's seq. */
   seq: number;
-  kind: ActionKind;
+  kind?: ActionKind;
   app?: { name: string; id: string };
   revocation?: string;
-  status: ActionResult['status'];
+  status?: ActionResult['status'];
   sessionsEnded: number;
   usersAffected: number;
   /** The action in the past tense. */
