@@ -1,0 +1,40 @@
+// Progress on a terminal: a cli-progress bar on stderr, and nothing at all when stderr is not a
+// terminal, in CI (CI set), or with --quiet.
+import cliProgress from 'cli-progress';
+import type { Host } from './host.js';
+
+/** A progress reporter: the library calls it through a plain callback. */
+export interface Progress {
+  start(total: number, label: string): void;
+  update(done: number): void;
+  stop(): void;
+}
+
+const silent: Progress = { start() {}, update() {}, stop() {} };
+
+/** Whether progress may be drawn for this run. */
+export function progressEnabled(host: Host, quiet: boolean | undefined): boolean {
+  return host.stderrIsTTY && !quiet && !host.env.CI && host.env.TERM !== 'dumb';
+}
+
+/** A progress bar on stderr when enabled, else a reporter that does nothing. */
+export function createProgress(host: Host, quiet: boolean | undefined): Progress {
+  if (!progressEnabled(host, quiet)) return silent;
+  let bar: cliProgress.SingleBar | undefined;
+  return {
+    start(total, label) {
+      bar = new cliProgress.SingleBar(
+        { format: `${label} [{bar}] {value}/{total}`, stream: process.stderr, clearOnComplete: true, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(total, 0);
+    },
+    update(done) {
+      bar?.update(done);
+    },
+    stop() {
+      bar?.stop();
+      bar = undefined;
+    },
+  };
+}

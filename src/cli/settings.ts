@@ -1,0 +1,97 @@
+// Where a command reads from: flags win over CAPCTL_ACTOR, which wins over capctl.yaml, which
+// wins over the defaults (desired/, org-state/). capctl.yaml is looked for from the working
+// folder up to the repository root (the folder holding .git).
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { InputError } from '../model/index.js';
+import type { Host } from './host.js';
+import { compileSchema } from '../load/schemas.js';
+
+/** The folders and defaults a command works with. */
+export interface Settings {
+  desired: string;
+  orgState: string;
+  org?: string;
+  actor?: string;
+  /** The capctl.yaml that was read, if any. */
+  configFile?: string;
+}
+
+/** The flags every command may take that settings come from. */
+export interface SettingsFlags {
+  desired?: string;
+  orgState?: string;
+  org?: string;
+  actor?: string;
+}
+
+interface ConfigFile {
+  desired?: string;
+  orgState?: string;
+  org?: string;
+  actor?: string;
+}
+
+/** Finds capctl.yaml from `cwd` up to the repository root. */
+export function findConfigFile(cwd: string): string | undefined {
+  let dir = path.resolve(cwd);
+  for (;;) {
+    const candidate = path.join(dir, 'capctl.yaml');
+    if (existsSync(candidate)) return candidate;
+    if (existsSync(path.join(dir, '.git'))) return undefined;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** Reads and validates capctl.yaml; folders in it are relative to the file. */
+export function readConfigFile(file: string, cwd: string): ConfigFile {
+  let value: unknown;
+  try {
+    value = parse(readFileSync(file, 'utf8'), { uniqueKeys: true, maxAliasCount: 10 }) ?? {};
+  } catch (error) {
+    throw new InputError(`${file}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const validate = compileSchema('capctl-config.schema.json');
+  if (!validate(value)) {
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`);
+    throw new InputError(`${file}: ${problems.join('; ')}`);
+  }
+  const config = value as ConfigFile;
+  const base = path.dirname(file);
+  return {
+    ...config,
+    desired: config.desired === undefined ? undefined : path.relative(cwd, path.resolve(base, config.desired)) || '.',
+    orgState: config.orgState === undefined ? undefined : path.relative(cwd, path.resolve(base, config.orgState)) || '.',
+  };
+}
+
+/** Resolves the settings of one command run. */
+export function resolveSettings(flags: SettingsFlags, host: Host): Settings {
+  const configFile = findConfigFile(host.cwd);
+  const config = configFile ? readConfigFile(configFile, host.cwd) : {};
+  const actor = flags.actor ?? host.env.CAPCTL_ACTOR ?? config.actor;
+  const org = flags.org ?? config.org;
+  return {
+    desired: flags.desired ?? config.desired ?? 'desired',
+    orgState: flags.orgState ?? config.orgState ?? 'org-state',
+    ...(org === undefined ? {} : { org }),
+    ...(actor === undefined || actor === '' ? {} : { actor }),
+    ...(configFile === undefined ? {} : { configFile }),
+  };
+}
+
+/** Picks the org a command works on: --org, or the only one there is. */
+export function chooseOrg(requested: string | undefined, available: readonly string[], where: string): string {
+  if (requested !== undefined) {
+    if (!available.includes(requested)) {
+      throw new InputError(`org "${requested}" is not in ${where} (it has: ${available.join(', ') || 'no orgs'})`);
+    }
+    return requested;
+  }
+  if (available.length === 1) return available[0]!;
+  if (available.length === 0) throw new InputError(`${where} holds no org`);
+  throw new InputError(`${where} holds several orgs (${available.join(', ')}): choose one with --org`);
+}

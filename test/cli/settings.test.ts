@@ -1,0 +1,59 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { chooseOrg, resolveSettings } from '../../src/cli/settings.js';
+import type { Host } from '../../src/cli/host.js';
+import { InputError } from '../../src/model/index.js';
+import { makeTempDir, removeDir } from '../helpers/cli.js';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map(removeDir));
+});
+
+function hostAt(cwd: string, env: Record<string, string> = {}): Host {
+  return { cwd, env, out() {}, err() {}, drain: async () => {}, stdoutIsTTY: false, stderrIsTTY: false, stdinIsTTY: false, color: false, now: () => new Date(0), exitCode: 0 };
+}
+
+async function repoWithConfig(config: string): Promise<string> {
+  const root = await makeTempDir();
+  dirs.push(root);
+  await mkdir(path.join(root, '.git'));
+  await mkdir(path.join(root, 'teams/platform'), { recursive: true });
+  await writeFile(path.join(root, 'capctl.yaml'), config);
+  return root;
+}
+
+describe('settings', () => {
+  it('uses the defaults without capctl.yaml', async () => {
+    const root = await makeTempDir();
+    dirs.push(root);
+    await mkdir(path.join(root, '.git'));
+    expect(resolveSettings({}, hostAt(root))).toEqual({ desired: 'desired', orgState: 'org-state' });
+  });
+
+  it('reads capctl.yaml at the repository root, relative to it, from a subfolder', async () => {
+    const root = await repoWithConfig('desired: access/desired\norgState: stores\norg: acme-prod\nactor: ci-bot@acme.example\n');
+    const settings = resolveSettings({}, hostAt(path.join(root, 'teams/platform')));
+    expect(settings).toMatchObject({ desired: '../../access/desired', orgState: '../../stores', org: 'acme-prod', actor: 'ci-bot@acme.example' });
+  });
+
+  it('lets flags win over CAPCTL_ACTOR, and CAPCTL_ACTOR over capctl.yaml', async () => {
+    const root = await repoWithConfig('org: acme-prod\nactor: from-file\n');
+    expect(resolveSettings({}, hostAt(root, { CAPCTL_ACTOR: 'from-env' })).actor).toBe('from-env');
+    expect(resolveSettings({ actor: 'from-flag', org: 'other', desired: 'd' }, hostAt(root, { CAPCTL_ACTOR: 'from-env' }))).toMatchObject({ actor: 'from-flag', org: 'other', desired: 'd' });
+  });
+
+  it('rejects a capctl.yaml with an unknown field, naming it', async () => {
+    const root = await repoWithConfig('desierd: x\n');
+    expect(() => resolveSettings({}, hostAt(root))).toThrow(/capctl\.yaml.*desierd/);
+    expect(() => resolveSettings({}, hostAt(root))).toThrow(InputError);
+  });
+
+  it('chooses the only org, or the requested one, and explains otherwise', () => {
+    expect(chooseOrg(undefined, ['acme-prod'], 'org-state')).toBe('acme-prod');
+    expect(chooseOrg('b', ['a', 'b'], 'org-state')).toBe('b');
+    expect(() => chooseOrg(undefined, ['a', 'b'], 'org-state')).toThrow(/several orgs \(a, b\): choose one with --org/);
+    expect(() => chooseOrg('c', ['a', 'b'], 'org-state')).toThrow(/"c" is not in org-state/);
+  });
+});
