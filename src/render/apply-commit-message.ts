@@ -8,11 +8,14 @@ export interface ApplyCommitInput {
   org: string;
   actor: string;
   planDigest: string;
-  desiredCommit: string | null;
+  /** The desired folder's commit the plan was made from; null when it was not in git; undefined when unknown. */
+  desiredCommit: string | null | undefined;
   /** The ledger lines of this plan, in order. */
   lines: readonly LedgerLine[];
   revisionBefore?: number;
   revisionAfter?: number;
+  /** A sentence added to the body (e.g. that the apply was recorded late). */
+  note?: string;
 }
 
 /** Longest subject before the per-app phrases give way to counts. */
@@ -78,7 +81,7 @@ export function applyTrailers(input: ApplyCommitInput): [string, string][] {
     [Trailers.org, input.org],
     [Trailers.actor, input.actor],
     [Trailers.plan, input.planDigest],
-    [Trailers.desiredCommit, input.desiredCommit ?? 'none'],
+    [Trailers.desiredCommit, input.desiredCommit === undefined ? 'unknown' : (input.desiredCommit ?? 'none')],
     ...revocationIds(input.lines).map((id): [string, string] => [Trailers.revocation, id]),
   ];
   const first = input.lines[0];
@@ -99,5 +102,6 @@ export function renderApplyCommitMessage(input: ApplyCommitInput): string {
   const width = String(input.lines.at(-1)?.seq ?? 0).length;
   const body = input.lines.map((l) => `${String(l.seq).padStart(width)}. ${renderAppliedAction(l.action, l.result)}`);
   const trailers = applyTrailers(input).map(([k, v]) => `${k}: ${v}`);
-  return `${renderApplySubject(input.org, input.lines)}\n\n${intro}\n\n${body.join('\n')}\n\n${trailers.join('\n')}\n`;
+  const note = input.note ? `\n\n${input.note}` : '';
+  return `${renderApplySubject(input.org, input.lines)}\n\n${intro}${note}\n\n${body.join('\n')}\n\n${trailers.join('\n')}\n`;
 }

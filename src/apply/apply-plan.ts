@@ -1,0 +1,102 @@
+// Carries out a plan through the org store (SPEC §8), as a list of named steps:
+//   take the org's lock → read the store → preflight (refuse before anything changes) →
+//   record earlier interrupted applies → carry out each remaining action (one atomic store change
+//   and ledger line each) → record this apply → release the lock.
+// A failed action stops the apply; the report says what was done up to it. Running the same plan
+// again resumes after the last action done, so nothing is done twice.
+import type { ApplyReport, CommitOutcome, LedgerLine, Plan } from '../model/index.js';
+import type { OrgStore } from '../store/org-store.js';
+import { preflight, type StartPoint } from './preflight.js';
+
+/** Records pending ledger lines in the audit trail (git); see src/audit/record-apply.ts. */
+export interface ApplyAudit {
+  /**
+   * Records every ledger line up to `upToSeq` that the trail does not hold yet, one commit per
+   * plan; `current` describes the plan being applied now.
+   */
+  recordPending(
+    ledger: readonly LedgerLine[],
+    upToSeq: number,
+    current: { planDigest: string; desiredCommit: string | null; revisionBefore?: number; revisionAfter?: number },
+  ): Promise<CommitOutcome[]>;
+}
+
+/** What applyPlan needs. */
+export interface ApplyPlanOptions {
+  store: OrgStore;
+  plan: Plan;
+  actor: string;
+  now(): Date;
+  lockTimeoutMs: number;
+  /** The command line, written into the lock file. */
+  command: string;
+  /** Omitted with --no-commit or for a store without an audit trail. */
+  audit?: ApplyAudit;
+  /** Called once the preflight passed, before the first action. */
+  onStart?(start: StartPoint): void;
+  /** Called after each action is carried out (and recorded in the ledger). */
+  onApplied?(line: LedgerLine): void;
+}
+
+/** Applies a plan to its org; throws RefusedError (exit 3) when the preflight refuses it. */
+export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyReport> {
+  const { store, plan, actor } = options;
+  const org = plan.org.name;
+  const lock = await store.lock(org, { timeoutMs: options.lockTimeoutMs, command: options.command, user: actor });
+  try {
+    const snapshot = await store.readSnapshot(org);
+    const ledger = await store.readLedger(org);
+    const start = preflight({ plan, snapshot, ledger, actor });
+    options.onStart?.(start);
+    const current = { planDigest: plan.digest, desiredCommit: plan.basis.desiredCommit };
+    const report: ApplyReport = {
+      org,
+      actor,
+      planDigest: plan.digest,
+      status: 'applied',
+      resumed: start.resumed,
+      applied: [],
+      notDone: [],
+      revisionBefore: start.firstRun ? snapshot.org.revision : plan.basis.storeRevision,
+      revisionAfter: snapshot.org.revision,
+    };
+    // Applies interrupted before this one (of other plans) get their commit first, so that each
+    // commit holds the files as its own apply left them.
+    const earlierUpTo = (start.resumed[0]?.seq ?? ledger.length + 1) - 1;
+    if (options.audit) await options.audit.recordPending(ledger, earlierUpTo, current);
+
+    if (plan.actions.length === 0) report.status = 'no-changes';
+    else if (start.remaining.length === 0) report.status = 'already-applied';
+
+    for (const [index, action] of start.remaining.entries()) {
+      let line: LedgerLine;
+      try {
+        line = await store.carryOut(org, action, {
+          actor,
+          planDigest: plan.digest,
+          at: options.now(),
+          bumpRevision: start.firstRun && report.applied.length === 0,
+        });
+      } catch (error) {
+        report.status = 'failed';
+        report.failure = { action, message: error instanceof Error ? error.message : String(error) };
+        report.notDone = start.remaining.slice(index);
+        break;
+      }
+      report.applied.push(line);
+      options.onApplied?.(line);
+    }
+    if (start.firstRun && report.applied.length > 0) report.revisionAfter = snapshot.org.revision + 1;
+
+    if (options.audit) {
+      const all = [...ledger, ...report.applied];
+      const outcomes = await options.audit.recordPending(all, all.length, { ...current, revisionBefore: report.revisionBefore, revisionAfter: report.revisionAfter });
+      report.commit = outcomes.at(-1) ?? { status: 'nothing-to-commit' };
+    } else if (report.status !== 'no-changes') {
+      report.commit = { status: 'skipped' };
+    }
+    return report;
+  } finally {
+    await lock.release();
+  }
+}
