@@ -11,7 +11,10 @@ let ajv: Ajv2020 | undefined;
 /** The shared ajv instance with every schema of schemas/ added. */
 export function schemaRegistry(): Ajv2020 {
   if (ajv) return ajv;
-  const instance = new Ajv2020({ allErrors: true, strict: false });
+  // verbose: errors carry the failing value and schema, which src/load/schema-messages.ts turns into
+  // messages. validateSchema: false skips compiling the draft 2020-12 meta-schema on every start (a
+  // quarter of a second); test/load/schema.test.ts checks every schema against it instead.
+  const instance = new Ajv2020({ allErrors: true, strict: false, verbose: true, validateSchema: false });
   (addFormatsModule as unknown as (a: Ajv2020) => void)(instance);
   for (const file of readdirSync(schemasDir).filter((f) => f.endsWith('.schema.json')).sort()) {
     instance.addSchema(JSON.parse(readFileSync(new URL(file, schemasDir), 'utf8')) as object);

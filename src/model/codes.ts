@@ -26,6 +26,7 @@ export const Codes = {
   emptyFile: 'CAP119',
   noFiles: 'CAP120',
   notAMapping: 'CAP121',
+  unreadableFile: 'CAP122',
 
   // --- CAP2xx: the org store (src/store) ---
   storeMalformed: 'CAP201',

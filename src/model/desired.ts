@@ -28,7 +28,7 @@ export interface DesiredOrg {
 
 /** The whole desired state of a folder: each org's declarations, and a digest of the files read. */
 export interface DesiredState {
-  /** The folder the files were read from (paths in positions are relative to it). */
+  /** The folder the files were read from, as given; positions name a file as this folder joined with its relative path. */
   root: string;
   orgs: Record<string, DesiredOrg>;
   /** sha256 over the relative path and bytes of every file read, in path order. */

@@ -1,8 +1,47 @@
-// capctl validate [DIR]
-import type { Command } from 'commander';
+// capctl validate [DIR]: schema and cross-file checks of the desired state; every problem at once.
+import { Option, type Command } from 'commander';
+import { ExitCode } from '../../model/index.js';
+import { countDiagnostics, renderDiagnosticsText, sortDiagnostics } from '../../render/diagnostics.js';
 import type { Host } from '../host.js';
+import { resolveSettings } from '../settings.js';
+
+interface ValidateOptions {
+  desired?: string;
+  format: 'text' | 'json';
+}
 
 /** Registers `capctl validate`. */
-export function register(program: Command, _host: Host): void {
-  program.command('validate [dir]').description('check the desired state: schema and cross-file checks, every problem at once');
+export function register(program: Command, host: Host): void {
+  program
+    .command('validate [dir]')
+    .description('check the desired state: schema and cross-file checks, every problem at once (nothing is written)')
+    .option('--desired <dir>', 'the desired-state folder, when DIR is not given (default: capctl.yaml\'s, or desired)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 no errors (warnings allowed), 1 errors.\n\nExample:\n  $ capctl validate examples/acme\n  $ capctl validate --format json desired\n',
+    )
+    .action(async (dir: string | undefined, options: ValidateOptions) => {
+      const folder = dir ?? resolveSettings({ desired: options.desired }, host).desired;
+      // Loaded on use: YAML, JSON Schema and globbing need not slow down every other command's start.
+      const { loadDesiredState } = await import('../../load/load-desired.js');
+      const { diagnostics, documents, desired } = await loadDesiredState(folder, { now: host.now() });
+      const sorted = sortDiagnostics(diagnostics);
+      const errors = sorted.filter((d) => d.severity === 'error').length;
+      const warnings = sorted.filter((d) => d.severity === 'warning').length;
+      const files = desired.files.length;
+      if (options.format === 'json') {
+        const summary = { dir: folder, files, documents, errors, warnings };
+        host.out(`${JSON.stringify({ diagnostics: sorted, summary }, null, 2)}\n`);
+      } else {
+        host.out(renderDiagnosticsText(sorted, { color: host.color }));
+        const label = folder.replace(/(.)\/+$/, '$1');
+        host.out(`${label}: ${plural(documents, 'document')} in ${plural(files, 'file')}, ${countDiagnostics(sorted)}\n`);
+      }
+      host.exitCode = errors > 0 ? ExitCode.error : ExitCode.ok;
+    });
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -1,0 +1,244 @@
+// ajv's errors → messages a person understands without reading the schema, at the node at fault.
+import type { ErrorObject } from 'ajv';
+import { Codes, type Code, type Diagnostic, type SourcePos } from '../model/index.js';
+import { closestName } from './did-you-mean.js';
+
+/** The document an error list belongs to: what it is, where its nodes are. */
+export interface SchemaErrorContext {
+  /** The document's kind (`ConnectedApp`, `Revocation`, …). */
+  kind: string;
+  source: SourcePos;
+  positions: Record<string, SourcePos>;
+}
+
+/**
+ * One diagnostic per real problem. The branch errors of a `oneOf`/`anyOf` are folded: when the value's
+ * shape picks one branch, that branch's errors are described; otherwise one message says what is expected.
+ */
+export function describeSchemaErrors(errors: readonly ErrorObject[], context: SchemaErrorContext): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const seen = new Set<string>();
+  for (const diagnostic of describeAll(errors, context)) {
+    const key = `${diagnostic.line}:${diagnostic.column}:${diagnostic.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(diagnostic);
+    }
+  }
+  return out;
+}
+
+function describeAll(errors: readonly ErrorObject[], context: SchemaErrorContext): Diagnostic[] {
+  const groups = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf');
+  const inGroup = (e: ErrorObject, group: ErrorObject): boolean =>
+    e !== group && e.schemaPath.startsWith(`${group.schemaPath}/`) && isUnder(e.instancePath, group.instancePath);
+  const out: Diagnostic[] = [];
+  for (const error of errors) {
+    if (groups.some((group) => inGroup(error, group))) continue;
+    if (error.keyword === 'oneOf' || error.keyword === 'anyOf') {
+      out.push(...describeGroup(error, errors.filter((e) => inGroup(e, error)), context));
+    } else {
+      out.push(describeOne(error, context));
+    }
+  }
+  return out;
+}
+
+/** A oneOf/anyOf: the errors of the one branch whose shape fits the value, or a single summary. */
+function describeGroup(group: ErrorObject, members: ErrorObject[], context: SchemaErrorContext): Diagnostic[] {
+  const branches = new Map<string, ErrorObject[]>();
+  for (const member of members) {
+    const branch = member.schemaPath.slice(group.schemaPath.length + 1).split('/')[0] ?? '';
+    branches.set(branch, [...(branches.get(branch) ?? []), member]);
+  }
+  const shapeMismatch = (e: ErrorObject): boolean => e.instancePath === group.instancePath && ['type', 'const', 'enum'].includes(e.keyword);
+  const fitting = [...branches.values()].filter((branchErrors) => !branchErrors.some(shapeMismatch));
+  if (fitting.length === 1) return describeAll(fitting[0]!, context);
+  const path = pointerToPath(group.instancePath);
+  const description = (group.parentSchema as { description?: string } | undefined)?.description;
+  const expected = description ? description.replace(/`/g, '').replace(/\.$/, '') : 'a value of another shape';
+  return [diagnostic(context, path, Codes.wrongType, `${label(path)}: expected ${expected}, got ${describeValue(group.data)}`)];
+}
+
+function describeOne(error: ErrorObject, context: SchemaErrorContext): Diagnostic {
+  const path = pointerToPath(error.instancePath);
+  const params = error.params as Record<string, unknown>;
+  const data = error.data;
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const field = String(params.additionalProperty);
+      const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const suggestion = closestName(field, known);
+      const where = path ? ` in ${path}` : '';
+      const fieldPath = joinPath(path, field);
+      return {
+        ...diagnostic(context, `${fieldPath}#key`, Codes.unknownField, `unknown field "${field}"${where}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`),
+        ...(suggestion ? {} : { detail: `allowed fields${path ? ` in ${path}` : ` of ${article(context.kind)}`}: ${known.join(', ')}` }),
+      };
+    }
+    case 'required': {
+      const field = String(params.missingProperty);
+      const required = Array.isArray(error.schema) ? (error.schema as string[]) : [];
+      const needs = path ? ` in ${path}` : ` (${article(context.kind)} needs ${required.join(', ')})`;
+      return diagnostic(context, path, Codes.missingField, `missing required field "${field}"${needs}`);
+    }
+    case 'type':
+      return diagnostic(context, path, Codes.wrongType, `${label(path)}: expected ${describeType(String(params.type))}, got ${describeValue(data)}`);
+    case 'enum': {
+      const allowed = (params.allowedValues as unknown[]).map(String);
+      const suggestion = typeof data === 'string' ? closestName(data, allowed) : undefined;
+      return diagnostic(
+        context,
+        path,
+        Codes.badEnum,
+        `${label(path)}: ${show(data)} is not one of ${allowed.join(', ')}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+      );
+    }
+    case 'const':
+      return diagnostic(context, path, Codes.badValue, `${label(path)}: must be ${show(params.allowedValue)}, not ${show(data)}`);
+    case 'pattern':
+    case 'maxLength':
+      return describePattern(error, path, context);
+    case 'minLength':
+      return diagnostic(context, path, Codes.badValue, `${label(path)}: must not be empty`);
+    case 'format':
+      if (params.format === 'date-time') {
+        return diagnostic(
+          context,
+          path,
+          Codes.badInstant,
+          `${label(path)}: ${show(data)} is not a valid instant: write RFC 3339 with a time zone, e.g. 2026-11-20T00:00:00Z`,
+        );
+      }
+      return diagnostic(context, path, Codes.badValue, `${label(path)}: ${show(data)} is not a valid ${String(params.format)}`);
+    case 'uniqueItems': {
+      const later = Math.max(Number(params.i), Number(params.j));
+      const item = Array.isArray(data) ? data[later] : undefined;
+      return diagnostic(context, joinPath(path, String(later)), Codes.badValue, `${label(path)}: ${show(item)} is listed twice`);
+    }
+    case 'minItems':
+      return diagnostic(
+        context,
+        path,
+        Codes.badValue,
+        params.limit === 1 ? `${label(path)}: the list is empty: give at least one item` : `${label(path)}: give at least ${String(params.limit)} items`,
+      );
+    case 'minimum':
+      return diagnostic(context, path, Codes.badValue, `${label(path)}: must be at least ${String(params.limit)}, not ${show(data)}`);
+    default:
+      return diagnostic(context, path, Codes.badValue, `${label(path)}: ${error.message ?? 'is not valid'}`);
+  }
+}
+
+function describePattern(error: ErrorObject, path: string, context: SchemaErrorContext): Diagnostic {
+  const data = error.data;
+  if (error.schemaPath.includes('/OrgSlug/')) {
+    const problem = error.keyword === 'maxLength' ? 'is longer than 63 characters' : 'is not a valid org slug';
+    return diagnostic(
+      context,
+      path,
+      Codes.badOrgSlug,
+      `${label(path)}: ${show(data)} ${problem}: use lower-case letters, digits and dashes, starting with a letter or digit (e.g. acme-prod)`,
+    );
+  }
+  if (error.keyword === 'maxLength') {
+    return diagnostic(context, path, Codes.badValue, `${label(path)}: longer than ${String((error.params as { limit: number }).limit)} characters`);
+  }
+  if (error.schemaPath.includes('/RefreshTokenPolicy/')) {
+    return diagnostic(
+      context,
+      path,
+      Codes.badValue,
+      `${label(path)}: ${show(data)} is not a valid refresh token policy: write infinite, zero, specific_lifetime:N:UNIT or specific_inactivity:N:UNIT (N from 1 to 9999, UNIT HOURS, DAYS or MONTHS; e.g. specific_lifetime:90:DAYS)`,
+    );
+  }
+  if (path === 'id' && context.kind === 'Revocation') {
+    return diagnostic(context, path, Codes.badValue, `id: ${show(data)} is not a valid revocation id: use letters, digits, dots, dashes and underscores, starting with a letter or digit (e.g. INC-2041)`);
+  }
+  if (path === 'id') {
+    return diagnostic(context, path, Codes.badValue, `id: ${show(data)} is not a Salesforce id: 15 or 18 letters and digits`);
+  }
+  return diagnostic(context, path, Codes.badValue, `${label(path)}: ${show(data)} does not have the expected form`);
+}
+
+function diagnostic(context: SchemaErrorContext, path: string, code: Code, message: string): Diagnostic {
+  return { severity: 'error', code, message, ...positionAt(context, path) };
+}
+
+/** Where a path is; a path without a recorded position falls back to its nearest ancestor. */
+function positionAt(context: SchemaErrorContext, path: string): SourcePos {
+  let current = path;
+  while (current !== '') {
+    const pos = context.positions[current];
+    if (pos) return pos;
+    const cut = current.replace(/#key$/, '').lastIndexOf('.');
+    current = cut < 0 ? '' : current.slice(0, cut);
+  }
+  return context.source;
+}
+
+/** `/policies/profiles/1` → `policies.profiles.1` */
+export function pointerToPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+}
+
+function isUnder(pointer: string, ancestor: string): boolean {
+  return pointer === ancestor || pointer.startsWith(`${ancestor}/`);
+}
+
+function joinPath(path: string, field: string): string {
+  return path === '' ? field : `${path}.${field}`;
+}
+
+function label(path: string): string {
+  return path === '' ? 'the document' : path;
+}
+
+function article(kind: string): string {
+  return /^[AEIOU]/.test(kind) ? `an ${kind}` : `a ${kind}`;
+}
+
+function describeType(type: string): string {
+  const names: Record<string, string> = {
+    boolean: 'true or false',
+    string: 'a string',
+    integer: 'a whole number',
+    number: 'a number',
+    array: 'a list',
+    object: 'a mapping',
+    null: 'nothing',
+  };
+  return type
+    .split(',')
+    .map((t) => names[t] ?? t)
+    .join(' or ');
+}
+
+/** A value as a message names it: `the string "yes"`, `a list`, `a mapping`. */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing (an empty value)';
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
+  switch (typeof value) {
+    case 'string':
+      return `the string ${show(value)}`;
+    case 'number':
+      return `the number ${value}`;
+    case 'boolean':
+      return String(value);
+    case 'object':
+      return 'a mapping';
+    default:
+      return typeof value;
+  }
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (value === null || value === undefined) return 'nothing';
+  if (typeof value === 'object') return Array.isArray(value) ? 'a list' : 'a mapping';
+  return String(value);
+}

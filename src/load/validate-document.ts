@@ -1,0 +1,128 @@
+// One document: its apiVersion and kind, then its kind's JSON Schema, then what a schema cannot check.
+import type { ValidateFunction } from 'ajv';
+import { Codes, type Diagnostic } from '../model/index.js';
+import { closestName } from './did-you-mean.js';
+import type { ParsedDocument } from './parse-documents.js';
+import { compileSchema } from './schemas.js';
+import { describeSchemaErrors, describeValue } from './schema-messages.js';
+
+/** The format version every document declares. */
+export const apiVersion = 'capctl/v1';
+
+/** The kinds of document, and the schema definition each is checked against. */
+export const kindDefinitions = {
+  OrgSettings: 'OrgSettings',
+  ConnectedApp: 'ConnectedApp',
+  ExternalClientApp: 'ConnectedApp',
+  Revocation: 'Revocation',
+} as const;
+
+/** A kind of desired-state document. */
+export type DocumentKind = keyof typeof kindDefinitions;
+
+const kinds = Object.keys(kindDefinitions) as DocumentKind[];
+
+/** Whether a value is a known document kind. */
+export function isDocumentKind(value: unknown): value is DocumentKind {
+  return typeof value === 'string' && Object.hasOwn(kindDefinitions, value);
+}
+
+/**
+ * Every problem of one document; none means the document is valid for its kind. `now` is the
+ * instant that `issuedBefore` may not be after.
+ */
+export function validateDocument(document: ParsedDocument, options: { now: Date }): Diagnostic[] {
+  const { value, positions, source } = document;
+  const at = (path: string) => positions[path] ?? source;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return [
+      {
+        severity: 'error',
+        code: Codes.notAMapping,
+        message: `a document must be a mapping (apiVersion, kind, org, …), not ${describeValue(value)}`,
+        ...source,
+      },
+    ];
+  }
+  const doc = value as Record<string, unknown>;
+  const out: Diagnostic[] = [];
+
+  if (!('apiVersion' in doc)) {
+    out.push({ severity: 'error', code: Codes.missingField, message: `missing required field "apiVersion" (always ${apiVersion})`, ...source });
+  } else if (doc.apiVersion !== apiVersion) {
+    out.push({
+      severity: 'error',
+      code: Codes.badApiVersion,
+      message: `apiVersion: ${quote(doc.apiVersion)} is not supported: the only version is ${apiVersion}`,
+      ...at('apiVersion'),
+    });
+  }
+
+  const kind = doc.kind;
+  if (!('kind' in doc)) {
+    out.push({ severity: 'error', code: Codes.missingField, message: `missing required field "kind" (one of ${kinds.join(', ')})`, ...source });
+    return out;
+  }
+  if (!isDocumentKind(kind)) {
+    const suggestion = typeof kind === 'string' ? closestName(kind, kinds) : undefined;
+    out.push({
+      severity: 'error',
+      code: Codes.unknownKind,
+      message: `kind: ${quote(kind)} is not a known kind${suggestion ? ` (did you mean "${suggestion}"?)` : ''}: use one of ${kinds.join(', ')}`,
+      ...at('kind'),
+    });
+    return out;
+  }
+
+  const validate = validatorFor(kind);
+  if (!validate(doc)) {
+    // apiVersion and kind are reported above, in words of their own.
+    const errors = (validate.errors ?? []).filter(
+      (e) =>
+        e.instancePath !== '/apiVersion' &&
+        e.instancePath !== '/kind' &&
+        !(e.keyword === 'required' && e.instancePath === '' && ['apiVersion', 'kind'].includes(String(e.params.missingProperty))),
+    );
+    out.push(...describeSchemaErrors(errors, { kind, source, positions }));
+  }
+
+  if (kind === 'Revocation' && typeof doc.issuedBefore === 'string' && !out.some((d) => d.code === Codes.badInstant)) {
+    const cutoff = Date.parse(doc.issuedBefore);
+    if (!Number.isFinite(cutoff)) {
+      // RFC 3339 allows a leap second (23:59:60) that JavaScript dates cannot hold.
+      out.push({
+        severity: 'error',
+        code: Codes.badInstant,
+        message: `issuedBefore: ${JSON.stringify(doc.issuedBefore)} is not an instant capctl can compare: write it without a leap second, e.g. 2026-11-20T00:00:00Z`,
+        ...at('issuedBefore'),
+      });
+    } else if (cutoff > options.now.getTime()) {
+      out.push({
+        severity: 'error',
+        code: Codes.issuedBeforeFuture,
+        message: `issuedBefore: ${doc.issuedBefore} is in the future: a revocation ends sessions created before an instant that has passed`,
+        ...at('issuedBefore'),
+      });
+    }
+  }
+  return out;
+}
+
+/** A string in quotes, anything else described. */
+function quote(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : describeValue(value);
+}
+
+let validators: Map<string, ValidateFunction> | undefined;
+
+/** The compiled validator of a kind; the schemas are read and compiled once per process. */
+function validatorFor(kind: DocumentKind): ValidateFunction {
+  validators ??= new Map();
+  const definition = kindDefinitions[kind];
+  let validate = validators.get(definition);
+  if (!validate) {
+    validate = compileSchema(`desired-state.schema.json#/$defs/${definition}`);
+    validators.set(definition, validate);
+  }
+  return validate;
+}

@@ -1,0 +1,55 @@
+// The README stays true: its YAML examples validate, and "Try it" gives the two expected commands.
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadDesiredState } from '../src/load/load-desired.js';
+import { makeTempDir, removeDir, repoRoot } from './helpers/cli.js';
+
+const readme = await readFile(path.join(repoRoot, 'README.md'), 'utf8');
+
+/** The text of a `## heading` section, up to the next `## ` heading. */
+function section(heading: string): string {
+  const start = readme.indexOf(`\n## ${heading}\n`);
+  expect(start, `README has a "## ${heading}" section`).toBeGreaterThanOrEqual(0);
+  const next = readme.indexOf('\n## ', start + 1);
+  return readme.slice(start, next < 0 ? undefined : next);
+}
+
+/** The fenced code blocks of a language in some Markdown. */
+function codeBlocks(markdown: string, language: string): string[] {
+  return [...markdown.matchAll(new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
+}
+
+const temps: string[] = [];
+afterAll(async () => {
+  await Promise.all(temps.map(removeDir));
+});
+
+describe('README.md', () => {
+  it('"Try it" gives the install-and-run command and the test command', () => {
+    expect(codeBlocks(section('Try it'), 'sh').map((block) => block.trim())).toEqual([
+      'npm ci && npx capctl validate examples/acme',
+      'npm test',
+    ]);
+  });
+
+  it('every YAML example of "The desired state" is valid, on its own and together', async () => {
+    const blocks = codeBlocks(section('The desired state'), 'yaml');
+    const kinds = blocks.flatMap((block) => parseAllDocuments(block).map((doc) => (doc.toJS() as { kind: string }).kind));
+    expect(kinds).toEqual(['OrgSettings', 'ConnectedApp', 'Revocation']);
+
+    const dir = await makeTempDir('capctl-readme-');
+    temps.push(dir);
+    for (const [i, block] of blocks.entries()) await writeFile(path.join(dir, `example-${i + 1}.yaml`), block);
+    const { diagnostics, documents, desired } = await loadDesiredState(dir, { now: new Date('2026-11-29T00:00:00Z') });
+    expect(diagnostics).toEqual([]);
+    expect(documents).toBe(3);
+    expect(desired.orgs['acme-prod']?.apps.map((a) => a.doc.name)).toEqual(['Slack']);
+  });
+
+  it('lists the exit codes 0 to 3', () => {
+    const codes = [...section('Exit codes').matchAll(/^\| `(\d)` \|/gm)].map((m) => m[1]);
+    expect(codes).toEqual(['0', '1', '2', '3']);
+  });
+});
