@@ -7,7 +7,7 @@ import path from 'node:path';
 import { compile } from 'json-schema-to-typescript';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const schemaFiles = ['desired-state.schema.json', 'org-state.schema.json', 'plan.schema.json'];
+const schemaFiles = ['desired-state.schema.json', 'org-state.schema.json', 'plan.schema.json', 'usage.schema.json'];
 export const outFile = path.join(root, 'src/model/generated/schema-types.ts');
 
 /** Builds the TypeScript source for every named definition of every schema. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDesiredState } from '../src/load/load-desired.js';
-import { makeTempDir, removeDir, repoRoot } from './helpers/cli.js';
+import { makeTempDir, removeDir, repoRoot, runCapctl } from './helpers/cli.js';
 
 const readme = await readFile(path.join(repoRoot, 'README.md'), 'utf8');
 
@@ -29,7 +29,7 @@ afterAll(async () => {
 describe('README.md', () => {
   it('"Try it" gives the install-and-run command and the test command', () => {
     expect(codeBlocks(section('Try it'), 'sh').map((block) => block.trim())).toEqual([
-      'npm ci && npx capctl validate examples/acme',
+      'npm ci && npx capctl plan --desired examples/acme --org-state org-state',
       'npm test',
     ]);
   });
@@ -51,5 +51,22 @@ describe('README.md', () => {
   it('lists the exit codes 0 to 3', () => {
     const codes = [...section('Exit codes').matchAll(/^\| `(\d)` \|/gm)].map((m) => m[1]);
     expect(codes).toEqual(['0', '1', '2', '3']);
+  });
+
+  it('"Plan" shows real output of the bundled example: every line of its excerpt is in the plan, in order', async () => {
+    const [excerpt] = codeBlocks(section('Plan'), 'console');
+    const lines = excerpt!.split('\n').filter((line) => line !== '');
+    expect(lines[0]).toBe('$ npx capctl plan --desired examples/acme --org-state org-state');
+    const run = await runCapctl(lines[0]!.split(' ').slice(3));
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const output = run.stdout.split('\n');
+    let at = 0;
+    for (const line of lines.slice(1)) {
+      if (line.trim() === '…') continue;
+      const found = output.indexOf(line, at);
+      expect(found, `README line in the real output, in order: ${line}`).toBeGreaterThanOrEqual(0);
+      at = found + 1;
+    }
   });
 });

@@ -22,6 +22,11 @@ export interface Host {
 /** The host of the real process. */
 export function processHost(): Host {
   const env = process.env;
+  // A reader that stops early (`capctl usage | head`) closes the pipe: stop quietly, as Unix tools do.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
   const stdoutIsTTY = process.stdout.isTTY === true;
   return {
     out: (text) => {

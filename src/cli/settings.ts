@@ -83,15 +83,4 @@ export function resolveSettings(flags: SettingsFlags, host: Host): Settings {
   };
 }
 
-/** Picks the org a command works on: --org, or the only one there is. */
-export function chooseOrg(requested: string | undefined, available: readonly string[], where: string): string {
-  if (requested !== undefined) {
-    if (!available.includes(requested)) {
-      throw new InputError(`org "${requested}" is not in ${where} (it has: ${available.join(', ') || 'no orgs'})`);
-    }
-    return requested;
-  }
-  if (available.length === 1) return available[0]!;
-  if (available.length === 0) throw new InputError(`${where} holds no org`);
-  throw new InputError(`${where} holds several orgs (${available.join(', ')}): choose one with --org`);
-}
+export { chooseOrg } from '../store/select-org.js';

@@ -30,8 +30,46 @@ export const Codes = {
 
   // --- CAP2xx: the org store (src/store) ---
   storeMalformed: 'CAP201',
+  storeJsonSyntax: 'CAP202',
+  storeSchema: 'CAP203',
+  storeUnknownSessionUser: 'CAP204',
+  storeAppIdMismatch: 'CAP205',
+  storeDuplicateAppName: 'CAP206',
+  storeTooManySessions: 'CAP207',
+  storePoliciesMismatch: 'CAP208',
+  storeUnknownProfile: 'CAP209',
+  storeUnknownPermissionSet: 'CAP210',
+  storeOrgNameMismatch: 'CAP211',
+  storeDuplicateUser: 'CAP212',
+  storeBadLedger: 'CAP213',
+  storeNotUtf8: 'CAP214',
+  storeMissingFile: 'CAP215',
 
   // --- CAP3xx: plan rules (src/plan) ---
+  appNotInOrg: 'CAP301', // R8
+  appIdMismatch: 'CAP302',
+  appKindMismatch: 'CAP303',
+  unknownProfile: 'CAP304', // R7
+  unknownPermissionSet: 'CAP305', // R7
+  assignmentsNeedAdminApproved: 'CAP306', // R7
+  policiesOnUninstalledApp: 'CAP307', // R5
+  revocationUnknownApp: 'CAP308',
+  revocationUnknownUser: 'CAP309',
+  notAllowlistedUnblocked: 'CAP310', // R2
+  allowlistingUnavailable: 'CAP311', // R3
+  allowlistingCutsOff: 'CAP312', // R3
+  unmanagedApp: 'CAP313',
+  deniedAttempts: 'CAP314', // R4
+  revocationCovered: 'CAP315', // R9
+  revokedCanReauthorize: 'CAP316', // R9
+  usernamePasswordFlowOpen: 'CAP317', // R10
+  guardProtectedApp: 'CAP318', // R13
+  guardMaxSessionsEnded: 'CAP319', // R13
+  guardUnknownApp: 'CAP320', // R13
+  actorUnknown: 'CAP321',
+  actorInactive: 'CAP322',
+  actorLacksPermissions: 'CAP323',
+  noDeclarations: 'CAP324',
 
   // --- CAP4xx: apply and audit (src/apply, src/audit) ---
   applyLacksPermissions: 'CAP401',

@@ -119,7 +119,8 @@ export function effectiveAccess(app: AccessSubject, allowlisting: boolean, index
   return { kind, label: accessLabel(kind, app, users), users };
 }
 
-function accessLabel(kind: AccessKind, app: AccessSubject, users: number): string {
+/** The usage page's words for an access case, given how many users it admits. */
+export function accessLabel(kind: AccessKind, app: AccessSubject, users: number): string {
   switch (kind) {
     case 'blocked':
       return 'blocked';

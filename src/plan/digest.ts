@@ -1,5 +1,6 @@
 // Canonical JSON and digests: the same value always gives the same bytes and the same digest.
 import { createHash } from 'node:crypto';
+import type { Plan } from '../model/index.js';
 
 /** JSON with object keys sorted at every level and no white space; `undefined` members dropped. */
 export function canonicalJson(value: unknown): string {
@@ -25,4 +26,10 @@ export function sha256(data: string | Uint8Array): string {
 /** `sha256:<hex>` of a value's canonical JSON. */
 export function digestOf(value: unknown): string {
   return sha256(canonicalJson(value));
+}
+
+/** The digest of a plan: sha256 over the canonical JSON of everything but `digest`. */
+export function planDigest(plan: Omit<Plan, 'digest'> | Plan): string {
+  const { digest: _digest, ...rest } = plan as Plan;
+  return digestOf(rest);
 }

@@ -27,7 +27,11 @@ export interface FileChange {
 /** One atomic change of an org: files replaced and, at the same moment, one ledger line appended. */
 export interface StoreChange {
   files: FileChange[];
-  ledgerLine?: LedgerLine;
+  /**
+   * The ledger line appended with the files; or a function that builds it from the snapshot
+   * digest the store will have right after the change (for ActionResult.storeDigest).
+   */
+  ledgerLine?: LedgerLine | ((storeDigest: string) => LedgerLine);
 }
 
 /** Who carries out an action, under which plan, and when. */
@@ -53,7 +57,10 @@ export interface OrgStore {
    */
   carryOut(org: string, action: Action, context: CarryOutContext): Promise<LedgerLine>;
   /** Takes the org's lock, waiting up to timeoutMs; throws LockHeldError naming the holder. */
-  lock(org: string, options: { timeoutMs: number; command: string; user?: string }): Promise<OrgLock>;
+  lock(
+    org: string,
+    options: { timeoutMs: number; command: string; user?: string; onWait?: (holder: LockInfo) => void },
+  ): Promise<OrgLock>;
   /** Removes a lock left behind, only when its id matches. */
   unlock(org: string, lockId: string): Promise<void>;
 }

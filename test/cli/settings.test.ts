@@ -54,6 +54,6 @@ describe('settings', () => {
     expect(chooseOrg(undefined, ['acme-prod'], 'org-state')).toBe('acme-prod');
     expect(chooseOrg('b', ['a', 'b'], 'org-state')).toBe('b');
     expect(() => chooseOrg(undefined, ['a', 'b'], 'org-state')).toThrow(/several orgs \(a, b\): choose one with --org/);
-    expect(() => chooseOrg('c', ['a', 'b'], 'org-state')).toThrow(/"c" is not in org-state/);
+    expect(() => chooseOrg('c', ['a', 'b'], 'org-state')).toThrow(/no org "c" in org-state \(the store has: a, b\)/);
   });
 });

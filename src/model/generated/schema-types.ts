@@ -486,3 +486,91 @@ export interface Summary {
   revoke: number;
   sessionsEnded: number;
 }
+export interface UsageOrgRef {
+  name: OrgSlug;
+  id: OrgId;
+}
+/**
+ * Effective access of an app (SPEC §5): its case, the words for it, and how many active users it admits.
+ */
+export interface UsageAccess {
+  kind: 'blocked' | 'not-allowlisted' | 'uninstalled' | 'all-users' | 'admin-approved';
+  label: string;
+  users: number;
+}
+/**
+ * One app as the usage page lists it.
+ */
+export interface UsageAppRow {
+  name: string;
+  id: AppId;
+  type: 'ConnectedApp' | 'ExternalClientApp';
+  packaged: boolean;
+  installed: boolean;
+  blocked: boolean;
+  access: UsageAccess;
+  /**
+   * Distinct users with sessions shown.
+   */
+  users: number;
+  /**
+   * Sessions shown (username-password sessions are not).
+   */
+  sessions: number;
+  deniedAttempts: number;
+}
+export interface UsageTotals {
+  apps: number;
+  installed: number;
+  blocked: number;
+  /**
+   * Distinct users with sessions shown, over all apps.
+   */
+  users: number;
+  sessions: number;
+  usernamePasswordSessionsHidden: number;
+}
+/**
+ * `capctl usage`: every app the org lists, sorted by name, installed or not.
+ */
+export interface UsagePage {
+  formatVersion: 1;
+  view: 'apps';
+  org: UsageOrgRef;
+  apps: UsageAppRow[];
+  totals: UsageTotals;
+}
+/**
+ * One user of an app: when they first and last used it, and how often.
+ */
+export interface UserUsage {
+  username: string;
+  /**
+   * Earliest creation of the user's sessions.
+   */
+  firstUsed: string;
+  /**
+   * Latest use of the user's sessions.
+   */
+  lastUsed: string;
+  /**
+   * Sum of the sessions' use counts.
+   */
+  totalUses: number;
+  sessions: number;
+  /**
+   * OAuth flows of the sessions, sorted.
+   */
+  flows: OauthFlow[];
+}
+/**
+ * `capctl usage APP`: the users of one app, sorted by username.
+ */
+export interface AppUsagePage {
+  formatVersion: 1;
+  view: 'app';
+  org: UsageOrgRef;
+  app: UsageAppRow;
+  users: UserUsage[];
+  usernamePasswordSessionsHidden: number;
+}

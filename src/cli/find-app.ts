@@ -1,0 +1,43 @@
+// An app named on the command line: by its name as the org lists it, or by its id.
+import { InputError } from '../model/index.js';
+import type { AppFile, OrgSnapshot } from '../model/index.js';
+
+/** The app of the snapshot named (or identified) by `nameOrId`; InputError with suggestions when none is. */
+export function findApp(snapshot: OrgSnapshot, nameOrId: string): AppFile {
+  const exact = snapshot.apps.find((a) => a.name === nameOrId) ?? snapshot.apps.find((a) => a.id === nameOrId);
+  if (exact) return exact;
+  const folded = nameOrId.toLowerCase();
+  const sameCase = snapshot.apps.filter((a) => a.name.toLowerCase() === folded);
+  if (sameCase.length === 1) return sameCase[0]!;
+  const near = closest(nameOrId, snapshot.apps.map((a) => a.name));
+  const hint = near.length > 0 ? ` (did you mean ${near.map((n) => `"${n}"`).join(' or ')}?)` : '';
+  throw new InputError(`${snapshot.slug} lists no app named "${nameOrId}"${hint}`);
+}
+
+/** Up to three names within a small edit distance of `wanted`, nearest first. */
+function closest(wanted: string, names: readonly string[]): string[] {
+  const w = wanted.toLowerCase();
+  const limit = Math.max(2, Math.floor(w.length / 3));
+  return names
+    .map((name) => {
+      const n = name.toLowerCase();
+      return { name, distance: n.includes(w) || w.includes(n) ? 0 : editDistance(w, n, limit) };
+    })
+    .filter((c) => c.distance <= limit)
+    .sort((a, b) => a.distance - b.distance || (a.name < b.name ? -1 : 1))
+    .slice(0, 3)
+    .map((c) => c.name);
+}
+
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}

@@ -1,0 +1,28 @@
+// The options every command that reads the org store shares: --org and --org-state, resolved
+// with capctl.yaml through resolveSettings (flags win).
+import { Option, type Command } from 'commander';
+import { FileOrgStore } from '../store/file-store.js';
+import { selectOrg } from '../store/select-org.js';
+import type { Host } from './host.js';
+import { resolveSettings } from './settings.js';
+
+/** The parsed store options. */
+export interface StoreOptions {
+  org?: string;
+  orgState?: string;
+}
+
+/** Adds --org and --org-state to a command. */
+export function addStoreOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--org <org>', 'the org (its folder under the org store); default: capctl.yaml, else the only org there is'))
+    .addOption(new Option('--org-state <dir>', 'the org store folder (default: capctl.yaml, else org-state)'));
+}
+
+/** Opens the store and picks the org the options (or capctl.yaml) name, or the only one. */
+export async function openOrg(options: StoreOptions, host: Host): Promise<{ store: FileOrgStore; org: string }> {
+  const settings = resolveSettings(options, host);
+  const store = new FileOrgStore(settings.orgState);
+  const org = await selectOrg(store, settings.org, settings.orgState);
+  return { store, org };
+}

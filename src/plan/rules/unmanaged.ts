@@ -1,0 +1,46 @@
+// Apps the org lists that no file declares (unmanagedApps), and R4: uninstalled apps whose use
+// the org denied, listed for review (possibly a legitimate need, possibly a suspicious app).
+import { Codes, type AppFile, type Diagnostic, type SourcePos } from '../../model/index.js';
+import { diagnostic, fieldAt } from '../diagnostic.js';
+import type { PlanContext } from '../plan-context.js';
+
+/** Where unmanagedApps is declared (or the settings document, or nowhere). */
+export function unmanagedAppsSource(ctx: PlanContext): SourcePos | undefined {
+  const decl = ctx.settings.decl;
+  return decl ? fieldAt(decl, 'unmanagedApps') : undefined;
+}
+
+/** The org's apps that no declaration names, in the org's order. */
+export function undeclaredApps(ctx: PlanContext): AppFile[] {
+  const declared = new Set(ctx.desired.apps.map((d) => d.doc.name));
+  return ctx.observed.apps.filter((app) => !declared.has(app.name));
+}
+
+/** unmanagedApps: report — one note per undeclared app. */
+export function noteUnmanagedApp(app: AppFile, ctx: PlanContext): Diagnostic {
+  const state = [
+    app.installed ? 'installed' : 'not installed',
+    ...(app.blocked ? ['blocked'] : []),
+    `${app.sessions.length} ${app.sessions.length === 1 ? 'session' : 'sessions'}`,
+  ].join(', ');
+  return diagnostic(
+    'info',
+    Codes.unmanagedApp,
+    `"${app.name}" (${state}) is declared by no file: unmanagedApps: report leaves it as ${ctx.observed.slug} has it.`,
+    unmanagedAppsSource(ctx),
+  );
+}
+
+/** R4: an undeclared, uninstalled app whose use the org denied. */
+export function noteDeniedAttempts(app: AppFile, ctx: PlanContext): Diagnostic | undefined {
+  if (app.installed || app.deniedAttempts === 0) return undefined;
+  const attempts = `${app.deniedAttempts} ${app.deniedAttempts === 1 ? 'attempt' : 'attempts'}`;
+  return diagnostic(
+    'info',
+    Codes.deniedAttempts,
+    `"${app.name}" is not installed and ${ctx.observed.slug} denied ${attempts} to use it (only users with Approve Uninstalled ` +
+      `Connected Apps may use an uninstalled app). Review it: if the need is legitimate, declare it with installed: true; ` +
+      `if the app looks suspicious, declare it with blocked: true.`,
+    unmanagedAppsSource(ctx),
+  );
+}

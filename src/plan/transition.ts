@@ -1,0 +1,198 @@
+// What one action does to an org (SPEC §5, §6): the single definition shared by the planner, which
+// simulates a plan to count its effects, and by apply, which carries actions out through the store.
+// Pure: a new value is returned and the input is never changed; only the affected app is copied.
+import type { Action, ActionResult, AppFile, ObservedPolicies, OrgFile, OrgSnapshot, Session } from '../model/index.js';
+import { byCodePoint } from './names.js';
+
+/** The parts of an org that actions change: a snapshot without its slug and digest. */
+export type OrgData = Pick<OrgSnapshot, 'org' | 'users' | 'apps'>;
+
+/** What an action did, in the past tense (the store adds the files and its digest). */
+export type TransitionResult = Pick<ActionResult, 'status' | 'sessionsEnded' | 'usersAffected'>;
+
+/** An action carried out on org data: the next data, what it did, and which store files changed. */
+export interface Transition {
+  next: OrgData;
+  result: TransitionResult;
+  /** Whether org.json changed, and the ids of the apps whose files changed. */
+  changed: { org: boolean; apps: string[] };
+}
+
+/** An action that cannot be carried out on the data given (a plan made for another state: a bug or a stale plan). */
+export class TransitionError extends Error {
+  override name = 'TransitionError';
+}
+
+/** The policies an app gets when it is installed (SPEC §3 defaults); later actions change them. */
+export function installDefaults(): ObservedPolicies {
+  return { permittedUsers: 'all-users', profiles: [], permissionSets: [], ipRelaxation: 'ENFORCE', refreshTokenPolicy: 'infinite' };
+}
+
+/** Carries out one action on org data. Touches only the affected app, except allowlisting on. */
+export function applyAction(data: OrgData, action: Action): Transition {
+  if (action.kind === 'set-org-settings') {
+    const outcome = transitionOrgSettings(data.org, data.apps, action, useAnyApiClientUsers(data));
+    if (outcome.result.status === 'skipped') return { next: data, result: outcome.result, changed: { org: false, apps: [] } };
+    const replaced = new Map(outcome.apps.map((app) => [app.id, app]));
+    const apps = replaced.size === 0 ? data.apps : data.apps.map((app) => replaced.get(app.id) ?? app);
+    return {
+      next: { ...data, org: outcome.org, apps },
+      result: outcome.result,
+      changed: { org: outcome.orgChanged, apps: [...replaced.keys()].sort() },
+    };
+  }
+  const index = data.apps.findIndex((app) => app.id === action.app?.id);
+  if (index < 0) throw new TransitionError(`${action.kind}: the org lists no app with id ${action.app?.id ?? '(none)'}`);
+  const { app, result } = transitionApp(data.apps[index]!, action);
+  if (result.status === 'skipped') return { next: data, result, changed: { org: false, apps: [] } };
+  const apps = data.apps.slice();
+  apps[index] = app;
+  return { next: { ...data, apps }, result, changed: { org: false, apps: [app.id] } };
+}
+
+/** Carries out an app action (every kind but set-org-settings) on that app alone. */
+export function transitionApp(app: AppFile, action: Action): { app: AppFile; result: TransitionResult } {
+  const unchanged = { app, result: skipped() };
+  switch (action.kind) {
+    case 'install':
+      if (app.installed) return unchanged;
+      return { app: { ...app, installed: true, policies: installDefaults() }, result: done('installed') };
+    case 'uninstall': {
+      if (!app.installed) return unchanged;
+      const { policies: _policies, ...rest } = app;
+      return { app: { ...rest, installed: false, sessions: [] }, result: ended('uninstalled', app.sessions) };
+    }
+    case 'set-policies':
+    case 'set-assignments': {
+      const policies = requirePolicies(app, action);
+      const next = { ...policies, ...policyValues(action) };
+      if (samePolicies(policies, next)) return unchanged;
+      return { app: { ...app, policies: next }, result: done('updated') };
+    }
+    case 'block':
+      if (app.blocked) return unchanged;
+      return { app: { ...app, blocked: true, sessions: [] }, result: ended('blocked', app.sessions) };
+    case 'unblock':
+      if (!app.blocked) return unchanged;
+      return { app: { ...app, blocked: false }, result: done('unblocked') };
+    case 'revoke': {
+      const revocation = action.revocation;
+      if (!revocation) throw new TransitionError(`revoke on ${app.name}: the action names no revocation`);
+      const { kept, ended: gone } = splitSessions(app.sessions, revocationMatcher(revocation.users, revocation.issuedBefore));
+      if (gone.length === 0) return unchanged;
+      return { app: { ...app, sessions: kept }, result: ended('revoked', gone) };
+    }
+    case 'set-org-settings':
+      throw new TransitionError('set-org-settings is not an app action');
+  }
+}
+
+/**
+ * Carries out a set-org-settings action. Turning allowlisting on ends, on every app that is not
+ * blocked and not allowlisted, the sessions of users without Use Any API Client; `apps` are only
+ * the apps whose sessions changed.
+ */
+export function transitionOrgSettings(
+  org: OrgFile,
+  apps: Iterable<AppFile>,
+  action: Action,
+  useAnyApiClient: ReadonlySet<string>,
+): { org: OrgFile; orgChanged: boolean; apps: AppFile[]; result: TransitionResult } {
+  const after = action.after ?? {};
+  const settings = { ...org.settings, oauthFlows: { ...org.settings.oauthFlows } };
+  if (typeof after.adminApprovedAppsOnly === 'boolean') settings.adminApprovedAppsOnly = after.adminApprovedAppsOnly;
+  const flows = after.oauthFlows;
+  if (flows && typeof flows === 'object' && !Array.isArray(flows)) {
+    for (const key of ['blockUsernamePassword', 'blockUserAgent', 'allowAuthorizationCodeAndCredentials'] as const) {
+      const value = flows[key];
+      if (typeof value === 'boolean') settings.oauthFlows[key] = value;
+    }
+  }
+  const orgChanged =
+    settings.adminApprovedAppsOnly !== org.settings.adminApprovedAppsOnly ||
+    Object.entries(settings.oauthFlows).some(([key, value]) => org.settings.oauthFlows[key as keyof typeof settings.oauthFlows] !== value);
+  if (!orgChanged) return { org, orgChanged: false, apps: [], result: skipped() };
+
+  const changedApps: AppFile[] = [];
+  const gone: Session[] = [];
+  if (settings.adminApprovedAppsOnly && !org.settings.adminApprovedAppsOnly) {
+    for (const app of apps) {
+      if (app.blocked || isOnAllowlist(app)) continue;
+      const split = splitSessions(app.sessions, (s) => !useAnyApiClient.has(s.user));
+      if (split.ended.length === 0) continue;
+      changedApps.push({ ...app, sessions: split.kept });
+      gone.push(...split.ended);
+    }
+  }
+  return { org: { ...org, settings }, orgChanged, apps: changedApps, result: ended('updated', gone) };
+}
+
+/** Whether an app stays usable under allowlisting: installed with admin-approved permitted users. */
+function isOnAllowlist(app: AppFile): boolean {
+  return app.installed && app.policies?.permittedUsers === 'admin-approved';
+}
+
+/** The usernames that hold Use Any API Client (active or not: a session is ended by what its user holds). */
+export function useAnyApiClientUsers(data: Pick<OrgData, 'users'>): Set<string> {
+  return new Set(data.users.filter((u) => u.permissions.includes('UseAnyApiClient')).map((u) => u.username));
+}
+
+/** A test for the sessions a revocation ends: of the named users (or all), created before the cutoff. */
+export function revocationMatcher(users: 'all' | readonly string[], issuedBefore: string): (session: Session) => boolean {
+  const cutoff = Date.parse(issuedBefore);
+  const named = users === 'all' ? undefined : new Set(users);
+  return (session) => (named === undefined || named.has(session.user)) && Date.parse(session.created) < cutoff;
+}
+
+function splitSessions(sessions: readonly Session[], ends: (session: Session) => boolean): { kept: Session[]; ended: Session[] } {
+  const kept: Session[] = [];
+  const gone: Session[] = [];
+  for (const session of sessions) (ends(session) ? gone : kept).push(session);
+  return { kept, ended: gone };
+}
+
+function requirePolicies(app: AppFile, action: Action): ObservedPolicies {
+  if (!app.installed || !app.policies) throw new TransitionError(`${action.kind} on ${app.name}: the app is not installed`);
+  return app.policies;
+}
+
+/** The policy values an action sets; name lists are kept sorted, as the store keeps them. */
+function policyValues(action: Action): Partial<ObservedPolicies> {
+  const after = action.after ?? {};
+  const values: Partial<ObservedPolicies> = {};
+  if (action.kind === 'set-policies') {
+    if (after.permittedUsers === 'all-users' || after.permittedUsers === 'admin-approved') values.permittedUsers = after.permittedUsers;
+    if (typeof after.ipRelaxation === 'string') values.ipRelaxation = after.ipRelaxation as ObservedPolicies['ipRelaxation'];
+    if (typeof after.refreshTokenPolicy === 'string') values.refreshTokenPolicy = after.refreshTokenPolicy;
+  } else {
+    if (Array.isArray(after.profiles)) values.profiles = [...after.profiles].sort(byCodePoint);
+    if (Array.isArray(after.permissionSets)) values.permissionSets = [...after.permissionSets].sort(byCodePoint);
+  }
+  return values;
+}
+
+function samePolicies(a: ObservedPolicies, b: ObservedPolicies): boolean {
+  return (
+    a.permittedUsers === b.permittedUsers &&
+    a.ipRelaxation === b.ipRelaxation &&
+    a.refreshTokenPolicy === b.refreshTokenPolicy &&
+    sameList(a.profiles, b.profiles) &&
+    sameList(a.permissionSets, b.permissionSets)
+  );
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
+}
+
+function skipped(): TransitionResult {
+  return { status: 'skipped', sessionsEnded: 0, usersAffected: 0 };
+}
+
+function done(status: TransitionResult['status']): TransitionResult {
+  return { status, sessionsEnded: 0, usersAffected: 0 };
+}
+
+function ended(status: TransitionResult['status'], sessions: readonly Session[]): TransitionResult {
+  return { status, sessionsEnded: sessions.length, usersAffected: new Set(sessions.map((s) => s.user)).size };
+}

@@ -1,0 +1,7 @@
+// The plan as JSON (schemas/plan.schema.json, formatVersion 1): the data every other view renders.
+import type { Plan } from '../model/index.js';
+
+/** The plan, two-space indented, with a trailing newline. */
+export function renderPlanJson(plan: Plan): string {
+  return `${JSON.stringify(plan, null, 2)}\n`;
+}

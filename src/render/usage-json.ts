@@ -1,0 +1,51 @@
+// The usage page as JSON (schemas/usage.schema.json), written in pieces so that it streams: the
+// pieces put together are exactly JSON.stringify(page, null, 2) plus a newline. Pure.
+import type { UsageAppRow, UsageOrgRef, UsageTotals } from '../model/index.js';
+
+/** The format version of `capctl usage --format json`. */
+export const usageFormatVersion = 1;
+
+/** JSON of a value at a nesting depth: every line after the first indented to that depth. */
+function nested(value: unknown, depth: number): string {
+  return JSON.stringify(value, null, 2).replace(/\n/g, `\n${'  '.repeat(depth)}`);
+}
+
+/** Writes the items of a JSON array member one chunk at a time. */
+export class JsonArrayPieces {
+  private count = 0;
+
+  /** The items of a chunk, each at the array's depth, with the commas between them. */
+  items(values: readonly unknown[]): string {
+    let out = '';
+    for (const value of values) {
+      out += `${this.count === 0 ? '\n' : ',\n'}    ${nested(value, 2)}`;
+      this.count++;
+    }
+    return out;
+  }
+
+  /** The closing bracket of the array. */
+  close(): string {
+    return this.count === 0 ? ']' : '\n  ]';
+  }
+}
+
+/** The start of the apps page, up to the opening bracket of `apps`. */
+export function renderUsageJsonStart(org: UsageOrgRef): string {
+  return `{\n  "formatVersion": ${usageFormatVersion},\n  "view": "apps",\n  "org": ${nested({ name: org.name, id: org.id }, 1)},\n  "apps": [`;
+}
+
+/** The end of the apps page, after its last row. */
+export function renderUsageJsonEnd(pieces: JsonArrayPieces, totals: UsageTotals): string {
+  return `${pieces.close()},\n  "totals": ${nested(totals, 1)}\n}\n`;
+}
+
+/** The start of an app page, up to the opening bracket of `users`. */
+export function renderAppUsageJsonStart(org: UsageOrgRef, row: UsageAppRow): string {
+  return `{\n  "formatVersion": ${usageFormatVersion},\n  "view": "app",\n  "org": ${nested({ name: org.name, id: org.id }, 1)},\n  "app": ${nested(row, 1)},\n  "users": [`;
+}
+
+/** The end of an app page, after its last user. */
+export function renderAppUsageJsonEnd(pieces: JsonArrayPieces, hidden: number): string {
+  return `${pieces.close()},\n  "usernamePasswordSessionsHidden": ${hidden}\n}\n`;
+}

@@ -1,0 +1,162 @@
+// The usage page as text: an aligned table, rendered in pieces (heading, chunks of rows, footer)
+// so that a page of 10,000 apps is printed as it is computed. Column widths come from a layout
+// computed up front from what is cheap to know for every app (names, access labels, and upper
+// bounds of the counts), never from a second pass over the sessions. Pure.
+import type { AppFile, UsageAccess, UsageAppRow, UsageOrgRef, UsageTotals, UserUsage } from '../model/index.js';
+import { paint } from './color.js';
+
+/** Column widths of the apps table. */
+export interface UsageTableLayout {
+  name: number;
+  access: number;
+  users: number;
+  sessions: number;
+  denied: number;
+}
+
+const gap = '  ';
+const typeWidth = 'ExternalClientApp'.length;
+const headings = { name: 'APP', type: 'TYPE', installed: 'INSTALLED', blocked: 'BLOCKED', access: 'ACCESS', users: 'USERS', sessions: 'SESSIONS', denied: 'DENIED' };
+
+/** Widths for the apps table, from every app's name, its access label and its session count (an upper bound of users and sessions shown). */
+export function usageTableLayout(apps: readonly AppFile[], accesses: readonly UsageAccess[]): UsageTableLayout {
+  let name = headings.name.length;
+  let access = headings.access.length;
+  let maxSessions = 0;
+  let maxDenied = 0;
+  apps.forEach((app, i) => {
+    name = Math.max(name, app.name.length);
+    access = Math.max(access, accesses[i]!.label.length);
+    maxSessions = Math.max(maxSessions, app.sessions.length);
+    maxDenied = Math.max(maxDenied, app.deniedAttempts);
+  });
+  const digits = (n: number): number => String(n).length;
+  return {
+    name,
+    access,
+    users: Math.max(headings.users.length, digits(maxSessions)),
+    sessions: Math.max(headings.sessions.length, digits(maxSessions)),
+    denied: Math.max(headings.denied.length, digits(maxDenied)),
+  };
+}
+
+/** The title and the column headings of the apps table. */
+export function renderUsageHeading(org: UsageOrgRef, appCount: number, layout: UsageTableLayout): string {
+  const title = `Connected Apps OAuth Usage: ${org.name} (${org.id}), ${plural(appCount, 'app')}\n\n`;
+  const header = [
+    headings.name.padEnd(layout.name),
+    headings.type.padEnd(typeWidth),
+    headings.installed,
+    headings.blocked,
+    headings.access.padEnd(layout.access),
+    headings.users.padStart(layout.users),
+    headings.sessions.padStart(layout.sessions),
+    headings.denied.padStart(layout.denied),
+  ].join(gap);
+  return `${title}${header}\n`;
+}
+
+/** Rows of the apps table, one line per app. */
+export function renderUsageRows(rows: readonly UsageAppRow[], layout: UsageTableLayout, options: { color: boolean }): string {
+  let out = '';
+  for (const row of rows) {
+    const blocked = row.blocked ? paint('yes'.padEnd(headings.blocked.length), 'red', options.color) : 'no'.padEnd(headings.blocked.length);
+    out += `${[
+      row.name.padEnd(layout.name),
+      row.type.padEnd(typeWidth),
+      (row.installed ? 'yes' : 'no').padEnd(headings.installed.length),
+      blocked,
+      row.access.label.padEnd(layout.access),
+      String(row.users).padStart(layout.users),
+      String(row.sessions).padStart(layout.sessions),
+      String(row.deniedAttempts).padStart(layout.denied),
+    ].join(gap)}\n`;
+  }
+  return out;
+}
+
+/** The closing lines of the apps page: totals and what is not shown. */
+export function renderUsageFooter(totals: UsageTotals): string {
+  return (
+    `\n${plural(totals.apps, 'app')} (${totals.installed} installed, ${totals.blocked} blocked); ` +
+    `${plural(totals.sessions, 'session')} of ${plural(totals.users, 'user')} shown.\n` +
+    `${hiddenLine(totals.usernamePasswordSessionsHidden)}\n`
+  );
+}
+
+/** The line about username-password sessions, which the usage page leaves out (R10). */
+export function hiddenLine(count: number): string {
+  return `Not shown: ${plural(count, 'username-password session')} (one-time tokens, which the usage page leaves out: R10).`;
+}
+
+/** Column widths of an app's users table. */
+export interface UserTableLayout {
+  username: number;
+  firstUsed: number;
+  lastUsed: number;
+  uses: number;
+}
+
+const userHeadings = { username: 'USER', firstUsed: 'FIRST USED', lastUsed: 'LAST USED', uses: 'USES', sessions: 'SESSIONS', flows: 'FLOWS' };
+
+/** Widths for an app's users table. */
+export function userTableLayout(users: readonly UserUsage[]): UserTableLayout {
+  const layout = {
+    username: userHeadings.username.length,
+    firstUsed: userHeadings.firstUsed.length,
+    lastUsed: userHeadings.lastUsed.length,
+    uses: userHeadings.uses.length,
+  };
+  for (const u of users) {
+    layout.username = Math.max(layout.username, u.username.length);
+    layout.firstUsed = Math.max(layout.firstUsed, u.firstUsed.length);
+    layout.lastUsed = Math.max(layout.lastUsed, u.lastUsed.length);
+    layout.uses = Math.max(layout.uses, String(u.totalUses).length);
+  }
+  return layout;
+}
+
+/** What the app page says about the app before its users. */
+export function renderAppUsageHeading(org: UsageOrgRef, row: UsageAppRow, layout: UserTableLayout): string {
+  const state = `${row.installed ? 'installed' : 'not installed'}, ${row.blocked ? 'blocked' : 'not blocked'}`;
+  const admits = row.access.kind === 'admin-approved' || row.access.kind === 'blocked' ? '' : ` (${plural(row.access.users, 'active user')} may use it)`;
+  const header = [
+    userHeadings.username.padEnd(layout.username),
+    userHeadings.firstUsed.padEnd(layout.firstUsed),
+    userHeadings.lastUsed.padEnd(layout.lastUsed),
+    userHeadings.uses.padStart(layout.uses),
+    userHeadings.sessions,
+    userHeadings.flows,
+  ].join(gap);
+  return (
+    `${row.name} (${row.id}) in ${org.name}: ${row.type}${row.packaged ? ', packaged' : ''}, ${state}\n` +
+    `Access: ${row.access.label}${admits}\n` +
+    `Shown: ${plural(row.sessions, 'session')} of ${plural(row.users, 'user')}; denied attempts: ${row.deniedAttempts}\n\n` +
+    (row.users > 0 ? `${header}\n` : '')
+  );
+}
+
+/** Rows of an app's users table, one line per user. */
+export function renderAppUserRows(users: readonly UserUsage[], layout: UserTableLayout): string {
+  let out = '';
+  for (const u of users) {
+    out += `${[
+      u.username.padEnd(layout.username),
+      u.firstUsed.padEnd(layout.firstUsed),
+      u.lastUsed.padEnd(layout.lastUsed),
+      String(u.totalUses).padStart(layout.uses),
+      String(u.sessions).padStart(userHeadings.sessions.length),
+      u.flows.join(', '),
+    ].join(gap)}\n`;
+  }
+  return out;
+}
+
+/** The closing lines of an app page. */
+export function renderAppUsageFooter(userCount: number, hidden: number): string {
+  return `${userCount === 0 ? 'No sessions shown.\n' : ''}\n${hiddenLine(hidden)}\n`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,509 @@
+// The file backend of the org store: one folder per org under `org-state/`, in deterministic JSON
+// (SPEC §4). Nothing outside src/store/ reads or writes these files.
+//
+//   org-state/<org>/org.json        the org, its settings, profiles, permission sets, revision
+//   org-state/<org>/users.json      its users
+//   org-state/<org>/apps/<id>.json  one file per app the org lists, with its sessions
+//   org-state/<org>/ledger.jsonl    one line per applied action (not part of the snapshot digest)
+//   org-state/<org>/.lock           who holds the org (lock-file.ts)
+//   org-state/<org>/.journal.json   a decided change not yet fully carried out (journal.ts)
+//
+// Writes go through commit(): the files of one change and its ledger line become visible together
+// or not at all, whatever moment the process is killed at (see the invariant in journal.ts).
+import { isUtf8 } from 'node:buffer';
+import { open, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Action, AppFile, Diagnostic, LedgerLine, OrgFile, OrgSnapshot, OrgUser } from '../model/index.js';
+import { Codes, InputError, StoreError } from '../model/index.js';
+import { sortAppsByName } from './app-order.js';
+import { StoreChecker, type StoreProblem } from './check-store.js';
+import { isNotFound, listDir, removeIfPresent, syncDir, tempPathFor, writeNewFileDurably } from './durable-fs.js';
+import { journalFileName, readJournal, removeOrphanTemps, rollForward, writeJournal, type CommitStepHook, type Journal } from './journal.js';
+import { findJsonSyntaxError, locateJsonPointer } from './json-locate.js';
+import { acquireLock, readLockInfo, releaseLock, removeDeadTakers, removeLock, type LockOptions } from './lock-file.js';
+import { checkLedgerTail, ledgerFileName, parseLedger } from './ledger-file.js';
+import { mapPool } from './map-pool.js';
+import type { CarryOutContext, LockInfo, OrgLock, OrgStore, StoreChange } from './org-store.js';
+import { checkAgainstSchema, type StoreSchemaDef } from './schema-validators.js';
+import { hashBytes, snapshotDigest } from './store-digest.js';
+
+/** Options of a file store. */
+export interface FileOrgStoreOptions {
+  /** Called after each step of every commit. A test seam: crash tests kill the process there. */
+  onCommitStep?: CommitStepHook;
+}
+
+/** A lock of the file store, with what taking it recovered. */
+export interface FileOrgLock extends OrgLock {
+  recovery: RecoveryReport;
+}
+
+/** What recover() found and did. */
+export interface RecoveryReport {
+  /** A journal left by a killed commit was carried out to the end. */
+  rolledForward: boolean;
+  /** Temporary files of commits that never reached their journal (and half-taken locks of dead processes), deleted. */
+  tempFilesRemoved: number;
+}
+
+/** Default folder of the file store, relative to the working directory. */
+export const defaultOrgStateDir = 'org-state';
+
+const orgSlugPattern = /^[a-z0-9][a-z0-9-]*$/;
+const appFilePattern = /^apps\/[a-zA-Z0-9]{18}\.json$/;
+const readConcurrency = 8;
+const maxDiagnostics = 100;
+const maxLocateBytes = 16 * 1024 * 1024;
+
+/** What the store knows of one file it read or wrote: its content hash, and how to tell it changed. */
+interface FileEntry {
+  hash: string;
+  size: number;
+  mtimeMs: number;
+  /** Changes with any write, rename or metadata change, and no tool can set it back. */
+  ctimeMs: number;
+  ino: number;
+}
+
+/** Per org: the files of the snapshot digest (relative path → entry). */
+type HashCache = Map<string, FileEntry>;
+
+/** One file of the org folder as read: its entry, its parsed value, or the problems it has. */
+interface ReadResult {
+  rel: string;
+  entry?: FileEntry;
+  value?: unknown;
+  problems: StoreProblem[];
+}
+
+/** The org store kept in `org-state/`, one folder per org. */
+export class FileOrgStore implements OrgStore {
+  private readonly hashes = new Map<string, HashCache>();
+
+  /**
+   * @param root the org-state folder (default `org-state`), as the user named it: messages show
+   *   file paths under it.
+   */
+  constructor(
+    readonly root: string = defaultOrgStateDir,
+    private readonly options: FileOrgStoreOptions = {},
+  ) {}
+
+  /** The org slugs the store holds (its sub-folders), sorted. */
+  async listOrgs(): Promise<string[]> {
+    let entries;
+    try {
+      entries = await readdir(this.root, { withFileTypes: true });
+    } catch (error) {
+      if (isNotFound(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') {
+        throw new StoreError(`no org store at ${this.root} (give its folder with --org-state DIR)`);
+      }
+      throw error;
+    }
+    return entries
+      .filter((e) => e.isDirectory() && orgSlugPattern.test(e.name))
+      .map((e) => e.name)
+      .sort();
+  }
+
+  /**
+   * Reads one org: org.json, users.json and apps/*.json, each validated against its schema, then
+   * the store as a whole (check-store.ts) and the ledger's last line. Apps come sorted by name. A change decided but not yet
+   * carried out (a journal left by a killed process) is read as if it were: what you read is what
+   * recovery will leave. Throws StoreError listing every problem, naming each file.
+   */
+  async readSnapshot(org: string): Promise<OrgSnapshot> {
+    const orgDir = await this.existingOrgDir(org);
+    const journal = await this.readJournalOrFail(org, orgDir);
+    const { rels, sources } = await this.snapshotFiles(orgDir, journal);
+    const read = (rel: string): Promise<ReadResult> => this.readStoreFile(orgDir, rel, sources.get(rel));
+    const [orgRead, usersRead] = await Promise.all([read('org.json'), read('users.json')]);
+    const orgFile = orgRead.value as OrgFile | undefined;
+    const users = usersRead.value as OrgUser[] | undefined;
+    // Checks across files need org.json and users.json; each app is checked as soon as it is
+    // parsed, while it is still in the processor's caches.
+    const checker = orgFile !== undefined && users !== undefined ? new StoreChecker(org, orgFile, users) : undefined;
+    const appReads = await mapPool(
+      rels.filter((rel) => rel.startsWith('apps/')),
+      readConcurrency,
+      async (rel) => {
+        const result = await read(rel);
+        if (result.value !== undefined) checker?.checkApp(rel, result.value as AppFile);
+        return result;
+      },
+    );
+    const results = [orgRead, usersRead, ...appReads];
+    const problems = results.flatMap((r) => r.problems);
+    problems.push(...(await checkLedgerTail(path.join(orgDir, ledgerFileName), journal?.ledgerLine !== undefined)));
+    if (checker) {
+      const found = checker.finish();
+      await this.locateProblems(orgDir, found, sources);
+      problems.push(...found);
+    }
+    if (problems.length > 0 || orgFile === undefined || users === undefined) throw this.malformed(org, problems);
+
+    const cache: HashCache = new Map();
+    for (const r of results) if (r.entry) cache.set(r.rel, r.entry);
+    this.hashes.set(org, cache);
+    return {
+      slug: org,
+      org: orgFile,
+      users,
+      apps: sortAppsByName(appReads.map((r) => r.value as AppFile)),
+      digest: digestOfEntries(cache),
+    };
+  }
+
+  /** The org's ledger lines, in order; [] when it has no ledger. Throws StoreError on a bad line. */
+  async readLedger(org: string): Promise<LedgerLine[]> {
+    const orgDir = await this.existingOrgDir(org);
+    const journal = await this.readJournalOrFail(org, orgDir);
+    let text: string;
+    try {
+      text = await readTextFile(path.join(orgDir, ledgerFileName));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      text = '';
+    }
+    const parsed = parseLedger(text);
+    const problems = [...parsed.problems];
+    // A torn last line is the trace of a killed append, which rolling the journal forward repairs.
+    if (parsed.tornTail !== undefined && journal?.ledgerLine === undefined) {
+      const { line } = parsed.tornTail;
+      problems.push({ file: ledgerFileName, code: Codes.storeBadLedger, message: `line ${line}: incomplete (the file does not end with a whole line)`, line, column: 1 });
+    }
+    if (problems.length > 0) throw this.malformed(org, problems);
+    // A decided change whose ledger line is not written yet: read it as recovery will write it.
+    const pending = journal?.ledgerLine;
+    if (pending !== undefined && parsed.lines.at(-1)?.seq !== pending.seq) return [...parsed.lines, pending];
+    return parsed.lines;
+  }
+
+  /**
+   * Applies several file replacements (content) and removals (null) and appends one ledger line,
+   * as ONE atomic unit (journal.ts). Paths are relative to the org folder: org.json, users.json or
+   * apps/<id>.json. Only files whose bytes change are rewritten; a removal of a missing file is
+   * nothing. Call while holding the org's lock, after reading the snapshot under it.
+   *
+   * Returns the snapshot digest right after the change. It is computed from the hashes this store
+   * object knows (from its last readSnapshot, currentDigest or commit; without any, from hashing
+   * the files now) and those of the files written, so the store is not read again: the files a
+   * change does not touch are trusted to be as this object last saw them, which holding the lock
+   * guarantees against other capctl processes (check with currentDigest after taking it).
+   */
+  async commit(org: string, change: StoreChange): Promise<{ digest: string }> {
+    const orgDir = await this.existingOrgDir(org);
+    if ((await readJournal(orgDir)) !== undefined) {
+      throw new Error(`commit: ${path.join(orgDir, journalFileName)} is pending; take the lock (which recovers) first`);
+    }
+    const cache = this.hashes.get(org) ?? (await this.currentEntries(orgDir, new Map()));
+    const next: HashCache = new Map(cache);
+    const writes: { rel: string; bytes: Buffer; hash: string }[] = [];
+    const removals: string[] = [];
+    const seen = new Set<string>();
+    for (const { path: rel, content } of change.files) {
+      if (rel !== 'org.json' && rel !== 'users.json' && !appFilePattern.test(rel)) {
+        throw new Error(`commit: ${JSON.stringify(rel)} is not a file of the org store (org.json, users.json, apps/<18-character id>.json)`);
+      }
+      if (seen.has(rel)) throw new Error(`commit: ${rel} is changed twice in one change`);
+      seen.add(rel);
+      const current = await currentEntry(orgDir, rel, cache);
+      if (content === null) {
+        if (current !== undefined) {
+          removals.push(rel);
+          next.delete(rel);
+        }
+        continue;
+      }
+      const bytes = Buffer.from(content, 'utf8');
+      const hash = hashBytes(bytes);
+      if (current?.hash === hash) continue;
+      writes.push({ rel, bytes, hash });
+      next.set(rel, { hash, size: bytes.length, mtimeMs: -1, ctimeMs: -1, ino: -1 });
+    }
+    const digest = digestOfEntries(next);
+    const ledgerLine = typeof change.ledgerLine === 'function' ? change.ledgerLine(digest) : change.ledgerLine;
+    if (writes.length === 0 && removals.length === 0 && ledgerLine === undefined) return { digest };
+
+    const hook = this.options.onCommitStep;
+    const journal: Journal = { format: 1, replace: [], remove: removals, ...(ledgerLine ? { ledgerLine } : {}) };
+    try {
+      const dirs = new Set<string>();
+      for (const { rel, bytes } of writes) {
+        const temp = tempPathFor(path.join(orgDir, rel));
+        journal.replace.push({ path: rel, temp: path.relative(orgDir, temp) });
+        await writeNewFileDurably(temp, bytes);
+        dirs.add(path.dirname(temp));
+      }
+      // The temps' names must be on disk before the journal that names them.
+      for (const dir of dirs) await syncDir(dir);
+    } catch (error) {
+      for (const { temp } of journal.replace) await removeIfPresent(path.join(orgDir, temp));
+      throw error;
+    }
+    hook?.('temps-written');
+    this.hashes.delete(org);
+    await writeJournal(orgDir, journal);
+    hook?.('journal-written');
+    await rollForward(orgDir, journal, hook);
+    // Remember how the written files look now (a rename changes ctime), so that the next commit
+    // and currentDigest trust their hashes without reading them.
+    for (const { rel } of writes) {
+      const info = await stat(path.join(orgDir, rel));
+      next.set(rel, { ...next.get(rel)!, size: info.size, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino });
+    }
+    this.hashes.set(org, next);
+    return { digest };
+  }
+
+  /**
+   * Finishes a change that a killed process decided (rolls its journal forward, idempotently) and
+   * deletes temporary files of changes that were never decided. Taking the lock does this; call it
+   * directly only while holding the lock.
+   */
+  async recover(org: string): Promise<RecoveryReport> {
+    const orgDir = await this.existingOrgDir(org);
+    const journal = await this.readJournalOrFail(org, orgDir);
+    if (journal !== undefined) await rollForward(orgDir, journal);
+    const tempFilesRemoved = (await removeOrphanTemps(orgDir, ['apps'])) + (await removeDeadTakers(orgDir));
+    if (journal !== undefined || tempFilesRemoved > 0) this.hashes.delete(org);
+    return { rolledForward: journal !== undefined, tempFilesRemoved };
+  }
+
+  /**
+   * Takes the org's lock (`<org>/.lock`), waiting up to timeoutMs, then recovers the org (see
+   * recover). Throws LockHeldError naming the holder; a holder that is a dead process of this host
+   * is reported as stale, with the `capctl unlock` command that clears it.
+   */
+  async lock(org: string, options: LockOptions): Promise<FileOrgLock> {
+    const orgDir = await this.existingOrgDir(org);
+    const info = await acquireLock(orgDir, org, options, (o, id) => this.unlockCommand(o, id));
+    let recovery: RecoveryReport;
+    try {
+      recovery = await this.recover(org);
+    } catch (error) {
+      await releaseLock(orgDir, info.id);
+      throw error;
+    }
+    return { info, recovery, release: () => releaseLock(orgDir, info.id) };
+  }
+
+  /**
+   * The snapshot digest of the org as its files are now, without parsing or validating them: a
+   * file whose size, times and inode are those this store saw when it last read or wrote it keeps
+   * its hash; any other file is read and hashed again. After taking the lock, this tells cheaply
+   * whether the store is still at a plan's basis (10,000 stats instead of reading every file).
+   */
+  async currentDigest(org: string): Promise<string> {
+    const orgDir = await this.existingOrgDir(org);
+    if ((await readJournal(orgDir)) !== undefined) return (await this.readSnapshot(org)).digest;
+    const cache = await this.currentEntries(orgDir, this.hashes.get(org) ?? new Map());
+    this.hashes.set(org, cache);
+    return digestOfEntries(cache);
+  }
+
+  /** Who holds the org's lock, or undefined. */
+  async lockHolder(org: string): Promise<LockInfo | undefined> {
+    return readLockInfo(await this.existingOrgDir(org));
+  }
+
+  /**
+   * Removes a lock left behind, only when its id is `lockId` (RefusedError otherwise). A lock held
+   * by a live process of this host is kept unless `force`.
+   */
+  async unlock(org: string, lockId: string, options: { force?: boolean } = {}): Promise<void> {
+    await removeLock(await this.existingOrgDir(org), org, lockId, options);
+  }
+
+  /** Carrying out a plan action is built on commit() by src/apply (issue 5). */
+  async carryOut(_org: string, _action: Action, _context: CarryOutContext): Promise<LedgerLine> {
+    throw new Error('carryOut is implemented in src/apply (issue 5)');
+  }
+
+  /** The folder of one org, checked to exist. */
+  async existingOrgDir(org: string): Promise<string> {
+    if (!orgSlugPattern.test(org)) {
+      throw new InputError(`"${org}" is not an org slug (lower-case letters, digits and dashes, e.g. acme-prod)`);
+    }
+    const orgDir = path.join(this.root, org);
+    let isDir = false;
+    try {
+      isDir = (await stat(orgDir)).isDirectory();
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    if (!isDir) {
+      const orgs = await this.listOrgs();
+      const known = orgs.length > 0 ? `the store has: ${orgs.join(', ')}` : 'the store has no orgs';
+      throw new StoreError(`no org "${org}" in ${this.root} (${known})`);
+    }
+    return orgDir;
+  }
+
+  private unlockCommand(org: string, id: string): string {
+    const root = path.normalize(this.root);
+    const flag = root === defaultOrgStateDir ? '' : ` --org-state ${/^[\w./-]+$/.test(root) ? root : JSON.stringify(root)}`;
+    return `capctl unlock ${org} ${id}${flag}`;
+  }
+
+  private async readJournalOrFail(org: string, orgDir: string): Promise<Journal | undefined> {
+    try {
+      return await readJournal(orgDir);
+    } catch (error) {
+      throw this.malformed(org, [{ file: journalFileName, code: Codes.storeMalformed, message: `unreadable journal: ${(error as Error).message}` }]);
+    }
+  }
+
+  /** The snapshot's files (relative paths, sorted) and, for those a journal replaces, where their new content is. */
+  private async snapshotFiles(orgDir: string, journal: Journal | undefined): Promise<{ rels: string[]; sources: Map<string, string> }> {
+    const rels = new Set<string>(['org.json', 'users.json']);
+    for (const name of await listDir(path.join(orgDir, 'apps'))) {
+      if (name.endsWith('.json') && !name.startsWith('.')) rels.add(`apps/${name}`);
+    }
+    const sources = new Map<string, string>();
+    for (const { path: rel, temp } of journal?.replace ?? []) {
+      rels.add(rel);
+      sources.set(rel, temp);
+    }
+    for (const rel of journal?.remove ?? []) rels.delete(rel);
+    return { rels: [...rels].sort(), sources };
+  }
+
+  /** Reads, hashes, parses and schema-checks one file (from its journal temp when there is one). */
+  private async readStoreFile(orgDir: string, rel: string, temp: string | undefined): Promise<ReadResult> {
+    let read: { bytes: Buffer; entry: FileEntry } | undefined;
+    if (temp !== undefined) read = await readWithEntry(path.join(orgDir, temp));
+    read ??= await readWithEntry(path.join(orgDir, rel));
+    if (read === undefined) {
+      return { rel, problems: [{ file: rel, code: Codes.storeMissingFile, message: `${rel} is missing` }] };
+    }
+    const { bytes, entry } = read;
+    if (!isUtf8(bytes)) return { rel, entry, problems: [{ file: rel, code: Codes.storeNotUtf8, message: 'not UTF-8 text' }] };
+    const text = bytes.toString('utf8');
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      const found = findJsonSyntaxError(text);
+      const problem: StoreProblem = {
+        file: rel,
+        code: Codes.storeJsonSyntax,
+        message: `JSON syntax error: ${found?.message ?? (error as Error).message}`,
+      };
+      if (found) Object.assign(problem, { line: found.line, column: found.column });
+      return { rel, entry, problems: [problem] };
+    }
+    const schemaProblems = checkAgainstSchema(schemaDefOf(rel), value);
+    if (schemaProblems.length === 0) return { rel, entry, value, problems: [] };
+    const problems = schemaProblems.map((p): StoreProblem => {
+      const at = bytes.length <= maxLocateBytes ? locateJsonPointer(text, p.pointer) : undefined;
+      return { file: rel, code: Codes.storeSchema, message: p.message, ...(at ? { line: at.line, column: at.column } : {}) };
+    });
+    return { rel, entry, problems };
+  }
+
+  /** Adds line and column to problems that point into a file (reading each such file once). */
+  private async locateProblems(orgDir: string, problems: StoreProblem[], sources: Map<string, string>): Promise<void> {
+    const byFile = new Map<string, StoreProblem[]>();
+    for (const p of problems.slice(0, maxDiagnostics)) {
+      if (p.pointer === undefined) continue;
+      const list = byFile.get(p.file);
+      if (list) list.push(p);
+      else byFile.set(p.file, [p]);
+    }
+    for (const [rel, list] of byFile) {
+      const source = sources.get(rel);
+      const read = (source !== undefined ? await readWithEntry(path.join(orgDir, source)) : undefined) ?? (await readWithEntry(path.join(orgDir, rel)));
+      if (read === undefined || read.bytes.length > maxLocateBytes) continue;
+      const text = read.bytes.toString('utf8');
+      for (const p of list) {
+        const at = locateJsonPointer(text, p.pointer!);
+        if (at) Object.assign(p, at);
+      }
+    }
+  }
+
+  private malformed(org: string, problems: StoreProblem[]): StoreError {
+    const orgDir = path.join(this.root, org);
+    const rank = (file: string): string => (file === 'org.json' ? '0' : file === 'users.json' ? '1' : `2${file}`);
+    const sorted = problems.map((p, i) => ({ p, i, r: rank(p.file) })).sort((a, b) => (a.r < b.r ? -1 : a.r > b.r ? 1 : a.i - b.i));
+    const diagnostics: Diagnostic[] = sorted.slice(0, maxDiagnostics).map(({ p }) => ({
+      severity: 'error',
+      code: p.code,
+      message: p.message,
+      file: path.join(orgDir, p.file),
+      ...(p.line !== undefined ? { line: p.line, column: p.column ?? 1 } : {}),
+    }));
+    if (problems.length > maxDiagnostics) {
+      diagnostics.push({ severity: 'error', code: Codes.storeMalformed, message: `and ${problems.length - maxDiagnostics} more problems`, file: orgDir });
+    }
+    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+    return new StoreError(`the org store ${orgDir} is malformed (${count}); nothing was written`, diagnostics);
+  }
+
+  /** The entries of every file of the snapshot digest as they are now, reusing `known` where still valid. */
+  private async currentEntries(orgDir: string, known: HashCache): Promise<HashCache> {
+    const { rels } = await this.snapshotFiles(orgDir, undefined);
+    const cache: HashCache = new Map();
+    await mapPool(rels, readConcurrency, async (rel) => {
+      const entry = await currentEntry(orgDir, rel, known);
+      if (entry) cache.set(rel, entry);
+    });
+    return cache;
+  }
+}
+
+/** The schema definition a store file is checked against. */
+function schemaDefOf(rel: string): StoreSchemaDef {
+  if (rel === 'org.json') return 'OrgFile';
+  if (rel === 'users.json') return 'UsersFile';
+  return 'AppFile';
+}
+
+/** The snapshot digest of the files an org's cache knows (store-digest.ts). */
+function digestOfEntries(cache: HashCache): string {
+  return snapshotDigest([...cache].map(([rel, entry]) => [rel, entry.hash] as const));
+}
+
+/** A file's bytes and entry, or undefined when it does not exist. */
+async function readWithEntry(file: string): Promise<{ bytes: Buffer; entry: FileEntry } | undefined> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+  try {
+    const info = await handle.stat();
+    const bytes = await handle.readFile();
+    return { bytes, entry: { hash: hashBytes(bytes), size: bytes.length, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino } };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The entry of a file as it is on disk now: the cached one when size, mtime and inode still match. */
+async function currentEntry(orgDir: string, rel: string, cache: HashCache): Promise<FileEntry | undefined> {
+  let info;
+  try {
+    info = await stat(path.join(orgDir, rel));
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+  const cached = cache.get(rel);
+  if (cached && cached.size === info.size && cached.mtimeMs === info.mtimeMs && cached.ctimeMs === info.ctimeMs && cached.ino === info.ino) {
+    return cached;
+  }
+  return (await readWithEntry(path.join(orgDir, rel)))?.entry;
+}
+
+async function readTextFile(file: string): Promise<string> {
+  const handle = await open(file, 'r');
+  try {
+    return (await handle.readFile()).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,99 @@
+// The store's JSON Schema validators (schemas/org-state.schema.json), compiled once per process.
+// Two of each: a fast one that stops at the first error (the path every good file takes), and,
+// compiled only when a file fails, one that collects every error for the message.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { isInstant } from './instant.js';
+
+/** The definitions of org-state.schema.json that a store file or line is checked against. */
+export type StoreSchemaDef = 'OrgFile' | 'UsersFile' | 'AppFile' | 'LedgerLine';
+
+/** One schema violation: where in the value (a JSON pointer) and what is wrong. */
+export interface SchemaProblem {
+  pointer: string;
+  message: string;
+}
+
+const schemaFiles = ['desired-state.schema.json', 'org-state.schema.json', 'plan.schema.json'];
+const orgStateId = 'https://capctl.dev/schemas/org-state.schema.json';
+const maxProblemsPerValue = 20;
+
+// ajv is loaded on first use, not on import: a process that only commits or locks (a crash test's
+// child, an apply resuming) should not pay for it. Both packages are CommonJS, so require() is sync.
+const require = createRequire(import.meta.url);
+
+function makeAjv(allErrors: boolean): Ajv2020 {
+  const { Ajv2020: AjvClass } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  const formats = require('ajv-formats') as { default: (ajv: Ajv2020) => Ajv2020 };
+  const addFormats = formats.default;
+  const ajv = new AjvClass({ allErrors, strict: true, strictTypes: false, strictTuples: false });
+  addFormats(ajv);
+  ajv.addFormat('date-time', { type: 'string', validate: isInstant });
+  for (const file of schemaFiles) {
+    ajv.addSchema(JSON.parse(readFileSync(new URL(`../../schemas/${file}`, import.meta.url), 'utf8')) as object);
+  }
+  return ajv;
+}
+
+const compiled = { fast: new Map<StoreSchemaDef, ValidateFunction>(), thorough: new Map<StoreSchemaDef, ValidateFunction>() };
+let fastAjv: Ajv2020 | undefined;
+let thoroughAjv: Ajv2020 | undefined;
+
+function validatorFor(def: StoreSchemaDef, thorough: boolean): ValidateFunction {
+  const cache = thorough ? compiled.thorough : compiled.fast;
+  let validate = cache.get(def);
+  if (validate === undefined) {
+    const ajv = thorough ? (thoroughAjv ??= makeAjv(true)) : (fastAjv ??= makeAjv(false));
+    validate = ajv.getSchema(`${orgStateId}#/$defs/${def}`);
+    if (validate === undefined) throw new Error(`schema definition ${def} is missing from org-state.schema.json`);
+    cache.set(def, validate);
+  }
+  return validate;
+}
+
+/** Checks a parsed value against a store definition: no problems means it is valid. */
+export function checkAgainstSchema(def: StoreSchemaDef, value: unknown): SchemaProblem[] {
+  if (validatorFor(def, false)(value)) return [];
+  const thorough = validatorFor(def, true);
+  thorough(value);
+  const problems = simplify(thorough.errors ?? []).map(describe);
+  return problems.length > maxProblemsPerValue
+    ? [...problems.slice(0, maxProblemsPerValue), { pointer: '', message: `and ${problems.length - maxProblemsPerValue} more problems` }]
+    : problems;
+}
+
+// A failed oneOf/anyOf reports every branch; keep the most specific errors a person can act on.
+function simplify(errors: ErrorObject[]): ErrorObject[] {
+  const specific = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if');
+  const seen = new Set<string>();
+  return (specific.length > 0 ? specific : errors).filter((e) => {
+    const key = `${e.instancePath} ${e.keyword} ${JSON.stringify(e.params)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function describe(error: ErrorObject): SchemaProblem {
+  const where = error.instancePath === '' ? 'the file' : error.instancePath;
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return {
+        pointer: `${error.instancePath}/${String(params.additionalProperty).replace(/~/g, '~0').replace(/\//g, '~1')}`,
+        message: `${where}: unknown field "${String(params.additionalProperty)}"`,
+      };
+    case 'required':
+      return { pointer: error.instancePath, message: `${where}: missing required field "${String(params.missingProperty)}"` };
+    case 'enum':
+      return {
+        pointer: error.instancePath,
+        message: `${where}: must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
+    case 'format':
+      return { pointer: error.instancePath, message: `${where}: must be an RFC 3339 date-time such as 2026-11-20T00:00:00Z` };
+    default:
+      return { pointer: error.instancePath, message: `${where}: ${error.message ?? error.keyword}` };
+  }
+}

@@ -1,0 +1,109 @@
+// `capctl plan` through the real executable, in child processes, on real folders.
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { simpleGit } from 'simple-git';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Plan } from '../../src/model/index.js';
+import { planDigest } from '../../src/plan/digest.js';
+import { copyInto, makeTempDir, removeDir, runCapctl } from '../helpers/cli.js';
+import { expectValidPlan } from '../plan/plan-schema.js';
+
+const temps: string[] = [];
+afterAll(async () => {
+  await Promise.all(temps.map(removeDir));
+});
+
+async function caseCopy(name: string): Promise<string> {
+  const dir = await makeTempDir(`capctl-plan-${name}-`);
+  temps.push(dir);
+  await copyInto(`test/cases/${name}`, dir);
+  return dir;
+}
+
+describe('capctl plan', () => {
+  it('plans the bundled example: exit 2 with --detailed-exitcode, every kind of change, JSON valid against the schema', async () => {
+    const text = await runCapctl(['plan', '--desired', 'examples/acme', '--org-state', 'org-state', '--detailed-exitcode']);
+    expect(text.stderr).toBe('');
+    expect(text.code).toBe(2);
+    for (const line of ['+ 2. install DocuSign eSignature', '~ 7. set-policies Slack', 'o 9. unblock Workbench', '! 11. revoke INC-2041 on Slack', 'x 12. block Dropbox']) {
+      expect(text.stdout).toContain(line);
+    }
+    expect(text.stdout).toMatch(/^Plan: 1 to install, 7 to update, 1 to unblock, 1 to block, \d+ sessions to revoke\.$/m);
+    expect(text.stdout).not.toContain('\u001b[');
+
+    const json = await runCapctl(['plan', '--desired', 'examples/acme', '--org-state', 'org-state', '--format', 'json']);
+    expect(json.code).toBe(0);
+    const plan = JSON.parse(json.stdout) as Plan;
+    expectValidPlan(plan);
+    expect(new Set(plan.actions.map((a) => a.kind))).toEqual(new Set(['set-org-settings', 'install', 'set-policies', 'set-assignments', 'unblock', 'revoke', 'block']));
+    expect(plan.digest).toBe(planDigest(plan));
+  });
+
+  it('--out saves the plan atomically, with its basis: the desired commit (+dirty once changed) and its digest', async () => {
+    const dir = await caseCopy('r9-revocation');
+    const git = simpleGit({ baseDir: dir });
+    await git.init();
+    await git.addConfig('user.name', 'Test');
+    await git.addConfig('user.email', 'test@example.com');
+    await git.add('.');
+    await git.commit('declare');
+    const head = (await git.revparse(['HEAD'])).trim();
+
+    const run = await runCapctl(['plan', '--format', 'json', '--out', 'plans/plan.json', '--actor', 'ci-bot@acme.example'], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('Saved the plan to plans/plan.json');
+    const saved = await readFile(path.join(dir, 'plans/plan.json'), 'utf8');
+    expect(saved).toBe(run.stdout);
+    const plan = JSON.parse(saved) as Plan;
+    expectValidPlan(plan);
+    expect(plan.basis).toMatchObject({ orgId: '00D5e0000001AcmEAA', storeRevision: 7, desiredCommit: head });
+    expect(plan.basis.storeDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(plan.actor).toBe('ci-bot@acme.example');
+    expect(plan.digest).toBe(planDigest(plan));
+    expect(Date.parse(plan.createdAt)).not.toBeNaN();
+
+    await writeFile(path.join(dir, 'desired/apps/dropbox.yaml'), (await readFile(path.join(dir, 'desired/apps/dropbox.yaml'), 'utf8')) + '# reviewed\n');
+    const dirty = await runCapctl(['plan', '--format', 'json'], { cwd: dir });
+    expect((JSON.parse(dirty.stdout) as Plan).basis.desiredCommit).toBe(`${head}+dirty`);
+  });
+
+  it('takes the actor from CAPCTL_ACTOR, and --actor wins over it', async () => {
+    const dir = await caseCopy('actor-missing-permissions');
+    const fromEnv = await runCapctl(['plan', '--format', 'json'], { cwd: dir, env: { CAPCTL_ACTOR: 'ops-admin@acme.example' } });
+    const plan = JSON.parse(fromEnv.stdout) as Plan;
+    expect(plan.actor).toBe('ops-admin@acme.example');
+    expect(plan.actions.map((a) => a.allowed)).toEqual([false, false, true]);
+    const fromFlag = await runCapctl(['plan', '--format', 'json', '--actor', 'ci-bot@acme.example'], { cwd: dir, env: { CAPCTL_ACTOR: 'ops-admin@acme.example' } });
+    expect((JSON.parse(fromFlag.stdout) as Plan).actions.every((a) => a.allowed)).toBe(true);
+  });
+
+  it('exits 0 without --detailed-exitcode, 0 with no changes, and 1 on plan errors without writing --out', async () => {
+    const changes = await caseCopy('unblock');
+    expect((await runCapctl(['plan'], { cwd: changes })).code).toBe(0);
+    const same = await caseCopy('no-changes');
+    const none = await runCapctl(['plan', '--detailed-exitcode'], { cwd: same });
+    expect(none.code).toBe(0);
+    expect(none.stdout).toContain('No changes. acme-prod matches the desired state.');
+    const broken = await caseCopy('r8-app-not-in-org');
+    const failed = await runCapctl(['plan', '--out', 'saved-plan.json', '--format', 'markdown'], { cwd: broken });
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/^### capctl plan: `acme-prod`\n\n\*\*❌ The plan has 2 errors, so it has no actions\.\*\*/);
+    expect(failed.stderr).toContain('saved-plan.json not written');
+    await expect(readFile(path.join(broken, 'saved-plan.json'))).rejects.toThrow();
+  });
+
+  it('refuses a malformed store or desired state with a message, never a stack trace', async () => {
+    const store = await caseCopy('r11-store-too-many-sessions');
+    const r11 = await runCapctl(['plan'], { cwd: store });
+    expect(r11.code).toBe(1);
+    expect(r11.stderr).toContain('CAP207');
+    expect(r11.stderr).not.toContain('internal error');
+    const desired = await caseCopy('unblock');
+    await writeFile(path.join(desired, 'desired/apps/workbench.yaml'), 'apiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-prod\nname: Workbench\nblokced: false\n');
+    const bad = await runCapctl(['plan'], { cwd: desired });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/desired\/apps\/workbench\.yaml:5:1 +error +CAP103/);
+    expect(bad.stderr).toContain('nothing was planned');
+    expect(bad.stdout).toBe('');
+  });
+});

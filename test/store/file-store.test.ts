@@ -1,0 +1,303 @@
+// The file store in process, on real files: snapshot digest, commit (only changed files, one
+// atomic unit with its ledger line), reading a pending journal, torn ledger repair, deterministic
+// JSON, and the bundled store being exactly what its generator writes.
+import { appendFile, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { AppFile, LedgerLine } from '../../src/model/index.js';
+import { digestOf } from '../../src/plan/digest.js';
+import { approvalUrl } from '../../src/plan/approval-url.js';
+import { FileOrgStore } from '../../src/store/file-store.js';
+import { isInstant } from '../../src/store/instant.js';
+import { formatJson, withSortedKeys } from '../../src/store/json-format.js';
+import { findJsonSyntaxError, locateJsonPointer } from '../../src/store/json-locate.js';
+import { formatLedgerLine } from '../../src/store/ledger-file.js';
+import { snapshotDigest } from '../../src/store/store-digest.js';
+import { copyInto, makeTempDir, removeDir, repoRoot } from '../helpers/cli.js';
+// @ts-expect-error -- a plain .mjs script without type declarations
+import { writeExampleOrg } from '../../scripts/make-example-org.mjs';
+
+const temps: string[] = [];
+afterAll(async () => {
+  for (const dir of temps) await removeDir(dir);
+});
+
+async function bundledCopy(): Promise<{ root: string; orgDir: string }> {
+  const dir = await makeTempDir('capctl-store-');
+  temps.push(dir);
+  const root = path.join(dir, 'org-state');
+  await copyInto('org-state', root);
+  return { root, orgDir: path.join(root, 'acme-prod') };
+}
+
+async function storeFiles(orgDir: string): Promise<string[]> {
+  return ['org.json', 'users.json', ...(await readdir(path.join(orgDir, 'apps'))).map((f) => `apps/${f}`)];
+}
+
+function ledgerLine(seq: number, prev: string, storeDigest: string, app: AppFile): LedgerLine {
+  const line = {
+    seq,
+    at: '2026-11-28T12:00:00Z',
+    actor: 'ci-bot@acme.example',
+    plan: `sha256:${'a'.repeat(64)}`,
+    action: { seq: 1, kind: 'block' as const, app: { name: app.name, id: app.id }, reason: 'file sharing banned', requires: 'ViewSetup' as const, effects: { sessionsEnded: app.sessions.length, usersAffected: 1 } },
+    result: { status: 'blocked' as const, sessionsEnded: app.sessions.length, usersAffected: 1, storeDigest },
+    prev,
+  };
+  return { ...line, hash: digestOf(line) };
+}
+
+describe('FileOrgStore.readSnapshot', () => {
+  it('reads the bundled org with its apps sorted by name', async () => {
+    const snapshot = await new FileOrgStore(path.join(repoRoot, 'org-state')).readSnapshot('acme-prod');
+    expect(snapshot.slug).toBe('acme-prod');
+    expect(snapshot.org.id).toBe('00D5e0000001AcmEAA');
+    expect(snapshot.users).toHaveLength(60);
+    expect(snapshot.apps).toHaveLength(40);
+    const names = snapshot.apps.map((a) => a.name);
+    expect(names.slice(0, 3)).toEqual(['Acme Data Bridge', 'Asana', 'Box']);
+    expect(names).toEqual([...names].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase(), 'en')));
+    expect(snapshot.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('has a digest that changes when any byte of any store file changes, and not with the ledger', async () => {
+    const { root, orgDir } = await bundledCopy();
+    const store = new FileOrgStore(root);
+    const base = (await store.readSnapshot('acme-prod')).digest;
+    const seen = new Set([base]);
+    for (const rel of await storeFiles(orgDir)) {
+      const file = path.join(orgDir, rel);
+      const original = await readFile(file, 'utf8');
+      await writeFile(file, original.replace(/\n$/, ' \n')); // one more byte, still the same JSON
+      const digest = (await store.readSnapshot('acme-prod')).digest;
+      expect(seen.has(digest), rel).toBe(false);
+      seen.add(digest);
+      await writeFile(file, original);
+    }
+    expect((await store.readSnapshot('acme-prod')).digest).toBe(base);
+    const snapshot = await store.readSnapshot('acme-prod');
+    await writeFile(path.join(orgDir, 'ledger.jsonl'), formatLedgerLine(ledgerLine(1, 'genesis', base, snapshot.apps[0]!)));
+    await writeFile(path.join(orgDir, '.lock'), '{}');
+    expect((await store.readSnapshot('acme-prod')).digest).toBe(base);
+  });
+
+  it('has a digest that does not depend on the order files are read or written in', async () => {
+    const entries: [string, string][] = [
+      ['org.json', 'a'.repeat(64)],
+      ['users.json', 'b'.repeat(64)],
+      ['apps/0H4AAAAAAAAAAAAAAA.json', 'c'.repeat(64)],
+      ['apps/0H4BBBBBBBBBBBBBBB.json', 'd'.repeat(64)],
+    ];
+    const reversed = [...entries].reverse();
+    const shuffled = [entries[2]!, entries[0]!, entries[3]!, entries[1]!];
+    expect(snapshotDigest(reversed)).toBe(snapshotDigest(entries));
+    expect(snapshotDigest(shuffled)).toBe(snapshotDigest(entries));
+
+    // Two copies whose files were written in opposite orders.
+    const { root: first, orgDir } = await bundledCopy();
+    const dir = await makeTempDir('capctl-store-');
+    temps.push(dir);
+    const second = path.join(dir, 'org-state');
+    const rels = (await storeFiles(orgDir)).reverse();
+    for (const rel of rels) {
+      await copyInto(path.join(orgDir, rel), path.join(second, 'acme-prod', rel));
+    }
+    const a = await new FileOrgStore(first).readSnapshot('acme-prod');
+    const b = await new FileOrgStore(second).readSnapshot('acme-prod');
+    expect(b.digest).toBe(a.digest);
+  });
+});
+
+describe('FileOrgStore.commit', () => {
+  it('rewrites only the files whose bytes change, appends the ledger line, and returns the new digest', async () => {
+    const { root, orgDir } = await bundledCopy();
+    const store = new FileOrgStore(root);
+    const lock = await store.lock('acme-prod', { timeoutMs: 0, command: 'test' });
+    const before = await store.readSnapshot('acme-prod');
+    const dropbox = before.apps.find((a) => a.name === 'Dropbox')!;
+    const zoom = before.apps.find((a) => a.name === 'Zoom')!;
+    const usersStat = await stat(path.join(orgDir, 'users.json'));
+    const slackFile = path.join(orgDir, 'apps/0H4Hp000000TN1xKAG.json');
+    const slackStat = await stat(slackFile);
+
+    let digestSeen: string | undefined;
+    const { digest } = await store.commit('acme-prod', {
+      files: [
+        { path: 'org.json', content: formatJson({ ...before.org, revision: before.org.revision + 1 }) },
+        { path: 'users.json', content: formatJson(before.users) }, // same bytes
+        { path: `apps/${dropbox.id}.json`, content: formatJson({ ...dropbox, blocked: true, sessions: [] }) },
+        { path: 'apps/0H4Hp000000TN1xKAG.json', content: await readFile(slackFile, 'utf8') }, // same bytes
+        { path: `apps/${zoom.id}.json`, content: null },
+        { path: 'apps/0H4NOTTHERE0000000.json', content: null }, // removing what is not there is nothing
+      ],
+      ledgerLine: (storeDigest) => {
+        digestSeen = storeDigest;
+        return ledgerLine(1, 'genesis', storeDigest, dropbox);
+      },
+    });
+    await lock.release();
+
+    expect(digestSeen).toBe(digest);
+    const after = await new FileOrgStore(root).readSnapshot('acme-prod');
+    expect(after.digest).toBe(digest);
+    expect(after.org.revision).toBe(before.org.revision + 1);
+    expect(after.apps.find((a) => a.name === 'Dropbox')).toMatchObject({ blocked: true, sessions: [] });
+    expect(after.apps.some((a) => a.name === 'Zoom')).toBe(false);
+    for (const [file, old] of [
+      ['users.json', usersStat],
+      ['apps/0H4Hp000000TN1xKAG.json', slackStat],
+    ] as const) {
+      const now = await stat(path.join(orgDir, file));
+      expect({ ino: now.ino, mtimeMs: now.mtimeMs }, file).toEqual({ ino: old.ino, mtimeMs: old.mtimeMs });
+    }
+    const ledger = await store.readLedger('acme-prod');
+    expect(ledger.map((l) => [l.seq, l.result.storeDigest])).toEqual([[1, digest]]);
+    const names = await readdir(orgDir);
+    expect(names.filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it('knows the current digest without reading unchanged files, and sees files changed behind its back', async () => {
+    const { root, orgDir } = await bundledCopy();
+    const store = new FileOrgStore(root);
+    const snapshot = await store.readSnapshot('acme-prod');
+    expect(await store.currentDigest('acme-prod')).toBe(snapshot.digest);
+
+    // Someone edits a file in place: same size, new bytes.
+    const users = path.join(orgDir, 'users.json');
+    await writeFile(users, (await readFile(users, 'utf8')).replace('ci-bot@', 'ci-bou@'));
+    const edited = await store.currentDigest('acme-prod');
+    expect(edited).not.toBe(snapshot.digest);
+    expect(await new FileOrgStore(root).currentDigest('acme-prod')).toBe(edited);
+
+    const zoom = snapshot.apps.find((a) => a.name === 'Zoom')!;
+    const { digest } = await store.commit('acme-prod', { files: [{ path: `apps/${zoom.id}.json`, content: formatJson({ ...zoom, deniedAttempts: 4 }) }] });
+    expect(await store.currentDigest('acme-prod')).toBe(digest);
+    expect(await new FileOrgStore(root).currentDigest('acme-prod')).toBe(digest);
+  });
+
+  it('refuses paths that are not store files', async () => {
+    const { root } = await bundledCopy();
+    const store = new FileOrgStore(root);
+    for (const bad of ['ledger.jsonl', '.lock', '../x.json', 'apps/../../x.json', '/etc/passwd']) {
+      await expect(store.commit('acme-prod', { files: [{ path: bad, content: '{}' }] }), bad).rejects.toThrow(/is not a file of the org store/);
+    }
+  });
+});
+
+describe('a commit interrupted after its journal', () => {
+  async function interrupted(): Promise<{ root: string; orgDir: string; line: LedgerLine; digest: string }> {
+    const { root, orgDir } = await bundledCopy();
+    const crash = new Error('simulated crash');
+    const store = new FileOrgStore(root, {
+      onCommitStep: (step) => {
+        if (step === 'files-removed') throw crash;
+      },
+    });
+    const snapshot = await store.readSnapshot('acme-prod');
+    const slack = snapshot.apps.find((a) => a.name === 'Slack')!;
+    let line: LedgerLine | undefined;
+    let digest = '';
+    await expect(
+      store.commit('acme-prod', {
+        files: [{ path: `apps/${slack.id}.json`, content: formatJson({ ...slack, blocked: true, sessions: [] }) }],
+        ledgerLine: (d) => {
+          digest = d;
+          return (line = ledgerLine(1, 'genesis', d, slack));
+        },
+      }),
+    ).rejects.toBe(crash);
+    expect((await readdir(orgDir)).includes('.journal.json')).toBe(true);
+    return { root, orgDir, line: line!, digest };
+  }
+
+  it('is read as done before recovery, and recovery makes it so', async () => {
+    const { root, line, digest } = await interrupted();
+    const reader = new FileOrgStore(root);
+    expect((await reader.readSnapshot('acme-prod')).digest).toBe(digest);
+    expect(await reader.readLedger('acme-prod')).toEqual([line]);
+    expect(await reader.recover('acme-prod')).toEqual({ rolledForward: true, tempFilesRemoved: 0 });
+    expect(await reader.recover('acme-prod')).toEqual({ rolledForward: false, tempFilesRemoved: 0 });
+    expect((await reader.readSnapshot('acme-prod')).digest).toBe(digest);
+    expect(await reader.readLedger('acme-prod')).toEqual([line]);
+  });
+
+  it('repairs a torn ledger line: a cut line is replaced, a whole line without its newline kept once', async () => {
+    for (const torn of ['cut', 'no-newline'] as const) {
+      const { root, orgDir, line } = await interrupted();
+      const text = formatLedgerLine(line);
+      const ledger = path.join(orgDir, 'ledger.jsonl');
+      await appendFile(ledger, torn === 'cut' ? text.slice(0, 40) : text.slice(0, -1));
+      const store = new FileOrgStore(root);
+      expect(await store.readLedger('acme-prod')).toEqual([line]);
+      await store.recover('acme-prod');
+      expect(await readFile(ledger, 'utf8'), torn).toBe(text);
+    }
+  });
+
+  it('leaves a torn ledger line without a journal as an error', async () => {
+    const { root, orgDir } = await interrupted();
+    await new FileOrgStore(root).recover('acme-prod');
+    const ledger = path.join(orgDir, 'ledger.jsonl');
+    const { size } = await stat(ledger);
+    await truncate(ledger, size - 10);
+    await expect(new FileOrgStore(root).readLedger('acme-prod')).rejects.toThrow(/malformed/);
+  });
+});
+
+describe('deterministic JSON', () => {
+  it('sorts keys at every level, keeps array order, indents by two, ends with a newline', () => {
+    expect(formatJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe(
+      '{\n  "a": {\n    "c": null,\n    "d": [\n      3,\n      {\n        "y": 2,\n        "z": 1\n      }\n    ]\n  },\n  "b": 1\n}\n',
+    );
+  });
+
+  it('copies nothing when the keys are sorted already', () => {
+    const value = { a: [{ b: 1, c: 2 }], d: { e: 'x' } };
+    expect(withSortedKeys(value)).toBe(value);
+    const unsorted = { a: [{ c: 2, b: 1 }], d: { e: 'x' } };
+    const sorted = withSortedKeys(unsorted);
+    expect(sorted).not.toBe(unsorted);
+    expect(sorted.d).toBe(unsorted.d);
+  });
+
+  it('is the format of every bundled store file, and the bundled store is exactly its generator output', async () => {
+    const orgDir = path.join(repoRoot, 'org-state/acme-prod');
+    for (const rel of await storeFiles(orgDir)) {
+      const text = await readFile(path.join(orgDir, rel), 'utf8');
+      expect(formatJson(JSON.parse(text)), rel).toBe(text);
+    }
+    const dir = await makeTempDir('capctl-example-');
+    temps.push(dir);
+    await (writeExampleOrg as (out: string) => Promise<unknown>)(dir);
+    const generated = path.join(dir, 'acme-prod');
+    expect((await storeFiles(generated)).sort()).toEqual((await storeFiles(orgDir)).sort());
+    for (const rel of await storeFiles(orgDir)) {
+      expect(await readFile(path.join(generated, rel), 'utf8'), rel).toBe(await readFile(path.join(orgDir, rel), 'utf8'));
+    }
+  });
+});
+
+describe('small pieces', () => {
+  it('isInstant accepts RFC 3339 date-times with real dates only', () => {
+    for (const good of ['2026-11-20T00:00:00Z', '2024-02-29T23:59:59.123+05:30', '2026-01-31T12:00:00-08:00', '2026-12-31t00:00:00z']) {
+      expect(isInstant(good), good).toBe(true);
+    }
+    for (const bad of ['2026-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-13-01T00:00:00Z', '2026-11-20 00:00:00Z', '2026-11-20T24:00:00Z', '2026-11-20', '2026-11-20T00:00:00']) {
+      expect(isInstant(bad), bad).toBe(false);
+    }
+  });
+
+  it('locates JSON pointers and syntax errors as line:column', () => {
+    const text = '{\n  "a": [\n    1,\n    {"b": true}\n  ]\n}\n';
+    expect(locateJsonPointer(text, '/a/1/b')).toEqual({ line: 4, column: 6 });
+    expect(locateJsonPointer(text, '/a/0')).toEqual({ line: 3, column: 5 });
+    expect(locateJsonPointer(text, '/nope')).toBeUndefined();
+    expect(findJsonSyntaxError(text)).toBeUndefined();
+    expect(findJsonSyntaxError('{\n  "a": 1,\n}\n')).toEqual({ line: 3, column: 1, message: 'expected a double-quoted property name, found "}"' });
+    expect(findJsonSyntaxError('')).toMatchObject({ line: 1, column: 1 });
+  });
+
+  it('builds the install approval URL of R12', () => {
+    expect(approvalUrl('0H4Hp000000TN1xKAG', '00D5e0000001AcmEAA')).toBe('/identity/app/AppInstallApprovalPage.apexp?app_id=0H4Hp000000TN1xKAG&app_org_id=00D5e0000001AcmEAA');
+  });
+});
