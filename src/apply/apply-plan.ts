@@ -4,21 +4,24 @@
 //   and ledger line each) → record this apply → release the lock.
 // A failed action stops the apply; the report says what was done up to it. Running the same plan
 // again resumes after the last action done, so nothing is done twice.
-import type { ApplyReport, CommitOutcome, LedgerLine, Plan } from '../model/index.js';
-import type { OrgStore } from '../store/org-store.js';
-import { preflight, type StartPoint } from './preflight.js';
+import { CapctlError, ExitCode, type ApplyReport, type CommitOutcome, type LedgerLine, type OrgSnapshot, type Plan } from '../model/index.js';
+import type { LockInfo, OrgStore } from '../store/org-store.js';
+import { changedOutsideCapctl, preflight, StalePlanError, type StartPoint } from './preflight.js';
 
-/** Records pending ledger lines in the audit trail (git); see src/audit/record-apply.ts. */
+/** The audit trail (git) as apply uses it; see src/audit/. */
 export interface ApplyAudit {
   /**
+   * Omitted with --no-commit.
    * Records every ledger line up to `upToSeq` that the trail does not hold yet, one commit per
    * plan; `current` describes the plan being applied now.
    */
-  recordPending(
+  recordPending?(
     ledger: readonly LedgerLine[],
     upToSeq: number,
     current: { planDigest: string; desiredCommit: string | null; revisionBefore?: number; revisionAfter?: number },
   ): Promise<CommitOutcome[]>;
+  /** What differs between the store now and the trail's last record of it, one line per change (for a stale plan). */
+  describeChanges?(snapshot: OrgSnapshot): Promise<string[]>;
 }
 
 /** What applyPlan needs. */
@@ -30,8 +33,10 @@ export interface ApplyPlanOptions {
   lockTimeoutMs: number;
   /** The command line, written into the lock file. */
   command: string;
-  /** Omitted with --no-commit or for a store without an audit trail. */
+  /** Omitted for a store without an audit trail. */
   audit?: ApplyAudit;
+  /** Called once when the lock is held by another apply and this one starts waiting. */
+  onWait?(holder: LockInfo): void;
   /** Called once the preflight passed, before the first action. */
   onStart?(start: StartPoint): void;
   /** Called after each action is carried out (and recorded in the ledger). */
@@ -42,11 +47,16 @@ export interface ApplyPlanOptions {
 export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyReport> {
   const { store, plan, actor } = options;
   const org = plan.org.name;
-  const lock = await store.lock(org, { timeoutMs: options.lockTimeoutMs, command: options.command, user: actor });
+  const lock = await store.lock(org, {
+    timeoutMs: options.lockTimeoutMs,
+    command: options.command,
+    user: actor,
+    ...(options.onWait ? { onWait: options.onWait } : {}),
+  });
   try {
     const snapshot = await store.readSnapshot(org);
     const ledger = await store.readLedger(org);
-    const start = preflight({ plan, snapshot, ledger, actor });
+    const start = await preflightNamingChanges(plan, snapshot, ledger, actor, options.audit);
     options.onStart?.(start);
     const current = { planDigest: plan.digest, desiredCommit: plan.basis.desiredCommit };
     const report: ApplyReport = {
@@ -57,13 +67,24 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyReport>
       resumed: start.resumed,
       applied: [],
       notDone: [],
+      earlierCommits: [],
       revisionBefore: start.firstRun ? snapshot.org.revision : plan.basis.storeRevision,
       revisionAfter: snapshot.org.revision,
     };
     // Applies interrupted before this one (of other plans) get their commit first, so that each
     // commit holds the files as its own apply left them.
     const earlierUpTo = (start.resumed[0]?.seq ?? ledger.length + 1) - 1;
-    if (options.audit) await options.audit.recordPending(ledger, earlierUpTo, current);
+    const record = options.audit?.recordPending?.bind(options.audit);
+    if (record) {
+      try {
+        report.earlierCommits = (await record(ledger, earlierUpTo, current)).filter((c) => c.status === 'committed');
+      } catch (error) {
+        throw new CapctlError(
+          `nothing was applied: recording earlier applies in git failed: ${error instanceof Error ? error.message : String(error)} (fix git, or apply with --no-commit)`,
+          ExitCode.error,
+        );
+      }
+    }
 
     if (plan.actions.length === 0) report.status = 'no-changes';
     else if (start.remaining.length === 0) report.status = 'already-applied';
@@ -88,15 +109,37 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyReport>
     }
     if (start.firstRun && report.applied.length > 0) report.revisionAfter = snapshot.org.revision + 1;
 
-    if (options.audit) {
+    if (record) {
       const all = [...ledger, ...report.applied];
-      const outcomes = await options.audit.recordPending(all, all.length, { ...current, revisionBefore: report.revisionBefore, revisionAfter: report.revisionAfter });
-      report.commit = outcomes.at(-1) ?? { status: 'nothing-to-commit' };
+      try {
+        const outcomes = await record(all, all.length, { ...current, revisionBefore: report.revisionBefore, revisionAfter: report.revisionAfter });
+        report.commit = outcomes.at(-1) ?? { status: 'nothing-to-commit' };
+      } catch (error) {
+        // The store changed and its ledger says so; running the same apply again records it.
+        report.commit = { status: 'failed', message: `${error instanceof Error ? error.message : String(error)}; run the same apply again to record it` };
+      }
     } else if (report.status !== 'no-changes') {
       report.commit = { status: 'skipped' };
     }
     return report;
   } finally {
     await lock.release();
+  }
+}
+
+/** The preflight; a stale plan's refusal also names what the audit trail sees changed. */
+async function preflightNamingChanges(
+  plan: Plan,
+  snapshot: OrgSnapshot,
+  ledger: readonly LedgerLine[],
+  actor: string,
+  audit: ApplyAudit | undefined,
+): Promise<StartPoint> {
+  try {
+    return preflight({ plan, snapshot, ledger, actor });
+  } catch (error) {
+    if (!(error instanceof StalePlanError) || !audit?.describeChanges) throw error;
+    const more = await audit.describeChanges(snapshot).catch(() => []);
+    throw more.length > 0 ? new StalePlanError([...error.changes.filter((l) => l !== changedOutsideCapctl), ...more]) : error;
   }
 }

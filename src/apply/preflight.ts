@@ -13,7 +13,7 @@ import {
   type Plan,
   type Values,
 } from '../model/index.js';
-import { canonicalJson, digestOf } from '../plan/digest.js';
+import { canonicalJson, planDigest } from '../plan/digest.js';
 import { missingFor, renderPermissionExpr, requiredFor } from '../plan/permissions.js';
 import { renderAppliedAction, renderValue } from '../render/applied-action.js';
 import { trailingLinesOfPlan } from './ledger.js';
@@ -28,18 +28,13 @@ export interface StartPoint {
   firstRun: boolean;
 }
 
-/** The digest a plan must carry: sha256 over its canonical JSON without `digest`. */
-export function planDigestOf(plan: Plan): string {
-  return digestOf({ ...plan, digest: undefined });
-}
-
 function refusal(code: string, message: string): Diagnostic {
   return { severity: 'error', code, message };
 }
 
 /** Refuses a plan whose content no longer matches its digest (edited after it was saved). */
 export function checkPlanIntact(plan: Plan, file: string): void {
-  const expected = planDigestOf(plan);
+  const expected = planDigest(plan);
   if (expected !== plan.digest) {
     const message = `${file} was altered after it was made: its digest is ${plan.digest}, but its content hashes to ${expected}. Make a new plan with \`capctl plan --out\`.`;
     throw new RefusedError(message);
@@ -81,11 +76,19 @@ function startPoint(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerLi
     const matches = done.every((line, i) => canonicalJson(line.action) === canonicalJson(plan.actions[i]));
     if (matches) return { resumed: done, remaining: plan.actions.slice(done.length), firstRun: false };
   }
-  const message = `the store changed since the plan was made: make a new plan.\n${describeStoreChanges(plan, snapshot, ledger)
-    .map((l) => `  - ${l}`)
-    .join('\n')}`;
-  throw new RefusedError(message);
+  throw new StalePlanError(describeStoreChanges(plan, snapshot, ledger));
 }
+
+/** The store is no longer where the plan was made (exit 3); `changes` says what changed since. */
+export class StalePlanError extends RefusedError {
+  constructor(readonly changes: string[]) {
+    super(`the store changed since the plan was made: make a new plan.\n${changes.map((l) => `  - ${l}`).join('\n')}`);
+  }
+}
+
+/** The line for a change that neither the ledger nor the plan's values explain. */
+export const changedOutsideCapctl =
+  'no apply recorded the change and no value the plan was made from differs: the store was changed outside capctl (see `capctl drift`)';
 
 /** What changed since a plan was made: revision, applies since, and the planned-from values that no longer hold. */
 export function describeStoreChanges(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerLine[]): string[] {
@@ -104,9 +107,7 @@ export function describeStoreChanges(plan: Plan, snapshot: OrgSnapshot, ledger: 
   const changed = changedValues(plan.actions, snapshot);
   out.push(...changed.slice(0, shown));
   if (changed.length > shown) out.push(`… and ${changed.length - shown} more values changed`);
-  if (since.length === 0 && changed.length === 0) {
-    out.push('no apply recorded it and no planned-from value differs: the store was changed outside capctl (see `capctl drift`)');
-  }
+  if (since.length === 0 && changed.length === 0) out.push(changedOutsideCapctl);
   return out;
 }
 

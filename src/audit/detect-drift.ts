@@ -6,7 +6,7 @@
 // last apply (git knows which files changed since, `git diff <commit>`); without such a commit
 // (--no-commit, or no git) the report says that the store moved and that it cannot name how.
 import { Trailers, type DriftChange, type DriftReport, type LedgerLine, type OrgSnapshot } from '../model/index.js';
-import { openGitRepo, readCommits, repoPath, showFileAt, trailerValues, type CommitInfo, type GitRepo } from './git-repo.js';
+import { headCommit, openGitRepo, readCommits, repoPath, showFileAt, trailerValues, type CommitInfo, type GitRepo } from './git-repo.js';
 
 /** Files of an org's folder that are not the org's state (never drift). */
 const notState = new Set(['ledger.jsonl']);
@@ -41,6 +41,19 @@ export async function detectDrift(snapshot: OrgSnapshot, ledger: readonly Ledger
     report.notes.push(`the store's digest differs from the last apply's, but its files match commit ${commit.hash.slice(0, 12)}: the drift predates that commit or is in uncommitted files it does not hold`);
   }
   return report;
+}
+
+/**
+ * The store files that differ from their committed version (HEAD), field by field, as lines for a
+ * message; [] when the store is not in git or matches HEAD.
+ */
+export async function describeUncommittedChanges(orgDir: string, snapshot: OrgSnapshot): Promise<string[]> {
+  const repo = await openGitRepo(orgDir);
+  if (!repo) return [];
+  const head = await headCommit(repo);
+  if (!head) return [];
+  const changes = await changesSince(repo, head, await repoPath(repo, orgDir), snapshot);
+  return changes.map((c) => `${c.app ? c.app.name : c.file}: ${c.field} ${c.before} → ${c.after} (not committed: changed since commit ${head.slice(0, 12)})`);
 }
 
 /** The newest commit that recorded the ledger line `last`. */

@@ -2,7 +2,7 @@
 import { realpath, writeFile, rm, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
+import type { SimpleGit } from 'simple-git';
 
 /** A git work tree: its root (real path) and a git client rooted there. */
 export interface GitRepo {
@@ -28,6 +28,8 @@ export interface CommitInfo {
 
 /** The git work tree holding `dir`, or undefined when it is not in one (or git is missing). */
 export async function openGitRepo(dir: string): Promise<GitRepo | undefined> {
+  // Loaded on use: an apply with --no-commit, or outside git, need not pay for it at start.
+  const { simpleGit } = await import('simple-git');
   let real: string;
   try {
     real = await realpath(dir);

@@ -17,7 +17,7 @@ export interface HistoryQuery {
   revocation?: string;
   /** Reads an org's ledger from the store; rejects when it cannot. */
   ledgerOf(org: string): Promise<LedgerLine[]>;
-  /** The desired folder and the files under it to follow (relative to it; empty = the whole folder). */
+  /** The desired folder and the files under it to follow (paths of files under it; empty = the whole folder). */
   desired?: { root: string; files: string[] };
 }
 
@@ -116,7 +116,7 @@ export function actionsFromBody(body: string): TrailAction[] {
 
 async function readDesiredChanges(repo: GitRepo, desired: { root: string; files: string[] }, query: HistoryQuery): Promise<HistoryEntry[]> {
   const root = await repoPath(repo, desired.root);
-  const paths = desired.files.length > 0 ? await Promise.all(desired.files.map((f) => repoPath(repo, `${desired.root}/${f}`))) : [root];
+  const paths = desired.files.length > 0 ? await Promise.all(desired.files.map((f) => repoPath(repo, f))) : [root];
   if ((query.app || query.revocation) && desired.files.length === 0) return [];
   const commits = await readCommits(repo, paths, { withFiles: true });
   const prefix = root === '.' ? '' : `${root}/`;

@@ -28,5 +28,8 @@ export interface ApplyReport {
   revisionBefore: number;
   revisionAfter: number;
   failure?: { action: Action; message: string };
+  /** Commits made first, for earlier applies that were interrupted before their commit. */
+  earlierCommits: CommitOutcome[];
+  /** This apply's commit. */
   commit?: CommitOutcome;
 }

@@ -14,10 +14,21 @@ export function renderValue(value: Values[string]): string {
   return String(value);
 }
 
+/** Nested objects of before/after (oauthFlows) flattened to dotted keys, so each changed member is named. */
+function flatten(values: Values): Record<string, Values[string]> {
+  const out: Record<string, Values[string]> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [member, v] of Object.entries(value)) out[`${key}.${member}`] = v;
+    } else out[key] = value;
+  }
+  return out;
+}
+
 /** `permittedUsers all-users → admin-approved; profiles [] → [Sales User]` for the keys that change. */
 export function renderValueChanges(action: Pick<Action, 'before' | 'after'>): string {
-  const after = action.after ?? {};
-  const before = action.before ?? {};
+  const after = flatten(action.after ?? {});
+  const before = flatten(action.before ?? {});
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
   return keys
     .filter((key) => renderValue(before[key]) !== renderValue(after[key]))
@@ -50,7 +61,7 @@ export function renderAppliedAction(action: Action, result: Pick<ActionResult, '
     case 'set-org-settings':
       return `updated org settings${changes ? `: ${changes}` : ''}${ended}`;
     case 'install':
-      return `installed ${appName(action)}${changes ? ` (${changes})` : ''}`;
+      return `installed ${appName(action)}`;
     case 'uninstall':
       return `uninstalled ${appName(action)}${ended}`;
     case 'set-policies':

@@ -21,19 +21,22 @@ export interface ApplyCommitInput {
 /** Longest subject before the per-app phrases give way to counts. */
 const maxSubject = 100;
 
-const kindOrder: ActionKind[] = ['set-org-settings', 'install', 'set-policies', 'set-assignments', 'unblock', 'revoke', 'block', 'uninstall'];
-
-const verbs: Record<Exclude<ActionKind, 'revoke' | 'set-org-settings'>, string> = {
-  install: 'install',
-  uninstall: 'uninstall',
-  'set-policies': 'update policies of',
-  'set-assignments': 'update assignments of',
-  block: 'block',
-  unblock: 'unblock',
-};
+/** The kinds in the order of a plan (SPEC §6), policies and assignments both "update". */
+const phraseOrder: { verb: string; kinds: ActionKind[] }[] = [
+  { verb: 'install', kinds: ['install'] },
+  { verb: 'update', kinds: ['set-policies', 'set-assignments'] },
+  { verb: 'unblock', kinds: ['unblock'] },
+  { verb: 'revoke', kinds: ['revoke'] },
+  { verb: 'block', kinds: ['block'] },
+  { verb: 'uninstall', kinds: ['uninstall'] },
+];
 
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
+}
+
+function sum(lines: readonly LedgerLine[]): number {
+  return lines.reduce((n, l) => n + l.result.sessionsEnded, 0);
 }
 
 function revocationIds(lines: readonly LedgerLine[]): string[] {
@@ -41,25 +44,25 @@ function revocationIds(lines: readonly LedgerLine[]): string[] {
   return [...new Set(ids)];
 }
 
-function revokePhrase(lines: readonly LedgerLine[], compact: boolean): string {
-  const ended = lines.reduce((n, l) => n + l.result.sessionsEnded, 0);
+function idList(lines: readonly LedgerLine[], compact: boolean): string {
   const ids = revocationIds(lines);
   const shown = compact && ids.length > 2 ? [...ids.slice(0, 2), `+${ids.length - 2}`] : ids;
-  return `revoke ${plural(ended, 'session')}${shown.length > 0 ? ` (${shown.join(', ')})` : ''}`;
+  return shown.length > 0 ? ` (${shown.join(', ')})` : '';
 }
 
+/** `install Slack`, `update 4 apps`, `revoke 12 sessions (INC-2041)`: one phrase per kind of action. */
 function phrases(lines: readonly LedgerLine[], namesUpTo: number): string[] {
   const out: string[] = [];
-  for (const kind of kindOrder) {
-    const ofKind = lines.filter((l) => l.action.kind === kind);
+  if (lines.some((l) => l.action.kind === 'set-org-settings')) out.push('update org settings');
+  for (const { verb, kinds } of phraseOrder) {
+    const ofKind = lines.filter((l) => kinds.includes(l.action.kind));
     if (ofKind.length === 0) continue;
-    if (kind === 'revoke') out.push(revokePhrase(ofKind, namesUpTo === 0));
-    else if (kind === 'set-org-settings') out.push('update org settings');
-    else {
-      const verb = verbs[kind];
-      const names = ofKind.map((l) => l.action.app?.name ?? '?');
-      out.push(names.length <= namesUpTo ? `${verb} ${names.join(', ')}` : `${verb} ${plural(names.length, 'app')}`);
+    if (verb === 'revoke') {
+      out.push(`revoke ${plural(sum(ofKind), 'session')}${idList(ofKind, namesUpTo === 0)}`);
+      continue;
     }
+    const names = [...new Set(ofKind.map((l) => l.action.app?.name ?? '?'))];
+    out.push(names.length <= namesUpTo ? `${verb} ${names.join(', ')}` : `${verb} ${plural(names.length, 'app')}`);
   }
   return out;
 }
@@ -68,11 +71,18 @@ function phrases(lines: readonly LedgerLine[], namesUpTo: number): string[] {
 export function renderApplySubject(org: string, lines: readonly LedgerLine[]): string {
   const head = `capctl apply ${org}: `;
   if (lines.length === 0) return `${head}no changes`;
-  for (const namesUpTo of [3, 1, 0]) {
+  for (const namesUpTo of [3, 2, 1, 0]) {
     const subject = head + phrases(lines, namesUpTo).join(', ');
-    if (subject.length <= maxSubject || namesUpTo === 0) return subject;
+    if (subject.length <= maxSubject) return subject;
   }
-  return head;
+  // Many kinds of change: count them, and keep the revocations, which auditors search for.
+  const changes = lines.filter((l) => l.action.kind !== 'revoke');
+  const revokes = lines.filter((l) => l.action.kind === 'revoke');
+  const apps = new Set(changes.flatMap((l) => (l.action.app ? [l.action.app.id] : []))).size;
+  const settings = changes.some((l) => l.action.kind === 'set-org-settings');
+  const targets = [apps > 0 ? plural(apps, 'app') : '', settings ? 'org settings' : ''].filter(Boolean).join(' and ');
+  const parts = [changes.length > 0 ? `change ${targets}` : '', revokes.length > 0 ? `revoke ${plural(sum(revokes), 'session')}${idList(revokes, true)}` : ''];
+  return head + parts.filter(Boolean).join(', ');
 }
 
 /** The trailers of an apply commit, in order, as [key, value] pairs. */

@@ -31,10 +31,12 @@ function notDoneLines(actions: readonly Action[]): string {
 export function renderApplySummary(report: ApplyReport, color: boolean): string {
   const lines = [...report.resumed, ...report.applied];
   const ended = lines.reduce((n, l) => n + l.result.sessionsEnded, 0);
-  let out = '';
+  let out = report.earlierCommits
+    .map((c) => (c.status === 'committed' ? `Recorded an earlier, interrupted apply in git: ${c.commit.slice(0, 12)} ${c.subject}\n` : ''))
+    .join('');
   switch (report.status) {
     case 'no-changes':
-      return `No changes. ${report.org} matches the desired state: nothing was applied.\n`;
+      return `${out}Nothing to apply: the plan has no actions.\n`;
     case 'already-applied':
       out += `Nothing left to do: every action of this plan was applied before (ledger lines ${lines[0]?.seq ?? '?'}-${lines.at(-1)?.seq ?? '?'}).\n`;
       break;
@@ -73,6 +75,6 @@ function renderCommitOutcome(report: ApplyReport): string {
 
 /** The whole apply in text: start line, every action, summary. */
 export function renderApplyReportText(report: ApplyReport, color: boolean): string {
-  if (report.status === 'no-changes') return renderApplySummary(report, color);
+  if (report.status === 'no-changes' || report.status === 'already-applied') return renderApplySummary(report, color);
   return renderApplyStart(report.org, report.planDigest, report.actor, report.resumed) + report.applied.map((l) => renderAppliedLine(l, color)).join('') + renderApplySummary(report, color);
 }

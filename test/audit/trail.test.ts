@@ -146,7 +146,7 @@ describe('readHistory', () => {
     const entries = await readHistory({
       storeDir: path.join(dir, 'org-state'),
       ledgerOf: async () => ledger,
-      desired: { root: path.join(dir, 'desired'), files: ['slack.yaml'] },
+      desired: { root: path.join(dir, 'desired'), files: [path.join(dir, 'desired/slack.yaml')] },
     });
     expect(entries.filter((e) => e.type === 'desired-change').map((e) => [e.subject, e.files])).toEqual([
       ['Block Slack', ['slack.yaml']],
