@@ -58,72 +58,93 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyReport>
     const ledger = await store.readLedger(org);
     const start = await preflightNamingChanges(plan, snapshot, ledger, actor, options.audit);
     options.onStart?.(start);
-    const current = { planDigest: plan.digest, desiredCommit: plan.basis.desiredCommit };
-    const report: ApplyReport = {
-      org,
-      actor,
-      planDigest: plan.digest,
-      status: 'applied',
-      resumed: start.resumed,
-      applied: [],
-      notDone: [],
-      earlierCommits: [],
-      revisionBefore: start.firstRun ? snapshot.org.revision : plan.basis.storeRevision,
-      revisionAfter: snapshot.org.revision,
-    };
-    // Applies interrupted before this one (of other plans) get their commit first, so that each
-    // commit holds the files as its own apply left them.
-    const earlierUpTo = (start.resumed[0]?.seq ?? ledger.length + 1) - 1;
-    const record = options.audit?.recordPending?.bind(options.audit);
-    if (record) {
-      try {
-        report.earlierCommits = (await record(ledger, earlierUpTo, current)).filter((c) => c.status === 'committed');
-      } catch (error) {
-        throw new CapctlError(
-          `nothing was applied: recording earlier applies in git failed: ${error instanceof Error ? error.message : String(error)} (fix git, or apply with --no-commit)`,
-          ExitCode.error,
-        );
-      }
-    }
-
-    if (plan.actions.length === 0) report.status = 'no-changes';
-    else if (start.remaining.length === 0) report.status = 'already-applied';
-
-    for (const [index, action] of start.remaining.entries()) {
-      let line: LedgerLine;
-      try {
-        line = await store.carryOut(org, action, {
-          actor,
-          planDigest: plan.digest,
-          at: options.now(),
-          bumpRevision: start.firstRun && report.applied.length === 0,
-        });
-      } catch (error) {
-        report.status = 'failed';
-        report.failure = { action, message: error instanceof Error ? error.message : String(error) };
-        report.notDone = start.remaining.slice(index);
-        break;
-      }
-      report.applied.push(line);
-      options.onApplied?.(line);
-    }
+    const report = startReport(plan, actor, start, snapshot);
+    report.earlierCommits = await recordEarlierApplies(options, ledger, start);
+    await carryOutActions(options, start, report);
     if (start.firstRun && report.applied.length > 0) report.revisionAfter = snapshot.org.revision + 1;
-
-    if (record) {
-      const all = [...ledger, ...report.applied];
-      try {
-        const outcomes = await record(all, all.length, { ...current, revisionBefore: report.revisionBefore, revisionAfter: report.revisionAfter });
-        report.commit = outcomes.at(-1) ?? { status: 'nothing-to-commit' };
-      } catch (error) {
-        // The store changed and its ledger says so; running the same apply again records it.
-        report.commit = { status: 'failed', message: `${error instanceof Error ? error.message : String(error)}; run the same apply again to record it` };
-      }
-    } else if (report.status !== 'no-changes') {
-      report.commit = { status: 'skipped' };
-    }
+    const commit = await recordThisApply(options, [...ledger, ...report.applied], report);
+    if (commit) report.commit = commit;
     return report;
   } finally {
     await lock.release();
+  }
+}
+
+function startReport(plan: Plan, actor: string, start: StartPoint, snapshot: OrgSnapshot): ApplyReport {
+  return {
+    org: plan.org.name,
+    actor,
+    planDigest: plan.digest,
+    status: plan.actions.length === 0 ? 'no-changes' : start.remaining.length === 0 ? 'already-applied' : 'applied',
+    resumed: start.resumed,
+    applied: [],
+    notDone: [],
+    earlierCommits: [],
+    // A resumed apply raised the revision with its first action, in an earlier run.
+    revisionBefore: start.firstRun ? snapshot.org.revision : plan.basis.storeRevision,
+    revisionAfter: snapshot.org.revision,
+  };
+}
+
+function currentApply(plan: Plan): { planDigest: string; desiredCommit: string | null } {
+  return { planDigest: plan.digest, desiredCommit: plan.basis.desiredCommit };
+}
+
+/**
+ * Applies interrupted before this one (of other plans) get their commit first, before anything
+ * changes, so that each commit holds the files as its own apply left them. A git failure here
+ * stops the apply: nothing was changed yet.
+ */
+async function recordEarlierApplies(options: ApplyPlanOptions, ledger: readonly LedgerLine[], start: StartPoint): Promise<CommitOutcome[]> {
+  const record = options.audit?.recordPending;
+  if (!record) return [];
+  const upTo = (start.resumed[0]?.seq ?? ledger.length + 1) - 1;
+  try {
+    return (await record.call(options.audit, ledger, upTo, currentApply(options.plan))).filter((c) => c.status === 'committed');
+  } catch (error) {
+    throw new CapctlError(
+      `nothing was applied: recording earlier applies in git failed: ${error instanceof Error ? error.message : String(error)} (fix git, or apply with --no-commit)`,
+      ExitCode.error,
+    );
+  }
+}
+
+/** Each remaining action through the store, in order; the first failure stops the apply. */
+async function carryOutActions(options: ApplyPlanOptions, start: StartPoint, report: ApplyReport): Promise<void> {
+  const { store, plan, actor } = options;
+  for (const [index, action] of start.remaining.entries()) {
+    let line: LedgerLine;
+    try {
+      line = await store.carryOut(plan.org.name, action, {
+        actor,
+        planDigest: plan.digest,
+        at: options.now(),
+        bumpRevision: start.firstRun && report.applied.length === 0,
+      });
+    } catch (error) {
+      report.status = 'failed';
+      report.failure = { action, message: error instanceof Error ? error.message : String(error) };
+      report.notDone = start.remaining.slice(index);
+      return;
+    }
+    report.applied.push(line);
+    options.onApplied?.(line);
+  }
+}
+
+/**
+ * This apply's commit (with the lines of an earlier run of the same plan). A git failure does not
+ * undo the apply: the report says so, and running the same apply again records it.
+ */
+async function recordThisApply(options: ApplyPlanOptions, ledger: readonly LedgerLine[], report: ApplyReport): Promise<CommitOutcome | undefined> {
+  const record = options.audit?.recordPending;
+  if (!record) return report.status === 'no-changes' ? undefined : { status: 'skipped' };
+  const current = { ...currentApply(options.plan), revisionBefore: report.revisionBefore, revisionAfter: report.revisionAfter };
+  try {
+    const outcomes = await record.call(options.audit, ledger, ledger.length, current);
+    return outcomes.at(-1) ?? { status: 'nothing-to-commit' };
+  } catch (error) {
+    return { status: 'failed', message: `${error instanceof Error ? error.message : String(error)}; run the same apply again to record it` };
   }
 }
 

@@ -77,7 +77,7 @@ export async function recordPendingApplies(
       lines: group,
       ...(isCurrent && current.revisionBefore !== undefined ? { revisionBefore: current.revisionBefore } : {}),
       ...(isCurrent && current.revisionAfter !== undefined ? { revisionAfter: current.revisionAfter } : {}),
-      ...(isCurrent ? {} : { note: 'This apply was interrupted before it was committed; the next apply recorded it.' }),
+      ...(isCurrent ? {} : { note: 'This apply was not committed when it ran (it was interrupted, or run with --no-commit); the next apply recorded it.' }),
     });
     const files = [...group.flatMap((l) => l.result.files ?? []), ledgerFile];
     outcomes.push(await recordApplyCommit(orgDir, files, message, actor));

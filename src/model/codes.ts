@@ -73,17 +73,6 @@ export const Codes = {
 
   // --- CAP4xx: apply and audit (src/apply, src/audit) ---
   applyLacksPermissions: 'CAP401',
-  planAltered: 'CAP402',
-  planForeignOrg: 'CAP403',
-  planStale: 'CAP404',
-  applyActorUnknown: 'CAP405',
-  applyActorInactive: 'CAP406',
-  planHasErrors: 'CAP407',
-  planUnreadable: 'CAP408',
-  applyActionFailed: 'CAP409',
-  ledgerChainBroken: 'CAP410',
-  applyCommitMismatch: 'CAP411',
-  storeDrifted: 'CAP412',
 
   // --- CAP5xx: metadata import and export ---
 } as const;

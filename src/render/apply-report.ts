@@ -32,7 +32,7 @@ export function renderApplySummary(report: ApplyReport, color: boolean): string 
   const lines = [...report.resumed, ...report.applied];
   const ended = lines.reduce((n, l) => n + l.result.sessionsEnded, 0);
   let out = report.earlierCommits
-    .map((c) => (c.status === 'committed' ? `Recorded an earlier, interrupted apply in git: ${c.commit.slice(0, 12)} ${c.subject}\n` : ''))
+    .map((c) => (c.status === 'committed' ? `Recorded in git an earlier apply that had no commit: ${c.commit.slice(0, 12)} ${c.subject}\n` : ''))
     .join('');
   switch (report.status) {
     case 'no-changes':

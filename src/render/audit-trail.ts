@@ -29,7 +29,7 @@ export function renderHistoryText(entries: readonly HistoryEntry[], color: boole
 export function renderVerifyText(report: VerifyReport, color: boolean): string {
   const notes = report.notes.map((n) => `note: ${n}\n`).join('');
   if (report.ok) {
-    return `${paint('OK', 'green', color)}: ${report.org}: ledger chain of ${plural(report.ledgerLines, 'line')} intact; ${plural(report.applyCommits, 'apply commit')} match the ledger.\n${notes}`;
+    return `${paint('OK', 'green', color)}: ${report.org}: ledger chain of ${plural(report.ledgerLines, 'line')} intact; ${plural(report.applyCommits, 'apply commit')} ${report.applyCommits === 1 ? 'matches' : 'match'} the ledger.\n${notes}`;
   }
   const f = report.failure!;
   const where = f.kind === 'ledger-line' ? `ledger line ${f.line} (seq ${f.seq})` : `commit ${f.commit.slice(0, 12)} "${f.subject}"`;

@@ -92,7 +92,7 @@ describe('verify and drift', () => {
   it('verify passes on the trail as the apply left it; drift finds none', async () => {
     const verify = await capctl(['verify']);
     expect(verify.code, verify.stderr).toBe(0);
-    expect(verify.stdout).toBe('OK: acme-prod: ledger chain of 12 lines intact; 1 apply commit match the ledger.\n');
+    expect(verify.stdout).toBe('OK: acme-prod: ledger chain of 12 lines intact; 1 apply commit matches the ledger.\n');
     const drift = await capctl(['drift']);
     expect(drift.code, drift.stdout + drift.stderr).toBe(0);
     expect(drift.stdout).toMatch(/^No drift: acme-prod is as the last apply left it/);
