@@ -149,3 +149,36 @@ describe('refusals leave the store byte for byte unchanged', () => {
     expect(message).toMatch(/applied since \(ledger line 1, .*\): blocked App 001: ended 2 sessions of 2 users/);
   });
 });
+
+describe('applyPlan with the git audit trail', () => {
+  it('a failed apply commits what it did; the run that resumes it commits the rest; the trail verifies', async () => {
+    const { git, gitEnv, initRepo, useEnv } = await import('../helpers/git.js');
+    const { recordPendingApplies } = await import('../../src/audit/record-apply.js');
+    const { verifyTrail } = await import('../../src/audit/verify-trail.js');
+    const saved = { ...process.env };
+    const env = gitEnv(dir);
+    useEnv(env);
+    try {
+      initRepo(dir, env);
+      const plan = await savePlan(desired, orgState, planFile);
+      const orgDir = path.join(orgState, ORG);
+      const audit = { recordPending: (ledger: readonly LedgerLine[], upTo: number, current: Parameters<typeof recordPendingApplies>[4]) => recordPendingApplies(ORG, orgDir, ledger, upTo, current) };
+      const real = new FileOrgStore(orgState);
+      let calls = 0;
+      const failing = Object.assign(Object.create(real) as FileOrgStore, {
+        carryOut: (org: string, action: Action, context: CarryOutContext) => (++calls === 5 ? Promise.reject(new Error('timeout')) : real.carryOut(org, action, context)),
+      });
+      const first = await applyPlan({ store: failing, plan, actor: ADMIN, now, lockTimeoutMs: 0, command: 'test', audit });
+      expect(first).toMatchObject({ status: 'failed', commit: { status: 'committed' } });
+      const second = await applyPlan({ store: new FileOrgStore(orgState), plan, actor: ADMIN, now, lockTimeoutMs: 0, command: 'test', audit });
+      expect(second).toMatchObject({ status: 'applied', commit: { status: 'committed' } });
+      const trailers = git(dir, ['log', '-2', '--format=%(trailers:key=Capctl-Ledger-Seq,valueonly)'], env).split('\n').filter(Boolean);
+      expect(trailers).toEqual(['5-9', '1-4']);
+      expect(git(dir, ['status', '--porcelain'], env).trim()).toBe('?? plan.json');
+      const report = await verifyTrail(ORG, orgDir, await new FileOrgStore(orgState).readLedger(ORG));
+      expect(report).toMatchObject({ ok: true, applyCommits: 2, ledgerLines: 9 });
+    } finally {
+      process.env = saved;
+    }
+  });
+});
