@@ -29,3 +29,11 @@ export { detectDrift, describeUncommittedChanges, diffStoreFile } from './audit/
 export { renderApplyCommitMessage, renderApplySubject } from './render/apply-commit-message.js';
 export { renderApplyReportText } from './render/apply-report.js';
 export { renderHistoryText, renderVerifyText, renderDriftText } from './render/audit-trail.js';
+export { renderDesiredFiles, type DesiredFile } from './render/desired-yaml.js';
+export { declarationsFromSnapshot } from './import/from-snapshot.js';
+export { importFromMetadata, importFromStore, type ImportResult } from './import/import-desired.js';
+export { fieldMap, type FieldMapping } from './metadata/field-map.js';
+export { parseMetadataTree, type MetadataFile, type ParsedMetadata } from './metadata/parse-metadata.js';
+export { readMetadataTree } from './metadata/read-metadata.js';
+export { planMetadataExport, type MetadataExportPlan, type MetadataWrite } from './metadata/plan-export.js';
+export { writeMetadataExport } from './metadata/write-metadata.js';

@@ -13,6 +13,8 @@ import { register as registerUnlock } from './commands/unlock.js';
 import { register as registerUsage } from './commands/usage.js';
 import { register as registerValidate } from './commands/validate.js';
 import { register as registerVerify } from './commands/verify.js';
+import { register as registerImport } from './commands/import.js';
+import { register as registerExport } from './commands/export.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -26,9 +28,20 @@ export function buildProgram(host: Host): Command {
     .configureOutput({ writeOut: (s) => host.out(s), writeErr: (s) => host.err(s) })
     .exitOverride();
   program.addHelpText('after', '\nExample:\n  $ capctl plan --desired examples/acme --org-state org-state --org acme-prod\n');
-  for (const register of [registerValidate, registerPlan, registerApply, registerUsage, registerHistory, registerVerify, registerDrift, registerApprovalUrl, registerUnlock]) {
-    register(program, host);
-  }
+  const commands = [
+    registerValidate,
+    registerPlan,
+    registerApply,
+    registerUsage,
+    registerHistory,
+    registerVerify,
+    registerDrift,
+    registerImport,
+    registerExport,
+    registerApprovalUrl,
+    registerUnlock,
+  ];
+  for (const register of commands) register(program, host);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => host.out(s), writeErr: (s) => host.err(s) });
   return program;
 }

@@ -74,7 +74,25 @@ export const Codes = {
   // --- CAP4xx: apply and audit (src/apply, src/audit) ---
   applyLacksPermissions: 'CAP401',
 
-  // --- CAP5xx: metadata import and export ---
+  // --- CAP5xx: metadata import and export (src/metadata, src/import) ---
+  metadataNotReadable: 'CAP501',
+  metadataNotXml: 'CAP502',
+  metadataUnexpectedRoot: 'CAP503',
+  metadataNotOauth: 'CAP504',
+  metadataNothingManaged: 'CAP505',
+  metadataBadValue: 'CAP506',
+  metadataMissingLabel: 'CAP507',
+  metadataDuplicateApp: 'CAP508',
+  metadataAssignmentsDropped: 'CAP509',
+  metadataBlockedByAllowlisting: 'CAP510',
+  metadataNoPolicies: 'CAP511',
+  metadataOrphanPolicies: 'CAP512',
+  metadataBlockNamesNoApp: 'CAP513',
+  exportNotExpressible: 'CAP520',
+  exportPlaceholderContact: 'CAP521',
+  exportKindMismatch: 'CAP522',
+  exportUnblockNeedsRemoval: 'CAP523',
+  importOmittedField: 'CAP530',
 } as const;
 
 /** A diagnostic code (`CAP` and three digits). */

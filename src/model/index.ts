@@ -2,6 +2,7 @@
 export type * from './generated/schema-types.js';
 export * from './desired.js';
 export type * from './observed.js';
+export * from './declarations.js';
 export * from './errors.js';
 export * from './codes.js';
 export * from './audit-trail.js';

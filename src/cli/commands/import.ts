@@ -1,0 +1,94 @@
+// capctl import [--org ORG] [--org-state DIR] [--out DIR] [--force]
+// capctl import --from-metadata DIR [--org ORG] [--out DIR] [--force]
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { InputError, type Diagnostic } from '../../model/index.js';
+import { importFromMetadata, importFromStore, type ImportResult } from '../../import/import-desired.js';
+import { renderDiagnosticsText, sortDiagnostics } from '../../render/diagnostics.js';
+import type { Host } from '../host.js';
+import { resolveSettings } from '../settings.js';
+import { addStoreOptions } from '../store-options.js';
+import { selectOrg } from '../../store/select-org.js';
+import { FileOrgStore } from '../../store/file-store.js';
+
+interface ImportFlags {
+  org?: string;
+  orgState?: string;
+  out?: string;
+  force?: boolean;
+  fromMetadata?: string;
+  format: string;
+}
+
+const orgSlug = /^[a-z0-9][a-z0-9-]*$/;
+
+/** The org a metadata import declares: --org (or capctl.yaml's), else the store's only org. */
+async function metadataOrg(flags: ImportFlags, host: Host): Promise<string> {
+  const settings = resolveSettings({ org: flags.org, orgState: flags.orgState }, host);
+  if (settings.org !== undefined) {
+    if (!orgSlug.test(settings.org)) throw new InputError(`--org "${settings.org}" is not an org slug (lower-case letters, digits and dashes)`);
+    return settings.org;
+  }
+  if (existsSync(settings.orgState)) {
+    const orgs = await new FileOrgStore(settings.orgState).listOrgs();
+    if (orgs.length === 1) return orgs[0]!;
+  }
+  throw new InputError('which org does this metadata belong to? name it with --org (for example --org acme-prod)');
+}
+
+function summary(result: ImportResult, outDir: string, from: string): string {
+  const apps = result.declarations.apps.length;
+  const parts = [`${apps} ${apps === 1 ? 'app' : 'apps'}`];
+  if (result.declarations.settings) parts.unshift('org settings');
+  const lines = [`Imported ${result.org} from ${from}: ${parts.join(' and ')}, ${result.files.length} files written to ${outDir}/.`];
+  if (result.replaced.length > 0) lines.push(`Replaced ${result.replaced.length} existing ${result.replaced.length === 1 ? 'file' : 'files'} (--force).`);
+  lines.push(`Next: capctl plan --desired ${outDir} --org ${result.org}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function report(result: ImportResult, outDir: string, from: string, flags: ImportFlags, host: Host): void {
+  const diagnostics: Diagnostic[] = sortDiagnostics(result.diagnostics);
+  if (flags.format === 'json') {
+    host.out(
+      `${JSON.stringify(
+        { org: result.org, out: outDir, files: result.files, replaced: result.replaced, ...(result.used ? { used: result.used } : {}), diagnostics },
+        null,
+        2,
+      )}\n`,
+    );
+    return;
+  }
+  if (diagnostics.length > 0) host.err(renderDiagnosticsText(diagnostics, { color: host.color && host.stderrIsTTY }));
+  host.out(summary(result, outDir, from));
+}
+
+/** Registers `capctl import`. */
+export function register(program: Command, host: Host): void {
+  const command = program
+    .command('import')
+    .description('write desired-state YAML that matches an org as it is (from the org store, or from Salesforce metadata)');
+  addStoreOptions(command)
+    .option('--from-metadata <dir>', 'read an sfdx source tree (connected apps, external client apps, blocked consumers, settings) instead of the org store')
+    .option('--out <dir>', 'where to write the YAML (default: the desired folder, desired)')
+    .option('--force', 'replace files that already exist')
+    .option('--format <format>', 'text or json', 'text')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ capctl import --org acme-prod --out desired\n  $ capctl import --from-metadata force-app --org acme-prod --out desired\n',
+    )
+    .action(async (flags: ImportFlags) => {
+      if (flags.format !== 'text' && flags.format !== 'json') throw new InputError(`--format must be text or json, not "${flags.format}"`);
+      const settings = resolveSettings({ org: flags.org, orgState: flags.orgState, ...(flags.out ? { desired: flags.out } : {}) }, host);
+      const target = { outDir: settings.desired, force: flags.force === true };
+      if (flags.fromMetadata !== undefined) {
+        const org = await metadataOrg(flags, host);
+        const result = await importFromMetadata(flags.fromMetadata, org, target);
+        report(result, target.outDir, `the metadata in ${flags.fromMetadata}`, flags, host);
+        return;
+      }
+      const store = new FileOrgStore(settings.orgState);
+      const org = await selectOrg(store, settings.org, settings.orgState);
+      const result = await importFromStore(store, org, settings.orgState, target);
+      report(result, target.outDir, `the org store ${settings.orgState}`, flags, host);
+    });
+}

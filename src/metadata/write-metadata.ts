@@ -1,0 +1,74 @@
+// Writes declarations into an sfdx source tree: reads the metadata files that are there, plans
+// the writes (plan-export.ts, pure) and replaces each changed file atomically (write, fsync,
+// rename). Files of other metadata types, and the external client app files capctl ignores, are
+// never opened.
+import { existsSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Declarations } from '../model/index.js';
+import { InputError } from '../model/index.js';
+import { classifyMetadataFile } from './metadata-types.js';
+import { planMetadataExport, type ExistingFile, type MetadataExportPlan } from './plan-export.js';
+import { findMetadataFiles } from './read-metadata.js';
+
+/** Where new metadata files go: the package folder the existing ones are in, else `force-app/main/default` when there is one, else the folder itself. */
+export function choosePackageRoot(dir: string, existing: readonly string[]): string {
+  for (const relative of existing) {
+    const kind = classifyMetadataFile(relative);
+    if (kind === undefined || 'ignored' in kind) continue;
+    const folder = path.posix.dirname(relative);
+    if (path.posix.basename(folder) === kind.type.folder) {
+      const root = path.posix.dirname(folder);
+      return root === '.' ? '' : root;
+    }
+  }
+  return existsSync(path.join(dir, 'force-app/main/default')) ? 'force-app/main/default' : '';
+}
+
+/** Replaces a file atomically: a temporary file beside it, fsync, rename. */
+export async function writeFileAtomic(file: string, text: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const temporary = `${file}.capctl-${process.pid}.tmp`;
+  const handle = await open(temporary, 'w');
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** Reads the metadata under `dir` capctl manages (a UTF-8 byte order mark is kept). */
+async function readExisting(dir: string, relativePaths: readonly string[]): Promise<ExistingFile[]> {
+  const files: ExistingFile[] = [];
+  for (const relative of relativePaths) {
+    const kind = classifyMetadataFile(relative);
+    if (kind === undefined || 'ignored' in kind) continue;
+    const bytes = await readFile(path.join(dir, relative));
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    } catch {
+      throw new InputError(`${path.join(dir, relative)}: not UTF-8 text; nothing written`);
+    }
+    files.push({ path: relative, text });
+  }
+  return files;
+}
+
+/** Plans the export of one org's declarations into `dir` and writes it; returns what it did. */
+export async function writeMetadataExport(dir: string, declarations: Declarations): Promise<MetadataExportPlan> {
+  if (existsSync(dir) === false) await mkdir(dir, { recursive: true });
+  const relative = await findMetadataFiles(dir);
+  const existing = await readExisting(dir, relative);
+  const plan = planMetadataExport(declarations, existing, choosePackageRoot(dir, relative));
+  for (const write of plan.writes) await writeFileAtomic(path.join(dir, write.path), write.text);
+  // Messages name files as the user can open them: below the folder they gave.
+  return { ...plan, diagnostics: plan.diagnostics.map((d) => (d.file === undefined ? d : { ...d, file: path.join(dir, d.file) })) };
+}
