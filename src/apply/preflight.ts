@@ -121,16 +121,28 @@ function currentValues(action: Action, snapshot: OrgSnapshot): Values | undefine
   return { installed: app.installed, blocked: app.blocked, ...(app.policies ?? {}) };
 }
 
+/**
+ * The values a plan was made from that no longer hold. An action's `before` is what the store had
+ * only for the keys no earlier action of the plan on the same app (or the org settings) changes,
+ * and only until the plan installs or uninstalls the app (which resets its policies).
+ */
 function changedValues(actions: readonly Action[], snapshot: OrgSnapshot): string[] {
   const out: string[] = [];
+  const changedByPlan = new Map<string, Set<string>>();
+  const reset = new Set<string>();
   for (const action of actions) {
+    const target = action.app?.id ?? '(org)';
+    if (reset.has(target)) continue;
     const subject = action.app ? action.app.name : 'org settings';
     const now = currentValues(action, snapshot);
     if (!now) {
       out.push(`${subject}: the org no longer lists app ${action.app?.id ?? '?'}`);
+      reset.add(target);
       continue;
     }
+    const changed = changedByPlan.get(target) ?? new Set<string>();
     for (const [key, planned] of Object.entries(action.before ?? {})) {
+      if (changed.has(key)) continue;
       let current = now[key];
       // Compare only the members the plan named (oauthFlows lists only what it changes).
       if (planned && typeof planned === 'object' && !Array.isArray(planned) && current && typeof current === 'object' && !Array.isArray(current)) {
@@ -140,6 +152,9 @@ function changedValues(actions: readonly Action[], snapshot: OrgSnapshot): strin
         out.push(`${subject}: ${key} was ${renderValue(planned)} when planned, is ${renderValue(current)} now`);
       }
     }
+    for (const key of Object.keys(action.after ?? {})) changed.add(key);
+    changedByPlan.set(target, changed);
+    if (action.kind === 'install' || action.kind === 'uninstall') reset.add(target);
   }
   return out;
 }

@@ -182,3 +182,26 @@ describe('applyPlan with the git audit trail', () => {
     }
   });
 });
+
+describe('a stale plan of the bundled example', () => {
+  it('names only values the plan was made from, not those its own earlier actions leave', async () => {
+    const { copyInto } = await import('../helpers/cli.js');
+    const { planOrg } = await import('../../src/plan-org.js');
+    const { readFile } = await import('node:fs/promises');
+    const bundled = path.join(dir, 'bundled');
+    await copyInto('org-state', bundled);
+    const store = new FileOrgStore(bundled);
+    const { plan } = await planOrg({ desired: 'examples/acme', store, storeName: bundled, now: new Date('2026-11-29T00:00:00Z') });
+    // DocuSign is installed, then its policies set: the second action's `before` is the install's defaults.
+    expect(plan.actions.filter((a) => a.app?.name === 'DocuSign eSignature').map((a) => a.kind)).toEqual(['install', 'set-assignments', 'set-policies']);
+    const snapshot = await store.readSnapshot(ORG);
+    const slack = snapshot.apps.find((a) => a.name === 'Slack')!;
+    const file = path.join(bundled, ORG, 'apps', `${slack.id}.json`);
+    await writeFile(file, (await readFile(file, 'utf8')).replace('"permittedUsers": "all-users"', '"permittedUsers": "admin-approved"'));
+    const error = await applyPlan({ store: new FileOrgStore(bundled), plan, actor: 'ci-bot@acme.example', now, lockTimeoutMs: 0, command: 'test' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RefusedError);
+    const message = (error as RefusedError).message;
+    expect(message).toContain('Slack: permittedUsers was all-users when planned, is admin-approved now');
+    expect(message).not.toContain('DocuSign');
+  });
+});
