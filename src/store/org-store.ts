@@ -39,6 +39,8 @@ export interface CarryOutContext {
   actor: string;
   planDigest: string;
   at: Date;
+  /** The first action of an apply also raises the store revision by one, in the same atomic change. */
+  bumpRevision: boolean;
 }
 
 /** One org store (the file store of org-state/, or later a real org). */
