@@ -4,11 +4,15 @@ import { Command, CommanderError } from 'commander';
 import { CapctlError, ExitCode } from '../model/index.js';
 import { renderDiagnosticsText } from '../render/diagnostics.js';
 import { processHost, type Host } from './host.js';
+import { register as registerApply } from './commands/apply.js';
 import { register as registerApprovalUrl } from './commands/approval-url.js';
+import { register as registerDrift } from './commands/drift.js';
+import { register as registerHistory } from './commands/history.js';
 import { register as registerPlan } from './commands/plan.js';
 import { register as registerUnlock } from './commands/unlock.js';
 import { register as registerUsage } from './commands/usage.js';
 import { register as registerValidate } from './commands/validate.js';
+import { register as registerVerify } from './commands/verify.js';
 import { register as registerImport } from './commands/import.js';
 import { register as registerExport } from './commands/export.js';
 
@@ -24,7 +28,20 @@ export function buildProgram(host: Host): Command {
     .configureOutput({ writeOut: (s) => host.out(s), writeErr: (s) => host.err(s) })
     .exitOverride();
   program.addHelpText('after', '\nExample:\n  $ capctl plan --desired examples/acme --org-state org-state --org acme-prod\n');
-  for (const register of [registerValidate, registerPlan, registerUsage, registerApprovalUrl, registerUnlock, registerImport, registerExport]) register(program, host);
+  const commands = [
+    registerValidate,
+    registerPlan,
+    registerApply,
+    registerUsage,
+    registerHistory,
+    registerVerify,
+    registerDrift,
+    registerImport,
+    registerExport,
+    registerApprovalUrl,
+    registerUnlock,
+  ];
+  for (const register of commands) register(program, host);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => host.out(s), writeErr: (s) => host.err(s) });
   return program;
 }

@@ -72,6 +72,7 @@ export const Codes = {
   noDeclarations: 'CAP324',
 
   // --- CAP4xx: apply and audit (src/apply, src/audit) ---
+  applyLacksPermissions: 'CAP401',
 
   // --- CAP5xx: metadata import and export (src/metadata, src/import) ---
   metadataNotReadable: 'CAP501',

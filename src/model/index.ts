@@ -5,3 +5,5 @@ export type * from './observed.js';
 export * from './declarations.js';
 export * from './errors.js';
 export * from './codes.js';
+export * from './audit-trail.js';
+export type * from './apply-report.js';

@@ -24,6 +24,8 @@ import { findJsonSyntaxError, locateJsonPointer } from './json-locate.js';
 import { acquireLock, readLockInfo, releaseLock, removeDeadTakers, removeLock, type LockOptions } from './lock-file.js';
 import { checkLedgerTail, ledgerFileName, parseLedger } from './ledger-file.js';
 import { mapPool } from './map-pool.js';
+import { actionChange } from './action-change.js';
+import { nextLedgerLine } from '../apply/ledger.js';
 import type { CarryOutContext, LockInfo, OrgLock, OrgStore, SnapshotReadOptions, StoreChange } from './org-store.js';
 import { checkAgainstSchema, type StoreSchemaDef } from './schema-validators.js';
 import { hashBytes, snapshotDigest } from './store-digest.js';
@@ -80,6 +82,9 @@ interface ReadResult {
 /** The org store kept in `org-state/`, one folder per org. */
 export class FileOrgStore implements OrgStore {
   private readonly hashes = new Map<string, HashCache>();
+  /** Per org: the last snapshot read or written, and the ledger's last line (null: empty ledger), for carryOut. */
+  private readonly snapshots = new Map<string, OrgSnapshot>();
+  private readonly lastLines = new Map<string, LedgerLine | null>();
 
   /**
    * @param root the org-state folder (default `org-state`), as the user named it: messages show
@@ -150,13 +155,15 @@ export class FileOrgStore implements OrgStore {
     // In path order, which later digests of this cache (one per applied action) then need not sort.
     for (const r of [...results].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0))) if (r.entry) cache.set(r.rel, r.entry);
     this.hashes.set(org, cache);
-    return {
+    const snapshot: OrgSnapshot = {
       slug: org,
       org: orgFile,
       users,
       apps: sortAppsByName(appReads.map((r) => r.value as AppFile)),
       digest: digestOfEntries(cache),
     };
+    this.snapshots.set(org, snapshot);
+    return snapshot;
   }
 
   /** The org's ledger lines, in order; [] when it has no ledger. Throws StoreError on a bad line. */
@@ -180,8 +187,9 @@ export class FileOrgStore implements OrgStore {
     if (problems.length > 0) throw this.malformed(org, problems);
     // A decided change whose ledger line is not written yet: read it as recovery will write it.
     const pending = journal?.ledgerLine;
-    if (pending !== undefined && parsed.lines.at(-1)?.seq !== pending.seq) return [...parsed.lines, pending];
-    return parsed.lines;
+    const lines = pending !== undefined && parsed.lines.at(-1)?.seq !== pending.seq ? [...parsed.lines, pending] : parsed.lines;
+    this.lastLines.set(org, lines.at(-1) ?? null);
+    return lines;
   }
 
   /**
@@ -197,6 +205,7 @@ export class FileOrgStore implements OrgStore {
    * guarantees against other capctl processes (check with currentDigest after taking it).
    */
   async commit(org: string, change: StoreChange): Promise<{ digest: string }> {
+    this.forgetWorkingState(org);
     const orgDir = await this.existingOrgDir(org);
     if ((await readJournal(orgDir)) !== undefined) {
       throw new Error(`commit: ${path.join(orgDir, journalFileName)} is pending; take the lock (which recovers) first`);
@@ -272,6 +281,7 @@ export class FileOrgStore implements OrgStore {
     if (journal !== undefined) await rollForward(orgDir, journal);
     const tempFilesRemoved = (await removeOrphanTemps(orgDir, ['apps'])) + (await removeDeadTakers(orgDir));
     if (journal !== undefined || tempFilesRemoved > 0) this.hashes.delete(org);
+    this.forgetWorkingState(org);
     return { rolledForward: journal !== undefined, tempFilesRemoved };
   }
 
@@ -283,6 +293,7 @@ export class FileOrgStore implements OrgStore {
   async lock(org: string, options: LockOptions): Promise<FileOrgLock> {
     const orgDir = await this.existingOrgDir(org);
     const info = await acquireLock(orgDir, org, options, (o, id) => this.unlockCommand(o, id));
+    this.forgetWorkingState(org);
     let recovery: RecoveryReport;
     try {
       recovery = await this.recover(org);
@@ -320,9 +331,44 @@ export class FileOrgStore implements OrgStore {
     await removeLock(await this.existingOrgDir(org), org, lockId, options);
   }
 
-  /** Carrying out a plan action is built on commit() by src/apply (issue 5). */
-  async carryOut(_org: string, _action: Action, _context: CarryOutContext): Promise<LedgerLine> {
-    throw new Error('carryOut is implemented in src/apply (issue 5)');
+  /**
+   * Carries out one action: computes the org's next state with the pure transition, and writes
+   * exactly the files that change together with the action's ledger line (whose result records
+   * the files and the snapshot digest right after it) through commit(), as one atomic change.
+   * With `bumpRevision` the revision in org.json goes up by one in the same change. Call while
+   * holding the org's lock: the state is the snapshot and ledger read under it (or by the last
+   * carryOut), not read again for every action.
+   */
+  async carryOut(org: string, action: Action, context: CarryOutContext): Promise<LedgerLine> {
+    const snapshot = this.snapshots.get(org) ?? (await this.readSnapshot(org));
+    const previous = (this.lastLines.has(org) ? this.lastLines.get(org) : (await this.readLedger(org)).at(-1)) ?? undefined;
+    const change = actionChange(snapshot, action, context.bumpRevision);
+    const files = change.files.map((f) => f.path);
+    let line: LedgerLine | undefined;
+    const build = (storeDigest: string): LedgerLine =>
+      (line = nextLedgerLine(previous, {
+        at: context.at.toISOString(),
+        actor: context.actor,
+        plan: context.planDigest,
+        action,
+        result: { ...change.result, files, storeDigest },
+      }));
+    let digest: string;
+    try {
+      ({ digest } = await this.commit(org, { files: change.files, ledgerLine: build }));
+    } catch (error) {
+      this.forgetWorkingState(org);
+      throw error;
+    }
+    this.snapshots.set(org, { slug: org, ...change.next, digest });
+    this.lastLines.set(org, line!);
+    return line!;
+  }
+
+  /** Drops what carryOut keeps between actions (after anything that may change the files). */
+  private forgetWorkingState(org: string): void {
+    this.snapshots.delete(org);
+    this.lastLines.delete(org);
   }
 
   /** The folder of one org, checked to exist. */

@@ -39,6 +39,8 @@ export interface CarryOutContext {
   actor: string;
   planDigest: string;
   at: Date;
+  /** The first action of an apply also raises the store revision by one, in the same atomic change. */
+  bumpRevision: boolean;
 }
 
 /** What a snapshot read tells before it is done, so that output can start at once on a large org. */

@@ -1,0 +1,166 @@
+// Carries out a plan through the org store (SPEC §8), as a list of named steps:
+//   take the org's lock → read the store → preflight (refuse before anything changes) →
+//   record earlier interrupted applies → carry out each remaining action (one atomic store change
+//   and ledger line each) → record this apply → release the lock.
+// A failed action stops the apply; the report says what was done up to it. Running the same plan
+// again resumes after the last action done, so nothing is done twice.
+import { CapctlError, ExitCode, type ApplyReport, type CommitOutcome, type LedgerLine, type OrgSnapshot, type Plan } from '../model/index.js';
+import type { LockInfo, OrgStore } from '../store/org-store.js';
+import { changedOutsideCapctl, preflight, StalePlanError, type StartPoint } from './preflight.js';
+
+/** The audit trail (git) as apply uses it; see src/audit/. */
+export interface ApplyAudit {
+  /**
+   * Omitted with --no-commit.
+   * Records every ledger line up to `upToSeq` that the trail does not hold yet, one commit per
+   * plan; `current` describes the plan being applied now.
+   */
+  recordPending?(
+    ledger: readonly LedgerLine[],
+    upToSeq: number,
+    current: { planDigest: string; desiredCommit: string | null; revisionBefore?: number; revisionAfter?: number },
+  ): Promise<CommitOutcome[]>;
+  /** What differs between the store now and the trail's last record of it, one line per change (for a stale plan). */
+  describeChanges?(snapshot: OrgSnapshot): Promise<string[]>;
+}
+
+/** What applyPlan needs. */
+export interface ApplyPlanOptions {
+  store: OrgStore;
+  plan: Plan;
+  actor: string;
+  now(): Date;
+  lockTimeoutMs: number;
+  /** The command line, written into the lock file. */
+  command: string;
+  /** Omitted for a store without an audit trail. */
+  audit?: ApplyAudit;
+  /** Called once when the lock is held by another apply and this one starts waiting. */
+  onWait?(holder: LockInfo): void;
+  /** Called once the preflight passed, before the first action. */
+  onStart?(start: StartPoint): void;
+  /** Called after each action is carried out (and recorded in the ledger). */
+  onApplied?(line: LedgerLine): void;
+}
+
+/** Applies a plan to its org; throws RefusedError (exit 3) when the preflight refuses it. */
+export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyReport> {
+  const { store, plan, actor } = options;
+  const org = plan.org.name;
+  const lock = await store.lock(org, {
+    timeoutMs: options.lockTimeoutMs,
+    command: options.command,
+    user: actor,
+    ...(options.onWait ? { onWait: options.onWait } : {}),
+  });
+  try {
+    const snapshot = await store.readSnapshot(org);
+    const ledger = await store.readLedger(org);
+    const start = await preflightNamingChanges(plan, snapshot, ledger, actor, options.audit);
+    options.onStart?.(start);
+    const report = startReport(plan, actor, start, snapshot);
+    report.earlierCommits = await recordEarlierApplies(options, ledger, start);
+    await carryOutActions(options, start, report);
+    if (start.firstRun && report.applied.length > 0) report.revisionAfter = snapshot.org.revision + 1;
+    const commit = await recordThisApply(options, [...ledger, ...report.applied], report);
+    if (commit) report.commit = commit;
+    return report;
+  } finally {
+    await lock.release();
+  }
+}
+
+function startReport(plan: Plan, actor: string, start: StartPoint, snapshot: OrgSnapshot): ApplyReport {
+  return {
+    org: plan.org.name,
+    actor,
+    planDigest: plan.digest,
+    status: plan.actions.length === 0 ? 'no-changes' : start.remaining.length === 0 ? 'already-applied' : 'applied',
+    resumed: start.resumed,
+    applied: [],
+    notDone: [],
+    earlierCommits: [],
+    // A resumed apply raised the revision with its first action, in an earlier run.
+    revisionBefore: start.firstRun ? snapshot.org.revision : plan.basis.storeRevision,
+    revisionAfter: snapshot.org.revision,
+  };
+}
+
+function currentApply(plan: Plan): { planDigest: string; desiredCommit: string | null } {
+  return { planDigest: plan.digest, desiredCommit: plan.basis.desiredCommit };
+}
+
+/**
+ * Applies interrupted before this one (of other plans) get their commit first, before anything
+ * changes, so that each commit holds the files as its own apply left them. A git failure here
+ * stops the apply: nothing was changed yet.
+ */
+async function recordEarlierApplies(options: ApplyPlanOptions, ledger: readonly LedgerLine[], start: StartPoint): Promise<CommitOutcome[]> {
+  const record = options.audit?.recordPending;
+  if (!record) return [];
+  const upTo = (start.resumed[0]?.seq ?? ledger.length + 1) - 1;
+  try {
+    return (await record.call(options.audit, ledger, upTo, currentApply(options.plan))).filter((c) => c.status === 'committed');
+  } catch (error) {
+    throw new CapctlError(
+      `nothing was applied: recording earlier applies in git failed: ${error instanceof Error ? error.message : String(error)} (fix git, or apply with --no-commit)`,
+      ExitCode.error,
+    );
+  }
+}
+
+/** Each remaining action through the store, in order; the first failure stops the apply. */
+async function carryOutActions(options: ApplyPlanOptions, start: StartPoint, report: ApplyReport): Promise<void> {
+  const { store, plan, actor } = options;
+  for (const [index, action] of start.remaining.entries()) {
+    let line: LedgerLine;
+    try {
+      line = await store.carryOut(plan.org.name, action, {
+        actor,
+        planDigest: plan.digest,
+        at: options.now(),
+        bumpRevision: start.firstRun && report.applied.length === 0,
+      });
+    } catch (error) {
+      report.status = 'failed';
+      report.failure = { action, message: error instanceof Error ? error.message : String(error) };
+      report.notDone = start.remaining.slice(index);
+      return;
+    }
+    report.applied.push(line);
+    options.onApplied?.(line);
+  }
+}
+
+/**
+ * This apply's commit (with the lines of an earlier run of the same plan). A git failure does not
+ * undo the apply: the report says so, and running the same apply again records it.
+ */
+async function recordThisApply(options: ApplyPlanOptions, ledger: readonly LedgerLine[], report: ApplyReport): Promise<CommitOutcome | undefined> {
+  const record = options.audit?.recordPending;
+  if (!record) return report.status === 'no-changes' ? undefined : { status: 'skipped' };
+  const current = { ...currentApply(options.plan), revisionBefore: report.revisionBefore, revisionAfter: report.revisionAfter };
+  try {
+    const outcomes = await record.call(options.audit, ledger, ledger.length, current);
+    return outcomes.at(-1) ?? { status: 'nothing-to-commit' };
+  } catch (error) {
+    return { status: 'failed', message: `${error instanceof Error ? error.message : String(error)}; run the same apply again to record it` };
+  }
+}
+
+/** The preflight; a stale plan's refusal also names what the audit trail sees changed. */
+async function preflightNamingChanges(
+  plan: Plan,
+  snapshot: OrgSnapshot,
+  ledger: readonly LedgerLine[],
+  actor: string,
+  audit: ApplyAudit | undefined,
+): Promise<StartPoint> {
+  try {
+    return preflight({ plan, snapshot, ledger, actor });
+  } catch (error) {
+    if (!(error instanceof StalePlanError) || !audit?.describeChanges) throw error;
+    const more = await audit.describeChanges(snapshot).catch(() => []);
+    throw more.length > 0 ? new StalePlanError([...error.changes.filter((l) => l !== changedOutsideCapctl), ...more]) : error;
+  }
+}

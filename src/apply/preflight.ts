@@ -1,0 +1,184 @@
+// The checks an apply makes before anything changes (SPEC §8): the plan is intact and for this org,
+// the actor exists and is active, the store is still where the plan was made (or where an
+// interrupted apply of the same plan stopped), and the actor holds every permission the remaining
+// actions need. Pure: the caller reads the snapshot and the ledger under the org's lock.
+import {
+  Codes,
+  InputError,
+  RefusedError,
+  type Action,
+  type Diagnostic,
+  type LedgerLine,
+  type OrgSnapshot,
+  type Plan,
+  type Values,
+} from '../model/index.js';
+import { canonicalJson, planDigest } from '../plan/digest.js';
+import { missingFor, renderPermissionExpr, requiredFor } from '../plan/permissions.js';
+import { renderAppliedAction, renderValue } from '../render/applied-action.js';
+import { trailingLinesOfPlan } from './ledger.js';
+
+/** Where an apply starts: what an earlier run of the same plan did, and what is left. */
+export interface StartPoint {
+  /** This plan's ledger lines from an interrupted (or finished) earlier run. */
+  resumed: LedgerLine[];
+  /** The actions still to carry out, in order. */
+  remaining: Action[];
+  /** Whether this run is the apply's first (it bumps the store revision with its first action). */
+  firstRun: boolean;
+}
+
+function refusal(code: string, message: string): Diagnostic {
+  return { severity: 'error', code, message };
+}
+
+/** Refuses a plan whose content no longer matches its digest (edited after it was saved). */
+export function checkPlanIntact(plan: Plan, file: string): void {
+  const expected = planDigest(plan);
+  if (expected !== plan.digest) {
+    const message = `${file} was altered after it was made: its digest is ${plan.digest}, but its content hashes to ${expected}. Make a new plan with \`capctl plan --out\`.`;
+    throw new RefusedError(message);
+  }
+}
+
+/** Runs every check; returns where the apply starts, or throws RefusedError (exit 3) / InputError (exit 1). */
+export function preflight(input: { plan: Plan; snapshot: OrgSnapshot; ledger: readonly LedgerLine[]; actor: string }): StartPoint {
+  const { plan, snapshot, ledger, actor } = input;
+  if (plan.diagnostics.some((d) => d.severity === 'error')) {
+    throw new InputError('the plan has errors and nothing to apply: fix the desired state and plan again');
+  }
+  if (plan.org.name !== snapshot.slug || plan.org.id !== snapshot.org.id || plan.basis.orgId !== snapshot.org.id) {
+    const message = `the plan is for org ${plan.org.name} (${plan.org.id}), not ${snapshot.slug} (${snapshot.org.id})`;
+    throw new RefusedError(message);
+  }
+  const user = snapshot.users.find((u) => u.username === actor);
+  if (!user) {
+    const message = `actor ${actor} is not a user of ${snapshot.slug}`;
+    throw new RefusedError(message);
+  }
+  if (!user.active) {
+    const message = `actor ${actor} is not an active user of ${snapshot.slug}`;
+    throw new RefusedError(message);
+  }
+  const start = startPoint(plan, snapshot, ledger);
+  checkPermissions(start.remaining, snapshot, new Set(user.permissions), actor);
+  return start;
+}
+
+/** At the basis: a fresh apply. Else where an interrupted apply of this plan stopped, or refused as stale. */
+function startPoint(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerLine[]): StartPoint {
+  if (snapshot.digest === plan.basis.storeDigest && snapshot.org.revision === plan.basis.storeRevision) {
+    return { resumed: [], remaining: plan.actions, firstRun: true };
+  }
+  const done = trailingLinesOfPlan(ledger, plan.digest);
+  const last = done.at(-1);
+  if (last && last.result.storeDigest === snapshot.digest && done.length <= plan.actions.length) {
+    const matches = done.every((line, i) => canonicalJson(line.action) === canonicalJson(plan.actions[i]));
+    if (matches) return { resumed: done, remaining: plan.actions.slice(done.length), firstRun: false };
+  }
+  throw new StalePlanError(describeStoreChanges(plan, snapshot, ledger));
+}
+
+/** The store is no longer where the plan was made (exit 3); `changes` says what changed since. */
+export class StalePlanError extends RefusedError {
+  constructor(readonly changes: string[]) {
+    super(`the store changed since the plan was made: make a new plan.\n${changes.map((l) => `  - ${l}`).join('\n')}`);
+  }
+}
+
+/** The line for a change that neither the ledger nor the plan's values explain. */
+export const changedOutsideCapctl =
+  'no apply recorded the change and no value the plan was made from differs: the store was changed outside capctl (see `capctl drift`)';
+
+/** What changed since a plan was made: revision, applies since, and the planned-from values that no longer hold. */
+export function describeStoreChanges(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerLine[]): string[] {
+  const out: string[] = [];
+  if (snapshot.org.revision !== plan.basis.storeRevision) {
+    out.push(`store revision was ${plan.basis.storeRevision} when the plan was made, it is ${snapshot.org.revision} now`);
+  }
+  out.push(`store digest was ${plan.basis.storeDigest}, it is ${snapshot.digest} now`);
+  const basisAt = ledger.findLastIndex((l) => l.result.storeDigest === plan.basis.storeDigest);
+  const since = basisAt >= 0 ? ledger.slice(basisAt + 1) : ledger.filter((l) => l.at > plan.createdAt);
+  const shown = 20;
+  for (const line of since.slice(0, shown)) {
+    out.push(`applied since (ledger line ${line.seq}, ${line.at}, by ${line.actor}): ${renderAppliedAction(line.action, line.result)}`);
+  }
+  if (since.length > shown) out.push(`… and ${since.length - shown} more ledger lines since`);
+  const changed = changedValues(plan.actions, snapshot);
+  out.push(...changed.slice(0, shown));
+  if (changed.length > shown) out.push(`… and ${changed.length - shown} more values changed`);
+  if (since.length === 0 && changed.length === 0) out.push(changedOutsideCapctl);
+  return out;
+}
+
+/** The current values an action's `before` was planned from, for the keys it names. */
+function currentValues(action: Action, snapshot: OrgSnapshot): Values | undefined {
+  if (action.kind === 'set-org-settings') {
+    return { adminApprovedAppsOnly: snapshot.org.settings.adminApprovedAppsOnly, oauthFlows: { ...snapshot.org.settings.oauthFlows } };
+  }
+  const app = snapshot.apps.find((a) => a.id === action.app?.id);
+  if (!app) return undefined;
+  return { installed: app.installed, blocked: app.blocked, ...(app.policies ?? {}) };
+}
+
+/**
+ * The values a plan was made from that no longer hold. An action's `before` is what the store had
+ * only for the keys no earlier action of the plan on the same app (or the org settings) changes,
+ * and only until the plan installs or uninstalls the app (which resets its policies).
+ */
+function changedValues(actions: readonly Action[], snapshot: OrgSnapshot): string[] {
+  const out: string[] = [];
+  const changedByPlan = new Map<string, Set<string>>();
+  const reset = new Set<string>();
+  for (const action of actions) {
+    const target = action.app?.id ?? '(org)';
+    if (reset.has(target)) continue;
+    const subject = action.app ? action.app.name : 'org settings';
+    const now = currentValues(action, snapshot);
+    if (!now) {
+      out.push(`${subject}: the org no longer lists app ${action.app?.id ?? '?'}`);
+      reset.add(target);
+      continue;
+    }
+    const changed = changedByPlan.get(target) ?? new Set<string>();
+    for (const [key, planned] of Object.entries(action.before ?? {})) {
+      if (changed.has(key)) continue;
+      let current = now[key];
+      // Compare only the members the plan named (oauthFlows lists only what it changes).
+      if (planned && typeof planned === 'object' && !Array.isArray(planned) && current && typeof current === 'object' && !Array.isArray(current)) {
+        current = Object.fromEntries(Object.keys(planned).map((k) => [k, (current as Record<string, boolean | undefined>)[k]]));
+      }
+      if (canonicalJson(planned) !== canonicalJson(current)) {
+        out.push(`${subject}: ${key} was ${renderValue(planned)} when planned, is ${renderValue(current)} now`);
+      }
+    }
+    for (const key of Object.keys(action.after ?? {})) changed.add(key);
+    changedByPlan.set(target, changed);
+    if (action.kind === 'install' || action.kind === 'uninstall') reset.add(target);
+  }
+  return out;
+}
+
+/**
+ * Refuses the apply when the actor lacks any permission of any remaining action, listing each such
+ * action and what it lacks. The requirement is checked as the plan states it and as this version
+ * of capctl derives it from the action and the app (packaged apps also need InstallPackaging).
+ */
+function checkPermissions(actions: readonly Action[], snapshot: OrgSnapshot, held: ReadonlySet<string>, actor: string): void {
+  const lacking: { action: Action; missing: string[] }[] = [];
+  for (const action of actions) {
+    const packaged = snapshot.apps.find((a) => a.id === action.app?.id)?.packaged ?? false;
+    const derived = requiredFor(action.kind, packaged);
+    const missing = [...new Set([...missingFor(action.requires, held), ...missingFor(derived, held)])];
+    if (missing.length > 0) lacking.push({ action, missing });
+  }
+  if (lacking.length === 0) return;
+  const describe = (a: Action) => `action ${a.seq} (${a.kind}${a.app ? ` ${a.app.name}` : ''})`;
+  const message = `apply refused: ${actor} lacks permissions for ${lacking.length} of ${actions.length} ${actions.length === 1 ? 'action' : 'actions'}; nothing was applied`;
+  throw new RefusedError(
+    message,
+    lacking.map((l) =>
+      refusal(Codes.applyLacksPermissions, `${describe(l.action)} needs ${renderPermissionExpr(l.action.requires)}: ${actor} lacks ${l.missing.join(', ')}`),
+    ),
+  );
+}

@@ -1,0 +1,70 @@
+// Reads a plan saved with `capctl plan --out FILE` for `capctl apply FILE`.
+import { readFile } from 'node:fs/promises';
+import { InputError, RefusedError, type ActionKind, type Plan } from '../model/index.js';
+import type { OrgStore } from '../store/org-store.js';
+import { checkPlanIntact } from './preflight.js';
+
+const actionKinds = new Set<ActionKind>(['set-org-settings', 'install', 'uninstall', 'set-policies', 'set-assignments', 'block', 'unblock', 'revoke']);
+
+/**
+ * The plan in `file`: JSON, unchanged since it was made (its digest matches its content, else
+ * RefusedError, exit 3), and of the shape apply relies on (else InputError, exit 1). A plan whose
+ * digest matches was written by `capctl plan`, which validates it against schemas/plan.schema.json;
+ * the shape check here only guards apply against a plan forged with a recomputed digest, without
+ * the cost of compiling the schema on every apply.
+ */
+export async function readPlanFile(file: string): Promise<Plan> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new InputError(`cannot read the plan file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${file} is not a plan file (not JSON: ${(error as Error).message}); save one with \`capctl plan --out ${file}\``);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof (value as { digest?: unknown }).digest !== 'string') {
+    throw new InputError(`${file} is not a plan file (no digest); save one with \`capctl plan --out ${file}\``);
+  }
+  // An edit shows first as a digest that no longer matches, whatever else it broke.
+  checkPlanIntact(value as Plan, file);
+  const problem = shapeProblem(value as Plan);
+  if (problem) throw new InputError(`${file} is not a valid plan (format version 1): ${problem}`);
+  return value as Plan;
+}
+
+/** The first way a plan is not what apply relies on, or undefined. */
+function shapeProblem(plan: Plan): string | undefined {
+  if (plan.formatVersion !== 1) return `formatVersion is ${JSON.stringify(plan.formatVersion)}, expected 1`;
+  if (typeof plan.org?.name !== 'string' || typeof plan.org?.id !== 'string') return 'no org name and id';
+  const basis = plan.basis as Partial<Plan['basis']> | undefined;
+  if (typeof basis?.storeDigest !== 'string' || typeof basis.storeRevision !== 'number' || typeof basis.orgId !== 'string') return 'no basis';
+  if (!Array.isArray(plan.actions) || !Array.isArray(plan.diagnostics)) return 'no actions or diagnostics';
+  for (const [i, action] of plan.actions.entries()) {
+    if (action.seq !== i + 1) return `action ${i + 1} has seq ${JSON.stringify(action.seq)}`;
+    if (!actionKinds.has(action.kind)) return `action ${i + 1} has an unknown kind ${JSON.stringify(action.kind)}`;
+    if (action.kind !== 'set-org-settings' && (typeof action.app?.id !== 'string' || typeof action.app.name !== 'string')) return `action ${i + 1} names no app`;
+    if (action.kind === 'revoke' && typeof action.revocation?.id !== 'string') return `action ${i + 1} names no revocation`;
+    if (action.requires === undefined || typeof action.effects !== 'object') return `action ${i + 1} has no requirements or effects`;
+  }
+  return undefined;
+}
+
+/**
+ * A saved plan must be for the org asked for (--org, or capctl.yaml's default) and for an org the
+ * store holds; else RefusedError (exit 3). Returns the plan's org. (Its org id is checked against
+ * the store under the lock, in the preflight.)
+ */
+export async function checkPlanOrg(plan: Plan, requested: string | undefined, store: Pick<OrgStore, 'listOrgs'>, storeName: string): Promise<string> {
+  if (requested !== undefined && requested !== plan.org.name) {
+    throw new RefusedError(`the plan is for org ${plan.org.name} (${plan.org.id}), not ${requested}: make a plan for ${requested}`);
+  }
+  const orgs = await store.listOrgs();
+  if (!orgs.includes(plan.org.name)) {
+    throw new RefusedError(`the plan is for org ${plan.org.name} (${plan.org.id}), which ${storeName} does not hold (it has: ${orgs.join(', ') || 'no orgs'})`);
+  }
+  return plan.org.name;
+}

@@ -1,0 +1,162 @@
+// `capctl drift`: what changed in the store since the last apply that no apply made.
+//
+// Whether there is drift is decided by the ledger alone: its last line records the store digest
+// the last apply left (result.storeDigest), and the store's digest now either equals it or not.
+// What drifted is named by comparing the store now with the files of the commit that recorded the
+// last apply (git knows which files changed since, `git diff <commit>`); without such a commit
+// (--no-commit, or no git) the report says that the store moved and that it cannot name how.
+import { Trailers, type DriftChange, type DriftReport, type LedgerLine, type OrgSnapshot } from '../model/index.js';
+import { headCommit, openGitRepo, readCommits, repoPath, showFileAt, trailerValues, type CommitInfo, type GitRepo } from './git-repo.js';
+
+/** Files of an org's folder that are not the org's state (never drift). */
+const notState = new Set(['ledger.jsonl']);
+
+/** Compares the store now with the store as the last apply left it. */
+export async function detectDrift(snapshot: OrgSnapshot, ledger: readonly LedgerLine[], orgDir: string): Promise<DriftReport> {
+  const report: DriftReport = { org: snapshot.slug, drifted: false, actualDigest: snapshot.digest, changes: [], notes: [] };
+  const last = ledger.at(-1);
+  if (!last) {
+    report.notes.push('no apply is recorded in the ledger yet: there is nothing to compare the store with');
+    return report;
+  }
+  report.expectedDigest = last.result.storeDigest;
+  report.lastApply = { seq: last.seq, at: last.at, actor: last.actor, plan: last.plan };
+  if (last.result.storeDigest === snapshot.digest) return report;
+  report.drifted = true;
+
+  const repo = await openGitRepo(orgDir);
+  if (!repo) {
+    report.notes.push('the store is not in a git repository, so the changes cannot be named: compare it with a backup, or re-import the org');
+    return report;
+  }
+  const orgPath = await repoPath(repo, orgDir);
+  const commit = await findApplyCommit(repo, orgPath, last);
+  if (!commit) {
+    report.notes.push(`no commit records the last apply (ledger line ${last.seq}; applied with --no-commit?), so the changes cannot be named`);
+    return report;
+  }
+  report.lastApply.commit = commit.hash;
+  report.changes = await changesSince(repo, commit.hash, orgPath, snapshot);
+  if (report.changes.length === 0) {
+    report.notes.push(`the store's digest differs from the last apply's, but its files match commit ${commit.hash.slice(0, 12)}: the drift predates that commit or is in uncommitted files it does not hold`);
+  }
+  return report;
+}
+
+/**
+ * The store files that differ from their committed version (HEAD), field by field, as lines for a
+ * message; [] when the store is not in git or matches HEAD.
+ */
+export async function describeUncommittedChanges(orgDir: string, snapshot: OrgSnapshot): Promise<string[]> {
+  const repo = await openGitRepo(orgDir);
+  if (!repo) return [];
+  const head = await headCommit(repo);
+  if (!head) return [];
+  const changes = await changesSince(repo, head, await repoPath(repo, orgDir), snapshot);
+  return changes.map((c) => `${c.app ? c.app.name : c.file}: ${c.field} ${c.before} → ${c.after} (not committed: changed since commit ${head.slice(0, 12)})`);
+}
+
+/** The newest commit that recorded the ledger line `last`. */
+async function findApplyCommit(repo: GitRepo, orgPath: string, last: LedgerLine): Promise<CommitInfo | undefined> {
+  const commits = await readCommits(repo, [orgPath], { grep: last.plan });
+  return commits.find((c) => trailerValues(c, Trailers.plan).includes(last.plan) && trailerValues(c, Trailers.ledgerHead).includes(last.hash));
+}
+
+async function changesSince(repo: GitRepo, commit: string, orgPath: string, snapshot: OrgSnapshot): Promise<DriftChange[]> {
+  const changed = new Set(
+    [
+      ...(await repo.git.raw(['--literal-pathspecs', 'diff', '--name-only', commit, '--', orgPath])).split('\n'),
+      ...(await repo.git.raw(['--literal-pathspecs', 'ls-files', '--others', '--exclude-standard', '--full-name', '--', orgPath])).split('\n'),
+    ].filter(Boolean),
+  );
+  const prefix = orgPath === '.' ? '' : `${orgPath}/`;
+  const changes: DriftChange[] = [];
+  for (const full of [...changed].sort()) {
+    const file = full.startsWith(prefix) ? full.slice(prefix.length) : full;
+    if (notState.has(file) || file.endsWith('.lock') || file.includes('/.') || file.startsWith('.')) continue;
+    const beforeText = await showFileAt(repo, commit, full);
+    const before: unknown = beforeText === undefined ? undefined : safeParse(beforeText);
+    changes.push(...diffStoreFile(file, before, currentContent(file, snapshot)));
+  }
+  return changes;
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** The content of a store file now, from the snapshot (undefined when the store has no such file). */
+function currentContent(file: string, snapshot: OrgSnapshot): unknown {
+  if (file === 'org.json') return snapshot.org;
+  if (file === 'users.json') return snapshot.users;
+  const app = /^apps\/(.+)\.json$/.exec(file);
+  if (app) return snapshot.apps.find((a) => a.id === app[1]);
+  return undefined;
+}
+
+/** Short text of a JSON value for a drift line. */
+function show(value: unknown, field = ''): string {
+  if (value === undefined) return '(absent)';
+  if (field.endsWith('sessions') && Array.isArray(value)) return `${value.length} ${value.length === 1 ? 'session' : 'sessions'}`;
+  if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null)) return `[${value.join(', ')}]`;
+  if (Array.isArray(value)) return `${value.length} ${value.length === 1 ? 'entry' : 'entries'}`;
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
+  return String(value);
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * The differences between two versions of one store file, field by field: an app's or the org's
+ * fields (nested objects by dotted path; a list of sessions by count), users by username.
+ */
+export function diffStoreFile(file: string, before: unknown, after: unknown): DriftChange[] {
+  const app = appRef(after) ?? appRef(before);
+  const base = { file, ...(app ? { app } : {}) };
+  if (before === undefined || after === undefined) return [{ ...base, field: '(file)', before: before === undefined ? '(absent)' : 'present', after: after === undefined ? '(absent)' : 'present' }];
+  if (file === 'users.json' && Array.isArray(before) && Array.isArray(after)) return diffUsers(base, before, after);
+  const changes: DriftChange[] = [];
+  walk(before, after, '', (field, b, a) => changes.push({ ...base, field, before: show(b, field), after: show(a, field) }));
+  return changes;
+}
+
+function appRef(value: unknown): { name: string; id: string } | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const { name, id, type } = value as { name?: unknown; id?: unknown; type?: unknown };
+  return typeof name === 'string' && typeof id === 'string' && typeof type === 'string' ? { name, id } : undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function walk(before: unknown, after: unknown, path: string, emit: (field: string, before: unknown, after: unknown) => void): void {
+  if (same(before, after)) return;
+  if (isPlainObject(before) && isPlainObject(after)) {
+    for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
+      walk(before[key], after[key], path ? `${path}.${key}` : key, emit);
+    }
+    return;
+  }
+  emit(path || '(value)', before, after);
+}
+
+function diffUsers(base: { file: string }, before: unknown[], after: unknown[]): DriftChange[] {
+  const byName = (list: unknown[]) => new Map(list.filter(isPlainObject).map((u) => [String(u.username), u]));
+  const b = byName(before);
+  const a = byName(after);
+  const changes: DriftChange[] = [];
+  for (const name of [...new Set([...b.keys(), ...a.keys()])].sort()) {
+    walk(b.get(name), a.get(name), name, (field, x, y) => {
+      const side = (v: unknown) => (v === undefined ? '(no such user)' : field === name ? 'user' : show(v, field));
+      changes.push({ ...base, field, before: side(x), after: side(y) });
+    });
+  }
+  return changes;
+}

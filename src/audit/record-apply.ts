@@ -1,0 +1,96 @@
+// Records applies in git: one commit per apply, of exactly the store files it changed and the
+// ledger, with the subject, body and trailers of SPEC §8.
+//
+// Which ledger lines git does not hold yet is read from git itself: the ledger as committed at
+// HEAD. Lines after it are pending; they are committed one plan at a time. So an apply that was
+// killed between its last action and its commit gets its commit from the run that resumes it, and
+// an interrupted apply that is never resumed gets its commit from the next apply, before that one
+// changes anything.
+import path from 'node:path';
+import type { CommitOutcome, LedgerLine } from '../model/index.js';
+import { renderApplyCommitMessage } from '../render/apply-commit-message.js';
+import { commitPaths, headCommit, openGitRepo, repoPath, showFileAt } from './git-repo.js';
+
+/** The ledger's file name in an org folder (SPEC §4). */
+const ledgerFile = 'ledger.jsonl';
+
+/** What recording an apply did. */
+export type RecordOutcome = Extract<CommitOutcome, { status: 'committed' | 'not-in-a-repository' | 'nothing-to-commit' }>;
+
+/**
+ * Commits `files` (relative to the org's folder) with `message` when the folder is in a git work
+ * tree. Nothing else that is staged or lying around is committed. Without a configured git
+ * identity the commit is made as `capctl <actor>`.
+ */
+export async function recordApplyCommit(orgDir: string, files: readonly string[], message: string, actor: string): Promise<RecordOutcome> {
+  const repo = await openGitRepo(orgDir);
+  if (!repo) return { status: 'not-in-a-repository' };
+  const paths: string[] = [];
+  for (const file of [...new Set(files)].sort()) paths.push(await repoPath(repo, path.join(orgDir, file)));
+  const commit = await commitPaths(repo, paths, message, { name: 'capctl', email: actor });
+  return commit ? { status: 'committed', commit, subject: message.split('\n')[0]!, files: paths } : { status: 'nothing-to-commit' };
+}
+
+/** What is known of the plan being applied now (other plans' pending lines say less). */
+export interface CurrentApply {
+  planDigest: string;
+  desiredCommit: string | null;
+  revisionBefore?: number;
+  revisionAfter?: number;
+}
+
+/** How many ledger lines the ledger committed at HEAD holds (0 without one). */
+async function committedLedgerLines(orgDir: string): Promise<number | undefined> {
+  const repo = await openGitRepo(orgDir);
+  if (!repo) return undefined;
+  const head = await headCommit(repo);
+  if (!head) return 0;
+  const text = await showFileAt(repo, head, await repoPath(repo, path.join(orgDir, ledgerFile)));
+  if (!text) return 0;
+  return text.split('\n').filter((l) => l.trim() !== '').length;
+}
+
+/**
+ * Commits the ledger lines up to `upToSeq` that git does not hold yet, one commit per plan (a run
+ * of consecutive lines of one plan). Returns one outcome per commit; `not-in-a-repository` when the
+ * org folder is not in git; nothing when no line is pending.
+ */
+export async function recordPendingApplies(
+  org: string,
+  orgDir: string,
+  ledger: readonly LedgerLine[],
+  upToSeq: number,
+  current: CurrentApply,
+): Promise<RecordOutcome[]> {
+  const committed = await committedLedgerLines(orgDir);
+  if (committed === undefined) return [{ status: 'not-in-a-repository' }];
+  const pending = ledger.slice(committed, Math.max(committed, upToSeq));
+  const outcomes: RecordOutcome[] = [];
+  for (const group of groupByPlan(pending)) {
+    const isCurrent = group[0]!.plan === current.planDigest;
+    const actor = group[0]!.actor;
+    const message = renderApplyCommitMessage({
+      org,
+      actor,
+      planDigest: group[0]!.plan,
+      desiredCommit: isCurrent ? current.desiredCommit : undefined,
+      lines: group,
+      ...(isCurrent && current.revisionBefore !== undefined ? { revisionBefore: current.revisionBefore } : {}),
+      ...(isCurrent && current.revisionAfter !== undefined ? { revisionAfter: current.revisionAfter } : {}),
+      ...(isCurrent ? {} : { note: 'This apply was not committed when it ran (it was interrupted, or run with --no-commit); the next apply recorded it.' }),
+    });
+    const files = [...group.flatMap((l) => l.result.files ?? []), ledgerFile];
+    outcomes.push(await recordApplyCommit(orgDir, files, message, actor));
+  }
+  return outcomes;
+}
+
+function groupByPlan(lines: readonly LedgerLine[]): LedgerLine[][] {
+  const groups: LedgerLine[][] = [];
+  for (const line of lines) {
+    const last = groups.at(-1);
+    if (last && last[0]!.plan === line.plan) last.push(line);
+    else groups.push([line]);
+  }
+  return groups;
+}

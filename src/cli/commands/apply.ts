@@ -1,0 +1,149 @@
+// capctl apply [PLANFILE]: carry out a saved plan, or plan, show and confirm, then carry it out.
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { CapctlError, ExitCode, InputError, type Plan } from '../../model/index.js';
+import type { Host } from '../host.js';
+import { resolveSettings } from '../settings.js';
+
+interface ApplyOptions {
+  actor?: string;
+  autoApprove?: boolean;
+  lockTimeout: string;
+  commit: boolean;
+  desired?: string;
+  orgState?: string;
+  org?: string;
+  format: 'text' | 'json';
+}
+
+const help = `
+Exit codes: 0 applied (or nothing to apply); 1 error (bad input, a failed action: the actions
+before it stay applied, and running the same apply again continues after them); 3 refused
+(missing permissions; a stale, altered or foreign plan; the org locked by another apply).
+
+Examples:
+  $ capctl plan --out plan.json && capctl apply plan.json --actor ci-bot@acme.example
+  $ CAPCTL_ACTOR=ci-bot@acme.example capctl apply --auto-approve --org acme-prod
+`;
+
+/** Registers `capctl apply`. */
+export function register(program: Command, host: Host): void {
+  program
+    .command('apply [planfile]')
+    .description(
+      'carry out a plan saved with `capctl plan --out` (or, without PLANFILE, plan, show the plan and ask to confirm): each action checked against the permissions of the actor, recorded in the ledger, and the changed store files committed to git',
+    )
+    .option('--actor <username>', 'the org user the apply runs as (default: CAPCTL_ACTOR, or capctl.yaml)')
+    .option('--auto-approve', 'apply without asking (needed without a terminal when there is no PLANFILE)')
+    .option('--lock-timeout <seconds>', "how long to wait for the org's lock when another apply holds it", '0')
+    .option('--no-commit', 'do not commit the changed store files to git')
+    .option('--desired <dir>', "the desired-state folder, when planning (default: capctl.yaml's, or desired)")
+    .option('--org-state <dir>', "the org store folder (default: capctl.yaml's, or org-state)")
+    .option('--org <org>', "the org (default: the plan's, or the only org in the store)")
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addHelpText('after', help)
+    .action(async (planFile: string | undefined, options: ApplyOptions) => {
+      await runApply(planFile, options, host);
+    });
+}
+
+function parseLockTimeout(text: string): number {
+  const seconds = Number(text);
+  if (text.trim() === '' || !Number.isFinite(seconds) || seconds < 0) throw new InputError(`--lock-timeout must be a number of seconds, not "${text}"`);
+  return Math.round(seconds * 1000);
+}
+
+async function runApply(planFile: string | undefined, options: ApplyOptions, host: Host): Promise<void> {
+  const settings = resolveSettings({ desired: options.desired, orgState: options.orgState, org: options.org, actor: options.actor }, host);
+  const actor = settings.actor;
+  if (!actor) throw new InputError('apply needs the user it runs as: --actor USERNAME, or CAPCTL_ACTOR');
+  const lockTimeoutMs = parseLockTimeout(options.lockTimeout);
+  // Loaded on use, so that other commands start without them.
+  const [{ applyPlan }, { checkPlanOrg, readPlanFile }, { describeUncommittedChanges }, { recordPendingApplies }, render, { FileOrgStore }] = await Promise.all([
+    import('../../apply/apply-plan.js'),
+    import('../../apply/read-plan-file.js'),
+    import('../../audit/detect-drift.js'),
+    import('../../audit/record-apply.js'),
+    import('../../render/apply-report.js'),
+    import('../../store/file-store.js'),
+  ]);
+  const store = new FileOrgStore(settings.orgState);
+  const json = options.format === 'json';
+
+  let plan: Plan;
+  if (planFile !== undefined) {
+    plan = await readPlanFile(planFile);
+    await checkPlanOrg(plan, settings.org, store, settings.orgState);
+  } else {
+    plan = await planNow(settings, actor, store, host);
+    if (!json) host.out((await import('../../render/plan-text.js')).renderPlanText(plan, { color: host.color }));
+    if (plan.diagnostics.some((d) => d.severity === 'error')) {
+      if (json) host.out(`${JSON.stringify({ plan }, null, 2)}\n`);
+      throw new CapctlError('the plan has errors, so it has no actions: nothing was applied', ExitCode.error);
+    }
+    // A refusal for permissions comes from the preflight, before any question; a plan without
+    // actions still goes through apply, which records earlier interrupted applies in git.
+    const refused = plan.actions.some((a) => a.allowed === false);
+    if (!options.autoApprove && !refused && plan.actions.length > 0) await confirm(plan, actor, host);
+  }
+
+  const org = plan.org.name;
+  const orgDir = path.join(settings.orgState, org);
+  const report = await applyPlan({
+    store,
+    plan,
+    actor,
+    now: () => host.now(),
+    lockTimeoutMs,
+    command: `capctl apply${planFile ? ` ${planFile}` : ''}`,
+    audit: {
+      ...(options.commit ? { recordPending: (ledger, upToSeq, current) => recordPendingApplies(org, orgDir, ledger, upToSeq, current) } : {}),
+      describeChanges: (snapshot) => describeUncommittedChanges(orgDir, snapshot),
+    },
+    onWait: (holder) =>
+      host.err(`Waiting up to ${options.lockTimeout}s for the lock of ${org}, held by ${holder.user} (${holder.command}, pid ${holder.pid} on ${holder.host}, since ${holder.acquiredAt})…\n`),
+    onStart: (start) => {
+      if (!json && start.remaining.length > 0) host.out(render.renderApplyStart(org, plan.digest, actor, start.resumed));
+    },
+    onApplied: (line) => {
+      if (!json) host.out(render.renderAppliedLine(line, host.color));
+    },
+  });
+  if (json) host.out(`${JSON.stringify(report, null, 2)}\n`);
+  else if (report.status === 'no-changes' || report.status === 'already-applied') host.out(render.renderApplyReportText(report, host.color));
+  else host.out(render.renderApplySummary(report, host.color));
+  if (report.status === 'failed' || report.commit?.status === 'failed') host.exitCode = ExitCode.error;
+}
+
+/** Plans the org now, as `capctl plan --actor` would, and shows the plan (text). */
+async function planNow(settings: ReturnType<typeof resolveSettings>, actor: string, store: import('../../store/file-store.js').FileOrgStore, host: Host): Promise<Plan> {
+  const [{ planOrg }, { renderDiagnosticsText }] = await Promise.all([import('../../plan-org.js'), import('../../render/diagnostics.js')]);
+  const { plan, loadWarnings } = await planOrg({
+    desired: settings.desired,
+    store,
+    storeName: settings.orgState,
+    ...(settings.org !== undefined ? { org: settings.org } : {}),
+    actor,
+    now: host.now(),
+  });
+  if (loadWarnings.length > 0) host.err(renderDiagnosticsText(loadWarnings, { color: false }));
+  return plan;
+}
+
+/** Asks on the terminal; anything but "yes" cancels. Without a terminal, --auto-approve is needed. */
+async function confirm(plan: Plan, actor: string, host: Host): Promise<void> {
+  if (!host.stdinIsTTY) {
+    throw new InputError(
+      'apply without a plan file asks for confirmation, but there is no terminal: pass --auto-approve, or apply a saved plan (capctl plan --out FILE; capctl apply FILE)',
+    );
+  }
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const n = plan.actions.length;
+    const answer = await rl.question(`\nApply ${n} ${n === 1 ? 'action' : 'actions'} to ${plan.org.name} as ${actor}? Only 'yes' is accepted: `);
+    if (answer.trim() !== 'yes') throw new CapctlError('Apply cancelled: nothing was changed.', ExitCode.error);
+  } finally {
+    rl.close();
+  }
+}

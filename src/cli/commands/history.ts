@@ -1,0 +1,81 @@
+// capctl history: the audit trail read from git — applies and changes to the desired state, newest first.
+import { existsSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import type { DesiredState } from '../../model/index.js';
+import type { Host } from '../host.js';
+import { resolveSettings } from '../settings.js';
+
+interface HistoryOptions {
+  org?: string;
+  app?: string;
+  revocation?: string;
+  desired?: string;
+  orgState?: string;
+  format: 'text' | 'json';
+}
+
+/** Registers `capctl history`. */
+export function register(program: Command, host: Host): void {
+  program
+    .command('history')
+    .description(
+      'the audit trail read from git, newest first: each apply (actor, time, actions, sessions ended, revocations) and each change to the desired-state files',
+    )
+    .option('--org <org>', 'only applies to this org (and the files declaring it)')
+    .option('--app <app>', "only applies that acted on this app (name or id), and changes to the files declaring it")
+    .option('--revocation <id>', 'only the apply that carried out this revocation, and changes to the file declaring it')
+    .option('--desired <dir>', 'the desired-state folder (default: capctl.yaml\'s, or desired)')
+    .option('--org-state <dir>', 'the org store folder (default: capctl.yaml\'s, or org-state)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addHelpText('after', '\nExamples:\n  $ capctl history --revocation INC-2041\n  $ capctl history --app Slack --format json\n')
+    .action(async (options: HistoryOptions) => {
+      const settings = resolveSettings({ desired: options.desired, orgState: options.orgState, org: options.org }, host);
+      const [{ readHistory }, { renderHistoryText }, { FileOrgStore }] = await Promise.all([
+        import('../../audit/read-history.js'),
+        import('../../render/audit-trail.js'),
+        import('../../store/file-store.js'),
+      ]);
+      const store = new FileOrgStore(settings.orgState);
+      const desired = existsSync(settings.desired) ? await desiredFiles(settings.desired, settings.org, options, host) : undefined;
+      const entries = await readHistory({
+        storeDir: settings.orgState,
+        ...(settings.org ? { org: settings.org } : {}),
+        ...(options.app ? { app: options.app } : {}),
+        ...(options.revocation ? { revocation: options.revocation } : {}),
+        ledgerOf: (org) => store.readLedger(org),
+        ...(desired ? { desired } : {}),
+      });
+      if (options.format === 'json') host.out(`${JSON.stringify({ entries }, null, 2)}\n`);
+      else host.out(renderHistoryText(entries, host.color));
+    });
+}
+
+/** The desired files to follow: those declaring the app, the revocation or the org; [] for the whole folder. */
+async function desiredFiles(root: string, org: string | undefined, options: HistoryOptions, host: Host): Promise<{ root: string; files: string[] } | undefined> {
+  if (!options.app && !options.revocation && !org) return { root, files: [] };
+  const { loadDesiredState } = await import('../../load/load-desired.js');
+  let desired: DesiredState;
+  try {
+    ({ desired } = await loadDesiredState(root, { now: host.now() }));
+  } catch {
+    return undefined;
+  }
+  const files = new Set<string>();
+  for (const [slug, declared] of Object.entries(desired.orgs)) {
+    if (org && slug !== org) continue;
+    const filterByApp = options.app !== undefined;
+    const filterByRevocation = options.revocation !== undefined;
+    if (!filterByApp && !filterByRevocation && declared.settings) files.add(declared.settings.source.file);
+    for (const app of declared.apps) {
+      if (filterByRevocation) continue;
+      if (!filterByApp || app.doc.name === options.app || app.doc.id === options.app) files.add(app.source.file);
+    }
+    for (const revocation of declared.revocations) {
+      if (filterByRevocation && revocation.doc.id !== options.revocation) continue;
+      if (filterByApp && revocation.doc.app !== options.app) continue;
+      files.add(revocation.source.file);
+    }
+  }
+  // Nothing declares it: follow no desired file rather than the whole folder.
+  return files.size > 0 ? { root, files: [...files].sort() } : undefined;
+}

@@ -1,0 +1,35 @@
+// What an apply did: the data its text and JSON output are rendered from.
+import type { Action, LedgerLine } from './generated/schema-types.js';
+
+/** How recording the apply in git went. */
+export type CommitOutcome =
+  | { status: 'committed'; commit: string; subject: string; files: string[] }
+  | { status: 'not-in-a-repository' }
+  | { status: 'nothing-to-commit' }
+  | { status: 'skipped' }
+  | { status: 'failed'; message: string };
+
+/** The outcome of one `capctl apply`. */
+export interface ApplyReport {
+  org: string;
+  actor: string;
+  planDigest: string;
+  /**
+   * applied: every action done; no-changes: the plan had none; already-applied: an earlier run had
+   * done them all; failed: an action failed (those before it are done).
+   */
+  status: 'applied' | 'no-changes' | 'already-applied' | 'failed';
+  /** Ledger lines an earlier, interrupted run of this plan wrote (the apply resumed after them). */
+  resumed: LedgerLine[];
+  /** Ledger lines this run wrote, in order. */
+  applied: LedgerLine[];
+  /** Actions of the plan not carried out (after a failure). */
+  notDone: Action[];
+  revisionBefore: number;
+  revisionAfter: number;
+  failure?: { action: Action; message: string };
+  /** Commits made first, for earlier applies that were interrupted before their commit. */
+  earlierCommits: CommitOutcome[];
+  /** This apply's commit. */
+  commit?: CommitOutcome;
+}

@@ -1,0 +1,90 @@
+// The audit trail in git: the trailers of an apply commit, and what `history`, `verify` and
+// `drift` report. The trailer keys are written by the apply and read back by every audit command.
+import type { ActionKind, ActionResult } from './generated/schema-types.js';
+
+/** The trailer keys of an apply commit (`git interpret-trailers --parse` reads them). */
+export const Trailers = {
+  org: 'Capctl-Org',
+  actor: 'Capctl-Actor',
+  plan: 'Capctl-Plan',
+  desiredCommit: 'Capctl-Desired-Commit',
+  revocation: 'Capctl-Revocation',
+  /** The ledger lines the commit records: `first-last` seq. */
+  ledgerSeq: 'Capctl-Ledger-Seq',
+  /** The hash of the last ledger line the commit records: pins the ledger as of the commit. */
+  ledgerHead: 'Capctl-Ledger-Head',
+} as const;
+
+/**
+ * One action of an apply, as the trail shows it: from its ledger line, or (when the ledger no longer
+ * has it) from the line of the commit body, which gives only the text and the counts.
+ */
+export interface TrailAction {
+  /** The ledger line's seq. */
+  seq: number;
+  kind?: ActionKind;
+  app?: { name: string; id: string };
+  revocation?: string;
+  status?: ActionResult['status'];
+  sessionsEnded: number;
+  usersAffected: number;
+  /** The action in the past tense. */
+  text: string;
+}
+
+/** One entry of `capctl history`: an apply, or a change of the desired state's files. */
+export interface HistoryEntry {
+  type: 'apply' | 'desired-change';
+  commit: string;
+  /** Author time, ISO 8601. */
+  date: string;
+  author: string;
+  subject: string;
+  org?: string;
+  actor?: string;
+  plan?: string;
+  desiredCommit?: string;
+  revocations: string[];
+  /** Apply: its actions (from the ledger lines of its plan, else from the commit body). */
+  actions: TrailAction[];
+  sessionsEnded: number;
+  /** Desired-state change: the files it changed, relative to the desired folder. */
+  files: string[];
+}
+
+/** The first thing `verify` found broken, or nothing. */
+export interface VerifyReport {
+  org: string;
+  ledgerLines: number;
+  applyCommits: number;
+  ok: boolean;
+  /** What broke first: a ledger line or an apply commit. */
+  failure?: { kind: 'ledger-line'; line: number; seq: number; reason: string } | { kind: 'commit'; commit: string; subject: string; reason: string };
+  /** Remarks that are not failures (no git repository, applies recorded without a commit). */
+  notes: string[];
+}
+
+/** One difference between the store now and the store as the last apply left it. */
+export interface DriftChange {
+  /** Store file, relative to the org folder. */
+  file: string;
+  /** The app it concerns, for apps/<id>.json. */
+  app?: { name: string; id: string };
+  /** Dotted field path (`blocked`, `policies.permittedUsers`, `settings.oauthFlows.blockUserAgent`). */
+  field: string;
+  before: string;
+  after: string;
+}
+
+/** What `drift` found. */
+export interface DriftReport {
+  org: string;
+  drifted: boolean;
+  /** The store digest the last apply left, and the store's digest now. */
+  expectedDigest?: string;
+  actualDigest: string;
+  /** The last ledger line (seq) and the commit the comparison was made against. */
+  lastApply?: { seq: number; at: string; actor: string; plan: string; commit?: string };
+  changes: DriftChange[];
+  notes: string[];
+}

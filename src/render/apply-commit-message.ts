@@ -1,0 +1,117 @@
+// The message of an apply commit: a short subject, a body listing every action and its effect, and
+// trailers that `git interpret-trailers --parse` reads (SPEC §8).
+import { Trailers, type ActionKind, type LedgerLine } from '../model/index.js';
+import { renderAppliedAction } from './applied-action.js';
+
+/** Everything an apply commit records. */
+export interface ApplyCommitInput {
+  org: string;
+  actor: string;
+  planDigest: string;
+  /** The desired folder's commit the plan was made from; null when it was not in git; undefined when unknown. */
+  desiredCommit: string | null | undefined;
+  /** The ledger lines of this plan, in order. */
+  lines: readonly LedgerLine[];
+  revisionBefore?: number;
+  revisionAfter?: number;
+  /** A sentence added to the body (e.g. that the apply was recorded late). */
+  note?: string;
+}
+
+/** Longest subject before the per-app phrases give way to counts. */
+const maxSubject = 100;
+
+/** The kinds in the order of a plan (SPEC §6), policies and assignments both "update". */
+const phraseOrder: { verb: string; kinds: ActionKind[] }[] = [
+  { verb: 'install', kinds: ['install'] },
+  { verb: 'update', kinds: ['set-policies', 'set-assignments'] },
+  { verb: 'unblock', kinds: ['unblock'] },
+  { verb: 'revoke', kinds: ['revoke'] },
+  { verb: 'block', kinds: ['block'] },
+  { verb: 'uninstall', kinds: ['uninstall'] },
+];
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function sum(lines: readonly LedgerLine[]): number {
+  return lines.reduce((n, l) => n + l.result.sessionsEnded, 0);
+}
+
+function revocationIds(lines: readonly LedgerLine[]): string[] {
+  const ids = lines.flatMap((l) => (l.action.kind === 'revoke' && l.action.revocation ? [l.action.revocation.id] : []));
+  return [...new Set(ids)];
+}
+
+function idList(lines: readonly LedgerLine[], compact: boolean): string {
+  const ids = revocationIds(lines);
+  const shown = compact && ids.length > 2 ? [...ids.slice(0, 2), `+${ids.length - 2}`] : ids;
+  return shown.length > 0 ? ` (${shown.join(', ')})` : '';
+}
+
+/** `install Slack`, `update 4 apps`, `revoke 12 sessions (INC-2041)`: one phrase per kind of action. */
+function phrases(lines: readonly LedgerLine[], namesUpTo: number): string[] {
+  const out: string[] = [];
+  if (lines.some((l) => l.action.kind === 'set-org-settings')) out.push('update org settings');
+  for (const { verb, kinds } of phraseOrder) {
+    const ofKind = lines.filter((l) => kinds.includes(l.action.kind));
+    if (ofKind.length === 0) continue;
+    if (verb === 'revoke') {
+      out.push(`revoke ${plural(sum(ofKind), 'session')}${idList(ofKind, namesUpTo === 0)}`);
+      continue;
+    }
+    const names = [...new Set(ofKind.map((l) => l.action.app?.name ?? '?'))];
+    out.push(names.length <= namesUpTo ? `${verb} ${names.join(', ')}` : `${verb} ${plural(names.length, 'app')}`);
+  }
+  return out;
+}
+
+/** `capctl apply acme-prod: install Slack, block Dropbox, revoke 12 sessions (INC-2041)`, kept short. */
+export function renderApplySubject(org: string, lines: readonly LedgerLine[]): string {
+  const head = `capctl apply ${org}: `;
+  if (lines.length === 0) return `${head}no changes`;
+  for (const namesUpTo of [3, 2, 1, 0]) {
+    const subject = head + phrases(lines, namesUpTo).join(', ');
+    if (subject.length <= maxSubject) return subject;
+  }
+  // Many kinds of change: count them, and keep the revocations, which auditors search for.
+  const changes = lines.filter((l) => l.action.kind !== 'revoke');
+  const revokes = lines.filter((l) => l.action.kind === 'revoke');
+  const apps = new Set(changes.flatMap((l) => (l.action.app ? [l.action.app.id] : []))).size;
+  const settings = changes.some((l) => l.action.kind === 'set-org-settings');
+  const targets = [apps > 0 ? plural(apps, 'app') : '', settings ? 'org settings' : ''].filter(Boolean).join(' and ');
+  const parts = [changes.length > 0 ? `change ${targets}` : '', revokes.length > 0 ? `revoke ${plural(sum(revokes), 'session')}${idList(revokes, true)}` : ''];
+  return head + parts.filter(Boolean).join(', ');
+}
+
+/** The trailers of an apply commit, in order, as [key, value] pairs. */
+export function applyTrailers(input: ApplyCommitInput): [string, string][] {
+  const trailers: [string, string][] = [
+    [Trailers.org, input.org],
+    [Trailers.actor, input.actor],
+    [Trailers.plan, input.planDigest],
+    [Trailers.desiredCommit, input.desiredCommit === undefined ? 'unknown' : (input.desiredCommit ?? 'none')],
+    ...revocationIds(input.lines).map((id): [string, string] => [Trailers.revocation, id]),
+  ];
+  const first = input.lines[0];
+  const last = input.lines.at(-1);
+  if (first && last) {
+    trailers.push([Trailers.ledgerSeq, `${first.seq}-${last.seq}`], [Trailers.ledgerHead, last.hash]);
+  }
+  return trailers;
+}
+
+/** The whole commit message: subject, blank line, summary and one line per action, blank line, trailers. */
+export function renderApplyCommitMessage(input: ApplyCommitInput): string {
+  const ended = input.lines.reduce((n, l) => n + l.result.sessionsEnded, 0);
+  const revision =
+    input.revisionBefore !== undefined && input.revisionAfter !== undefined ? ` (store revision ${input.revisionBefore} → ${input.revisionAfter})` : '';
+  const range = input.lines.length > 0 ? `, ledger lines ${input.lines[0]!.seq}-${input.lines.at(-1)!.seq}` : '';
+  const intro = `Applied ${plural(input.lines.length, 'action')} to ${input.org} as ${input.actor}${revision}${range}; ${plural(ended, 'session')} ended.`;
+  const width = String(input.lines.at(-1)?.seq ?? 0).length;
+  const body = input.lines.map((l) => `${String(l.seq).padStart(width)}. ${renderAppliedAction(l.action, l.result)}`);
+  const trailers = applyTrailers(input).map(([k, v]) => `${k}: ${v}`);
+  const note = input.note ? `\n\n${input.note}` : '';
+  return `${renderApplySubject(input.org, input.lines)}\n\n${intro}${note}\n\n${body.join('\n')}\n\n${trailers.join('\n')}\n`;
+}

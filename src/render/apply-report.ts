@@ -1,0 +1,80 @@
+// What an apply did, in the past tense, one line per action, then a summary (and what is left
+// when an action failed).
+import type { Action, ApplyReport, LedgerLine } from '../model/index.js';
+import { renderAppliedAction } from './applied-action.js';
+import { paint } from './color.js';
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** `  ✓ 3. blocked Dropbox: ended 25 sessions of 18 users` — numbered by the plan's action seq. */
+export function renderAppliedLine(line: LedgerLine, color: boolean): string {
+  const mark = line.result.status === 'skipped' ? paint('-', 'gray', color) : paint('✓', 'green', color);
+  return `  ${mark} ${line.action.seq}. ${renderAppliedAction(line.action, line.result)}\n`;
+}
+
+/** The first line of an apply: which plan, which org, as whom, and whether it resumes. */
+export function renderApplyStart(org: string, planDigest: string, actor: string, resumed: readonly LedgerLine[]): string {
+  const head = `Applying plan ${planDigest.slice(0, 19)}… to ${org} as ${actor}.\n`;
+  if (resumed.length === 0) return head;
+  const first = resumed[0]!;
+  const last = resumed.at(-1)!;
+  return `${head}Resuming: an earlier run applied actions ${first.action.seq}-${last.action.seq} (ledger lines ${first.seq}-${last.seq}); continuing after action ${last.action.seq}.\n`;
+}
+
+function notDoneLines(actions: readonly Action[]): string {
+  return actions.map((a) => `  · ${a.seq}. ${a.kind}${a.app ? ` ${a.app.name}` : ''}\n`).join('');
+}
+
+/** The summary after the per-action lines: the outcome, the revision, the git commit. */
+export function renderApplySummary(report: ApplyReport, color: boolean): string {
+  const lines = [...report.resumed, ...report.applied];
+  const ended = lines.reduce((n, l) => n + l.result.sessionsEnded, 0);
+  let out = report.earlierCommits
+    .map((c) => (c.status === 'committed' ? `Recorded in git an earlier apply that had no commit: ${c.commit.slice(0, 12)} ${c.subject}\n` : ''))
+    .join('');
+  switch (report.status) {
+    case 'no-changes':
+      return `${out}Nothing to apply: the plan has no actions.\n`;
+    case 'already-applied':
+      out += `Nothing left to do: every action of this plan was applied before (ledger lines ${lines[0]?.seq ?? '?'}-${lines.at(-1)?.seq ?? '?'}).\n`;
+      break;
+    case 'applied':
+      out += `${paint('Apply complete', 'green', color)}: ${plural(lines.length, 'action')} applied${report.resumed.length > 0 ? ` (${report.resumed.length} by an earlier run)` : ''}, ${plural(ended, 'session')} ended. ${report.org} is at store revision ${report.revisionAfter}.\n`;
+      break;
+    case 'failed': {
+      const f = report.failure!;
+      out += `${paint('Apply failed', 'red', color)} at action ${f.action.seq} (${f.action.kind}${f.action.app ? ` ${f.action.app.name}` : ''}): ${f.message}\n`;
+      out += `Done before the failure: ${plural(lines.length, 'action')}, ${plural(ended, 'session')} ended (store revision ${report.revisionAfter}).\n`;
+      if (report.notDone.length > 0) out += `Not done (${report.notDone.length}):\n${notDoneLines(report.notDone)}`;
+      out += 'Fix the cause and run the same apply again: it continues after the last action done.\n';
+      break;
+    }
+  }
+  out += renderCommitOutcome(report);
+  return out;
+}
+
+function renderCommitOutcome(report: ApplyReport): string {
+  const c = report.commit;
+  if (!c) return '';
+  switch (c.status) {
+    case 'committed':
+      return `Committed ${c.commit.slice(0, 12)}: ${c.subject}\n`;
+    case 'not-in-a-repository':
+      return 'The store is not in a git repository: no commit was made.\n';
+    case 'nothing-to-commit':
+      return 'Git: nothing to commit (the apply commit was made before).\n';
+    case 'skipped':
+      return 'Not committed (--no-commit).\n';
+    case 'failed':
+      return `Git commit failed: ${c.message}\n`;
+  }
+}
+
+/** The whole apply in text: start line, every action, summary. */
+export function renderApplyReportText(report: ApplyReport, color: boolean): string {
+  if (report.status === 'no-changes' || report.status === 'already-applied') return renderApplySummary(report, color);
+  return renderApplyStart(report.org, report.planDigest, report.actor, report.resumed) + report.applied.map((l) => renderAppliedLine(l, color)).join('') + renderApplySummary(report, color);
+}

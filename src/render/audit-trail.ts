@@ -1,0 +1,52 @@
+// `history`, `verify` and `drift` as text. Their JSON forms are the report data itself.
+import type { DriftReport, HistoryEntry, VerifyReport } from '../model/index.js';
+import { paint } from './color.js';
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** The audit trail, newest first: each apply with its actor, time, actions and effects; each desired change with its files. */
+export function renderHistoryText(entries: readonly HistoryEntry[], color: boolean): string {
+  if (entries.length === 0) return 'No history found.\n';
+  return entries
+    .map((e) => {
+      const head = `${paint(e.commit.slice(0, 12), 'yellow', color)}  ${e.date}  `;
+      if (e.type === 'desired-change') {
+        return `${head}desired state changed by ${e.author}\n    ${e.subject}\n${e.files.map((f) => `    ~ ${f}\n`).join('')}`;
+      }
+      let out = `${head}apply ${e.org ?? '?'} by ${e.actor ?? '?'}: ${plural(e.actions.length, 'action')}, ${plural(e.sessionsEnded, 'session')} ended\n`;
+      out += `    ${e.subject}\n`;
+      out += `    plan ${e.plan ?? '?'}${e.desiredCommit && e.desiredCommit !== 'none' ? `, desired state at ${e.desiredCommit}` : ''}\n`;
+      if (e.revocations.length > 0) out += `    revocations: ${e.revocations.join(', ')}\n`;
+      out += e.actions.map((a) => `      ${a.seq}. ${a.text}\n`).join('');
+      return out;
+    })
+    .join('\n');
+}
+
+/** `verify`'s verdict: OK with counts, or the first line or commit that breaks. */
+export function renderVerifyText(report: VerifyReport, color: boolean): string {
+  const notes = report.notes.map((n) => `note: ${n}\n`).join('');
+  if (report.ok) {
+    return `${paint('OK', 'green', color)}: ${report.org}: ledger chain of ${plural(report.ledgerLines, 'line')} intact; ${plural(report.applyCommits, 'apply commit')} ${report.applyCommits === 1 ? 'matches' : 'match'} the ledger.\n${notes}`;
+  }
+  const f = report.failure!;
+  const where = f.kind === 'ledger-line' ? `ledger line ${f.line} (seq ${f.seq})` : `commit ${f.commit.slice(0, 12)} "${f.subject}"`;
+  return `${paint('BROKEN', 'red', color)}: ${report.org}: ${where}: ${f.reason}\n${notes}`;
+}
+
+/** `drift`: none, or each change that no apply made since the last one. */
+export function renderDriftText(report: DriftReport, color: boolean): string {
+  const notes = report.notes.map((n) => `note: ${n}\n`).join('');
+  const last = report.lastApply ? ` since the last apply (ledger line ${report.lastApply.seq}, ${report.lastApply.at}, by ${report.lastApply.actor})` : '';
+  if (!report.drifted) return `No drift: ${report.org} is as the last apply left it${last ? last.replace(' since the last apply', '') : ''}.\n${notes}`;
+  let out = `${paint('Drift', 'red', color)}: ${report.org} changed${last} outside capctl.\n`;
+  out += `  store digest expected ${report.expectedDigest ?? '?'}\n  store digest now      ${report.actualDigest}\n`;
+  if (report.lastApply?.commit) out += `  compared with commit ${report.lastApply.commit.slice(0, 12)}\n`;
+  for (const c of report.changes) {
+    const subject = c.app ? `${c.app.name} (${c.file})` : c.file;
+    out += `  ~ ${subject}: ${c.field} ${c.before} → ${c.after}\n`;
+  }
+  return out + notes;
+}

@@ -1,0 +1,31 @@
+// What carrying out one action changes in the file store: the next org data (through the pure
+// transition of src/plan/transition.ts, the one definition of what an action does), exactly the
+// store files that change, and the action's result. Pure.
+import type { Action, OrgFile } from '../model/index.js';
+import { applyAction, type OrgData, type TransitionResult } from '../plan/transition.js';
+import { formatJson } from './json-format.js';
+import type { FileChange } from './org-store.js';
+
+/** The store change of one action. */
+export interface ActionChange {
+  next: OrgData;
+  files: FileChange[];
+  result: TransitionResult;
+}
+
+/**
+ * Carries out `action` on `data`; with `bumpRevision` the org's revision also goes up by one (the
+ * first action of an apply). Files are org.json and apps/<id>.json, in path order.
+ */
+export function actionChange(data: OrgData, action: Action, bumpRevision: boolean): ActionChange {
+  const transition = applyAction(data, action);
+  let org: OrgFile = transition.next.org;
+  if (bumpRevision) org = { ...org, revision: data.org.revision + 1 };
+  const files: FileChange[] = [];
+  if (transition.changed.org || bumpRevision) files.push({ path: 'org.json', content: formatJson(org) });
+  if (transition.changed.apps.length > 0) {
+    const byId = new Map(transition.next.apps.map((app) => [app.id, app]));
+    for (const id of [...transition.changed.apps].sort()) files.push({ path: `apps/${id}.json`, content: formatJson(byId.get(id)) });
+  }
+  return { next: { ...transition.next, org }, files, result: transition.result };
+}

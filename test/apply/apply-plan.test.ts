@@ -1,0 +1,207 @@
+// applyPlan through the real file store in temporary folders: each action once, the revision up by
+// one per apply, resuming after a failure, and refusals that leave the store byte for byte as it was.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { applyPlan } from '../../src/apply/apply-plan.js';
+import { verifyChain } from '../../src/apply/ledger.js';
+import { readPlanFile } from '../../src/apply/read-plan-file.js';
+import { RefusedError, type Action, type LedgerLine, type Plan } from '../../src/model/index.js';
+import { planDigest } from '../../src/plan/digest.js';
+import { FileOrgStore } from '../../src/store/file-store.js';
+import type { CarryOutContext } from '../../src/store/org-store.js';
+import { fingerprint } from '../helpers/fingerprint.js';
+import { makeTempDir, removeDir } from '../helpers/cli.js';
+import { ADMIN, ORG, savePlan, writeGeneratedOrg } from '../helpers/generated-org.js';
+
+let dir: string;
+let orgState: string;
+let desired: string;
+let planFile: string;
+
+beforeEach(async () => {
+  dir = await makeTempDir();
+  ({ orgState, desired } = await writeGeneratedOrg(dir, 9));
+  planFile = path.join(dir, 'plan.json');
+});
+afterEach(() => removeDir(dir));
+
+const now = () => new Date('2026-11-28T13:00:00Z');
+
+function apply(plan: Plan, actor = ADMIN, store = new FileOrgStore(orgState)) {
+  return applyPlan({ store, plan, actor, now, lockTimeoutMs: 0, command: 'test' });
+}
+
+describe('applyPlan', () => {
+  it('carries out every action once, with one ledger line each and the revision up by one', async () => {
+    const plan = await savePlan(desired, orgState, planFile);
+    expect(plan.actions.map((a) => a.kind).sort()).toEqual([...Array(3).fill('block'), ...Array(3).fill('revoke'), ...Array(3).fill('set-policies')].sort());
+    const report = await apply(plan);
+    expect(report).toMatchObject({ status: 'applied', revisionBefore: 0, revisionAfter: 1, resumed: [] });
+    const store = new FileOrgStore(orgState);
+    const ledger = await store.readLedger(ORG);
+    expect(verifyChain(ledger)).toBeUndefined();
+    expect(ledger.map((l) => l.action.seq)).toEqual(plan.actions.map((a) => a.seq));
+    expect(ledger.every((l) => l.plan === plan.digest && l.actor === ADMIN)).toBe(true);
+    const snapshot = await store.readSnapshot(ORG);
+    expect(snapshot.org.revision).toBe(1);
+    expect(ledger.at(-1)!.result.storeDigest).toBe(snapshot.digest);
+    // The revision went up with the first action, in the same change.
+    expect(ledger[0]!.result.files).toContain('org.json');
+    expect(ledger.slice(1).some((l) => l.result.files?.includes('org.json'))).toBe(false);
+    expect(ledger.reduce((n, l) => n + l.result.sessionsEnded, 0)).toBe(12);
+
+    // Planning again gives no actions; applying the same plan again changes nothing.
+    expect((await savePlan(desired, orgState, path.join(dir, 'again.json'))).actions).toEqual([]);
+    const before = await fingerprint(orgState);
+    expect((await apply(plan)).status).toBe('already-applied');
+    expect(await fingerprint(orgState)).toEqual(before);
+  });
+
+  it('a plan without actions applies nothing and leaves the revision as it is', async () => {
+    await apply(await savePlan(desired, orgState, planFile));
+    const empty = await savePlan(desired, orgState, planFile);
+    const before = await fingerprint(orgState);
+    const report = await apply(empty);
+    expect(report).toMatchObject({ status: 'no-changes', applied: [], revisionAfter: 1 });
+    expect(await fingerprint(orgState)).toEqual(before);
+  });
+
+  it('stops at a failed action, reports what was done, and the same plan resumes after it', async () => {
+    const plan = await savePlan(desired, orgState, planFile);
+    const real = new FileOrgStore(orgState);
+    let calls = 0;
+    const failing = Object.assign(Object.create(real) as FileOrgStore, {
+      carryOut: (org: string, action: Action, context: CarryOutContext): Promise<LedgerLine> => {
+        calls += 1;
+        if (calls === 4) return Promise.reject(new Error('the org did not answer'));
+        return real.carryOut(org, action, context);
+      },
+    });
+    const first = await apply(plan, ADMIN, failing);
+    expect(first).toMatchObject({ status: 'failed', failure: { action: { seq: 4 }, message: 'the org did not answer' } });
+    expect(first.applied.map((l) => l.action.seq)).toEqual([1, 2, 3]);
+    expect(first.notDone.map((a) => a.seq)).toEqual([4, 5, 6, 7, 8, 9]);
+
+    const second = await apply(plan);
+    expect(second.status).toBe('applied');
+    expect(second.resumed.map((l) => l.action.seq)).toEqual([1, 2, 3]);
+    expect(second.applied.map((l) => l.action.seq)).toEqual([4, 5, 6, 7, 8, 9]);
+    const ledger = await new FileOrgStore(orgState).readLedger(ORG);
+    expect(ledger.map((l) => l.action.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // One apply, however many runs: the revision went up once.
+    expect((await new FileOrgStore(orgState).readSnapshot(ORG)).org.revision).toBe(1);
+  });
+});
+
+describe('refusals leave the store byte for byte unchanged', () => {
+  async function refused(run: () => Promise<unknown>): Promise<string> {
+    const before = await fingerprint(orgState);
+    const error = await run().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(RefusedError);
+    expect(await fingerprint(orgState)).toEqual(before);
+    return (error as RefusedError).message + (error as RefusedError).diagnostics.map((d) => `\n${d.message}`).join('');
+  }
+
+  it('an actor lacking a permission: each action and what it lacks', async () => {
+    const plan = await savePlan(desired, orgState, planFile);
+    const message = await refused(() => apply(plan, 'helpdesk@acme.example'));
+    expect(message).toContain('helpdesk@acme.example lacks permissions for 6 of 9 actions; nothing was applied');
+    expect(message).toMatch(/action \d+ \(block App 003\) needs ViewSetup AND ManageUsers AND CustomizeApplication AND \(ModifyAllData OR ManageRemoteAccess\): helpdesk@acme\.example lacks CustomizeApplication, ModifyAllData/);
+    expect(message).toMatch(/action \d+ \(set-policies App 001\) needs .*: helpdesk@acme\.example lacks CustomizeApplication, ModifyAllData/);
+    expect(message).not.toContain('revoke');
+  });
+
+  it('an unknown or inactive actor', async () => {
+    const plan = await savePlan(desired, orgState, planFile);
+    expect(await refused(() => apply(plan, 'nobody@acme.example'))).toContain('nobody@acme.example is not a user of acme-prod');
+    expect(await refused(() => apply(plan, 'gone@acme.example'))).toContain('not an active user');
+  });
+
+  it('a plan file edited by hand', async () => {
+    await savePlan(desired, orgState, planFile);
+    const plan = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(planFile, 'utf8'))) as Plan;
+    plan.actions = plan.actions.filter((a) => a.kind !== 'block');
+    await writeFile(planFile, JSON.stringify(plan, null, 2));
+    expect(await refused(() => readPlanFile(planFile))).toContain('was altered after it was made');
+  });
+
+  it('a plan for another org', async () => {
+    const plan = await savePlan(desired, orgState, planFile);
+    const foreign = { ...plan, org: { name: ORG, id: '00D000000000OtherA' }, basis: { ...plan.basis, orgId: '00D000000000OtherA' } };
+    foreign.digest = planDigest(foreign);
+    expect(await refused(() => apply(foreign))).toContain('the plan is for org acme-prod (00D000000000OtherA), not acme-prod (00D5e0000001AcmEAA)');
+  });
+
+  it('a plan made before the store changed says what changed since', async () => {
+    const plan = await savePlan(desired, orgState, planFile);
+    // Another apply blocks App 001 first (its plan: a desired state that blocks it).
+    const other = path.join(dir, 'other');
+    await import('node:fs/promises').then((fs) => fs.mkdir(other));
+    await writeFile(path.join(other, 'a.yaml'), 'apiVersion: capctl/v1\nkind: OrgSettings\norg: acme-prod\nunmanagedApps: ignore\n---\napiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-prod\nname: App 001\nblocked: true\n');
+    await apply(await savePlan(other, orgState, path.join(dir, 'other.json')));
+    const message = await refused(() => apply(plan));
+    expect(message).toContain('the store changed since the plan was made');
+    expect(message).toContain('store revision was 0 when the plan was made, it is 1 now');
+    expect(message).toMatch(/applied since \(ledger line 1, .*\): blocked App 001: ended 2 sessions of 2 users/);
+  });
+});
+
+describe('applyPlan with the git audit trail', () => {
+  it('a failed apply commits what it did; the run that resumes it commits the rest; the trail verifies', async () => {
+    const { git, gitEnv, initRepo, useEnv } = await import('../helpers/git.js');
+    const { recordPendingApplies } = await import('../../src/audit/record-apply.js');
+    const { verifyTrail } = await import('../../src/audit/verify-trail.js');
+    const saved = { ...process.env };
+    const env = gitEnv(dir);
+    useEnv(env);
+    try {
+      initRepo(dir, env);
+      const plan = await savePlan(desired, orgState, planFile);
+      const orgDir = path.join(orgState, ORG);
+      const audit = { recordPending: (ledger: readonly LedgerLine[], upTo: number, current: Parameters<typeof recordPendingApplies>[4]) => recordPendingApplies(ORG, orgDir, ledger, upTo, current) };
+      const real = new FileOrgStore(orgState);
+      let calls = 0;
+      const failing = Object.assign(Object.create(real) as FileOrgStore, {
+        carryOut: (org: string, action: Action, context: CarryOutContext) => (++calls === 5 ? Promise.reject(new Error('timeout')) : real.carryOut(org, action, context)),
+      });
+      const first = await applyPlan({ store: failing, plan, actor: ADMIN, now, lockTimeoutMs: 0, command: 'test', audit });
+      expect(first).toMatchObject({ status: 'failed', commit: { status: 'committed' } });
+      const second = await applyPlan({ store: new FileOrgStore(orgState), plan, actor: ADMIN, now, lockTimeoutMs: 0, command: 'test', audit });
+      expect(second).toMatchObject({ status: 'applied', commit: { status: 'committed' } });
+      const trailers = git(dir, ['log', '-2', '--format=%(trailers:key=Capctl-Ledger-Seq,valueonly)'], env).split('\n').filter(Boolean);
+      expect(trailers).toEqual(['5-9', '1-4']);
+      expect(git(dir, ['status', '--porcelain'], env).trim()).toBe('?? plan.json');
+      const report = await verifyTrail(ORG, orgDir, await new FileOrgStore(orgState).readLedger(ORG));
+      expect(report).toMatchObject({ ok: true, applyCommits: 2, ledgerLines: 9 });
+    } finally {
+      process.env = saved;
+    }
+  });
+});
+
+describe('a stale plan of the bundled example', () => {
+  it('names only values the plan was made from, not those its own earlier actions leave', async () => {
+    const { copyInto } = await import('../helpers/cli.js');
+    const { planOrg } = await import('../../src/plan-org.js');
+    const { readFile } = await import('node:fs/promises');
+    const bundled = path.join(dir, 'bundled');
+    await copyInto('org-state', bundled);
+    const store = new FileOrgStore(bundled);
+    const { plan } = await planOrg({ desired: 'examples/acme', store, storeName: bundled, now: new Date('2026-11-29T00:00:00Z') });
+    // DocuSign is installed, then its policies set: the second action's `before` is the install's defaults.
+    expect(plan.actions.filter((a) => a.app?.name === 'DocuSign eSignature').map((a) => a.kind)).toEqual(['install', 'set-assignments', 'set-policies']);
+    const snapshot = await store.readSnapshot(ORG);
+    const slack = snapshot.apps.find((a) => a.name === 'Slack')!;
+    const file = path.join(bundled, ORG, 'apps', `${slack.id}.json`);
+    await writeFile(file, (await readFile(file, 'utf8')).replace('"permittedUsers": "all-users"', '"permittedUsers": "admin-approved"'));
+    const error = await applyPlan({ store: new FileOrgStore(bundled), plan, actor: 'ci-bot@acme.example', now, lockTimeoutMs: 0, command: 'test' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RefusedError);
+    const message = (error as RefusedError).message;
+    expect(message).toContain('Slack: permittedUsers was all-users when planned, is admin-approved now');
+    expect(message).not.toContain('DocuSign');
+  });
+});
