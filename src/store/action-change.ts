@@ -24,8 +24,10 @@ export function actionChange(data: OrgData, action: Action, bumpRevision: boolea
   const files: FileChange[] = [];
   if (transition.changed.org || bumpRevision) files.push({ path: 'org.json', content: formatJson(org) });
   if (transition.changed.apps.length > 0) {
-    const byId = new Map(transition.next.apps.map((app) => [app.id, app]));
-    for (const id of [...transition.changed.apps].sort()) files.push({ path: `apps/${id}.json`, content: formatJson(byId.get(id)) });
+    // Usually one app of 10,000: find it by a scan, not a map of all of them built per action.
+    const changed = new Set(transition.changed.apps);
+    const apps = transition.next.apps.filter((app) => changed.has(app.id)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (const app of apps) files.push({ path: `apps/${app.id}.json`, content: formatJson(app) });
   }
   return { next: { ...transition.next, org }, files, result: transition.result };
 }

@@ -28,3 +28,54 @@ function isSortedByPath(entries: readonly (readonly [string, string])[]): boolea
   for (let i = 1; i < entries.length; i++) if (entries[i - 1]![0] > entries[i]![0]) return false;
   return true;
 }
+
+/**
+ * The snapshot digest of a set of files, kept up to date as single files change: the lines of
+ * snapshotDigest held in one buffer, each file's hash at a known offset. An apply digests the
+ * store after every action; rewriting one 64-character hash in place and hashing the buffer
+ * (under a megabyte for 10,000 files) costs a millisecond, where rebuilding the lines costs several.
+ */
+export class SnapshotDigester {
+  private readonly offsets = new Map<string, number>();
+  private buffer: Buffer;
+
+  constructor(fileHashes: Iterable<readonly [string, string]>) {
+    const entries = [...fileHashes];
+    if (!isSortedByPath(entries)) entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    let offset = 0;
+    const lines = new Array<string>(entries.length);
+    entries.forEach(([rel, fileHash], i) => {
+      lines[i] = `${rel} ${fileHash}\n`;
+      // A hash that is not 64 characters would move the lines after it: such a file is never updated in place.
+      if (fileHash.length === hexLength) this.offsets.set(rel, offset + Buffer.byteLength(rel) + 1);
+      offset += Buffer.byteLength(lines[i]!);
+    });
+    this.buffer = Buffer.from(lines.join(''), 'utf8');
+  }
+
+  /**
+   * The digest with some files' hashes replaced (`changes`: path → new hash), as snapshotDigest
+   * would give it, leaving this digester as it is; undefined when a change is to a file it does not
+   * hold (or is not a 64-character hash): the caller then digests from scratch.
+   */
+  digest(changes: ReadonlyMap<string, string> = new Map()): string | undefined {
+    if (!this.accepts(changes)) return undefined;
+    const buffer = changes.size === 0 ? this.buffer : Buffer.from(this.buffer);
+    for (const [rel, fileHash] of changes) buffer.write(fileHash, this.offsets.get(rel)!, 'latin1');
+    return `sha256:${createHash('sha256').update(buffer).digest('hex')}`;
+  }
+
+  /** Replaces files' hashes for good; false (and nothing changed) when digest(changes) would be undefined. */
+  update(changes: ReadonlyMap<string, string>): boolean {
+    if (!this.accepts(changes)) return false;
+    for (const [rel, fileHash] of changes) this.buffer.write(fileHash, this.offsets.get(rel)!, 'latin1');
+    return true;
+  }
+
+  private accepts(changes: ReadonlyMap<string, string>): boolean {
+    for (const [rel, fileHash] of changes) if (!this.offsets.has(rel) || fileHash.length !== hexLength) return false;
+    return true;
+  }
+}
+
+const hexLength = 64;
