@@ -91,6 +91,8 @@ export class FileOrgStore implements OrgStore {
    * large org would cost as much as the first.
    */
   private readonly lastRead = new Map<string, OrgSnapshot>();
+  /** Per org, where each app is in the snapshot's list: actions never reorder it (see applyAction). */
+  private readonly appIndex = new Map<string, Map<string, number>>();
   private readonly lastLines = new Map<string, LedgerLine | null>();
 
   /**
@@ -369,7 +371,13 @@ export class FileOrgStore implements OrgStore {
   async carryOut(org: string, action: Action, context: CarryOutContext): Promise<LedgerLine> {
     const snapshot = this.snapshots.get(org) ?? (await this.readSnapshot(org));
     const previous = (this.lastLines.has(org) ? this.lastLines.get(org) : (await this.readLedger(org)).at(-1)) ?? undefined;
-    const change = actionChange(snapshot, action, context.bumpRevision);
+    let index = this.appIndex.get(org);
+    const id = action.app?.id;
+    if (index === undefined || (id !== undefined && snapshot.apps[index.get(id) ?? -1]?.id !== id)) {
+      index = new Map(snapshot.apps.map((app, i) => [app.id, i]));
+      this.appIndex.set(org, index);
+    }
+    const change = actionChange(snapshot, action, context.bumpRevision, (appId) => index.get(appId));
     const files = change.files.map((f) => f.path);
     let line: LedgerLine | undefined;
     const build = (storeDigest: string): LedgerLine =>
