@@ -332,6 +332,31 @@ describe('SnapshotDigester', () => {
   });
 });
 
+describe('SnapshotDigester over many chunks', () => {
+  it('agrees with snapshotDigest when changes land anywhere in a store of thousands of files', () => {
+    const hex = (n: number): string => createHash('sha256').update(String(n)).digest('hex');
+    const rels = ['org.json', 'users.json', ...Array.from({ length: 3000 }, (_, i) => `apps/0H4${String(i).padStart(15, '0')}.json`)];
+    const change = fc.array(fc.tuple(fc.constantFrom(...rels), fc.nat()), { minLength: 1, maxLength: 3 });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(change, fc.constantFrom('none', 'same', 'other'), change), { minLength: 1, maxLength: 8 }), (rounds) => {
+        const current = new Map(rels.map((rel, i) => [rel, hex(i)]));
+        const digester = new SnapshotDigester(current);
+        const asChanges = (c: [string, number][]) => new Map(c.map(([rel, n]) => [rel, hex(n + 10_000)]));
+        for (const [round, look, other] of rounds) {
+          const changes = asChanges(round);
+          // A look ahead at these changes (as a commit does), or at others (a commit that failed).
+          if (look === 'same') expect(digester.digest(changes)).toBe(snapshotDigest(new Map([...current, ...changes])));
+          if (look === 'other') expect(digester.digest(asChanges(other))).toBe(snapshotDigest(new Map([...current, ...asChanges(other)])));
+          digester.update(changes);
+          for (const [rel, hash] of changes) current.set(rel, hash);
+          expect(digester.digest()).toBe(snapshotDigest(current));
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
+
 describe('small pieces', () => {
   it('isInstant accepts RFC 3339 date-times with real dates only', () => {
     for (const good of ['2026-11-20T00:00:00Z', '2024-02-29T23:59:59.123+05:30', '2026-01-31T12:00:00-08:00', '2026-12-31t00:00:00z']) {
