@@ -6,6 +6,7 @@ import { InputError, type Diagnostic } from '../../model/index.js';
 import { importFromMetadata, importFromStore, type ImportResult } from '../../import/import-desired.js';
 import { renderDiagnosticsText, sortDiagnostics } from '../../render/diagnostics.js';
 import type { Host } from '../host.js';
+import { createProgress } from '../progress.js';
 import { resolveSettings } from '../settings.js';
 import { addStoreOptions } from '../store-options.js';
 import { selectOrg } from '../../store/select-org.js';
@@ -18,6 +19,7 @@ interface ImportFlags {
   force?: boolean;
   fromMetadata?: string;
   format: string;
+  quiet?: boolean;
 }
 
 const orgSlug = /^[a-z0-9][a-z0-9-]*$/;
@@ -72,6 +74,7 @@ export function register(program: Command, host: Host): void {
     .option('--out <dir>', 'where to write the YAML (default: the desired folder, desired)')
     .option('--force', 'replace files that already exist')
     .option('--format <format>', 'text or json', 'text')
+    .option('--quiet', 'no progress bar on a terminal')
     .addHelpText(
       'after',
       '\nExamples:\n  $ capctl import --org acme-prod --out desired\n  $ capctl import --from-metadata force-app --org acme-prod --out desired\n',
@@ -79,7 +82,18 @@ export function register(program: Command, host: Host): void {
     .action(async (flags: ImportFlags) => {
       if (flags.format !== 'text' && flags.format !== 'json') throw new InputError(`--format must be text or json, not "${flags.format}"`);
       const settings = resolveSettings({ org: flags.org, orgState: flags.orgState, ...(flags.out ? { desired: flags.out } : {}) }, host);
-      const target = { outDir: settings.desired, force: flags.force === true };
+      const progress = createProgress(host, flags.quiet);
+      let started = false;
+      const target = {
+        outDir: settings.desired,
+        force: flags.force === true,
+        onProgress: (done: number, total: number) => {
+          if (!started) progress.start(total, `writing ${settings.desired}/`);
+          started = true;
+          progress.update(done);
+          if (done === total) progress.stop();
+        },
+      };
       if (flags.fromMetadata !== undefined) {
         const org = await metadataOrg(flags, host);
         const result = await importFromMetadata(flags.fromMetadata, org, target);
