@@ -3,14 +3,13 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError, type Diagnostic } from '../../model/index.js';
-import { importFromMetadata, importFromStore, type ImportResult } from '../../import/import-desired.js';
+import type { ImportResult } from '../../import/import-desired.js';
 import { renderDiagnosticsText, sortDiagnostics } from '../../render/diagnostics.js';
 import type { Host } from '../host.js';
 import { createProgress } from '../progress.js';
 import { resolveSettings } from '../settings.js';
 import { addStoreOptions } from '../store-options.js';
 import { selectOrg } from '../../store/select-org.js';
-import { FileOrgStore } from '../../store/file-store.js';
 
 interface ImportFlags {
   org?: string;
@@ -26,6 +25,7 @@ const orgSlug = /^[a-z0-9][a-z0-9-]*$/;
 
 /** The org a metadata import declares: --org (or capctl.yaml's), else the store's only org. */
 async function metadataOrg(flags: ImportFlags, host: Host): Promise<string> {
+  const { FileOrgStore } = await import('../../store/file-store.js');
   const settings = resolveSettings({ org: flags.org, orgState: flags.orgState }, host);
   if (settings.org !== undefined) {
     if (!orgSlug.test(settings.org)) throw new InputError(`--org "${settings.org}" is not an org slug (lower-case letters, digits and dashes)`);
@@ -94,6 +94,11 @@ export function register(program: Command, host: Host): void {
           if (done === total) progress.stop();
         },
       };
+      // Loaded on use, so that other commands start without the XML parser.
+      const [{ importFromMetadata, importFromStore }, { FileOrgStore }] = await Promise.all([
+        import('../../import/import-desired.js'),
+        import('../../store/file-store.js'),
+      ]);
       if (flags.fromMetadata !== undefined) {
         const org = await metadataOrg(flags, host);
         const result = await importFromMetadata(flags.fromMetadata, org, target);
