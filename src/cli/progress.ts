@@ -1,6 +1,6 @@
 // Progress on a terminal: a cli-progress bar on stderr, and nothing at all when stderr is not a
 // terminal, in CI (CI set), or with --quiet.
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
 import type { Host } from './host.js';
 
 /** A progress reporter: the library calls it through a plain callback. */
@@ -20,7 +20,9 @@ export function progressEnabled(host: Host, quiet: boolean | undefined): boolean
 /** A progress bar on stderr when enabled, else a reporter that does nothing. */
 export function createProgress(host: Host, quiet: boolean | undefined): Progress {
   if (!progressEnabled(host, quiet)) return silent;
-  let bar: cliProgress.SingleBar | undefined;
+  // Required only when a bar may be drawn, so that piped and CI runs never load it.
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
+  let bar: InstanceType<typeof cliProgress.SingleBar> | undefined;
   return {
     start(total, label) {
       bar = new cliProgress.SingleBar(

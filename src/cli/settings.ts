@@ -3,7 +3,7 @@
 // folder up to the repository root (the folder holding .git).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
 import { InputError } from '../model/index.js';
 import type { Host } from './host.js';
 import { compileSchema } from '../load/schemas.js';
@@ -50,6 +50,8 @@ export function findConfigFile(cwd: string): string | undefined {
 export function readConfigFile(file: string, cwd: string): ConfigFile {
   let value: unknown;
   try {
+    // yaml is required only when there is a capctl.yaml, so that commands start fast without one.
+    const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
     value = parse(readFileSync(file, 'utf8'), { uniqueKeys: true, maxAliasCount: 10 }) ?? {};
   } catch (error) {
     throw new InputError(`${file}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);

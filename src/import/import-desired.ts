@@ -25,10 +25,12 @@ export interface ImportResult {
 export interface ImportTarget {
   outDir: string;
   force: boolean;
+  /** Called after each file is written. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 async function write(org: string, declarations: Declarations, files: DesiredFile[], target: ImportTarget, diagnostics: Diagnostic[]): Promise<ImportResult> {
-  const { written, replaced } = await writeDesiredFiles(target.outDir, files, { force: target.force });
+  const { written, replaced } = await writeDesiredFiles(target.outDir, files, { force: target.force, ...(target.onProgress ? { onProgress: target.onProgress } : {}) });
   return { org, declarations, files: written, replaced, diagnostics };
 }
 

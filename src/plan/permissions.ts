@@ -13,6 +13,9 @@ export const PermissionLabels: Record<Permission, string> = {
   UseAnyApiClient: 'Use Any API Client',
 };
 
+/** Every permission capctl knows, in the order of SPEC §4's table. */
+export const allPermissions = Object.keys(PermissionLabels) as Permission[];
+
 const manageApps: PermissionExpr = {
   allOf: ['CustomizeApplication', { anyOf: ['ModifyAllData', 'ManageRemoteAccess'] }],
 };

@@ -14,6 +14,7 @@ import { FileOrgStore } from '../../src/store/file-store.js';
 import { makeTempDir, removeDir, repoRoot } from '../helpers/cli.js';
 import { startNode, sleep } from '../helpers/child.js';
 import { ADMIN, ORG, savePlan, writeGeneratedOrg } from '../helpers/generated-org.js';
+import { prng } from '../helpers/prng.js';
 
 const bin = path.join(repoRoot, 'bin/capctl.js');
 const APPS = 24;
@@ -34,17 +35,6 @@ beforeAll(async () => {
 });
 afterAll(() => removeDir(base));
 
-/** A small seeded PRNG, so that a failing run can be replayed with the seed it prints. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What an action's ledger line says it did, without times and digests. */
 function outcome(line: LedgerLine): string {

@@ -57,3 +57,15 @@ describe('settings', () => {
     expect(() => chooseOrg('c', ['a', 'b'], 'org-state')).toThrow(/no org "c" in org-state \(the store has: a, b\)/);
   });
 });
+
+describe('the capctl.yaml shown in the README', () => {
+  it('is valid and sets what it says', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { repoRoot } = await import('../helpers/cli.js');
+    const readme = await readFile(path.join(repoRoot, 'README.md'), 'utf8');
+    const block = /## Use it in CI[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const root = await repoWithConfig(block!);
+    expect(resolveSettings({}, hostAt(root))).toMatchObject({ desired: 'desired', orgState: 'org-state', org: 'acme-prod', actor: 'ci-bot@acme.example' });
+  });
+});

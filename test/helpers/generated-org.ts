@@ -1,9 +1,10 @@
 // A generated org with as many actions as a test needs: `apps` installed apps, each with two
 // sessions; the desired state blocks a third of them, changes the policies of a third and revokes
 // the sessions of the rest. Small files, so that applies are quick and crash tests can kill many.
+import { allPermissions } from '../../src/plan/permissions.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AppFile, OrgFile, OrgUser, Permission, Plan } from '../../src/model/index.js';
+import type { AppFile, OrgFile, OrgUser, Plan } from '../../src/model/index.js';
 import { formatJson } from '../../src/store/json-format.js';
 import { FileOrgStore } from '../../src/store/file-store.js';
 import { planOrg } from '../../src/plan-org.js';
@@ -13,16 +14,6 @@ import { renderPlanJson } from '../../src/render/plan-json.js';
 export const ORG = 'acme-prod';
 export const ADMIN = 'admin@acme.example';
 
-const allPermissions: Permission[] = [
-  'ViewSetup',
-  'ManageUsers',
-  'CustomizeApplication',
-  'ModifyAllData',
-  'ManageRemoteAccess',
-  'InstallPackaging',
-  'CanApproveUninstalledApps',
-  'UseAnyApiClient',
-];
 
 /** The id of generated app i. */
 export function appId(i: number): string {

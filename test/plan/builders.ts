@@ -1,5 +1,6 @@
 // Small builders of plain data for planner tests: an org snapshot, users, apps, sessions, and
 // declarations with made-up but stable source positions.
+import { allPermissions } from '../../src/plan/permissions.js';
 import type {
   AppDoc,
   AppFile,
@@ -8,7 +9,6 @@ import type {
   OrgSettingsDoc,
   OrgSnapshot,
   OrgUser,
-  Permission,
   RevocationDoc,
   Session,
   SourcePos,
@@ -16,17 +16,6 @@ import type {
 import { createPlan } from '../../src/plan/create-plan.js';
 import type { PlanInput } from '../../src/plan/plan-context.js';
 
-/** Every permission: what an all-powerful actor holds. */
-export const allPermissions: Permission[] = [
-  'ViewSetup',
-  'ManageUsers',
-  'CustomizeApplication',
-  'ModifyAllData',
-  'ManageRemoteAccess',
-  'InstallPackaging',
-  'CanApproveUninstalledApps',
-  'UseAnyApiClient',
-];
 
 /** An 18-character id made from a name, stable across runs. */
 export function idFor(name: string, prefix = '0H4'): string {
@@ -162,3 +151,6 @@ export function plan(desiredOrg: DesiredOrg | undefined, observed: OrgSnapshot, 
 function slugOf(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 }
+
+/** Every permission: what an all-powerful actor holds. */
+export { allPermissions };

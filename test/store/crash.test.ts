@@ -10,6 +10,7 @@ import { makeTempDir, removeDir, repoRoot } from '../helpers/cli.js';
 import { sleep, startNode, type Child } from '../helpers/child.js';
 // @ts-expect-error -- a plain .mjs fixture without type declarations
 import { filesFor, ORG, writeBaseStore } from './fixtures/crash-store.mjs';
+import { prng } from '../helpers/prng.js';
 
 const commitLoop = path.join(repoRoot, 'test/store/fixtures/commit-loop.mjs');
 const temps: string[] = [];
@@ -60,17 +61,6 @@ async function checkRecovered(root: string): Promise<{ n: number; rolledForward:
   }
 }
 
-/** A small seeded PRNG, so that a failing run can be replayed with the seed it prints. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('a commit killed at a given step', () => {
   // The second commit (state 1 → 2) replaces org.json and apps A and B, and removes app C.

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { CapctlError, ExitCode, InputError, type Plan } from '../../model/index.js';
 import type { Host } from '../host.js';
+import { createProgress, progressEnabled } from '../progress.js';
 import { resolveSettings } from '../settings.js';
 
 interface ApplyOptions {
@@ -14,6 +15,7 @@ interface ApplyOptions {
   orgState?: string;
   org?: string;
   format: 'text' | 'json';
+  quiet?: boolean;
 }
 
 const help = `
@@ -41,6 +43,7 @@ export function register(program: Command, host: Host): void {
     .option('--org-state <dir>', "the org store folder (default: capctl.yaml's, or org-state)")
     .option('--org <org>', "the org (default: the plan's, or the only org in the store)")
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--quiet', 'no progress bar on a terminal')
     .addHelpText('after', help)
     .action(async (planFile: string | undefined, options: ApplyOptions) => {
       await runApply(planFile, options, host);
@@ -89,6 +92,10 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
 
   const org = plan.org.name;
   const orgDir = path.join(settings.orgState, org);
+  const barShown = progressEnabled(host, options.quiet);
+  const progress = createProgress(host, options.quiet);
+  const held: string[] = [];
+  let applied = 0;
   const report = await applyPlan({
     store,
     plan,
@@ -104,10 +111,16 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
       host.err(`Waiting up to ${options.lockTimeout}s for the lock of ${org}, held by ${holder.user} (${holder.command}, pid ${holder.pid} on ${holder.host}, since ${holder.acquiredAt})…\n`),
     onStart: (start) => {
       if (!json && start.remaining.length > 0) host.out(render.renderApplyStart(org, plan.digest, actor, start.resumed));
+      if (start.remaining.length > 0) progress.start(start.remaining.length, `applying to ${org}`);
     },
     onApplied: (line) => {
-      if (!json) host.out(render.renderAppliedLine(line, host.color));
+      progress.update(++applied);
+      // With a bar on the terminal, the lines wait until it is gone, so the two never interleave.
+      if (!json) (barShown ? held : { push: (t: string) => host.out(t) }).push(render.renderAppliedLine(line, host.color));
     },
+  }).finally(() => {
+    progress.stop();
+    for (const text of held) host.out(text);
   });
   if (json) host.out(`${JSON.stringify(report, null, 2)}\n`);
   else if (report.status === 'no-changes' || report.status === 'already-applied') host.out(render.renderApplyReportText(report, host.color));

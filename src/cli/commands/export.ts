@@ -1,8 +1,6 @@
 // capctl export --metadata DIR [--desired DIR] [--org ORG]
 import type { Command } from 'commander';
 import { declarationsOf, InputError } from '../../model/index.js';
-import { loadDesiredState } from '../../load/load-desired.js';
-import { writeMetadataExport } from '../../metadata/write-metadata.js';
 import { renderDiagnosticsText, sortDiagnostics } from '../../render/diagnostics.js';
 import type { Host } from '../host.js';
 import { resolveSettings } from '../settings.js';
@@ -38,6 +36,11 @@ export function register(program: Command, host: Host): void {
     .action(async (flags: ExportFlags) => {
       if (flags.format !== 'text' && flags.format !== 'json') throw new InputError(`--format must be text or json, not "${flags.format}"`);
       const settings = resolveSettings({ desired: flags.desired, org: flags.org }, host);
+      // Loaded on use, so that other commands start without the XML parser.
+      const [{ loadDesiredState }, { writeMetadataExport }] = await Promise.all([
+        import('../../load/load-desired.js'),
+        import('../../metadata/write-metadata.js'),
+      ]);
       const loaded = await loadDesiredState(settings.desired, { now: host.now() });
       const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
       if (errors.length > 0) throw new InputError(`${settings.desired}: the desired state has errors; nothing written`, sortDiagnostics(errors));

@@ -3,13 +3,13 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError, type Diagnostic } from '../../model/index.js';
-import { importFromMetadata, importFromStore, type ImportResult } from '../../import/import-desired.js';
+import type { ImportResult } from '../../import/import-desired.js';
 import { renderDiagnosticsText, sortDiagnostics } from '../../render/diagnostics.js';
 import type { Host } from '../host.js';
+import { createProgress } from '../progress.js';
 import { resolveSettings } from '../settings.js';
 import { addStoreOptions } from '../store-options.js';
 import { selectOrg } from '../../store/select-org.js';
-import { FileOrgStore } from '../../store/file-store.js';
 
 interface ImportFlags {
   org?: string;
@@ -18,12 +18,14 @@ interface ImportFlags {
   force?: boolean;
   fromMetadata?: string;
   format: string;
+  quiet?: boolean;
 }
 
 const orgSlug = /^[a-z0-9][a-z0-9-]*$/;
 
 /** The org a metadata import declares: --org (or capctl.yaml's), else the store's only org. */
 async function metadataOrg(flags: ImportFlags, host: Host): Promise<string> {
+  const { FileOrgStore } = await import('../../store/file-store.js');
   const settings = resolveSettings({ org: flags.org, orgState: flags.orgState }, host);
   if (settings.org !== undefined) {
     if (!orgSlug.test(settings.org)) throw new InputError(`--org "${settings.org}" is not an org slug (lower-case letters, digits and dashes)`);
@@ -72,6 +74,7 @@ export function register(program: Command, host: Host): void {
     .option('--out <dir>', 'where to write the YAML (default: the desired folder, desired)')
     .option('--force', 'replace files that already exist')
     .option('--format <format>', 'text or json', 'text')
+    .option('--quiet', 'no progress bar on a terminal')
     .addHelpText(
       'after',
       '\nExamples:\n  $ capctl import --org acme-prod --out desired\n  $ capctl import --from-metadata force-app --org acme-prod --out desired\n',
@@ -79,7 +82,23 @@ export function register(program: Command, host: Host): void {
     .action(async (flags: ImportFlags) => {
       if (flags.format !== 'text' && flags.format !== 'json') throw new InputError(`--format must be text or json, not "${flags.format}"`);
       const settings = resolveSettings({ org: flags.org, orgState: flags.orgState, ...(flags.out ? { desired: flags.out } : {}) }, host);
-      const target = { outDir: settings.desired, force: flags.force === true };
+      const progress = createProgress(host, flags.quiet);
+      let started = false;
+      const target = {
+        outDir: settings.desired,
+        force: flags.force === true,
+        onProgress: (done: number, total: number) => {
+          if (!started) progress.start(total, `writing ${settings.desired}/`);
+          started = true;
+          progress.update(done);
+          if (done === total) progress.stop();
+        },
+      };
+      // Loaded on use, so that other commands start without the XML parser.
+      const [{ importFromMetadata, importFromStore }, { FileOrgStore }] = await Promise.all([
+        import('../../import/import-desired.js'),
+        import('../../store/file-store.js'),
+      ]);
       if (flags.fromMetadata !== undefined) {
         const org = await metadataOrg(flags, host);
         const result = await importFromMetadata(flags.fromMetadata, org, target);
