@@ -2,7 +2,7 @@
 // folder's git commit, and hand them to the pure planner. The library's way to make a plan; `capctl
 // plan` (and `apply` without a plan file) call it.
 import { readDesiredCommit } from './audit/desired-commit.js';
-import { loadDesiredState } from './load/load-desired.js';
+import { loadDesiredStateAside } from './load/load-desired-aside.js';
 import { InputError, type Diagnostic, type Plan } from './model/index.js';
 import { createPlan } from './plan/create-plan.js';
 import type { OrgStore } from './store/org-store.js';
@@ -34,7 +34,12 @@ export interface PlanOrgResult {
  */
 export async function planOrg(options: PlanOrgOptions): Promise<PlanOrgResult> {
   const org = await selectOrg(options.store, options.org, options.storeName);
-  const loaded = await loadDesiredState(options.desired, { now: options.now });
+  // The YAML is parsed on another thread while this one reads the store; the desired state's
+  // problems are reported first, whatever the store holds.
+  const loading = loadDesiredStateAside(options.desired, { now: options.now });
+  const reading = Promise.all([options.store.readSnapshot(org), readDesiredCommit(options.desired)]);
+  reading.catch(() => undefined); // awaited below, unless the desired state stops us first
+  const loaded = await loading;
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     throw new InputError(
@@ -42,7 +47,7 @@ export async function planOrg(options: PlanOrgOptions): Promise<PlanOrgResult> {
       loaded.diagnostics,
     );
   }
-  const [observed, desiredCommit] = await Promise.all([options.store.readSnapshot(org), readDesiredCommit(options.desired)]);
+  const [observed, desiredCommit] = await reading;
   const plan = createPlan({
     desired: loaded.desired.orgs[org],
     observed,

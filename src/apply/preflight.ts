@@ -166,8 +166,9 @@ function changedValues(actions: readonly Action[], snapshot: OrgSnapshot): strin
  */
 function checkPermissions(actions: readonly Action[], snapshot: OrgSnapshot, held: ReadonlySet<string>, actor: string): void {
   const lacking: { action: Action; missing: string[] }[] = [];
+  const packagedIds = new Set(snapshot.apps.filter((a) => a.packaged).map((a) => a.id)); // not a search of every app per action
   for (const action of actions) {
-    const packaged = snapshot.apps.find((a) => a.id === action.app?.id)?.packaged ?? false;
+    const packaged = action.app !== undefined && packagedIds.has(action.app.id);
     const derived = requiredFor(action.kind, packaged);
     const missing = [...new Set([...missingFor(action.requires, held), ...missingFor(derived, held)])];
     if (missing.length > 0) lacking.push({ action, missing });

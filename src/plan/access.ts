@@ -28,6 +28,25 @@ export interface AccessIndex {
   profileOf: Map<string, string>;
   canApproveUninstalled: string[];
   useAnyApiClient: string[];
+  /** What counting pre-authorized users needs, by user ordinal (place in `active`): see countPreAuthorized. */
+  ordinals: OrdinalIndex;
+}
+
+/**
+ * Active users by ordinal, so that the users of an assignment are counted with typed arrays and no
+ * set of names: 10,000 apps with thousands of distinct assignments over 100,000 users would
+ * otherwise build a set of tens of thousands of names per app.
+ */
+export interface OrdinalIndex {
+  /** Profile name → a small integer id. */
+  profileIds: Map<string, number>;
+  /** User ordinal → the id of the user's profile. */
+  profileOf: Int32Array;
+  /** Permission set name → its active members' ordinals. */
+  setMembers: Map<string, Int32Array>;
+  /** Scratch marks, one per user, and the mark of the current count (bumped per count). */
+  marks: Uint32Array;
+  mark: number;
 }
 
 /** Indexes the active users of an org. */
@@ -39,20 +58,33 @@ export function buildAccessIndex(users: readonly OrgUser[]): AccessIndex {
     profileOf: new Map(),
     canApproveUninstalled: [],
     useAnyApiClient: [],
+    ordinals: { profileIds: new Map(), profileOf: new Int32Array(0), setMembers: new Map(), marks: new Uint32Array(0), mark: 0 },
   };
+  const profileOf: number[] = [];
+  const setMembers = new Map<string, number[]>();
   for (const user of users) {
     if (!user.active) continue;
+    const ordinal = index.active.length;
     index.active.push(user.username);
     index.profileOf.set(user.username, user.profile);
     push(index.byProfile, user.profile, user.username);
-    for (const set of user.permissionSets) push(index.byPermissionSet, set, user.username);
+    let profileId = index.ordinals.profileIds.get(user.profile);
+    if (profileId === undefined) index.ordinals.profileIds.set(user.profile, (profileId = index.ordinals.profileIds.size));
+    profileOf.push(profileId);
+    for (const set of user.permissionSets) {
+      push(index.byPermissionSet, set, user.username);
+      push(setMembers, set, ordinal);
+    }
     if (user.permissions.includes('CanApproveUninstalledApps')) index.canApproveUninstalled.push(user.username);
     if (user.permissions.includes('UseAnyApiClient')) index.useAnyApiClient.push(user.username);
   }
+  index.ordinals.profileOf = Int32Array.from(profileOf);
+  for (const [set, members] of setMembers) index.ordinals.setMembers.set(set, Int32Array.from(members));
+  index.ordinals.marks = new Uint32Array(index.active.length);
   return index;
 }
 
-function push(map: Map<string, string[]>, key: string, value: string): void {
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
@@ -100,16 +132,49 @@ function preAuthorized(profiles: readonly string[], permissionSets: readonly str
   return users;
 }
 
-/** Counts the users an app admits without building the set when a list length will do. */
+/** Counts the users an app admits without building a set of them. */
 function countWithAccess(app: AccessSubject, allowlisting: boolean, index: AccessIndex): number {
   const kind = accessKind(app, allowlisting);
   if (kind === 'blocked') return 0;
   if (kind === 'uninstalled') return index.canApproveUninstalled.length;
   if (kind === 'all-users') return index.active.length;
-  if (kind === 'admin-approved' && app.policies!.permissionSets.length === 0) {
-    return app.policies!.profiles.reduce((n, p) => n + (index.byProfile.get(p)?.length ?? 0), 0);
-  }
+  if (kind === 'admin-approved') return countPreAuthorized(app.policies!.profiles, app.policies!.permissionSets, index);
   return usersWithAccess(app, allowlisting, index).size;
+}
+
+/**
+ * How many users the profiles and permission sets admit. A user has one profile, so the profiles'
+ * users add up without overlap; a permission set's member counts once, unless one of the profiles
+ * already admits them. Linear in the permission sets' sizes.
+ */
+function countPreAuthorized(profiles: readonly string[], permissionSets: readonly string[], index: AccessIndex): number {
+  const ordinals = index.ordinals;
+  const admitted = new Set<number>();
+  let count = 0;
+  for (const profile of profiles) {
+    const id = ordinals.profileIds.get(profile);
+    if (id === undefined || admitted.has(id)) continue;
+    admitted.add(id);
+    count += index.byProfile.get(profile)!.length;
+  }
+  if (permissionSets.length === 0) return count;
+  if (ordinals.mark === 0xffffffff) {
+    ordinals.marks.fill(0);
+    ordinals.mark = 0;
+  }
+  const mark = ++ordinals.mark;
+  const { marks, profileOf } = ordinals;
+  for (const set of permissionSets) {
+    const members = ordinals.setMembers.get(set);
+    if (members === undefined) continue;
+    for (let i = 0; i < members.length; i++) {
+      const user = members[i]!;
+      if (marks[user] === mark || admitted.has(profileOf[user]!)) continue;
+      marks[user] = mark;
+      count++;
+    }
+  }
+  return count;
 }
 
 /** The effective access of an app, in the words of SPEC §5. */

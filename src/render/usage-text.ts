@@ -40,9 +40,13 @@ export function usageTableLayout(apps: readonly AppFile[], accesses: readonly Us
   };
 }
 
-/** The title and the column headings of the apps table. */
-export function renderUsageHeading(org: UsageOrgRef, appCount: number, layout: UsageTableLayout): string {
-  const title = `Connected Apps OAuth Usage: ${org.name} (${org.id}), ${plural(appCount, 'app')}\n\n`;
+/** The title of the apps page (and the blank line after it): printed as soon as the org is known. */
+export function renderUsageTitle(org: UsageOrgRef, appCount: number): string {
+  return `Connected Apps OAuth Usage: ${org.name} (${org.id}), ${plural(appCount, 'app')}\n\n`;
+}
+
+/** The column headings of the apps table. */
+export function renderUsageColumns(layout: UsageTableLayout): string {
   const header = [
     headings.name.padEnd(layout.name),
     headings.type.padEnd(typeWidth),
@@ -53,7 +57,7 @@ export function renderUsageHeading(org: UsageOrgRef, appCount: number, layout: U
     headings.sessions.padStart(layout.sessions),
     headings.denied.padStart(layout.denied),
   ].join(gap);
-  return `${title}${header}\n`;
+  return `${header}\n`;
 }
 
 /** Rows of the apps table, one line per app. */

@@ -15,17 +15,22 @@ export interface ActionChange {
 
 /**
  * Carries out `action` on `data`; with `bumpRevision` the org's revision also goes up by one (the
- * first action of an apply). Files are org.json and apps/<id>.json, in path order.
+ * first action of an apply). Files are org.json and apps/<id>.json, in path order. `indexOf`: see applyAction.
  */
-export function actionChange(data: OrgData, action: Action, bumpRevision: boolean): ActionChange {
-  const transition = applyAction(data, action);
+export function actionChange(data: OrgData, action: Action, bumpRevision: boolean, indexOf?: (id: string) => number | undefined): ActionChange {
+  const transition = applyAction(data, action, indexOf);
   let org: OrgFile = transition.next.org;
   if (bumpRevision) org = { ...org, revision: data.org.revision + 1 };
   const files: FileChange[] = [];
   if (transition.changed.org || bumpRevision) files.push({ path: 'org.json', content: formatJson(org) });
   if (transition.changed.apps.length > 0) {
-    const byId = new Map(transition.next.apps.map((app) => [app.id, app]));
-    for (const id of [...transition.changed.apps].sort()) files.push({ path: `apps/${id}.json`, content: formatJson(byId.get(id)) });
+    // Usually one app of 10,000: where `indexOf` says, else found by a scan (never a map of all of them per action).
+    const apps = transition.changed.apps.map((id) => {
+      const at = indexOf?.(id);
+      return (at !== undefined && transition.next.apps[at]?.id === id ? transition.next.apps[at] : transition.next.apps.find((app) => app.id === id))!;
+    });
+    apps.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (const app of apps) files.push({ path: `apps/${app.id}.json`, content: formatJson(app) });
   }
   return { next: { ...transition.next, org }, files, result: transition.result };
 }

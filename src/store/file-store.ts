@@ -11,6 +11,7 @@
 // Writes go through commit(): the files of one change and its ledger line become visible together
 // or not at all, whatever moment the process is killed at (see the invariant in journal.ts).
 import { isUtf8 } from 'node:buffer';
+import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Action, AppFile, Diagnostic, LedgerLine, OrgFile, OrgSnapshot, OrgUser } from '../model/index.js';
@@ -25,9 +26,9 @@ import { checkLedgerTail, ledgerFileName, parseLedger } from './ledger-file.js';
 import { mapPool } from './map-pool.js';
 import { actionChange } from './action-change.js';
 import { nextLedgerLine } from '../apply/ledger.js';
-import type { CarryOutContext, LockInfo, OrgLock, OrgStore, StoreChange } from './org-store.js';
+import type { CarryOutContext, LockInfo, OrgLock, OrgStore, SnapshotReadOptions, StoreChange } from './org-store.js';
 import { checkAgainstSchema, type StoreSchemaDef } from './schema-validators.js';
-import { hashBytes, snapshotDigest } from './store-digest.js';
+import { hashBytes, snapshotDigest, SnapshotDigester } from './store-digest.js';
 
 /** Options of a file store. */
 export interface FileOrgStoreOptions {
@@ -83,6 +84,15 @@ export class FileOrgStore implements OrgStore {
   private readonly hashes = new Map<string, HashCache>();
   /** Per org: the last snapshot read or written, and the ledger's last line (null: empty ledger), for carryOut. */
   private readonly snapshots = new Map<string, OrgSnapshot>();
+  /**
+   * Per org, the snapshot this object last read or left by carrying out an action. readSnapshot
+   * returns it again, without parsing a file, when the files' stat-checked hashes still give its
+   * digest: `apply` reads the org to plan, then again under the lock, and the second read of a
+   * large org would cost as much as the first.
+   */
+  private readonly lastRead = new Map<string, OrgSnapshot>();
+  /** Per org, where each app is in the snapshot's list: actions never reorder it (see applyAction). */
+  private readonly appIndex = new Map<string, Map<string, number>>();
   private readonly lastLines = new Map<string, LedgerLine | null>();
 
   /**
@@ -117,19 +127,28 @@ export class FileOrgStore implements OrgStore {
    * carried out (a journal left by a killed process) is read as if it were: what you read is what
    * recovery will leave. Throws StoreError listing every problem, naming each file.
    */
-  async readSnapshot(org: string): Promise<OrgSnapshot> {
+  async readSnapshot(org: string, options: SnapshotReadOptions = {}): Promise<OrgSnapshot> {
     const orgDir = await this.existingOrgDir(org);
     const journal = await this.readJournalOrFail(org, orgDir);
+    const unchanged = journal === undefined ? await this.unchangedSnapshot(org, orgDir) : undefined;
+    if (unchanged !== undefined) {
+      options.onOrg?.(unchanged.org, unchanged.apps.length);
+      this.snapshots.set(org, unchanged);
+      return unchanged;
+    }
     const { rels, sources } = await this.snapshotFiles(orgDir, journal);
+    const appRels = rels.filter((rel) => rel.startsWith('apps/'));
     const read = (rel: string): Promise<ReadResult> => this.readStoreFile(orgDir, rel, sources.get(rel));
-    const [orgRead, usersRead] = await Promise.all([read('org.json'), read('users.json')]);
+    const orgRead = await read('org.json');
     const orgFile = orgRead.value as OrgFile | undefined;
+    if (orgFile !== undefined) options.onOrg?.(orgFile, appRels.length);
+    const usersRead = await read('users.json');
     const users = usersRead.value as OrgUser[] | undefined;
     // Checks across files need org.json and users.json; each app is checked as soon as it is
     // parsed, while it is still in the processor's caches.
     const checker = orgFile !== undefined && users !== undefined ? new StoreChecker(org, orgFile, users) : undefined;
     const appReads = await mapPool(
-      rels.filter((rel) => rel.startsWith('apps/')),
+      appRels,
       readConcurrency,
       async (rel) => {
         const result = await read(rel);
@@ -148,7 +167,8 @@ export class FileOrgStore implements OrgStore {
     if (problems.length > 0 || orgFile === undefined || users === undefined) throw this.malformed(org, problems);
 
     const cache: HashCache = new Map();
-    for (const r of results) if (r.entry) cache.set(r.rel, r.entry);
+    // In path order, which later digests of this cache (one per applied action) then need not sort.
+    for (const r of [...results].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0))) if (r.entry) cache.set(r.rel, r.entry);
     this.hashes.set(org, cache);
     const snapshot: OrgSnapshot = {
       slug: org,
@@ -158,7 +178,20 @@ export class FileOrgStore implements OrgStore {
       digest: digestOfEntries(cache),
     };
     this.snapshots.set(org, snapshot);
+    this.lastRead.set(org, snapshot);
     return snapshot;
+  }
+
+  /** The last snapshot of the org, when its files (and its ledger's last line) are still as it had them. */
+  private async unchangedSnapshot(org: string, orgDir: string): Promise<OrgSnapshot | undefined> {
+    const known = this.lastRead.get(org);
+    const hashes = this.hashes.get(org);
+    if (known === undefined || hashes === undefined) return undefined;
+    const current = await this.currentEntries(orgDir, hashes);
+    this.hashes.set(org, current);
+    if (digestOfEntries(current) !== known.digest) return undefined;
+    if ((await checkLedgerTail(path.join(orgDir, ledgerFileName), false)).length > 0) return undefined;
+    return known;
   }
 
   /** The org's ledger lines, in order; [] when it has no ledger. Throws StoreError on a bad line. */
@@ -201,12 +234,14 @@ export class FileOrgStore implements OrgStore {
    */
   async commit(org: string, change: StoreChange): Promise<{ digest: string }> {
     this.forgetWorkingState(org);
+    this.lastRead.delete(org);
     const orgDir = await this.existingOrgDir(org);
     if ((await readJournal(orgDir)) !== undefined) {
       throw new Error(`commit: ${path.join(orgDir, journalFileName)} is pending; take the lock (which recovers) first`);
     }
+    // `cache` is changed in place only once the change is carried out: copying 10,000 entries for
+    // every action of an apply would cost more than the action.
     const cache = this.hashes.get(org) ?? (await this.currentEntries(orgDir, new Map()));
-    const next: HashCache = new Map(cache);
     const writes: { rel: string; bytes: Buffer; hash: string }[] = [];
     const removals: string[] = [];
     const seen = new Set<string>();
@@ -218,19 +253,16 @@ export class FileOrgStore implements OrgStore {
       seen.add(rel);
       const current = await currentEntry(orgDir, rel, cache);
       if (content === null) {
-        if (current !== undefined) {
-          removals.push(rel);
-          next.delete(rel);
-        }
+        if (current !== undefined) removals.push(rel);
         continue;
       }
       const bytes = Buffer.from(content, 'utf8');
       const hash = hashBytes(bytes);
       if (current?.hash === hash) continue;
       writes.push({ rel, bytes, hash });
-      next.set(rel, { hash, size: bytes.length, mtimeMs: -1, ctimeMs: -1, ino: -1 });
     }
-    const digest = digestOfEntries(next);
+    const changedHashes = new Map(writes.map((w) => [w.rel, w.hash]));
+    const digest = (removals.length === 0 ? digesterOf(cache).digest(changedHashes) : undefined) ?? digestAfter(cache, changedHashes, removals);
     const ledgerLine = typeof change.ledgerLine === 'function' ? change.ledgerLine(digest) : change.ledgerLine;
     if (writes.length === 0 && removals.length === 0 && ledgerLine === undefined) return { digest };
 
@@ -257,11 +289,13 @@ export class FileOrgStore implements OrgStore {
     await rollForward(orgDir, journal, hook);
     // Remember how the written files look now (a rename changes ctime), so that the next commit
     // and currentDigest trust their hashes without reading them.
-    for (const { rel } of writes) {
-      const info = await stat(path.join(orgDir, rel));
-      next.set(rel, { ...next.get(rel)!, size: info.size, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino });
+    for (const { rel, hash } of writes) {
+      const info = statSync(path.join(orgDir, rel));
+      cache.set(rel, { hash, size: info.size, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino });
     }
-    this.hashes.set(org, next);
+    for (const rel of removals) cache.delete(rel);
+    if (removals.length > 0 || !digesterOf(cache).update(changedHashes)) digesters.delete(cache);
+    this.hashes.set(org, cache);
     return { digest };
   }
 
@@ -337,7 +371,13 @@ export class FileOrgStore implements OrgStore {
   async carryOut(org: string, action: Action, context: CarryOutContext): Promise<LedgerLine> {
     const snapshot = this.snapshots.get(org) ?? (await this.readSnapshot(org));
     const previous = (this.lastLines.has(org) ? this.lastLines.get(org) : (await this.readLedger(org)).at(-1)) ?? undefined;
-    const change = actionChange(snapshot, action, context.bumpRevision);
+    let index = this.appIndex.get(org);
+    const id = action.app?.id;
+    if (index === undefined || (id !== undefined && snapshot.apps[index.get(id) ?? -1]?.id !== id)) {
+      index = new Map(snapshot.apps.map((app, i) => [app.id, i]));
+      this.appIndex.set(org, index);
+    }
+    const change = actionChange(snapshot, action, context.bumpRevision, (appId) => index.get(appId));
     const files = change.files.map((f) => f.path);
     let line: LedgerLine | undefined;
     const build = (storeDigest: string): LedgerLine =>
@@ -355,7 +395,9 @@ export class FileOrgStore implements OrgStore {
       this.forgetWorkingState(org);
       throw error;
     }
-    this.snapshots.set(org, { slug: org, ...change.next, digest });
+    const next: OrgSnapshot = { slug: org, ...change.next, digest };
+    this.snapshots.set(org, next);
+    this.lastRead.set(org, next);
     this.lastLines.set(org, line!);
     return line!;
   }
@@ -506,26 +548,50 @@ function schemaDefOf(rel: string): StoreSchemaDef {
   return 'AppFile';
 }
 
-/** The snapshot digest of the files an org's cache knows (store-digest.ts). */
-function digestOfEntries(cache: HashCache): string {
-  return snapshotDigest([...cache].map(([rel, entry]) => [rel, entry.hash] as const));
+/** Digesters kept beside hash caches, updated as commits change single files. */
+const digesters = new WeakMap<HashCache, SnapshotDigester>();
+
+function digesterOf(cache: HashCache): SnapshotDigester {
+  let digester = digesters.get(cache);
+  if (digester === undefined) {
+    digester = new SnapshotDigester([...cache].map(([rel, entry]) => [rel, entry.hash] as const));
+    digesters.set(cache, digester);
+  }
+  return digester;
 }
 
-/** A file's bytes and entry, or undefined when it does not exist. */
+/** The snapshot digest of the files an org's cache knows (store-digest.ts). */
+function digestOfEntries(cache: HashCache): string {
+  return digesterOf(cache).digest()!;
+}
+
+/** The snapshot digest of `cache` with some files rewritten and some removed, from scratch. */
+function digestAfter(cache: HashCache, changedHashes: ReadonlyMap<string, string>, removals: readonly string[]): string {
+  const hashes = new Map([...cache].map(([rel, entry]) => [rel, entry.hash]));
+  for (const [rel, hash] of changedHashes) hashes.set(rel, hash);
+  for (const rel of removals) hashes.delete(rel);
+  return snapshotDigest(hashes);
+}
+
+/**
+ * A file's bytes and entry, or undefined when it does not exist. Read synchronously: a store is
+ * thousands of files, mostly in the page cache, and the promise API's per-file cost (a FileHandle,
+ * thread-pool round trips for open, fstat, read and close) is three times the read itself.
+ */
 async function readWithEntry(file: string): Promise<{ bytes: Buffer; entry: FileEntry } | undefined> {
-  let handle;
+  let fd;
   try {
-    handle = await open(file, 'r');
+    fd = openSync(file, 'r');
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
   }
   try {
-    const info = await handle.stat();
-    const bytes = await handle.readFile();
+    const info = fstatSync(fd);
+    const bytes = readFileSync(fd);
     return { bytes, entry: { hash: hashBytes(bytes), size: bytes.length, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino } };
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -533,7 +599,7 @@ async function readWithEntry(file: string): Promise<{ bytes: Buffer; entry: File
 async function currentEntry(orgDir: string, rel: string, cache: HashCache): Promise<FileEntry | undefined> {
   let info;
   try {
-    info = await stat(path.join(orgDir, rel));
+    info = statSync(path.join(orgDir, rel)); // synchronous, as readWithEntry: 10,000 of them
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

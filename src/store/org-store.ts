@@ -1,6 +1,6 @@
 // The org store interface: everything above src/store/ talks to an org through this, so that a
 // backend for a real org can replace the file store without changing the planner or apply.
-import type { Action, LedgerLine, OrgSnapshot } from '../model/index.js';
+import type { Action, LedgerLine, OrgFile, OrgSnapshot } from '../model/index.js';
 
 /** Who holds an org's lock, as written in the lock file. */
 export interface LockInfo {
@@ -43,12 +43,18 @@ export interface CarryOutContext {
   bumpRevision: boolean;
 }
 
+/** What a snapshot read tells before it is done, so that output can start at once on a large org. */
+export interface SnapshotReadOptions {
+  /** Called once, when the org's own record has been read and is valid, before its apps are read. */
+  onOrg?(org: OrgFile, appCount: number): void;
+}
+
 /** One org store (the file store of org-state/, or later a real org). */
 export interface OrgStore {
   /** The org slugs the store holds, sorted. */
   listOrgs(): Promise<string[]>;
   /** Reads and validates one org; throws StoreError naming the file and the problem. */
-  readSnapshot(org: string): Promise<OrgSnapshot>;
+  readSnapshot(org: string, options?: SnapshotReadOptions): Promise<OrgSnapshot>;
   /** The org's ledger lines, in order (empty when it has none). */
   readLedger(org: string): Promise<LedgerLine[]>;
   /**

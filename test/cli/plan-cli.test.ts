@@ -105,5 +105,9 @@ describe('capctl plan', () => {
     expect(bad.stderr).toMatch(/desired\/apps\/workbench\.yaml:5:1 +error +CAP103/);
     expect(bad.stderr).toContain('nothing was planned');
     expect(bad.stdout).toBe('');
+    // The desired state is loaded on another thread: its errors still come back as themselves.
+    const missing = await runCapctl(['plan', '--desired', 'nowhere'], { cwd: desired });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe('capctl: the desired-state folder "nowhere" does not exist\n');
   });
 });

@@ -1,6 +1,6 @@
 // capctl usage and approval-url through the real CLI, on the bundled org and on copies of it.
 import { readFileSync } from 'node:fs';
-import { cp, writeFile, readFile } from 'node:fs/promises';
+import { cp, readdir, writeFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -139,6 +139,27 @@ describe('choosing the org', () => {
     const missing = await runCapctl(['usage', '--org-state', path.join(dir, 'nowhere')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no org store at');
+  });
+});
+
+describe('capctl usage on a large or broken store', () => {
+  it('prints the title as soon as org.json is read, before the apps: a bad app file comes after it', async () => {
+    const dir = await makeTempDir('capctl-usage-title-');
+    temps.push(dir);
+    const root = path.join(dir, 'org-state');
+    await copyInto('org-state', root);
+    const appsDir = path.join(root, 'acme-prod/apps');
+    const [first] = (await readdir(appsDir)).filter((f) => f.endsWith('.json')).sort();
+    await writeFile(path.join(appsDir, first!), '{ "broken": ');
+
+    const text = await runCapctl(['usage', '--org-state', root]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toBe('Connected Apps OAuth Usage: acme-prod (00D5e0000001AcmEAA), 40 apps\n\n');
+    expect(text.stderr).toContain(`apps/${first!}`);
+    // JSON is printed only from a valid store: nothing a parser could mistake for a page.
+    const json = await runCapctl(['usage', '--org-state', root, '--format', 'json']);
+    expect(json.code).toBe(1);
+    expect(json.stdout).toBe('');
   });
 });
 

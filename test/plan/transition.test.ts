@@ -35,6 +35,18 @@ describe('applyAction', () => {
     expect(before.apps.find((a) => a.name === 'Zoom')!.installed).toBe(false);
   });
 
+  it('finds the app where indexOf says, and by a search when indexOf is wrong or silent', () => {
+    const before = data();
+    const block = action('block', 'Slack');
+    const expected = applyAction(before, block);
+    const at = before.apps.findIndex((a) => a.name === 'Slack');
+    for (const indexOf of [() => at, () => (at + 1) % before.apps.length, () => 99, () => undefined]) {
+      const { next, changed } = applyAction(before, block, indexOf);
+      expect(next).toEqual(expected.next);
+      expect(changed).toEqual(expected.changed);
+    }
+  });
+
   it('uninstall removes policies, assignments and every session', () => {
     const { next, result } = applyAction(data(), action('uninstall', 'Slack'));
     expect(result).toEqual({ status: 'uninstalled', sessionsEnded: 3, usersAffected: 2 });

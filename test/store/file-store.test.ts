@@ -2,7 +2,9 @@
 // atomic unit with its ledger line), reading a pending journal, torn ledger repair, deterministic
 // JSON, and the bundled store being exactly what its generator writes.
 import { appendFile, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AppFile, LedgerLine } from '../../src/model/index.js';
 import { digestOf } from '../../src/plan/digest.js';
@@ -12,7 +14,7 @@ import { isInstant } from '../../src/store/instant.js';
 import { formatJson, withSortedKeys } from '../../src/store/json-format.js';
 import { findJsonSyntaxError, locateJsonPointer } from '../../src/store/json-locate.js';
 import { formatLedgerLine } from '../../src/store/ledger-file.js';
-import { snapshotDigest } from '../../src/store/store-digest.js';
+import { snapshotDigest, SnapshotDigester } from '../../src/store/store-digest.js';
 import { copyInto, makeTempDir, removeDir, repoRoot } from '../helpers/cli.js';
 // @ts-expect-error -- a plain .mjs script without type declarations
 import { writeExampleOrg } from '../../scripts/make-example-org.mjs';
@@ -92,6 +94,9 @@ describe('FileOrgStore.readSnapshot', () => {
     const shuffled = [entries[2]!, entries[0]!, entries[3]!, entries[1]!];
     expect(snapshotDigest(reversed)).toBe(snapshotDigest(entries));
     expect(snapshotDigest(shuffled)).toBe(snapshotDigest(entries));
+    // As documented: sha256 over `<path> <hash>\n` lines in path order.
+    const lines = [entries[2]!, entries[3]!, entries[0]!, entries[1]!].map(([rel, hash]) => `${rel} ${hash}\n`).join('');
+    expect(snapshotDigest(shuffled)).toBe(`sha256:${createHash('sha256').update(lines).digest('hex')}`);
 
     // Two copies whose files were written in opposite orders.
     const { root: first, orgDir } = await bundledCopy();
@@ -173,6 +178,32 @@ describe('FileOrgStore.commit', () => {
     const { digest } = await store.commit('acme-prod', { files: [{ path: `apps/${zoom.id}.json`, content: formatJson({ ...zoom, deniedAttempts: 4 }) }] });
     expect(await store.currentDigest('acme-prod')).toBe(digest);
     expect(await new FileOrgStore(root).currentDigest('acme-prod')).toBe(digest);
+  });
+
+  it('reads an unchanged org again from memory, and any change (by anyone) from the files', async () => {
+    const { root, orgDir } = await bundledCopy();
+    const store = new FileOrgStore(root);
+    const first = await store.readSnapshot('acme-prod');
+    expect(await store.readSnapshot('acme-prod')).toBe(first);
+
+    // Changed behind its back: read from the files.
+    const users = path.join(orgDir, 'users.json');
+    const activeBefore = first.users.filter((u) => u.active).length;
+    await writeFile(users, (await readFile(users, 'utf8')).replace('"active": true', '"active": false'));
+    const edited = await store.readSnapshot('acme-prod');
+    expect(edited).not.toBe(first);
+    expect(edited.users.filter((u) => u.active).length).toBe(activeBefore - 1);
+    expect(edited.digest).toBe((await new FileOrgStore(root).readSnapshot('acme-prod')).digest);
+
+    // Changed by a commit of this store: its own view is dropped and the files read.
+    const zoom = edited.apps.find((a) => a.name === 'Zoom')!;
+    await store.commit('acme-prod', { files: [{ path: `apps/${zoom.id}.json`, content: formatJson({ ...zoom, deniedAttempts: 4 }) }] });
+    const committed = await store.readSnapshot('acme-prod');
+    expect(committed.apps.find((a) => a.name === 'Zoom')!.deniedAttempts).toBe(4);
+
+    // A broken file is never hidden by what was read before.
+    await writeFile(path.join(orgDir, `apps/${zoom.id}.json`), '{');
+    await expect(store.readSnapshot('acme-prod')).rejects.toThrow(/malformed/);
   });
 
   it('refuses paths that are not store files', async () => {
@@ -274,6 +305,55 @@ describe('deterministic JSON', () => {
     for (const rel of await storeFiles(orgDir)) {
       expect(await readFile(path.join(generated, rel), 'utf8'), rel).toBe(await readFile(path.join(orgDir, rel), 'utf8'));
     }
+  });
+});
+
+describe('SnapshotDigester', () => {
+  it('gives the digest snapshotDigest gives, after any changes, kept or not', () => {
+    const rel = fc.integer({ min: 0, max: 30 }).map((i) => (i === 0 ? 'org.json' : i === 1 ? 'users.json' : `apps/0H4${String(i).padStart(15, '0')}.json`));
+    const hash = fc.stringMatching(/^[0-9a-f]{64}$/);
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(rel, hash), { selector: ([r]) => r, minLength: 1 }), fc.array(fc.array(fc.tuple(rel, hash), { maxLength: 3 }), { maxLength: 5 }), (files, rounds) => {
+        const current = new Map(files);
+        const digester = new SnapshotDigester(current);
+        expect(digester.digest()).toBe(snapshotDigest(current));
+        for (const round of rounds) {
+          const changes = new Map(round);
+          const known = [...changes.keys()].every((r) => current.has(r));
+          const after = new Map([...current, ...changes]);
+          expect(digester.digest(changes)).toBe(known ? snapshotDigest(after) : undefined);
+          expect(digester.digest()).toBe(snapshotDigest(current)); // a look ahead changes nothing
+          expect(digester.update(changes)).toBe(known);
+          if (known) for (const [r, h] of changes) current.set(r, h);
+          expect(digester.digest()).toBe(snapshotDigest(current));
+        }
+      }),
+    );
+  });
+});
+
+describe('SnapshotDigester over many chunks', () => {
+  it('agrees with snapshotDigest when changes land anywhere in a store of thousands of files', () => {
+    const hex = (n: number): string => createHash('sha256').update(String(n)).digest('hex');
+    const rels = ['org.json', 'users.json', ...Array.from({ length: 3000 }, (_, i) => `apps/0H4${String(i).padStart(15, '0')}.json`)];
+    const change = fc.array(fc.tuple(fc.constantFrom(...rels), fc.nat()), { minLength: 1, maxLength: 3 });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(change, fc.constantFrom('none', 'same', 'other'), change), { minLength: 1, maxLength: 8 }), (rounds) => {
+        const current = new Map(rels.map((rel, i) => [rel, hex(i)]));
+        const digester = new SnapshotDigester(current);
+        const asChanges = (c: [string, number][]) => new Map(c.map(([rel, n]) => [rel, hex(n + 10_000)]));
+        for (const [round, look, other] of rounds) {
+          const changes = asChanges(round);
+          // A look ahead at these changes (as a commit does), or at others (a commit that failed).
+          if (look === 'same') expect(digester.digest(changes)).toBe(snapshotDigest(new Map([...current, ...changes])));
+          if (look === 'other') expect(digester.digest(asChanges(other))).toBe(snapshotDigest(new Map([...current, ...asChanges(other)])));
+          digester.update(changes);
+          for (const [rel, hash] of changes) current.set(rel, hash);
+          expect(digester.digest()).toBe(snapshotDigest(current));
+        }
+      }),
+      { numRuns: 30 },
+    );
   });
 });
 

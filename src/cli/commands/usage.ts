@@ -8,7 +8,8 @@ import {
   renderAppUsageHeading,
   renderAppUserRows,
   renderUsageFooter,
-  renderUsageHeading,
+  renderUsageColumns,
+  renderUsageTitle,
   renderUsageRows,
   usageTableLayout,
   userTableLayout,
@@ -42,7 +43,12 @@ export function register(program: Command, host: Host): void {
     .addHelpText('after', '\nExamples:\n  $ capctl usage\n  $ capctl usage Slack --org acme-prod\n  $ capctl usage --format json --org-state org-state\n')
     .action(async (app: string | undefined, options: UsageOptions) => {
       const { store, org } = await openOrg(options, host);
-      const snapshot = await store.readSnapshot(org);
+      // The apps page's title needs only the org: print it before the apps are read (a large org
+      // takes seconds to read), so that the page starts at once. JSON waits for a valid store.
+      const titleFirst = app === undefined && options.format === 'text';
+      const snapshot = await store.readSnapshot(org, {
+        onOrg: titleFirst ? (orgFile, appCount) => host.out(renderUsageTitle({ name: org, id: orgFile.id }, appCount)) : undefined,
+      });
       if (app === undefined) await printAppsPage(host, snapshot, options.format);
       else await printAppPage(host, snapshot, findApp(snapshot, app), options.format);
     });
@@ -56,7 +62,7 @@ async function printAppsPage(host: Host, snapshot: OrgSnapshot, format: 'text' |
   const totals = new UsageTotalsCounter();
   const pieces = new JsonArrayPieces();
   const layout = format === 'text' ? usageTableLayout(snapshot.apps, accesses) : undefined;
-  host.out(layout ? renderUsageHeading(orgRef, snapshot.apps.length, layout) : renderUsageJsonStart(orgRef));
+  host.out(layout ? renderUsageColumns(layout) : renderUsageJsonStart(orgRef));
   for (let start = 0; start < snapshot.apps.length; start += chunkSize) {
     const rows = snapshot.apps.slice(start, start + chunkSize).map((app, i) => {
       const row = usageAppRow(app, accesses[start + i]!);
