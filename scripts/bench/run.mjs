@@ -3,18 +3,19 @@
 // validate, plan, plan --format json, apply --no-commit, apply with its git commit, usage and
 // verify — each several times, reporting the median — then a scaling series of plan.
 //
-//   npm run bench                    table on stdout (progress on stderr)
+//   npm run bench                    table on stdout (a progress bar on stderr, on a terminal only)
 //   npm run bench -- --json          one JSON object on stdout
 //   npm run bench -- --quick         a tenth of the scale, for trying things out
 //
 // Other options: --scale F, --runs N (default 3), --only a,b (names of results), --no-series,
 // --dir DIR (generate into DIR, or reuse what an earlier run generated there; kept afterwards),
-// --keep (keep the temporary folder), --no-build (do not run tsc first).
+// --keep (keep the temporary folder), --no-build (do not run tsc first), --quiet (no progress bar).
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, writeSync, openSync, closeSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import cliProgress from 'cli-progress';
 import { benchActor, benchCounts, benchOrg, generateBench } from './generate.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -48,6 +49,7 @@ function parseArgs(argv) {
     else if (arg === '--no-series') options.series = false;
     else if (arg === '--dir') options.dir = path.resolve(argv[++i]);
     else if (arg === '--keep') options.keep = true;
+    else if (arg === '--quiet') options.quiet = true;
     else if (arg === '--no-build') options.build = false;
     else throw new Error(`unknown argument ${arg} (see the comment at the top of scripts/bench/run.mjs)`);
   }
@@ -56,8 +58,29 @@ function parseArgs(argv) {
   return options;
 }
 
+// Progress: on a terminal, a cli-progress bar on stderr over every measured run; nothing of it in
+// CI, when stderr is not a terminal, or with --quiet (the table or JSON on stdout is the result).
+const showProgress = process.stderr.isTTY === true && !process.env.CI && !process.argv.includes('--quiet');
+let bar;
+
 function log(message) {
-  process.stderr.write(`bench: ${message}\n`);
+  if (!showProgress) return;
+  if (bar) bar.update({ step: message.slice(0, 60) });
+  else process.stderr.write(`bench: ${message}\n`);
+}
+
+function startBar(total) {
+  if (!showProgress) return;
+  bar = new cliProgress.SingleBar(
+    { format: 'bench [{bar}] {value}/{total} runs  {step}', stream: process.stderr, clearOnComplete: true, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0, { step: '' });
+}
+
+function stopBar() {
+  bar?.stop();
+  bar = undefined;
 }
 
 function median(values) {
@@ -135,6 +158,7 @@ function measureOnce(argv, { cwd, scratch, env, out = 'stdout.txt' }) {
 async function measureRounds(tasks, { runs, scratch }) {
   const samples = new Map(tasks.map((t) => [t.name, []]));
   const failed = new Map();
+  startBar(runs * tasks.length);
   for (let round_ = 1; round_ <= runs; round_++) {
     for (const task of tasks) {
       if (failed.has(task.name)) continue;
@@ -144,14 +168,17 @@ async function measureRounds(tasks, { runs, scratch }) {
       if (!(task.okCodes ?? [0]).includes(sample.code)) {
         const why = sample.signal ? `killed by ${sample.signal}` : `exit ${sample.code}`;
         const detail = sample.stderr.trim().split('\n').slice(-3).join(' | ');
-        log(`${task.name}: FAILED (${why})${detail ? `: ${detail}` : ''}`);
+        // A failure is not progress: it is said whatever the output is.
+        process.stderr.write(`bench: ${task.name}: FAILED (${why})${detail ? `: ${detail}` : ''}\n`);
         failed.set(task.name, { failed: true, exitCode: sample.code, error: detail.slice(0, 500) });
         continue;
       }
       samples.get(task.name).push(sample);
       log(`${task.name}: run ${round_}/${runs} ${round(sample.wallMs)} ms (cpu ${round(sample.cpuMs ?? NaN)} ms), ${round(sample.rssMiB ?? NaN)} MiB`);
+      bar?.increment();
     }
   }
+  stopBar();
   const results = {};
   for (const task of tasks) {
     if (failed.has(task.name)) {
