@@ -9,35 +9,15 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { allPermissions, mulberry32 } from './seeded.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const formatModule = path.join(root, 'dist/store/json-format.js');
 
-/** mulberry32: a small, fast, seeded PRNG (numbers in [0, 1)). */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = 20261128;
 const ORG = 'acme-prod';
 const DOMAIN = 'acme.example';
-const ALL_PERMISSIONS = [
-  'ViewSetup',
-  'ManageUsers',
-  'CustomizeApplication',
-  'ModifyAllData',
-  'ManageRemoteAccess',
-  'InstallPackaging',
-  'CanApproveUninstalledApps',
-  'UseAnyApiClient',
-];
 const PROFILES = [
   'System Administrator',
   'Standard User',
@@ -64,13 +44,13 @@ const LAST = Date.parse('2026-11-28T18:00:00Z');
 
 /** Builds the org: { org, users, apps }. */
 export function makeExampleOrg() {
-  const random = prng(SEED);
+  const random = mulberry32(SEED);
   const pick = (list) => list[Math.floor(random() * list.length)];
   const chance = (p) => random() < p;
 
   // --- users -------------------------------------------------------------------------------
   const users = [
-    user('ci-bot', 'Integration User', ['API Integration'], ALL_PERMISSIONS),
+    user('ci-bot', 'Integration User', ['API Integration'], allPermissions),
     user('ops-admin', 'System Administrator', [], ['ViewSetup', 'ManageUsers', 'CustomizeApplication', 'ManageRemoteAccess']),
     user('sysadmin', 'System Administrator', ['Slack Admins'], ['ViewSetup', 'ManageUsers', 'CustomizeApplication', 'ModifyAllData', 'ManageRemoteAccess', 'InstallPackaging', 'CanApproveUninstalledApps']),
     user('auditor', 'Read Only', [], ['ViewSetup']),

@@ -13,22 +13,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { allPermissions, mulberry32 } from '../seeded.mjs';
 
 /** The org slug and id of the generated org. */
 export const benchOrg = { slug: 'bench-org', id: '00D5e0000009BenchA' };
 /** The user holding every permission: the actor of the benchmark's applies. */
 export const benchActor = 'bench-admin@bench.example';
-
-const allPermissions = [
-  'ViewSetup',
-  'ManageUsers',
-  'CustomizeApplication',
-  'ModifyAllData',
-  'ManageRemoteAccess',
-  'InstallPackaging',
-  'CanApproveUninstalledApps',
-  'UseAnyApiClient',
-];
 
 // Sessions are created between these instants (seconds since the epoch); all in the past, so that
 // a revocation's issuedBefore is never in the future.
@@ -52,18 +42,6 @@ const wordsB = ['Analytics', 'Bridge', 'Connect', 'Docs', 'Exchange', 'Forms', '
 const baseProfiles = ['System Administrator', 'Standard User', 'Sales User', 'Support Agent', 'Marketing User', 'Integration User', 'Read Only', 'Contract Manager'];
 const ipRelaxations = ['ENFORCE', 'BYPASS_2FACTOR', 'BYPASS', 'ENFORCE_RELAXREFRESH'];
 const refreshPolicies = ['infinite', 'zero', 'specific_lifetime:90:DAYS', 'specific_inactivity:30:DAYS', 'specific_lifetime:12:HOURS'];
-
-/** A small, fast, seeded PRNG (mulberry32): the same seed always gives the same sequence. */
-export function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The counts of a benchmark org at a scale. */
 export function benchCounts(scale = 1, sessionsOverride) {

@@ -1,14 +1,7 @@
-// A small seeded PRNG (mulberry32), so that a failing randomised run can be replayed with the
-// seed it prints.
+// The seeded PRNG the data generators use (scripts/seeded.mjs), typed for tests: a failing
+// randomised run can be replayed with the seed it prints.
+// @ts-expect-error -- a plain .mjs module without type declarations
+import { mulberry32 } from '../../scripts/seeded.mjs';
 
 /** A function returning numbers in [0, 1), the same sequence for the same seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32 as (seed: number) => () => number;
