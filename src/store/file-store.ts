@@ -8,8 +8,9 @@
 //   org-state/<org>/.lock           who holds the org (lock-file.ts)
 //   org-state/<org>/.journal.json   a decided change not yet fully carried out (journal.ts)
 //
-// Writes go through commit(): the files of one change and its ledger line become visible together
-// or not at all, whatever moment the process is killed at (see the invariant in journal.ts).
+// Writes go through commitAll(): the files of one change, or of a run of changes, and their ledger
+// lines become visible together or not at all, whatever moment the process is killed at (see the
+// invariant in journal.ts).
 import { isUtf8 } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
@@ -26,7 +27,8 @@ import { checkLedgerTail, ledgerFileName, parseLedger } from './ledger-file.js';
 import { mapPool } from './map-pool.js';
 import { actionChange } from './action-change.js';
 import { nextLedgerLine } from '../apply/ledger.js';
-import type { CarryOutContext, LockInfo, OrgLock, OrgStore, SnapshotReadOptions, StoreChange } from './org-store.js';
+import type { CarryOutContext, CarryOutResult, LockInfo, OrgLock, OrgStore, SnapshotReadOptions, StoreChange } from './org-store.js';
+import type { OrgData } from '../plan/transition.js';
 import { checkAgainstSchema, type StoreSchemaDef } from './schema-validators.js';
 import { hashBytes, snapshotDigest, SnapshotDigester } from './store-digest.js';
 
@@ -55,6 +57,7 @@ export const defaultOrgStateDir = 'org-state';
 const orgSlugPattern = /^[a-z0-9][a-z0-9-]*$/;
 const appFilePattern = /^apps\/[a-zA-Z0-9]{18}\.json$/;
 const readConcurrency = 8;
+const writeConcurrency = 4;
 const maxDiagnostics = 100;
 const maxLocateBytes = 16 * 1024 * 1024;
 
@@ -70,6 +73,17 @@ interface FileEntry {
 
 /** Per org: the files of the snapshot digest (relative path → entry). */
 type HashCache = Map<string, FileEntry>;
+
+/** A run of changes as commitAll prepares it before writing anything. */
+interface PreparedRun {
+  writes: { rel: string; bytes: Buffer; hash: string }[];
+  removals: string[];
+  /** The snapshot digest after each change. */
+  digests: string[];
+  ledgerLines: LedgerLine[];
+  /** Whether the cache's digester took every change (else it is built again when next needed). */
+  digesterFollowed: boolean;
+}
 
 /** One file of the org folder as read: its entry, its parsed value, or the problems it has. */
 interface ReadResult {
@@ -158,7 +172,7 @@ export class FileOrgStore implements OrgStore {
     );
     const results = [orgRead, usersRead, ...appReads];
     const problems = results.flatMap((r) => r.problems);
-    problems.push(...(await checkLedgerTail(path.join(orgDir, ledgerFileName), journal?.ledgerLine !== undefined)));
+    problems.push(...(await checkLedgerTail(path.join(orgDir, ledgerFileName), (journal?.ledgerLines.length ?? 0) > 0)));
     if (checker) {
       const found = checker.finish();
       await this.locateProblems(orgDir, found, sources);
@@ -208,31 +222,45 @@ export class FileOrgStore implements OrgStore {
     const parsed = parseLedger(text);
     const problems = [...parsed.problems];
     // A torn last line is the trace of a killed append, which rolling the journal forward repairs.
-    if (parsed.tornTail !== undefined && journal?.ledgerLine === undefined) {
+    const pending = journal?.ledgerLines ?? [];
+    if (parsed.tornTail !== undefined && pending.length === 0) {
       const { line } = parsed.tornTail;
       problems.push({ file: ledgerFileName, code: Codes.storeBadLedger, message: `line ${line}: incomplete (the file does not end with a whole line)`, line, column: 1 });
     }
     if (problems.length > 0) throw this.malformed(org, problems);
-    // A decided change whose ledger line is not written yet: read it as recovery will write it.
-    const pending = journal?.ledgerLine;
-    const lines = pending !== undefined && parsed.lines.at(-1)?.seq !== pending.seq ? [...parsed.lines, pending] : parsed.lines;
+    // A decided change whose ledger lines are not all written yet: read them as recovery will write them.
+    const lastSeq = parsed.lines.at(-1)?.seq ?? 0;
+    const lines = parsed.lines;
+    for (const line of pending) if (line.seq > lastSeq) lines.push(line);
     this.lastLines.set(org, lines.at(-1) ?? null);
     return lines;
   }
 
   /**
    * Applies several file replacements (content) and removals (null) and appends one ledger line,
-   * as ONE atomic unit (journal.ts). Paths are relative to the org folder: org.json, users.json or
+   * as ONE atomic unit (journal.ts): commitAll of one change. Returns the snapshot digest right
+   * after it.
+   */
+  async commit(org: string, change: StoreChange): Promise<{ digest: string }> {
+    const [digest] = await this.commitAll(org, [change]);
+    return { digest: digest! };
+  }
+
+  /**
+   * Makes several changes, in order, ONE atomic unit (journal.ts): each file they touch is written
+   * once, with what the last of them gives it, and their ledger lines are appended together. Each
+   * change's ledger line is built from the snapshot digest right after that change; the digests
+   * are returned, one per change. Paths are relative to the org folder: org.json, users.json or
    * apps/<id>.json. Only files whose bytes change are rewritten; a removal of a missing file is
    * nothing. Call while holding the org's lock, after reading the snapshot under it.
    *
-   * Returns the snapshot digest right after the change. It is computed from the hashes this store
-   * object knows (from its last readSnapshot, currentDigest or commit; without any, from hashing
-   * the files now) and those of the files written, so the store is not read again: the files a
-   * change does not touch are trusted to be as this object last saw them, which holding the lock
-   * guarantees against other capctl processes (check with currentDigest after taking it).
+   * The digests are computed from the hashes this store object knows (from its last readSnapshot,
+   * currentDigest or commit; without any, from hashing the files now) and those of the files
+   * written, so the store is not read again: the files a change does not touch are trusted to be as
+   * this object last saw them, which holding the lock guarantees against other capctl processes
+   * (check with currentDigest after taking it).
    */
-  async commit(org: string, change: StoreChange): Promise<{ digest: string }> {
+  async commitAll(org: string, changes: readonly StoreChange[]): Promise<string[]> {
     this.forgetWorkingState(org);
     this.lastRead.delete(org);
     const orgDir = await this.existingOrgDir(org);
@@ -242,42 +270,87 @@ export class FileOrgStore implements OrgStore {
     // `cache` is changed in place only once the change is carried out: copying 10,000 entries for
     // every action of an apply would cost more than the action.
     const cache = this.hashes.get(org) ?? (await this.currentEntries(orgDir, new Map()));
-    const writes: { rel: string; bytes: Buffer; hash: string }[] = [];
-    const removals: string[] = [];
-    const seen = new Set<string>();
-    for (const { path: rel, content } of change.files) {
-      if (rel !== 'org.json' && rel !== 'users.json' && !appFilePattern.test(rel)) {
-        throw new Error(`commit: ${JSON.stringify(rel)} is not a file of the org store (org.json, users.json, apps/<18-character id>.json)`);
-      }
-      if (seen.has(rel)) throw new Error(`commit: ${rel} is changed twice in one change`);
-      seen.add(rel);
-      const current = await currentEntry(orgDir, rel, cache);
-      if (content === null) {
-        if (current !== undefined) removals.push(rel);
-        continue;
-      }
-      const bytes = Buffer.from(content, 'utf8');
-      const hash = hashBytes(bytes);
-      if (current?.hash === hash) continue;
-      writes.push({ rel, bytes, hash });
-    }
-    const changedHashes = new Map(writes.map((w) => [w.rel, w.hash]));
-    const digest = (removals.length === 0 ? digesterOf(cache).digest(changedHashes) : undefined) ?? digestAfter(cache, changedHashes, removals);
-    const ledgerLine = typeof change.ledgerLine === 'function' ? change.ledgerLine(digest) : change.ledgerLine;
-    if (writes.length === 0 && removals.length === 0 && ledgerLine === undefined) return { digest };
-
-    const hook = this.options.onCommitStep;
-    const journal: Journal = { format: 1, replace: [], remove: removals, ...(ledgerLine ? { ledgerLine } : {}) };
     try {
-      const dirs = new Set<string>();
-      for (const { rel, bytes } of writes) {
-        const temp = tempPathFor(path.join(orgDir, rel));
-        journal.replace.push({ path: rel, temp: path.relative(orgDir, temp) });
-        await writeNewFileDurably(temp, bytes);
-        dirs.add(path.dirname(temp));
+      const run = await this.digestRun(orgDir, cache, changes);
+      if (run.writes.length === 0 && run.removals.length === 0 && run.ledgerLines.length === 0) return run.digests;
+      await this.writeRun(org, orgDir, cache, run);
+      if (!run.digesterFollowed) digesters.delete(cache);
+      return run.digests;
+    } catch (error) {
+      // The digester may hold hashes of a change that did not happen: built again when next needed.
+      digesters.delete(cache);
+      throw error;
+    }
+  }
+
+  /**
+   * What a run of changes leaves: the bytes of each file it rewrites (as the last change gives
+   * them), the files it removes, the digest after each change and each change's ledger line.
+   * Nothing is written. The digester follows the run change by change (hashing only from the first
+   * changed line on); a change it cannot take (a file added or removed) is digested from scratch,
+   * and so is the rest of the run.
+   */
+  private async digestRun(orgDir: string, cache: HashCache, changes: readonly StoreChange[]): Promise<PreparedRun> {
+    const after = new Map<string, { bytes: Buffer; hash: string } | null>();
+    const onDisk = new Map<string, string | undefined>();
+    const run: PreparedRun = { writes: [], removals: [], digests: [], ledgerLines: [], digesterFollowed: true };
+    let digester: SnapshotDigester | undefined = digesterOf(cache);
+    for (const change of changes) {
+      const changedHashes = new Map<string, string>();
+      let addsOrRemoves = false;
+      const seen = new Set<string>();
+      for (const { path: rel, content } of change.files) {
+        if (rel !== 'org.json' && rel !== 'users.json' && !appFilePattern.test(rel)) {
+          throw new Error(`commit: ${JSON.stringify(rel)} is not a file of the org store (org.json, users.json, apps/<18-character id>.json)`);
+        }
+        if (seen.has(rel)) throw new Error(`commit: ${rel} is changed twice in one change`);
+        seen.add(rel);
+        if (!onDisk.has(rel)) onDisk.set(rel, (await currentEntry(orgDir, rel, cache))?.hash);
+        const before = after.has(rel) ? after.get(rel)?.hash : onDisk.get(rel);
+        if (content === null) {
+          if (before === undefined) continue;
+          after.set(rel, null);
+          addsOrRemoves = true;
+          continue;
+        }
+        const bytes = Buffer.from(content, 'utf8');
+        const hash = hashBytes(bytes);
+        if (before === hash) continue;
+        after.set(rel, { bytes, hash });
+        changedHashes.set(rel, hash);
+        if (before === undefined) addsOrRemoves = true;
       }
+      let digest = addsOrRemoves ? undefined : digester?.digest(changedHashes);
+      if (digest !== undefined) digester!.update(changedHashes);
+      else {
+        digester = undefined;
+        run.digesterFollowed = false;
+        digest = digestAfter(cache, after);
+      }
+      run.digests.push(digest);
+      const line = typeof change.ledgerLine === 'function' ? change.ledgerLine(digest) : change.ledgerLine;
+      if (line !== undefined) run.ledgerLines.push(line);
+    }
+    for (const [rel, file] of after) {
+      if (file === null) {
+        if (onDisk.get(rel) !== undefined) run.removals.push(rel);
+      } else if (file.hash !== onDisk.get(rel)) {
+        run.writes.push({ rel, ...file });
+      }
+    }
+    return run;
+  }
+
+  /** Writes a prepared run: temporary files, the journal (the commit point), then rolls it forward. */
+  private async writeRun(org: string, orgDir: string, cache: HashCache, run: PreparedRun): Promise<void> {
+    const hook = this.options.onCommitStep;
+    const journal: Journal = { format: 2, replace: [], remove: run.removals, ledgerLines: run.ledgerLines };
+    for (const { rel } of run.writes) journal.replace.push({ path: rel, temp: path.relative(orgDir, tempPathFor(path.join(orgDir, rel))) });
+    try {
+      // Side by side: the disk flushes several files in one go.
+      await mapPool(journal.replace, writeConcurrency, ({ temp }, i) => writeNewFileDurably(path.join(orgDir, temp), run.writes[i]!.bytes));
       // The temps' names must be on disk before the journal that names them.
-      for (const dir of dirs) await syncDir(dir);
+      for (const dir of new Set(journal.replace.map(({ temp }) => path.dirname(path.join(orgDir, temp))))) await syncDir(dir);
     } catch (error) {
       for (const { temp } of journal.replace) await removeIfPresent(path.join(orgDir, temp));
       throw error;
@@ -289,14 +362,12 @@ export class FileOrgStore implements OrgStore {
     await rollForward(orgDir, journal, hook);
     // Remember how the written files look now (a rename changes ctime), so that the next commit
     // and currentDigest trust their hashes without reading them.
-    for (const { rel, hash } of writes) {
+    for (const { rel, hash } of run.writes) {
       const info = statSync(path.join(orgDir, rel));
       cache.set(rel, { hash, size: info.size, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino });
     }
-    for (const rel of removals) cache.delete(rel);
-    if (removals.length > 0 || !digesterOf(cache).update(changedHashes)) digesters.delete(cache);
+    for (const rel of run.removals) cache.delete(rel);
     this.hashes.set(org, cache);
-    return { digest };
   }
 
   /**
@@ -361,45 +432,65 @@ export class FileOrgStore implements OrgStore {
   }
 
   /**
-   * Carries out one action: computes the org's next state with the pure transition, and writes
-   * exactly the files that change together with the action's ledger line (whose result records
-   * the files and the snapshot digest right after it) through commit(), as one atomic change.
-   * With `bumpRevision` the revision in org.json goes up by one in the same change. Call while
-   * holding the org's lock: the state is the snapshot and ledger read under it (or by the last
-   * carryOut), not read again for every action.
+   * Carries out a run of actions, in order, as ONE atomic change (commitAll): computes each
+   * action's next state with the pure transition and writes exactly the files that change, with
+   * each action's ledger line (whose result records the files it changed and the snapshot digest
+   * right after it). With `bumpRevision` the revision in org.json goes up by one with the run's
+   * first action. An action whose transition fails ends the run there: those before it are
+   * written. Call while holding the org's lock: the state is the snapshot and ledger read under it
+   * (or left by the last carryOut), not read again for every run.
    */
-  async carryOut(org: string, action: Action, context: CarryOutContext): Promise<LedgerLine> {
-    const snapshot = this.snapshots.get(org) ?? (await this.readSnapshot(org));
-    const previous = (this.lastLines.has(org) ? this.lastLines.get(org) : (await this.readLedger(org)).at(-1)) ?? undefined;
+  async carryOut(org: string, actions: readonly Action[], context: CarryOutContext): Promise<CarryOutResult> {
+    let data: OrgData = this.snapshots.get(org) ?? (await this.readSnapshot(org));
+    let previous = (this.lastLines.has(org) ? this.lastLines.get(org) : (await this.readLedger(org)).at(-1)) ?? undefined;
+    const changes: StoreChange[] = [];
+    const applied: LedgerLine[] = [];
+    let failure: CarryOutResult['failure'];
+    for (const [i, action] of actions.entries()) {
+      let change;
+      try {
+        change = actionChange(data, action, context.bumpRevision && i === 0, this.appIndexOf(org, data.apps, action.app?.id));
+      } catch (error) {
+        failure = { index: i, error: error instanceof Error ? error : new Error(String(error)) };
+        break;
+      }
+      data = change.next;
+      const result = { ...change.result, files: change.files.map((f) => f.path) };
+      const entry = { at: context.at.toISOString(), actor: context.actor, plan: context.planDigest, action };
+      changes.push({
+        files: change.files,
+        ledgerLine: (storeDigest) => {
+          previous = nextLedgerLine(previous, { ...entry, result: { ...result, storeDigest } });
+          applied.push(previous);
+          return previous;
+        },
+      });
+    }
+    if (changes.length > 0) {
+      let digests: string[];
+      try {
+        digests = await this.commitAll(org, changes);
+      } catch (error) {
+        this.forgetWorkingState(org);
+        throw error;
+      }
+      const next: OrgSnapshot = { slug: org, ...data, digest: digests.at(-1)! };
+      this.snapshots.set(org, next);
+      this.lastRead.set(org, next);
+      this.lastLines.set(org, applied.at(-1)!);
+    }
+    return failure === undefined ? { applied } : { applied, failure };
+  }
+
+  /** Where each app is in `apps` (kept between actions: they never reorder the list, see applyAction). */
+  private appIndexOf(org: string, apps: readonly AppFile[], id: string | undefined): (id: string) => number | undefined {
     let index = this.appIndex.get(org);
-    const id = action.app?.id;
-    if (index === undefined || (id !== undefined && snapshot.apps[index.get(id) ?? -1]?.id !== id)) {
-      index = new Map(snapshot.apps.map((app, i) => [app.id, i]));
+    if (index === undefined || (id !== undefined && apps[index.get(id) ?? -1]?.id !== id)) {
+      index = new Map(apps.map((app, i) => [app.id, i]));
       this.appIndex.set(org, index);
     }
-    const change = actionChange(snapshot, action, context.bumpRevision, (appId) => index.get(appId));
-    const files = change.files.map((f) => f.path);
-    let line: LedgerLine | undefined;
-    const build = (storeDigest: string): LedgerLine =>
-      (line = nextLedgerLine(previous, {
-        at: context.at.toISOString(),
-        actor: context.actor,
-        plan: context.planDigest,
-        action,
-        result: { ...change.result, files, storeDigest },
-      }));
-    let digest: string;
-    try {
-      ({ digest } = await this.commit(org, { files: change.files, ledgerLine: build }));
-    } catch (error) {
-      this.forgetWorkingState(org);
-      throw error;
-    }
-    const next: OrgSnapshot = { slug: org, ...change.next, digest };
-    this.snapshots.set(org, next);
-    this.lastRead.set(org, next);
-    this.lastLines.set(org, line!);
-    return line!;
+    const known = index;
+    return (appId) => known.get(appId);
   }
 
   /** Drops what carryOut keeps between actions (after anything that may change the files). */
@@ -565,11 +656,13 @@ function digestOfEntries(cache: HashCache): string {
   return digesterOf(cache).digest()!;
 }
 
-/** The snapshot digest of `cache` with some files rewritten and some removed, from scratch. */
-function digestAfter(cache: HashCache, changedHashes: ReadonlyMap<string, string>, removals: readonly string[]): string {
+/** The snapshot digest of `cache` with some files rewritten (new hash) and some removed (null), from scratch. */
+function digestAfter(cache: HashCache, changes: ReadonlyMap<string, { hash: string } | null>): string {
   const hashes = new Map([...cache].map(([rel, entry]) => [rel, entry.hash]));
-  for (const [rel, hash] of changedHashes) hashes.set(rel, hash);
-  for (const rel of removals) hashes.delete(rel);
+  for (const [rel, file] of changes) {
+    if (file === null) hashes.delete(rel);
+    else hashes.set(rel, file.hash);
+  }
   return snapshotDigest(hashes);
 }
 

@@ -1,10 +1,10 @@
-// The commit journal: how several file replacements, removals and one ledger line become ONE
-// atomic change of an org folder.
+// The commit journal: how several file replacements, removals and the ledger lines of one or more
+// actions become ONE atomic change of an org folder.
 //
 // Invariant: whenever `.journal.json` exists in an org folder, the change it describes is decided
 // and every temporary file it names either still exists (complete and flushed) or has already been
 // renamed over its target. Rolling it forward (rename what is left, remove what it removes, append
-// its ledger line unless the ledger already ends with it, delete the journal) is idempotent, so a
+// its ledger lines the ledger does not end with yet, delete the journal) is idempotent, so a
 // process killed at any point leaves a store that the next lock holder (or a reader, in memory)
 // finishes to exactly the new state. Before the journal exists, the change has not happened: its
 // temporary files are garbage that recovery deletes. The journal itself appears atomically (temp,
@@ -13,17 +13,26 @@ import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { LedgerLine } from '../model/index.js';
 import { isNotFound, listDir, removeIfPresent, replaceFileDurably, syncDir, tempSuffix } from './durable-fs.js';
-import { appendLedgerLineOnce, ledgerFileName } from './ledger-file.js';
+import { appendLedgerLinesOnce, ledgerFileName } from './ledger-file.js';
 
 /** The journal's file name in an org folder. */
 export const journalFileName = '.journal.json';
 
 /** A decided change of an org folder; paths are relative to it. */
 export interface Journal {
-  format: 1;
+  format: 2;
   /** Files to replace: each complete temporary file and the target it is renamed over. */
   replace: { path: string; temp: string }[];
   /** Files to remove. */
+  remove: string[];
+  /** The ledger lines of the change, consecutive (none for a change that is not an action). */
+  ledgerLines: LedgerLine[];
+}
+
+/** A journal as capctl 0.1 wrote it (one ledger line at most): still rolled forward after an upgrade. */
+interface JournalFormat1 {
+  format: 1;
+  replace: { path: string; temp: string }[];
   remove: string[];
   ledgerLine?: LedgerLine;
 }
@@ -43,11 +52,18 @@ export async function readJournal(orgDir: string): Promise<Journal | undefined> 
     if (isNotFound(error)) return undefined;
     throw error;
   }
-  const journal = JSON.parse(text) as Journal;
-  if (journal.format !== 1 || !Array.isArray(journal.replace) || !Array.isArray(journal.remove)) {
-    throw new Error(`${path.join(orgDir, journalFileName)} is not a capctl journal`);
+  const journal = JSON.parse(text) as Journal | JournalFormat1;
+  if (!Array.isArray(journal?.replace) || !Array.isArray(journal.remove)) throw notAJournal(orgDir);
+  if (journal.format === 1) {
+    const { ledgerLine, ...rest } = journal;
+    return { ...rest, format: 2, ledgerLines: ledgerLine ? [ledgerLine] : [] };
   }
+  if (journal.format !== 2 || !Array.isArray(journal.ledgerLines)) throw notAJournal(orgDir);
   return journal;
+}
+
+function notAJournal(orgDir: string): Error {
+  return new Error(`${path.join(orgDir, journalFileName)} is not a capctl journal`);
 }
 
 /** Writes the journal atomically and durably: from here on, the change is decided. */
@@ -74,8 +90,8 @@ export async function rollForward(orgDir: string, journal: Journal, hook?: Commi
   }
   for (const dir of touched) await syncDir(dir);
   hook?.('files-removed');
-  if (journal.ledgerLine) {
-    await appendLedgerLineOnce(path.join(orgDir, ledgerFileName), journal.ledgerLine);
+  if (journal.ledgerLines.length > 0) {
+    await appendLedgerLinesOnce(path.join(orgDir, ledgerFileName), journal.ledgerLines);
     hook?.('ledger-appended');
   }
   await removeIfPresent(path.join(orgDir, journalFileName));

@@ -1,6 +1,6 @@
 // ledger.jsonl: one canonical-JSON line per applied action, appended and never rewritten. A
 // process killed while appending can leave a torn last line; appending again (when a journal is
-// rolled forward) repairs it first, and appends a line only when it is not already the last one.
+// rolled forward) repairs it first, and appends only the lines the ledger does not end with yet.
 import { open, readFile } from 'node:fs/promises';
 import type { LedgerLine } from '../model/index.js';
 import { Codes } from '../model/index.js';
@@ -69,43 +69,48 @@ function parsesAsObject(text: string): boolean {
 }
 
 /**
- * Appends `line` to the ledger at `file` unless it is already its last line (same seq), first
- * repairing a torn last line: a tail that is a whole JSON object only lost its newline and gets it
- * back; any other tail is cut off. Flushes the file before returning. Idempotent.
+ * Appends `lines` (consecutive, as one decided change wrote them into its journal) to the ledger at
+ * `file`, skipping those it already ends with, after repairing a torn last line: a tail that is a
+ * whole JSON object only lost its newline and gets it back; any other tail is cut off. A ledger
+ * that ends past these lines, or whose last line is not the one of the same seq here, is not this
+ * change's: refused. Flushes the file before returning. Idempotent: returns how many were appended.
  */
-export async function appendLedgerLineOnce(file: string, line: LedgerLine): Promise<'appended' | 'already-there'> {
+export async function appendLedgerLinesOnce(file: string, lines: readonly LedgerLine[]): Promise<number> {
   const handle = await open(file, 'a+');
   try {
     const { size } = await handle.stat();
     const { lastLine, tailStart } = await readTail(handle, size);
+    let last = lastLine;
     if (tailStart < size) {
       const tail = (await readRange(handle, tailStart, size)).toString('utf8');
       if (parsesAsObject(tail)) {
         await handle.appendFile('\n');
-        return await appendUnlessLast(handle, tail, line);
+        last = tail;
+      } else {
+        await handle.truncate(tailStart);
       }
-      await handle.truncate(tailStart);
     }
-    return await appendUnlessLast(handle, lastLine, line);
+    const missing = linesAfter(last, lines);
+    if (missing.length > 0) await handle.appendFile(missing.map(formatLedgerLine).join(''));
+    await handle.sync();
+    return missing.length;
   } finally {
     await handle.close();
   }
 }
 
-async function appendUnlessLast(handle: Awaited<ReturnType<typeof open>>, lastLine: string | undefined, line: LedgerLine): Promise<'appended' | 'already-there'> {
-  if (lastLine !== undefined && lastLine !== '') {
-    const last = JSON.parse(lastLine) as Partial<LedgerLine>;
-    if (last.seq === line.seq) {
-      await handle.sync();
-      return 'already-there';
-    }
-    if (typeof last.seq === 'number' && last.seq > line.seq) {
-      throw new Error(`ledger: cannot append line ${line.seq} after line ${last.seq}`);
-    }
+/** Those of `lines` that come after the ledger's last line (undefined or '' when it has none). */
+function linesAfter(lastLine: string | undefined, lines: readonly LedgerLine[]): readonly LedgerLine[] {
+  if (lines.length === 0) return lines;
+  const first = lines[0]!.seq;
+  const last = lastLine === undefined || lastLine === '' ? undefined : (JSON.parse(lastLine) as Partial<LedgerLine>);
+  const lastSeq = typeof last?.seq === 'number' ? last.seq : 0;
+  if (lastSeq < first - 1) throw new Error(`ledger: cannot append line ${first} after line ${lastSeq}`);
+  if (lastSeq > lines.at(-1)!.seq) throw new Error(`ledger: cannot append lines ${first}-${lines.at(-1)!.seq} after line ${lastSeq}`);
+  if (lastSeq >= first && lines[lastSeq - first]!.hash !== last?.hash) {
+    throw new Error(`ledger: line ${lastSeq} is not the one this change wrote`);
   }
-  await handle.appendFile(formatLedgerLine(line));
-  await handle.sync();
-  return 'appended';
+  return lines.slice(lastSeq - first + 1);
 }
 
 /**

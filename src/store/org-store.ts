@@ -24,7 +24,10 @@ export interface FileChange {
   content: string | null;
 }
 
-/** One atomic change of an org: files replaced and, at the same moment, one ledger line appended. */
+/**
+ * One change of an org: files replaced and one ledger line appended. The file store writes one
+ * change, or several in a row, as ONE atomic unit.
+ */
 export interface StoreChange {
   files: FileChange[];
   /**
@@ -34,13 +37,21 @@ export interface StoreChange {
   ledgerLine?: LedgerLine | ((storeDigest: string) => LedgerLine);
 }
 
-/** Who carries out an action, under which plan, and when. */
+/** Who carries out actions, under which plan, and when. */
 export interface CarryOutContext {
   actor: string;
   planDigest: string;
   at: Date;
-  /** The first action of an apply also raises the store revision by one, in the same atomic change. */
+  /** The first action of the run raises the store revision by one (the first action of an apply). */
   bumpRevision: boolean;
+}
+
+/** What carrying out a run of actions did. */
+export interface CarryOutResult {
+  /** The ledger lines of the actions carried out: the run's first ones, in order. */
+  applied: LedgerLine[];
+  /** The action of the run (its index) that could not be carried out, and why; those after it were not tried. */
+  failure?: { index: number; error: Error };
 }
 
 /** What a snapshot read tells before it is done, so that output can start at once on a large org. */
@@ -58,10 +69,14 @@ export interface OrgStore {
   /** The org's ledger lines, in order (empty when it has none). */
   readLedger(org: string): Promise<LedgerLine[]>;
   /**
-   * Carries out one action: the org's files and the ledger line change together or not at all.
-   * Returns the ledger line written. Call only while holding the org's lock.
+   * Carries out a run of actions, in order, each with its ledger line: every action is applied
+   * fully (its files and its line) or not at all; the store may make the whole run one atomic
+   * change. An action that cannot be carried out ends the run (`failure`), after those before it
+   * are applied. A thrown error means the run was not carried out, unless the store had already
+   * decided the change: its ledger then says so once the lock is taken again. Call only while
+   * holding the org's lock.
    */
-  carryOut(org: string, action: Action, context: CarryOutContext): Promise<LedgerLine>;
+  carryOut(org: string, actions: readonly Action[], context: CarryOutContext): Promise<CarryOutResult>;
   /** Takes the org's lock, waiting up to timeoutMs; throws LockHeldError naming the holder. */
   lock(
     org: string,

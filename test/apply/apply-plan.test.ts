@@ -3,15 +3,15 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyPlan } from '../../src/apply/apply-plan.js';
+import { applyPlan, runLengths } from '../../src/apply/apply-plan.js';
 import { verifyChain } from '../../src/apply/ledger.js';
 import { readPlanFile } from '../../src/apply/read-plan-file.js';
 import { RefusedError, type Action, type LedgerLine, type Plan } from '../../src/model/index.js';
 import { planDigest } from '../../src/plan/digest.js';
 import { FileOrgStore } from '../../src/store/file-store.js';
-import type { CarryOutContext } from '../../src/store/org-store.js';
+import type { CarryOutContext, CarryOutResult } from '../../src/store/org-store.js';
 import { fingerprint } from '../helpers/fingerprint.js';
-import { makeTempDir, removeDir } from '../helpers/cli.js';
+import { copyInto, makeTempDir, removeDir } from '../helpers/cli.js';
 import { ADMIN, ORG, savePlan, writeGeneratedOrg } from '../helpers/generated-org.js';
 
 let dir: string;
@@ -69,30 +69,78 @@ describe('applyPlan', () => {
 
   it('stops at a failed action, reports what was done, and the same plan resumes after it', async () => {
     const plan = await savePlan(desired, orgState, planFile);
-    const real = new FileOrgStore(orgState);
-    let calls = 0;
-    const failing = Object.assign(Object.create(real) as FileOrgStore, {
-      carryOut: (org: string, action: Action, context: CarryOutContext): Promise<LedgerLine> => {
-        calls += 1;
-        if (calls === 4) return Promise.reject(new Error('the org did not answer'));
-        return real.carryOut(org, action, context);
-      },
-    });
-    const first = await apply(plan, ADMIN, failing);
-    expect(first).toMatchObject({ status: 'failed', failure: { action: { seq: 4 }, message: 'the org did not answer' } });
-    expect(first.applied.map((l) => l.action.seq)).toEqual([1, 2, 3]);
-    expect(first.notDone.map((a) => a.seq)).toEqual([4, 5, 6, 7, 8, 9]);
+    // Action 5 is the second of the run 4–7 (runs of 1, 2, 4, …): the store carries out action 4 and reports 5.
+    const first = await apply(plan, ADMIN, failingAt(new FileOrgStore(orgState), 5, 'report'));
+    expect(first).toMatchObject({ status: 'failed', failure: { action: { seq: 5 }, message: 'the org did not answer' } });
+    expect(first.applied.map((l) => l.action.seq)).toEqual([1, 2, 3, 4]);
+    expect(first.notDone.map((a) => a.seq)).toEqual([5, 6, 7, 8, 9]);
 
     const second = await apply(plan);
     expect(second.status).toBe('applied');
-    expect(second.resumed.map((l) => l.action.seq)).toEqual([1, 2, 3]);
-    expect(second.applied.map((l) => l.action.seq)).toEqual([4, 5, 6, 7, 8, 9]);
+    expect(second.resumed.map((l) => l.action.seq)).toEqual([1, 2, 3, 4]);
+    expect(second.applied.map((l) => l.action.seq)).toEqual([5, 6, 7, 8, 9]);
     const ledger = await new FileOrgStore(orgState).readLedger(ORG);
     expect(ledger.map((l) => l.action.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     // One apply, however many runs: the revision went up once.
     expect((await new FileOrgStore(orgState).readSnapshot(ORG)).org.revision).toBe(1);
   });
+
+  it('reports a run the store could not write from its first action, with nothing of it applied', async () => {
+    const plan = await savePlan(desired, orgState, planFile);
+    const first = await apply(plan, ADMIN, failingAt(new FileOrgStore(orgState), 5, 'throw'));
+    expect(first).toMatchObject({ status: 'failed', failure: { action: { seq: 4 }, message: 'the org did not answer' } });
+    expect(first.applied.map((l) => l.action.seq)).toEqual([1, 2, 3]);
+    expect(first.notDone.map((a) => a.seq)).toEqual([4, 5, 6, 7, 8, 9]);
+    expect((await new FileOrgStore(orgState).readLedger(ORG)).map((l) => l.action.seq)).toEqual([1, 2, 3]);
+    expect((await apply(plan)).applied.map((l) => l.action.seq)).toEqual([4, 5, 6, 7, 8, 9]);
+  });
 });
+
+describe('FileOrgStore.carryOut', () => {
+  it('gives a run of actions the ledger lines and files of carrying them out one at a time', async () => {
+    const plan = await savePlan(desired, orgState, planFile);
+    const single = path.join(dir, 'single');
+    await copyInto(orgState, single);
+    const context = { actor: ADMIN, planDigest: plan.digest, at: now() };
+    const whole = await new FileOrgStore(orgState).carryOut(ORG, plan.actions, { ...context, bumpRevision: true });
+    expect(whole.failure).toBeUndefined();
+    const oneByOne = new FileOrgStore(single);
+    for (const [i, action] of plan.actions.entries()) await oneByOne.carryOut(ORG, [action], { ...context, bumpRevision: i === 0 });
+    const ledger = await new FileOrgStore(single).readLedger(ORG);
+    expect(ledger).toHaveLength(9);
+    expect(whole.applied).toEqual(ledger);
+    expect(await new FileOrgStore(orgState).readLedger(ORG)).toEqual(ledger);
+    expect(await fingerprint(orgState)).toEqual(await fingerprint(single));
+  });
+});
+
+describe('runLengths', () => {
+  it('starts with one action and doubles up to 32, covering every action once', () => {
+    expect(runLengths(0)).toEqual([]);
+    expect(runLengths(1)).toEqual([1]);
+    expect(runLengths(9)).toEqual([1, 2, 4, 2]);
+    expect(runLengths(100)).toEqual([1, 2, 4, 8, 16, 32, 32, 5]);
+    for (const n of [3, 31, 63, 64, 491]) expect(runLengths(n).reduce((a, b) => a + b, 0)).toBe(n);
+  });
+});
+
+/**
+ * The real store, except for the run holding action `seq`: with 'report', it carries out the
+ * actions before it and reports `seq` as failed, as the store does for an action it cannot carry
+ * out; with 'throw', the whole run rejects, as when the disk fails.
+ */
+function failingAt(real: FileOrgStore, seq: number, how: 'report' | 'throw'): FileOrgStore {
+  const error = new Error('the org did not answer');
+  return Object.assign(Object.create(real) as FileOrgStore, {
+    carryOut: async (org: string, actions: readonly Action[], context: CarryOutContext): Promise<CarryOutResult> => {
+      const index = actions.findIndex((a) => a.seq === seq);
+      if (index === -1) return real.carryOut(org, actions, context);
+      if (how === 'throw') throw error;
+      const before = index > 0 ? (await real.carryOut(org, actions.slice(0, index), context)).applied : [];
+      return { applied: before, failure: { index, error } };
+    },
+  });
+}
 
 describe('refusals leave the store byte for byte unchanged', () => {
   async function refused(run: () => Promise<unknown>): Promise<string> {
@@ -163,11 +211,7 @@ describe('applyPlan with the git audit trail', () => {
       const plan = await savePlan(desired, orgState, planFile);
       const orgDir = path.join(orgState, ORG);
       const audit = { recordPending: (ledger: readonly LedgerLine[], upTo: number, current: Parameters<typeof recordPendingApplies>[4]) => recordPendingApplies(ORG, orgDir, ledger, upTo, current) };
-      const real = new FileOrgStore(orgState);
-      let calls = 0;
-      const failing = Object.assign(Object.create(real) as FileOrgStore, {
-        carryOut: (org: string, action: Action, context: CarryOutContext) => (++calls === 5 ? Promise.reject(new Error('timeout')) : real.carryOut(org, action, context)),
-      });
+      const failing = failingAt(new FileOrgStore(orgState), 5, 'report');
       const first = await applyPlan({ store: failing, plan, actor: ADMIN, now, lockTimeoutMs: 0, command: 'test', audit });
       expect(first).toMatchObject({ status: 'failed', commit: { status: 'committed' } });
       const second = await applyPlan({ store: new FileOrgStore(orgState), plan, actor: ADMIN, now, lockTimeoutMs: 0, command: 'test', audit });

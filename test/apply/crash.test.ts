@@ -1,5 +1,6 @@
-// Crash test with real processes: `capctl apply PLAN` over a plan of many actions is killed with
-// SIGKILL at random moments, at least 100 times. After every kill the store reads cleanly, each
+// Crash test with real processes: `capctl apply PLAN` over a plan of many actions (carried out in
+// runs of 1, 2, 4, … actions, each run one atomic change) is killed with SIGKILL at random moments,
+// at least 100 times. After every kill the store reads cleanly, each
 // action is either fully applied or not at all (the store's digest is the one the last ledger line
 // recorded), and the ledger's chain verifies. Running the same apply again finishes the job without
 // doing anything twice: in the end every action has exactly one ledger line, and the summed results

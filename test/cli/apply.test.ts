@@ -1,5 +1,5 @@
 // capctl apply through the real CLI: refusals (exit 3, the store byte for byte unchanged), no
-// terminal without --auto-approve, and two applies started together on one org.
+// terminal without --auto-approve, and applies started while another holds the org.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import type { Plan } from '../../src/model/index.js';
 import { FileOrgStore } from '../../src/store/file-store.js';
 import { fingerprint } from '../helpers/fingerprint.js';
 import { makeTempDir, removeDir, repoRoot, runCapctl } from '../helpers/cli.js';
-import { startNode } from '../helpers/child.js';
+import { sleep, startNode } from '../helpers/child.js';
 import { ADMIN, ORG, writeGeneratedOrg } from '../helpers/generated-org.js';
 
 const temps: string[] = [];
@@ -126,23 +126,34 @@ describe('capctl apply', () => {
     expect(JSON.parse(fresh.stdout)).toMatchObject({ status: 'no-changes', applied: [] });
   });
 
-  it('two applies started together on one org: one runs, the other exits 3 naming the holder, or waits', async () => {
+  it('applies started while another holds the org: one exits 3 naming the holder, two wait and run one after the other', async () => {
+    // The holder is a process that takes the lock as apply does and keeps it until told: an apply
+    // of a small org is over before a second process has started.
     const g = await generated(60);
+    const holder = startNode(path.join(repoRoot, 'test/store/fixtures/hold-lock.mjs'), [g.orgState, ORG]);
+    expect(await holder.waitForLine(/^\{/), holder.stderr()).toBe(true);
     const bin = path.join(repoRoot, 'bin/capctl.js');
     const args = ['apply', g.planFile, '--actor', ADMIN, '--org-state', g.orgState];
     const env = { NO_COLOR: '1', CI: 'true' };
-    const first = startNode(bin, args, env);
-    // Once the first is carrying out actions (it holds the lock), start two more.
-    expect(await first.waitForLine(/✓ 1\./)).toBe(true);
     const refused = startNode(bin, [...args, '--lock-timeout', '0'], env);
-    const waiting = startNode(bin, [...args, '--lock-timeout', '120'], env);
-    const [a, b, c] = await Promise.all([first.exited, refused.exited, waiting.exited]);
-    expect(a.code, first.stderr()).toBe(0);
-    expect(b.code, refused.stderr()).toBe(3);
-    expect(refused.stderr()).toMatch(/acme-prod is locked.*admin@acme\.example.*capctl apply/s);
-    expect(c.code, waiting.stderr()).toBe(0);
-    expect(waiting.stderr()).toContain('Waiting up to 120s for the lock of acme-prod, held by admin@acme.example');
-    expect(waiting.lines.join('\n')).toContain('Nothing left to do');
+    expect((await refused.exited).code, refused.stderr()).toBe(3);
+    expect(refused.stderr()).toMatch(/acme-prod is locked by user holder-user.*running "capctl apply \(hold-lock test\)"/s);
+    const waiting = [startNode(bin, [...args, '--lock-timeout', '120'], env), startNode(bin, [...args, '--lock-timeout', '120'], env)];
+    for (const child of waiting) {
+      while (!child.stderr().includes('Waiting up to 120s for the lock of acme-prod, held by holder-user')) {
+        expect(child.process.exitCode, child.stderr()).toBeNull();
+        await sleep(20);
+      }
+    }
+    holder.process.stdin!.write('release\n');
+    expect(await holder.exited).toEqual({ code: 0, signal: null });
+    const exits = await Promise.all(waiting.map((child) => child.exited));
+    expect(exits.map((e) => e.code)).toEqual([0, 0]);
+    // Whichever took the lock first applied every action; the other found nothing left to do.
+    const outputs = waiting.map((child) => child.lines.join('\n'));
+    const n = g.plan.actions.length;
+    expect(outputs.filter((o) => o.includes(`Apply complete: ${n} actions applied`))).toHaveLength(1);
+    expect(outputs.filter((o) => o.includes('Nothing left to do'))).toHaveLength(1);
     // Every action was carried out exactly once.
     const ledger = await new FileOrgStore(g.orgState).readLedger(ORG);
     expect(ledger.map((l) => l.action.seq)).toEqual(g.plan.actions.map((a) => a.seq));

@@ -1,7 +1,8 @@
 // Crash tests with real processes: a child commits store changes in a loop and is killed with
-// SIGKILL, at random moments (≥200 kills) and at every step of a commit. After each kill the
-// store, once recovered, reads cleanly, every file holds exactly the content of the last committed
-// state (never a mix of two states), and the ledger has one line per committed change.
+// SIGKILL, at random moments (≥200 kills) and at every step of a commit, of one change and of a
+// run of several. After each kill the store, once recovered, reads cleanly, every file holds
+// exactly the content of the last committed state (never a mix of two states), and the ledger has
+// one line per committed change.
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -64,23 +65,27 @@ async function checkRecovered(root: string): Promise<{ n: number; rolledForward:
 
 describe('a commit killed at a given step', () => {
   // The second commit (state 1 → 2) replaces org.json and apps A and B, and removes app C.
-  const cases: { step: string; nth: number; committed: boolean; rolledForward: boolean }[] = [
-    { step: 'temps-written', nth: 1, committed: false, rolledForward: false },
-    { step: 'journal-written', nth: 1, committed: true, rolledForward: true },
-    { step: 'file-replaced', nth: 2, committed: true, rolledForward: true },
-    { step: 'files-removed', nth: 1, committed: true, rolledForward: true },
-    { step: 'ledger-appended', nth: 1, committed: true, rolledForward: true },
-    { step: 'journal-removed', nth: 1, committed: true, rolledForward: false },
+  const cases: { step: string; nth: number; committed: boolean; rolledForward: boolean; run: number }[] = [
+    { step: 'temps-written', nth: 1, committed: false, rolledForward: false, run: 1 },
+    { step: 'journal-written', nth: 1, committed: true, rolledForward: true, run: 1 },
+    { step: 'file-replaced', nth: 2, committed: true, rolledForward: true, run: 1 },
+    { step: 'files-removed', nth: 1, committed: true, rolledForward: true, run: 1 },
+    { step: 'ledger-appended', nth: 1, committed: true, rolledForward: true, run: 1 },
+    { step: 'journal-removed', nth: 1, committed: true, rolledForward: false, run: 1 },
+    // States 2, 3 and 4 in one commit: all of them, or none.
+    { step: 'temps-written', nth: 1, committed: false, rolledForward: false, run: 3 },
+    { step: 'file-replaced', nth: 1, committed: true, rolledForward: true, run: 3 },
+    { step: 'ledger-appended', nth: 1, committed: true, rolledForward: true, run: 3 },
   ];
-  it.each(cases)('killed after $step (#$nth): committed $committed, rolled forward $rolledForward', async ({ step, nth, committed, rolledForward }) => {
+  it.each(cases)('killed after $step (#$nth) of a run of $run states: committed $committed, rolled forward $rolledForward', async ({ step, nth, committed, rolledForward, run }) => {
     const root = await freshStore();
     const first = startChild(root, { COMMITS: '1' });
     expect(await first.exited).toEqual({ code: 0, signal: null });
-    const child = startChild(root, { COMMITS: '1', CRASH_AT: `${step}:${nth}` });
+    const child = startChild(root, { COMMITS: String(run), RUN: String(run), CRASH_AT: `${step}:${nth}` });
     const { signal } = await child.exited;
     expect(signal, child.stderr()).toBe('SIGKILL');
     const state = await checkRecovered(root);
-    expect(state).toEqual({ n: committed ? 2 : 1, rolledForward });
+    expect(state).toEqual({ n: committed ? 1 + run : 1, rolledForward });
     // A later run goes on from there.
     const after = startChild(root, { COMMITS: '1' });
     expect(await after.exited).toEqual({ code: 0, signal: null });
@@ -101,7 +106,8 @@ describe('commits killed at random moments', () => {
         let rolledForward = 0;
         let last = 0;
         for (let i = 0; i < killsPerLane; i++) {
-          const child = startChild(root);
+          // Runs of 1 to 3 states per commit (RUN=3): an action alone, and several as one change.
+          const child = startChild(root, { RUN: '3' });
           if (random() < 0.15) {
             await sleep(random() * 150); // sometimes while it takes the lock and recovers
           } else {

@@ -1,5 +1,5 @@
 // The file store in process, on real files: snapshot digest, commit (only changed files, one
-// atomic unit with its ledger line), reading a pending journal, torn ledger repair, deterministic
+// atomic unit with its ledger line), runs of changes as one unit, reading a pending journal, torn ledger repair, deterministic
 // JSON, and the bundled store being exactly what its generator writes.
 import { appendFile, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
@@ -16,6 +16,7 @@ import { findJsonSyntaxError, locateJsonPointer } from '../../src/store/json-loc
 import { formatLedgerLine } from '../../src/store/ledger-file.js';
 import { snapshotDigest, SnapshotDigester } from '../../src/store/store-digest.js';
 import { copyInto, makeTempDir, removeDir, repoRoot } from '../helpers/cli.js';
+import { fingerprint } from '../helpers/fingerprint.js';
 // @ts-expect-error -- a plain .mjs script without type declarations
 import { writeExampleOrg } from '../../scripts/make-example-org.mjs';
 
@@ -272,6 +273,97 @@ describe('a commit interrupted after its journal', () => {
     const { size } = await stat(ledger);
     await truncate(ledger, size - 10);
     await expect(new FileOrgStore(root).readLedger('acme-prod')).rejects.toThrow(/malformed/);
+  });
+});
+
+describe('a run of changes (commitAll)', () => {
+  it('writes each file once, as the last change leaves it, and gives each change the digest of one commit at a time', async () => {
+    const one = await bundledCopy();
+    const run = await bundledCopy();
+    const before = await new FileOrgStore(one.root).readSnapshot('acme-prod');
+    const app = (name: string): AppFile => before.apps.find((a) => a.name === name)!;
+    const [slack, zoom, dropbox] = [app('Slack'), app('Zoom'), app('Dropbox')];
+    const file = (a: AppFile): string => `apps/${a.id}.json`;
+    const changes = [
+      [{ path: 'org.json', content: formatJson({ ...before.org, revision: before.org.revision + 1 }) }, { path: file(slack), content: formatJson({ ...slack, blocked: true }) }],
+      [{ path: file(slack), content: formatJson({ ...slack, blocked: true, sessions: [] }) }, { path: file(dropbox), content: formatJson({ ...dropbox, deniedAttempts: 9 }) }],
+      [{ path: file(zoom), content: null }],
+      [{ path: file(zoom), content: formatJson({ ...zoom, deniedAttempts: 3 }) }, { path: file(dropbox), content: formatJson(dropbox) }],
+    ];
+    const dropboxStat = await stat(path.join(run.orgDir, file(dropbox)));
+
+    const singly = new FileOrgStore(one.root);
+    const expected: string[] = [];
+    let prev = 'genesis';
+    for (const [i, files] of changes.entries()) {
+      await singly.commit('acme-prod', { files, ledgerLine: (d) => ledgerLine(i + 1, prev, d, slack) });
+      prev = (await singly.readLedger('acme-prod')).at(-1)!.hash;
+      // The digest of the files as they are, read by a store that knows nothing of them.
+      expected.push((await new FileOrgStore(one.root).readSnapshot('acme-prod')).digest);
+    }
+
+    const store = new FileOrgStore(run.root);
+    const lines: LedgerLine[] = [];
+    const digests = await store.commitAll(
+      'acme-prod',
+      changes.map((files, i) => ({ files, ledgerLine: (d: string) => (lines[i] = ledgerLine(i + 1, lines[i - 1]?.hash ?? 'genesis', d, slack)) })),
+    );
+    expect(digests).toEqual(expected);
+    expect(await fingerprint(run.orgDir)).toEqual(await fingerprint(one.orgDir));
+    expect(await new FileOrgStore(run.root).readLedger('acme-prod')).toEqual(lines);
+    expect((await new FileOrgStore(run.root).readSnapshot('acme-prod')).digest).toBe(expected.at(-1));
+    // Dropbox changed and changed back within the run: not rewritten.
+    const dropboxNow = await stat(path.join(run.orgDir, file(dropbox)));
+    expect({ ino: dropboxNow.ino, mtimeMs: dropboxNow.mtimeMs }).toEqual({ ino: dropboxStat.ino, mtimeMs: dropboxStat.mtimeMs });
+    expect((await readdir(run.orgDir)).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  /** A run of three changes killed after its journal: the lines it decided, and the store. */
+  async function interruptedRun(): Promise<{ root: string; orgDir: string; lines: LedgerLine[] }> {
+    const { root, orgDir } = await bundledCopy();
+    const crash = new Error('simulated crash');
+    const store = new FileOrgStore(root, { onCommitStep: (step) => { if (step === 'files-removed') throw crash; } });
+    const snapshot = await store.readSnapshot('acme-prod');
+    const lines: LedgerLine[] = [];
+    const changes = snapshot.apps.slice(0, 3).map((app, i) => ({
+      files: [{ path: `apps/${app.id}.json`, content: formatJson({ ...app, blocked: true }) }],
+      ledgerLine: (d: string) => (lines[i] = ledgerLine(i + 1, lines[i - 1]?.hash ?? 'genesis', d, app)),
+    }));
+    await expect(store.commitAll('acme-prod', changes)).rejects.toBe(crash);
+    return { root, orgDir, lines };
+  }
+
+  it('killed in the middle of appending its lines, is finished with each line once', async () => {
+    for (const torn of ['after-one', 'cut-second', 'all-but-newline'] as const) {
+      const { root, orgDir, lines } = await interruptedRun();
+      const text = lines.map(formatLedgerLine).join('');
+      const ledger = path.join(orgDir, 'ledger.jsonl');
+      const second = formatLedgerLine(lines[0]!).length;
+      await writeFile(ledger, torn === 'after-one' ? text.slice(0, second) : torn === 'cut-second' ? text.slice(0, second + 30) : text.slice(0, -1));
+      const store = new FileOrgStore(root);
+      expect(await store.readLedger('acme-prod'), torn).toEqual(lines);
+      expect(await store.recover('acme-prod')).toMatchObject({ rolledForward: true });
+      expect(await readFile(ledger, 'utf8'), torn).toBe(text);
+    }
+  });
+
+  it('is refused by a ledger that does not lead to its lines, and the ledger is left as it was', async () => {
+    const { root, orgDir, lines } = await interruptedRun();
+    const ledger = path.join(orgDir, 'ledger.jsonl');
+    const other = formatLedgerLine({ ...lines[0]!, hash: `sha256:${'f'.repeat(64)}` });
+    await writeFile(ledger, other);
+    await expect(new FileOrgStore(root).recover('acme-prod')).rejects.toThrow(/line 1 is not the one this change wrote/);
+    expect(await readFile(ledger, 'utf8')).toBe(other);
+  });
+
+  it('still rolls forward a journal of the earlier format (one ledger line)', async () => {
+    const { root, orgDir, lines } = await interruptedRun();
+    const journalFile = path.join(orgDir, '.journal.json');
+    const { ledgerLines, ...rest } = JSON.parse(await readFile(journalFile, 'utf8')) as { ledgerLines: LedgerLine[] };
+    await writeFile(journalFile, JSON.stringify({ ...rest, format: 1, ledgerLine: ledgerLines[0] }));
+    const store = new FileOrgStore(root);
+    expect(await store.recover('acme-prod')).toMatchObject({ rolledForward: true });
+    expect(await store.readLedger('acme-prod')).toEqual([lines[0]]);
   });
 });
 
