@@ -80,7 +80,7 @@ async function lane(id: number, quota: number, seed: number, reference: string[]
         // Most kills land while actions are carried out; some during start, lock and preflight.
         const early = random() < 0.2;
         if (early) await sleep(random() * 1200);
-        else if (await child.waitForLine(/^Applying plan|^Resuming/)) await sleep(random() * 700);
+        else if (await child.waitForLine(/^Applying plan|^Resuming/)) await sleep(random() * actionsWindowMs);
         killed = child.process.kill('SIGKILL');
       }
       const exit = await child.exited;
@@ -104,6 +104,19 @@ async function lane(id: number, quota: number, seed: number, reference: string[]
 }
 
 let referenceDigest: string;
+/** How long an uninterrupted `capctl apply` of the plan takes from its first line to its end. */
+let actionsWindowMs: number;
+
+/** Times one uninterrupted apply through the CLI, from "Applying plan" to its exit. */
+async function measureActionsWindow(): Promise<number> {
+  const orgState = path.join(base, 'timed');
+  await cp(template, orgState, { recursive: true });
+  const child = startNode(bin, ['apply', planFile, '--actor', ADMIN, '--org-state', orgState, '--no-commit'], { NO_COLOR: '1', CI: 'true' });
+  expect(await child.waitForLine(/^Applying plan/), child.stderr()).toBe(true);
+  const started = performance.now();
+  expect((await child.exited).code, child.stderr()).toBe(0);
+  return performance.now() - started;
+}
 
 describe('apply killed at random moments', () => {
   it(`leaves a store that reads cleanly and verifies after each of ${KILLS} kills, and a rerun converges`, async () => {
@@ -115,11 +128,16 @@ describe('apply killed at random moments', () => {
     const reference = referenceLedger.map(outcome);
     referenceDigest = (await new FileOrgStore(clean).readSnapshot(ORG)).digest;
     expect(reference).toHaveLength(plan.actions.length);
+    // Kills after the first line land anywhere in the time a lone apply takes: four lanes at once
+    // run each apply slower, so the kills still land among its actions.
+    actionsWindowMs = await measureActionsWindow();
 
     const seed = Number(process.env.CAPCTL_CRASH_SEED ?? Date.now() % 100_000);
     const results = await Promise.all(Array.from({ length: LANES }, (_, i) => lane(i, Math.ceil(KILLS / LANES), seed + i, reference)));
     const kills = results.reduce((n, r) => n + r.kills, 0);
     const midway = results.reduce((n, r) => n + r.killedMidway, 0);
+    const applies = results.reduce((n, r) => n + r.applies, 0);
+    process.stderr.write(`apply crash test (seed ${seed}): ${kills} kills, ${midway} between the first and the last action, ${applies} applies finished, window ${Math.round(actionsWindowMs)} ms\n`);
     expect(kills, `seed ${seed}`).toBeGreaterThanOrEqual(KILLS);
     // The kills must have hit the actions, not only the start-up.
     expect(midway, `seed ${seed}: kills between the first and the last action`).toBeGreaterThan(KILLS / 4);
