@@ -347,8 +347,15 @@ export class FileOrgStore implements OrgStore {
     const journal: Journal = { format: 2, replace: [], remove: run.removals, ledgerLines: run.ledgerLines };
     for (const { rel } of run.writes) journal.replace.push({ path: rel, temp: path.relative(orgDir, tempPathFor(path.join(orgDir, rel))) });
     try {
-      // Side by side: the disk flushes several files in one go.
-      await mapPool(journal.replace, writeConcurrency, ({ temp }, i) => writeNewFileDurably(path.join(orgDir, temp), run.writes[i]!.bytes));
+      // Side by side: the disk flushes several files in one go. Every write ends before a failure
+      // is thrown, so that the clean-up below finds all the temporary files there are.
+      let failure: unknown;
+      await mapPool(journal.replace, writeConcurrency, ({ temp }, i) =>
+        writeNewFileDurably(path.join(orgDir, temp), run.writes[i]!.bytes).catch((error: unknown) => {
+          failure ??= error;
+        }),
+      );
+      if (failure !== undefined) throw failure;
       // The temps' names must be on disk before the journal that names them.
       for (const dir of new Set(journal.replace.map(({ temp }) => path.dirname(path.join(orgDir, temp))))) await syncDir(dir);
     } catch (error) {
