@@ -9,9 +9,10 @@ const actionKinds = new Set<ActionKind>(['set-org-settings', 'install', 'uninsta
 /**
  * The plan in `file`: JSON, unchanged since it was made (its digest matches its content, else
  * RefusedError, exit 3), and of the shape apply relies on (else InputError, exit 1). A plan whose
- * digest matches was written by `capctl plan`, which validates it against schemas/plan.schema.json;
- * the shape check here only guards apply against a plan forged with a recomputed digest, without
- * the cost of compiling the schema on every apply.
+ * digest matches is as `capctl plan` wrote it (its tests hold its output to
+ * schemas/plan.schema.json), or was edited by someone who recomputed the digest: the shape check
+ * here keeps apply from stumbling on such a plan, and the store refuses any value it would not read
+ * back (FileOrgStore.carryOut).
  */
 export async function readPlanFile(file: string): Promise<Plan> {
   let text: string;

@@ -1,7 +1,7 @@
 // What carrying out one action changes in the file store: the next org data (through the pure
 // transition of src/plan/transition.ts, the one definition of what an action does), exactly the
 // store files that change, and the action's result. Pure.
-import type { Action, OrgFile } from '../model/index.js';
+import type { Action, AppFile, OrgFile } from '../model/index.js';
 import { applyAction, type OrgData, type TransitionResult } from '../plan/transition.js';
 import { formatJson } from './json-format.js';
 import type { FileChange } from './org-store.js';
@@ -10,6 +10,8 @@ import type { FileChange } from './org-store.js';
 export interface ActionChange {
   next: OrgData;
   files: FileChange[];
+  /** What each of `files` holds, as data (the same order): for checking before it is written. */
+  values: (OrgFile | AppFile)[];
   result: TransitionResult;
 }
 
@@ -22,7 +24,11 @@ export function actionChange(data: OrgData, action: Action, bumpRevision: boolea
   let org: OrgFile = transition.next.org;
   if (bumpRevision) org = { ...org, revision: data.org.revision + 1 };
   const files: FileChange[] = [];
-  if (transition.changed.org || bumpRevision) files.push({ path: 'org.json', content: formatJson(org) });
+  const values: (OrgFile | AppFile)[] = [];
+  if (transition.changed.org || bumpRevision) {
+    files.push({ path: 'org.json', content: formatJson(org) });
+    values.push(org);
+  }
   if (transition.changed.apps.length > 0) {
     // Usually one app of 10,000: where `indexOf` says, else found by a scan (never a map of all of them per action).
     const apps = transition.changed.apps.map((id) => {
@@ -30,7 +36,10 @@ export function actionChange(data: OrgData, action: Action, bumpRevision: boolea
       return (at !== undefined && transition.next.apps[at]?.id === id ? transition.next.apps[at] : transition.next.apps.find((app) => app.id === id))!;
     });
     apps.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    for (const app of apps) files.push({ path: `apps/${app.id}.json`, content: formatJson(app) });
+    for (const app of apps) {
+      files.push({ path: `apps/${app.id}.json`, content: formatJson(app) });
+      values.push(app);
+    }
   }
-  return { next: { ...transition.next, org }, files, result: transition.result };
+  return { next: { ...transition.next, org }, files, values, result: transition.result };
 }

@@ -27,7 +27,7 @@ import { checkLedgerTail, ledgerFileName, parseLedger } from './ledger-file.js';
 import { mapPool } from './map-pool.js';
 import { actionChange } from './action-change.js';
 import { nextLedgerLine } from '../apply/ledger.js';
-import type { CarryOutContext, CarryOutResult, LockInfo, OrgLock, OrgStore, SnapshotReadOptions, StoreChange } from './org-store.js';
+import type { CarryOutContext, CarryOutResult, FileChange, LockInfo, OrgLock, OrgStore, SnapshotReadOptions, StoreChange } from './org-store.js';
 import type { OrgData } from '../plan/transition.js';
 import { checkAgainstSchema, type StoreSchemaDef } from './schema-validators.js';
 import { hashBytes, snapshotDigest, SnapshotDigester } from './store-digest.js';
@@ -457,6 +457,7 @@ export class FileOrgStore implements OrgStore {
       let change;
       try {
         change = actionChange(data, action, context.bumpRevision && i === 0, this.appIndexOf(org, data.apps, action.app?.id));
+        checkWritable(change.files, change.values);
       } catch (error) {
         failure = { index: i, error: error instanceof Error ? error : new Error(String(error)) };
         break;
@@ -637,6 +638,20 @@ export class FileOrgStore implements OrgStore {
     });
     return cache;
   }
+}
+
+/**
+ * Throws when a file an action would write breaks its schema (a plan edited by hand, its digest
+ * recomputed, can ask for values the planner never gives): the store never writes a file that it
+ * would refuse to read. Checks across files (users, profiles) are the planner's.
+ */
+function checkWritable(files: readonly FileChange[], values: readonly unknown[]): void {
+  files.forEach(({ path: rel }, i) => {
+    const problems = checkAgainstSchema(schemaDefOf(rel), values[i]);
+    if (problems.length > 0) {
+      throw new Error(`it would write an invalid ${rel}: ${problems.map((p) => p.message.replace(/^the file: /, '')).join('; ')}`);
+    }
+  });
 }
 
 /** The schema definition a store file is checked against. */

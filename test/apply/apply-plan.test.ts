@@ -94,6 +94,21 @@ describe('applyPlan', () => {
     expect((await new FileOrgStore(orgState).readLedger(ORG)).map((l) => l.action.seq)).toEqual([1, 2, 3]);
     expect((await apply(plan)).applied.map((l) => l.action.seq)).toEqual([4, 5, 6, 7, 8, 9]);
   });
+  it('refuses to write a value the store would not read (a plan edited with its digest recomputed), after the actions before it', async () => {
+    const plan = structuredClone(await savePlan(desired, orgState, planFile));
+    const edited = plan.actions.find((a) => a.kind === 'set-policies')!;
+    edited.after = { ...edited.after, ipRelaxation: 'WHATEVER' };
+    plan.digest = planDigest(plan);
+    const report = await apply(plan);
+    expect(report.status).toBe('failed');
+    expect(report.failure?.action.seq).toBe(edited.seq);
+    expect(report.failure?.message).toMatch(new RegExp(`it would write an invalid apps/${edited.app!.id}\\.json: /policies/ipRelaxation: must be one of "ENFORCE", `));
+    expect(report.applied.map((l) => l.action.seq)).toEqual(plan.actions.filter((a) => a.seq < edited.seq).map((a) => a.seq));
+    // The store still reads, and holds exactly what its ledger says.
+    const store = new FileOrgStore(orgState);
+    const ledger = await store.readLedger(ORG);
+    expect((await store.readSnapshot(ORG)).digest).toBe(ledger.at(-1)?.result.storeDigest ?? plan.basis.storeDigest);
+  });
 });
 
 describe('FileOrgStore.carryOut', () => {
