@@ -1,4 +1,5 @@
-// The README stays true: its YAML examples validate, and "Try it" gives the two expected commands.
+// The README stays true: its YAML examples validate, "Try it" gives the two expected commands, and
+// "Performance" states the benchmark's own targets.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -46,6 +47,22 @@ describe('README.md', () => {
     expect(diagnostics).toEqual([]);
     expect(documents).toBe(3);
     expect(desired.orgs['acme-prod']?.apps.map((a) => a.doc.name)).toEqual(['Slack']);
+  });
+
+  it('"Performance" states the targets the benchmark checks, and how many changes its apply writes', async () => {
+    const text = section('Performance');
+    // @ts-expect-error -- a plain .mjs script without type declarations
+    const { targets } = (await import('../scripts/bench/targets.mjs')) as { targets: { [name in 'planRatio' | 'planJsonRatio' | 'validateRatio' | 'applyRatio' | 'usageFirstLineMs']: number } };
+    const rows = (name: string): string => text.split('\n').find((line) => line.startsWith(`| ${name}`)) ?? '';
+    expect(rows('`validate`')).toContain(`≤ ${targets.validateRatio}× ✓`);
+    expect(rows('`plan` |')).toContain(`≤ ${targets.planRatio}× ✓`);
+    expect(rows('`plan --format json`')).toContain(`≤ ${targets.planJsonRatio}× ✓`);
+    expect(rows('`apply --no-commit`')).toContain(`≤ ${targets.applyRatio}× ✓`);
+    expect(rows('`usage`')).toContain(`first line ≤ ${targets.usageFirstLineMs / 1000} s ✓`);
+    const { runLengths } = await import('../src/apply/apply-plan.js');
+    const [, actions] = /\((\d+) actions, ledger\)/.exec(text) ?? [];
+    const [, changes] = /written in (\d+) atomic changes/.exec(text) ?? [];
+    expect(Number(changes)).toBe(runLengths(Number(actions)).length);
   });
 
   it('lists the exit codes 0 to 3', () => {

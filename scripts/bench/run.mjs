@@ -17,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { benchActor, benchCounts, benchOrg, generateBench } from './generate.mjs';
+import { targets } from './targets.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
@@ -25,17 +26,6 @@ const floorScript = path.join(here, 'floor.mjs');
 const rssPreload = path.join(here, 'rss-preload.mjs');
 const timeBin = '/usr/bin/time';
 const MiB = 1024 * 1024;
-
-/** The targets of issue 6, checked against the results. */
-const targets = {
-  planRatio: 2,
-  planJsonRatio: 2,
-  validateRatio: 2,
-  applyRatio: 3,
-  usageFirstLineMs: 1000,
-  rssMiB: 1536,
-  seriesSlope: 1.1,
-};
 
 function parseArgs(argv) {
   const options = { json: false, scale: 1, runs: 3, only: undefined, series: true, dir: undefined, keep: false, build: true };
