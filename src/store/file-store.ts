@@ -12,7 +12,7 @@
 // lines become visible together or not at all, whatever moment the process is killed at (see the
 // invariant in journal.ts).
 import { isUtf8 } from 'node:buffer';
-import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Action, AppFile, Diagnostic, LedgerLine, OrgFile, OrgSnapshot, OrgUser } from '../model/index.js';
@@ -30,7 +30,8 @@ import { nextLedgerLine } from '../apply/ledger.js';
 import type { CarryOutContext, CarryOutResult, FileChange, LockInfo, OrgLock, OrgStore, SnapshotReadOptions, StoreChange } from './org-store.js';
 import type { OrgData } from '../plan/transition.js';
 import { checkAgainstSchema, type StoreSchemaDef } from './schema-validators.js';
-import { hashBytes, snapshotDigest, SnapshotDigester } from './store-digest.js';
+import { currentEntry, digestAfter, digesterOf, digestOfEntries, forgetDigester, readWithEntry, type FileEntry, type HashCache } from './file-hashes.js';
+import { hashBytes, type SnapshotDigester } from './store-digest.js';
 
 /** Options of a file store. */
 export interface FileOrgStoreOptions {
@@ -60,19 +61,6 @@ const readConcurrency = 8;
 const writeConcurrency = 4;
 const maxDiagnostics = 100;
 const maxLocateBytes = 16 * 1024 * 1024;
-
-/** What the store knows of one file it read or wrote: its content hash, and how to tell it changed. */
-interface FileEntry {
-  hash: string;
-  size: number;
-  mtimeMs: number;
-  /** Changes with any write, rename or metadata change, and no tool can set it back. */
-  ctimeMs: number;
-  ino: number;
-}
-
-/** Per org: the files of the snapshot digest (relative path → entry). */
-type HashCache = Map<string, FileEntry>;
 
 /** A run of changes as commitAll prepares it before writing anything. */
 interface PreparedRun {
@@ -274,11 +262,11 @@ export class FileOrgStore implements OrgStore {
       const run = await this.digestRun(orgDir, cache, changes);
       if (run.writes.length === 0 && run.removals.length === 0 && run.ledgerLines.length === 0) return run.digests;
       await this.writeRun(org, orgDir, cache, run);
-      if (!run.digesterFollowed) digesters.delete(cache);
+      if (!run.digesterFollowed) forgetDigester(cache);
       return run.digests;
     } catch (error) {
       // The digester may hold hashes of a change that did not happen: built again when next needed.
-      digesters.delete(cache);
+      forgetDigester(cache);
       throw error;
     }
   }
@@ -659,71 +647,6 @@ function schemaDefOf(rel: string): StoreSchemaDef {
   if (rel === 'org.json') return 'OrgFile';
   if (rel === 'users.json') return 'UsersFile';
   return 'AppFile';
-}
-
-/** Digesters kept beside hash caches, updated as commits change single files. */
-const digesters = new WeakMap<HashCache, SnapshotDigester>();
-
-function digesterOf(cache: HashCache): SnapshotDigester {
-  let digester = digesters.get(cache);
-  if (digester === undefined) {
-    digester = new SnapshotDigester([...cache].map(([rel, entry]) => [rel, entry.hash] as const));
-    digesters.set(cache, digester);
-  }
-  return digester;
-}
-
-/** The snapshot digest of the files an org's cache knows (store-digest.ts). */
-function digestOfEntries(cache: HashCache): string {
-  return digesterOf(cache).digest()!;
-}
-
-/** The snapshot digest of `cache` with some files rewritten (new hash) and some removed (null), from scratch. */
-function digestAfter(cache: HashCache, changes: ReadonlyMap<string, { hash: string } | null>): string {
-  const hashes = new Map([...cache].map(([rel, entry]) => [rel, entry.hash]));
-  for (const [rel, file] of changes) {
-    if (file === null) hashes.delete(rel);
-    else hashes.set(rel, file.hash);
-  }
-  return snapshotDigest(hashes);
-}
-
-/**
- * A file's bytes and entry, or undefined when it does not exist. Read synchronously: a store is
- * thousands of files, mostly in the page cache, and the promise API's per-file cost (a FileHandle,
- * thread-pool round trips for open, fstat, read and close) is three times the read itself.
- */
-async function readWithEntry(file: string): Promise<{ bytes: Buffer; entry: FileEntry } | undefined> {
-  let fd;
-  try {
-    fd = openSync(file, 'r');
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
-  try {
-    const info = fstatSync(fd);
-    const bytes = readFileSync(fd);
-    return { bytes, entry: { hash: hashBytes(bytes), size: bytes.length, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino } };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The entry of a file as it is on disk now: the cached one when size, mtime and inode still match. */
-async function currentEntry(orgDir: string, rel: string, cache: HashCache): Promise<FileEntry | undefined> {
-  let info;
-  try {
-    info = statSync(path.join(orgDir, rel)); // synchronous, as readWithEntry: 10,000 of them
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
-  const cached = cache.get(rel);
-  if (cached && cached.size === info.size && cached.mtimeMs === info.mtimeMs && cached.ctimeMs === info.ctimeMs && cached.ino === info.ino) {
-    return cached;
-  }
-  return (await readWithEntry(path.join(orgDir, rel)))?.entry;
 }
 
 async function readTextFile(file: string): Promise<string> {
