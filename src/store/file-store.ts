@@ -37,6 +37,11 @@ import { hashBytes, type SnapshotDigester } from './store-digest.js';
 export interface FileOrgStoreOptions {
   /** Called after each step of every commit. A test seam: crash tests kill the process there. */
   onCommitStep?: CommitStepHook;
+  /**
+   * The most bytes of files carryOut holds for one atomic change (default 64 MiB): a run of
+   * actions on large apps is written as several changes rather than held in memory at once.
+   */
+  maxChangeBytes?: number;
 }
 
 /** A lock of the file store, with what taking it recovered. */
@@ -59,6 +64,7 @@ const orgSlugPattern = /^[a-z0-9][a-z0-9-]*$/;
 const appFilePattern = /^apps\/[a-zA-Z0-9]{18}\.json$/;
 const readConcurrency = 8;
 const writeConcurrency = 4;
+const defaultMaxChangeBytes = 64 * 1024 * 1024;
 const maxDiagnostics = 100;
 const maxLocateBytes = 16 * 1024 * 1024;
 
@@ -430,30 +436,53 @@ export class FileOrgStore implements OrgStore {
    * Carries out a run of actions, in order, as ONE atomic change (commitAll): computes each
    * action's next state with the pure transition and writes exactly the files that change, with
    * each action's ledger line (whose result records the files it changed and the snapshot digest
-   * right after it). With `bumpRevision` the revision in org.json goes up by one with the run's
-   * first action. An action whose transition fails ends the run there: those before it are
-   * written. Call while holding the org's lock: the state is the snapshot and ledger read under it
-   * (or left by the last carryOut), not read again for every run.
+   * right after it). A run whose files add up to more than `maxChangeBytes` is written as several
+   * changes, one after the other, so that memory stays bounded. With `bumpRevision` the revision in
+   * org.json goes up by one with the run's first action. An action whose transition fails, or
+   * whose change cannot be written, ends the run there: those before it are written. Call while
+   * holding the org's lock: the state is the snapshot and ledger read under it (or left by the last
+   * carryOut), not read again for every run.
    */
   async carryOut(org: string, actions: readonly Action[], context: CarryOutContext): Promise<CarryOutResult> {
     let data: OrgData = this.snapshots.get(org) ?? (await this.readSnapshot(org));
     let previous = (this.lastLines.has(org) ? this.lastLines.get(org) : (await this.readLedger(org)).at(-1)) ?? undefined;
-    const changes: StoreChange[] = [];
     const applied: LedgerLine[] = [];
-    let failure: CarryOutResult['failure'];
+    let pending: StoreChange[] = [];
+    let pendingBytes = 0;
+    let pendingFrom = 0;
+    /** Writes the pending changes as one atomic change; a failure is reported at the first of them. */
+    const writePending = async (): Promise<CarryOutResult['failure']> => {
+      if (pending.length === 0) return undefined;
+      const lineCount = applied.length;
+      try {
+        const digests = await this.commitAll(org, pending);
+        const next: OrgSnapshot = { slug: org, ...data, digest: digests.at(-1)! };
+        this.snapshots.set(org, next);
+        this.lastRead.set(org, next);
+        this.lastLines.set(org, applied.at(-1)!);
+      } catch (error) {
+        applied.length = lineCount; // lines built for a change that was not written
+        this.forgetWorkingState(org);
+        return { index: pendingFrom, error: asError(error) };
+      }
+      pendingFrom += pending.length;
+      pending = [];
+      pendingBytes = 0;
+      return undefined;
+    };
     for (const [i, action] of actions.entries()) {
       let change;
       try {
         change = actionChange(data, action, context.bumpRevision && i === 0, this.appIndexOf(org, data.apps, action.app?.id));
         checkWritable(change.files, change.values);
       } catch (error) {
-        failure = { index: i, error: error instanceof Error ? error : new Error(String(error)) };
-        break;
+        const failure = (await writePending()) ?? { index: i, error: asError(error) };
+        return { applied, failure };
       }
       data = change.next;
       const result = { ...change.result, files: change.files.map((f) => f.path) };
       const entry = { at: context.at.toISOString(), actor: context.actor, plan: context.planDigest, action };
-      changes.push({
+      pending.push({
         files: change.files,
         ledgerLine: (storeDigest) => {
           previous = nextLedgerLine(previous, { ...entry, result: { ...result, storeDigest } });
@@ -461,20 +490,13 @@ export class FileOrgStore implements OrgStore {
           return previous;
         },
       });
-    }
-    if (changes.length > 0) {
-      let digests: string[];
-      try {
-        digests = await this.commitAll(org, changes);
-      } catch (error) {
-        this.forgetWorkingState(org);
-        throw error;
+      for (const file of change.files) pendingBytes += file.content?.length ?? 0;
+      if (pendingBytes >= (this.options.maxChangeBytes ?? defaultMaxChangeBytes)) {
+        const failure = await writePending();
+        if (failure) return { applied, failure };
       }
-      const next: OrgSnapshot = { slug: org, ...data, digest: digests.at(-1)! };
-      this.snapshots.set(org, next);
-      this.lastRead.set(org, next);
-      this.lastLines.set(org, applied.at(-1)!);
     }
+    const failure = await writePending();
     return failure === undefined ? { applied } : { applied, failure };
   }
 
@@ -640,6 +662,10 @@ function checkWritable(files: readonly FileChange[], values: readonly unknown[])
       throw new Error(`it would write an invalid ${rel}: ${problems.map((p) => p.message.replace(/^the file: /, '')).join('; ')}`);
     }
   });
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** The schema definition a store file is checked against. */

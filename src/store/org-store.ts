@@ -70,11 +70,11 @@ export interface OrgStore {
   readLedger(org: string): Promise<LedgerLine[]>;
   /**
    * Carries out a run of actions, in order, each with its ledger line: every action is applied
-   * fully (its files and its line) or not at all; the store may make the whole run one atomic
-   * change. An action that cannot be carried out ends the run (`failure`), after those before it
-   * are applied. A thrown error means the run was not carried out, unless the store had already
-   * decided the change: its ledger then says so once the lock is taken again. Call only while
-   * holding the org's lock.
+   * fully (its files and its line) or not at all; the store may write the whole run as one atomic
+   * change. An action that cannot be carried out or written ends the run (`failure`), after those
+   * before it are applied. A write that failed after the store had decided it (journal.ts) is
+   * finished when the lock is taken again, and the ledger then shows it done. A thrown error means
+   * nothing of the run was done. Call only while holding the org's lock.
    */
   carryOut(org: string, actions: readonly Action[], context: CarryOutContext): Promise<CarryOutResult>;
   /** Takes the org's lock, waiting up to timeoutMs; throws LockHeldError naming the holder. */

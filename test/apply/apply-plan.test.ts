@@ -127,6 +127,39 @@ describe('FileOrgStore.carryOut', () => {
     expect(await new FileOrgStore(orgState).readLedger(ORG)).toEqual(ledger);
     expect(await fingerprint(orgState)).toEqual(await fingerprint(single));
   });
+
+  it('writes a run whose files pass maxChangeBytes as several changes, with the same result', async () => {
+    const plan = await savePlan(desired, orgState, planFile);
+    const small = path.join(dir, 'small');
+    await copyInto(orgState, small);
+    const context = { actor: ADMIN, planDigest: plan.digest, at: now(), bumpRevision: true };
+    let journals = 0;
+    const store = new FileOrgStore(small, { maxChangeBytes: 1, onCommitStep: (step) => void (step === 'journal-written' && journals++) });
+    expect((await store.carryOut(ORG, plan.actions, context)).failure).toBeUndefined();
+    expect(journals).toBe(plan.actions.length);
+    await new FileOrgStore(orgState).carryOut(ORG, plan.actions, context);
+    expect(await new FileOrgStore(small).readLedger(ORG)).toEqual(await new FileOrgStore(orgState).readLedger(ORG));
+    expect(await fingerprint(small)).toEqual(await fingerprint(orgState));
+  });
+
+  it('reports a change that cannot be written at its first action, keeping those written before it', async () => {
+    const plan = await savePlan(desired, orgState, planFile);
+    let temps = 0;
+    const diskFull = new Error('ENOSPC: no space left on device');
+    const store = new FileOrgStore(orgState, {
+      maxChangeBytes: 1,
+      onCommitStep: (step) => {
+        if (step === 'temps-written' && ++temps === 3) throw diskFull;
+      },
+    });
+    const result = await store.carryOut(ORG, plan.actions, { actor: ADMIN, planDigest: plan.digest, at: now(), bumpRevision: true });
+    expect(result.failure).toEqual({ index: 2, error: diskFull });
+    expect(result.applied.map((l) => l.action.seq)).toEqual([1, 2]);
+    const reader = new FileOrgStore(orgState);
+    const ledger = await reader.readLedger(ORG);
+    expect(ledger).toEqual(result.applied);
+    expect((await reader.readSnapshot(ORG)).digest).toBe(ledger.at(-1)!.result.storeDigest);
+  });
 });
 
 describe('runLengths', () => {
