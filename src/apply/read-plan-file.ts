@@ -1,18 +1,20 @@
 // Reads a plan saved with `capctl plan --out FILE` for `capctl apply FILE`.
 import { readFile } from 'node:fs/promises';
-import { InputError, RefusedError, type ActionKind, type Plan } from '../model/index.js';
+import { InputError, RefusedError, type Plan } from '../model/index.js';
 import type { OrgStore } from '../store/org-store.js';
+import { checkAgainstSchema } from '../store/schema-validators.js';
 import { checkPlanIntact } from './preflight.js';
 
-const actionKinds = new Set<ActionKind>(['set-org-settings', 'install', 'uninstall', 'set-policies', 'set-assignments', 'block', 'unblock', 'revoke']);
+const problemsShown = 3;
 
 /**
  * The plan in `file`: JSON, unchanged since it was made (its digest matches its content, else
- * RefusedError, exit 3), and of the shape apply relies on (else InputError, exit 1). A plan whose
- * digest matches is as `capctl plan` wrote it (its tests hold its output to
- * schemas/plan.schema.json), or was edited by someone who recomputed the digest: the shape check
- * here keeps apply from stumbling on such a plan, and the store refuses any value it would not read
- * back (FileOrgStore.carryOut).
+ * RefusedError, exit 3), and valid (else InputError, exit 1): format version 1, valid against
+ * schemas/plan.schema.json, and what the schema cannot say (each action's seq is its place, every
+ * action but set-org-settings names an app, a revoke names its revocation). A plan whose digest
+ * matches is as `capctl plan` wrote it, or was edited by someone who recomputed the digest: the
+ * checks here keep apply from stumbling on such a plan, and the store refuses any value it would
+ * not read back (FileOrgStore.carryOut).
  */
 export async function readPlanFile(file: string): Promise<Plan> {
   let text: string;
@@ -32,24 +34,24 @@ export async function readPlanFile(file: string): Promise<Plan> {
   }
   // An edit shows first as a digest that no longer matches, whatever else it broke.
   checkPlanIntact(value as Plan, file);
-  const problem = shapeProblem(value as Plan);
+  const problem = planProblem(value as Plan);
   if (problem) throw new InputError(`${file} is not a valid plan (format version 1): ${problem}`);
   return value as Plan;
 }
 
-/** The first way a plan is not what apply relies on, or undefined. */
-function shapeProblem(plan: Plan): string | undefined {
+/** The first ways a plan is not what apply relies on, or undefined. */
+function planProblem(plan: Plan): string | undefined {
+  // Before the schema: a plan of another format version fails it everywhere, and this says why.
   if (plan.formatVersion !== 1) return `formatVersion is ${JSON.stringify(plan.formatVersion)}, expected 1`;
-  if (typeof plan.org?.name !== 'string' || typeof plan.org?.id !== 'string') return 'no org name and id';
-  const basis = plan.basis as Partial<Plan['basis']> | undefined;
-  if (typeof basis?.storeDigest !== 'string' || typeof basis.storeRevision !== 'number' || typeof basis.orgId !== 'string') return 'no basis';
-  if (!Array.isArray(plan.actions) || !Array.isArray(plan.diagnostics)) return 'no actions or diagnostics';
+  const problems = checkAgainstSchema('Plan', plan);
+  if (problems.length > 0) {
+    const shown = problems.slice(0, problemsShown).map((p) => p.message);
+    return `${shown.join('; ')}${problems.length > problemsShown ? '; and more' : ''}`;
+  }
   for (const [i, action] of plan.actions.entries()) {
     if (action.seq !== i + 1) return `action ${i + 1} has seq ${JSON.stringify(action.seq)}`;
-    if (!actionKinds.has(action.kind)) return `action ${i + 1} has an unknown kind ${JSON.stringify(action.kind)}`;
-    if (action.kind !== 'set-org-settings' && (typeof action.app?.id !== 'string' || typeof action.app.name !== 'string')) return `action ${i + 1} names no app`;
-    if (action.kind === 'revoke' && typeof action.revocation?.id !== 'string') return `action ${i + 1} names no revocation`;
-    if (action.requires === undefined || typeof action.effects !== 'object') return `action ${i + 1} has no requirements or effects`;
+    if (action.kind !== 'set-org-settings' && action.app === undefined) return `action ${i + 1} names no app`;
+    if (action.kind === 'revoke' && action.revocation === undefined) return `action ${i + 1} names no revocation`;
   }
   return undefined;
 }

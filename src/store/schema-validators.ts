@@ -1,4 +1,5 @@
-// The store's JSON Schema validators (schemas/org-state.schema.json), compiled once per process.
+// The JSON Schema validators of the store's files (schemas/org-state.schema.json) and of a saved plan
+// (schemas/plan.schema.json), compiled once per process.
 // Two of each: a fast one that stops at the first error (the path every good file takes), and,
 // compiled only when a file fails, one that collects every error for the message.
 import { readFileSync } from 'node:fs';
@@ -9,6 +10,9 @@ import { isInstant } from './instant.js';
 /** The definitions of org-state.schema.json that a store file or line is checked against. */
 export type StoreSchemaDef = 'OrgFile' | 'UsersFile' | 'AppFile' | 'LedgerLine';
 
+/** What a parsed value can be checked against: a store definition, or a whole plan (plan.schema.json). */
+export type SchemaDef = StoreSchemaDef | 'Plan';
+
 /** One schema violation: where in the value (a JSON pointer) and what is wrong. */
 export interface SchemaProblem {
   pointer: string;
@@ -17,6 +21,7 @@ export interface SchemaProblem {
 
 const schemaFiles = ['desired-state.schema.json', 'org-state.schema.json', 'plan.schema.json'];
 const orgStateId = 'https://capctl.dev/schemas/org-state.schema.json';
+const planId = 'https://capctl.dev/schemas/plan.schema.json';
 const maxProblemsPerValue = 20;
 
 // ajv is loaded on first use, not on import: a process that only commits or locks (a crash test's
@@ -39,24 +44,25 @@ function makeAjv(allErrors: boolean): Ajv2020 {
   return ajv;
 }
 
-const compiled = { fast: new Map<StoreSchemaDef, ValidateFunction>(), thorough: new Map<StoreSchemaDef, ValidateFunction>() };
+const compiled = { fast: new Map<SchemaDef, ValidateFunction>(), thorough: new Map<SchemaDef, ValidateFunction>() };
 let fastAjv: Ajv2020 | undefined;
 let thoroughAjv: Ajv2020 | undefined;
 
-function validatorFor(def: StoreSchemaDef, thorough: boolean): ValidateFunction {
+function validatorFor(def: SchemaDef, thorough: boolean): ValidateFunction {
   const cache = thorough ? compiled.thorough : compiled.fast;
   let validate = cache.get(def);
   if (validate === undefined) {
     const ajv = thorough ? (thoroughAjv ??= makeAjv(true)) : (fastAjv ??= makeAjv(false));
-    validate = ajv.getSchema(`${orgStateId}#/$defs/${def}`);
-    if (validate === undefined) throw new Error(`schema definition ${def} is missing from org-state.schema.json`);
+    const id = def === 'Plan' ? planId : `${orgStateId}#/$defs/${def}`;
+    validate = ajv.getSchema(id);
+    if (validate === undefined) throw new Error(`schema ${id} is missing`);
     cache.set(def, validate);
   }
   return validate;
 }
 
-/** Checks a parsed value against a store definition: no problems means it is valid. */
-export function checkAgainstSchema(def: StoreSchemaDef, value: unknown): SchemaProblem[] {
+/** Checks a parsed value against a store definition or the plan schema: no problems means it is valid. */
+export function checkAgainstSchema(def: SchemaDef, value: unknown): SchemaProblem[] {
   if (validatorFor(def, false)(value)) return [];
   const thorough = validatorFor(def, true);
   thorough(value);

@@ -105,6 +105,35 @@ describe('capctl apply refuses, and changes nothing', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('--actor USERNAME, or CAPCTL_ACTOR');
   });
+
+  it('a plan forged with its digest recomputed but not a valid plan: exit 1 saying where, nothing applied', async () => {
+    const { planDigest } = await import('../../src/plan/digest.js');
+    const forgeries: { name: string; forge: (plan: Plan) => void; message: string }[] = [
+      { name: 'null-action', forge: (p) => (p.actions as unknown[]).push(null), message: `/actions/${g.plan.actions.length}: must be object` },
+      { name: 'null-diagnostic', forge: (p) => (p.diagnostics as unknown[]).push(null), message: `/diagnostics/${g.plan.diagnostics.length}: must be object` },
+      { name: 'requires-object', forge: (p) => ((p.actions[0] as { requires: unknown }).requires = { foo: 1 }), message: '/actions/0/requires: ' },
+      { name: 'requires-null', forge: (p) => ((p.actions[0] as { requires: unknown }).requires = null), message: '/actions/0/requires: must be object' },
+      {
+        name: 'revocation-users-number',
+        forge: (p) => ((p.actions.find((a) => a.kind === 'revoke')!.revocation as { users: unknown }).users = 5),
+        message: '/revocation/users: must be array',
+      },
+    ];
+    for (const { name, forge, message } of forgeries) {
+      const plan = structuredClone(g.plan);
+      forge(plan);
+      const file = path.join(g.dir, `${name}.json`);
+      await writeFile(file, JSON.stringify({ ...plan, digest: planDigest(plan) }));
+      const before = await fingerprint(g.orgState);
+      const result = await runCapctl(['apply', file, '--actor', ADMIN, '--auto-approve', '--org-state', g.orgState], { cwd: g.dir });
+      expect(result.code, `${name}: ${result.stdout}${result.stderr}`).toBe(1);
+      expect(result.stderr, name).toContain(`capctl: ${file} is not a valid plan (format version 1): `);
+      expect(result.stderr, name).toContain(message);
+      expect(result.stderr, name).not.toMatch(/TypeError|\n\s+at /);
+      expect(result.stderr.trim().split('\n'), name).toHaveLength(1);
+      expect(await fingerprint(g.orgState), name).toEqual(before);
+    }
+  });
 });
 
 describe('capctl apply', () => {
