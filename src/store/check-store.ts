@@ -15,26 +15,13 @@ export interface StoreProblem {
   column?: number;
 }
 
-/** An app file as read: its path relative to the org folder and its content. */
-export interface ReadAppFile {
-  file: string;
-  app: AppFile;
-}
-
 /** The most sessions one user may hold for one app (R11: a sixth approval revokes the oldest). */
-export const maxSessionsPerUserPerApp = 5;
-
-/** Checks the store of one org as a whole; returns every problem found. */
-export function checkStore(slug: string, org: OrgFile, users: readonly OrgUser[], apps: readonly ReadAppFile[]): StoreProblem[] {
-  const checker = new StoreChecker(slug, org, users);
-  for (const { file, app } of apps) checker.checkApp(file, app);
-  return checker.finish();
-}
+const maxSessionsPerUserPerApp = 5;
 
 /**
- * The checks of checkStore, one app at a time: the file store checks each app as soon as it is
- * parsed, while its objects are still in the processor's caches, in whatever order files arrive.
- * Problems come out sorted by file, so the order of arrival never shows.
+ * Checks the store of one org as a whole, one app at a time: the file store checks each app as soon
+ * as it is parsed, while its objects are still in the processor's caches, in whatever order files
+ * arrive. Problems come out sorted by file, so the order of arrival never shows.
  */
 export class StoreChecker {
   private readonly problems: StoreProblem[] = [];

@@ -11,7 +11,7 @@ import { isAlreadyExists, isNotFound, removeIfPresent, syncDir, writeNewFileDura
 import { formatJson } from './json-format.js';
 
 /** The lock's file name in an org folder. */
-export const lockFileName = '.lock';
+const lockFileName = '.lock';
 
 /** How to take a lock. */
 export interface LockOptions {
@@ -154,7 +154,7 @@ export async function removeDeadTakers(orgDir: string): Promise<number> {
 }
 
 /** Whether a holder is a process of this host that no longer runs. */
-export function isStale(holder: LockInfo): boolean {
+function isStale(holder: LockInfo): boolean {
   return holder.host === os.hostname() && holder.pid > 0 && !processIsAlive(holder.pid);
 }
 
