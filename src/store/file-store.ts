@@ -13,7 +13,7 @@
 // invariant in journal.ts).
 import { isUtf8 } from 'node:buffer';
 import { statSync } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Action, AppFile, Diagnostic, LedgerLine, OrgFile, OrgSnapshot, OrgUser } from '../model/index.js';
 import { Codes, InputError, StoreError } from '../model/index.js';
@@ -62,7 +62,6 @@ export const defaultOrgStateDir = 'org-state';
 
 const orgSlugPattern = /^[a-z0-9][a-z0-9-]*$/;
 const appFilePattern = /^apps\/[a-zA-Z0-9]{18}\.json$/;
-const readConcurrency = 8;
 const writeConcurrency = 4;
 const defaultMaxChangeBytes = 64 * 1024 * 1024;
 const maxDiagnostics = 100;
@@ -155,15 +154,12 @@ export class FileOrgStore implements OrgStore {
     // Checks across files need org.json and users.json; each app is checked as soon as it is
     // parsed, while it is still in the processor's caches.
     const checker = orgFile !== undefined && users !== undefined ? new StoreChecker(org, orgFile, users) : undefined;
-    const appReads = await mapPool(
-      appRels,
-      readConcurrency,
-      async (rel) => {
-        const result = await read(rel);
-        if (result.value !== undefined) checker?.checkApp(rel, result.value as AppFile);
-        return result;
-      },
-    );
+    const appReads: ReadResult[] = [];
+    for (const rel of appRels) {
+      const result = await read(rel);
+      if (result.value !== undefined) checker?.checkApp(rel, result.value as AppFile);
+      appReads.push(result);
+    }
     const results = [orgRead, usersRead, ...appReads];
     const problems = results.flatMap((r) => r.problems);
     problems.push(...(await checkLedgerTail(path.join(orgDir, ledgerFileName), (journal?.ledgerLines.length ?? 0) > 0)));
@@ -208,7 +204,7 @@ export class FileOrgStore implements OrgStore {
     const journal = await this.readJournalOrFail(org, orgDir);
     let text: string;
     try {
-      text = await readTextFile(path.join(orgDir, ledgerFileName));
+      text = await readFile(path.join(orgDir, ledgerFileName), 'utf8');
     } catch (error) {
       if (!isNotFound(error)) throw error;
       text = '';
@@ -642,10 +638,10 @@ export class FileOrgStore implements OrgStore {
   private async currentEntries(orgDir: string, known: HashCache): Promise<HashCache> {
     const { rels } = await this.snapshotFiles(orgDir, undefined);
     const cache: HashCache = new Map();
-    await mapPool(rels, readConcurrency, async (rel) => {
+    for (const rel of rels) {
       const entry = await currentEntry(orgDir, rel, known);
       if (entry) cache.set(rel, entry);
-    });
+    }
     return cache;
   }
 }
@@ -673,13 +669,4 @@ function schemaDefOf(rel: string): StoreSchemaDef {
   if (rel === 'org.json') return 'OrgFile';
   if (rel === 'users.json') return 'UsersFile';
   return 'AppFile';
-}
-
-async function readTextFile(file: string): Promise<string> {
-  const handle = await open(file, 'r');
-  try {
-    return (await handle.readFile()).toString('utf8');
-  } finally {
-    await handle.close();
-  }
 }

@@ -6,6 +6,7 @@ import type { LedgerLine } from '../model/index.js';
 import { Codes } from '../model/index.js';
 import { canonicalJson } from '../plan/digest.js';
 import type { StoreProblem } from './check-store.js';
+import { isNotFound } from './durable-fs.js';
 import { checkAgainstSchema } from './schema-validators.js';
 
 /** The ledger's file name in an org folder. */
@@ -123,7 +124,7 @@ export async function checkLedgerTail(file: string, repairPending: boolean): Pro
   try {
     handle = await open(file, 'r');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if (isNotFound(error)) return [];
     throw error;
   }
   let tail: string;

@@ -2,7 +2,7 @@
 // full under a temporary name and then hard-linked to `.lock`: link() fails when `.lock` exists, so
 // taking the lock is exclusive (like open 'wx'), and a reader never sees a half-written lock.
 import { randomBytes } from 'node:crypto';
-import { link, readdir, readFile, unlink } from 'node:fs/promises';
+import { link, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { LockHeldError, RefusedError } from '../model/index.js';
@@ -100,11 +100,7 @@ export async function removeLock(orgDir: string, org: string, id: string, option
       `the lock of ${org} is held by a running process (${describeHolder(holder)}): nothing was removed; wait for it to finish, or add --force if that process is not capctl`,
     );
   }
-  try {
-    await unlink(path.join(orgDir, lockFileName));
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
+  await removeIfPresent(path.join(orgDir, lockFileName));
   return holder;
 }
 
