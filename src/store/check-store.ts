@@ -94,12 +94,20 @@ export class StoreChecker {
         this.problems.push({ file, code: Codes.storeDuplicateAppName, message: `app name "${name}" is also used by ${first}`, pointer: '/name' });
       }
     }
-    const rank = (file: string): string => (file === 'org.json' ? '0' : file === 'users.json' ? '1' : `2${file}`);
-    return this.problems
-      .map((problem, i) => ({ problem, i }))
-      .sort((a, b) => (rank(a.problem.file) < rank(b.problem.file) ? -1 : rank(a.problem.file) > rank(b.problem.file) ? 1 : a.i - b.i))
-      .map(({ problem }) => problem);
+    return [...this.problems].sort(compareProblemFiles);
   }
+}
+
+/**
+ * Orders problems by file: org.json, users.json, then the rest by path. Array sort is stable, so
+ * one file's problems keep the order they were found in.
+ */
+export function compareProblemFiles(a: StoreProblem, b: StoreProblem): number {
+  return fileRank(a.file) - fileRank(b.file) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
+}
+
+function fileRank(file: string): number {
+  return file === 'org.json' ? 0 : file === 'users.json' ? 1 : 2;
 }
 
 function checkPolicies(file: string, app: AppFile, profiles: Set<string>, permissionSets: Set<string>, problems: StoreProblem[]): void {

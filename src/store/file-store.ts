@@ -18,7 +18,7 @@ import path from 'node:path';
 import type { Action, AppFile, Diagnostic, LedgerLine, OrgFile, OrgSnapshot, OrgUser } from '../model/index.js';
 import { Codes, InputError, StoreError } from '../model/index.js';
 import { sortAppsByName } from './app-order.js';
-import { StoreChecker, type StoreProblem } from './check-store.js';
+import { compareProblemFiles, StoreChecker, type StoreProblem } from './check-store.js';
 import { isNotFound, listDir, removeIfPresent, syncDir, tempPathFor, writeNewFileDurably } from './durable-fs.js';
 import { journalFileName, readJournal, removeOrphanTemps, rollForward, writeJournal, type CommitStepHook, type Journal } from './journal.js';
 import { findJsonSyntaxError, locateJsonPointer } from './json-locate.js';
@@ -618,9 +618,8 @@ export class FileOrgStore implements OrgStore {
 
   private malformed(org: string, problems: StoreProblem[]): StoreError {
     const orgDir = path.join(this.root, org);
-    const rank = (file: string): string => (file === 'org.json' ? '0' : file === 'users.json' ? '1' : `2${file}`);
-    const sorted = problems.map((p, i) => ({ p, i, r: rank(p.file) })).sort((a, b) => (a.r < b.r ? -1 : a.r > b.r ? 1 : a.i - b.i));
-    const diagnostics: Diagnostic[] = sorted.slice(0, maxDiagnostics).map(({ p }) => ({
+    const sorted = [...problems].sort(compareProblemFiles);
+    const diagnostics: Diagnostic[] = sorted.slice(0, maxDiagnostics).map((p) => ({
       severity: 'error',
       code: p.code,
       message: p.message,
