@@ -126,6 +126,23 @@ describe('loadDesiredState', () => {
     expect(Object.keys(desired.orgs).sort()).toEqual(['acme-prod', 'acme-uat']);
   });
 
+  it('takes an org named like an Object.prototype key (constructor) as any other slug', async () => {
+    const dir = await folder({
+      'org.yaml': 'apiVersion: capctl/v1\nkind: OrgSettings\norg: constructor\nunmanagedApps: report\n',
+      'slack.yaml': 'apiVersion: capctl/v1\nkind: ConnectedApp\norg: constructor\nname: Slack\n',
+      'r.yaml': 'apiVersion: capctl/v1\nkind: Revocation\norg: constructor\nid: INC-1\napp: Slack\nusers: all\nissuedBefore: 2026-11-20T00:00:00Z\nreason: test\n',
+    });
+    const { desired, diagnostics, documents } = await loadDesiredState(dir, { now });
+    expect(diagnostics).toEqual([]);
+    expect(documents).toBe(3);
+    expect(Object.keys(desired.orgs)).toEqual(['constructor']);
+    const org = desired.orgs['constructor']!;
+    expect(org.slug).toBe('constructor');
+    expect(org.settings?.doc.unmanagedApps).toBe('report');
+    expect(org.apps.map((a) => a.doc.name)).toEqual(['Slack']);
+    expect(org.revocations.map((r) => r.doc.id)).toEqual(['INC-1']);
+  });
+
   it('measures issuedBefore against the given now', async () => {
     const revocation = 'apiVersion: capctl/v1\nkind: Revocation\norg: acme-prod\nid: INC-1\napp: Slack\nusers: all\nissuedBefore: 2026-11-20T00:00:00Z\nreason: test\n';
     const dir = await folder({ 'r.yaml': revocation });
