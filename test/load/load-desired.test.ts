@@ -3,7 +3,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadDesiredState } from '../../src/load/load-desired.js';
-import { InputError, positionOf } from '../../src/model/index.js';
+import { InputError } from '../../src/model/index.js';
+import { fieldAt } from '../../src/plan/diagnostic.js';
 import { makeTempDir, removeDir, repoRoot } from '../helpers/cli.js';
 
 const now = new Date('2026-11-29T12:00:00Z');
@@ -91,7 +92,7 @@ describe('loadDesiredState', () => {
     expect(first!.positions['blocked#key']).toEqual({ file, line: 6, column: 1 });
     expect(first!.positions['policies.permittedUsers']).toEqual({ file, line: 8, column: 19 });
     expect(first!.positions['policies.profiles.1']).toEqual({ file, line: 11, column: 7 });
-    expect(positionOf(first!, 'policies.ipRelaxation')).toEqual(first!.source);
+    expect(fieldAt(first!, 'policies.ipRelaxation')).toEqual(first!.source);
     // The second document of the same file.
     expect(second!.doc.kind).toBe('ExternalClientApp');
     expect(second!.source).toEqual({ file, line: 13, column: 1 });
