@@ -49,7 +49,8 @@ export async function planOrg(options: PlanOrgOptions): Promise<PlanOrgResult> {
   }
   const [observed, desiredCommit] = await reading;
   const plan = createPlan({
-    desired: loaded.desired.orgs[org],
+    // Own keys only: a store org named `constructor` must not find Object.prototype's.
+    desired: Object.hasOwn(loaded.desired.orgs, org) ? loaded.desired.orgs[org] : undefined,
     observed,
     now: options.now,
     ...(options.actor !== undefined ? { actor: options.actor } : {}),

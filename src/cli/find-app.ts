@@ -1,6 +1,7 @@
 // An app named on the command line: by its name as the org lists it, or by its id.
 import { InputError } from '../model/index.js';
 import type { AppFile, OrgSnapshot } from '../model/index.js';
+import { editDistance } from '../plan/names.js';
 
 /** The app of the snapshot named (or identified) by `nameOrId`; InputError with suggestions when none is. */
 export function findApp(snapshot: OrgSnapshot, nameOrId: string): AppFile {
@@ -21,23 +22,10 @@ function closest(wanted: string, names: readonly string[]): string[] {
   return names
     .map((name) => {
       const n = name.toLowerCase();
-      return { name, distance: n.includes(w) || w.includes(n) ? 0 : editDistance(w, n, limit) };
+      return { name, distance: n.includes(w) || w.includes(n) ? 0 : editDistance(w, n, limit + 1) };
     })
     .filter((c) => c.distance <= limit)
     .sort((a, b) => a.distance - b.distance || (a.name < b.name ? -1 : 1))
     .slice(0, 3)
     .map((c) => c.name);
-}
-
-function editDistance(a: string, b: string, limit: number): number {
-  if (Math.abs(a.length - b.length) > limit) return limit + 1;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }

@@ -7,7 +7,7 @@ import { Codes } from '../model/index.js';
 import { isAllowlisted } from '../plan/access.js';
 
 /** Declarations of one org's settings: allowlisting, OAuth flows, and `unmanagedApps: report`. */
-export function settingsFromSnapshot(snapshot: OrgSnapshot): OrgSettingsDoc {
+function settingsFromSnapshot(snapshot: OrgSnapshot): OrgSettingsDoc {
   const { settings } = snapshot.org;
   return {
     apiVersion: 'capctl/v1',
@@ -24,7 +24,7 @@ export function settingsFromSnapshot(snapshot: OrgSnapshot): OrgSettingsDoc {
 }
 
 /** The declaration of one app as the org has it. */
-export function appFromSnapshot(app: AppFile, org: string, allowlisting: boolean, diagnostics: Diagnostic[]): AppDoc {
+function appFromSnapshot(app: AppFile, org: string, allowlisting: boolean, diagnostics: Diagnostic[]): AppDoc {
   const doc: AppDoc = { apiVersion: 'capctl/v1', kind: app.type, org, name: app.name, id: app.id, installed: app.installed, blocked: app.blocked };
   if (allowlisting && !app.blocked && !isAllowlisted(app)) {
     // Blocked org-wide by allowlisting, not by itself: `blocked: false` would be a plan error (R2).

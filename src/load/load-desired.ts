@@ -90,7 +90,8 @@ function identityOf(document: ParsedDocument): DocumentIdentity | undefined {
 /** Files a valid document under its org. */
 function addToOrg(orgs: Record<string, DesiredOrg>, document: ParsedDocument): void {
   const doc = document.value as OrgSettingsDoc | AppDoc | RevocationDoc;
-  const org = (orgs[doc.org] ??= { slug: doc.org, apps: [], revocations: [] });
+  // Own keys only: a slug such as `constructor` must not find Object.prototype's.
+  const org = Object.hasOwn(orgs, doc.org) ? orgs[doc.org]! : (orgs[doc.org] = { slug: doc.org, apps: [], revocations: [] });
   const declared = <T>(value: T): Declared<T> => ({ doc: value, source: document.source, positions: document.positions });
   if (doc.kind === 'OrgSettings') org.settings = declared(doc);
   else if (doc.kind === 'Revocation') org.revocations.push(declared(doc));

@@ -1,7 +1,7 @@
 // ajv's errors → messages a person understands without reading the schema, at the node at fault.
 import type { ErrorObject } from 'ajv';
 import { Codes, type Code, type Diagnostic, type SourcePos } from '../model/index.js';
-import { closestName } from './did-you-mean.js';
+import { closestName } from '../plan/names.js';
 
 /** The document an error list belongs to: what it is, where its nodes are. */
 export interface SchemaErrorContext {

@@ -1,7 +1,7 @@
 // One document: its apiVersion and kind, then its kind's JSON Schema, then what a schema cannot check.
 import type { ValidateFunction } from 'ajv';
 import { Codes, type Diagnostic } from '../model/index.js';
-import { closestName } from './did-you-mean.js';
+import { closestName } from '../plan/names.js';
 import type { ParsedDocument } from './parse-documents.js';
 import { compileSchema } from './schemas.js';
 import { describeSchemaErrors, describeValue } from './schema-messages.js';

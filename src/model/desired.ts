@@ -36,8 +36,3 @@ export interface DesiredState {
   /** Files read, relative to root, sorted. */
   files: string[];
 }
-
-/** Where a field of a declaration is, falling back to the document itself. */
-export function positionOf<T>(declared: Declared<T>, path: string): SourcePos {
-  return declared.positions[path] ?? declared.source;
-}

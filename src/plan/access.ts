@@ -25,7 +25,6 @@ export interface AccessIndex {
   active: string[];
   byProfile: Map<string, string[]>;
   byPermissionSet: Map<string, string[]>;
-  profileOf: Map<string, string>;
   canApproveUninstalled: string[];
   useAnyApiClient: string[];
   /** What counting pre-authorized users needs, by user ordinal (place in `active`): see countPreAuthorized. */
@@ -55,7 +54,6 @@ export function buildAccessIndex(users: readonly OrgUser[]): AccessIndex {
     active: [],
     byProfile: new Map(),
     byPermissionSet: new Map(),
-    profileOf: new Map(),
     canApproveUninstalled: [],
     useAnyApiClient: [],
     ordinals: { profileIds: new Map(), profileOf: new Int32Array(0), setMembers: new Map(), marks: new Uint32Array(0), mark: 0 },
@@ -66,7 +64,6 @@ export function buildAccessIndex(users: readonly OrgUser[]): AccessIndex {
     if (!user.active) continue;
     const ordinal = index.active.length;
     index.active.push(user.username);
-    index.profileOf.set(user.username, user.profile);
     push(index.byProfile, user.profile, user.username);
     let profileId = index.ordinals.profileIds.get(user.profile);
     if (profileId === undefined) index.ordinals.profileIds.set(user.profile, (profileId = index.ordinals.profileIds.size));

@@ -10,7 +10,10 @@ export function sortedNames(names: Iterable<string>): string[] {
   return [...names].sort(byCodePoint);
 }
 
-/** The candidate closest to `name` (case-insensitive edit distance), when it is close enough to be a typo. */
+/**
+ * The candidate closest to `name` (case-insensitive edit distance, a swap of neighbours counting as
+ * one edit), when it is close enough to be a typo; the same answer whatever the candidates' order.
+ */
 export function closestName(name: string, candidates: Iterable<string>): string | undefined {
   const wanted = name.toLowerCase();
   const limit = Math.max(1, Math.floor(wanted.length / 3));
@@ -34,20 +37,29 @@ export function didYouMean(name: string, candidates: Iterable<string>): string {
   return hint === undefined ? '' : ` (did you mean "${hint}"?)`;
 }
 
-/** Levenshtein distance, exact below `cap`; `cap` means "at least cap" (it gives up early). */
-function editDistance(a: string, b: string, cap: number): number {
+/**
+ * Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of neighbours,
+ * each one edit. Exact below `cap`; `cap` means "at least cap" (it gives up early).
+ */
+export function editDistance(a: string, b: string, cap = Infinity): number {
+  let beforePrevious: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let previousMin = 0;
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      const value = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      let value = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) value = Math.min(value, beforePrevious[j - 2]! + 1);
       current.push(value);
       if (value < rowMin) rowMin = value;
     }
-    if (rowMin >= cap) return cap;
+    // Every later row is at least min(this row, the row before + 1): a swap reaches back two rows.
+    if (rowMin >= cap && previousMin >= cap - 1) return cap;
+    beforePrevious = previous;
     previous = current;
+    previousMin = rowMin;
   }
   return previous[b.length]!;
 }

@@ -33,8 +33,6 @@ export interface SettingsTarget {
   adminApprovedAppsOnly: boolean;
   oauthFlows: OauthFlowSettings;
   unmanagedApps: UnmanagedApps;
-  protectedApps: ReadonlySet<string>;
-  maxSessionsEnded?: number;
 }
 
 /** The input with the org indexed once. */
@@ -86,7 +84,5 @@ function settingsTarget(decl: Declared<OrgSettingsDoc> | undefined, observed: Or
     adminApprovedAppsOnly: doc?.adminApprovedAppsOnly ?? observed.org.settings.adminApprovedAppsOnly,
     oauthFlows,
     unmanagedApps: doc?.unmanagedApps ?? 'report',
-    protectedApps: new Set(doc?.guards?.protectedApps ?? []),
-    maxSessionsEnded: doc?.guards?.maxSessionsEnded,
   };
 }

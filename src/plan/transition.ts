@@ -2,6 +2,7 @@
 // simulates a plan to count its effects, and by apply, which carries actions out through the store.
 // Pure: a new value is returned and the input is never changed; only the affected app is copied.
 import type { Action, ActionResult, AppFile, ObservedPolicies, OrgFile, OrgSnapshot, Session } from '../model/index.js';
+import { isAllowlisted } from './access.js';
 import { byCodePoint } from './names.js';
 
 /** The parts of an org that actions change: a snapshot without its slug and digest. */
@@ -122,7 +123,7 @@ export function transitionOrgSettings(
   const gone: Session[] = [];
   if (settings.adminApprovedAppsOnly && !org.settings.adminApprovedAppsOnly) {
     for (const app of apps) {
-      if (app.blocked || isOnAllowlist(app)) continue;
+      if (app.blocked || isAllowlisted(app)) continue;
       const split = splitSessions(app.sessions, (s) => !useAnyApiClient.has(s.user));
       if (split.ended.length === 0) continue;
       changedApps.push({ ...app, sessions: split.kept });
@@ -130,11 +131,6 @@ export function transitionOrgSettings(
     }
   }
   return { org: { ...org, settings }, orgChanged, apps: changedApps, result: ended('updated', gone) };
-}
-
-/** Whether an app stays usable under allowlisting: installed with admin-approved permitted users. */
-function isOnAllowlist(app: AppFile): boolean {
-  return app.installed && app.policies?.permittedUsers === 'admin-approved';
 }
 
 /** The usernames that hold Use Any API Client (active or not: a session is ended by what its user holds). */

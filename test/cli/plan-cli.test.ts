@@ -1,5 +1,5 @@
 // `capctl plan` through the real executable, in child processes, on real folders.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { simpleGit } from 'simple-git';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,34 @@ describe('capctl plan', () => {
     expect(failed.stdout).toMatch(/^### capctl plan: `acme-prod`\n\n\*\*❌ The plan has 2 errors, so it has no actions\.\*\*/);
     expect(failed.stderr).toContain('saved-plan.json not written');
     await expect(readFile(path.join(broken, 'saved-plan.json'))).rejects.toThrow();
+  });
+
+  it('validates and plans an org named constructor like any other slug (no Object.prototype lookup)', async () => {
+    const dir = await caseCopy('no-changes');
+    await rename(path.join(dir, 'org-state/acme-prod'), path.join(dir, 'org-state/constructor'));
+    for (const file of ['desired/org.yaml', 'desired/apps/slack.yaml', 'desired/apps/zoom.yaml', 'org-state/constructor/org.json']) {
+      const full = path.join(dir, file);
+      await writeFile(full, (await readFile(full, 'utf8')).replaceAll('acme-prod', 'constructor'));
+    }
+    const validate = await runCapctl(['validate', 'desired'], { cwd: dir });
+    expect(validate).toEqual({ code: 0, stdout: 'desired: 3 documents in 3 files, 0 errors, 0 warnings\n', stderr: '' });
+    const plan = await runCapctl(['plan', '--detailed-exitcode'], { cwd: dir });
+    expect(plan.stderr).toBe('');
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain('No changes. constructor matches the desired state.');
+    // A store org `constructor` that no desired file declares: a warning, not a TypeError.
+    await writeFile(path.join(dir, 'desired/org.yaml'), (await readFile(path.join(dir, 'desired/org.yaml'), 'utf8')).replaceAll('constructor', 'acme-prod'));
+    for (const app of ['slack', 'zoom']) {
+      const full = path.join(dir, `desired/apps/${app}.yaml`);
+      await writeFile(full, (await readFile(full, 'utf8')).replaceAll('constructor', 'acme-prod'));
+    }
+    const undeclared = await runCapctl(['plan', '--format', 'json'], { cwd: dir });
+    expect(undeclared.stderr).not.toContain('TypeError');
+    expect(undeclared.code).toBe(0);
+    const json = JSON.parse(undeclared.stdout) as Plan;
+    expectValidPlan(json);
+    expect(json.org.name).toBe('constructor');
+    expect(json.diagnostics.map((d) => d.code)).toContain('CAP324');
   });
 
   it('refuses a malformed store or desired state with a message, never a stack trace', async () => {

@@ -3,7 +3,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadDesiredState } from '../../src/load/load-desired.js';
-import { InputError, positionOf } from '../../src/model/index.js';
+import { InputError } from '../../src/model/index.js';
+import { fieldAt } from '../../src/plan/diagnostic.js';
 import { makeTempDir, removeDir, repoRoot } from '../helpers/cli.js';
 
 const now = new Date('2026-11-29T12:00:00Z');
@@ -91,7 +92,7 @@ describe('loadDesiredState', () => {
     expect(first!.positions['blocked#key']).toEqual({ file, line: 6, column: 1 });
     expect(first!.positions['policies.permittedUsers']).toEqual({ file, line: 8, column: 19 });
     expect(first!.positions['policies.profiles.1']).toEqual({ file, line: 11, column: 7 });
-    expect(positionOf(first!, 'policies.ipRelaxation')).toEqual(first!.source);
+    expect(fieldAt(first!, 'policies.ipRelaxation')).toEqual(first!.source);
     // The second document of the same file.
     expect(second!.doc.kind).toBe('ExternalClientApp');
     expect(second!.source).toEqual({ file, line: 13, column: 1 });
@@ -124,6 +125,23 @@ describe('loadDesiredState', () => {
     const { desired, diagnostics } = await loadDesiredState(dir, { now });
     expect(diagnostics).toEqual([]);
     expect(Object.keys(desired.orgs).sort()).toEqual(['acme-prod', 'acme-uat']);
+  });
+
+  it('takes an org named like an Object.prototype key (constructor) as any other slug', async () => {
+    const dir = await folder({
+      'org.yaml': 'apiVersion: capctl/v1\nkind: OrgSettings\norg: constructor\nunmanagedApps: report\n',
+      'slack.yaml': 'apiVersion: capctl/v1\nkind: ConnectedApp\norg: constructor\nname: Slack\n',
+      'r.yaml': 'apiVersion: capctl/v1\nkind: Revocation\norg: constructor\nid: INC-1\napp: Slack\nusers: all\nissuedBefore: 2026-11-20T00:00:00Z\nreason: test\n',
+    });
+    const { desired, diagnostics, documents } = await loadDesiredState(dir, { now });
+    expect(diagnostics).toEqual([]);
+    expect(documents).toBe(3);
+    expect(Object.keys(desired.orgs)).toEqual(['constructor']);
+    const org = desired.orgs['constructor']!;
+    expect(org.slug).toBe('constructor');
+    expect(org.settings?.doc.unmanagedApps).toBe('report');
+    expect(org.apps.map((a) => a.doc.name)).toEqual(['Slack']);
+    expect(org.revocations.map((r) => r.doc.id)).toEqual(['INC-1']);
   });
 
   it('measures issuedBefore against the given now', async () => {

@@ -2,6 +2,7 @@
 // name things the org does not have), and the declaration an import of the org would write.
 import fc from 'fast-check';
 import type { AppDoc, AppFile, DesiredOrg, OrgSettingsDoc, OrgSnapshot, OrgUser, Permission, RevocationDoc, Session } from '../../src/model/index.js';
+import { declarationsFromSnapshot } from '../../src/import/from-snapshot.js';
 import { allPermissions, declared, idFor } from './builders.js';
 
 const profiles = ['System Administrator', 'Standard User', 'Sales User', 'Integration User'];
@@ -240,29 +241,13 @@ export const declarationArb = (org: OrgSnapshot): fc.Arbitrary<DesiredOrg> =>
 /** An org together with a declaration about it. */
 export const orgAndDeclarationArb = orgArb.chain((org) => declarationArb(org).map((desired) => ({ org, desired })));
 
-/** What `capctl import` would write: the org as it is, in the declaration's words. */
+/** What `capctl import` would write: the org as it is, in the declaration's words (the real import, with positions). */
 export function declarationOf(org: OrgSnapshot): DesiredOrg {
-  const allowlisting = org.org.settings.adminApprovedAppsOnly;
-  const settings: OrgSettingsDoc = {
-    apiVersion: 'capctl/v1',
-    kind: 'OrgSettings',
-    org: org.slug,
-    adminApprovedAppsOnly: allowlisting,
-    unmanagedApps: 'block',
-    oauthFlows: { ...org.org.settings.oauthFlows },
+  const { declarations } = declarationsFromSnapshot(org);
+  return {
+    slug: declarations.org,
+    ...(declarations.settings ? { settings: declared(declarations.settings, 'org.yaml') } : {}),
+    apps: declarations.apps.map((doc) => declared(doc, `apps/${doc.name}.yaml`)),
+    revocations: declarations.revocations.map((doc) => declared(doc, `revocations/${doc.id}.yaml`)),
   };
-  const apps = org.apps.map((app) => {
-    const doc: AppDoc = { apiVersion: 'capctl/v1', kind: app.type, org: org.slug, name: app.name, id: app.id, installed: app.installed };
-    const allowlisted = app.installed && app.policies?.permittedUsers === 'admin-approved';
-    // R2: under allowlisting a non-allowlisted app may not be declared blocked: false.
-    if (app.blocked || !allowlisting || allowlisted) doc.blocked = app.blocked;
-    if (app.installed && app.policies) {
-      const p = app.policies;
-      doc.policies = { permittedUsers: p.permittedUsers, ipRelaxation: p.ipRelaxation, refreshTokenPolicy: p.refreshTokenPolicy };
-      // R7: assignments may only be declared for admin-approved apps.
-      if (p.permittedUsers === 'admin-approved') Object.assign(doc.policies, { profiles: [...p.profiles], permissionSets: [...p.permissionSets] });
-    }
-    return declared(doc, `apps/${app.name}.yaml`);
-  });
-  return { slug: org.slug, settings: declared(settings, 'org.yaml'), apps, revocations: [] };
 }

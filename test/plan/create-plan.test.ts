@@ -156,6 +156,13 @@ describe('createPlan', () => {
     expect(p.actions).toEqual([]);
   });
 
+  it('R8: suggests the org\'s name for a declared app with two letters swapped (a swap is one edit)', () => {
+    const observed = snapshot({ users, apps: [app('Slack'), app('Zoom')] });
+    const p = checked(plan(desired({ apps: [appDoc('Slcak', { blocked: true })] }), observed));
+    expect(codes(p, 'error')).toEqual(['CAP301']);
+    expect(p.diagnostics[0]!.message).toContain('(did you mean "Slack"?)');
+  });
+
   it('checks a declared id and kind against the org', () => {
     const slack = app('Slack');
     const observed = snapshot({ users, apps: [slack] });

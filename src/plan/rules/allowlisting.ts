@@ -2,6 +2,7 @@
 // it, an app that is not installed with admin-approved permitted users is blocked org-wide and
 // cannot be unblocked; turning it on cuts off every such app.
 import { Codes, type Action, type Diagnostic } from '../../model/index.js';
+import { isAllowlisted } from '../access.js';
 import { diagnostic, fieldAt } from '../diagnostic.js';
 import type { PlanContext } from '../plan-context.js';
 import type { AppTarget } from '../targets.js';
@@ -26,7 +27,7 @@ export function checkAllowlistingFeature(ctx: PlanContext): Diagnostic[] {
 export function checkUnblockUnderAllowlisting(target: AppTarget, ctx: PlanContext): Diagnostic[] {
   const { decl } = target;
   if (decl.doc.blocked !== false || !ctx.settings.adminApprovedAppsOnly) return [];
-  if (target.installed && target.policies?.permittedUsers === 'admin-approved') return [];
+  if (isAllowlisted(target)) return [];
   const state = target.installed ? 'is installed with permittedUsers: all-users' : 'is not installed';
   return [
     diagnostic(
