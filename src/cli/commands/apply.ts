@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { CapctlError, ExitCode, InputError, type Plan } from '../../model/index.js';
 import type { Host } from '../host.js';
 import { createProgress, progressEnabled } from '../progress.js';
-import { resolveSettings } from '../settings.js';
+import { resolveSettings, type Settings } from '../settings.js';
 
 interface ApplyOptions {
   actor?: string;
@@ -57,7 +57,7 @@ function parseLockTimeout(text: string): number {
 }
 
 async function runApply(planFile: string | undefined, options: ApplyOptions, host: Host): Promise<void> {
-  const settings = resolveSettings({ desired: options.desired, orgState: options.orgState, org: options.org, actor: options.actor }, host);
+  const settings = await resolveSettings({ desired: options.desired, orgState: options.orgState, org: options.org, actor: options.actor }, host);
   const actor = settings.actor;
   if (!actor) throw new InputError('apply needs the user it runs as: --actor USERNAME, or CAPCTL_ACTOR');
   const lockTimeoutMs = parseLockTimeout(options.lockTimeout);
@@ -129,7 +129,7 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
 }
 
 /** Plans the org now, as `capctl plan --actor` would, and shows the plan (text). */
-async function planNow(settings: ReturnType<typeof resolveSettings>, actor: string, store: import('../../store/file-store.js').FileOrgStore, host: Host): Promise<Plan> {
+async function planNow(settings: Settings, actor: string, store: import('../../store/file-store.js').FileOrgStore, host: Host): Promise<Plan> {
   const [{ planOrg }, { renderDiagnosticsText }] = await Promise.all([import('../../plan-org.js'), import('../../render/diagnostics.js')]);
   const { plan, loadWarnings } = await planOrg({
     desired: settings.desired,

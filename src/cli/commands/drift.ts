@@ -23,7 +23,7 @@ export function register(program: Command, host: Host): void {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .addHelpText('after', '\nExit codes: 0 no drift, 1 error, 2 drift.\n\nExample:\n  $ capctl drift --org acme-prod\n')
     .action(async (options: DriftOptions) => {
-      const settings = resolveSettings({ orgState: options.orgState, org: options.org }, host);
+      const settings = await resolveSettings({ orgState: options.orgState, org: options.org }, host);
       const [{ detectDrift }, { renderDriftText }, { FileOrgStore }, { selectOrg }] = await Promise.all([
         import('../../audit/detect-drift.js'),
         import('../../render/audit-trail.js'),

@@ -26,7 +26,7 @@ const orgSlug = /^[a-z0-9][a-z0-9-]*$/;
 /** The org a metadata import declares: --org (or capctl.yaml's), else the store's only org. */
 async function metadataOrg(flags: ImportFlags, host: Host): Promise<string> {
   const { FileOrgStore } = await import('../../store/file-store.js');
-  const settings = resolveSettings({ org: flags.org, orgState: flags.orgState }, host);
+  const settings = await resolveSettings({ org: flags.org, orgState: flags.orgState }, host);
   if (settings.org !== undefined) {
     if (!orgSlug.test(settings.org)) throw new InputError(`--org "${settings.org}" is not an org slug (lower-case letters, digits and dashes)`);
     return settings.org;
@@ -81,7 +81,7 @@ export function register(program: Command, host: Host): void {
     )
     .action(async (flags: ImportFlags) => {
       if (flags.format !== 'text' && flags.format !== 'json') throw new InputError(`--format must be text or json, not "${flags.format}"`);
-      const settings = resolveSettings({ org: flags.org, orgState: flags.orgState, ...(flags.out ? { desired: flags.out } : {}) }, host);
+      const settings = await resolveSettings({ org: flags.org, orgState: flags.orgState, ...(flags.out ? { desired: flags.out } : {}) }, host);
       const progress = createProgress(host, flags.quiet);
       let started = false;
       const target = {

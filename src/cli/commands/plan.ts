@@ -40,7 +40,7 @@ export function register(program: Command, host: Host): void {
     .option('--detailed-exitcode', 'exit 2 when the plan has changes')
     .addHelpText('after', help)
     .action(async (options: PlanOptions) => {
-      const settings = resolveSettings({ desired: options.desired, orgState: options.orgState, org: options.org, actor: options.actor }, host);
+      const settings = await resolveSettings({ desired: options.desired, orgState: options.orgState, org: options.org, actor: options.actor }, host);
       // Loaded on use, so that other commands start without YAML, JSON Schema or git.
       const [{ planOrg }, { FileOrgStore }, { renderDiagnosticsText }] = await Promise.all([
         import('../../plan-org.js'),

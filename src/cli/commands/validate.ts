@@ -22,7 +22,7 @@ export function register(program: Command, host: Host): void {
       '\nExit codes: 0 no errors (warnings allowed), 1 errors.\n\nExample:\n  $ capctl validate examples/acme\n  $ capctl validate --format json desired\n',
     )
     .action(async (dir: string | undefined, options: ValidateOptions) => {
-      const folder = dir ?? resolveSettings({ desired: options.desired }, host).desired;
+      const folder = dir ?? (await resolveSettings({ desired: options.desired }, host)).desired;
       // Loaded on use: YAML, JSON Schema and globbing need not slow down every other command's start.
       const { loadDesiredState } = await import('../../load/load-desired.js');
       const { diagnostics, documents, desired } = await loadDesiredState(folder, { now: host.now() });

@@ -21,7 +21,7 @@ export function register(program: Command, host: Host): void {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .addHelpText('after', '\nExit codes: 0 the trail is intact, 1 it is broken (or cannot be read).\n\nExample:\n  $ capctl verify --org acme-prod\n')
     .action(async (options: VerifyOptions) => {
-      const settings = resolveSettings({ orgState: options.orgState, org: options.org }, host);
+      const settings = await resolveSettings({ orgState: options.orgState, org: options.org }, host);
       const [{ verifyTrail }, { renderVerifyText }, { FileOrgStore }, { selectOrg }] = await Promise.all([
         import('../../audit/verify-trail.js'),
         import('../../render/audit-trail.js'),
