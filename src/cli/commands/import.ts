@@ -20,13 +20,14 @@ interface ImportFlags {
   quiet?: boolean;
 }
 
-const orgSlug = /^[a-z0-9][a-z0-9-]*$/;
-
 /** The org a metadata import declares: --org (or capctl.yaml's), else the store's only org. */
 async function metadataOrg(settings: Settings): Promise<string> {
-  const { FileOrgStore } = await import('../../store/file-store.js');
+  const [{ FileOrgStore }, { compileSchema }] = await Promise.all([import('../../store/file-store.js'), import('../../load/schemas.js')]);
   if (settings.org !== undefined) {
-    if (!orgSlug.test(settings.org)) throw new InputError(`--org "${settings.org}" is not an org slug (lower-case letters, digits and dashes)`);
+    // The schema's own check, so that the slug written to every file is one validate accepts.
+    if (!compileSchema('desired-state.schema.json#/$defs/OrgSlug')(settings.org)) {
+      throw new InputError(`--org "${settings.org}" is not an org slug (lower-case letters, digits and dashes, at most 63 characters)`);
+    }
     return settings.org;
   }
   if (existsSync(settings.orgState)) {
