@@ -4,7 +4,9 @@ import { statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { ExitCode, InputError, type Plan } from '../../model/index.js';
+import { count, planFailed } from '../../render/plan-words.js';
 import type { Host } from '../host.js';
+import { planNow } from '../plan-now.js';
 import { resolveSettings } from '../settings.js';
 
 interface PlanOptions {
@@ -43,26 +45,12 @@ export function register(program: Command, host: Host): void {
     .action(async (options: PlanOptions) => {
       if (options.out) checkOutFile(path.resolve(host.cwd, options.out), options.out);
       const settings = await resolveSettings({ desired: options.desired, orgState: options.orgState, org: options.org, actor: options.actor }, host);
-      // Loaded on use, so that other commands start without YAML, JSON Schema or git.
-      const [{ planOrg }, { FileOrgStore }, { renderDiagnosticsText }] = await Promise.all([
-        import('../../plan-org.js'),
-        import('../../store/file-store.js'),
-        import('../../render/diagnostics.js'),
-      ]);
-      const { plan, loadWarnings } = await planOrg({
-        desired: settings.desired,
-        store: new FileOrgStore(settings.orgState),
-        storeName: settings.orgState,
-        ...(settings.org !== undefined ? { org: settings.org } : {}),
-        ...(settings.actor !== undefined ? { actor: settings.actor } : {}),
-        now: host.now(),
-      });
-      if (loadWarnings.length > 0) host.err(renderDiagnosticsText(loadWarnings, { color: false }));
+      const plan = await planNow(settings, host);
       host.out(await render(plan, options.format, host.color));
 
-      const errors = plan.diagnostics.filter((d) => d.severity === 'error').length;
-      if (errors > 0) {
-        host.err(`capctl: the plan has ${errors} ${errors === 1 ? 'error' : 'errors'}, so it has no actions${options.out ? ` (${options.out} not written)` : ''}\n`);
+      if (planFailed(plan)) {
+        const errors = plan.diagnostics.filter((d) => d.severity === 'error').length;
+        host.err(`capctl: the plan has ${count(errors, 'error')}, so it has no actions${options.out ? ` (${options.out} not written)` : ''}\n`);
         host.exitCode = ExitCode.error;
         return;
       }
