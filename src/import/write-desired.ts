@@ -5,7 +5,7 @@ import { statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../model/index.js';
 import type { DesiredFile } from '../render/desired-yaml.js';
-import { writeFileAtomic } from '../metadata/write-metadata.js';
+import { replaceFileDurably } from '../store/durable-fs.js';
 
 /** Writes `files` under `outDir`; returns the paths written (relative to outDir) and those replaced. */
 export async function writeDesiredFiles(
@@ -24,7 +24,7 @@ export async function writeDesiredFiles(
   }
   let done = 0;
   for (const file of files) {
-    await writeFileAtomic(path.join(outDir, file.path), file.text);
+    await replaceFileDurably(path.join(outDir, file.path), file.text);
     options.onProgress?.(++done, files.length);
   }
   return { written: files.map((file) => file.path), replaced };
