@@ -67,5 +67,12 @@ describe('the capctl.yaml shown in the README', () => {
     expect(block).toBeDefined();
     const root = await repoWithConfig(block!);
     expect(await resolveSettings({}, hostAt(root))).toMatchObject({ desired: 'desired', orgState: 'org-state', org: 'acme-prod', actor: 'ci-bot@acme.example' });
+    // From a subfolder, so that the folders come from the file (relative to it), not the defaults.
+    expect(await resolveSettings({}, hostAt(path.join(root, 'teams/platform')))).toMatchObject({
+      desired: '../../desired',
+      orgState: '../../org-state',
+      org: 'acme-prod',
+      actor: 'ci-bot@acme.example',
+    });
   });
 });
