@@ -42,7 +42,6 @@ export function buildProgram(host: Host): Command {
     registerUnlock,
   ];
   for (const register of commands) register(program, host);
-  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => host.out(s), writeErr: (s) => host.err(s) });
   return program;
 }
 

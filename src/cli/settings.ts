@@ -6,7 +6,6 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { InputError } from '../model/index.js';
 import type { Host } from './host.js';
-import { compileSchema } from '../load/schemas.js';
 
 /** The folders and defaults a command works with. */
 export interface Settings {
@@ -47,7 +46,7 @@ export function findConfigFile(cwd: string): string | undefined {
 }
 
 /** Reads and validates capctl.yaml; folders in it are relative to the file. */
-export function readConfigFile(file: string, cwd: string): ConfigFile {
+export async function readConfigFile(file: string, cwd: string): Promise<ConfigFile> {
   let value: unknown;
   try {
     // yaml is required only when there is a capctl.yaml, so that commands start fast without one.
@@ -56,6 +55,8 @@ export function readConfigFile(file: string, cwd: string): ConfigFile {
   } catch (error) {
     throw new InputError(`${file}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }
+  // ajv is loaded only when there is a capctl.yaml, so that --version, --help and unlock start without it.
+  const { compileSchema } = await import('../load/schemas.js');
   const validate = compileSchema('capctl-config.schema.json');
   if (!validate(value)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`);
@@ -71,9 +72,9 @@ export function readConfigFile(file: string, cwd: string): ConfigFile {
 }
 
 /** Resolves the settings of one command run. */
-export function resolveSettings(flags: SettingsFlags, host: Host): Settings {
+export async function resolveSettings(flags: SettingsFlags, host: Host): Promise<Settings> {
   const configFile = findConfigFile(host.cwd);
-  const config = configFile ? readConfigFile(configFile, host.cwd) : {};
+  const config = configFile ? await readConfigFile(configFile, host.cwd) : {};
   const actor = flags.actor ?? host.env.CAPCTL_ACTOR ?? config.actor;
   const org = flags.org ?? config.org;
   return {

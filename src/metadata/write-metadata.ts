@@ -1,12 +1,13 @@
 // Writes declarations into an sfdx source tree: reads the metadata files that are there, plans
-// the writes (plan-export.ts, pure) and replaces each changed file atomically (write, fsync,
-// rename). Files of other metadata types, and the external client app files capctl ignores, are
-// never opened.
+// the writes (plan-export.ts, pure) and replaces each changed file atomically and durably
+// (replaceFileDurably: write, fsync, rename, fsync the folder). Files of other metadata types,
+// and the external client app files capctl ignores, are never opened.
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Declarations } from '../model/index.js';
 import { InputError } from '../model/index.js';
+import { replaceFileDurably } from '../store/durable-fs.js';
 import { classifyMetadataFile } from './metadata-types.js';
 import { planMetadataExport, type ExistingFile, type MetadataExportPlan } from './plan-export.js';
 import { findMetadataFiles } from './read-metadata.js';
@@ -23,25 +24,6 @@ export function choosePackageRoot(dir: string, existing: readonly string[]): str
     }
   }
   return existsSync(path.join(dir, 'force-app/main/default')) ? 'force-app/main/default' : '';
-}
-
-/** Replaces a file atomically: a temporary file beside it, fsync, rename. */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const temporary = `${file}.capctl-${process.pid}.tmp`;
-  const handle = await open(temporary, 'w');
-  try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
 }
 
 /** Reads the metadata under `dir` capctl manages (a UTF-8 byte order mark is kept). */
@@ -68,7 +50,7 @@ export async function writeMetadataExport(dir: string, declarations: Declaration
   const relative = await findMetadataFiles(dir);
   const existing = await readExisting(dir, relative);
   const plan = planMetadataExport(declarations, existing, choosePackageRoot(dir, relative));
-  for (const write of plan.writes) await writeFileAtomic(path.join(dir, write.path), write.text);
+  for (const write of plan.writes) await replaceFileDurably(path.join(dir, write.path), write.text);
   // Messages name files as the user can open them: below the folder they gave.
   return { ...plan, diagnostics: plan.diagnostics.map((d) => (d.file === undefined ? d : { ...d, file: path.join(dir, d.file) })) };
 }

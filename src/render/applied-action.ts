@@ -1,6 +1,7 @@
 // What an applied action did, in the past tense (`blocked Dropbox: ended 25 sessions of 18 users`).
 // Shared by the apply output, the apply commit's body and `history`, so that they cannot disagree.
 import type { Action, ActionResult, Values } from '../model/index.js';
+import { count } from './plan-words.js';
 
 /** One value of an action's before/after, as a person reads it. */
 export function renderValue(value: Values[string]): string {
@@ -36,13 +37,9 @@ export function renderValueChanges(action: Pick<Action, 'before' | 'after'>): st
     .join('; ');
 }
 
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
 /** `12 sessions of 8 users` */
 export function renderSessionCount(sessions: number, users: number): string {
-  return `${plural(sessions, 'session')} of ${plural(users, 'user')}`;
+  return `${count(sessions, 'session')} of ${count(users, 'user')}`;
 }
 
 function appName(action: Action): string {

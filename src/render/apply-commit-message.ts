@@ -2,6 +2,7 @@
 // trailers that `git interpret-trailers --parse` reads (SPEC §8).
 import { Trailers, type ActionKind, type LedgerLine } from '../model/index.js';
 import { renderAppliedAction } from './applied-action.js';
+import { count } from './plan-words.js';
 
 /** Everything an apply commit records. */
 export interface ApplyCommitInput {
@@ -31,10 +32,6 @@ const phraseOrder: { verb: string; kinds: ActionKind[] }[] = [
   { verb: 'uninstall', kinds: ['uninstall'] },
 ];
 
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
 function sum(lines: readonly LedgerLine[]): number {
   return lines.reduce((n, l) => n + l.result.sessionsEnded, 0);
 }
@@ -58,11 +55,11 @@ function phrases(lines: readonly LedgerLine[], namesUpTo: number): string[] {
     const ofKind = lines.filter((l) => kinds.includes(l.action.kind));
     if (ofKind.length === 0) continue;
     if (verb === 'revoke') {
-      out.push(`revoke ${plural(sum(ofKind), 'session')}${idList(ofKind, namesUpTo === 0)}`);
+      out.push(`revoke ${count(sum(ofKind), 'session')}${idList(ofKind, namesUpTo === 0)}`);
       continue;
     }
     const names = [...new Set(ofKind.map((l) => l.action.app?.name ?? '?'))];
-    out.push(names.length <= namesUpTo ? `${verb} ${names.join(', ')}` : `${verb} ${plural(names.length, 'app')}`);
+    out.push(names.length <= namesUpTo ? `${verb} ${names.join(', ')}` : `${verb} ${count(names.length, 'app')}`);
   }
   return out;
 }
@@ -80,8 +77,8 @@ export function renderApplySubject(org: string, lines: readonly LedgerLine[]): s
   const revokes = lines.filter((l) => l.action.kind === 'revoke');
   const apps = new Set(changes.flatMap((l) => (l.action.app ? [l.action.app.id] : []))).size;
   const settings = changes.some((l) => l.action.kind === 'set-org-settings');
-  const targets = [apps > 0 ? plural(apps, 'app') : '', settings ? 'org settings' : ''].filter(Boolean).join(' and ');
-  const parts = [changes.length > 0 ? `change ${targets}` : '', revokes.length > 0 ? `revoke ${plural(sum(revokes), 'session')}${idList(revokes, true)}` : ''];
+  const targets = [apps > 0 ? count(apps, 'app') : '', settings ? 'org settings' : ''].filter(Boolean).join(' and ');
+  const parts = [changes.length > 0 ? `change ${targets}` : '', revokes.length > 0 ? `revoke ${count(sum(revokes), 'session')}${idList(revokes, true)}` : ''];
   return head + parts.filter(Boolean).join(', ');
 }
 
@@ -108,7 +105,7 @@ export function renderApplyCommitMessage(input: ApplyCommitInput): string {
   const revision =
     input.revisionBefore !== undefined && input.revisionAfter !== undefined ? ` (store revision ${input.revisionBefore} → ${input.revisionAfter})` : '';
   const range = input.lines.length > 0 ? `, ledger lines ${input.lines[0]!.seq}-${input.lines.at(-1)!.seq}` : '';
-  const intro = `Applied ${plural(input.lines.length, 'action')} to ${input.org} as ${input.actor}${revision}${range}; ${plural(ended, 'session')} ended.`;
+  const intro = `Applied ${count(input.lines.length, 'action')} to ${input.org} as ${input.actor}${revision}${range}; ${count(ended, 'session')} ended.`;
   const width = String(input.lines.at(-1)?.seq ?? 0).length;
   const body = input.lines.map((l) => `${String(l.seq).padStart(width)}. ${renderAppliedAction(l.action, l.result)}`);
   const trailers = applyTrailers(input).map(([k, v]) => `${k}: ${v}`);

@@ -3,10 +3,7 @@
 import type { Action, ApplyReport, LedgerLine } from '../model/index.js';
 import { renderAppliedAction } from './applied-action.js';
 import { paint } from './color.js';
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
+import { count } from './plan-words.js';
 
 /** `  ✓ 3. blocked Dropbox: ended 25 sessions of 18 users` — numbered by the plan's action seq. */
 export function renderAppliedLine(line: LedgerLine, color: boolean): string {
@@ -41,12 +38,12 @@ export function renderApplySummary(report: ApplyReport, color: boolean): string 
       out += `Nothing left to do: every action of this plan was applied before (ledger lines ${lines[0]?.seq ?? '?'}-${lines.at(-1)?.seq ?? '?'}).\n`;
       break;
     case 'applied':
-      out += `${paint('Apply complete', 'green', color)}: ${plural(lines.length, 'action')} applied${report.resumed.length > 0 ? ` (${report.resumed.length} by an earlier run)` : ''}, ${plural(ended, 'session')} ended. ${report.org} is at store revision ${report.revisionAfter}.\n`;
+      out += `${paint('Apply complete', 'green', color)}: ${count(lines.length, 'action')} applied${report.resumed.length > 0 ? ` (${report.resumed.length} by an earlier run)` : ''}, ${count(ended, 'session')} ended. ${report.org} is at store revision ${report.revisionAfter}.\n`;
       break;
     case 'failed': {
       const f = report.failure!;
       out += `${paint('Apply failed', 'red', color)} at action ${f.action.seq} (${f.action.kind}${f.action.app ? ` ${f.action.app.name}` : ''}): ${f.message}\n`;
-      out += `Done before the failure: ${plural(lines.length, 'action')}, ${plural(ended, 'session')} ended (store revision ${report.revisionAfter}).\n`;
+      out += `Done before the failure: ${count(lines.length, 'action')}, ${count(ended, 'session')} ended (store revision ${report.revisionAfter}).\n`;
       if (report.notDone.length > 0) out += `Not done (${report.notDone.length}):\n${notDoneLines(report.notDone)}`;
       out += 'Fix the cause and run the same apply again: it continues after the last action done.\n';
       break;

@@ -1,10 +1,7 @@
 // `history`, `verify` and `drift` as text. Their JSON forms are the report data itself.
 import type { DriftReport, HistoryEntry, VerifyReport } from '../model/index.js';
 import { paint } from './color.js';
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
+import { count } from './plan-words.js';
 
 /** The audit trail, newest first: each apply with its actor, time, actions and effects; each desired change with its files. */
 export function renderHistoryText(entries: readonly HistoryEntry[], color: boolean): string {
@@ -15,7 +12,7 @@ export function renderHistoryText(entries: readonly HistoryEntry[], color: boole
       if (e.type === 'desired-change') {
         return `${head}desired state changed by ${e.author}\n    ${e.subject}\n${e.files.map((f) => `    ~ ${f}\n`).join('')}`;
       }
-      let out = `${head}apply ${e.org ?? '?'} by ${e.actor ?? '?'}: ${plural(e.actions.length, 'action')}, ${plural(e.sessionsEnded, 'session')} ended\n`;
+      let out = `${head}apply ${e.org ?? '?'} by ${e.actor ?? '?'}: ${count(e.actions.length, 'action')}, ${count(e.sessionsEnded, 'session')} ended\n`;
       out += `    ${e.subject}\n`;
       out += `    plan ${e.plan ?? '?'}${e.desiredCommit && e.desiredCommit !== 'none' ? `, desired state at ${e.desiredCommit}` : ''}\n`;
       if (e.revocations.length > 0) out += `    revocations: ${e.revocations.join(', ')}\n`;
@@ -29,7 +26,7 @@ export function renderHistoryText(entries: readonly HistoryEntry[], color: boole
 export function renderVerifyText(report: VerifyReport, color: boolean): string {
   const notes = report.notes.map((n) => `note: ${n}\n`).join('');
   if (report.ok) {
-    return `${paint('OK', 'green', color)}: ${report.org}: ledger chain of ${plural(report.ledgerLines, 'line')} intact; ${plural(report.applyCommits, 'apply commit')} ${report.applyCommits === 1 ? 'matches' : 'match'} the ledger.\n${notes}`;
+    return `${paint('OK', 'green', color)}: ${report.org}: ledger chain of ${count(report.ledgerLines, 'line')} intact; ${count(report.applyCommits, 'apply commit')} ${report.applyCommits === 1 ? 'matches' : 'match'} the ledger.\n${notes}`;
   }
   const f = report.failure!;
   const where = f.kind === 'ledger-line' ? `ledger line ${f.line} (seq ${f.seq})` : `commit ${f.commit.slice(0, 12)} "${f.subject}"`;

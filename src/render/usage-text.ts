@@ -4,6 +4,7 @@
 // bounds of the counts), never from a second pass over the sessions. Pure.
 import type { AppFile, UsageAccess, UsageAppRow, UsageOrgRef, UsageTotals, UserUsage } from '../model/index.js';
 import { paint } from './color.js';
+import { count } from './plan-words.js';
 
 /** Column widths of the apps table. */
 export interface UsageTableLayout {
@@ -42,7 +43,7 @@ export function usageTableLayout(apps: readonly AppFile[], accesses: readonly Us
 
 /** The title of the apps page (and the blank line after it): printed as soon as the org is known. */
 export function renderUsageTitle(org: UsageOrgRef, appCount: number): string {
-  return `Connected Apps OAuth Usage: ${org.name} (${org.id}), ${plural(appCount, 'app')}\n\n`;
+  return `Connected Apps OAuth Usage: ${org.name} (${org.id}), ${count(appCount, 'app')}\n\n`;
 }
 
 /** The column headings of the apps table. */
@@ -82,15 +83,15 @@ export function renderUsageRows(rows: readonly UsageAppRow[], layout: UsageTable
 /** The closing lines of the apps page: totals and what is not shown. */
 export function renderUsageFooter(totals: UsageTotals): string {
   return (
-    `\n${plural(totals.apps, 'app')} (${totals.installed} installed, ${totals.blocked} blocked); ` +
-    `${plural(totals.sessions, 'session')} of ${plural(totals.users, 'user')} shown.\n` +
+    `\n${count(totals.apps, 'app')} (${totals.installed} installed, ${totals.blocked} blocked); ` +
+    `${count(totals.sessions, 'session')} of ${count(totals.users, 'user')} shown.\n` +
     `${hiddenLine(totals.usernamePasswordSessionsHidden)}\n`
   );
 }
 
 /** The line about username-password sessions, which the usage page leaves out (R10). */
-export function hiddenLine(count: number): string {
-  return `Not shown: ${plural(count, 'username-password session')} (one-time tokens, which the usage page leaves out: R10).`;
+export function hiddenLine(hidden: number): string {
+  return `Not shown: ${count(hidden, 'username-password session')} (one-time tokens, which the usage page leaves out: R10).`;
 }
 
 /** Column widths of an app's users table. */
@@ -123,7 +124,7 @@ export function userTableLayout(users: readonly UserUsage[]): UserTableLayout {
 /** What the app page says about the app before its users. */
 export function renderAppUsageHeading(org: UsageOrgRef, row: UsageAppRow, layout: UserTableLayout): string {
   const state = `${row.installed ? 'installed' : 'not installed'}, ${row.blocked ? 'blocked' : 'not blocked'}`;
-  const admits = row.access.kind === 'admin-approved' || row.access.kind === 'blocked' ? '' : ` (${plural(row.access.users, 'active user')} may use it)`;
+  const admits = row.access.kind === 'admin-approved' || row.access.kind === 'blocked' ? '' : ` (${count(row.access.users, 'active user')} may use it)`;
   const header = [
     userHeadings.username.padEnd(layout.username),
     userHeadings.firstUsed.padEnd(layout.firstUsed),
@@ -135,7 +136,7 @@ export function renderAppUsageHeading(org: UsageOrgRef, row: UsageAppRow, layout
   return (
     `${row.name} (${row.id}) in ${org.name}: ${row.type}${row.packaged ? ', packaged' : ''}, ${state}\n` +
     `Access: ${row.access.label}${admits}\n` +
-    `Shown: ${plural(row.sessions, 'session')} of ${plural(row.users, 'user')}; denied attempts: ${row.deniedAttempts}\n\n` +
+    `Shown: ${count(row.sessions, 'session')} of ${count(row.users, 'user')}; denied attempts: ${row.deniedAttempts}\n\n` +
     (row.users > 0 ? `${header}\n` : '')
   );
 }
@@ -159,8 +160,4 @@ export function renderAppUserRows(users: readonly UserUsage[], layout: UserTable
 /** The closing lines of an app page. */
 export function renderAppUsageFooter(userCount: number, hidden: number): string {
   return `${userCount === 0 ? 'No sessions shown.\n' : ''}\n${hiddenLine(hidden)}\n`;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

@@ -68,6 +68,11 @@ describe('capctl import --from-metadata', () => {
       expect(bad.code).toBe(1);
       expect(bad.stderr).toContain('is not an org slug');
       await expect(stat(path.join(cwd, 'x'))).rejects.toThrow();
+      // The schema's maxLength too: a 64-character slug would write files that validate then refuses.
+      const long = await runCapctl(['import', '--from-metadata', tree, '--org', 'a'.repeat(64), '--out', 'x'], { cwd });
+      expect(long.code).toBe(1);
+      expect(long.stderr).toBe(`capctl: --org "${'a'.repeat(64)}" is not an org slug (lower-case letters, digits and dashes, at most 63 characters)\n`);
+      await expect(stat(path.join(cwd, 'x'))).rejects.toThrow();
     } finally {
       await removeDir(cwd);
     }

@@ -1,6 +1,6 @@
 // `capctl import` from the bundled org store, as a user runs it: the real CLI in a child process,
 // in a temporary folder holding a copy of org-state/.
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDesiredState } from '../../src/load/load-desired.js';
@@ -82,5 +82,22 @@ describe('capctl import (from the org store)', () => {
     const result = await runCapctl(['import', '--org', 'nope', '--out', 'other'], { cwd });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('no org "nope" in org-state');
+  });
+
+  it('refuses an --out that is a file, or a folder where a file goes: exit 1, the path named, nothing written', async () => {
+    const before = (await readdir(cwd)).sort();
+    await writeFile(path.join(cwd, 'afile'), 'kept\n');
+    const file = await runCapctl(['import', '--out', 'afile'], { cwd });
+    expect(file.code).toBe(1);
+    expect(file.stderr).toBe('capctl: afile is a file, not a folder; nothing written\n');
+    expect(await readFile(path.join(cwd, 'afile'), 'utf8')).toBe('kept\n');
+
+    await mkdir(path.join(cwd, 'blocked/apps/slack.yaml'), { recursive: true });
+    const folder = await runCapctl(['import', '--out', 'blocked', '--force'], { cwd });
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toBe('capctl: blocked/apps/slack.yaml is a folder, not a file; nothing written\n');
+    expect(await readdir(path.join(cwd, 'blocked'))).toEqual(['apps']);
+    expect(await readdir(path.join(cwd, 'blocked/apps'))).toEqual(['slack.yaml']);
+    expect((await readdir(cwd)).sort()).toEqual([...before, 'afile', 'blocked'].sort());
   });
 });

@@ -1,5 +1,5 @@
 // `capctl plan` through the real executable, in child processes, on real folders.
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { simpleGit } from 'simple-git';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -137,5 +137,21 @@ describe('capctl plan', () => {
     const missing = await runCapctl(['plan', '--desired', 'nowhere'], { cwd: desired });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe('capctl: the desired-state folder "nowhere" does not exist\n');
+  });
+
+  it('refuses an --out that is a folder, or lies under a file: exit 1, the path named, nothing written', async () => {
+    const dir = await caseCopy('unblock');
+    await mkdir(path.join(dir, 'plans'));
+    const folder = await runCapctl(['plan', '--out', 'plans'], { cwd: dir });
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toBe('capctl: --out plans is a folder: name the file to save the plan in (for example --out plans/plan.json)\n');
+    expect(folder.stdout).toBe('');
+    expect(await readdir(path.join(dir, 'plans'))).toEqual([]);
+
+    await writeFile(path.join(dir, 'afile'), 'kept\n');
+    const under = await runCapctl(['plan', '--out', 'afile/plan.json'], { cwd: dir });
+    expect(under.code).toBe(1);
+    expect(under.stderr).toMatch(/^capctl: --out afile\/plan\.json: .*afile is a file, not a folder\n$/);
+    expect(await readFile(path.join(dir, 'afile'), 'utf8')).toBe('kept\n');
   });
 });

@@ -29,25 +29,25 @@ describe('settings', () => {
     const root = await makeTempDir();
     dirs.push(root);
     await mkdir(path.join(root, '.git'));
-    expect(resolveSettings({}, hostAt(root))).toEqual({ desired: 'desired', orgState: 'org-state' });
+    expect(await resolveSettings({}, hostAt(root))).toEqual({ desired: 'desired', orgState: 'org-state' });
   });
 
   it('reads capctl.yaml at the repository root, relative to it, from a subfolder', async () => {
     const root = await repoWithConfig('desired: access/desired\norgState: stores\norg: acme-prod\nactor: ci-bot@acme.example\n');
-    const settings = resolveSettings({}, hostAt(path.join(root, 'teams/platform')));
+    const settings = await resolveSettings({}, hostAt(path.join(root, 'teams/platform')));
     expect(settings).toMatchObject({ desired: '../../access/desired', orgState: '../../stores', org: 'acme-prod', actor: 'ci-bot@acme.example' });
   });
 
   it('lets flags win over CAPCTL_ACTOR, and CAPCTL_ACTOR over capctl.yaml', async () => {
     const root = await repoWithConfig('org: acme-prod\nactor: from-file\n');
-    expect(resolveSettings({}, hostAt(root, { CAPCTL_ACTOR: 'from-env' })).actor).toBe('from-env');
-    expect(resolveSettings({ actor: 'from-flag', org: 'other', desired: 'd' }, hostAt(root, { CAPCTL_ACTOR: 'from-env' }))).toMatchObject({ actor: 'from-flag', org: 'other', desired: 'd' });
+    expect((await resolveSettings({}, hostAt(root, { CAPCTL_ACTOR: 'from-env' }))).actor).toBe('from-env');
+    expect(await resolveSettings({ actor: 'from-flag', org: 'other', desired: 'd' }, hostAt(root, { CAPCTL_ACTOR: 'from-env' }))).toMatchObject({ actor: 'from-flag', org: 'other', desired: 'd' });
   });
 
   it('rejects a capctl.yaml with an unknown field, naming it', async () => {
     const root = await repoWithConfig('desierd: x\n');
-    expect(() => resolveSettings({}, hostAt(root))).toThrow(/capctl\.yaml.*desierd/);
-    expect(() => resolveSettings({}, hostAt(root))).toThrow(InputError);
+    await expect(resolveSettings({}, hostAt(root))).rejects.toThrow(/capctl\.yaml.*desierd/);
+    await expect(resolveSettings({}, hostAt(root))).rejects.toThrow(InputError);
   });
 
   it('chooses the only org, or the requested one, and explains otherwise', () => {
@@ -66,6 +66,13 @@ describe('the capctl.yaml shown in the README', () => {
     const block = /## Use it in CI[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(block).toBeDefined();
     const root = await repoWithConfig(block!);
-    expect(resolveSettings({}, hostAt(root))).toMatchObject({ desired: 'desired', orgState: 'org-state', org: 'acme-prod', actor: 'ci-bot@acme.example' });
+    expect(await resolveSettings({}, hostAt(root))).toMatchObject({ desired: 'desired', orgState: 'org-state', org: 'acme-prod', actor: 'ci-bot@acme.example' });
+    // From a subfolder, so that the folders come from the file (relative to it), not the defaults.
+    expect(await resolveSettings({}, hostAt(path.join(root, 'teams/platform')))).toMatchObject({
+      desired: '../../desired',
+      orgState: '../../org-state',
+      org: 'acme-prod',
+      actor: 'ci-bot@acme.example',
+    });
   });
 });

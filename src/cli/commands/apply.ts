@@ -2,8 +2,10 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { CapctlError, ExitCode, InputError, type Plan } from '../../model/index.js';
+import { planFailed } from '../../render/plan-words.js';
 import type { Host } from '../host.js';
 import { createProgress, progressEnabled } from '../progress.js';
+import { planNow } from '../plan-now.js';
 import { resolveSettings } from '../settings.js';
 
 interface ApplyOptions {
@@ -57,7 +59,7 @@ function parseLockTimeout(text: string): number {
 }
 
 async function runApply(planFile: string | undefined, options: ApplyOptions, host: Host): Promise<void> {
-  const settings = resolveSettings({ desired: options.desired, orgState: options.orgState, org: options.org, actor: options.actor }, host);
+  const settings = await resolveSettings({ desired: options.desired, orgState: options.orgState, org: options.org, actor: options.actor }, host);
   const actor = settings.actor;
   if (!actor) throw new InputError('apply needs the user it runs as: --actor USERNAME, or CAPCTL_ACTOR');
   const lockTimeoutMs = parseLockTimeout(options.lockTimeout);
@@ -78,9 +80,9 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
     plan = await readPlanFile(planFile);
     await checkPlanOrg(plan, settings.org, store, settings.orgState);
   } else {
-    plan = await planNow(settings, actor, store, host);
+    plan = await planNow(settings, host, store);
     if (!json) host.out((await import('../../render/plan-text.js')).renderPlanText(plan, { color: host.color }));
-    if (plan.diagnostics.some((d) => d.severity === 'error')) {
+    if (planFailed(plan)) {
       if (json) host.out(`${JSON.stringify({ plan }, null, 2)}\n`);
       throw new CapctlError('the plan has errors, so it has no actions: nothing was applied', ExitCode.error);
     }
@@ -126,21 +128,6 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
   else if (report.status === 'no-changes' || report.status === 'already-applied') host.out(render.renderApplyReportText(report, host.color));
   else host.out(render.renderApplySummary(report, host.color));
   if (report.status === 'failed' || report.commit?.status === 'failed') host.exitCode = ExitCode.error;
-}
-
-/** Plans the org now, as `capctl plan --actor` would, and shows the plan (text). */
-async function planNow(settings: ReturnType<typeof resolveSettings>, actor: string, store: import('../../store/file-store.js').FileOrgStore, host: Host): Promise<Plan> {
-  const [{ planOrg }, { renderDiagnosticsText }] = await Promise.all([import('../../plan-org.js'), import('../../render/diagnostics.js')]);
-  const { plan, loadWarnings } = await planOrg({
-    desired: settings.desired,
-    store,
-    storeName: settings.orgState,
-    ...(settings.org !== undefined ? { org: settings.org } : {}),
-    actor,
-    now: host.now(),
-  });
-  if (loadWarnings.length > 0) host.err(renderDiagnosticsText(loadWarnings, { color: false }));
-  return plan;
 }
 
 /** Asks on the terminal; anything but "yes" cancels. Without a terminal, --auto-approve is needed. */

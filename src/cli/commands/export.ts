@@ -35,7 +35,7 @@ export function register(program: Command, host: Host): void {
     .addHelpText('after', '\nExample:\n  $ capctl export --metadata force-app --desired desired --org acme-prod\n  $ sf project deploy start --source-dir force-app\n')
     .action(async (flags: ExportFlags) => {
       if (flags.format !== 'text' && flags.format !== 'json') throw new InputError(`--format must be text or json, not "${flags.format}"`);
-      const settings = resolveSettings({ desired: flags.desired, org: flags.org }, host);
+      const settings = await resolveSettings({ desired: flags.desired, org: flags.org }, host);
       // Loaded on use, so that other commands start without the XML parser.
       const [{ loadDesiredState }, { writeMetadataExport }] = await Promise.all([
         import('../../load/load-desired.js'),

@@ -29,7 +29,7 @@ export function register(program: Command, host: Host): void {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .addHelpText('after', '\nExamples:\n  $ capctl history --revocation INC-2041\n  $ capctl history --app Slack --format json\n')
     .action(async (options: HistoryOptions) => {
-      const settings = resolveSettings({ desired: options.desired, orgState: options.orgState, org: options.org }, host);
+      const settings = await resolveSettings({ desired: options.desired, orgState: options.orgState, org: options.org }, host);
       const [{ readHistory }, { renderHistoryText }, { FileOrgStore }] = await Promise.all([
         import('../../audit/read-history.js'),
         import('../../render/audit-trail.js'),

@@ -7,9 +7,8 @@ import type { ImportResult } from '../../import/import-desired.js';
 import { renderDiagnosticsText, sortDiagnostics } from '../../render/diagnostics.js';
 import type { Host } from '../host.js';
 import { createProgress } from '../progress.js';
-import { resolveSettings } from '../settings.js';
-import { addStoreOptions } from '../store-options.js';
-import { selectOrg } from '../../store/select-org.js';
+import { resolveSettings, type Settings } from '../settings.js';
+import { addStoreOptions, openSettingsOrg } from '../store-options.js';
 
 interface ImportFlags {
   org?: string;
@@ -21,14 +20,14 @@ interface ImportFlags {
   quiet?: boolean;
 }
 
-const orgSlug = /^[a-z0-9][a-z0-9-]*$/;
-
 /** The org a metadata import declares: --org (or capctl.yaml's), else the store's only org. */
-async function metadataOrg(flags: ImportFlags, host: Host): Promise<string> {
-  const { FileOrgStore } = await import('../../store/file-store.js');
-  const settings = resolveSettings({ org: flags.org, orgState: flags.orgState }, host);
+async function metadataOrg(settings: Settings): Promise<string> {
+  const [{ FileOrgStore }, { compileSchema }] = await Promise.all([import('../../store/file-store.js'), import('../../load/schemas.js')]);
   if (settings.org !== undefined) {
-    if (!orgSlug.test(settings.org)) throw new InputError(`--org "${settings.org}" is not an org slug (lower-case letters, digits and dashes)`);
+    // The schema's own check, so that the slug written to every file is one validate accepts.
+    if (!compileSchema('desired-state.schema.json#/$defs/OrgSlug')(settings.org)) {
+      throw new InputError(`--org "${settings.org}" is not an org slug (lower-case letters, digits and dashes, at most 63 characters)`);
+    }
     return settings.org;
   }
   if (existsSync(settings.orgState)) {
@@ -81,7 +80,7 @@ export function register(program: Command, host: Host): void {
     )
     .action(async (flags: ImportFlags) => {
       if (flags.format !== 'text' && flags.format !== 'json') throw new InputError(`--format must be text or json, not "${flags.format}"`);
-      const settings = resolveSettings({ org: flags.org, orgState: flags.orgState, ...(flags.out ? { desired: flags.out } : {}) }, host);
+      const settings = await resolveSettings({ org: flags.org, orgState: flags.orgState, ...(flags.out ? { desired: flags.out } : {}) }, host);
       const progress = createProgress(host, flags.quiet);
       let started = false;
       const target = {
@@ -95,18 +94,14 @@ export function register(program: Command, host: Host): void {
         },
       };
       // Loaded on use, so that other commands start without the XML parser.
-      const [{ importFromMetadata, importFromStore }, { FileOrgStore }] = await Promise.all([
-        import('../../import/import-desired.js'),
-        import('../../store/file-store.js'),
-      ]);
+      const { importFromMetadata, importFromStore } = await import('../../import/import-desired.js');
       if (flags.fromMetadata !== undefined) {
-        const org = await metadataOrg(flags, host);
+        const org = await metadataOrg(settings);
         const result = await importFromMetadata(flags.fromMetadata, org, target);
         report(result, target.outDir, `the metadata in ${flags.fromMetadata}`, flags, host);
         return;
       }
-      const store = new FileOrgStore(settings.orgState);
-      const org = await selectOrg(store, settings.org, settings.orgState);
+      const { store, org } = await openSettingsOrg(settings);
       const result = await importFromStore(store, org, settings.orgState, target);
       report(result, target.outDir, `the org store ${settings.orgState}`, flags, host);
     });

@@ -1,9 +1,12 @@
 // capctl plan: what an apply would do to the org, in order, with the permissions each action needs
 // and what it costs the org's users; optionally saved (--out) for a later `capctl apply FILE`.
+import { statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { ExitCode, type Plan } from '../../model/index.js';
+import { ExitCode, InputError, type Plan } from '../../model/index.js';
+import { count, planFailed } from '../../render/plan-words.js';
 import type { Host } from '../host.js';
+import { planNow } from '../plan-now.js';
 import { resolveSettings } from '../settings.js';
 
 interface PlanOptions {
@@ -40,27 +43,14 @@ export function register(program: Command, host: Host): void {
     .option('--detailed-exitcode', 'exit 2 when the plan has changes')
     .addHelpText('after', help)
     .action(async (options: PlanOptions) => {
-      const settings = resolveSettings({ desired: options.desired, orgState: options.orgState, org: options.org, actor: options.actor }, host);
-      // Loaded on use, so that other commands start without YAML, JSON Schema or git.
-      const [{ planOrg }, { FileOrgStore }, { renderDiagnosticsText }] = await Promise.all([
-        import('../../plan-org.js'),
-        import('../../store/file-store.js'),
-        import('../../render/diagnostics.js'),
-      ]);
-      const { plan, loadWarnings } = await planOrg({
-        desired: settings.desired,
-        store: new FileOrgStore(settings.orgState),
-        storeName: settings.orgState,
-        ...(settings.org !== undefined ? { org: settings.org } : {}),
-        ...(settings.actor !== undefined ? { actor: settings.actor } : {}),
-        now: host.now(),
-      });
-      if (loadWarnings.length > 0) host.err(renderDiagnosticsText(loadWarnings, { color: false }));
+      if (options.out) checkOutFile(path.resolve(host.cwd, options.out), options.out);
+      const settings = await resolveSettings({ desired: options.desired, orgState: options.orgState, org: options.org, actor: options.actor }, host);
+      const plan = await planNow(settings, host);
       host.out(await render(plan, options.format, host.color));
 
-      const errors = plan.diagnostics.filter((d) => d.severity === 'error').length;
-      if (errors > 0) {
-        host.err(`capctl: the plan has ${errors} ${errors === 1 ? 'error' : 'errors'}, so it has no actions${options.out ? ` (${options.out} not written)` : ''}\n`);
+      if (planFailed(plan)) {
+        const errors = plan.diagnostics.filter((d) => d.severity === 'error').length;
+        host.err(`capctl: the plan has ${count(errors, 'error')}, so it has no actions${options.out ? ` (${options.out} not written)` : ''}\n`);
         host.exitCode = ExitCode.error;
         return;
       }
@@ -73,8 +63,34 @@ export function register(program: Command, host: Host): void {
     });
 }
 
+/** Refuses, before planning, an --out that cannot be written as a file: a folder, or a path under a file. */
+function checkOutFile(file: string, shown: string): void {
+  if (statIfThere(file)?.isDirectory()) {
+    throw new InputError(`--out ${shown} is a folder: name the file to save the plan in (for example --out ${path.join(shown, 'plan.json')})`);
+  }
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const found = statIfThere(dir);
+    if (found) {
+      if (!found.isDirectory()) throw new InputError(`--out ${shown}: ${dir} is a file, not a folder`);
+      return;
+    }
+    if (path.dirname(dir) === dir) return;
+  }
+}
+
 async function render(plan: Plan, format: PlanOptions['format'], color: boolean): Promise<string> {
   if (format === 'json') return (await import('../../render/plan-json.js')).renderPlanJson(plan);
   if (format === 'markdown') return (await import('../../render/plan-markdown.js')).renderPlanMarkdown(plan);
   return (await import('../../render/plan-text.js')).renderPlanText(plan, { color });
+}
+
+/** The stats of a path, or undefined when there is nothing there (or a file stands where a folder of it would be). */
+function statIfThere(file: string): Stats | undefined {
+  try {
+    return statSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
 }

@@ -2,7 +2,6 @@
 // lock with that id is removed, so a lock taken since by someone else is never cleared by mistake.
 import { Option, type Command } from 'commander';
 import type { Host } from '../host.js';
-import { FileOrgStore } from '../../store/file-store.js';
 import { resolveSettings } from '../settings.js';
 
 interface UnlockOptions {
@@ -21,7 +20,9 @@ export function register(program: Command, host: Host): void {
     .addOption(new Option('--force', 'remove the lock even though its process on this host still runs'))
     .addHelpText('after', '\nExample:\n  $ capctl unlock acme-prod 3f9a1c2b7d4e\n')
     .action(async (org: string, lockId: string, options: UnlockOptions) => {
-      const store = new FileOrgStore(resolveSettings(options, host).orgState);
+      const settings = await resolveSettings(options, host);
+      const { FileOrgStore } = await import('../../store/file-store.js');
+      const store = new FileOrgStore(settings.orgState);
       await store.unlock(org, lockId, { force: options.force === true });
       host.out(`Removed the lock ${lockId} of ${org}.\n`);
     });

@@ -2,6 +2,7 @@
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../../model/index.js';
 import { countDiagnostics, renderDiagnosticsText, sortDiagnostics } from '../../render/diagnostics.js';
+import { count } from '../../render/plan-words.js';
 import type { Host } from '../host.js';
 import { resolveSettings } from '../settings.js';
 
@@ -22,7 +23,7 @@ export function register(program: Command, host: Host): void {
       '\nExit codes: 0 no errors (warnings allowed), 1 errors.\n\nExample:\n  $ capctl validate examples/acme\n  $ capctl validate --format json desired\n',
     )
     .action(async (dir: string | undefined, options: ValidateOptions) => {
-      const folder = dir ?? resolveSettings({ desired: options.desired }, host).desired;
+      const folder = dir ?? (await resolveSettings({ desired: options.desired }, host)).desired;
       // Loaded on use: YAML, JSON Schema and globbing need not slow down every other command's start.
       const { loadDesiredState } = await import('../../load/load-desired.js');
       const { diagnostics, documents, desired } = await loadDesiredState(folder, { now: host.now() });
@@ -36,12 +37,8 @@ export function register(program: Command, host: Host): void {
       } else {
         host.out(renderDiagnosticsText(sorted, { color: host.color }));
         const label = folder.replace(/(.)\/+$/, '$1');
-        host.out(`${label}: ${plural(documents, 'document')} in ${plural(files, 'file')}, ${countDiagnostics(sorted)}\n`);
+        host.out(`${label}: ${count(documents, 'document')} in ${count(files, 'file')}, ${countDiagnostics(sorted)}\n`);
       }
       host.exitCode = errors > 0 ? ExitCode.error : ExitCode.ok;
     });
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

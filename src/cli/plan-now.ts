@@ -1,0 +1,27 @@
+// Plans the org now, as `capctl plan` and `capctl apply` without a plan file both do: from the
+// desired state and the store the settings name, as the settings' actor; the desired state's load
+// warnings go to stderr.
+import type { Plan } from '../model/index.js';
+import type { OrgStore } from '../store/org-store.js';
+import type { Host } from './host.js';
+import type { Settings } from './settings.js';
+
+/** The plan of the settings' org now (in `store`, else the settings' org store), load warnings printed on stderr. */
+export async function planNow(settings: Settings, host: Host, store?: OrgStore): Promise<Plan> {
+  // Loaded on use, so that other commands start without YAML, JSON Schema or git.
+  const [{ planOrg }, { renderDiagnosticsText }, orgStore] = await Promise.all([
+    import('../plan-org.js'),
+    import('../render/diagnostics.js'),
+    store ?? import('../store/file-store.js').then(({ FileOrgStore }) => new FileOrgStore(settings.orgState)),
+  ]);
+  const { plan, loadWarnings } = await planOrg({
+    desired: settings.desired,
+    store: orgStore,
+    storeName: settings.orgState,
+    ...(settings.org !== undefined ? { org: settings.org } : {}),
+    ...(settings.actor !== undefined ? { actor: settings.actor } : {}),
+    now: host.now(),
+  });
+  if (loadWarnings.length > 0) host.err(renderDiagnosticsText(loadWarnings, { color: false }));
+  return plan;
+}
