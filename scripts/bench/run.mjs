@@ -16,7 +16,6 @@ import { tmpdir, cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
-import { benchActor, benchCounts, benchOrg, generateBench } from './generate.mjs';
 import { targets } from './targets.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -26,6 +25,9 @@ const floorScript = path.join(here, 'floor.mjs');
 const rssPreload = path.join(here, 'rss-preload.mjs');
 const timeBin = '/usr/bin/time';
 const MiB = 1024 * 1024;
+
+// The generator writes the store's JSON with the build's formatter: loaded once the build is done.
+let benchActor, benchCounts, benchOrg, generateBench;
 
 /** A mistake in the command line: said in one line, without a stack. */
 class UsageError extends Error {}
@@ -279,6 +281,7 @@ async function main() {
     log('building (tsc -p tsconfig.build.json)');
     sh(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], repoRoot);
   }
+  ({ benchActor, benchCounts, benchOrg, generateBench } = await import('./generate.mjs'));
   const base = options.dir ?? mkdtempSync(path.join(tmpdir(), 'capctl-bench-'));
   const scratch = path.join(base, 'scratch');
   mkdirSync(scratch, { recursive: true });
