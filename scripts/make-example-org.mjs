@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { allPermissions, mulberry32 } from './seeded.mjs';
+import { allPermissions, isoInstant, mulberry32, pickWeighted } from './seeded.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const formatModule = path.join(root, 'dist/store/json-format.js');
@@ -184,17 +184,11 @@ export function makeExampleOrg() {
     const createdMs = created ? Date.parse(created) : FIRST + Math.floor(random() * (LAST - FIRST));
     const lastMs = createdMs + Math.floor(random() ** 2 * (LAST - createdMs));
     const uses = flow === 'username-password' ? 1 : Math.max(1, Math.floor(random() ** 3 * 900));
-    return { user: username, created: instant(createdMs), lastUsed: instant(lastMs), useCount: uses, flow };
+    return { user: username, created: isoInstant(createdMs), lastUsed: isoInstant(lastMs), useCount: uses, flow };
   }
 
   function weighted(weights) {
-    const entries = Object.entries(weights);
-    let roll = random() * entries.reduce((n, [, w]) => n + w, 0);
-    for (const [flow, w] of entries) {
-      roll -= w;
-      if (roll < 0) return flow;
-    }
-    return entries[entries.length - 1][0];
+    return pickWeighted(random, Object.entries(weights));
   }
 
   const org = {
@@ -232,10 +226,6 @@ function mayUse(app, u) {
   return app.policies.profiles.includes(u.profile) || app.policies.permissionSets.some((s) => u.permissionSets.includes(s));
 }
 
-function instant(ms) {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 /** Writes the org into `<out>/acme-prod/`, replacing the app files there. */
 export async function writeExampleOrg(out) {
   if (!existsSync(formatModule)) throw new Error('dist/ is missing: run `npm run build` first');
@@ -252,8 +242,15 @@ export async function writeExampleOrg(out) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const at = process.argv.indexOf('--out');
-  const out = at === -1 ? path.join(root, 'org-state') : path.resolve(process.argv[at + 1]);
-  const counts = await writeExampleOrg(out);
-  process.stdout.write(`wrote ${path.join(out, ORG)}: ${counts.apps} apps, ${counts.users} users, ${counts.sessions} sessions\n`);
+  try {
+    const at = process.argv.indexOf('--out');
+    const value = at === -1 ? undefined : process.argv[at + 1];
+    if (at !== -1 && (value === undefined || value.startsWith('--'))) throw new Error('--out needs a folder: node scripts/make-example-org.mjs [--out DIR]');
+    const out = value === undefined ? path.join(root, 'org-state') : path.resolve(value);
+    const counts = await writeExampleOrg(out);
+    process.stdout.write(`wrote ${path.join(out, ORG)}: ${counts.apps} apps, ${counts.users} users, ${counts.sessions} sessions\n`);
+  } catch (error) {
+    process.stderr.write(`make-example-org: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
 }

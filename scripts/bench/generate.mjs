@@ -10,10 +10,14 @@
 // changes, unblocks, revocations ending about a tenth of the sessions, blocks of busy apps and
 // uninstalls. `--scale` multiplies every count; `--sessions` sets the session count alone (for the
 // scaling series). Writes OUT_DIR/desired/ and OUT_DIR/org-state/<org>/ and prints a JSON summary.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { allPermissions, mulberry32 } from '../seeded.mjs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { allPermissions, isoInstant, mulberry32, pickWeighted } from '../seeded.mjs';
+
+// The store's JSON format, from the build (as scripts/make-example-org.mjs takes it).
+const formatModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/store/json-format.js');
+const { formatJson, withSortedKeys } = existsSync(formatModule) ? await import(pathToFileURL(formatModule).href) : {};
 
 /** The org slug and id of the generated org. */
 export const benchOrg = { slug: 'bench-org', id: '00D5e0000009BenchA' };
@@ -63,40 +67,17 @@ export function benchCounts(scale = 1, sessionsOverride) {
   return { apps, users, sessions, declaredApps, revocations, actions };
 }
 
-/** Deterministic JSON as the store writes it: sorted keys, two-space indent, trailing newline. */
-export function formatStoreJson(value) {
-  return `${JSON.stringify(sortKeys(value), null, 2)}\n`;
-}
-
-function sortKeys(value) {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== 'object') return value;
-  const out = {};
-  for (const key of Object.keys(value).sort()) if (value[key] !== undefined) out[key] = sortKeys(value[key]);
-  return out;
-}
-
 function pad(n, width) {
   return String(n).padStart(width, '0');
 }
 
 function instant(seconds) {
-  return `${new Date(seconds * 1000).toISOString().slice(0, 19)}Z`;
+  return isoInstant(seconds * 1000);
 }
 
 function gcd(a, b) {
   while (b) [a, b] = [b, a % b];
   return a;
-}
-
-function pickWeighted(rand, table) {
-  const total = table.reduce((s, [, w]) => s + w, 0);
-  let r = rand() * total;
-  for (const [value, weight] of table) {
-    r -= weight;
-    if (r < 0) return value;
-  }
-  return table[table.length - 1][0];
 }
 
 function pickSome(rand, list, min, max) {
@@ -108,6 +89,7 @@ function pickSome(rand, list, min, max) {
 
 /** Generates the benchmark org into `outDir`; returns a summary of what it wrote. */
 export function generateBench(outDir, options = {}) {
+  if (!formatJson) throw new Error('dist/ is missing: run `npm run build` first');
   const scale = options.scale ?? 1;
   const counts = benchCounts(scale, options.sessions);
   const rand = mulberry32(options.seed ?? 20261129);
@@ -338,7 +320,7 @@ export function generateBench(outDir, options = {}) {
       installed: app.installed,
       name: app.name,
       packaged: app.packaged,
-      policies: app.policies ? sortKeys(app.policies) : undefined,
+      policies: app.policies ? withSortedKeys(app.policies) : undefined,
       sessions,
       type: app.type,
     };
@@ -347,7 +329,7 @@ export function generateBench(outDir, options = {}) {
 
   writeFileSync(
     path.join(orgDir, 'org.json'),
-    formatStoreJson({
+    formatJson({
       id: benchOrg.id,
       name: benchOrg.slug,
       edition: 'Unlimited',

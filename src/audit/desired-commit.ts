@@ -1,7 +1,6 @@
 // The git commit a desired-state folder was read at, for a plan's basis: auditors can then tie a
 // plan (and the apply that carried it out) to the exact reviewed declaration.
-import path from 'node:path';
-import { simpleGit } from 'simple-git';
+import { headCommit, openGitRepo, repoPath } from './git-repo.js';
 
 /**
  * The HEAD commit of the repository holding `dir`, with `+dirty` when files under `dir` differ
@@ -9,16 +8,13 @@ import { simpleGit } from 'simple-git';
  * repository has no commit yet.
  */
 export async function readDesiredCommit(dir: string): Promise<string | null> {
-  let git;
+  const repo = await openGitRepo(dir);
+  if (!repo) return null;
   try {
-    git = simpleGit({ baseDir: path.resolve(dir) });
-  } catch {
-    return null;
-  }
-  try {
-    if (!(await git.checkIsRepo())) return null;
-    const head = (await git.revparse(['HEAD'])).trim();
-    const status = await git.raw(['status', '--porcelain', '--untracked-files=all', '--', '.']);
+    const head = await headCommit(repo);
+    if (!head) return null;
+    const under = await repoPath(repo, dir);
+    const status = await repo.git.raw(['--literal-pathspecs', 'status', '--porcelain', '--untracked-files=all', '--', under]);
     return status.trim() === '' ? head : `${head}+dirty`;
   } catch {
     return null;

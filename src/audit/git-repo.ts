@@ -155,16 +155,6 @@ export async function showFileAt(repo: GitRepo, commit: string, file: string): P
   }
 }
 
-/** Paths of the files under `dir` (relative to the root) in the tree of `commit`. */
-export async function listFilesAt(repo: GitRepo, commit: string, dir: string): Promise<string[]> {
-  try {
-    const out = await repo.git.raw(['ls-tree', '-r', '--name-only', '--full-tree', commit, '--', dir]);
-    return out.split('\n').filter(Boolean);
-  } catch {
-    return [];
-  }
-}
-
 /** Every value of a trailer key (case-insensitive, as git compares keys). */
 export function trailerValues(commit: Pick<CommitInfo, 'trailers'>, key: string): string[] {
   const lower = key.toLowerCase();

@@ -3,8 +3,10 @@
 // ledger is append-only and `verify` checks it), or from the commit body when the ledger is gone.
 // Changes to the desired state are the commits that touched its files.
 import { Trailers, type HistoryEntry, type LedgerLine, type TrailAction } from '../model/index.js';
+import { linesOfPlan } from '../apply/ledger.js';
 import { renderAppliedAction } from '../render/applied-action.js';
 import { openGitRepo, readCommits, repoPath, trailerValues, type CommitInfo, type GitRepo } from './git-repo.js';
+import { parseSeqRange } from './verify-trail.js';
 
 /** What `history` looks at, and how it filters. */
 export interface HistoryQuery {
@@ -81,9 +83,8 @@ function concerns(action: TrailAction, app: string): boolean {
 
 /** The actions a commit records, from the ledger lines of its plan (within its seq range). */
 function actionsFromLedger(commit: CommitInfo, plan: string, ledger: readonly LedgerLine[]): TrailAction[] | undefined {
-  const range = /^(\d+)-(\d+)$/.exec(trailerValues(commit, Trailers.ledgerSeq)[0] ?? '');
-  const lines = range ? ledger.slice(Number(range[1]) - 1, Number(range[2])) : ledger;
-  const ofPlan = lines.filter((l) => l.plan === plan);
+  const range = parseSeqRange(trailerValues(commit, Trailers.ledgerSeq)[0]);
+  const ofPlan = linesOfPlan(range ? ledger.slice(range[0] - 1, range[1]) : ledger, plan);
   if (ofPlan.length === 0) return undefined;
   return ofPlan.map((l) => ({
     seq: l.seq,

@@ -9,10 +9,8 @@
 import path from 'node:path';
 import type { CommitOutcome, LedgerLine } from '../model/index.js';
 import { renderApplyCommitMessage } from '../render/apply-commit-message.js';
-import { commitPaths, headCommit, openGitRepo, repoPath, showFileAt } from './git-repo.js';
-
-/** The ledger's file name in an org folder (SPEC §4). */
-const ledgerFile = 'ledger.jsonl';
+import { ledgerFileName } from '../store/ledger-file.js';
+import { commitPaths, openGitRepo, repoPath, showFileAt, type GitRepo } from './git-repo.js';
 
 /** What recording an apply did. */
 export type RecordOutcome = Extract<CommitOutcome, { status: 'committed' | 'not-in-a-repository' | 'nothing-to-commit' }>;
@@ -25,6 +23,10 @@ export type RecordOutcome = Extract<CommitOutcome, { status: 'committed' | 'not-
 export async function recordApplyCommit(orgDir: string, files: readonly string[], message: string, actor: string): Promise<RecordOutcome> {
   const repo = await openGitRepo(orgDir);
   if (!repo) return { status: 'not-in-a-repository' };
+  return commitOrgFiles(repo, orgDir, files, message, actor);
+}
+
+async function commitOrgFiles(repo: GitRepo, orgDir: string, files: readonly string[], message: string, actor: string): Promise<RecordOutcome> {
   const paths: string[] = [];
   for (const file of [...new Set(files)].sort()) paths.push(await repoPath(repo, path.join(orgDir, file)));
   const commit = await commitPaths(repo, paths, message, { name: 'capctl', email: actor });
@@ -39,13 +41,9 @@ export interface CurrentApply {
   revisionAfter?: number;
 }
 
-/** How many ledger lines the ledger committed at HEAD holds (0 without one). */
-async function committedLedgerLines(orgDir: string): Promise<number | undefined> {
-  const repo = await openGitRepo(orgDir);
-  if (!repo) return undefined;
-  const head = await headCommit(repo);
-  if (!head) return 0;
-  const text = await showFileAt(repo, head, await repoPath(repo, path.join(orgDir, ledgerFile)));
+/** How many ledger lines the ledger committed at HEAD holds (0 without one, or without a HEAD). */
+async function committedLedgerLines(repo: GitRepo, orgDir: string): Promise<number> {
+  const text = await showFileAt(repo, 'HEAD', await repoPath(repo, path.join(orgDir, ledgerFileName)));
   if (!text) return 0;
   return text.split('\n').filter((l) => l.trim() !== '').length;
 }
@@ -62,8 +60,10 @@ export async function recordPendingApplies(
   upToSeq: number,
   current: CurrentApply,
 ): Promise<RecordOutcome[]> {
-  const committed = await committedLedgerLines(orgDir);
-  if (committed === undefined) return [{ status: 'not-in-a-repository' }];
+  // One repository for the whole run: each commit needs no `rev-parse --show-toplevel` of its own.
+  const repo = await openGitRepo(orgDir);
+  if (!repo) return [{ status: 'not-in-a-repository' }];
+  const committed = await committedLedgerLines(repo, orgDir);
   const pending = ledger.slice(committed, Math.max(committed, upToSeq));
   const outcomes: RecordOutcome[] = [];
   for (const group of groupByPlan(pending)) {
@@ -79,8 +79,8 @@ export async function recordPendingApplies(
       ...(isCurrent && current.revisionAfter !== undefined ? { revisionAfter: current.revisionAfter } : {}),
       ...(isCurrent ? {} : { note: 'This apply was not committed when it ran (it was interrupted, or run with --no-commit); the next apply recorded it.' }),
     });
-    const files = [...group.flatMap((l) => l.result.files ?? []), ledgerFile];
-    outcomes.push(await recordApplyCommit(orgDir, files, message, actor));
+    const files = [...group.flatMap((l) => l.result.files ?? []), ledgerFileName];
+    outcomes.push(await commitOrgFiles(repo, orgDir, files, message, actor));
   }
   return outcomes;
 }

@@ -40,7 +40,8 @@ export async function verifyTrail(org: string, orgDir: string, ledger: readonly 
   return report;
 }
 
-function parseRange(text: string | undefined): [number, number] | undefined {
+/** The first and last ledger seq of a Capctl-Ledger-Seq trailer (`first-last`), or undefined when it is not one. */
+export function parseSeqRange(text: string | undefined): [number, number] | undefined {
   const match = text ? /^(\d+)-(\d+)$/.exec(text) : null;
   return match ? [Number(match[1]), Number(match[2])] : undefined;
 }
@@ -53,7 +54,7 @@ function checkCommit(commit: CommitInfo, ledger: readonly LedgerLine[]): string 
   let lines = linesOfPlan(ledger, plan);
   if (lines.length === 0) return `it records plan ${plan}, but the ledger has no line of that plan`;
   const seqText = trailerValues(commit, Trailers.ledgerSeq)[0];
-  const range = parseRange(seqText);
+  const range = parseSeqRange(seqText);
   if (seqText !== undefined) {
     if (!range) return `its ${Trailers.ledgerSeq} trailer "${seqText}" is not first-last`;
     const [first, last] = range;

@@ -5,7 +5,7 @@ import type { AppDoc, DeclaredPolicies, Declarations, Diagnostic, OrgSettingsDoc
 import { Codes } from '../model/index.js';
 import { hostPath, valueRows, type ElementTexts, type FieldMapping } from './field-map.js';
 import { classifyMetadataFile, fullNameOf, type MetadataFileKind } from './metadata-types.js';
-import { childElement, childElements, childText, parseXmlDocument, textOf, type XmlNode } from './xml-document.js';
+import { childElement, childElements, childText, elementName, parseXmlDocument, textOf, type XmlNode } from './xml-document.js';
 
 /** One file of the tree: its path (as it is shown to people) and its text, or why it was not read. */
 export interface MetadataFile {
@@ -96,8 +96,12 @@ function checkAssignments(candidate: Candidate, diagnostics: Diagnostic[]): void
   }
 }
 
-function orderPolicies(policies: DeclaredPolicies): DeclaredPolicies | undefined {
-  return Object.keys(policies).length === 0 ? undefined : policies;
+/**
+ * The external client app an OAuth policy file belongs to: its <externalClientApplication>, or
+ * else its own full name without the `_oauthPlcy` suffix.
+ */
+export function ecaOfPolicies(root: XmlNode, fullName: string): string {
+  return childText(root, 'externalClientApplication') || fullName.replace(/_oauthPlcy$/i, '');
 }
 
 /**
@@ -131,7 +135,7 @@ export function parseMetadataTree(files: readonly MetadataFile[], org: string): 
     }
     const { type } = kind;
     const root = parsed.root;
-    const rootName = Object.keys(root).find((k) => k !== ':@');
+    const rootName = elementName(root);
     if (rootName !== type.rootElement) {
       remark('warning', Codes.metadataUnexpectedRoot, file.path, `not used: its root element is <${rootName}>, not <${type.rootElement}>`);
       continue;
@@ -167,8 +171,7 @@ export function parseMetadataTree(files: readonly MetadataFile[], org: string): 
         break;
       }
       case 'ExtlClntAppOauthConfigurablePolicies': {
-        const app = childText(root, 'externalClientApplication') || fullName.replace(/_oauthPlcy$/i, '');
-        ecaPolicies.push({ file: file.path, app, root });
+        ecaPolicies.push({ file: file.path, app: ecaOfPolicies(root, fullName), root });
         break;
       }
       case 'BlacklistedConsumer': {
@@ -228,9 +231,8 @@ export function parseMetadataTree(files: readonly MetadataFile[], org: string): 
       continue;
     }
     checkAssignments(candidate, diagnostics);
-    const policies = candidate.doc.policies ? orderPolicies(candidate.doc.policies) : undefined;
-    if (policies) candidate.doc.policies = policies;
-    else delete candidate.doc.policies;
+    // An app whose metadata sets no policy declares none (rather than an empty `policies:`).
+    if (candidate.doc.policies && Object.keys(candidate.doc.policies).length === 0) delete candidate.doc.policies;
     apps.set(candidate.doc.name, candidate);
   }
   for (const block of blocks) {

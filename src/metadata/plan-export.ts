@@ -7,11 +7,12 @@ import type { AppDoc, Declarations, Diagnostic } from '../model/index.js';
 import { Codes } from '../model/index.js';
 import { credentialElements, fieldMap, hostPath, valueRows, type FieldMapping } from './field-map.js';
 import { classifyMetadataFile, fullNameFor, fullNameOf, metadataFileTypes, type MetadataFileKind } from './metadata-types.js';
-import { decodeRow } from './parse-metadata.js';
+import { decodeRow, ecaOfPolicies } from './parse-metadata.js';
 import {
   childElement,
   childText,
   createElement,
+  elementName,
   indentUnit,
   insertInOrder,
   newMetadataDocument,
@@ -55,10 +56,6 @@ interface Loaded {
   changed: boolean;
 }
 
-function rootOf(doc: XmlDocument): XmlNode {
-  return doc.root;
-}
-
 function getPath(value: unknown, path: string): unknown {
   let node = value as Record<string, unknown> | undefined;
   for (const key of path.split('.')) node = node === undefined || node === null ? undefined : (node[key] as Record<string, unknown> | undefined);
@@ -83,7 +80,7 @@ function ensureChild(parent: XmlNode, name: string, where: { parentIndent: strin
  * goes where the file already keeps it (an alternate place of an older API version included).
  */
 function writeRow(file: Loaded, row: FieldMapping, value: unknown): boolean {
-  const root = rootOf(file.doc);
+  const root = file.doc.root;
   const current = decodeRow(root, row);
   if (current.problem === undefined && sameValue(current.value, value)) return false;
   const unit = indentUnit(file.doc);
@@ -152,7 +149,7 @@ export function planMetadataExport(declarations: Declarations, existing: readonl
     const { type } = kind;
     const fullName = fullNameOf(file.path, type);
     takenNames.set(type.folder, (takenNames.get(type.folder) ?? new Set()).add(fullName.toLowerCase()));
-    if (Object.keys(doc.root).find((k) => k !== ':@') !== type.rootElement) continue;
+    if (elementName(doc.root) !== type.rootElement) continue;
     const loaded: Loaded = { path: file.path, text: file.text, doc, created: false, changed: false };
     files.push(loaded);
     const root = doc.root;
@@ -168,7 +165,7 @@ export function planMetadataExport(declarations: Declarations, existing: readonl
         break;
       }
       case 'ExtlClntAppOauthConfigurablePolicies': {
-        const app = childText(root, 'externalClientApplication') || fullName.replace(/_oauthPlcy$/i, '');
+        const app = ecaOfPolicies(root, fullName);
         if (!ecaPolicies.has(app)) ecaPolicies.set(app, loaded);
         break;
       }

@@ -256,11 +256,6 @@ export function removeChildElements(parent: XmlNode, name: string): boolean {
   return removeChildren(parent, name) !== undefined;
 }
 
-/** The indentation of the children of an element at `depth` (root = 0) in a document. */
-export function indentAt(doc: XmlDocument, depth: number): string {
-  return indentUnit(doc).repeat(depth);
-}
-
 /** A new document: an XML declaration and a root element in the metadata namespace. */
 export function newMetadataDocument(rootName: string): XmlDocument {
   return {

@@ -1,30 +1,30 @@
 // readDesiredCommit against real git repositories in temporary folders.
 import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { simpleGit } from 'simple-git';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readDesiredCommit } from '../../src/audit/desired-commit.js';
 import { makeTempDir, removeDir } from '../helpers/cli.js';
+import { git, gitEnv, initRepo, useEnv } from '../helpers/git.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
   await Promise.all(dirs.splice(0).map(removeDir));
 });
 
-async function repoWithDesired(): Promise<{ root: string; desired: string; head: string }> {
+async function repoWithDesired(): Promise<{ root: string; desired: string; head: string; env: Record<string, string | undefined> }> {
+  const home = await makeTempDir('capctl-commit-home-');
   const root = await makeTempDir('capctl-commit-');
-  dirs.push(root);
+  dirs.push(home, root);
+  // readDesiredCommit runs git in this process: no global or system configuration of the machine.
+  const env = gitEnv(home);
+  useEnv(env);
   const desired = path.join(root, 'desired');
   await mkdir(desired);
   await writeFile(path.join(desired, 'org.yaml'), 'apiVersion: capctl/v1\nkind: OrgSettings\norg: acme-prod\n');
+  await writeFile(path.join(desired, 'app.yaml'), 'apiVersion: capctl/v1\n');
   await writeFile(path.join(root, 'README.md'), 'hello\n');
-  const git = simpleGit({ baseDir: root });
-  await git.init();
-  await git.addConfig('user.name', 'Test');
-  await git.addConfig('user.email', 'test@example.com');
-  await git.add('.');
-  await git.commit('first');
-  return { root, desired, head: (await git.revparse(['HEAD'])).trim() };
+  initRepo(root, env);
+  return { root, desired, head: git(root, ['rev-parse', 'HEAD'], env).trim(), env };
 }
 
 describe('readDesiredCommit', () => {
@@ -45,6 +45,19 @@ describe('readDesiredCommit', () => {
     await writeFile(path.join(root, 'README.md'), 'changed outside the desired folder\n');
     expect(await readDesiredCommit(desired)).toBe(head);
     await writeFile(path.join(desired, 'new.yaml'), 'apiVersion: capctl/v1\n');
+    expect(await readDesiredCommit(desired)).toBe(`${head}+dirty`);
+  });
+
+  it('appends +dirty for a modified tracked file and for a staged change in the desired folder', async () => {
+    const { desired, head, env } = await repoWithDesired();
+    await writeFile(path.join(desired, 'org.yaml'), 'apiVersion: capctl/v1\nkind: OrgSettings\norg: acme-dev\n');
+    expect(await readDesiredCommit(desired)).toBe(`${head}+dirty`);
+    git(desired, ['checkout', '--', 'org.yaml'], env);
+    expect(await readDesiredCommit(desired)).toBe(head);
+    await writeFile(path.join(desired, 'app.yaml'), 'apiVersion: capctl/v1\nkind: ConnectedApp\n');
+    git(desired, ['add', 'app.yaml'], env);
+    // Staged and the work tree equal to the index: only the index differs from HEAD.
+    expect(git(desired, ['status', '--porcelain', '--', '.'], env)).toMatch(/^M {2}desired\/app\.yaml$/m);
     expect(await readDesiredCommit(desired)).toBe(`${head}+dirty`);
   });
 });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { copyInto, makeTempDir, removeDir, repoRoot } from '../helpers/cli.js';
+import { git, gitEnv, initRepo } from '../helpers/git.js';
 
 /** The capctl steps of a GitHub Actions workflow, job by job, with ${{ matrix.org }} filled in. */
 function githubSteps(workflow: { jobs: Record<string, { steps: { run?: string }[] }> }, org: string): Map<string, string[]> {
@@ -46,20 +47,15 @@ afterAll(async () => {
   await removeDir(shimDir);
 });
 
-async function exampleRepo(): Promise<string> {
+async function exampleRepo(env: Record<string, string | undefined>): Promise<string> {
   const repo = await makeTempDir('capctl-ci-');
   await copyInto('examples/acme', path.join(repo, 'desired'));
   await copyInto('org-state', path.join(repo, 'org-state'));
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'pipe' });
-  git('init', '-q', '-b', 'main');
-  git('config', 'user.name', 'CI');
-  git('config', 'user.email', 'ci@example.invalid');
-  git('add', '-A');
-  git('commit', '-qm', 'desired state and org store');
+  initRepo(repo, env);
   return repo;
 }
 
-function runStep(script: string, cwd: string, env: Record<string, string>): { code: number; out: string } {
+function runStep(script: string, cwd: string, env: Record<string, string | undefined>): { code: number; out: string } {
   const result = spawnSync('bash', ['-eo', 'pipefail', '-c', script], {
     cwd,
     env: { ...process.env, ...env, PATH: `${shimDir}:${process.env.PATH}`, CI: 'true', NO_COLOR: '1' },
@@ -68,7 +64,7 @@ function runStep(script: string, cwd: string, env: Record<string, string>): { co
   return { code: result.status ?? -1, out: `${result.stdout}${result.stderr}` };
 }
 
-function runJob(steps: string[] | undefined, cwd: string, env: Record<string, string>): { code: number; out: string } {
+function runJob(steps: string[] | undefined, cwd: string, env: Record<string, string | undefined>): { code: number; out: string } {
   expect(steps, 'the job runs capctl').toBeDefined();
   expect(steps!.length).toBeGreaterThan(0);
   let out = '';
@@ -94,13 +90,15 @@ async function blockInStore(repo: string, appName: string): Promise<void> {
   throw new Error(`no app ${appName}`);
 }
 
-async function checkLoop(jobs: Map<string, string[]>, names: { plan: string; apply: string; drift: string }, env: Record<string, string>) {
+async function checkLoop(jobs: Map<string, string[]>, names: { plan: string; apply: string; drift: string }, env: Record<string, string | undefined>) {
   dir = await makeTempDir('capctl-ci-');
-  const repo = await exampleRepo();
+  // Git, in the test and in the jobs, without the machine's global or system configuration.
+  const gitVars = gitEnv(dir);
+  const repo = await exampleRepo(gitVars);
   try {
     const outputs = path.join(repo, '.github-output');
     await mkdir(path.dirname(outputs), { recursive: true });
-    const jobEnv = { ...env, GITHUB_OUTPUT: outputs };
+    const jobEnv = { ...env, ...gitVars, GITHUB_OUTPUT: outputs };
 
     const plan = runJob(jobs.get(names.plan), repo, jobEnv);
     expect(plan.code, plan.out).toBe(0);
@@ -114,20 +112,20 @@ async function checkLoop(jobs: Map<string, string[]>, names: { plan: string; app
     await blockInStore(repo, 'Box');
     const stale = runJob(jobs.get(names.apply), repo, jobEnv);
     expect(stale.code, stale.out).toBe(3);
-    expect(execFileSync('git', ['status', '--porcelain', '--', 'org-state'], { cwd: repo, encoding: 'utf8' })).toMatch(/apps\//);
-    execFileSync('git', ['checkout', '--', 'org-state'], { cwd: repo });
+    expect(git(repo, ['status', '--porcelain', '--', 'org-state'], gitVars)).toMatch(/apps\//);
+    git(repo, ['checkout', '--', 'org-state'], gitVars);
 
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
+    const head = git(repo, ['rev-parse', 'HEAD'], gitVars).trim();
     const apply = runJob(jobs.get(names.apply), repo, jobEnv);
     expect(apply.code, apply.out).toBe(0);
-    const log = execFileSync('git', ['log', '--format=%s%n%b', `${head}..HEAD`], { cwd: repo, encoding: 'utf8' });
+    const log = git(repo, ['log', '--format=%s%n%b', `${head}..HEAD`], gitVars);
     expect(log).toMatch(/capctl apply acme-prod/);
     expect(log).toMatch(/Capctl-Plan: sha256:/);
 
     // A re-run of the apply job (CI retried it) finds every action done and changes nothing.
     const rerun = runJob(jobs.get(names.apply), repo, jobEnv);
     expect(rerun.code, rerun.out).toBe(0);
-    expect(execFileSync('git', ['rev-list', '--count', `${head}..HEAD`], { cwd: repo, encoding: 'utf8' }).trim()).toBe('1');
+    expect(git(repo, ['rev-list', '--count', `${head}..HEAD`], gitVars).trim()).toBe('1');
 
     const clean = runJob(jobs.get(names.drift), repo, jobEnv);
     expect(clean.code, clean.out).toBe(0);

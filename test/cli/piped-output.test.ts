@@ -1,24 +1,27 @@
 // With output piped (not a terminal), no command writes a progress bar or colour codes — even
 // without CI or NO_COLOR set, which is how a user's `capctl plan | less` or a log collector runs.
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyInto, makeTempDir, removeDir, runCapctl } from '../helpers/cli.js';
+import { gitEnv, initRepo } from '../helpers/git.js';
 
 const escape = '\u001b[';
 let repo: string;
+let home: string;
+let env: Record<string, string | undefined>;
 
 beforeAll(async () => {
   repo = await makeTempDir('capctl-piped-');
+  home = await makeTempDir('capctl-piped-home-');
+  env = gitEnv(home);
   await copyInto('examples/acme', path.join(repo, 'desired'));
   await copyInto('org-state', path.join(repo, 'org-state'));
-  for (const args of [['init', '-q', '-b', 'main'], ['config', 'user.name', 'T'], ['config', 'user.email', 't@example.invalid'], ['add', '-A'], ['commit', '-qm', 'start']]) {
-    execFileSync('git', args, { cwd: repo });
-  }
+  initRepo(repo, env);
 });
 
 afterAll(async () => {
   await removeDir(repo);
+  await removeDir(home);
 });
 
 const commands: string[][] = [
@@ -39,7 +42,7 @@ const commands: string[][] = [
 describe('piped output', () => {
   it('has no colour codes or progress bars in any command', async () => {
     for (const args of commands) {
-      const result = await runCapctl(args, { cwd: repo, env: { CI: undefined, NO_COLOR: undefined, FORCE_COLOR: undefined, TERM: 'xterm-256color' } });
+      const result = await runCapctl(args, { cwd: repo, env: { ...env, CI: undefined, NO_COLOR: undefined, FORCE_COLOR: undefined, TERM: 'xterm-256color' } });
       expect(result.code, `capctl ${args.join(' ')}\n${result.stderr}`).toBeLessThanOrEqual(2);
       expect(result.stdout.includes(escape), `stdout of capctl ${args.join(' ')}`).toBe(false);
       expect(result.stderr.includes(escape), `stderr of capctl ${args.join(' ')}`).toBe(false);

@@ -1,11 +1,11 @@
 // `capctl plan` through the real executable, in child processes, on real folders.
 import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { simpleGit } from 'simple-git';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/model/index.js';
 import { planDigest } from '../../src/plan/digest.js';
 import { copyInto, makeTempDir, removeDir, runCapctl } from '../helpers/cli.js';
+import { git, gitEnv, initRepo } from '../helpers/git.js';
 import { expectValidPlan } from '../plan/plan-schema.js';
 
 const temps: string[] = [];
@@ -41,15 +41,13 @@ describe('capctl plan', () => {
 
   it('--out saves the plan atomically, with its basis: the desired commit (+dirty once changed) and its digest', async () => {
     const dir = await caseCopy('r9-revocation');
-    const git = simpleGit({ baseDir: dir });
-    await git.init();
-    await git.addConfig('user.name', 'Test');
-    await git.addConfig('user.email', 'test@example.com');
-    await git.add('.');
-    await git.commit('declare');
-    const head = (await git.revparse(['HEAD'])).trim();
+    const home = await makeTempDir('capctl-plan-home-');
+    temps.push(home);
+    const env = gitEnv(home);
+    initRepo(dir, env);
+    const head = git(dir, ['rev-parse', 'HEAD'], env).trim();
 
-    const run = await runCapctl(['plan', '--format', 'json', '--out', 'plans/plan.json', '--actor', 'ci-bot@acme.example'], { cwd: dir });
+    const run = await runCapctl(['plan', '--format', 'json', '--out', 'plans/plan.json', '--actor', 'ci-bot@acme.example'], { cwd: dir, env });
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('Saved the plan to plans/plan.json');
     const saved = await readFile(path.join(dir, 'plans/plan.json'), 'utf8');
@@ -63,7 +61,7 @@ describe('capctl plan', () => {
     expect(Date.parse(plan.createdAt)).not.toBeNaN();
 
     await writeFile(path.join(dir, 'desired/apps/dropbox.yaml'), (await readFile(path.join(dir, 'desired/apps/dropbox.yaml'), 'utf8')) + '# reviewed\n');
-    const dirty = await runCapctl(['plan', '--format', 'json'], { cwd: dir });
+    const dirty = await runCapctl(['plan', '--format', 'json'], { cwd: dir, env });
     expect((JSON.parse(dirty.stdout) as Plan).basis.desiredCommit).toBe(`${head}+dirty`);
   });
 
