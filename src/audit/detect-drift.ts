@@ -6,10 +6,11 @@
 // last apply (git knows which files changed since, `git diff <commit>`); without such a commit
 // (--no-commit, or no git) the report says that the store moved and that it cannot name how.
 import { Trailers, type DriftChange, type DriftReport, type LedgerLine, type OrgSnapshot } from '../model/index.js';
+import { ledgerFileName } from '../store/ledger-file.js';
 import { headCommit, openGitRepo, readCommits, repoPath, showFileAt, trailerValues, type CommitInfo, type GitRepo } from './git-repo.js';
 
 /** Files of an org's folder that are not the org's state (never drift). */
-const notState = new Set(['ledger.jsonl']);
+const notState = new Set([ledgerFileName]);
 
 /** Compares the store now with the store as the last apply left it. */
 export async function detectDrift(snapshot: OrgSnapshot, ledger: readonly LedgerLine[], orgDir: string): Promise<DriftReport> {
