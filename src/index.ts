@@ -21,7 +21,7 @@ export { renderPlanMarkdown, markdownLimit } from './render/plan-markdown.js';
 export { applyPlan, type ApplyAudit, type ApplyPlanOptions } from './apply/apply-plan.js';
 export { preflight, checkPlanIntact, describeStoreChanges, StalePlanError, type StartPoint } from './apply/preflight.js';
 export { readPlanFile, checkPlanOrg } from './apply/read-plan-file.js';
-export { GENESIS, hashLedgerLine, nextLedgerLine, verifyChain, type ChainBreak, type LedgerEntry } from './apply/ledger.js';
+export { GENESIS, hashLedgerLine, nextLedgerLine, verifyChain, type ChainBreak, type LedgerEntry } from './store/ledger-chain.js';
 export { recordPendingApplies, recordApplyCommit } from './audit/record-apply.js';
 export { readHistory, type HistoryQuery } from './audit/read-history.js';
 export { verifyTrail } from './audit/verify-trail.js';

@@ -4,8 +4,9 @@
 //   its ledger line, each run one atomic store change) → record this apply → release the lock.
 // A failed action stops the apply; the report says what was done up to it. Running the same plan
 // again resumes after the last action done, so nothing is done twice.
-import { CapctlError, ExitCode, type ApplyReport, type CommitOutcome, type LedgerLine, type OrgSnapshot, type Plan } from '../model/index.js';
+import { CapctlError, ExitCode, type Action, type ApplyReport, type CommitOutcome, type LedgerLine, type OrgSnapshot, type Plan } from '../model/index.js';
 import type { CarryOutResult, LockInfo, OrgStore } from '../store/org-store.js';
+import { trailingLinesOfPlan } from '../store/ledger-chain.js';
 import { changedOutsideCapctl, preflight, StalePlanError, type StartPoint } from './preflight.js';
 
 /** The audit trail (git) as apply uses it; see src/audit/. */
@@ -129,35 +130,70 @@ export function runLengths(actions: number): number[] {
   return lengths;
 }
 
-/** The remaining actions through the store, in order, in runs; the first failure stops the apply. */
+/**
+ * The remaining actions through the store, in order, in runs; the first failure stops the apply. An
+ * action whose outcome the store cannot tell (`unknown`) is resolved before anything else: the
+ * store settles it and its ledger is read back; done, the apply goes on after it; not done, it is
+ * the failure. Never is an action carried out twice.
+ */
 async function carryOutActions(options: ApplyPlanOptions, start: StartPoint, report: ApplyReport): Promise<void> {
-  const { store, plan, actor } = options;
   let from = 0;
-  for (const length of runLengths(start.remaining.length)) {
-    const run = start.remaining.slice(from, from + length);
-    let result: CarryOutResult;
-    try {
-      result = await store.carryOut(plan.org.name, run, {
-        actor,
-        planDigest: plan.digest,
-        at: options.now(),
-        bumpRevision: start.firstRun && report.applied.length === 0,
-      });
-    } catch (error) {
-      result = { applied: [], failure: { index: 0, error: error instanceof Error ? error : new Error(String(error)) } };
-    }
+  let lengths = runLengths(start.remaining.length);
+  while (lengths.length > 0) {
+    const length = lengths.shift()!;
+    const result = await carryOutRun(options, start.remaining.slice(from, from + length), start.firstRun && report.applied.length === 0);
+    let done = result.applied.length;
     for (const line of result.applied) {
       report.applied.push(line);
       options.onApplied?.(line);
     }
-    if (result.failure) {
-      const failed = from + result.failure.index;
+    const failure = result.failure;
+    if (failure?.outcome === 'unknown') {
+      const readBack = await readBackUnknown(options, report.applied.at(-1)?.seq ?? start.resumed.at(-1)?.seq, length - done);
+      for (const line of readBack) {
+        report.applied.push(line);
+        options.onApplied?.(line);
+      }
+      done += readBack.length;
+      if (readBack.length > 0) {
+        // Done after all: go on after the last action done, in runs again.
+        from += done;
+        lengths = runLengths(start.remaining.length - from);
+        continue;
+      }
+      failure.error = new Error(`${failure.error.message} (its outcome could not be told at first; read back, the store shows it was not done)`);
+    }
+    if (failure) {
+      const failed = from + failure.index;
       report.status = 'failed';
-      report.failure = { action: start.remaining[failed]!, message: result.failure.error.message };
+      report.failure = { action: start.remaining[failed]!, message: failure.error.message };
       report.notDone = start.remaining.slice(failed);
       return;
     }
     from += length;
+  }
+}
+
+/**
+ * After an unknown outcome: the store settles what was left half done, and the ledger lines of
+ * this plan after `afterSeq` (at most `most` of them, the run's actions not reported done) are
+ * those that were done.
+ */
+async function readBackUnknown(options: ApplyPlanOptions, afterSeq: number | undefined, most: number): Promise<LedgerLine[]> {
+  const org = options.plan.org.name;
+  await options.store.settle(org);
+  const ledger = await options.store.readLedger(org);
+  const after = afterSeq === undefined ? trailingLinesOfPlan(ledger, options.plan.digest) : ledger.filter((l) => l.seq > afterSeq);
+  return after.filter((l) => l.plan === options.plan.digest).slice(0, most);
+}
+
+/** One run through the store; a thrown error is a failure of its first action (nothing of it was done). */
+async function carryOutRun(options: ApplyPlanOptions, run: readonly Action[], bumpRevision: boolean): Promise<CarryOutResult> {
+  const { store, plan, actor } = options;
+  try {
+    return await store.carryOut(plan.org.name, run, { actor, planDigest: plan.digest, at: options.now(), bumpRevision });
+  } catch (error) {
+    return { applied: [], failure: { index: 0, error: error instanceof Error ? error : new Error(String(error)) } };
   }
 }
 

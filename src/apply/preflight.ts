@@ -16,7 +16,7 @@ import {
 import { canonicalJson, planDigest } from '../plan/digest.js';
 import { missingFor, renderPermissionExpr, requiredFor } from '../plan/permissions.js';
 import { renderAppliedAction, renderValue } from '../render/applied-action.js';
-import { trailingLinesOfPlan } from './ledger.js';
+import { trailingLinesOfPlan } from '../store/ledger-chain.js';
 
 /** Where an apply starts: what an earlier run of the same plan did, and what is left. */
 export interface StartPoint {

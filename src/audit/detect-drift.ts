@@ -6,11 +6,8 @@
 // last apply (git knows which files changed since, `git diff <commit>`); without such a commit
 // (--no-commit, or no git) the report says that the store moved and that it cannot name how.
 import { Trailers, type DriftChange, type DriftReport, type LedgerLine, type OrgSnapshot } from '../model/index.js';
-import { ledgerFileName } from '../store/ledger-file.js';
+import { fileStateFolder, kindOfFile } from '../store/file-layout.js';
 import { headCommit, openGitRepo, readCommits, repoPath, showFileAt, trailerValues, type CommitInfo, type GitRepo } from './git-repo.js';
-
-/** Files of an org's folder that are not the org's state (never drift). */
-const notState = new Set([ledgerFileName]);
 
 /** Compares the store now with the store as the last apply left it. */
 export async function detectDrift(snapshot: OrgSnapshot, ledger: readonly LedgerLine[], orgDir: string): Promise<DriftReport> {
@@ -71,13 +68,14 @@ async function changesSince(repo: GitRepo, commit: string, orgPath: string, snap
     ].filter(Boolean),
   );
   const prefix = orgPath === '.' ? '' : `${orgPath}/`;
+  const state = fileStateFolder(orgPath);
   const changes: DriftChange[] = [];
   for (const full of [...changed].sort()) {
     const file = full.startsWith(prefix) ? full.slice(prefix.length) : full;
-    if (notState.has(file) || file.endsWith('.lock') || file.includes('/.') || file.startsWith('.')) continue;
+    if (!state.isObserved(file)) continue;
     const beforeText = await showFileAt(repo, commit, full);
     const before: unknown = beforeText === undefined ? undefined : safeParse(beforeText);
-    changes.push(...diffStoreFile(file, before, currentContent(file, snapshot)));
+    changes.push(...diffStoreFile(file, before, state.contentOf(file, snapshot)));
   }
   return changes;
 }
@@ -88,15 +86,6 @@ function safeParse(text: string): unknown {
   } catch {
     return text;
   }
-}
-
-/** The content of a store file now, from the snapshot (undefined when the store has no such file). */
-function currentContent(file: string, snapshot: OrgSnapshot): unknown {
-  if (file === 'org.json') return snapshot.org;
-  if (file === 'users.json') return snapshot.users;
-  const app = /^apps\/(.+)\.json$/.exec(file);
-  if (app) return snapshot.apps.find((a) => a.id === app[1]);
-  return undefined;
 }
 
 /** Short text of a JSON value for a drift line. */
@@ -121,7 +110,7 @@ export function diffStoreFile(file: string, before: unknown, after: unknown): Dr
   const app = appRef(after) ?? appRef(before);
   const base = { file, ...(app ? { app } : {}) };
   if (before === undefined || after === undefined) return [{ ...base, field: '(file)', before: before === undefined ? '(absent)' : 'present', after: after === undefined ? '(absent)' : 'present' }];
-  if (file === 'users.json' && Array.isArray(before) && Array.isArray(after)) return diffUsers(base, before, after);
+  if (kindOfFile(file) === 'UsersFile' && Array.isArray(before) && Array.isArray(after)) return diffUsers(base, before, after);
   const changes: DriftChange[] = [];
   walk(before, after, '', (field, b, a) => changes.push({ ...base, field, before: show(b, field), after: show(a, field) }));
   return changes;

@@ -3,7 +3,7 @@
 // ledger is append-only and `verify` checks it), or from the commit body when the ledger is gone.
 // Changes to the desired state are the commits that touched its files.
 import { Trailers, type HistoryEntry, type LedgerLine, type TrailAction } from '../model/index.js';
-import { linesOfPlan } from '../apply/ledger.js';
+import { linesOfPlan } from '../store/ledger-chain.js';
 import { renderAppliedAction } from '../render/applied-action.js';
 import { openGitRepo, readCommits, repoPath, trailerValues, type CommitInfo, type GitRepo } from './git-repo.js';
 import { parseSeqRange } from './verify-trail.js';

@@ -9,7 +9,7 @@
 import path from 'node:path';
 import type { CommitOutcome, LedgerLine } from '../model/index.js';
 import { renderApplyCommitMessage } from '../render/apply-commit-message.js';
-import { ledgerFileName } from '../store/ledger-file.js';
+import { fileStateFolder } from '../store/file-layout.js';
 import { commitPaths, openGitRepo, repoPath, showFileAt, type GitRepo } from './git-repo.js';
 
 /** What recording an apply did. */
@@ -43,7 +43,7 @@ export interface CurrentApply {
 
 /** How many ledger lines the ledger committed at HEAD holds (0 without one, or without a HEAD). */
 async function committedLedgerLines(repo: GitRepo, orgDir: string): Promise<number> {
-  const text = await showFileAt(repo, 'HEAD', await repoPath(repo, path.join(orgDir, ledgerFileName)));
+  const text = await showFileAt(repo, 'HEAD', await repoPath(repo, path.join(orgDir, fileStateFolder(orgDir).ledger)));
   if (!text) return 0;
   return text.split('\n').filter((l) => l.trim() !== '').length;
 }
@@ -79,7 +79,7 @@ export async function recordPendingApplies(
       ...(isCurrent && current.revisionAfter !== undefined ? { revisionAfter: current.revisionAfter } : {}),
       ...(isCurrent ? {} : { note: 'This apply was not committed when it ran (it was interrupted, or run with --no-commit); the next apply recorded it.' }),
     });
-    const files = [...group.flatMap((l) => l.result.files ?? []), ledgerFileName];
+    const files = fileStateFolder(orgDir).filesOf(group);
     outcomes.push(await commitOrgFiles(repo, orgDir, files, message, actor));
   }
   return outcomes;

@@ -1,7 +1,7 @@
 // `capctl verify`: the ledger's hash chain, and every apply commit against the ledger lines it
 // records. Reports the first thing that breaks: a ledger line, or a commit.
 import { Trailers, type LedgerLine, type VerifyReport } from '../model/index.js';
-import { linesOfPlan, verifyChain } from '../apply/ledger.js';
+import { linesOfPlan, verifyChain } from '../store/ledger-chain.js';
 import { openGitRepo, readCommits, repoPath, trailerValues, type CommitInfo } from './git-repo.js';
 
 /** Checks one org's ledger (already read from the store) and, when its folder is in git, its apply commits. */

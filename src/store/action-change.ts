@@ -4,7 +4,8 @@
 import type { Action, AppFile, OrgFile } from '../model/index.js';
 import { applyAction, type OrgData, type TransitionResult } from '../plan/transition.js';
 import { formatJson } from './json-format.js';
-import type { FileChange } from './org-store.js';
+import { appFileName, orgFileName } from './file-layout.js';
+import type { FileChange } from './file-change.js';
 
 /** The store change of one action. */
 export interface ActionChange {
@@ -26,7 +27,7 @@ export function actionChange(data: OrgData, action: Action, bumpRevision: boolea
   const files: FileChange[] = [];
   const values: (OrgFile | AppFile)[] = [];
   if (transition.changed.org || bumpRevision) {
-    files.push({ path: 'org.json', content: formatJson(org) });
+    files.push({ path: orgFileName, content: formatJson(org) });
     values.push(org);
   }
   if (transition.changed.apps.length > 0) {
@@ -37,7 +38,7 @@ export function actionChange(data: OrgData, action: Action, bumpRevision: boolea
     });
     apps.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     for (const app of apps) {
-      files.push({ path: `apps/${app.id}.json`, content: formatJson(app) });
+      files.push({ path: appFileName(app.id), content: formatJson(app) });
       values.push(app);
     }
   }

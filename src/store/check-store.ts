@@ -2,6 +2,7 @@
 // schema cannot see. Pure: the file store reads, this judges. Linear in the size of the store.
 import type { AppFile, OrgFile, OrgUser } from '../model/index.js';
 import { Codes } from '../model/index.js';
+import { appFileName, orgFileName, usersFileName } from './file-layout.js';
 
 /** A problem of the store: the file (relative to the org folder), where in it, and what. */
 export interface StoreProblem {
@@ -38,7 +39,7 @@ export class StoreChecker {
     this.permissionSets = new Set(org.permissionSets);
     if (org.name !== slug) {
       problems.push({
-        file: 'org.json',
+        file: orgFileName,
         code: Codes.storeOrgNameMismatch,
         message: `org name "${org.name}" does not match its folder "${slug}"`,
         pointer: '/name',
@@ -46,13 +47,13 @@ export class StoreChecker {
     }
     users.forEach((user, i) => {
       if (this.userIndex.has(user.username)) {
-        problems.push({ file: 'users.json', code: Codes.storeDuplicateUser, message: `user "${user.username}" is listed twice`, pointer: `/${i}/username` });
+        problems.push({ file: usersFileName, code: Codes.storeDuplicateUser, message: `user "${user.username}" is listed twice`, pointer: `/${i}/username` });
       } else {
         this.userIndex.set(user.username, i);
       }
       if (!this.profiles.has(user.profile)) {
         problems.push({
-          file: 'users.json',
+          file: usersFileName,
           code: Codes.storeUnknownProfile,
           message: `user "${user.username}" has profile "${user.profile}", which the org does not have (org.json profiles)`,
           pointer: `/${i}/profile`,
@@ -61,7 +62,7 @@ export class StoreChecker {
       user.permissionSets.forEach((set, j) => {
         if (!this.permissionSets.has(set)) {
           problems.push({
-            file: 'users.json',
+            file: usersFileName,
             code: Codes.storeUnknownPermissionSet,
             message: `user "${user.username}" has permission set "${set}", which the org does not have (org.json permissionSets)`,
             pointer: `/${i}/permissionSets/${j}`,
@@ -74,7 +75,7 @@ export class StoreChecker {
 
   /** Checks one app file (already valid against its schema). */
   checkApp(file: string, app: AppFile): void {
-    const expectedFile = `apps/${app.id}.json`;
+    const expectedFile = appFileName(app.id);
     if (file !== expectedFile) {
       this.problems.push({ file, code: Codes.storeAppIdMismatch, message: `app id "${app.id}" does not match the file name (expected ${expectedFile})`, pointer: '/id' });
     }
@@ -107,7 +108,7 @@ export function compareProblemFiles(a: StoreProblem, b: StoreProblem): number {
 }
 
 function fileRank(file: string): number {
-  return file === 'org.json' ? 0 : file === 'users.json' ? 1 : 2;
+  return file === orgFileName ? 0 : file === usersFileName ? 1 : 2;
 }
 
 function checkPolicies(file: string, app: AppFile, profiles: Set<string>, permissionSets: Set<string>, problems: StoreProblem[]): void {

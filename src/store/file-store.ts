@@ -26,8 +26,10 @@ import { acquireLock, readLockInfo, releaseLock, removeDeadTakers, removeLock, t
 import { checkLedgerTail, ledgerFileName, parseLedger } from './ledger-file.js';
 import { mapPool } from './map-pool.js';
 import { actionChange } from './action-change.js';
-import { nextLedgerLine } from '../apply/ledger.js';
-import type { CarryOutContext, CarryOutResult, FileChange, LockInfo, OrgLock, OrgStore, SnapshotReadOptions, StoreChange } from './org-store.js';
+import { nextLedgerLine } from './ledger-chain.js';
+import type { CarryOutContext, CarryOutResult, LockInfo, OrgLock, OrgStore, SnapshotReadOptions, StateFolder } from './org-store.js';
+import type { FileChange, StoreChange } from './file-change.js';
+import { appsDirName, fileStateFolder, kindOfFile, orgFileName, usersFileName } from './file-layout.js';
 import type { OrgData } from '../plan/transition.js';
 import { checkAgainstSchema, type StoreSchemaDef } from './schema-validators.js';
 import { currentEntry, digestAfter, digesterOf, digestOfEntries, forgetDigester, readWithEntry, type FileEntry, type HashCache } from './file-hashes.js';
@@ -135,28 +137,32 @@ export class FileOrgStore implements OrgStore {
    * recovery will leave. Throws StoreError listing every problem, naming each file.
    */
   async readSnapshot(org: string, options: SnapshotReadOptions = {}): Promise<OrgSnapshot> {
+    options.signal?.throwIfAborted();
     const orgDir = await this.existingOrgDir(org);
     const journal = await this.readJournalOrFail(org, orgDir);
     const unchanged = journal === undefined ? await this.unchangedSnapshot(org, orgDir) : undefined;
     if (unchanged !== undefined) {
       options.onOrg?.(unchanged.org, unchanged.apps.length);
+      options.onProgress?.(unchanged.apps.length, unchanged.apps.length);
       this.snapshots.set(org, unchanged);
       return unchanged;
     }
     const { rels, sources } = await this.snapshotFiles(orgDir, journal);
-    const appRels = rels.filter((rel) => rel.startsWith('apps/'));
+    const appRels = rels.filter((rel) => kindOfFile(rel) === 'AppFile');
     const read = (rel: string): Promise<ReadResult> => this.readStoreFile(orgDir, rel, sources.get(rel));
-    const orgRead = await read('org.json');
+    const orgRead = await read(orgFileName);
     const orgFile = orgRead.value as OrgFile | undefined;
     if (orgFile !== undefined) options.onOrg?.(orgFile, appRels.length);
-    const usersRead = await read('users.json');
+    const usersRead = await read(usersFileName);
     const users = usersRead.value as OrgUser[] | undefined;
     // Checks across files need org.json and users.json; each app is checked as soon as it is
     // parsed, while it is still in the processor's caches.
     const checker = orgFile !== undefined && users !== undefined ? new StoreChecker(org, orgFile, users) : undefined;
     const appReads: ReadResult[] = [];
     for (const rel of appRels) {
+      options.signal?.throwIfAborted();
       const result = await read(rel);
+      options.onProgress?.(appReads.length + 1, appRels.length);
       if (result.value !== undefined) checker?.checkApp(rel, result.value as AppFile);
       appReads.push(result);
     }
@@ -290,7 +296,7 @@ export class FileOrgStore implements OrgStore {
       let addsOrRemoves = false;
       const seen = new Set<string>();
       for (const { path: rel, content } of change.files) {
-        if (rel !== 'org.json' && rel !== 'users.json' && !appFilePattern.test(rel)) {
+        if (rel !== orgFileName && rel !== usersFileName && !appFilePattern.test(rel)) {
           throw new Error(`commit: ${JSON.stringify(rel)} is not a file of the org store (org.json, users.json, apps/<18-character id>.json)`);
         }
         if (seen.has(rel)) throw new Error(`commit: ${rel} is changed twice in one change`);
@@ -376,10 +382,20 @@ export class FileOrgStore implements OrgStore {
     const orgDir = await this.existingOrgDir(org);
     const journal = await this.readJournalOrFail(org, orgDir);
     if (journal !== undefined) await rollForward(orgDir, journal);
-    const tempFilesRemoved = (await removeOrphanTemps(orgDir, ['apps'])) + (await removeDeadTakers(orgDir));
+    const tempFilesRemoved = (await removeOrphanTemps(orgDir, [appsDirName])) + (await removeDeadTakers(orgDir));
     if (journal !== undefined || tempFilesRemoved > 0) this.hashes.delete(org);
     this.forgetWorkingState(org);
     return { rolledForward: journal !== undefined, tempFilesRemoved };
+  }
+
+  /** After an unknown outcome: recovers the org (see recover), so that its ledger tells what was done. */
+  async settle(org: string): Promise<void> {
+    await this.recover(org);
+  }
+
+  /** The org's folder, as audit/ records it in git. */
+  stateFolder(org: string): StateFolder {
+    return fileStateFolder(path.join(this.root, org));
   }
 
   /**
@@ -459,7 +475,10 @@ export class FileOrgStore implements OrgStore {
       } catch (error) {
         applied.length = lineCount; // lines built for a change that was not written
         this.forgetWorkingState(org);
-        return { index: pendingFrom, error: asError(error) };
+        // A journal left behind is a change decided: recovery (settle) finishes it, and the
+        // ledger then shows it done. Without one, nothing of it was written.
+        const decided = (await readJournal(path.join(this.root, org)).catch(() => undefined)) !== undefined;
+        return decided ? { index: pendingFrom, error: asError(error), outcome: 'unknown' } : { index: pendingFrom, error: asError(error), outcome: 'failed', retryable: true };
       }
       pendingFrom += pending.length;
       pending = [];
@@ -472,7 +491,8 @@ export class FileOrgStore implements OrgStore {
         change = actionChange(data, action, context.bumpRevision && i === 0, this.appIndexOf(org, data.apps, action.app?.id));
         checkWritable(change.files, change.values);
       } catch (error) {
-        const failure = (await writePending()) ?? { index: i, error: asError(error) };
+        // A transition that fails, or a file the store would refuse to read, fails the same way again.
+        const failure = (await writePending()) ?? { index: i, error: asError(error), outcome: 'failed' as const, retryable: false };
         return { applied, failure };
       }
       data = change.next;
@@ -549,9 +569,9 @@ export class FileOrgStore implements OrgStore {
 
   /** The snapshot's files (relative paths, sorted) and, for those a journal replaces, where their new content is. */
   private async snapshotFiles(orgDir: string, journal: Journal | undefined): Promise<{ rels: string[]; sources: Map<string, string> }> {
-    const rels = new Set<string>(['org.json', 'users.json']);
-    for (const name of await listDir(path.join(orgDir, 'apps'))) {
-      if (name.endsWith('.json') && !name.startsWith('.')) rels.add(`apps/${name}`);
+    const rels = new Set<string>([orgFileName, usersFileName]);
+    for (const name of await listDir(path.join(orgDir, appsDirName))) {
+      if (name.endsWith('.json') && !name.startsWith('.')) rels.add(`${appsDirName}/${name}`);
     }
     const sources = new Map<string, string>();
     for (const { path: rel, temp } of journal?.replace ?? []) {
@@ -665,7 +685,5 @@ function asError(error: unknown): Error {
 
 /** The schema definition a store file is checked against. */
 function schemaDefOf(rel: string): StoreSchemaDef {
-  if (rel === 'org.json') return 'OrgFile';
-  if (rel === 'users.json') return 'UsersFile';
-  return 'AppFile';
+  return kindOfFile(rel);
 }

@@ -13,10 +13,11 @@ import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { LedgerLine } from '../model/index.js';
 import { isNotFound, listDir, removeIfPresent, replaceFileDurably, syncDir, tempSuffix } from './durable-fs.js';
-import { appendLedgerLinesOnce, ledgerFileName } from './ledger-file.js';
+import { appendLedgerLinesOnce } from './ledger-file.js';
+import { journalFileName, ledgerFileName } from './file-layout.js';
 
-/** The journal's file name in an org folder. */
-export const journalFileName = '.journal.json';
+/** The journal's file name in an org folder (file-layout.ts). */
+export { journalFileName };
 
 /** A decided change of an org folder; paths are relative to it. */
 export interface Journal {

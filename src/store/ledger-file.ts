@@ -8,9 +8,10 @@ import { canonicalJson } from '../plan/digest.js';
 import type { StoreProblem } from './check-store.js';
 import { isNotFound } from './durable-fs.js';
 import { checkAgainstSchema } from './schema-validators.js';
+import { ledgerFileName } from './file-layout.js';
 
-/** The ledger's file name in an org folder. */
-export const ledgerFileName = 'ledger.jsonl';
+/** The ledger's file name in an org folder (file-layout.ts). */
+export { ledgerFileName };
 
 /** The text of one ledger line, newline included. */
 export function formatLedgerLine(line: LedgerLine): string {

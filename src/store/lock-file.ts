@@ -9,9 +9,7 @@ import { LockHeldError, RefusedError } from '../model/index.js';
 import type { LockInfo } from './org-store.js';
 import { isAlreadyExists, isNotFound, removeIfPresent, syncDir, writeNewFileDurably } from './durable-fs.js';
 import { formatJson } from './json-format.js';
-
-/** The lock's file name in an org folder. */
-const lockFileName = '.lock';
+import { lockFileName } from './file-layout.js';
 
 /** How to take a lock. */
 export interface LockOptions {

@@ -1,8 +1,12 @@
-// The org store interface: everything above src/store/ talks to an org through this, so that a
-// backend for a real org can replace the file store without changing the planner or apply.
+// The ports of an org store: everything above src/store/ talks to an org through these small
+// interfaces, each with one concern, so that a backend for a real org plugs in without changing
+// the planner, apply, audit or the CLI. They speak the domain (snapshots, actions, ledger lines),
+// never a backend's mechanics (files, journals, HTTP). Every backend passes the same contract
+// suite (test/store/contract.ts): the file store of org-state/ (file-store.ts) and the in-memory
+// one (memory-store.ts) do.
 import type { Action, LedgerLine, OrgFile, OrgSnapshot } from '../model/index.js';
 
-/** Who holds an org's lock, as written in the lock file. */
+/** Who holds an org's lock. */
 export interface LockInfo {
   id: string;
   host: string;
@@ -18,23 +22,22 @@ export interface OrgLock {
   release(): Promise<void>;
 }
 
-/** A file of the org's folder to replace (content) or remove (null), relative to the org folder. */
-export interface FileChange {
-  path: string;
-  content: string | null;
+/** What a snapshot read tells before it is done, so that output can start at once on a large org. */
+export interface SnapshotReadOptions {
+  /** Called once, when the org's own record has been read and is valid, before its apps are read. */
+  onOrg?(org: OrgFile, appCount: number): void;
+  /** Called as apps are read: how many so far, of how many. */
+  onProgress?(appsRead: number, appCount: number): void;
+  /** Stops the read: it then throws the signal's reason. */
+  signal?: AbortSignal;
 }
 
-/**
- * One change of an org: files replaced and one ledger line appended. The file store writes one
- * change, or several in a row, as ONE atomic unit.
- */
-export interface StoreChange {
-  files: FileChange[];
-  /**
-   * The ledger line appended with the files; or a function that builds it from the snapshot
-   * digest the store will have right after the change (for ActionResult.storeDigest).
-   */
-  ledgerLine?: LedgerLine | ((storeDigest: string) => LedgerLine);
+/** Reads an org: the whole snapshot, validated, or a StoreError naming every problem. */
+export interface OrgReader {
+  /** The org slugs the store holds, sorted. */
+  listOrgs(): Promise<string[]>;
+  /** Reads and validates one org; throws StoreError naming where and what the problem is. */
+  readSnapshot(org: string, options?: SnapshotReadOptions): Promise<OrgSnapshot>;
 }
 
 /** Who carries out actions, under which plan, and when. */
@@ -42,46 +45,92 @@ export interface CarryOutContext {
   actor: string;
   planDigest: string;
   at: Date;
-  /** The first action of the run raises the store revision by one (the first action of an apply). */
+  /** The run starts an apply: its first action raises the org's revision by one. */
   bumpRevision: boolean;
+}
+
+/**
+ * Why an action of a run was not carried out: `failed` (it was not done; `retryable` says whether
+ * trying again can help) or `unknown` (it may have been done, e.g. a timeout: the caller must call
+ * settle() and read the ledger back before anything else, and never do it twice).
+ */
+export interface CarryOutFailure {
+  /** The action of the run (its index); those after it were not tried. */
+  index: number;
+  error: Error;
+  /** Default `failed`. */
+  outcome?: 'failed' | 'unknown';
+  /** Whether trying the same action again can help (a refused write cannot). */
+  retryable?: boolean;
 }
 
 /** What carrying out a run of actions did. */
 export interface CarryOutResult {
   /** The ledger lines of the actions carried out: the run's first ones, in order. */
   applied: LedgerLine[];
-  /** The action of the run (its index) that could not be carried out, and why; those after it were not tried. */
-  failure?: { index: number; error: Error };
+  failure?: CarryOutFailure;
 }
 
-/** What a snapshot read tells before it is done, so that output can start at once on a large org. */
-export interface SnapshotReadOptions {
-  /** Called once, when the org's own record has been read and is valid, before its apps are read. */
-  onOrg?(org: OrgFile, appCount: number): void;
-}
-
-/** One org store (the file store of org-state/, or later a real org). */
-export interface OrgStore {
-  /** The org slugs the store holds, sorted. */
-  listOrgs(): Promise<string[]>;
-  /** Reads and validates one org; throws StoreError naming the file and the problem. */
-  readSnapshot(org: string, options?: SnapshotReadOptions): Promise<OrgSnapshot>;
-  /** The org's ledger lines, in order (empty when it has none). */
-  readLedger(org: string): Promise<LedgerLine[]>;
+/** Carries out actions on an org, each recorded with its ledger line. */
+export interface ActionExecutor {
   /**
-   * Carries out a run of actions, in order, each with its ledger line: every action is applied
-   * fully (its files and its line) or not at all; the store may write the whole run as one atomic
-   * change. An action that cannot be carried out or written ends the run (`failure`), after those
-   * before it are applied. A write that failed after the store had decided it (journal.ts) is
-   * finished when the lock is taken again, and the ledger then shows it done. A thrown error means
-   * nothing of the run was done. Call only while holding the org's lock.
+   * Carries out a run of actions, in order: each action `done` (it changed the org and its ledger
+   * line is appended), `failed` or `unknown` (CarryOutFailure), which ends the run after those
+   * before it. A thrown error means nothing of the run was done. Call only while holding the
+   * org's lock, after reading the snapshot and the ledger under it.
    */
   carryOut(org: string, actions: readonly Action[], context: CarryOutContext): Promise<CarryOutResult>;
+  /**
+   * After an `unknown` outcome: finishes or drops what the action left half done (reading the org
+   * back), so that the ledger then tells whether it was done. Call while holding the lock.
+   */
+  settle(org: string): Promise<void>;
+}
+
+/** capctl's own record of an org: the hash-chained ledger (ledger-chain.ts builds and checks its lines). */
+export interface OrgLedger {
+  /** The org's ledger lines, in order (empty when it has none); StoreError on a line it cannot read. */
+  readLedger(org: string): Promise<LedgerLine[]>;
+}
+
+/** How to take a lock. */
+export interface LockRequest {
+  timeoutMs: number;
+  command: string;
+  user?: string;
+  /** Called once when another holder has it and the request starts waiting. */
+  onWait?: (holder: LockInfo) => void;
+}
+
+/** One capctl run at a time per org. */
+export interface OrgLocker {
   /** Takes the org's lock, waiting up to timeoutMs; throws LockHeldError naming the holder. */
-  lock(
-    org: string,
-    options: { timeoutMs: number; command: string; user?: string; onWait?: (holder: LockInfo) => void },
-  ): Promise<OrgLock>;
-  /** Removes a lock left behind, only when its id matches. */
-  unlock(org: string, lockId: string): Promise<void>;
+  lock(org: string, options: LockRequest): Promise<OrgLock>;
+  /** Who holds the org's lock, or undefined. */
+  lockHolder(org: string): Promise<LockInfo | undefined>;
+  /** Removes a lock left behind, only when its id matches (RefusedError otherwise). */
+  unlock(org: string, lockId: string, options?: { force?: boolean }): Promise<void>;
+}
+
+/**
+ * The state folder `org-state/<org>/`, written as observed, that git records beside the desired
+ * state (audit/): audit asks it which files to commit and what they hold, never the layout.
+ */
+export interface StateFolder {
+  /** The org's folder. */
+  readonly dir: string;
+  /** The ledger's path, relative to `dir`. */
+  readonly ledger: string;
+  /** The files (relative to `dir`) that the actions of `lines` changed, and the ledger. */
+  filesOf(lines: readonly LedgerLine[]): string[];
+  /** Whether a file of the folder is part of the observed state (not the ledger, a lock or a journal). */
+  isObserved(rel: string): boolean;
+  /** What a state file holds in `snapshot`, as data (undefined when it has no such file). */
+  contentOf(rel: string, snapshot: Pick<OrgSnapshot, 'org' | 'users' | 'apps'>): unknown;
+}
+
+/** One org store: every port of a backend. */
+export interface OrgStore extends OrgReader, ActionExecutor, OrgLedger, OrgLocker {
+  /** The org's state folder, or undefined when the backend keeps none (the in-memory one). */
+  stateFolder(org: string): StateFolder | undefined;
 }

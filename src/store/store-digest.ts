@@ -3,6 +3,9 @@
 // journal), changes whenever any byte of them changes, and does not depend on the order the files
 // were read in.
 import { createHash, type Hash } from 'node:crypto';
+import type { OrgSnapshot } from '../model/index.js';
+import { appFileName, orgFileName, usersFileName } from './file-layout.js';
+import { formatJson } from './json-format.js';
 
 /** sha256 (hex) of a file's bytes. */
 export function hashBytes(bytes: Uint8Array): string {
@@ -118,3 +121,29 @@ export class SnapshotDigester {
 
 const hexLength = 64;
 const chunkSize = 16 * 1024;
+
+/** Per part of a snapshot (the org, its users, one app): the sha256 of its deterministic JSON, computed once per value. */
+const partHashes = new WeakMap<object, string>();
+
+function partHash(value: object): string {
+  let hash = partHashes.get(value);
+  if (hash === undefined) {
+    hash = hashBytes(Buffer.from(formatJson(value), 'utf8'));
+    partHashes.set(value, hash);
+  }
+  return hash;
+}
+
+/**
+ * The snapshot digest of org data, computed over its canonical form (each part as deterministic
+ * JSON), not over files: what any backend gives a snapshot, and what the file store gives the files
+ * it wrote. Values are immutable (transitions copy what they change), so each part is hashed once.
+ */
+export function digestOfData(data: Pick<OrgSnapshot, 'org' | 'users' | 'apps'>): string {
+  const parts: [string, string][] = [
+    [orgFileName, partHash(data.org)],
+    [usersFileName, partHash(data.users)],
+  ];
+  for (const app of data.apps) parts.push([appFileName(app.id), partHash(app)]);
+  return snapshotDigest(parts);
+}

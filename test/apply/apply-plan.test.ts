@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyPlan, runLengths } from '../../src/apply/apply-plan.js';
-import { verifyChain } from '../../src/apply/ledger.js';
+import { verifyChain } from '../../src/store/ledger-chain.js';
 import { readPlanFile } from '../../src/apply/read-plan-file.js';
 import { RefusedError, type Action, type LedgerLine, type Plan } from '../../src/model/index.js';
 import { planDigest } from '../../src/plan/digest.js';
@@ -153,7 +153,7 @@ describe('FileOrgStore.carryOut', () => {
       },
     });
     const result = await store.carryOut(ORG, plan.actions, { actor: ADMIN, planDigest: plan.digest, at: now(), bumpRevision: true });
-    expect(result.failure).toEqual({ index: 2, error: diskFull });
+    expect(result.failure).toEqual({ index: 2, error: diskFull, outcome: 'failed', retryable: true });
     expect(result.applied.map((l) => l.action.seq)).toEqual([1, 2]);
     const reader = new FileOrgStore(orgState);
     const ledger = await reader.readLedger(ORG);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/apply/apply-plan.js';
-import { verifyChain } from '../../src/apply/ledger.js';
+import { verifyChain } from '../../src/store/ledger-chain.js';
 import { StoreError, type DesiredOrg, type OrgSnapshot, type Plan } from '../../src/model/index.js';
 import { createPlan } from '../../src/plan/create-plan.js';
 import { FileOrgStore } from '../../src/store/file-store.js';

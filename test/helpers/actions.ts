@@ -1,6 +1,6 @@
 // Small builders of plan actions and ledger lines, for tests on plain data.
 import type { Action, ActionKind, ActionResult, LedgerLine } from '../../src/model/index.js';
-import { nextLedgerLine } from '../../src/apply/ledger.js';
+import { nextLedgerLine } from '../../src/store/ledger-chain.js';
 import { requiredFor } from '../../src/plan/permissions.js';
 
 const zeroDigest = `sha256:${'0'.repeat(64)}`;

@@ -1,6 +1,6 @@
 // The ledger's hash chain, on plain data.
 import { describe, expect, it } from 'vitest';
-import { GENESIS, hashLedgerLine, nextLedgerLine, trailingLinesOfPlan, verifyChain } from '../../src/apply/ledger.js';
+import { GENESIS, hashLedgerLine, nextLedgerLine, trailingLinesOfPlan, verifyChain } from '../../src/store/ledger-chain.js';
 import { canonicalJson, sha256 } from '../../src/plan/digest.js';
 import { action, fakeDigest, ledgerOf, result } from '../helpers/actions.js';
 

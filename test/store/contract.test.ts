@@ -1,0 +1,73 @@
+// Every backend of the org store passes the same contract (contract.ts): the file store of
+// org-state/ and the in-memory one. The two also agree with each other, digest for digest.
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { applyPlan } from '../../src/apply/apply-plan.js';
+import { planOrg } from '../../src/plan-org.js';
+import { FileOrgStore } from '../../src/store/file-store.js';
+import { MemoryOrgStore } from '../../src/store/memory-store.js';
+import { copyInto, makeTempDir, removeDir } from '../helpers/cli.js';
+import { ORG } from '../helpers/generated-org.js';
+import { backendContract, type BackendFactory } from './contract.js';
+
+const fileBackend: BackendFactory = {
+  name: 'file store',
+  create(seed, options = {}) {
+    const fault = options.fault;
+    let changes = 0;
+    let tripped = false;
+    const store = new FileOrgStore(seed, {
+      onCommitStep: (step) => {
+        if (fault === undefined || tripped) return;
+        // A change fails before its journal is written (nothing done), or after (decided, but the caller is not told).
+        if (step === (fault.outcome === 'failed' ? 'temps-written' : 'journal-written') && ++changes === fault.at) {
+          tripped = true;
+          throw new Error('the disk did not answer');
+        }
+      },
+    });
+    return Promise.resolve({ store, reopen: () => new FileOrgStore(seed) });
+  },
+};
+
+/** Reads the seed once with the file store; the memory store then has no file. */
+export async function memoryStoreOf(seed: string, options: ConstructorParameters<typeof MemoryOrgStore>[1] = {}): Promise<MemoryOrgStore> {
+  const files = new FileOrgStore(seed);
+  const snapshots = await Promise.all((await files.listOrgs()).map((org) => files.readSnapshot(org)));
+  return MemoryOrgStore.of(snapshots, options);
+}
+
+const memoryBackend: BackendFactory = {
+  name: 'in-memory store',
+  async create(seed, options = {}) {
+    const fault = options.fault;
+    const store = await memoryStoreOf(seed, fault ? { fault: (n) => (n === fault.at ? (fault.outcome === 'failed' ? 'failed' : 'unknown-done') : undefined) } : {});
+    return { store, reopen: () => new MemoryOrgStore(store.orgs) };
+  },
+};
+
+backendContract(fileBackend);
+backendContract(memoryBackend);
+
+describe('the two backends agree', () => {
+  it('the same plan leaves the same ledger results and digests on both', async () => {
+    const dir = await makeTempDir('capctl-agree-');
+    try {
+      await copyInto('org-state', path.join(dir, 'org-state'));
+      const files = new FileOrgStore(path.join(dir, 'org-state'));
+      const memory = await memoryStoreOf(path.join(dir, 'org-state'));
+      const now = new Date('2026-11-28T12:00:00Z');
+      const plans = await Promise.all([files, memory].map(async (store) => (await planOrg({ desired: 'examples/acme', store, storeName: 'store', now })).plan));
+      expect(plans[1]).toEqual(plans[0]);
+      const reports = [];
+      for (const store of [files, memory]) {
+        reports.push(await applyPlan({ store, plan: plans[0]!, actor: 'ci-bot@acme.example', now: () => now, lockTimeoutMs: 0, command: 'test' }));
+      }
+      const results = reports.map((r) => r.applied.map((l) => ({ ...l.result, files: undefined })));
+      expect(results[1]).toEqual(results[0]);
+      expect((await memory.readSnapshot(ORG)).digest).toBe((await files.readSnapshot(ORG)).digest);
+    } finally {
+      await removeDir(dir);
+    }
+  });
+});

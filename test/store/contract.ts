@@ -1,0 +1,227 @@
+// The contract every org store backend must pass (STYLE.md "Ports"): reads, carrying out every
+// action kind through applyPlan, partial failure, `unknown` outcomes resolved by reading back,
+// resume after a crash, the ledger's chain and the lock. A backend that behaves otherwise is wrong,
+// or the port is. `backendContract(factory)` is called once per backend (contract.test.ts).
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { applyPlan } from '../../src/apply/apply-plan.js';
+import { InputError, LockHeldError, StoreError, type ActionKind, type Plan } from '../../src/model/index.js';
+import { planOrg } from '../../src/plan-org.js';
+import { verifyChain } from '../../src/store/ledger-chain.js';
+import type { OrgStore } from '../../src/store/org-store.js';
+import { digestOfData } from '../../src/store/store-digest.js';
+import { copyInto, makeTempDir, removeDir } from '../helpers/cli.js';
+import { ADMIN, ORG, writeGeneratedOrg } from '../helpers/generated-org.js';
+
+/** What a backend is asked to do wrong, once: the n-th change it makes (1-based, over its life). */
+export interface Fault {
+  at: number;
+  /** `failed`: nothing of that change is done; `unknown`: it is done, but the backend cannot tell. */
+  outcome: 'failed' | 'unknown';
+}
+
+/** A backend under test: a store, and another view of the same org as a new process would open it. */
+export interface Backend {
+  store: OrgStore;
+  /** A new store object on the same backing state (after a crash: nothing of the old object is kept). */
+  reopen(): OrgStore;
+}
+
+/** Builds a backend holding what the org-state folder `seed` holds (a backend with nothing on disk copies it). */
+export interface BackendFactory {
+  name: string;
+  create(seed: string, options?: { fault?: Fault }): Promise<Backend>;
+}
+
+const now = () => new Date('2026-11-28T13:00:00Z');
+const madeAt = new Date('2026-11-28T12:00:00Z');
+
+/** The seeds whose plans hold every action kind between them. */
+const seeds = { example: { orgState: 'org-state', desired: 'examples/acme', actor: 'ci-bot@acme.example' }, uninstall: { orgState: 'test/cases/r6-uninstall/org-state', desired: 'test/cases/r6-uninstall/desired', actor: 'ci-bot@acme.example' } };
+
+export function backendContract(factory: BackendFactory): void {
+  describe(`the org store contract: ${factory.name}`, () => {
+    let dir: string;
+    beforeEach(async () => {
+      dir = await makeTempDir('capctl-contract-');
+    });
+    afterEach(() => removeDir(dir));
+
+    async function seeded(which: keyof typeof seeds, options?: { fault?: Fault }): Promise<Backend & { desired: string; actor: string }> {
+      const seed = seeds[which];
+      const orgState = path.join(dir, which);
+      await copyInto(seed.orgState, orgState);
+      return { ...(await factory.create(orgState, options)), desired: seed.desired, actor: seed.actor };
+    }
+
+    async function generated(options?: { fault?: Fault }): Promise<Backend & { desired: string }> {
+      const { orgState, desired } = await writeGeneratedOrg(dir, 9);
+      return { ...(await factory.create(orgState, options)), desired };
+    }
+
+    async function planFor(store: OrgStore, desired: string): Promise<Plan> {
+      return (await planOrg({ desired, store, storeName: 'the store', now: madeAt })).plan;
+    }
+
+    function apply(store: OrgStore, plan: Plan, actor: string) {
+      return applyPlan({ store, plan, actor, now, lockTimeoutMs: 0, command: 'contract' });
+    }
+
+    /** Checks what every apply must leave: a whole chain, each line's digest, the last one the store's. */
+    async function expectConsistent(store: OrgStore): Promise<void> {
+      const ledger = await store.readLedger(ORG);
+      expect(verifyChain(ledger)).toBeUndefined();
+      const snapshot = await store.readSnapshot(ORG);
+      if (ledger.length > 0) expect(ledger.at(-1)!.result.storeDigest).toBe(snapshot.digest);
+      expect(snapshot.digest).toBe(digestOfData(snapshot));
+    }
+
+    describe('reads', () => {
+      it('lists its orgs and reads a snapshot whose digest is that of its canonical data, telling progress', async () => {
+        const { store } = await seeded('example');
+        expect(await store.listOrgs()).toEqual([ORG]);
+        const seen: [string, number][] = [];
+        const progress: number[] = [];
+        const snapshot = await store.readSnapshot(ORG, { onOrg: (org, apps) => seen.push([org.id, apps]), onProgress: (read) => progress.push(read) });
+        expect(snapshot.slug).toBe(ORG);
+        expect(seen).toEqual([[snapshot.org.id, snapshot.apps.length]]);
+        expect(progress.at(-1)).toBe(snapshot.apps.length);
+        expect(snapshot.apps.map((a) => a.name)).toEqual([...snapshot.apps.map((a) => a.name)].sort((a, b) => a.localeCompare(b)));
+        expect(snapshot.digest).toBe(digestOfData(snapshot));
+        expect(await store.readLedger(ORG)).toEqual([]);
+      });
+
+      it('refuses an unknown org and a bad slug, and stops a read whose signal is aborted', async () => {
+        const { store } = await seeded('example');
+        await expect(store.readSnapshot('acme-dev')).rejects.toThrow(StoreError);
+        await expect(store.readSnapshot('acme-dev')).rejects.toThrow('no org "acme-dev"');
+        await expect(store.readSnapshot('Not A Slug')).rejects.toThrow(InputError);
+        const controller = new AbortController();
+        controller.abort(new Error('stopped by the test'));
+        await expect(store.readSnapshot(ORG, { signal: controller.signal })).rejects.toThrow('stopped by the test');
+      });
+    });
+
+    describe('carrying out', () => {
+      it('carries out every action kind once through apply; planning again gives nothing', async () => {
+        const kinds = new Set<ActionKind>();
+        for (const which of ['example', 'uninstall'] as const) {
+          const { store, desired, actor } = await seeded(which);
+          const plan = await planFor(store, desired);
+          for (const a of plan.actions) kinds.add(a.kind);
+          const report = await apply(store, plan, actor);
+          expect(report.status).toBe('applied');
+          expect(report.applied.map((l) => l.action)).toEqual(plan.actions);
+          expect(report.applied.map((l) => l.result.sessionsEnded)).toEqual(plan.actions.map((a) => a.effects.sessionsEnded));
+          expect((await store.readSnapshot(ORG)).org.revision).toBe(plan.basis.storeRevision + 1);
+          await expectConsistent(store);
+          expect((await planFor(store, desired)).actions).toEqual([]);
+          expect((await apply(store, plan, actor)).status).toBe('already-applied');
+        }
+        expect([...kinds].sort()).toEqual(['block', 'install', 'revoke', 'set-assignments', 'set-org-settings', 'set-policies', 'unblock', 'uninstall']);
+      });
+
+      it('a failure stops the apply after the actions before it; the same plan resumes after them', async () => {
+        const backend = await generated({ fault: { at: 3, outcome: 'failed' } });
+        const plan = await planFor(backend.store, backend.desired);
+        const first = await apply(backend.store, plan, ADMIN);
+        expect(first.status).toBe('failed');
+        expect([...first.applied.map((l) => l.action.seq), ...first.notDone.map((a) => a.seq)]).toEqual(plan.actions.map((a) => a.seq));
+        expect(first.applied.length).toBeGreaterThan(0);
+        expect(await backend.store.readLedger(ORG)).toEqual(first.applied);
+        await expectConsistent(backend.store);
+        const second = await apply(backend.reopen(), plan, ADMIN);
+        expect(second.status).toBe('applied');
+        expect(second.resumed).toEqual(first.applied);
+        expect(second.applied.map((l) => l.action)).toEqual(first.notDone);
+        await expectConsistent(backend.reopen());
+        expect((await backend.reopen().readSnapshot(ORG)).org.revision).toBe(1);
+      });
+
+      it('an action whose outcome is unknown is read back before anything else, and never done twice', async () => {
+        const backend = await generated({ fault: { at: 2, outcome: 'unknown' } });
+        const plan = await planFor(backend.store, backend.desired);
+        const report = await apply(backend.store, plan, ADMIN);
+        expect(report.status).toBe('applied');
+        expect(report.applied.map((l) => l.action)).toEqual(plan.actions);
+        const ledger = await backend.store.readLedger(ORG);
+        expect(ledger.map((l) => l.action.seq)).toEqual(plan.actions.map((a) => a.seq));
+        await expectConsistent(backend.store);
+        expect((await planFor(backend.store, backend.desired)).actions).toEqual([]);
+      });
+
+      it('a run left unknown by a process that died is settled by the next lock holder, and the apply resumes', async () => {
+        const backend = await generated({ fault: { at: 1, outcome: 'unknown' } });
+        const plan = await planFor(backend.store, backend.desired);
+        const lock = await backend.store.lock(ORG, { timeoutMs: 0, command: 'contract' });
+        const result = await backend.store.carryOut(ORG, plan.actions.slice(0, 2), { actor: ADMIN, planDigest: plan.digest, at: now(), bumpRevision: true });
+        expect(result.failure?.outcome).toBe('unknown');
+        // The process dies here, its lock with it.
+        await lock.release();
+        const next = backend.reopen();
+        const report = await apply(next, plan, ADMIN);
+        expect(report.status).toBe('applied');
+        const ledger = await next.readLedger(ORG);
+        expect(ledger.map((l) => l.action.seq)).toEqual(plan.actions.map((a) => a.seq));
+        expect([...report.resumed, ...report.applied].map((l) => l.action.seq)).toEqual(plan.actions.map((a) => a.seq));
+        await expectConsistent(next);
+      });
+
+      it('refuses to keep a value it would not read (a plan edited by hand), after the actions before it, not to be retried', async () => {
+        const { store, desired } = await generated();
+        const plan = structuredClone(await planFor(store, desired));
+        const edited = plan.actions.find((a) => a.kind === 'set-policies')!;
+        edited.after = { ...edited.after, ipRelaxation: 'WHATEVER' };
+        const result = await store.carryOut(ORG, plan.actions, { actor: ADMIN, planDigest: plan.digest, at: now(), bumpRevision: true });
+        expect(result.failure).toMatchObject({ index: plan.actions.indexOf(edited), outcome: 'failed', retryable: false });
+        expect(result.failure!.error.message).toMatch(/it would write an invalid .*ipRelaxation/);
+        expect(result.applied.map((l) => l.action.seq)).toEqual(plan.actions.slice(0, plan.actions.indexOf(edited)).map((a) => a.seq));
+        await expectConsistent(store);
+      });
+    });
+
+    describe('the ledger', () => {
+      it('chains the lines of successive applies, each line after the one before', async () => {
+        const { store, desired } = await generated();
+        const plan = await planFor(store, desired);
+        await apply(store, plan, ADMIN);
+        const ledger = await store.readLedger(ORG);
+        expect(ledger.map((l) => l.seq)).toEqual(ledger.map((_, i) => i + 1));
+        expect(ledger[0]!.prev).toBe('genesis');
+        for (let i = 1; i < ledger.length; i++) expect(ledger[i]!.prev).toBe(ledger[i - 1]!.hash);
+        expect(ledger.every((l) => l.plan === plan.digest && l.actor === ADMIN)).toBe(true);
+        expect(verifyChain(ledger)).toBeUndefined();
+      });
+    });
+
+    describe('the lock', () => {
+      it('one holder at a time: a second taker is refused naming the holder; released, it can be taken again', async () => {
+        const backend = await seeded('example');
+        const lock = await backend.store.lock(ORG, { timeoutMs: 0, command: 'contract first', user: 'a@acme.example' });
+        expect(await backend.reopen().lockHolder(ORG)).toMatchObject({ id: lock.info.id, user: 'a@acme.example', command: 'contract first' });
+        const waited: string[] = [];
+        const refused = await backend
+          .reopen()
+          .lock(ORG, { timeoutMs: 0, command: 'contract second', onWait: (h) => waited.push(h.id) })
+          .catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(LockHeldError);
+        expect((refused as Error).message).toContain('a@acme.example');
+        await lock.release();
+        expect(await backend.reopen().lockHolder(ORG)).toBeUndefined();
+        const again = await backend.reopen().lock(ORG, { timeoutMs: 0, command: 'contract third' });
+        await expect(backend.reopen().unlock(ORG, 'not-its-id', { force: true })).rejects.toThrow();
+        await backend.reopen().unlock(ORG, again.info.id, { force: true });
+        expect(await backend.reopen().lockHolder(ORG)).toBeUndefined();
+      });
+
+      it('apply refuses while another holds the lock, changing nothing', async () => {
+        const backend = await generated();
+        const plan = await planFor(backend.store, backend.desired);
+        const lock = await backend.reopen().lock(ORG, { timeoutMs: 0, command: 'contract holder' });
+        await expect(apply(backend.store, plan, ADMIN)).rejects.toThrow(LockHeldError);
+        expect(await backend.reopen().readLedger(ORG)).toEqual([]);
+        await lock.release();
+      });
+    });
+  });
+}
