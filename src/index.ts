@@ -22,6 +22,10 @@ export { applyPlan, type ApplyAudit, type ApplyPlanOptions } from './apply/apply
 export { preflight, checkPlanIntact, describeStoreChanges, StalePlanError, type StartPoint } from './apply/preflight.js';
 export { readPlanFile, checkPlanOrg } from './apply/read-plan-file.js';
 export { GENESIS, hashLedgerLine, nextLedgerLine, verifyChain, type ChainBreak, type LedgerEntry } from './apply/ledger.js';
+export { isObservedLine, nextObservedLine, type ObservedEntry } from './apply/ledger.js';
+export { refreshOrg, recordOutsideChanges, type RefreshAudit, type RefreshOrgOptions } from './apply/refresh-org.js';
+export { observeChanges } from './audit/observe-changes.js';
+export { renderRefreshCommitMessage, renderRefreshSubject } from './render/refresh-commit-message.js';
 export { recordPendingApplies, recordApplyCommit } from './audit/record-apply.js';
 export { readHistory, type HistoryQuery } from './audit/read-history.js';
 export { verifyTrail } from './audit/verify-trail.js';

@@ -9,6 +9,7 @@ import {
   type Action,
   type Diagnostic,
   type LedgerLine,
+  type LedgerRecord,
   type OrgSnapshot,
   type Plan,
   type Values,
@@ -16,7 +17,7 @@ import {
 import { canonicalJson, planDigest } from '../plan/digest.js';
 import { missingFor, renderPermissionExpr, requiredFor } from '../plan/permissions.js';
 import { renderAppliedAction, renderValue } from '../render/applied-action.js';
-import { trailingLinesOfPlan } from './ledger.js';
+import { isObservedLine, trailingLinesOfPlan } from './ledger.js';
 
 /** Where an apply starts: what an earlier run of the same plan did, and what is left. */
 export interface StartPoint {
@@ -42,7 +43,7 @@ export function checkPlanIntact(plan: Plan, file: string): void {
 }
 
 /** Runs every check; returns where the apply starts, or throws RefusedError (exit 3) / InputError (exit 1). */
-export function preflight(input: { plan: Plan; snapshot: OrgSnapshot; ledger: readonly LedgerLine[]; actor: string }): StartPoint {
+export function preflight(input: { plan: Plan; snapshot: OrgSnapshot; ledger: readonly LedgerRecord[]; actor: string }): StartPoint {
   const { plan, snapshot, ledger, actor } = input;
   if (plan.diagnostics.some((d) => d.severity === 'error')) {
     throw new InputError('the plan has errors and nothing to apply: fix the desired state and plan again');
@@ -66,7 +67,7 @@ export function preflight(input: { plan: Plan; snapshot: OrgSnapshot; ledger: re
 }
 
 /** At the basis: a fresh apply. Else where an interrupted apply of this plan stopped, or refused as stale. */
-function startPoint(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerLine[]): StartPoint {
+function startPoint(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerRecord[]): StartPoint {
   if (snapshot.digest === plan.basis.storeDigest && snapshot.org.revision === plan.basis.storeRevision) {
     return { resumed: [], remaining: plan.actions, firstRun: true };
   }
@@ -91,7 +92,7 @@ export const changedOutsideCapctl =
   'no apply recorded the change and no value the plan was made from differs: the store was changed outside capctl (see `capctl drift`)';
 
 /** What changed since a plan was made: revision, applies since, and the planned-from values that no longer hold. */
-export function describeStoreChanges(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerLine[]): string[] {
+export function describeStoreChanges(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerRecord[]): string[] {
   const out: string[] = [];
   if (snapshot.org.revision !== plan.basis.storeRevision) {
     out.push(`store revision was ${plan.basis.storeRevision} when the plan was made, it is ${snapshot.org.revision} now`);
@@ -101,7 +102,8 @@ export function describeStoreChanges(plan: Plan, snapshot: OrgSnapshot, ledger: 
   const since = basisAt >= 0 ? ledger.slice(basisAt + 1) : ledger.filter((l) => l.at > plan.createdAt);
   const shown = 20;
   for (const line of since.slice(0, shown)) {
-    out.push(`applied since (ledger line ${line.seq}, ${line.at}, by ${line.actor}): ${renderAppliedAction(line.action, line.result)}`);
+    const what = isObservedLine(line) ? 'changes made outside capctl, recorded by a refresh' : renderAppliedAction(line.action, line.result);
+    out.push(`${isObservedLine(line) ? 'recorded' : 'applied'} since (ledger line ${line.seq}, ${line.at}, by ${line.actor}): ${what}`);
   }
   if (since.length > shown) out.push(`… and ${since.length - shown} more ledger lines since`);
   const changed = changedValues(plan.actions, snapshot);

@@ -16,6 +16,7 @@ import { makeTempDir, removeDir, repoRoot } from '../helpers/cli.js';
 import { startNode, sleep } from '../helpers/child.js';
 import { ADMIN, ORG, savePlan, writeGeneratedOrg } from '../helpers/generated-org.js';
 import { prng } from '../helpers/prng.js';
+import { appliedOnly } from '../helpers/actions.js';
 
 const bin = path.join(repoRoot, 'bin/capctl.js');
 const APPS = 24;
@@ -51,7 +52,7 @@ async function checkAfterKill(orgState: string): Promise<number> {
   const holder = await store.lockHolder(ORG);
   if (holder) await store.unlock(ORG, holder.id);
   const snapshot = await store.readSnapshot(ORG);
-  const ledger = await store.readLedger(ORG);
+  const ledger = appliedOnly(await store.readLedger(ORG));
   const expected = ledger.at(-1)?.result.storeDigest ?? plan.basis.storeDigest;
   expect(snapshot.digest, 'the store is exactly where its last ledger line says').toBe(expected);
   expect(snapshot.org.revision).toBe(ledger.length > 0 ? 1 : 0);
@@ -95,7 +96,7 @@ async function lane(id: number, quota: number, seed: number, reference: string[]
     }
     result.applies += 1;
     const store = new FileOrgStore(orgState);
-    const ledger = await store.readLedger(ORG);
+    const ledger = appliedOnly(await store.readLedger(ORG));
     expect(ledger.map(outcome), 'summed results equal one uninterrupted apply').toEqual(reference);
     expect((await store.readSnapshot(ORG)).digest).toBe(referenceDigest);
     await rm(orgState, { recursive: true, force: true });
@@ -124,7 +125,7 @@ describe('apply killed at random moments', () => {
     const clean = path.join(base, 'reference');
     await cp(template, clean, { recursive: true });
     await applyPlan({ store: new FileOrgStore(clean), plan, actor: ADMIN, now: () => new Date(), lockTimeoutMs: 0, command: 'reference' });
-    const referenceLedger = await new FileOrgStore(clean).readLedger(ORG);
+    const referenceLedger = appliedOnly(await new FileOrgStore(clean).readLedger(ORG));
     const reference = referenceLedger.map(outcome);
     referenceDigest = (await new FileOrgStore(clean).readSnapshot(ORG)).digest;
     expect(reference).toHaveLength(plan.actions.length);

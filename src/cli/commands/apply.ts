@@ -64,10 +64,11 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
   if (!actor) throw new InputError('apply needs the user it runs as: --actor USERNAME, or CAPCTL_ACTOR');
   const lockTimeoutMs = parseLockTimeout(options.lockTimeout);
   // Loaded on use, so that other commands start without them.
-  const [{ applyPlan }, { checkPlanOrg, readPlanFile }, { describeUncommittedChanges }, { recordPendingApplies }, render, { FileOrgStore }] = await Promise.all([
+  const [{ applyPlan }, { checkPlanOrg, readPlanFile }, { describeUncommittedChanges }, { observeChanges }, { recordPendingApplies }, render, { FileOrgStore }] = await Promise.all([
     import('../../apply/apply-plan.js'),
     import('../../apply/read-plan-file.js'),
     import('../../audit/detect-drift.js'),
+    import('../../audit/observe-changes.js'),
     import('../../audit/record-apply.js'),
     import('../../render/apply-report.js'),
     import('../../store/file-store.js'),
@@ -108,6 +109,7 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
     audit: {
       ...(options.commit ? { recordPending: (ledger, upToSeq, current) => recordPendingApplies(org, orgDir, ledger, upToSeq, current) } : {}),
       describeChanges: (snapshot) => describeUncommittedChanges(orgDir, snapshot),
+      observe: (snapshot, ledger) => observeChanges(snapshot, ledger, orgDir),
     },
     onWait: (holder) =>
       host.err(`Waiting up to ${options.lockTimeout}s for the lock of ${org}, held by ${holder.user} (${holder.command}, pid ${holder.pid} on ${holder.host}, since ${holder.acquiredAt})…\n`),

@@ -81,6 +81,10 @@ export type PermissionExpr =
        */
       anyOf: [PermissionExpr, ...PermissionExpr[]];
     };
+/**
+ * One line of ledger.jsonl, of either kind: an applied action (LedgerLine), or changes made outside capctl that `capctl refresh` recorded (ObservedLine, `kind: observed`). One hash chain runs through both.
+ */
+export type LedgerRecord = LedgerLine | ObservedLine;
 export type Plan__Digest = string;
 
 /**
@@ -432,6 +436,71 @@ export interface ActionResult {
    * Snapshot digest of the store right after the action: lets a resumed apply prove where it stopped.
    */
   storeDigest: string;
+}
+/**
+ * One line of ledger.jsonl recording the store as capctl found it: what changed outside capctl since the line before (capctl refresh, or apply before its first action), hash-chained like an applied action's line.
+ */
+export interface ObservedLine {
+  seq: number;
+  at: OrgState__Instant;
+  /**
+   * Who recorded the changes (the user running refresh or apply), not who made them.
+   */
+  actor: string;
+  kind: 'observed';
+  observed: ObservedChanges;
+  result: {
+    /**
+     * Snapshot digest of the store as recorded: the state the next line starts from.
+     */
+    storeDigest: string;
+    /**
+     * Store files that changed, relative to the org folder (when known).
+     */
+    files?: string[];
+  };
+  prev: string;
+  hash: string;
+}
+/**
+ * What changed outside capctl, compared with the state the ledger's line before recorded (its commit in git). Sorted by file, then field; sessions are counted per app, never listed.
+ */
+export interface ObservedChanges {
+  /**
+   * false when the earlier state could not be read (no git, or no commit of the line before): only the digest is known to have moved, and changes and sessions are empty.
+   */
+  named: boolean;
+  /**
+   * The digest the line before recorded (absent for a first line).
+   */
+  previousDigest?: string;
+  changes: ObservedChange[];
+  sessions: ObservedSessions[];
+}
+/**
+ * One field of a store file that changed: `blocked` false → true; `(file)` absent → present for an app file added.
+ */
+export interface ObservedChange {
+  /**
+   * Store file, relative to the org folder.
+   */
+  file: string;
+  app?: AppRef;
+  /**
+   * Dotted field path; for users.json, the username first.
+   */
+  field: string;
+  before: string;
+  after: string;
+}
+/**
+ * How an app's sessions changed, counted: ended (gone), started (new), used (lastUsed or useCount moved).
+ */
+export interface ObservedSessions {
+  app: AppRef;
+  ended: number;
+  started: number;
+  used: number;
 }
 export interface Plan {
   formatVersion: 1;
