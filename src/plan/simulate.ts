@@ -4,6 +4,7 @@
 // session (an earlier one ended them) is dropped.
 import type { Action, AppFile, CutOffApp, Diagnostic, Effects, OrgFile } from '../model/index.js';
 import { isAllowlisted } from './access.js';
+import { actionKinds, transitionApp } from './action-kinds.js';
 import { approvalUrl } from './approval-url.js';
 import type { DraftAction } from './draft-actions.js';
 import { byCodePoint } from './names.js';
@@ -11,7 +12,7 @@ import { compareOrderKeys } from './ordering.js';
 import { requiredFor } from './permissions.js';
 import type { PlanContext } from './plan-context.js';
 import { noteRevocationCoveredByRevocation } from './rules/revocations.js';
-import { revocationMatcher, transitionApp, transitionOrgSettings, useAnyApiClientUsers } from './transition.js';
+import { revocationMatcher, transitionOrgSettings, useAnyApiClientUsers } from './transition.js';
 
 /** The org as it is after the simulated actions. */
 export interface SimulatedOrg {
@@ -39,7 +40,7 @@ export function simulatePlan(
 
   for (const draft of ordered) {
     const action = skeleton(draft, ctx);
-    if (draft.kind === 'set-org-settings') {
+    if (actionKinds[draft.kind].transition.scope === 'org') {
       simulateOrgSettings(action, state, useAny, ctx);
     } else {
       const app = state.apps.get(draft.app!.id)!;

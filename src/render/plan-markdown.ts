@@ -2,6 +2,7 @@
 // the actions, and the details folded away. However large the plan, the comment stays under a
 // size limit (GitHub refuses comments over 65,536 characters) and says what it left out.
 import type { Action, Diagnostic, Plan } from '../model/index.js';
+import { actionKinds } from '../plan/action-kinds.js';
 import { renderPermissionExpr } from '../plan/permissions.js';
 import { diagnosticPlace } from './diagnostics.js';
 import { actionStyle, actionTitle, count, noChangesLine, planFailed, removedText, sessionsEffect, summaryLine } from './plan-words.js';
@@ -104,7 +105,8 @@ function actionTableHeader(plan: Plan): string {
 
 function actionRow(action: Action, plan: Plan): string {
   const style = actionStyle[action.kind];
-  const what = action.kind === 'revoke' ? `revoke ${escape(action.revocation?.id ?? '')}` : action.kind;
+  const detail = actionKinds[action.kind].detail;
+  const what = detail ? `${action.kind} ${escape(detail(action))}` : action.kind;
   const cells = [
     String(action.seq),
     `\`${style.symbol}\``,

@@ -2,6 +2,7 @@
 // A protected app is never blocked, uninstalled or narrowed; a plan ends at most maxSessionsEnded
 // sessions. Breaking either is an error that names the guard and the actions that break it.
 import { Codes, type Action, type Diagnostic } from '../../model/index.js';
+import { actionKinds } from '../action-kinds.js';
 import { diagnostic, fieldAt, where } from '../diagnostic.js';
 import type { PlanContext } from '../plan-context.js';
 import type { SimulatedAction } from '../simulate.js';
@@ -67,6 +68,7 @@ export function checkGuards(actions: readonly SimulatedAction[], ctx: PlanContex
 
 /** `block Dropbox`, `revoke INC-2041 on Slack`, `set-org-settings`. */
 export function describe(action: Action): string {
-  if (action.kind === 'revoke') return `revoke ${action.revocation?.id ?? ''} on ${action.app?.name ?? ''}`;
+  const detail = actionKinds[action.kind].detail;
+  if (detail) return `${action.kind} ${detail(action)} on ${action.app?.name ?? ''}`;
   return action.app ? `${action.kind} ${action.app.name}` : action.kind;
 }
