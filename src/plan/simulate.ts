@@ -73,7 +73,6 @@ export function simulatePlan(
       action.effects = effects;
       state.apps.set(app.id, next);
     }
-    if (typeof draft.reason === 'function') action.reason = draft.reason(action.effects);
     actions.push({ action, draft });
   }
   return { actions, final: state, diagnostics };
@@ -87,7 +86,7 @@ function skeleton(draft: DraftAction, ctx: PlanContext): Action {
     const { id, users, issuedBefore, reason } = draft.revocation.doc;
     action.revocation = { id, users: users === 'all' ? 'all' : [...users], issuedBefore, reason };
   }
-  action.reason = typeof draft.reason === 'string' ? draft.reason : '';
+  action.reason = draft.reason;
   if (draft.before) action.before = draft.before;
   if (draft.after) action.after = draft.after;
   action.requires = requiredFor(draft.kind, draft.app?.packaged ?? false);

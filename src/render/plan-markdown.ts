@@ -6,6 +6,7 @@ import { actionKinds } from '../plan/action-kinds.js';
 import { renderPermissionExpr } from '../plan/permissions.js';
 import { diagnosticPlace } from './diagnostics.js';
 import { actionStyle, actionTitle, count, noChangesLine, planFailed, removedText, sessionsEffect, summaryLine } from './plan-words.js';
+import { renderReason } from './reason-text.js';
 import { diffLineText, diffNames, diffValues } from './values-diff.js';
 
 /** The largest comment this renderer writes, in characters. */
@@ -121,7 +122,7 @@ function actionRow(action: Action, plan: Plan): string {
 
 function actionDetails(action: Action, plan: Plan): string {
   const style = actionStyle[action.kind];
-  const lines = [`#### \`${style.symbol}\` ${action.seq}. ${escape(actionTitle(action))}`, '', escape(action.reason), ''];
+  const lines = [`#### \`${style.symbol}\` ${action.seq}. ${escape(actionTitle(action))}`, '', escape(renderReason(action, plan.org.name)), ''];
   if (action.source) lines.push(`- declared at ${code(`${action.source.file}:${action.source.line}:${action.source.column}`)}`);
   let requires = `- requires ${code(renderPermissionExpr(action.requires))}`;
   if (plan.actor !== undefined && action.allowed !== undefined) {

@@ -4,6 +4,8 @@
 import { Codes, type Action, type Diagnostic } from '../../model/index.js';
 import { actionKinds } from '../action-kinds.js';
 import { diagnostic, fieldAt, where } from '../diagnostic.js';
+import type { Narrowing } from '../draft-actions.js';
+import { sortedNames } from '../names.js';
 import type { PlanContext } from '../plan-context.js';
 import type { SimulatedAction } from '../simulate.js';
 
@@ -25,7 +27,7 @@ export function checkGuards(actions: readonly SimulatedAction[], ctx: PlanContex
     }
     const breaking: { what: string; action: Action }[] = [];
     for (const { action, draft } of actions) {
-      if (draft.app?.name === name && draft.narrows) breaking.push({ what: draft.narrows, action });
+      if (draft.app?.name === name && draft.narrows) breaking.push({ what: narrowingText(draft.narrows), action });
       if (action.effects.appsCutOff?.some((a) => a.name === name)) {
         breaking.push({ what: 'blocks it org-wide by turning on API client allowlisting (it is not installed with admin-approved permitted users)', action });
       }
@@ -64,6 +66,22 @@ export function checkGuards(actions: readonly SimulatedAction[], ctx: PlanContex
     }
   }
   return diagnostics;
+}
+
+/** What a narrowing does, as the guard's message says it. */
+function narrowingText(narrowing: Narrowing): string {
+  switch (narrowing.by) {
+    case 'block':
+      return narrowing.unmanaged ? 'blocks it (unmanagedApps: block)' : 'blocks it';
+    case 'uninstall':
+      return 'uninstalls it';
+    case 'permitted-users':
+      return 'narrows permittedUsers from all-users to admin-approved';
+    case 'assignments': {
+      const { profiles, permissionSets } = narrowing.removed;
+      return `removes the assignment of ${sortedNames([...profiles.map((n) => `profile ${n}`), ...permissionSets.map((n) => `permission set ${n}`)]).join(', ')}`;
+    }
+  }
 }
 
 /** `block Dropbox`, `revoke INC-2041 on Slack`, `set-org-settings`. */
