@@ -56,6 +56,22 @@ describe('capctl apply refuses, and changes nothing', () => {
     expect(await refusal([edited, '--actor', ADMIN])).toMatch(/edited\.json was altered after it was made: its digest is sha256:\w+, but its content hashes to sha256:\w+/);
   });
 
+  it('a plan saved by an older capctl (format version 1, reasons as words): exit 3, make it again', async () => {
+    const { planDigest } = await import('../../src/plan/digest.js');
+    const { renderReason } = await import('../../src/render/reason-text.js');
+    // What capctl 0.1 saved: the same plan with formatVersion 1 and each reason a sentence, its digest intact.
+    const old = structuredClone(g.plan) as Omit<Plan, 'formatVersion'> & { formatVersion: number };
+    old.formatVersion = 1;
+    for (const action of old.actions) action.reason = renderReason(action, old.org.name);
+    const file = path.join(g.dir, 'format-1.json');
+    await writeFile(file, JSON.stringify({ ...old, digest: planDigest(old as unknown as Plan) }, null, 2));
+    const stderr = await refusal([file, '--actor', ADMIN, '--auto-approve']);
+    expect(stderr).toContain(
+      `capctl: ${file} is a plan of format version 1, saved by an older capctl; this capctl applies format version 2 only: make the plan again with \`capctl plan --out ${file}\` and review it`,
+    );
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('a plan for another org', async () => {
     // A second org in the same store, and a plan made for it.
     const other = await generated(3);
@@ -128,7 +144,7 @@ describe('capctl apply refuses, and changes nothing', () => {
       const before = await fingerprint(g.orgState);
       const result = await runCapctl(['apply', file, '--actor', ADMIN, '--auto-approve', '--org-state', g.orgState], { cwd: g.dir });
       expect(result.code, `${name}: ${result.stdout}${result.stderr}`).toBe(1);
-      expect(result.stderr, name).toContain(`capctl: ${file} is not a valid plan (format version 1): `);
+      expect(result.stderr, name).toContain(`capctl: ${file} is not a valid plan (format version 2): `);
       expect(result.stderr, name).toContain(message);
       expect(result.stderr, name).not.toMatch(/TypeError|\n\s+at /);
       expect(result.stderr.trim().split('\n'), name).toHaveLength(1);

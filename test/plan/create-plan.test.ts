@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/model/index.js';
 import { isInPlanOrder } from '../../src/plan/ordering.js';
+import { renderReason } from '../../src/render/reason-text.js';
 import { allPermissions, app, appDoc, desired, plan, revocationDoc, session, settingsDoc, snapshot, user } from './builders.js';
 import { expectValidPlan } from './plan-schema.js';
 
@@ -48,7 +49,8 @@ describe('createPlan', () => {
     const [block] = p.actions;
     expect(block!.effects).toMatchObject({ sessionsEnded: 3, usersAffected: 2, accessBefore: 'all users may self-authorize', accessAfter: 'blocked' });
     expect(block!.effects.lost).toEqual({ count: 3, users: ['admin@acme.example', 'asmith@acme.example', 'jdoe@acme.example'] });
-    expect(block!.reason).toContain('3 sessions of 2 users');
+    expect(block!.reason).toEqual({ code: 'declared-blocked', params: {} });
+    expect(renderReason(block!, p.org.name)).toContain('3 sessions of 2 users');
     expect(p.summary).toMatchObject({ block: 1, sessionsEnded: 3 });
   });
 
@@ -135,7 +137,8 @@ describe('createPlan', () => {
     const p = checked(plan(desired({ apps: [appDoc('Box', { installed: false })] }), observed));
     expect(kinds(p)).toEqual(['uninstall Box']);
     expect(p.actions[0]!.effects.removed).toEqual({ policies: true, profiles: 1, permissionSets: 2, sessions: 1 });
-    expect(p.actions[0]!.reason).toContain('1 profile assignment, 2 permission-set assignments and 1 session go');
+    expect(p.actions[0]!.reason).toEqual({ code: 'declared-uninstalled', params: {} });
+    expect(renderReason(p.actions[0]!, p.org.name)).toContain('1 profile assignment, 2 permission-set assignments and 1 session go');
   });
 
   it('R7: assignments need admin-approved and names the org has', () => {

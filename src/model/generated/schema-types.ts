@@ -65,6 +65,11 @@ export type ActionKind =
   | 'unblock'
   | 'revoke';
 /**
+ * Why an action is needed: a code from a closed set and its parameters (what the action itself does not say). The views render it to words; nothing decides by them.
+ */
+export type Reason =
+  ReasonAllowlisting | ReasonOauthFlows | ReasonInstall | ReasonDeclared | ReasonPolicies | ReasonAssignments;
+/**
  * A permission name, or all / any of several expressions.
  */
 export type PermissionExpr =
@@ -325,9 +330,9 @@ export interface Action {
   app?: AppRef;
   revocation?: PlannedRevocation;
   /**
-   * Why the action is needed.
+   * Why the action is needed, as data that the views render to words. Ledger lines written before formatVersion 2 hold the words instead.
    */
-  reason: string;
+  reason: Reason | string;
   before?: Values;
   after?: Values;
   requires: PermissionExpr;
@@ -355,6 +360,67 @@ export interface PlannedRevocation {
   users: 'all' | string[];
   issuedBefore: string;
   reason: string;
+}
+/**
+ * OrgSettings declares adminApprovedAppsOnly, which the org does not have: turning allowlisting on comes last, off first.
+ */
+export interface ReasonAllowlisting {
+  code: 'allowlisting-on' | 'allowlisting-off';
+  params: {};
+}
+/**
+ * OrgSettings declares OAuth flow settings that differ from the org's (the action's before and after hold the values).
+ */
+export interface ReasonOauthFlows {
+  code: 'oauth-flows-differ';
+  params: {
+    fields: string[];
+  };
+}
+/**
+ * The app is declared installed and the org has no local copy of it.
+ */
+export interface ReasonInstall {
+  code: 'declared-installed';
+  params: {
+    deniedAttempts: number;
+    packaged: boolean;
+  };
+}
+/**
+ * The app is declared unblocked, blocked or uninstalled, or declared by no file under unmanagedApps: block; or a revocation's sessions remain. The action's effects and revocation say the rest.
+ */
+export interface ReasonDeclared {
+  code: 'declared-unblocked' | 'declared-blocked' | 'declared-uninstalled' | 'unmanaged-block' | 'revocation';
+  params: {};
+}
+/**
+ * The app declares policies that differ from the org's, or from what installing gives (`from`); before and after hold the values.
+ */
+export interface ReasonPolicies {
+  code: 'policies-differ';
+  params: {
+    from: 'org' | 'install';
+    fields: string[];
+  };
+}
+/**
+ * The app declares profiles and permission sets to pre-authorize that differ from the org's, or from what installing gives (`from`).
+ */
+export interface ReasonAssignments {
+  code: 'assignments-differ';
+  params: {
+    from: 'org' | 'install';
+    changes: NameChanges[];
+  };
+}
+/**
+ * The names an assignment change adds and removes, sorted.
+ */
+export interface NameChanges {
+  field: 'profiles' | 'permissionSets';
+  added: string[];
+  removed: string[];
 }
 /**
  * The managed values an action changes, before or after it.
@@ -503,7 +569,10 @@ export interface ObservedSessions {
   used: number;
 }
 export interface Plan {
-  formatVersion: 1;
+  /**
+   * 2 since reasons are data ({code, params}); apply refuses plans of another version.
+   */
+  formatVersion: 2;
   org: {
     name: string;
     id: string;
