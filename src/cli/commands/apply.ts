@@ -24,7 +24,8 @@ interface ApplyOptions {
 const help = `
 Exit codes: 0 applied (or nothing to apply); 1 error (bad input, a failed action: the actions
 before it stay applied, and running the same apply again continues after them); 3 refused
-(missing permissions; a stale, altered or foreign plan; the org locked by another apply).
+(missing permissions; a stale, altered or foreign plan, or one that the desired folder, planned
+again, does not give; the org locked by another apply).
 
 Examples:
   $ capctl plan --out plan.json && capctl apply plan.json --actor ci-bot@acme.example
