@@ -42,10 +42,12 @@ export function checkDesiredDigest(plan: Plan, desired: ReviewedDesired): void {
  * time is the plan's own: it only dates a plan.
  */
 export function checkReplanned(plan: Plan, remaining: readonly Action[], snapshot: OrgSnapshot, desired: ReviewedDesired): void {
+  const madeAt = Date.parse(plan.createdAt);
+  if (!Number.isFinite(madeAt)) throw new RefusedError(`the plan's createdAt, ${JSON.stringify(plan.createdAt)}, is not an instant: ${newPlanHint}`);
   const again = createPlan({
     desired: desired.org,
     observed: snapshot,
-    now: new Date(plan.createdAt),
+    now: new Date(madeAt),
     basis: { desiredDigest: plan.basis.desiredDigest, desiredCommit: plan.basis.desiredCommit },
   });
   const errors = again.diagnostics.filter((d) => d.severity === 'error');

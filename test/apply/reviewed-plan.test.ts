@@ -115,6 +115,15 @@ describe('capctl apply PLANFILE holds the plan against the reviewed desired stat
     expect(await fingerprint(orgState)).toEqual(before);
   });
 
+  it('a createdAt that is no instant (a leap second): exit 3, not a stack trace', async () => {
+    const file = path.join(dir, 'leap.json');
+    await forge(file, plan, (p) => {
+      p.createdAt = '2026-11-28T23:59:60Z';
+    });
+    const stderr = await refused(file);
+    expect(stderr).toBe('capctl: the plan\'s createdAt, "2026-11-28T23:59:60Z", is not an instant: make a new plan with `capctl plan --out` from the reviewed desired state\n');
+  });
+
   it('a desired folder changed after the plan: exit 3 naming both digests', async () => {
     const file = path.join(desired, 'apps.yaml');
     const original = await readFile(file, 'utf8');
