@@ -7,6 +7,7 @@
 // again resumes after the last action done, so nothing is done twice.
 import { CapctlError, ExitCode, type ApplyReport, type CommitOutcome, type LedgerLine, type LedgerRecord, type Observation, type OrgSnapshot, type Plan } from '../model/index.js';
 import type { CarryOutResult, LockInfo, OrgStore } from '../store/org-store.js';
+import type { ReviewedDesired } from './check-reviewed.js';
 import { changedOutsideCapctl, preflight, StalePlanError, type StartPoint } from './preflight.js';
 import { recordOutsideChanges } from './refresh-org.js';
 
@@ -39,6 +40,8 @@ export interface ApplyPlanOptions {
   command: string;
   /** Omitted for a store without an audit trail. */
   audit?: ApplyAudit;
+  /** A saved plan's reviewed desired state: the plan must be what it gives (check-reviewed.ts). */
+  desired?: ReviewedDesired;
   /** Called once when the lock is held by another apply and this one starts waiting. */
   onWait?(holder: LockInfo): void;
   /** Called once the preflight passed, before the first action. */
@@ -60,7 +63,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyReport>
   try {
     const snapshot = await store.readSnapshot(org);
     const ledger = await store.readLedger(org);
-    const start = await preflightNamingChanges(plan, snapshot, ledger, actor, options.audit);
+    const start = await preflightNamingChanges({ plan, snapshot, ledger, actor, ...(options.desired ? { desired: options.desired } : {}) }, options.audit);
     options.onStart?.(start);
     const report = startReport(plan, actor, start, snapshot);
     report.earlierCommits = await recordEarlierApplies(options, ledger, start);
@@ -208,15 +211,10 @@ async function recordThisApply(options: ApplyPlanOptions, ledger: readonly Ledge
 }
 
 /** The preflight; a stale plan's refusal also names what the audit trail sees changed. */
-async function preflightNamingChanges(
-  plan: Plan,
-  snapshot: OrgSnapshot,
-  ledger: readonly LedgerRecord[],
-  actor: string,
-  audit: ApplyAudit | undefined,
-): Promise<StartPoint> {
+async function preflightNamingChanges(input: Parameters<typeof preflight>[0], audit: ApplyAudit | undefined): Promise<StartPoint> {
+  const { snapshot } = input;
   try {
-    return preflight({ plan, snapshot, ledger, actor });
+    return preflight(input);
   } catch (error) {
     if (!(error instanceof StalePlanError) || !audit?.describeChanges) throw error;
     const more = await audit.describeChanges(snapshot).catch(() => []);

@@ -27,11 +27,13 @@ let base: string;
 let template: string;
 let planFile: string;
 let plan: Plan;
+let desired: string;
 
 beforeAll(async () => {
   base = await makeTempDir('capctl-apply-crash-');
   const generated = await writeGeneratedOrg(base, APPS);
   template = generated.orgState;
+  desired = generated.desired;
   planFile = path.join(base, 'plan.json');
   plan = await savePlan(generated.desired, template, planFile);
 });
@@ -75,7 +77,7 @@ async function lane(id: number, quota: number, seed: number, reference: string[]
     const orgState = path.join(base, `lane-${id}-${result.applies}`);
     await cp(template, orgState, { recursive: true });
     for (;;) {
-      const child = startNode(bin, ['apply', planFile, '--actor', ADMIN, '--org-state', orgState, '--no-commit'], { NO_COLOR: '1', CI: 'true' });
+      const child = startNode(bin, ['apply', planFile, '--actor', ADMIN, '--desired', desired, '--org-state', orgState, '--no-commit'], { NO_COLOR: '1', CI: 'true' });
       let killed = false;
       if (result.kills < quota) {
         // Most kills land while actions are carried out; some during start, lock and preflight.
@@ -112,7 +114,7 @@ let actionsWindowMs: number;
 async function measureActionsWindow(): Promise<number> {
   const orgState = path.join(base, 'timed');
   await cp(template, orgState, { recursive: true });
-  const child = startNode(bin, ['apply', planFile, '--actor', ADMIN, '--org-state', orgState, '--no-commit'], { NO_COLOR: '1', CI: 'true' });
+  const child = startNode(bin, ['apply', planFile, '--actor', ADMIN, '--desired', desired, '--org-state', orgState, '--no-commit'], { NO_COLOR: '1', CI: 'true' });
   expect(await child.waitForLine(/^Applying plan/), child.stderr()).toBe(true);
   const started = performance.now();
   expect((await child.exited).code, child.stderr()).toBe(0);

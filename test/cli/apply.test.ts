@@ -179,7 +179,7 @@ describe('capctl apply', () => {
     const holder = startNode(path.join(repoRoot, 'test/store/fixtures/hold-lock.mjs'), [g.orgState, ORG]);
     expect(await holder.waitForLine(/^\{/), holder.stderr()).toBe(true);
     const bin = path.join(repoRoot, 'bin/capctl.js');
-    const args = ['apply', g.planFile, '--actor', ADMIN, '--org-state', g.orgState];
+    const args = ['apply', g.planFile, '--actor', ADMIN, '--desired', g.desired, '--org-state', g.orgState];
     const env = { NO_COLOR: '1', CI: 'true' };
     const refused = startNode(bin, [...args, '--lock-timeout', '0'], env);
     expect((await refused.exited).code, refused.stderr()).toBe(3);
