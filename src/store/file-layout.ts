@@ -9,7 +9,7 @@
 //   org-state/<org>/.lock           who holds the org (lock-file.ts)
 //   org-state/<org>/.journal.json   a decided change not yet fully carried out (journal.ts)
 import path from 'node:path';
-import type { AppFile, LedgerLine, OrgFile, OrgSnapshot } from '../model/index.js';
+import type { AppFile, LedgerRecord, OrgFile, OrgSnapshot } from '../model/index.js';
 import type { StateFolder } from './org-store.js';
 
 /** The org's own record. */
@@ -60,7 +60,7 @@ export function fileStateFolder(orgDir: string): StateFolder {
   return {
     dir: orgDir,
     ledger: ledgerFileName,
-    filesOf: (lines: readonly LedgerLine[]) => [...new Set([...lines.flatMap((l) => l.result.files ?? []), ledgerFileName])],
+    filesOf: (lines: readonly LedgerRecord[]) => [...new Set([...lines.flatMap((l) => l.result.files ?? []), ledgerFileName])],
     isObserved: isStateFile,
     contentOf: contentOfFile,
   };

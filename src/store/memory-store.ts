@@ -4,8 +4,9 @@
 // run apply and the contract suite on it; a backend being built can compare itself with it.
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { InputError, LockHeldError, RefusedError, StoreError, type Action, type AppFile, type LedgerLine, type OrgFile, type OrgSnapshot } from '../model/index.js';
-import { applyAction, type OrgData } from '../plan/transition.js';
+import { InputError, LockHeldError, RefusedError, StoreError, type Action, type AppFile, type LedgerLine, type LedgerRecord, type ObservedLine, type OrgFile, type OrgSnapshot } from '../model/index.js';
+import { applyAction } from '../plan/action-kinds.js';
+import type { OrgData } from '../plan/transition.js';
 import { appFileName, kindOfFile, orgFileName } from './file-layout.js';
 import { nextLedgerLine } from './ledger-chain.js';
 import type { CarryOutContext, CarryOutFailure, CarryOutResult, LockInfo, LockRequest, OrgLock, OrgStore, SnapshotReadOptions, StateFolder } from './org-store.js';
@@ -15,10 +16,10 @@ import { digestOfData } from './store-digest.js';
 /** What a memory store holds of one org: its data, its ledger and who holds its lock. */
 export interface MemoryOrg {
   data: OrgData;
-  ledger: LedgerLine[];
+  ledger: LedgerRecord[];
   lock?: LockInfo;
   /** An action whose outcome was unknown and that was in fact done: settle() records it. */
-  unsettled?: { data: OrgData; lines: LedgerLine[] };
+  unsettled?: { data: OrgData; lines: LedgerRecord[] };
 }
 
 /**
@@ -74,7 +75,7 @@ export class MemoryOrgStore implements OrgStore {
     };
   }
 
-  async readLedger(org: string): Promise<LedgerLine[]> {
+  async readLedger(org: string): Promise<LedgerRecord[]> {
     return [...this.held(org).ledger];
   }
 
@@ -124,6 +125,13 @@ export class MemoryOrgStore implements OrgStore {
       applied.push(line);
     }
     return { applied };
+  }
+
+  async recordObserved(org: string, build: (storeDigest: string) => ObservedLine): Promise<ObservedLine> {
+    const held = this.held(org);
+    const line = build(digestOfData(held.data));
+    held.ledger.push(line);
+    return line;
   }
 
   async settle(org: string): Promise<void> {

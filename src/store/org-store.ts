@@ -4,7 +4,7 @@
 // never a backend's mechanics (files, journals, HTTP). Every backend passes the same contract
 // suite (test/store/contract.ts): the file store of org-state/ (file-store.ts) and the in-memory
 // one (memory-store.ts) do.
-import type { Action, LedgerLine, OrgFile, OrgSnapshot } from '../model/index.js';
+import type { Action, LedgerLine, LedgerRecord, ObservedLine, OrgFile, OrgSnapshot } from '../model/index.js';
 
 /** Who holds an org's lock. */
 export interface LockInfo {
@@ -87,10 +87,20 @@ export interface ActionExecutor {
   settle(org: string): Promise<void>;
 }
 
-/** capctl's own record of an org: the hash-chained ledger (ledger-chain.ts builds and checks its lines). */
+/**
+ * capctl's own record of an org: the hash-chained ledger (ledger-chain.ts builds and checks its
+ * lines, of both kinds). Lines are appended by carryOut (an applied action, with its change) and
+ * by recordObserved (what capctl saw changed outside it); they are never rewritten.
+ */
 export interface OrgLedger {
-  /** The org's ledger lines, in order (empty when it has none); StoreError on a line it cannot read. */
-  readLedger(org: string): Promise<LedgerLine[]>;
+  /** The org's ledger lines of both kinds, in order (empty when it has none); StoreError on a line it cannot read. */
+  readLedger(org: string): Promise<LedgerRecord[]>;
+  /**
+   * Records the org as it is now (`capctl refresh`): appends the observed line `build` makes from
+   * the snapshot digest of the org as it is, changing nothing of the org. Call only while holding
+   * the org's lock, after reading the snapshot and the ledger under it.
+   */
+  recordObserved(org: string, build: (storeDigest: string) => ObservedLine): Promise<ObservedLine>;
 }
 
 /** How to take a lock. */
@@ -122,7 +132,7 @@ export interface StateFolder {
   /** The ledger's path, relative to `dir`. */
   readonly ledger: string;
   /** The files (relative to `dir`) that the actions of `lines` changed, and the ledger. */
-  filesOf(lines: readonly LedgerLine[]): string[];
+  filesOf(lines: readonly LedgerRecord[]): string[];
   /** Whether a file of the folder is part of the observed state (not the ledger, a lock or a journal). */
   isObserved(rel: string): boolean;
   /** What a state file holds in `snapshot`, as data (undefined when it has no such file). */

@@ -5,9 +5,9 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/apply/apply-plan.js';
-import { InputError, LockHeldError, StoreError, type ActionKind, type Plan } from '../../src/model/index.js';
+import { InputError, LockHeldError, StoreError, type ActionKind, type LedgerLine, type LedgerRecord, type Plan } from '../../src/model/index.js';
 import { planOrg } from '../../src/plan-org.js';
-import { verifyChain } from '../../src/store/ledger-chain.js';
+import { isObservedLine, nextObservedLine, verifyChain } from '../../src/store/ledger-chain.js';
 import type { OrgStore } from '../../src/store/org-store.js';
 import { digestOfData } from '../../src/store/store-digest.js';
 import { copyInto, makeTempDir, removeDir } from '../helpers/cli.js';
@@ -34,6 +34,11 @@ export interface BackendFactory {
 }
 
 const now = () => new Date('2026-11-28T13:00:00Z');
+
+/** The applied-action lines of a ledger. */
+function applied(ledger: readonly LedgerRecord[]): LedgerLine[] {
+  return ledger.filter((l): l is LedgerLine => !isObservedLine(l));
+}
 const madeAt = new Date('2026-11-28T12:00:00Z');
 
 /** The seeds whose plans hold every action kind between them. */
@@ -144,7 +149,7 @@ export function backendContract(factory: BackendFactory): void {
         const report = await apply(backend.store, plan, ADMIN);
         expect(report.status).toBe('applied');
         expect(report.applied.map((l) => l.action)).toEqual(plan.actions);
-        const ledger = await backend.store.readLedger(ORG);
+        const ledger = applied(await backend.store.readLedger(ORG));
         expect(ledger.map((l) => l.action.seq)).toEqual(plan.actions.map((a) => a.seq));
         await expectConsistent(backend.store);
         expect((await planFor(backend.store, backend.desired)).actions).toEqual([]);
@@ -161,7 +166,7 @@ export function backendContract(factory: BackendFactory): void {
         const next = backend.reopen();
         const report = await apply(next, plan, ADMIN);
         expect(report.status).toBe('applied');
-        const ledger = await next.readLedger(ORG);
+        const ledger = applied(await next.readLedger(ORG));
         expect(ledger.map((l) => l.action.seq)).toEqual(plan.actions.map((a) => a.seq));
         expect([...report.resumed, ...report.applied].map((l) => l.action.seq)).toEqual(plan.actions.map((a) => a.seq));
         await expectConsistent(next);
@@ -185,12 +190,29 @@ export function backendContract(factory: BackendFactory): void {
         const { store, desired } = await generated();
         const plan = await planFor(store, desired);
         await apply(store, plan, ADMIN);
-        const ledger = await store.readLedger(ORG);
+        const ledger = applied(await store.readLedger(ORG));
         expect(ledger.map((l) => l.seq)).toEqual(ledger.map((_, i) => i + 1));
         expect(ledger[0]!.prev).toBe('genesis');
         for (let i = 1; i < ledger.length; i++) expect(ledger[i]!.prev).toBe(ledger[i - 1]!.hash);
         expect(ledger.every((l) => l.plan === plan.digest && l.actor === ADMIN)).toBe(true);
         expect(verifyChain(ledger)).toBeUndefined();
+      });
+
+      it('records an observed line after the applied ones, in the same chain, changing nothing of the org', async () => {
+        const { store, desired } = await generated();
+        await apply(store, await planFor(store, desired), ADMIN);
+        const before = await store.readSnapshot(ORG);
+        const ledger = await store.readLedger(ORG);
+        const lock = await store.lock(ORG, { timeoutMs: 0, command: 'contract refresh' });
+        const observed = await store.recordObserved(ORG, (storeDigest) =>
+          nextObservedLine(ledger.at(-1), { at: now().toISOString(), actor: ADMIN, observed: { named: true, previousDigest: storeDigest, changes: [], sessions: [] }, storeDigest }),
+        );
+        await lock.release();
+        const after = await store.readLedger(ORG);
+        expect(after).toEqual([...ledger, observed]);
+        expect(observed.result.storeDigest).toBe(before.digest);
+        expect(verifyChain(after)).toBeUndefined();
+        expect((await store.readSnapshot(ORG)).digest).toBe(before.digest);
       });
     });
 
