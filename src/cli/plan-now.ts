@@ -9,16 +9,21 @@ import type { Settings } from './settings.js';
 /** The plan of the settings' org now (in `store`, else the settings' org store), load warnings printed on stderr. */
 export async function planNow(settings: Settings, host: Host, store?: OrgStore): Promise<Plan> {
   // Loaded on use, so that other commands start without YAML, JSON Schema or git.
-  const [{ planOrg }, { renderDiagnosticsText }, orgStore] = await Promise.all([
+  const [{ planOrg }, { renderDiagnosticsText }, { checkConnection, openStore }, { selectOrg }] = await Promise.all([
     import('../plan-org.js'),
     import('../render/diagnostics.js'),
-    store ?? import('../store/file-store.js').then(({ FileOrgStore }) => new FileOrgStore(settings.orgState)),
+    import('../store/open-store.js'),
+    import('../store/select-org.js'),
   ]);
+  const orgStore = store ?? openStore(settings);
+  // The org first (the one named, else the only one): an org capctl.yaml connects is refused before any read.
+  const org = await selectOrg(orgStore, settings.org, settings.orgState);
+  checkConnection(settings, org);
   const { plan, loadWarnings } = await planOrg({
     desired: settings.desired,
     store: orgStore,
     storeName: settings.orgState,
-    ...(settings.org !== undefined ? { org: settings.org } : {}),
+    org,
     ...(settings.actor !== undefined ? { actor: settings.actor } : {}),
     now: host.now(),
   });

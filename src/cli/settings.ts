@@ -6,6 +6,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { InputError } from '../model/index.js';
 import type { Host } from './host.js';
+import type { OrgSettings } from '../store/open-store.js';
 
 /** The folders and defaults a command works with. */
 export interface Settings {
@@ -13,6 +14,8 @@ export interface Settings {
   orgState: string;
   org?: string;
   actor?: string;
+  /** capctl.yaml's `orgs`: per org, how it is reached (store/open-store.ts). */
+  orgs?: Record<string, OrgSettings>;
   /** The capctl.yaml that was read, if any. */
   configFile?: string;
 }
@@ -30,6 +33,7 @@ interface ConfigFile {
   orgState?: string;
   org?: string;
   actor?: string;
+  orgs?: Record<string, OrgSettings>;
 }
 
 /** Finds capctl.yaml from `cwd` up to the repository root. */
@@ -82,6 +86,7 @@ export async function resolveSettings(flags: SettingsFlags, host: Host): Promise
     orgState: flags.orgState ?? config.orgState ?? 'org-state',
     ...(org === undefined ? {} : { org }),
     ...(actor === undefined || actor === '' ? {} : { actor }),
+    ...(config.orgs === undefined ? {} : { orgs: config.orgs }),
     ...(configFile === undefined ? {} : { configFile }),
   };
 }

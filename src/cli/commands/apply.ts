@@ -1,5 +1,4 @@
 // capctl apply [PLANFILE]: carry out a saved plan, or plan, show and confirm, then carry it out.
-import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { CapctlError, ExitCode, InputError, type Plan } from '../../model/index.js';
 import { planFailed } from '../../render/plan-words.js';
@@ -66,16 +65,16 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
   if (!actor) throw new InputError('apply needs the user it runs as: --actor USERNAME, or CAPCTL_ACTOR');
   const lockTimeoutMs = parseLockTimeout(options.lockTimeout);
   // Loaded on use, so that other commands start without them.
-  const [{ applyPlan }, { checkPlanOrg, readPlanFile }, { describeUncommittedChanges }, { observeChanges }, { recordPendingApplies }, render, { FileOrgStore }] = await Promise.all([
+  const [{ applyPlan }, { checkPlanOrg, readPlanFile }, { describeUncommittedChanges }, { observeChanges }, { recordPendingApplies }, render, { openStore, stateFolderOf }] = await Promise.all([
     import('../../apply/apply-plan.js'),
     import('../../apply/read-plan-file.js'),
     import('../../audit/detect-drift.js'),
     import('../../audit/observe-changes.js'),
     import('../../audit/record-apply.js'),
     import('../../render/apply-report.js'),
-    import('../../store/file-store.js'),
+    import('../../store/open-store.js'),
   ]);
-  const store = new FileOrgStore(settings.orgState);
+  const store = openStore(settings, settings.org);
   const json = options.format === 'json';
 
   let plan: Plan;
@@ -100,7 +99,7 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
   }
 
   const org = plan.org.name;
-  const orgDir = path.join(settings.orgState, org);
+  const orgDir = stateFolderOf(openStore(settings, org), org).dir;
   const barShown = progressEnabled(host, options.quiet);
   const progress = createProgress(host, options.quiet);
   const held: string[] = [];

@@ -1,9 +1,8 @@
 // capctl drift: what changed in the store since the last apply that no apply made.
-import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../../model/index.js';
 import type { Host } from '../host.js';
-import { addStoreOptions, openOrg, type StoreOptions } from '../store-options.js';
+import { addStoreOptions, noStateFolder, openOrg, type StoreOptions } from '../store-options.js';
 
 interface DriftOptions extends StoreOptions {
   format: 'text' | 'json';
@@ -26,7 +25,7 @@ export function register(program: Command, host: Host): void {
         import('../../render/audit-trail.js'),
       ]);
       const [snapshot, ledger] = [await store.readSnapshot(org), await store.readLedger(org)];
-      const report = await detectDrift(snapshot, ledger, path.join(store.root, org));
+      const report = await detectDrift(snapshot, ledger, store.stateFolder(org)?.dir ?? noStateFolder(org));
       if (options.format === 'json') host.out(`${JSON.stringify(report, null, 2)}\n`);
       else host.out(renderDriftText(report, host.color));
       host.exitCode = report.drifted ? ExitCode.changes : ExitCode.ok;

@@ -30,12 +30,12 @@ export function register(program: Command, host: Host): void {
     .addHelpText('after', '\nExamples:\n  $ capctl history --revocation INC-2041\n  $ capctl history --app Slack --format json\n')
     .action(async (options: HistoryOptions) => {
       const settings = await resolveSettings({ desired: options.desired, orgState: options.orgState, org: options.org }, host);
-      const [{ readHistory }, { renderHistoryText }, { FileOrgStore }] = await Promise.all([
+      const [{ readHistory }, { renderHistoryText }, { openStore }] = await Promise.all([
         import('../../audit/read-history.js'),
         import('../../render/audit-trail.js'),
-        import('../../store/file-store.js'),
+        import('../../store/open-store.js'),
       ]);
-      const store = new FileOrgStore(settings.orgState);
+      const store = openStore(settings, settings.org);
       const desired = existsSync(settings.desired) ? await desiredFiles(settings.desired, settings.org, options, host) : undefined;
       const entries = await readHistory({
         storeDir: settings.orgState,

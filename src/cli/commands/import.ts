@@ -24,7 +24,7 @@ interface ImportFlags {
 
 /** The org a metadata import declares: --org (or capctl.yaml's), else the store's only org. */
 async function metadataOrg(settings: Settings): Promise<string> {
-  const [{ FileOrgStore }, { compileSchema }] = await Promise.all([import('../../store/file-store.js'), import('../../load/schemas.js')]);
+  const [{ openStore }, { compileSchema }] = await Promise.all([import('../../store/open-store.js'), import('../../load/schemas.js')]);
   if (settings.org !== undefined) {
     // The schema's own check, so that the slug written to every file is one validate accepts.
     if (!compileSchema('desired-state.schema.json#/$defs/OrgSlug')(settings.org)) {
@@ -33,7 +33,7 @@ async function metadataOrg(settings: Settings): Promise<string> {
     return settings.org;
   }
   if (existsSync(settings.orgState)) {
-    const orgs = await new FileOrgStore(settings.orgState).listOrgs();
+    const orgs = await openStore(settings).listOrgs();
     if (orgs.length === 1) return orgs[0]!;
   }
   throw new InputError('which org does this metadata belong to? name it with --org (for example --org acme-prod)');

@@ -1,11 +1,10 @@
 // capctl refresh: record the org as it is now (for the file store, its files as they are), so that
 // changes made outside capctl are never absorbed silently: one observed ledger line and, in git,
 // a refresh commit of its own. Nothing changed: nothing is written.
-import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { ExitCode, InputError } from '../../model/index.js';
 import type { Host } from '../host.js';
-import { addStoreOptions, openSettingsOrg, type StoreOptions } from '../store-options.js';
+import { addStoreOptions, noStateFolder, openSettingsOrg, type StoreOptions } from '../store-options.js';
 import { resolveSettings } from '../settings.js';
 
 interface RefreshOptions extends StoreOptions {
@@ -52,7 +51,7 @@ export function register(program: Command, host: Host): void {
         import('../../audit/record-apply.js'),
         import('../../render/refresh-report.js'),
       ]);
-      const orgDir = path.join(store.root, org);
+      const orgDir = store.stateFolder(org)?.dir ?? noStateFolder(org);
       const report = await refreshOrg({
         store,
         org,

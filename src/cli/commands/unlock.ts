@@ -21,8 +21,8 @@ export function register(program: Command, host: Host): void {
     .addHelpText('after', '\nExample:\n  $ capctl unlock acme-prod 3f9a1c2b7d4e\n')
     .action(async (org: string, lockId: string, options: UnlockOptions) => {
       const settings = await resolveSettings(options, host);
-      const { FileOrgStore } = await import('../../store/file-store.js');
-      const store = new FileOrgStore(settings.orgState);
+      const { openStore } = await import('../../store/open-store.js');
+      const store = openStore(settings, org);
       await store.unlock(org, lockId, { force: options.force === true });
       host.out(`Removed the lock ${lockId} of ${org}.\n`);
     });

@@ -55,6 +55,6 @@ export function register(program: Command, host: Host): void {
  */
 async function storeOrgs(root: string, given: boolean): Promise<string[] | undefined> {
   if (!given && !statSync(root, { throwIfNoEntry: false })?.isDirectory()) return undefined;
-  const { FileOrgStore } = await import('../../store/file-store.js');
-  return new FileOrgStore(root).listOrgs();
+  const { openStore } = await import('../../store/open-store.js');
+  return openStore({ orgState: root }).listOrgs();
 }

@@ -1,9 +1,8 @@
 // capctl verify: the ledger's hash chain, and every apply commit against the ledger; names the first break.
-import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../../model/index.js';
 import type { Host } from '../host.js';
-import { addStoreOptions, openOrg, type StoreOptions } from '../store-options.js';
+import { addStoreOptions, noStateFolder, openOrg, type StoreOptions } from '../store-options.js';
 
 interface VerifyOptions extends StoreOptions {
   format: 'text' | 'json';
@@ -24,7 +23,7 @@ export function register(program: Command, host: Host): void {
         import('../../render/audit-trail.js'),
       ]);
       const ledger = await store.readLedger(org);
-      const report = await verifyTrail(org, path.join(store.root, org), ledger);
+      const report = await verifyTrail(org, store.stateFolder(org)?.dir ?? noStateFolder(org), ledger);
       if (options.format === 'json') host.out(`${JSON.stringify(report, null, 2)}\n`);
       else host.out(renderVerifyText(report, host.color));
       host.exitCode = report.ok ? ExitCode.ok : ExitCode.error;

@@ -1,0 +1,53 @@
+// capctl.yaml may name a connection per org (SPEC §13). Until the live backend lands, an org with a
+// connection is refused with a clear message (exit 1) by every command that reads it, and nothing is
+// written; an org listed without a connection is the store's folder, as if it were not listed.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { copyInto, makeTempDir, removeDir, repoRoot, runCapctl } from '../helpers/cli.js';
+import { fingerprint } from '../helpers/fingerprint.js';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map(removeDir));
+});
+
+async function repoWith(config: string): Promise<string> {
+  const root = await makeTempDir('capctl-connection-');
+  dirs.push(root);
+  await mkdir(path.join(root, '.git'));
+  await copyInto(path.join(repoRoot, 'org-state'), path.join(root, 'org-state'));
+  await copyInto(path.join(repoRoot, 'examples/acme'), path.join(root, 'desired'));
+  await writeFile(path.join(root, 'capctl.yaml'), config);
+  return root;
+}
+
+describe('a connection in capctl.yaml', () => {
+  it('is refused, not yet available, by plan, apply, drift and unlock, writing nothing', async () => {
+    const root = await repoWith('orgs:\n  acme-prod:\n    connection: env\n');
+    const before = await fingerprint(path.join(root, 'org-state'));
+    for (const args of [['plan'], ['apply', '--auto-approve', '--actor', 'ci-bot@acme.example'], ['drift'], ['unlock', 'acme-prod', '0123456789ab']]) {
+      const result = await runCapctl(args, { cwd: root });
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(1);
+      expect(result.stderr).toContain('capctl.yaml connects org acme-prod to a live org (connection: env)');
+      expect(result.stderr).toContain('not available yet');
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(await fingerprint(path.join(root, 'org-state'))).toEqual(before);
+  });
+
+  it('an org listed without a connection is the store folder', async () => {
+    const root = await repoWith('orgs:\n  acme-prod: {}\n');
+    const result = await runCapctl(['plan'], { cwd: root });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Plan:');
+  });
+
+  it('a connection that is none of env, jwt or sf:ALIAS is refused by the schema, naming where', async () => {
+    const root = await repoWith('orgs:\n  acme-prod:\n    connection: password\n');
+    const result = await runCapctl(['plan'], { cwd: root });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/capctl\.yaml: \/orgs\/acme-prod\/connection must match pattern/);
+  });
+});
