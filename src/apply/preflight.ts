@@ -68,7 +68,7 @@ export function preflight(input: { plan: Plan; snapshot: OrgSnapshot; ledger: re
     throw new RefusedError(message);
   }
   if (desired) checkDesiredDigest(plan, desired);
-  const start = startPoint(plan, snapshot, ledger);
+  const start = startPoint(plan, snapshot, ledger, desired !== undefined);
   checkListedApps(start.remaining, snapshot);
   // Resumed, the store is where the plan's done actions left it: planned again, it gives the rest.
   if (desired) checkReplanned(plan, start.remaining, snapshot, desired);
@@ -77,9 +77,16 @@ export function preflight(input: { plan: Plan; snapshot: OrgSnapshot; ledger: re
 }
 
 /** At the basis: a fresh apply. Else where an interrupted apply of this plan stopped, or refused as stale. */
-function startPoint(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerRecord[]): StartPoint {
-  if (snapshot.digest === plan.basis.storeDigest && snapshot.org.revision === plan.basis.storeRevision) {
-    return { resumed: [], remaining: plan.actions, firstRun: true };
+function startPoint(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerRecord[], replanned: boolean): StartPoint {
+  if (snapshot.org.revision === plan.basis.storeRevision) {
+    if (snapshot.digest === plan.basis.storeDigest) return { resumed: [], remaining: plan.actions, firstRun: true };
+    // The store moved, but no apply ran since (same revision, no line of an apply after the basis) and
+    // no value the plan was made from differs: sessions came or went (SPEC §7). A saved plan then
+    // stands if planning its reviewed desired state again gives the same actions (checkReplanned,
+    // which also checks the guards on the counts of now); apply counts the sessions again.
+    if (replanned && !appliedSince(plan, ledger) && changedValues(plan.actions, snapshot).length === 0) {
+      return { resumed: [], remaining: plan.actions, firstRun: true };
+    }
   }
   const done = trailingLinesOfPlan(ledger, plan.digest);
   const last = done.at(-1);
@@ -115,6 +122,17 @@ export class StalePlanError extends RefusedError {
 export const changedOutsideCapctl =
   'no apply recorded the change and no value the plan was made from differs: the store was changed outside capctl (see `capctl drift`)';
 
+/** The ledger lines after a plan's basis (the last line that recorded its digest; without one, those written after it was made). */
+function linesSince(plan: Plan, ledger: readonly LedgerRecord[]): readonly LedgerRecord[] {
+  const basisAt = ledger.findLastIndex((l) => l.result.storeDigest === plan.basis.storeDigest);
+  return basisAt >= 0 ? ledger.slice(basisAt + 1) : ledger.filter((l) => l.at > plan.createdAt);
+}
+
+/** Whether an apply (of any plan) wrote a ledger line since the plan's basis. */
+function appliedSince(plan: Plan, ledger: readonly LedgerRecord[]): boolean {
+  return linesSince(plan, ledger).some((l) => !isObservedLine(l));
+}
+
 /** What changed since a plan was made: revision, applies since, and the planned-from values that no longer hold. */
 export function describeStoreChanges(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerRecord[]): string[] {
   const out: string[] = [];
@@ -122,8 +140,7 @@ export function describeStoreChanges(plan: Plan, snapshot: OrgSnapshot, ledger: 
     out.push(`store revision was ${plan.basis.storeRevision} when the plan was made, it is ${snapshot.org.revision} now`);
   }
   out.push(`store digest was ${plan.basis.storeDigest}, it is ${snapshot.digest} now`);
-  const basisAt = ledger.findLastIndex((l) => l.result.storeDigest === plan.basis.storeDigest);
-  const since = basisAt >= 0 ? ledger.slice(basisAt + 1) : ledger.filter((l) => l.at > plan.createdAt);
+  const since = linesSince(plan, ledger);
   const shown = 20;
   for (const line of since.slice(0, shown)) {
     const what = isObservedLine(line) ? 'changes made outside capctl, recorded by a refresh' : renderAppliedAction(line.action, line.result);

@@ -6,10 +6,19 @@ import { paint } from './color.js';
 import { renderRecordedChanges } from './refresh-report.js';
 import { count } from './plan-words.js';
 
+/**
+ * `; the plan counted 25` when the action ended another number of sessions than its plan counted:
+ * sessions come and go on a live org, and apply counts them again (SPEC §7).
+ */
+function recounted(line: LedgerLine): string {
+  const planned = line.action.effects.sessionsEnded;
+  return line.result.status !== 'skipped' && line.result.sessionsEnded !== planned ? `; the plan counted ${planned}` : '';
+}
+
 /** `  ✓ 3. blocked Dropbox: ended 25 sessions of 18 users` — numbered by the plan's action seq. */
 export function renderAppliedLine(line: LedgerLine, color: boolean): string {
   const mark = line.result.status === 'skipped' ? paint('-', 'gray', color) : paint('✓', 'green', color);
-  return `  ${mark} ${line.action.seq}. ${renderAppliedAction(line.action, line.result)}\n`;
+  return `  ${mark} ${line.action.seq}. ${renderAppliedAction(line.action, line.result)}${recounted(line)}\n`;
 }
 
 /** The first line of an apply: which plan, which org, as whom, and whether it resumes. */
