@@ -126,7 +126,7 @@ function draftApp(target: AppTarget, ctx: PlanContext): DraftAction[] {
   const drafts: DraftAction[] = [];
 
   if (target.installed && !app.installed) {
-    const denied = app.deniedAttempts > 0 ? ` (it denied ${app.deniedAttempts} ${app.deniedAttempts === 1 ? 'attempt' : 'attempts'} to use it)` : '';
+    const denied = app.deniedAttempts !== null && app.deniedAttempts > 0 ? ` (it denied ${app.deniedAttempts} ${app.deniedAttempts === 1 ? 'attempt' : 'attempts'} to use it)` : '';
     drafts.push({
       order: key('install', name),
       kind: 'install',
