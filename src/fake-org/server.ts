@@ -63,6 +63,8 @@ export interface FakeOrg {
   accessToken: string;
   /** Every request so far, in order of arrival. */
   requests: RecordedRequest[];
+  /** The most requests that were in flight at once. */
+  readonly maxInFlight: number;
   /** The org's data; tests change it between reads. */
   data: FakeOrgData;
   /** Queues a fault. */
@@ -96,9 +98,14 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
   };
   const accessToken = issue();
   const hanging = new Set<ServerResponse>();
+  let inFlight = 0;
+  let maxInFlight = 0;
   let url = '';
 
   const server: Server = createServer((req, res) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.on('close', () => inFlight--);
     void handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) json(res, 500, [{ message: `fake org: ${(err as Error).message}`, errorCode: 'UNKNOWN_EXCEPTION' }]);
     });
@@ -325,6 +332,9 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     accessToken,
     requests,
     data,
+    get maxInFlight() {
+      return maxInFlight;
+    },
     inject(fault) {
       faults.push({ kind: fault.kind, match: fault.match ?? '', times: fault.times ?? 1 });
     },

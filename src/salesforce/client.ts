@@ -363,9 +363,10 @@ function classify(err: unknown): Failure {
   if (code === 'INVALID_SESSION_ID') return 'session';
   if (e.name === 'AbortError') return 'timeout';
   if (code !== undefined && transientCodes.has(code)) return 'transient';
-  // jsforce hands back an unparsable body as text, and then trips over it.
-  if (err instanceof TypeError || err instanceof SyntaxError) return 'malformed';
-  return 'api';
+  if (code !== undefined) return 'api';
+  // No API error code and no network error code: jsforce could not make sense of the answer (an
+  // unparsable XML body rejects from xml2js; unparsable JSON comes back as text it trips over).
+  return 'malformed';
 }
 
 function stripAttributes(record: SfRecord): SfRecord {
