@@ -1,7 +1,8 @@
 // A fake Salesforce org on 127.0.0.1 for tests and newcomers: node:http speaking the documented
 // REST and SOAP shapes capctl's client uses (salesforce-api.md §5, §7), seeded from a store
 // snapshot. It records every request it gets (tests assert the exact calls), and faults can be
-// injected: REQUEST_LIMIT_EXCEEDED, an expired session, a hang, malformed JSON, a server error.
+// injected: REQUEST_LIMIT_EXCEEDED, an expired session, a hang, malformed JSON, a server error, an
+// error message that repeats the token.
 //
 // Endpoints (under /services/data/vNN.N unless absolute):
 //   GET  /query?q=  and /query/{locator}    pages of 2,000 rows (OauthToken: 500, capped at 2,500), COUNT()
@@ -22,7 +23,7 @@ import { evaluate, parseSoql, SoqlError, type Row } from './soql.js';
 
 /** A fault the next matching requests get instead of their answer. */
 export interface Fault {
-  kind: 'limit-exceeded' | 'expire-session' | 'hang' | 'malformed-json' | 'server-error';
+  kind: 'limit-exceeded' | 'expire-session' | 'hang' | 'malformed-json' | 'server-error' | 'echo-token';
   /** Only requests whose path (or SOAP call) contains this; every request when absent. */
   match?: string;
   /** How many requests get it (default 1). */
@@ -53,6 +54,8 @@ export interface FakeOrgOptions {
   dailyLimit?: number;
   /** API usage already spent before the first request (default 0). */
   usedBefore?: number;
+  /** Milliseconds every answer waits before it is sent, as a real org's latency (default 0). */
+  latencyMs?: number;
 }
 
 /** A running fake org. */
@@ -105,7 +108,13 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
   const server: Server = createServer((req, res) => {
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
-    res.on('close', () => inFlight--);
+    let counted = true;
+    const done = (): void => {
+      if (counted) inFlight--;
+      counted = false;
+    };
+    res.on('finish', done);
+    res.on('close', done);
     void handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) json(res, 500, [{ message: `fake org: ${(err as Error).message}`, errorCode: 'UNKNOWN_EXCEPTION' }]);
     });
@@ -113,6 +122,7 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
+    if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
     const parsed = new URL(req.url ?? '/', 'http://127.0.0.1');
     const path = parsed.pathname;
     const record: RecordedRequest = { method: req.method ?? 'GET', path };
@@ -155,6 +165,8 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     if (fault?.kind === 'limit-exceeded') return json(res, 403, [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }]);
     if (fault?.kind === 'server-error') return json(res, 503, [{ message: 'Server temporarily unavailable', errorCode: 'SERVER_UNAVAILABLE' }]);
     if (fault?.kind === 'malformed-json') return text(res, 200, 'application/json;charset=UTF-8', '{"totalSize": 3, "done": tr');
+    // A careless error that repeats the session id: the client must never pass it on.
+    if (fault?.kind === 'echo-token') return json(res, 400, [{ message: `The session ${token} may not do this`, errorCode: 'INSUFFICIENT_ACCESS' }]);
     return restCall(req.method ?? 'GET', rest[1]!, parsed.searchParams, res);
   }
 

@@ -117,6 +117,14 @@ describe('faults of a live org', () => {
     expect(fake.requests).toHaveLength(1);
   });
 
+  it('a token an org error message repeats never reaches our message', async () => {
+    const setup = await fakeWithClient();
+    fake = setup.fake;
+    fake.inject({ kind: 'echo-token', match: '/limits' });
+    const e = await failure(setup.client.limits());
+    expect(e.message).toContain('[token]');
+  });
+
   it('a JWT-format access token is refused at once, before any call', async () => {
     const setup = await fakeWithClient();
     fake = setup.fake;
@@ -136,7 +144,8 @@ describe('faults of a live org', () => {
   });
 
   it('keeps at most `parallelism` requests in flight', async () => {
-    const setup = await fakeWithClient({}, { parallelism: 2 });
+    // Each answer waits a little, so that requests overlap when the client lets them.
+    const setup = await fakeWithClient({ latencyMs: 20 }, { parallelism: 2 });
     fake = setup.fake;
     const read = await readLiveSnapshot(setup.client, 'acme-prod');
     expect(read.snapshot.apps.length).toBeGreaterThan(0);
