@@ -238,10 +238,13 @@ function decoded<V>(result: { value?: V; problem?: string }, fallback: V, app: s
   return result.value ?? fallback;
 }
 
+/** A record the API answered that cannot be mapped (the reader reports it as a malformed response). */
+export class UnmappableRecord extends Error {}
+
 /** An instant as the store writes it: UTC, `Z`, milliseconds only when there are some. */
 export function instant(value: unknown): string {
   const date = new Date(typeof value === 'string' ? value.replace(/([+-]\d\d)(\d\d)$/, '$1:$2') : NaN);
-  if (Number.isNaN(date.getTime())) return '1970-01-01T00:00:00Z';
+  if (Number.isNaN(date.getTime())) throw new UnmappableRecord(`"${String(value)}" is not a dateTime`);
   return date.toISOString().replace('.000Z', 'Z');
 }
 

@@ -8,7 +8,7 @@ import { sortAppsByName } from '../store/app-order.js';
 import { formatJson } from '../store/json-format.js';
 import { hashBytes, snapshotDigest } from '../store/store-digest.js';
 import { metadataReadBatch, type LimitInfo, type MetadataFile, type SfClient, type SfRecord } from './client.js';
-import { mapSnapshot, type LiveRecords } from './map-snapshot.js';
+import { mapSnapshot, UnmappableRecord, type LiveRecords, type MappedSnapshot } from './map-snapshot.js';
 import { readOauthTokens } from './oauth-tokens.js';
 import * as U from './unconfirmed.js';
 
@@ -120,7 +120,13 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
     canApprove,
     tokens: tokenRead.tokens,
   };
-  const mapped = mapSnapshot(slug, records, options.previous?.snapshot.org.revision ?? 0);
+  let mapped: MappedSnapshot;
+  try {
+    mapped = mapSnapshot(slug, records, options.previous?.snapshot.org.revision ?? 0);
+  } catch (err) {
+    if (err instanceof UnmappableRecord) throw new SalesforceError(`${client.connection}: malformed response: ${err.message}`, 'malformed', client.connection);
+    throw err;
+  }
   sortAppsByName(mapped.apps);
   const snapshot: OrgSnapshot = { slug, org: mapped.org, users: mapped.users, apps: mapped.apps, digest: digestOf(mapped) };
   const stats = client.stats();

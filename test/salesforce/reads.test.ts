@@ -189,6 +189,13 @@ describe('each read of a live org', () => {
     for (const r of fake!.requests) expect(r.soql ?? '').not.toContain('DeleteToken');
   });
 
+  it('OauthToken with a date that is no dateTime: a malformed response, never a made-up instant', async () => {
+    const err = await readWith((d) => {
+      table(d, 'OauthToken')[0]!.CreatedDate = 'yesterday';
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ failure: 'malformed', message: expect.stringContaining('"yesterday" is not a dateTime') });
+  });
+
   it('makes exactly these calls on the bundled example, each counted', async () => {
     const read = await readWith();
     const calls = fake!.requests.map((r) => (r.soql ? `query ${r.soql}` : r.soap ? `${r.soap.call} ${r.soap.type}${r.soap.fullNames ? ` ${r.soap.fullNames.length}` : ''}` : `${r.method} ${r.path.replace(/01gFAKE\d+-/, '01gFAKE…-')}`));
