@@ -16,6 +16,8 @@ export interface UsageTableLayout {
 }
 
 const gap = '  ';
+/** What the DENIED column shows when the org does not show denied attempts (a live org): never 0. */
+const unknownDenied = '?';
 const typeWidth = 'ExternalClientApp'.length;
 const headings = { name: 'APP', type: 'TYPE', installed: 'INSTALLED', blocked: 'BLOCKED', access: 'ACCESS', users: 'USERS', sessions: 'SESSIONS', denied: 'DENIED' };
 
@@ -29,7 +31,7 @@ export function usageTableLayout(apps: readonly AppFile[], accesses: readonly Us
     name = Math.max(name, app.name.length);
     access = Math.max(access, accesses[i]!.label.length);
     maxSessions = Math.max(maxSessions, app.sessions.length);
-    maxDenied = Math.max(maxDenied, app.deniedAttempts);
+    maxDenied = Math.max(maxDenied, app.deniedAttempts ?? 0);
   });
   const digits = (n: number): number => String(n).length;
   return {
@@ -37,7 +39,7 @@ export function usageTableLayout(apps: readonly AppFile[], accesses: readonly Us
     access,
     users: Math.max(headings.users.length, digits(maxSessions)),
     sessions: Math.max(headings.sessions.length, digits(maxSessions)),
-    denied: Math.max(headings.denied.length, digits(maxDenied)),
+    denied: Math.max(headings.denied.length, digits(maxDenied), unknownDenied.length),
   };
 }
 
@@ -74,7 +76,7 @@ export function renderUsageRows(rows: readonly UsageAppRow[], layout: UsageTable
       row.access.label.padEnd(layout.access),
       String(row.users).padStart(layout.users),
       String(row.sessions).padStart(layout.sessions),
-      String(row.deniedAttempts).padStart(layout.denied),
+      (row.deniedAttempts === null ? unknownDenied : String(row.deniedAttempts)).padStart(layout.denied),
     ].join(gap)}\n`;
   }
   return out;
@@ -85,7 +87,16 @@ export function renderUsageFooter(totals: UsageTotals): string {
   return (
     `\n${count(totals.apps, 'app')} (${totals.installed} installed, ${totals.blocked} blocked); ` +
     `${count(totals.sessions, 'session')} of ${count(totals.users, 'user')} shown.\n` +
-    `${hiddenLine(totals.usernamePasswordSessionsHidden)}\n`
+    `${hiddenLine(totals.usernamePasswordSessionsHidden)}\n` +
+    (totals.unknownFlowSessions ? `${unknownFlowLine(totals.unknownFlowSessions)}\n` : '')
+  );
+}
+
+/** The line about sessions whose flow the org does not show: they are shown, and R10 cannot be judged for them. */
+export function unknownFlowLine(unknown: number): string {
+  return (
+    `Flow unknown: ${count(unknown, 'session')} (the org does not show a session's flow), shown above; ` +
+    `whether any is a username-password session cannot be judged (R10).`
   );
 }
 
@@ -136,7 +147,7 @@ export function renderAppUsageHeading(org: UsageOrgRef, row: UsageAppRow, layout
   return (
     `${row.name} (${row.id}) in ${org.name}: ${row.type}${row.packaged ? ', packaged' : ''}, ${state}\n` +
     `Access: ${row.access.label}${admits}\n` +
-    `Shown: ${count(row.sessions, 'session')} of ${count(row.users, 'user')}; denied attempts: ${row.deniedAttempts}\n\n` +
+    `Shown: ${count(row.sessions, 'session')} of ${count(row.users, 'user')}; denied attempts: ${row.deniedAttempts === null ? 'not observed' : row.deniedAttempts}\n\n` +
     (row.users > 0 ? `${header}\n` : '')
   );
 }
@@ -157,7 +168,7 @@ export function renderAppUserRows(users: readonly UserUsage[], layout: UserTable
   return out;
 }
 
-/** The closing lines of an app page. */
-export function renderAppUsageFooter(userCount: number, hidden: number): string {
-  return `${userCount === 0 ? 'No sessions shown.\n' : ''}\n${hiddenLine(hidden)}\n`;
+/** The closing lines of an app page (`unknown`: its sessions whose flow the org does not show). */
+export function renderAppUsageFooter(userCount: number, hidden: number, unknown = 0): string {
+  return `${userCount === 0 ? 'No sessions shown.\n' : ''}\n${hiddenLine(hidden)}\n${unknown > 0 ? `${unknownFlowLine(unknown)}\n` : ''}`;
 }

@@ -45,6 +45,9 @@ export type AppId = string;
  * users.json: every user of the org with their profile, permission sets and permissions.
  */
 export type UsersFile = OrgUser[];
+/**
+ * The OAuth flow a session came from; `unknown` when the org does not show it (a live org: no API exposes a token's flow).
+ */
 export type OauthFlow =
   | 'web-server'
   | 'user-agent'
@@ -53,7 +56,8 @@ export type OauthFlow =
   | 'client-credentials'
   | 'device'
   | 'saml-bearer'
-  | 'refresh-token';
+  | 'refresh-token'
+  | 'unknown';
 export type OrgState__Instant = string;
 export type ActionKind =
   | 'set-org-settings'
@@ -293,9 +297,13 @@ export interface AppFile {
   installed: boolean;
   blocked: boolean;
   /**
-   * Usage attempts denied because the app is not installed (R4).
+   * Usage attempts denied because the app is not installed (R4); null when not observed (a live org: no API shows them).
    */
-  deniedAttempts: number;
+  deniedAttempts: number | null;
+  /**
+   * The org shows no id for this app (an uninstalled app known only from its tokens or its block): `id` is derived from its name (src/salesforce/derived-id.ts).
+   */
+  derivedId?: true;
   policies?: ObservedPolicies;
   sessions: Session[];
 }
@@ -383,7 +391,10 @@ export interface ReasonOauthFlows {
 export interface ReasonInstall {
   code: 'declared-installed';
   params: {
-    deniedAttempts: number;
+    /**
+     * null: the org does not show denied attempts (a live org)
+     */
+    deniedAttempts: number | null;
     packaged: boolean;
   };
 }
@@ -655,7 +666,10 @@ export interface UsageAppRow {
    * Sessions shown (username-password sessions are not).
    */
   sessions: number;
-  deniedAttempts: number;
+  /**
+   * null when not observed (a live org).
+   */
+  deniedAttempts: number | null;
 }
 export interface UsageTotals {
   apps: number;
@@ -667,6 +681,10 @@ export interface UsageTotals {
   users: number;
   sessions: number;
   usernamePasswordSessionsHidden: number;
+  /**
+   * Sessions whose flow the org does not show (counted as shown: whether any is a username-password session cannot be judged). Present only when there are some.
+   */
+  unknownFlowSessions?: number;
 }
 /**
  * `capctl usage`: every app the org lists, sorted by name, installed or not.
@@ -711,4 +729,8 @@ export interface AppUsagePage {
   app: UsageAppRow;
   users: UserUsage[];
   usernamePasswordSessionsHidden: number;
+  /**
+   * The app's sessions whose flow the org does not show; present only when there are some.
+   */
+  unknownFlowSessions?: number;
 }
