@@ -1,6 +1,6 @@
 // Desired-state files at the edges of what a person saves: old Mac line endings, nesting past any
 // declaration's, file names the glob leaves out, and symbolic links that lead back into the folder.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadDesiredState } from '../../src/load/load-desired.js';
@@ -78,5 +78,60 @@ describe('nesting', () => {
       expect(diagnostics[0]!.line).toBeGreaterThanOrEqual(1);
       expect(JSON.stringify(diagnostics)).not.toMatch(/call stack/i);
     }
+  });
+});
+
+const zoom = 'apiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-prod\nname: Zoom\n';
+
+describe('files the glob leaves out', () => {
+  it('warns about each YAML-looking file it does not read: upper-case suffix, dotfile, hidden folder', async () => {
+    const dir = await folder({ 'slack.yaml': slack.join('\n'), 'Zoom.YAML': zoom, 'apps/zoom.Yml': zoom, '.zoom.yaml': zoom, '.drafts/zoom.yml': zoom, 'notes.txt': zoom });
+    const { desired, diagnostics } = await loadDesiredState(dir, { now });
+    expect(desired.orgs['acme-prod']!.apps.map((a) => a.doc.name)).toEqual(['Slack']);
+    expect(desired.files).toEqual(['slack.yaml']);
+    const hidden = 'file looks like YAML but is not read: it is hidden (its name or a folder on its path starts with ".")';
+    const upper = 'file looks like YAML but is not read: only names ending in .yaml or .yml (lower case) are read';
+    expect(diagnostics.map((d) => [path.relative(dir, d.file!), d.severity, d.code, d.message]).sort()).toEqual([
+      ['.drafts/zoom.yml', 'warning', Codes.skippedFile, hidden],
+      ['.zoom.yaml', 'warning', Codes.skippedFile, hidden],
+      ['Zoom.YAML', 'warning', Codes.skippedFile, upper],
+      ['apps/zoom.Yml', 'warning', Codes.skippedFile, upper],
+    ]);
+  });
+
+  it('still says there are no files when the only one is skipped', async () => {
+    const { diagnostics } = await loadDesiredState(await folder({ 'SLACK.YML': zoom }), { now });
+    expect(diagnostics.map((d) => d.code).sort()).toEqual([Codes.noFiles, Codes.skippedFile]);
+  });
+});
+
+describe('symbolic links', () => {
+  it('reports a link back to a folder on its own path once, and reads every file once', async () => {
+    const dir = await folder({ 'slack.yaml': slack.join('\n'), 'apps/zoom.yaml': zoom });
+    await symlink('..', path.join(dir, 'apps/loop'));
+    await mkdir(path.join(dir, 'apps/deeper'));
+    await symlink('../../apps', path.join(dir, 'apps/deeper/back'));
+    const { desired, diagnostics } = await loadDesiredState(dir, { now });
+    expect(desired.files).toEqual(['apps/zoom.yaml', 'slack.yaml']);
+    expect(diagnostics).toEqual([
+      { severity: 'warning', code: Codes.symlinkLoop, message: `symbolic link loop: it leads back to "${path.join(dir, 'apps')}"; not followed`, file: path.join(dir, 'apps/deeper/back') },
+      { severity: 'warning', code: Codes.symlinkLoop, message: 'symbolic link loop: it leads back to the desired folder; not followed', file: path.join(dir, 'apps/loop') },
+    ]);
+  });
+
+  it('still follows links that are not loops, and names links that lead to each other or to nothing', async () => {
+    const dir = await folder({ 'shared/zoom.yaml': zoom, 'main/slack.yaml': slack.join('\n') });
+    const main = path.join(dir, 'main');
+    await symlink('../shared', path.join(main, 'shared'));
+    await symlink('b', path.join(main, 'a'));
+    await symlink('a', path.join(main, 'b'));
+    await symlink('missing.yaml', path.join(main, 'gone.yaml'));
+    const { desired, diagnostics } = await loadDesiredState(main, { now });
+    expect(desired.files).toEqual(['shared/zoom.yaml', 'slack.yaml']);
+    expect(diagnostics.map((d) => [path.relative(main, d.file!), d.code, d.message])).toEqual([
+      ['a', Codes.symlinkLoop, 'symbolic link loop: it leads back to itself; not followed'],
+      ['b', Codes.symlinkLoop, 'symbolic link loop: it leads back to itself; not followed'],
+      ['gone.yaml', Codes.skippedFile, 'file looks like YAML but is not read: it is a symbolic link to nothing'],
+    ]);
   });
 });
