@@ -39,6 +39,12 @@ export async function readDesiredFiles(dir: string): Promise<ReadFilesResult> {
 
 /** Names the glob of SPEC §3 matches (fast-glob's `**\/*.yaml`, `**\/*.yml`: case-sensitive, no dotfiles). */
 const yamlName = /^[^.].*\.ya?ml$/;
+/** Whether a path relative to the desired folder (`/`-separated) is one the loader reads. */
+export function isDesiredFilePath(relative: string): boolean {
+  const parts = relative.split('/');
+  return parts.every((part) => !part.startsWith('.')) && yamlName.test(parts.at(-1)!);
+}
+
 /** Names that look like YAML to a person: skipped with a warning when `yamlName` does not match. */
 const yamlLooking = /\.ya?ml$/i;
 
