@@ -36,8 +36,12 @@ function sum(lines: readonly LedgerLine[]): number {
   return lines.reduce((n, l) => n + l.result.sessionsEnded, 0);
 }
 
-function revocationIds(lines: readonly LedgerLine[]): string[] {
-  const ids = lines.flatMap((l) => (l.action.kind === 'revoke' && l.action.revocation ? [l.action.revocation.id] : []));
+/**
+ * The ids of the revocations these lines carried out, in order: each revoke's own, and those an
+ * action covered in passing (R9: a block of their app), which have no line of their own.
+ */
+export function revocationIds(lines: readonly LedgerLine[]): string[] {
+  const ids = lines.flatMap((l) => [...(l.action.kind === 'revoke' && l.action.revocation ? [l.action.revocation.id] : []), ...(l.action.covers ?? [])]);
   return [...new Set(ids)];
 }
 

@@ -103,3 +103,29 @@ describe('a store that git ignores', () => {
     expect(git(dir, ['show', '--name-only', '--format=', 'HEAD'], env)).toContain('org-state/acme-prod/ledger.jsonl');
   });
 });
+
+describe('a revocation that the block of its app covers (R9)', () => {
+  it('still gets its Capctl-Revocation trailer; history --revocation finds the apply, and verify agrees', async () => {
+    const { dir, env } = await repo({
+      'desired/revocations/INC-2099.yaml':
+        'apiVersion: capctl/v1\nkind: Revocation\norg: acme-prod\nid: INC-2099\napp: Dropbox\nusers: all\nissuedBefore: 2026-11-20T00:00:00Z\nreason: Shared link leaked\n',
+    });
+    const applied = await apply(dir, env);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('Revocation INC-2099 needs no action of its own: this plan blocks "Dropbox"');
+    const message = git(dir, ['log', '-1', '--format=%B'], env);
+    const trailers = git(dir, ['interpret-trailers', '--parse'], env, message);
+    expect(trailers.split('\n').filter((l) => l.startsWith('Capctl-Revocation:'))).toEqual([
+      'Capctl-Revocation: INC-2057',
+      'Capctl-Revocation: INC-2041',
+      'Capctl-Revocation: INC-2099',
+    ]);
+
+    const history = await runCapctl(['history', '--revocation', 'INC-2099', '--format', 'json'], { cwd: dir, env });
+    expect(history.code, history.stderr).toBe(0);
+    const { entries } = JSON.parse(history.stdout) as { entries: { type: string; commit: string }[] };
+    expect(entries.filter((e) => e.type === 'apply').map((e) => e.commit)).toEqual([git(dir, ['rev-parse', 'HEAD'], env).trim()]);
+    const verify = await runCapctl(['verify'], { cwd: dir, env });
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  });
+});
