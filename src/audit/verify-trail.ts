@@ -4,6 +4,7 @@ import { Trailers, type LedgerLine, type VerifyReport } from '../model/index.js'
 import { linesOfPlan, verifyChain } from '../apply/ledger.js';
 import { openGitRepo, readCommits, repoPath, trailerValues, type CommitInfo } from './git-repo.js';
 import { revocationIds } from '../render/apply-commit-message.js';
+import { escapeControls } from '../render/escape-text.js';
 
 /** Checks one org's ledger (already read from the store) and, when its folder is in git, its apply commits. */
 export async function verifyTrail(org: string, orgDir: string, ledger: readonly LedgerLine[]): Promise<VerifyReport> {
@@ -70,7 +71,8 @@ function checkCommit(commit: CommitInfo, ledger: readonly LedgerLine[]): string 
     }
   }
   const actors = trailerValues(commit, Trailers.actor);
-  const wrongActor = lines.find((l) => !actors.includes(l.actor));
+  // The commit names the actor escaped (render/escape-text.ts), as every text capctl writes.
+  const wrongActor = lines.find((l) => !actors.includes(l.actor) && !actors.includes(escapeControls(l.actor)));
   if (wrongActor) return `its ${Trailers.actor} is ${actors.join(', ') || '(none)'}, but ledger line ${wrongActor.seq} was applied by ${wrongActor.actor}`;
   const revocations = new Set(revocationIds(lines));
   const trailed = new Set(trailerValues(commit, Trailers.revocation));

@@ -2,6 +2,7 @@
 // trailers that `git interpret-trailers --parse` reads (SPEC §8).
 import { Trailers, type ActionKind, type LedgerLine } from '../model/index.js';
 import { renderAppliedAction } from './applied-action.js';
+import { escapeStrings } from './escape-text.js';
 import { count } from './plan-words.js';
 
 /** Everything an apply commit records. */
@@ -69,7 +70,9 @@ function phrases(lines: readonly LedgerLine[], namesUpTo: number): string[] {
 }
 
 /** `capctl apply acme-prod: install Slack, block Dropbox, revoke 12 sessions (INC-2041)`, kept short. */
-export function renderApplySubject(org: string, lines: readonly LedgerLine[]): string {
+export function renderApplySubject(org: string, data: readonly LedgerLine[]): string {
+  // One line whatever the names hold: a newline in an app's name must not end the subject.
+  const lines = escapeStrings(data);
   const head = `capctl apply ${org}: `;
   if (lines.length === 0) return `${head}no changes`;
   for (const namesUpTo of [3, 2, 1, 0]) {
@@ -104,7 +107,9 @@ export function applyTrailers(input: ApplyCommitInput): [string, string][] {
 }
 
 /** The whole commit message: subject, blank line, summary and one line per action, blank line, trailers. */
-export function renderApplyCommitMessage(input: ApplyCommitInput): string {
+export function renderApplyCommitMessage(data: ApplyCommitInput): string {
+  // Names and the actor escaped: no line of theirs can pass for a trailer or a paragraph.
+  const input = escapeStrings(data);
   const ended = input.lines.reduce((n, l) => n + l.result.sessionsEnded, 0);
   const revision =
     input.revisionBefore !== undefined && input.revisionAfter !== undefined ? ` (store revision ${input.revisionBefore} → ${input.revisionAfter})` : '';
