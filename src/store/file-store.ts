@@ -15,7 +15,7 @@ import { isUtf8 } from 'node:buffer';
 import { statSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Action, AppFile, Diagnostic, LedgerLine, OrgFile, OrgSnapshot, OrgUser } from '../model/index.js';
+import type { Action, AppFile, Diagnostic, LedgerLine, LedgerRecord, ObservedLine, OrgFile, OrgSnapshot, OrgUser } from '../model/index.js';
 import { Codes, InputError, StoreError } from '../model/index.js';
 import { sortAppsByName } from './app-order.js';
 import { compareProblemFiles, StoreChecker, type StoreProblem } from './check-store.js';
@@ -73,7 +73,7 @@ interface PreparedRun {
   removals: string[];
   /** The snapshot digest after each change. */
   digests: string[];
-  ledgerLines: LedgerLine[];
+  ledgerLines: LedgerRecord[];
   /** Whether the cache's digester took every change (else it is built again when next needed). */
   digesterFollowed: boolean;
 }
@@ -100,7 +100,7 @@ export class FileOrgStore implements OrgStore {
   private readonly lastRead = new Map<string, OrgSnapshot>();
   /** Per org, where each app is in the snapshot's list: actions never reorder it (see applyAction). */
   private readonly appIndex = new Map<string, Map<string, number>>();
-  private readonly lastLines = new Map<string, LedgerLine | null>();
+  private readonly lastLines = new Map<string, LedgerRecord | null>();
 
   /**
    * @param root the org-state folder (default `org-state`), as the user named it: messages show
@@ -199,7 +199,7 @@ export class FileOrgStore implements OrgStore {
   }
 
   /** The org's ledger lines, in order; [] when it has no ledger. Throws StoreError on a bad line. */
-  async readLedger(org: string): Promise<LedgerLine[]> {
+  async readLedger(org: string): Promise<LedgerRecord[]> {
     const orgDir = await this.existingOrgDir(org);
     const journal = await this.readJournalOrFail(org, orgDir);
     let text: string;
@@ -234,6 +234,17 @@ export class FileOrgStore implements OrgStore {
   async commit(org: string, change: StoreChange): Promise<{ digest: string }> {
     const [digest] = await this.commitAll(org, [change]);
     return { digest: digest! };
+  }
+
+  /**
+   * Records the org as its files are now (the file store's refresh): appends the observed line
+   * `build` makes from the current snapshot digest, as one atomic change that rewrites no file.
+   * Call while holding the org's lock, after reading the snapshot and the ledger under it.
+   */
+  async recordObserved(org: string, build: (storeDigest: string) => ObservedLine): Promise<ObservedLine> {
+    let line: ObservedLine | undefined;
+    await this.commitAll(org, [{ files: [], ledgerLine: (digest) => (line = build(digest)) }]);
+    return line!;
   }
 
   /**

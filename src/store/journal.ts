@@ -11,7 +11,7 @@
 // fsync, rename, fsync the folder): its rename is the commit point.
 import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import type { LedgerLine } from '../model/index.js';
+import type { LedgerLine, LedgerRecord } from '../model/index.js';
 import { isNotFound, listDir, removeIfPresent, replaceFileDurably, syncDir, tempSuffix } from './durable-fs.js';
 import { appendLedgerLinesOnce, ledgerFileName } from './ledger-file.js';
 
@@ -26,7 +26,7 @@ export interface Journal {
   /** Files to remove. */
   remove: string[];
   /** The ledger lines of the change, consecutive (none for a change that is not an action). */
-  ledgerLines: LedgerLine[];
+  ledgerLines: LedgerRecord[];
 }
 
 /** A journal as capctl 0.1 wrote it (one ledger line at most): still rolled forward after an upgrade. */
