@@ -8,7 +8,7 @@
 // an interrupted apply that is never resumed gets its commit from the next apply, before that one
 // changes anything.
 import path from 'node:path';
-import type { CommitOutcome, LedgerLine, LedgerRecord, ObservedLine } from '../model/index.js';
+import { InputError, type CommitOutcome, type LedgerLine, type LedgerRecord, type ObservedLine } from '../model/index.js';
 import { isObservedLine } from '../apply/ledger.js';
 import { renderApplyCommitMessage } from '../render/apply-commit-message.js';
 import { renderRefreshCommitMessage } from '../render/refresh-commit-message.js';
@@ -34,6 +34,33 @@ async function commitOrgFiles(repo: GitRepo, orgDir: string, files: readonly str
   for (const file of [...new Set(files)].sort()) paths.push(await repoPath(repo, path.join(orgDir, file)));
   const commit = await commitPaths(repo, paths, message, { name: 'capctl', email: actor });
   return commit ? { status: 'committed', commit, subject: message.split('\n')[0]!, files: paths } : { status: 'nothing-to-commit' };
+}
+
+/** The org folder's entries an apply commits (SPEC §4): what git must not ignore. */
+const committedEntries = ['.', ledgerFileName, 'org.json', 'users.json', 'apps'];
+
+/**
+ * Refuses, before anything changes, an org folder that git ignores (`.gitignore`,
+ * `.git/info/exclude`): its apply could be carried out but never committed. Files git already
+ * tracks are not ignored, whatever the rules say. Nothing to check outside git.
+ */
+export async function checkStoreNotIgnored(orgDir: string): Promise<void> {
+  const repo = await openGitRepo(orgDir);
+  if (!repo) return;
+  const paths = await Promise.all(committedEntries.map((entry) => repoPath(repo, path.join(orgDir, entry))));
+  // --non-matching prints every path ("::<TAB>path" when no rule matches), so git exits 0.
+  const out = await repo.git.raw(['check-ignore', '--verbose', '--non-matching', '--', ...paths]);
+  for (const line of out.split('\n')) {
+    const tab = line.indexOf('\t');
+    if (tab < 0) continue;
+    const [source = '', lineNo = '', ...rest] = line.slice(0, tab).split(':');
+    const pattern = rest.join(':');
+    if (source === '' || pattern.startsWith('!')) continue;
+    throw new InputError(
+      `git ignores the org store: ${line.slice(tab + 1)} matches "${pattern}" (${source}:${lineNo}), so an apply could not be committed. ` +
+        'Nothing was applied: stop ignoring it, or apply with --no-commit',
+    );
+  }
 }
 
 /** What is known of the plan being applied now (other plans' pending lines say less). */

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CapctlError, ExitCode } from '../model/index.js';
+import { escapeLines } from '../render/escape-text.js';
 import { renderDiagnosticsText } from '../render/diagnostics.js';
 import { processHost, type Host } from './host.js';
 import { register as registerApply } from './commands/apply.js';
@@ -65,7 +66,8 @@ function reportError(error: unknown, host: Host): number {
   }
   if (error instanceof CapctlError) {
     if (error.diagnostics.length > 0) host.err(renderDiagnosticsText(error.diagnostics, { color: false }));
-    host.err(`capctl: ${error.message}\n`);
+    // A message may quote a name (an app, a lock's holder): its line breaks are kept, its controls escaped.
+    host.err(`capctl: ${escapeLines(error.message)}\n`);
     return error.exitCode;
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -27,6 +27,9 @@ export const Codes = {
   noFiles: 'CAP120',
   notAMapping: 'CAP121',
   unreadableFile: 'CAP122',
+  skippedFile: 'CAP123',
+  tooDeeplyNested: 'CAP124',
+  symlinkLoop: 'CAP125',
 
   // --- CAP2xx: the org store (src/store) ---
   storeMalformed: 'CAP201',

@@ -92,7 +92,7 @@ function notesOnActions(actions: readonly SimulatedAction[], final: SimulatedOrg
   return notes;
 }
 
-const actionKeys = ['seq', 'kind', 'app', 'revocation', 'reason', 'before', 'after', 'requires', 'allowed', 'missing', 'effects', 'approvalUrl', 'source'] as const;
+const actionKeys = ['seq', 'kind', 'app', 'revocation', 'covers', 'reason', 'before', 'after', 'requires', 'allowed', 'missing', 'effects', 'approvalUrl', 'source'] as const;
 
 /** The action with its keys in schema order, so that every plan's JSON reads alike. */
 function orderActionKeys(action: Action): Action {

@@ -4,6 +4,7 @@
 // bounds of the counts), never from a second pass over the sessions. Pure.
 import type { AppFile, UsageAccess, UsageAppRow, UsageOrgRef, UsageTotals, UserUsage } from '../model/index.js';
 import { paint } from './color.js';
+import { escapeControls } from './escape-text.js';
 import { count } from './plan-words.js';
 
 /** Column widths of the apps table. */
@@ -28,7 +29,7 @@ export function usageTableLayout(apps: readonly AppFile[], accesses: readonly Us
   let maxSessions = 0;
   let maxDenied = 0;
   apps.forEach((app, i) => {
-    name = Math.max(name, app.name.length);
+    name = Math.max(name, escapeControls(app.name).length);
     access = Math.max(access, accesses[i]!.label.length);
     maxSessions = Math.max(maxSessions, app.sessions.length);
     maxDenied = Math.max(maxDenied, app.deniedAttempts ?? 0);
@@ -69,7 +70,7 @@ export function renderUsageRows(rows: readonly UsageAppRow[], layout: UsageTable
   for (const row of rows) {
     const blocked = row.blocked ? paint('yes'.padEnd(headings.blocked.length), 'red', options.color) : 'no'.padEnd(headings.blocked.length);
     out += `${[
-      row.name.padEnd(layout.name),
+      escapeControls(row.name).padEnd(layout.name),
       row.type.padEnd(typeWidth),
       (row.installed ? 'yes' : 'no').padEnd(headings.installed.length),
       blocked,
@@ -124,7 +125,7 @@ export function userTableLayout(users: readonly UserUsage[]): UserTableLayout {
     uses: userHeadings.uses.length,
   };
   for (const u of users) {
-    layout.username = Math.max(layout.username, u.username.length);
+    layout.username = Math.max(layout.username, escapeControls(u.username).length);
     layout.firstUsed = Math.max(layout.firstUsed, u.firstUsed.length);
     layout.lastUsed = Math.max(layout.lastUsed, u.lastUsed.length);
     layout.uses = Math.max(layout.uses, String(u.totalUses).length);
@@ -145,7 +146,7 @@ export function renderAppUsageHeading(org: UsageOrgRef, row: UsageAppRow, layout
     userHeadings.flows,
   ].join(gap);
   return (
-    `${row.name} (${row.id}) in ${org.name}: ${row.type}${row.packaged ? ', packaged' : ''}, ${state}\n` +
+    `${escapeControls(row.name)} (${row.id}) in ${org.name}: ${row.type}${row.packaged ? ', packaged' : ''}, ${state}\n` +
     `Access: ${row.access.label}${admits}\n` +
     `Shown: ${count(row.sessions, 'session')} of ${count(row.users, 'user')}; denied attempts: ${row.deniedAttempts === null ? 'not observed' : row.deniedAttempts}\n\n` +
     (row.users > 0 ? `${header}\n` : '')
@@ -157,7 +158,7 @@ export function renderAppUserRows(users: readonly UserUsage[], layout: UserTable
   let out = '';
   for (const u of users) {
     out += `${[
-      u.username.padEnd(layout.username),
+      escapeControls(u.username).padEnd(layout.username),
       u.firstUsed.padEnd(layout.firstUsed),
       u.lastUsed.padEnd(layout.lastUsed),
       String(u.totalUses).padStart(layout.uses),

@@ -338,6 +338,10 @@ export interface Action {
   app?: AppRef;
   revocation?: PlannedRevocation;
   /**
+   * The ids of the revocations this action carries out in passing (R9: a block or uninstall of their app, or an earlier revocation that ends their sessions): they get no action of their own.
+   */
+  covers?: string[];
+  /**
    * Why the action is needed, as data that the views render to words. Ledger lines written before formatVersion 2 hold the words instead.
    */
   reason: Reason | string;
