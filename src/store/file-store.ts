@@ -68,8 +68,12 @@ const writeConcurrency = 4;
 const defaultMaxChangeBytes = 64 * 1024 * 1024;
 const maxDiagnostics = 100;
 const maxLocateBytes = 16 * 1024 * 1024;
-/** How many times a read starts again because the store changed while it ran, before giving up. */
-const maxReadAttempts = 200;
+/**
+ * How long a read keeps starting again because the store changed while it ran: a read of a large
+ * org takes longer than an apply takes between two of its changes, so a reader in effect waits for
+ * the apply to end.
+ */
+const readPatienceMs = 120_000;
 
 /** A run of changes as commitAll prepares it before writing anything. */
 interface PreparedRun {
@@ -172,6 +176,7 @@ export class FileOrgStore implements OrgStore {
    * after each change, never a mix. A few stats per read, however large the org.
    */
   private async readConsistently<T>(org: string, orgDir: string, read: () => Promise<T>): Promise<{ value: T; generation: ReadGeneration }> {
+    const start = Date.now();
     for (let attempt = 1; ; attempt++) {
       const before = generationOf(orgDir);
       let outcome: { value: T } | { error: unknown };
@@ -185,8 +190,8 @@ export class FileOrgStore implements OrgStore {
         if ('error' in outcome) throw outcome.error;
         return { value: outcome.value, generation: after };
       }
-      if (attempt >= maxReadAttempts) {
-        throw new StoreError(`the org store ${path.join(this.root, org)} changed every time it was read (${attempt} times): try again once the apply running on it is done`);
+      if (Date.now() - start > readPatienceMs) {
+        throw new StoreError(`the org store ${path.join(this.root, org)} changed every time it was read (${attempt} times in ${Math.round((Date.now() - start) / 1000)} s): try again once the apply running on it is done`);
       }
       await sleep(Math.min(100, attempt * 5));
     }
