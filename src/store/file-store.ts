@@ -25,7 +25,7 @@ import { locateJsonPointer } from './json-locate.js';
 import { parseStoreJson } from './parse-store-json.js';
 import { checkLayoutFolder, entryProblemOf, EntryProblem } from './store-entry.js';
 import { acquireLock, readLockInfo, releaseLock, removeDeadTakers, removeLock, type LockOptions } from './lock-file.js';
-import { checkLedgerTail, ledgerFileName, parseLedger } from './ledger-file.js';
+import { checkLedgerTail, checkLinesAppendable, ledgerFileName, parseLedger } from './ledger-file.js';
 import { mapPool } from './map-pool.js';
 import { actionChange } from './action-change.js';
 import { nextLedgerLine } from '../apply/ledger.js';
@@ -635,7 +635,9 @@ export class FileOrgStore implements OrgStore {
 
   private async readJournalOrFail(org: string, orgDir: string): Promise<Journal | undefined> {
     try {
-      return await readJournal(orgDir);
+      const journal = await readJournal(orgDir);
+      if (journal !== undefined) await checkLinesAppendable(path.join(orgDir, ledgerFileName), journal.ledgerLines, journalFileName);
+      return journal;
     } catch (error) {
       if (error instanceof EntryProblem) throw this.malformed(org, [problemOf(error)]);
       throw this.malformed(org, [{ file: journalFileName, code: Codes.storeMalformed, message: `unreadable journal: ${(error as Error).message}` }]);

@@ -108,6 +108,32 @@ export async function appendLedgerLinesOnce(file: string, lines: readonly Ledger
   }
 }
 
+/**
+ * Throws EntryProblem (of the journal) unless appendLedgerLinesOnce could append `lines` to the
+ * ledger at `file`: they continue it, or it already ends with some of them. Writes nothing: a
+ * journal is checked before any of its files is renamed.
+ */
+export async function checkLinesAppendable(file: string, lines: readonly LedgerLine[], journalFile: string): Promise<void> {
+  if (lines.length === 0) return;
+  const handle = await openRegularHandle(path.dirname(file), ledgerFileName);
+  let last: string | undefined;
+  if (handle !== undefined) {
+    try {
+      const { size } = await handle.stat();
+      const { lastLine, tailStart } = await readTail(handle, size);
+      const tail = tailStart < size ? (await readRange(handle, tailStart, size)).toString('utf8') : '';
+      last = parsesAsObject(tail) ? tail : lastLine;
+    } finally {
+      await handle.close();
+    }
+  }
+  try {
+    linesAfter(last, lines);
+  } catch (error) {
+    throw new EntryProblem(journalFile, `does not fit the ledger: ${(error as Error).message.replace(/^ledger: /, '')}`);
+  }
+}
+
 /** Those of `lines` that come after the ledger's last line (undefined or '' when it has none). */
 function linesAfter(lastLine: string | undefined, lines: readonly LedgerLine[]): readonly LedgerLine[] {
   if (lines.length === 0) return lines;

@@ -9,11 +9,15 @@
 import { constants, fstatSync, lstatSync, openSync, closeSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Codes } from '../model/index.js';
+import { Codes, StoreError } from '../model/index.js';
 import { tempSuffix } from './durable-fs.js';
 
-/** A file of the org folder that cannot be read as the store expects: which, and why (no stack). */
-export class EntryProblem extends Error {
+/**
+ * A file of the org folder that cannot be read as the store expects: which, and why. The file
+ * store turns it into a malformed store naming the full path; should one escape, it is still a
+ * StoreError (exit 1, no stack).
+ */
+export class EntryProblem extends StoreError {
   constructor(
     /** The path relative to the org folder. */
     readonly rel: string,
@@ -21,7 +25,6 @@ export class EntryProblem extends Error {
     readonly code: string = Codes.storeUnreadable,
   ) {
     super(`${rel} ${problem}`);
-    this.name = 'EntryProblem';
   }
 }
 

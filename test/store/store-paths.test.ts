@@ -250,6 +250,27 @@ describe('the store never leads outside its folder', () => {
     );
   }, 240_000);
 
+  it('refuses a journal whose ledger lines do not continue the ledger: malformed, none of its files renamed', async () => {
+    const dir = await makeTempDir('capctl-paths-chain-');
+    temps.push(dir);
+    const root = path.join(dir, 'org-state');
+    const orgDir = await (writeBaseStore as (root: string) => Promise<string>)(root);
+    const temp = `apps/.${APP_A}.json.0123456789ab.capctl-tmp`;
+    await writeFile(path.join(orgDir, temp), (filesFor as (k: number) => Record<string, string>)(3)[`apps/${APP_A}.json`]!);
+    const line = ledgerLine(3, `sha256:${'2'.repeat(64)}`, `sha256:${'3'.repeat(64)}`);
+    await writeFile(path.join(orgDir, '.journal.json'), JSON.stringify({ format: 2, replace: [{ path: `apps/${APP_A}.json`, temp }], remove: [], ledgerLines: [line] }));
+    const before = await readFile(path.join(orgDir, `apps/${APP_A}.json`), 'utf8');
+    const store = new FileOrgStore(root);
+    await expect(store.readSnapshot(ORG)).rejects.toThrow(StoreError);
+    const locking = store.lock(ORG, { timeoutMs: 0, command: 'store-paths test' });
+    await expect(locking).rejects.toThrow(StoreError);
+    const error = (await locking.catch((e: unknown) => e)) as StoreError;
+    expect(error.diagnostics.map((d) => d.message)).toEqual(['.journal.json does not fit the ledger: cannot append line 3 after line 0']);
+    expect(await readFile(path.join(orgDir, `apps/${APP_A}.json`), 'utf8')).toBe(before);
+    expect(existsSync(path.join(orgDir, temp))).toBe(true);
+    expect(existsSync(path.join(orgDir, '.lock'))).toBe(false);
+  });
+
   it('refuses to roll forward a journal that leads outside: apply exits 1, the file outside stays, nothing is created', async () => {
     const dir = await makeTempDir('capctl-paths-cli-');
     temps.push(dir);
