@@ -1,12 +1,14 @@
 // Planning one org from its folders: read the desired state and the org store, find the desired
 // folder's git commit, and hand them to the pure planner. The library's way to make a plan; `capctl
 // plan` (and `apply` without a plan file) call it.
+import type { ReviewedDesired } from './apply/check-reviewed.js';
 import { readDesiredCommit } from './audit/desired-commit.js';
+import { checkDeclaredOrgs } from './load/check-orgs.js';
 import { loadDesiredStateAside } from './load/load-desired-aside.js';
 import { InputError, type Diagnostic, type Plan } from './model/index.js';
 import { createPlan } from './plan/create-plan.js';
 import type { OrgStore } from './store/org-store.js';
-import { selectOrg } from './store/select-org.js';
+import { chooseOrg } from './store/select-org.js';
 
 /** Where to read from, which org, who would apply, and when. */
 export interface PlanOrgOptions {
@@ -33,13 +35,15 @@ export interface PlanOrgResult {
  * state has errors, and StoreError when the store is malformed; plan rules are diagnostics of the plan.
  */
 export async function planOrg(options: PlanOrgOptions): Promise<PlanOrgResult> {
-  const org = await selectOrg(options.store, options.org, options.storeName);
+  const orgs = await options.store.listOrgs();
+  const org = chooseOrg(options.org, orgs, options.storeName);
   // The YAML is parsed on another thread while this one reads the store; the desired state's
   // problems are reported first, whatever the store holds.
   const loading = loadDesiredStateAside(options.desired, { now: options.now });
   const reading = Promise.all([options.store.readSnapshot(org), readDesiredCommit(options.desired)]);
   reading.catch(() => undefined); // awaited below, unless the desired state stops us first
   const loaded = await loading;
+  loaded.diagnostics.push(...checkDeclaredOrgs(loaded.desired, orgs, options.storeName));
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     throw new InputError(
@@ -57,4 +61,22 @@ export async function planOrg(options: PlanOrgOptions): Promise<PlanOrgResult> {
     basis: { desiredDigest: loaded.desired.digest, desiredCommit },
   });
   return { org, plan, loadWarnings: loaded.diagnostics };
+}
+
+/**
+ * The desired state a saved plan of `org` is held against at apply (SPEC §8): the folder's digest
+ * and the org's declarations, with the folder's problems (an org the store does not hold among them).
+ */
+export async function readReviewedDesired(options: { desired: string; org: string; store: Pick<OrgStore, 'listOrgs'>; storeName: string; now: Date }): Promise<ReviewedDesired> {
+  const loading = loadDesiredStateAside(options.desired, { now: options.now }).catch((error: unknown) => {
+    if (!(error instanceof InputError)) throw error;
+    throw new InputError(`${error.message}: applying a saved plan reads the desired state it was made from (give its folder with --desired DIR)`, error.diagnostics);
+  });
+  const [loaded, orgs] = await Promise.all([loading, options.store.listOrgs()]);
+  return {
+    folder: options.desired,
+    digest: loaded.desired.digest,
+    org: Object.hasOwn(loaded.desired.orgs, options.org) ? loaded.desired.orgs[options.org] : undefined,
+    diagnostics: [...loaded.diagnostics, ...checkDeclaredOrgs(loaded.desired, orgs, options.storeName)],
+  };
 }

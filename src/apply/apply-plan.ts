@@ -1,12 +1,15 @@
 // Carries out a plan through the org store (SPEC §8), as a list of named steps:
 //   take the org's lock → read the store → preflight (refuse before anything changes) →
-//   record earlier interrupted applies → carry out the remaining actions, in runs (each action with
-//   its ledger line, each run one atomic store change) → record this apply → release the lock.
+//   record earlier interrupted applies → record changes made outside capctl (a refresh of their
+//   own, refresh-org.ts) → carry out the remaining actions, in runs (each action with its ledger
+//   line, each run one atomic store change) → record this apply → release the lock.
 // A failed action stops the apply; the report says what was done up to it. Running the same plan
 // again resumes after the last action done, so nothing is done twice.
-import { CapctlError, ExitCode, type ApplyReport, type CommitOutcome, type LedgerLine, type OrgSnapshot, type Plan } from '../model/index.js';
+import { CapctlError, ExitCode, type ApplyReport, type CommitOutcome, type LedgerLine, type LedgerRecord, type Observation, type OrgSnapshot, type Plan } from '../model/index.js';
 import type { CarryOutResult, LockInfo, OrgStore } from '../store/org-store.js';
+import type { ReviewedDesired } from './check-reviewed.js';
 import { changedOutsideCapctl, preflight, StalePlanError, type StartPoint } from './preflight.js';
+import { recordOutsideChanges } from './refresh-org.js';
 
 /** The audit trail (git) as apply uses it; see src/audit/. */
 export interface ApplyAudit {
@@ -16,12 +19,14 @@ export interface ApplyAudit {
    * plan; `current` describes the plan being applied now.
    */
   recordPending?(
-    ledger: readonly LedgerLine[],
+    ledger: readonly LedgerRecord[],
     upToSeq: number,
     current: { planDigest: string; desiredCommit: string | null; revisionBefore?: number; revisionAfter?: number },
   ): Promise<CommitOutcome[]>;
   /** What differs between the store now and the trail's last record of it, one line per change (for a stale plan). */
   describeChanges?(snapshot: OrgSnapshot): Promise<string[]>;
+  /** What changed outside capctl since the ledger's last line (for the refresh recorded before the first action). */
+  observe?(snapshot: OrgSnapshot, ledger: readonly LedgerRecord[]): Promise<Observation | undefined>;
 }
 
 /** What applyPlan needs. */
@@ -35,6 +40,8 @@ export interface ApplyPlanOptions {
   command: string;
   /** Omitted for a store without an audit trail. */
   audit?: ApplyAudit;
+  /** A saved plan's reviewed desired state: the plan must be what it gives (check-reviewed.ts). */
+  desired?: ReviewedDesired;
   /** Called once when the lock is held by another apply and this one starts waiting. */
   onWait?(holder: LockInfo): void;
   /** Called once the preflight passed, before the first action. */
@@ -56,18 +63,44 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyReport>
   try {
     const snapshot = await store.readSnapshot(org);
     const ledger = await store.readLedger(org);
-    const start = await preflightNamingChanges(plan, snapshot, ledger, actor, options.audit);
+    const start = await preflightNamingChanges({ plan, snapshot, ledger, actor, ...(options.desired ? { desired: options.desired } : {}) }, options.audit);
     options.onStart?.(start);
     const report = startReport(plan, actor, start, snapshot);
     report.earlierCommits = await recordEarlierApplies(options, ledger, start);
+    const refreshed = await recordRefreshFirst(options, snapshot, ledger, start);
+    if (refreshed) report.refreshed = refreshed;
     await carryOutActions(options, start, report);
     if (start.firstRun && report.applied.length > 0) report.revisionAfter = snapshot.org.revision + 1;
-    const commit = await recordThisApply(options, [...ledger, ...report.applied], report);
+    const commit = await recordThisApply(options, [...ledger, ...(refreshed ? [refreshed.line] : []), ...report.applied], report);
     if (commit) report.commit = commit;
     return report;
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * Changes made outside capctl since the ledger's last line (the preflight let them through: the
+ * plan was made on them) get an observed line and a refresh commit of their own before the first
+ * action, so that the apply's commit holds only what the apply did. A failed refresh commit stops
+ * the apply before anything changes: the observed line is in the ledger, the next run commits it.
+ */
+async function recordRefreshFirst(options: ApplyPlanOptions, snapshot: OrgSnapshot, ledger: readonly LedgerRecord[], start: StartPoint) {
+  if (start.remaining.length === 0) return undefined;
+  const recorded = await recordOutsideChanges({
+    store: options.store,
+    org: options.plan.org.name,
+    actor: options.actor,
+    at: options.now(),
+    snapshot,
+    ledger,
+    audit: options.audit,
+    current: currentApply(options.plan),
+  });
+  if (recorded?.commit.status === 'failed') {
+    throw new CapctlError(`nothing was applied: recording the changes made outside capctl in git failed: ${recorded.commit.message} (fix git, or apply with --no-commit)`, ExitCode.error);
+  }
+  return recorded;
 }
 
 function startReport(plan: Plan, actor: string, start: StartPoint, snapshot: OrgSnapshot): ApplyReport {
@@ -95,7 +128,7 @@ function currentApply(plan: Plan): { planDigest: string; desiredCommit: string |
  * changes, so that each commit holds the files as its own apply left them. A git failure here
  * stops the apply: nothing was changed yet.
  */
-async function recordEarlierApplies(options: ApplyPlanOptions, ledger: readonly LedgerLine[], start: StartPoint): Promise<CommitOutcome[]> {
+async function recordEarlierApplies(options: ApplyPlanOptions, ledger: readonly LedgerRecord[], start: StartPoint): Promise<CommitOutcome[]> {
   const record = options.audit?.recordPending;
   if (!record) return [];
   const upTo = (start.resumed[0]?.seq ?? ledger.length + 1) - 1;
@@ -165,7 +198,7 @@ async function carryOutActions(options: ApplyPlanOptions, start: StartPoint, rep
  * This apply's commit (with the lines of an earlier run of the same plan). A git failure does not
  * undo the apply: the report says so, and running the same apply again records it.
  */
-async function recordThisApply(options: ApplyPlanOptions, ledger: readonly LedgerLine[], report: ApplyReport): Promise<CommitOutcome | undefined> {
+async function recordThisApply(options: ApplyPlanOptions, ledger: readonly LedgerRecord[], report: ApplyReport): Promise<CommitOutcome | undefined> {
   const record = options.audit?.recordPending;
   if (!record) return report.status === 'no-changes' ? undefined : { status: 'skipped' };
   const current = { ...currentApply(options.plan), revisionBefore: report.revisionBefore, revisionAfter: report.revisionAfter };
@@ -178,15 +211,10 @@ async function recordThisApply(options: ApplyPlanOptions, ledger: readonly Ledge
 }
 
 /** The preflight; a stale plan's refusal also names what the audit trail sees changed. */
-async function preflightNamingChanges(
-  plan: Plan,
-  snapshot: OrgSnapshot,
-  ledger: readonly LedgerLine[],
-  actor: string,
-  audit: ApplyAudit | undefined,
-): Promise<StartPoint> {
+async function preflightNamingChanges(input: Parameters<typeof preflight>[0], audit: ApplyAudit | undefined): Promise<StartPoint> {
+  const { snapshot } = input;
   try {
-    return preflight({ plan, snapshot, ledger, actor });
+    return preflight(input);
   } catch (error) {
     if (!(error instanceof StalePlanError) || !audit?.describeChanges) throw error;
     const more = await audit.describeChanges(snapshot).catch(() => []);

@@ -1,8 +1,9 @@
-// The ledger: one hash-chained line per applied action (SPEC §8). Each line's `hash` is sha256
-// over the canonical JSON of the line without `hash`, and `prev` is the previous line's hash
-// (`genesis` for the first), so that changing, removing or reordering any line breaks the chain
-// at that line. Pure: the store reads and appends the lines, this file only builds and checks them.
-import type { Action, ActionResult, LedgerLine } from '../model/index.js';
+// The ledger: one hash-chained line per applied action, and one per refresh that recorded changes
+// made outside capctl (`kind: observed`, SPEC §8). Each line's `hash` is sha256 over the canonical
+// JSON of the line without `hash`, and `prev` is the previous line's hash (`genesis` for the
+// first), so that changing, removing or reordering any line breaks the chain at that line. Pure:
+// the store reads and appends the lines, this file only builds and checks them.
+import type { Action, ActionResult, LedgerLine, LedgerRecord, ObservedChanges, ObservedLine } from '../model/index.js';
 import { digestOf } from '../plan/digest.js';
 
 /** `prev` of the first line of a ledger. */
@@ -17,14 +18,47 @@ export interface LedgerEntry {
   result: ActionResult;
 }
 
+/** Whether a ledger line records changes made outside capctl (a refresh) rather than an applied action. */
+export function isObservedLine(line: LedgerRecord): line is ObservedLine {
+  return (line as Partial<ObservedLine>).kind === 'observed';
+}
+
+/** The applied-action lines of a ledger, in order. */
+export function appliedLines(lines: readonly LedgerRecord[]): LedgerLine[] {
+  return lines.filter((line): line is LedgerLine => !isObservedLine(line));
+}
+
 /** The hash a ledger line must carry: sha256 over its canonical JSON without `hash`. */
-export function hashLedgerLine(line: Omit<LedgerLine, 'hash'> | LedgerLine): string {
-  const { hash: _hash, ...rest } = line as LedgerLine;
+export function hashLedgerLine(line: Omit<LedgerLine, 'hash'> | Omit<ObservedLine, 'hash'> | LedgerRecord): string {
+  const { hash: _hash, ...rest } = line as LedgerRecord;
   return digestOf(rest);
 }
 
+/** What a refresh contributes to its ledger line; seq, prev and hash are derived. */
+export interface ObservedEntry {
+  at: string;
+  actor: string;
+  observed: ObservedChanges;
+  storeDigest: string;
+  files?: string[];
+}
+
+/** The observed line that follows `previous` (or starts the ledger when there is none). */
+export function nextObservedLine(previous: LedgerRecord | undefined, entry: ObservedEntry): ObservedLine {
+  const unhashed: Omit<ObservedLine, 'hash'> = {
+    seq: previous ? previous.seq + 1 : 1,
+    at: entry.at,
+    actor: entry.actor,
+    kind: 'observed',
+    observed: entry.observed,
+    result: { storeDigest: entry.storeDigest, ...(entry.files ? { files: entry.files } : {}) },
+    prev: previous ? previous.hash : GENESIS,
+  };
+  return { ...unhashed, hash: hashLedgerLine(unhashed) };
+}
+
 /** The line that follows `previous` (or starts the ledger when there is none). */
-export function nextLedgerLine(previous: LedgerLine | undefined, entry: LedgerEntry): LedgerLine {
+export function nextLedgerLine(previous: LedgerRecord | undefined, entry: LedgerEntry): LedgerLine {
   const unhashed: Omit<LedgerLine, 'hash'> = {
     seq: previous ? previous.seq + 1 : 1,
     at: entry.at,
@@ -48,7 +82,7 @@ export interface ChainBreak {
  * Checks a whole ledger: sequence numbers 1, 2, 3…, each `prev` the hash before it, each `hash`
  * the hash of its own line. Returns the first line that breaks the chain, or undefined.
  */
-export function verifyChain(lines: readonly LedgerLine[]): ChainBreak | undefined {
+export function verifyChain(lines: readonly LedgerRecord[]): ChainBreak | undefined {
   let prevHash = GENESIS;
   for (const [index, line] of lines.entries()) {
     const at = { line: index + 1, seq: line.seq };
@@ -67,15 +101,19 @@ export function verifyChain(lines: readonly LedgerLine[]): ChainBreak | undefine
 
 /**
  * The lines at the end of a ledger that belong to one plan, in order: the work a plan has done so
- * far when its apply was interrupted (or finished).
+ * far when its apply was interrupted (or finished). An observed line ends them.
  */
-export function trailingLinesOfPlan(lines: readonly LedgerLine[], planDigest: string): LedgerLine[] {
+export function trailingLinesOfPlan(lines: readonly LedgerRecord[], planDigest: string): LedgerLine[] {
   let start = lines.length;
-  while (start > 0 && lines[start - 1]!.plan === planDigest) start -= 1;
-  return lines.slice(start);
+  while (start > 0 && isLineOfPlan(lines[start - 1]!, planDigest)) start -= 1;
+  return lines.slice(start) as LedgerLine[];
 }
 
 /** Every line of one plan, wherever it is in the ledger. */
-export function linesOfPlan(lines: readonly LedgerLine[], planDigest: string): LedgerLine[] {
-  return lines.filter((line) => line.plan === planDigest);
+export function linesOfPlan(lines: readonly LedgerRecord[], planDigest: string): LedgerLine[] {
+  return lines.filter((line): line is LedgerLine => isLineOfPlan(line, planDigest));
+}
+
+function isLineOfPlan(line: LedgerRecord, planDigest: string): line is LedgerLine {
+  return !isObservedLine(line) && line.plan === planDigest;
 }

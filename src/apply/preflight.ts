@@ -1,7 +1,9 @@
 // The checks an apply makes before anything changes (SPEC §8): the plan is intact and for this org,
 // the actor exists and is active, the store is still where the plan was made (or where an
-// interrupted apply of the same plan stopped), and the actor holds every permission the remaining
-// actions need. Pure: the caller reads the snapshot and the ledger under the org's lock.
+// interrupted apply of the same plan stopped), every action names an app the org lists, a saved
+// plan is what the reviewed desired state gives (check-reviewed.ts), and the actor holds every
+// permission the remaining actions need. Pure: the caller reads the snapshot and the ledger under
+// the org's lock.
 import {
   Codes,
   InputError,
@@ -9,6 +11,7 @@ import {
   type Action,
   type Diagnostic,
   type LedgerLine,
+  type LedgerRecord,
   type OrgSnapshot,
   type Plan,
   type Values,
@@ -16,7 +19,8 @@ import {
 import { canonicalJson, planDigest } from '../plan/digest.js';
 import { missingFor, renderPermissionExpr, requiredFor } from '../plan/permissions.js';
 import { renderAppliedAction, renderValue } from '../render/applied-action.js';
-import { trailingLinesOfPlan } from './ledger.js';
+import { checkDesiredDigest, checkReplanned, type ReviewedDesired } from './check-reviewed.js';
+import { isObservedLine, trailingLinesOfPlan } from './ledger.js';
 
 /** Where an apply starts: what an earlier run of the same plan did, and what is left. */
 export interface StartPoint {
@@ -41,9 +45,12 @@ export function checkPlanIntact(plan: Plan, file: string): void {
   }
 }
 
-/** Runs every check; returns where the apply starts, or throws RefusedError (exit 3) / InputError (exit 1). */
-export function preflight(input: { plan: Plan; snapshot: OrgSnapshot; ledger: readonly LedgerLine[]; actor: string }): StartPoint {
-  const { plan, snapshot, ledger, actor } = input;
+/**
+ * Runs every check; returns where the apply starts, or throws RefusedError (exit 3) / InputError
+ * (exit 1). With `desired` (a saved plan's apply), the plan must be what that desired state gives.
+ */
+export function preflight(input: { plan: Plan; snapshot: OrgSnapshot; ledger: readonly LedgerRecord[]; actor: string; desired?: ReviewedDesired }): StartPoint {
+  const { plan, snapshot, ledger, actor, desired } = input;
   if (plan.diagnostics.some((d) => d.severity === 'error')) {
     throw new InputError('the plan has errors and nothing to apply: fix the desired state and plan again');
   }
@@ -60,13 +67,17 @@ export function preflight(input: { plan: Plan; snapshot: OrgSnapshot; ledger: re
     const message = `actor ${actor} is not an active user of ${snapshot.slug}`;
     throw new RefusedError(message);
   }
+  if (desired) checkDesiredDigest(plan, desired);
   const start = startPoint(plan, snapshot, ledger);
+  checkListedApps(start.remaining, snapshot);
+  // Resumed, the store is where the plan's done actions left it: planned again, it gives the rest.
+  if (desired) checkReplanned(plan, start.remaining, snapshot, desired);
   checkPermissions(start.remaining, snapshot, new Set(user.permissions), actor);
   return start;
 }
 
 /** At the basis: a fresh apply. Else where an interrupted apply of this plan stopped, or refused as stale. */
-function startPoint(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerLine[]): StartPoint {
+function startPoint(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerRecord[]): StartPoint {
   if (snapshot.digest === plan.basis.storeDigest && snapshot.org.revision === plan.basis.storeRevision) {
     return { resumed: [], remaining: plan.actions, firstRun: true };
   }
@@ -77,6 +88,20 @@ function startPoint(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerLi
     if (matches) return { resumed: done, remaining: plan.actions.slice(done.length), firstRun: false };
   }
   throw new StalePlanError(describeStoreChanges(plan, snapshot, ledger));
+}
+
+/** Refuses a plan with an action on an app the org does not list (by id), or lists by another name. */
+function checkListedApps(actions: readonly Action[], snapshot: OrgSnapshot): void {
+  const names = new Map(snapshot.apps.map((a) => [a.id, a.name]));
+  for (const action of actions) {
+    if (!action.app) continue;
+    const listed = names.get(action.app.id);
+    if (listed === action.app.name) continue;
+    const listing = listed === undefined ? 'does not list that app' : `lists that id as "${listed}"`;
+    throw new RefusedError(
+      `action ${action.seq} (${action.kind} ${action.app.name}) is on app ${action.app.id}, but ${snapshot.slug} ${listing}: nothing was applied; make a new plan`,
+    );
+  }
 }
 
 /** The store is no longer where the plan was made (exit 3); `changes` says what changed since. */
@@ -91,7 +116,7 @@ export const changedOutsideCapctl =
   'no apply recorded the change and no value the plan was made from differs: the store was changed outside capctl (see `capctl drift`)';
 
 /** What changed since a plan was made: revision, applies since, and the planned-from values that no longer hold. */
-export function describeStoreChanges(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerLine[]): string[] {
+export function describeStoreChanges(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerRecord[]): string[] {
   const out: string[] = [];
   if (snapshot.org.revision !== plan.basis.storeRevision) {
     out.push(`store revision was ${plan.basis.storeRevision} when the plan was made, it is ${snapshot.org.revision} now`);
@@ -101,7 +126,8 @@ export function describeStoreChanges(plan: Plan, snapshot: OrgSnapshot, ledger: 
   const since = basisAt >= 0 ? ledger.slice(basisAt + 1) : ledger.filter((l) => l.at > plan.createdAt);
   const shown = 20;
   for (const line of since.slice(0, shown)) {
-    out.push(`applied since (ledger line ${line.seq}, ${line.at}, by ${line.actor}): ${renderAppliedAction(line.action, line.result)}`);
+    const what = isObservedLine(line) ? 'changes made outside capctl, recorded by a refresh' : renderAppliedAction(line.action, line.result);
+    out.push(`${isObservedLine(line) ? 'recorded' : 'applied'} since (ledger line ${line.seq}, ${line.at}, by ${line.actor}): ${what}`);
   }
   if (since.length > shown) out.push(`… and ${since.length - shown} more ledger lines since`);
   const changed = changedValues(plan.actions, snapshot);

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { InputError, RefusedError, type Plan } from '../model/index.js';
 import type { OrgStore } from '../store/org-store.js';
+import { planFormatVersion } from '../plan/create-plan.js';
 import { checkAgainstSchema } from '../store/schema-validators.js';
 import { checkPlanIntact } from './preflight.js';
 
@@ -9,7 +10,8 @@ const problemsShown = 3;
 
 /**
  * The plan in `file`: JSON, unchanged since it was made (its digest matches its content, else
- * RefusedError, exit 3), and valid (else InputError, exit 1): format version 1, valid against
+ * RefusedError, exit 3), of this capctl's format version (a plan saved by an older capctl is refused,
+ * exit 3: make it again), and valid (else InputError, exit 1): format version 2, valid against
  * schemas/plan.schema.json, and what the schema cannot say (each action's seq is its place, every
  * action but set-org-settings names an app, a revoke names its revocation). A plan whose digest
  * matches is as `capctl plan` wrote it, or was edited by someone who recomputed the digest: the
@@ -34,15 +36,30 @@ export async function readPlanFile(file: string): Promise<Plan> {
   }
   // An edit shows first as a digest that no longer matches, whatever else it broke.
   checkPlanIntact(value as Plan, file);
+  checkPlanFormat(value as Plan, file);
   const problem = planProblem(value as Plan);
-  if (problem) throw new InputError(`${file} is not a valid plan (format version 1): ${problem}`);
+  if (problem) throw new InputError(`${file} is not a valid plan (format version ${planFormatVersion}): ${problem}`);
   return value as Plan;
+}
+
+/**
+ * An intact plan of an older format version was saved by an older capctl: its actions say less
+ * than apply relies on (format 1: reasons as words, not data), so it is refused (exit 3) and made again.
+ */
+function checkPlanFormat(plan: Plan, file: string): void {
+  const version: unknown = plan.formatVersion;
+  if (typeof version === 'number' && Number.isInteger(version) && version >= 1 && version < planFormatVersion) {
+    throw new RefusedError(
+      `${file} is a plan of format version ${version}, saved by an older capctl; this capctl applies format version ${planFormatVersion} only: ` +
+        `make the plan again with \`capctl plan --out ${file}\` and review it`,
+    );
+  }
 }
 
 /** The first ways a plan is not what apply relies on, or undefined. */
 function planProblem(plan: Plan): string | undefined {
   // Before the schema: a plan of another format version fails it everywhere, and this says why.
-  if (plan.formatVersion !== 1) return `formatVersion is ${JSON.stringify(plan.formatVersion)}, expected 1`;
+  if (plan.formatVersion !== planFormatVersion) return `formatVersion is ${JSON.stringify(plan.formatVersion)}, expected ${planFormatVersion}`;
   const problems = checkAgainstSchema('Plan', plan);
   if (problems.length > 0) {
     const shown = problems.slice(0, problemsShown).map((p) => p.message);

@@ -1,19 +1,21 @@
-// `capctl drift`: what changed in the store since the last apply that no apply made.
+// `capctl drift`: what changed in the store since the ledger's last line (an apply, or a refresh
+// that recorded outside changes) that nothing recorded yet.
 //
 // Whether there is drift is decided by the ledger alone: its last line records the store digest
-// the last apply left (result.storeDigest), and the store's digest now either equals it or not.
-// What drifted is named by comparing the store now with the files of the commit that recorded the
-// last apply (git knows which files changed since, `git diff <commit>`); without such a commit
-// (--no-commit, or no git) the report says that the store moved and that it cannot name how.
-import { Trailers, type DriftChange, type DriftReport, type LedgerLine, type OrgSnapshot } from '../model/index.js';
+// the last apply or refresh left (result.storeDigest), and the store's digest now either equals it
+// or not. What drifted is named by comparing the store now with the files of the commit that
+// recorded that line (git knows which files changed since, `git diff <commit>`); without such a
+// commit (--no-commit, or no git) the report says that the store moved and that it cannot name how.
+import { Trailers, type DriftChange, type DriftReport, type LedgerRecord, type OrgSnapshot } from '../model/index.js';
+import { isObservedLine } from '../apply/ledger.js';
 import { ledgerFileName } from '../store/ledger-file.js';
 import { headCommit, openGitRepo, readCommits, repoPath, showFileAt, trailerValues, type CommitInfo, type GitRepo } from './git-repo.js';
 
 /** Files of an org's folder that are not the org's state (never drift). */
 const notState = new Set([ledgerFileName]);
 
-/** Compares the store now with the store as the last apply left it. */
-export async function detectDrift(snapshot: OrgSnapshot, ledger: readonly LedgerLine[], orgDir: string): Promise<DriftReport> {
+/** Compares the store now with the store as the ledger's last line (an apply's or a refresh's) left it. */
+export async function detectDrift(snapshot: OrgSnapshot, ledger: readonly LedgerRecord[], orgDir: string): Promise<DriftReport> {
   const report: DriftReport = { org: snapshot.slug, drifted: false, actualDigest: snapshot.digest, changes: [], notes: [] };
   const last = ledger.at(-1);
   if (!last) {
@@ -21,7 +23,7 @@ export async function detectDrift(snapshot: OrgSnapshot, ledger: readonly Ledger
     return report;
   }
   report.expectedDigest = last.result.storeDigest;
-  report.lastApply = { seq: last.seq, at: last.at, actor: last.actor, plan: last.plan };
+  report.lastApply = { seq: last.seq, at: last.at, actor: last.actor, ...(isObservedLine(last) ? { kind: 'refresh' as const } : { plan: last.plan }) };
   if (last.result.storeDigest === snapshot.digest) return report;
   report.drifted = true;
 
@@ -31,9 +33,9 @@ export async function detectDrift(snapshot: OrgSnapshot, ledger: readonly Ledger
     return report;
   }
   const orgPath = await repoPath(repo, orgDir);
-  const commit = await findApplyCommit(repo, orgPath, last);
+  const commit = await findRecordCommit(repo, orgPath, last);
   if (!commit) {
-    report.notes.push(`no commit records the last apply (ledger line ${last.seq}; applied with --no-commit?), so the changes cannot be named`);
+    report.notes.push(`no commit records ledger line ${last.seq} (made with --no-commit?), so the changes cannot be named`);
     return report;
   }
   report.lastApply.commit = commit.hash;
@@ -57,13 +59,28 @@ export async function describeUncommittedChanges(orgDir: string, snapshot: OrgSn
   return changes.map((c) => `${c.app ? c.app.name : c.file}: ${c.field} ${c.before} → ${c.after} (not committed: changed since commit ${head.slice(0, 12)})`);
 }
 
-/** The newest commit that recorded the ledger line `last`. */
-async function findApplyCommit(repo: GitRepo, orgPath: string, last: LedgerLine): Promise<CommitInfo | undefined> {
-  const commits = await readCommits(repo, [orgPath], { grep: last.plan });
-  return commits.find((c) => trailerValues(c, Trailers.plan).includes(last.plan) && trailerValues(c, Trailers.ledgerHead).includes(last.hash));
+/** The newest commit that recorded the ledger line `last`: an apply commit (its ledger head) or a refresh commit. */
+export async function findRecordCommit(repo: GitRepo, orgPath: string, last: LedgerRecord): Promise<CommitInfo | undefined> {
+  const commits = await readCommits(repo, [orgPath], { grep: last.hash });
+  return commits.find((c) =>
+    isObservedLine(last) ? trailerValues(c, Trailers.refresh).includes(last.hash) : trailerValues(c, Trailers.plan).includes(last.plan) && trailerValues(c, Trailers.ledgerHead).includes(last.hash),
+  );
 }
 
 async function changesSince(repo: GitRepo, commit: string, orgPath: string, snapshot: OrgSnapshot): Promise<DriftChange[]> {
+  return (await storeFilesChangedSince(repo, commit, orgPath, snapshot)).flatMap(({ file, before, after }) => diffStoreFile(file, before, after));
+}
+
+/** A store file that differs from its version at a commit: both contents (undefined where absent). */
+export interface ChangedStoreFile {
+  /** Relative to the org folder. */
+  file: string;
+  before: unknown;
+  after: unknown;
+}
+
+/** The store files (not the ledger, lock or journal) that differ from their version at `commit`, in path order. */
+export async function storeFilesChangedSince(repo: GitRepo, commit: string, orgPath: string, snapshot: OrgSnapshot): Promise<ChangedStoreFile[]> {
   const changed = new Set(
     [
       ...(await repo.git.raw(['--literal-pathspecs', 'diff', '--name-only', commit, '--', orgPath])).split('\n'),
@@ -71,15 +88,15 @@ async function changesSince(repo: GitRepo, commit: string, orgPath: string, snap
     ].filter(Boolean),
   );
   const prefix = orgPath === '.' ? '' : `${orgPath}/`;
-  const changes: DriftChange[] = [];
+  const files: ChangedStoreFile[] = [];
   for (const full of [...changed].sort()) {
     const file = full.startsWith(prefix) ? full.slice(prefix.length) : full;
     if (notState.has(file) || file.endsWith('.lock') || file.includes('/.') || file.startsWith('.')) continue;
     const beforeText = await showFileAt(repo, commit, full);
     const before: unknown = beforeText === undefined ? undefined : safeParse(beforeText);
-    changes.push(...diffStoreFile(file, before, currentContent(file, snapshot)));
+    files.push({ file, before, after: currentContent(file, snapshot) });
   }
-  return changes;
+  return files;
 }
 
 function safeParse(text: string): unknown {

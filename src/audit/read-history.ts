@@ -1,9 +1,12 @@
 // `capctl history`: the audit trail read from git. Applies are the commits carrying a Capctl-Plan
 // trailer under the store folder; their actions come from the ledger lines the commit records (the
 // ledger is append-only and `verify` checks it), or from the commit body when the ledger is gone.
+// Refreshes are the commits carrying a Capctl-Refresh trailer: the changes made outside capctl
+// that their observed ledger line records.
 // Changes to the desired state are the commits that touched its files.
-import { Trailers, type HistoryEntry, type LedgerLine, type TrailAction } from '../model/index.js';
-import { linesOfPlan } from '../apply/ledger.js';
+import { Trailers, type HistoryEntry, type LedgerRecord, type TrailAction } from '../model/index.js';
+import { isObservedLine, linesOfPlan } from '../apply/ledger.js';
+import { renderObservedLines } from '../render/refresh-commit-message.js';
 import { renderAppliedAction } from '../render/applied-action.js';
 import { openGitRepo, readCommits, repoPath, trailerValues, type CommitInfo, type GitRepo } from './git-repo.js';
 import { parseSeqRange } from './verify-trail.js';
@@ -18,7 +21,7 @@ export interface HistoryQuery {
   /** A revocation id: only the applies that carried it out (and desired changes of the files declaring it). */
   revocation?: string;
   /** Reads an org's ledger from the store; rejects when it cannot. */
-  ledgerOf(org: string): Promise<LedgerLine[]>;
+  ledgerOf(org: string): Promise<LedgerRecord[]>;
   /** The desired folder and the files under it to follow (paths of files under it; empty = the whole folder). */
   desired?: { root: string; files: string[] };
 }
@@ -41,7 +44,7 @@ export async function readHistory(query: HistoryQuery): Promise<HistoryEntry[]> 
 
 async function readApplies(repo: GitRepo, query: HistoryQuery): Promise<HistoryEntry[]> {
   const commits = await readCommits(repo, [await repoPath(repo, query.storeDir)]);
-  const ledgers = new Map<string, Promise<LedgerLine[] | undefined>>();
+  const ledgers = new Map<string, Promise<LedgerRecord[] | undefined>>();
   const ledgerOf = (org: string) => {
     if (!ledgers.has(org)) ledgers.set(org, query.ledgerOf(org).catch(() => undefined));
     return ledgers.get(org)!;
@@ -50,6 +53,14 @@ async function readApplies(repo: GitRepo, query: HistoryQuery): Promise<HistoryE
   for (const commit of commits) {
     const plan = trailerValues(commit, Trailers.plan)[0];
     const org = trailerValues(commit, Trailers.org)[0];
+    const refresh = trailerValues(commit, Trailers.refresh)[0];
+    if (refresh && org && !plan) {
+      if ((query.org && org !== query.org) || query.revocation) continue;
+      const entry = refreshEntry(commit, org, refresh, await ledgerOf(org));
+      if (query.app && !entry.appsChanged.some((a) => a.name === query.app || a.id === query.app)) continue;
+      out.push(entry.entry);
+      continue;
+    }
     if (!plan || !org) continue;
     if (query.org && org !== query.org) continue;
     const revocations = trailerValues(commit, Trailers.revocation);
@@ -76,13 +87,36 @@ async function readApplies(repo: GitRepo, query: HistoryQuery): Promise<HistoryE
   return out;
 }
 
+/** A refresh commit as a history entry: its observed line's changes, or the body's lines when the ledger no longer has it. */
+function refreshEntry(commit: CommitInfo, org: string, hash: string, ledger: readonly LedgerRecord[] | undefined): { entry: HistoryEntry; appsChanged: { name: string; id: string }[] } {
+  const line = ledger?.find((l) => l.hash === hash);
+  const observed = line && isObservedLine(line) ? line.observed : undefined;
+  const lines = observed ? renderObservedLines(observed) : commit.body.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim());
+  const appsChanged = observed ? [...observed.changes.flatMap((c) => (c.app ? [c.app] : [])), ...observed.sessions.map((s) => s.app)] : [];
+  const entry: HistoryEntry = {
+    type: 'refresh',
+    commit: commit.hash,
+    date: commit.date,
+    author: `${commit.authorName} <${commit.authorEmail}>`,
+    subject: commit.subject,
+    org,
+    actor: trailerValues(commit, Trailers.actor)[0],
+    revocations: [],
+    actions: [],
+    sessionsEnded: observed ? observed.sessions.reduce((n, s) => n + s.ended, 0) : 0,
+    files: [],
+    observed: lines,
+  };
+  return { entry, appsChanged };
+}
+
 function concerns(action: TrailAction, app: string): boolean {
   if (action.app) return action.app.name === app || action.app.id === app;
   return action.text.includes(app);
 }
 
 /** The actions a commit records, from the ledger lines of its plan (within its seq range). */
-function actionsFromLedger(commit: CommitInfo, plan: string, ledger: readonly LedgerLine[]): TrailAction[] | undefined {
+function actionsFromLedger(commit: CommitInfo, plan: string, ledger: readonly LedgerRecord[]): TrailAction[] | undefined {
   const range = parseSeqRange(trailerValues(commit, Trailers.ledgerSeq)[0]);
   const ofPlan = linesOfPlan(range ? ledger.slice(range[0] - 1, range[1]) : ledger, plan);
   if (ofPlan.length === 0) return undefined;

@@ -1,5 +1,6 @@
 // Records applies in git: one commit per apply, of exactly the store files it changed and the
-// ledger, with the subject, body and trailers of SPEC §8.
+// ledger, with the subject, body and trailers of SPEC §8; and refreshes: one commit per observed
+// ledger line, of the store files that changed outside capctl and the ledger.
 //
 // Which ledger lines git does not hold yet is read from git itself: the ledger as committed at
 // HEAD. Lines after it are pending; they are committed one plan at a time. So an apply that was
@@ -7,8 +8,10 @@
 // an interrupted apply that is never resumed gets its commit from the next apply, before that one
 // changes anything.
 import path from 'node:path';
-import type { CommitOutcome, LedgerLine } from '../model/index.js';
+import type { CommitOutcome, LedgerLine, LedgerRecord, ObservedLine } from '../model/index.js';
+import { isObservedLine } from '../apply/ledger.js';
 import { renderApplyCommitMessage } from '../render/apply-commit-message.js';
+import { renderRefreshCommitMessage } from '../render/refresh-commit-message.js';
 import { ledgerFileName } from '../store/ledger-file.js';
 import { commitPaths, openGitRepo, repoPath, showFileAt, type GitRepo } from './git-repo.js';
 
@@ -50,13 +53,13 @@ async function committedLedgerLines(repo: GitRepo, orgDir: string): Promise<numb
 
 /**
  * Commits the ledger lines up to `upToSeq` that git does not hold yet, one commit per plan (a run
- * of consecutive lines of one plan). Returns one outcome per commit; `not-in-a-repository` when the
- * org folder is not in git; nothing when no line is pending.
+ * of consecutive lines of one plan) and one refresh commit per observed line. Returns one outcome
+ * per commit; `not-in-a-repository` when the org folder is not in git; nothing when no line is pending.
  */
 export async function recordPendingApplies(
   org: string,
   orgDir: string,
-  ledger: readonly LedgerLine[],
+  ledger: readonly LedgerRecord[],
   upToSeq: number,
   current: CurrentApply,
 ): Promise<RecordOutcome[]> {
@@ -67,6 +70,10 @@ export async function recordPendingApplies(
   const pending = ledger.slice(committed, Math.max(committed, upToSeq));
   const outcomes: RecordOutcome[] = [];
   for (const group of groupByPlan(pending)) {
+    if (!Array.isArray(group)) {
+      outcomes.push(await commitOrgFiles(repo, orgDir, [...(group.result.files ?? []), ledgerFileName], renderRefreshCommitMessage(org, group), group.actor));
+      continue;
+    }
     const isCurrent = group[0]!.plan === current.planDigest;
     const actor = group[0]!.actor;
     const message = renderApplyCommitMessage({
@@ -85,11 +92,13 @@ export async function recordPendingApplies(
   return outcomes;
 }
 
-function groupByPlan(lines: readonly LedgerLine[]): LedgerLine[][] {
-  const groups: LedgerLine[][] = [];
+/** Runs of consecutive lines of one plan; an observed line stands alone. */
+function groupByPlan(lines: readonly LedgerRecord[]): (LedgerLine[] | ObservedLine)[] {
+  const groups: (LedgerLine[] | ObservedLine)[] = [];
   for (const line of lines) {
     const last = groups.at(-1);
-    if (last && last[0]!.plan === line.plan) last.push(line);
+    if (isObservedLine(line)) groups.push(line);
+    else if (Array.isArray(last) && last[0]!.plan === line.plan) last.push(line);
     else groups.push([line]);
   }
   return groups;

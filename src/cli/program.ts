@@ -9,6 +9,7 @@ import { register as registerApprovalUrl } from './commands/approval-url.js';
 import { register as registerDrift } from './commands/drift.js';
 import { register as registerHistory } from './commands/history.js';
 import { register as registerPlan } from './commands/plan.js';
+import { register as registerRefresh } from './commands/refresh.js';
 import { register as registerUnlock } from './commands/unlock.js';
 import { register as registerUsage } from './commands/usage.js';
 import { register as registerValidate } from './commands/validate.js';
@@ -36,6 +37,7 @@ export function buildProgram(host: Host): Command {
     registerHistory,
     registerVerify,
     registerDrift,
+    registerRefresh,
     registerImport,
     registerExport,
     registerApprovalUrl,

@@ -2,6 +2,7 @@
 import type { ValidateFunction } from 'ajv';
 import { Codes, type Diagnostic } from '../model/index.js';
 import { closestName } from '../plan/names.js';
+import { allUsersDeclared, assignmentsNeedAdminApprovedMessage } from '../plan/rules/assignments-need-admin-approved.js';
 import type { ParsedDocument } from './parse-documents.js';
 import { compileSchema } from './schemas.js';
 import { describeSchemaErrors, describeValue } from './schema-messages.js';
@@ -104,6 +105,20 @@ export function validateDocument(document: ParsedDocument, options: { now: Date 
         ...at('issuedBefore'),
       });
     }
+  }
+  if ((kind === 'ConnectedApp' || kind === 'ExternalClientApp') && !out.some((d) => d.severity === 'error')) out.push(...checkAssignments(document));
+  return out;
+}
+
+/** R7 within one document: profiles or permission sets beside `permittedUsers: all-users` (the plan's CAP306). */
+function checkAssignments(document: ParsedDocument): Diagnostic[] {
+  const { name, policies } = document.value as { name: string; policies?: { permittedUsers?: string; profiles?: string[]; permissionSets?: string[] } };
+  if (policies?.permittedUsers !== 'all-users') return [];
+  const out: Diagnostic[] = [];
+  for (const field of ['profiles', 'permissionSets'] as const) {
+    if ((policies[field]?.length ?? 0) === 0) continue;
+    const at = document.positions[`policies.${field}#key`] ?? document.positions[`policies.${field}`] ?? document.source;
+    out.push({ severity: 'error', code: Codes.assignmentsNeedAdminApproved, message: assignmentsNeedAdminApprovedMessage(name, field, allUsersDeclared), ...at });
   }
   return out;
 }

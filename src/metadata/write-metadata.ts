@@ -3,7 +3,7 @@
 // (replaceFileDurably: write, fsync, rename, fsync the folder). Files of other metadata types,
 // and the external client app files capctl ignores, are never opened.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Declarations } from '../model/index.js';
 import { InputError } from '../model/index.js';
@@ -44,12 +44,18 @@ async function readExisting(dir: string, relativePaths: readonly string[]): Prom
   return files;
 }
 
-/** Plans the export of one org's declarations into `dir` and writes it; returns what it did. */
-export async function writeMetadataExport(dir: string, declarations: Declarations): Promise<MetadataExportPlan> {
-  if (existsSync(dir) === false) await mkdir(dir, { recursive: true });
-  const relative = await findMetadataFiles(dir);
+/** What an export may be told: `checkFile` is called with each path to write before the first write, and throws to refuse one. */
+export interface ExportOptions {
+  checkFile?: (file: string) => void;
+}
+
+/** Plans the export of one org's declarations into `dir` and writes it (nothing when a path is refused); returns what it did. */
+export async function writeMetadataExport(dir: string, declarations: Declarations, options: ExportOptions = {}): Promise<MetadataExportPlan> {
+  const relative = existsSync(dir) ? await findMetadataFiles(dir) : [];
   const existing = await readExisting(dir, relative);
   const plan = planMetadataExport(declarations, existing, choosePackageRoot(dir, relative));
+  if (options.checkFile) for (const write of plan.writes) options.checkFile(path.join(dir, write.path));
+  // Each file's folders are made as it is written (a new tree included).
   for (const write of plan.writes) await replaceFileDurably(path.join(dir, write.path), write.text);
   // Messages name files as the user can open them: below the folder they gave.
   return { ...plan, diagnostics: plan.diagnostics.map((d) => (d.file === undefined ? d : { ...d, file: path.join(dir, d.file) })) };

@@ -1,5 +1,5 @@
 // What an apply did: the data its text and JSON output are rendered from.
-import type { Action, LedgerLine } from './generated/schema-types.js';
+import type { Action, LedgerLine, ObservedLine } from './generated/schema-types.js';
 
 /** How recording the apply in git went. */
 export type CommitOutcome =
@@ -32,4 +32,27 @@ export interface ApplyReport {
   earlierCommits: CommitOutcome[];
   /** This apply's commit. */
   commit?: CommitOutcome;
+  /** Changes made outside capctl, recorded (an observed ledger line and its refresh commit) before the first action. */
+  refreshed?: RecordedChanges;
 }
+
+/** What recording outside changes did. */
+export interface RecordedChanges {
+  line: ObservedLine;
+  /** The refresh commit; `skipped` without an audit trail (or with --no-commit). */
+  commit: CommitOutcome;
+  notes: string[];
+}
+
+/** The outcome of one `capctl refresh`. */
+export interface RefreshReport {
+  org: string;
+  /** recorded: an observed line was appended; no-changes: the store is as the ledger's last line left it; nothing-recorded-yet: the ledger is empty. */
+  status: 'recorded' | 'no-changes' | 'nothing-recorded-yet';
+  /** The store digest now. */
+  storeDigest: string;
+  recorded?: RecordedChanges;
+  /** Commits made first, for ledger lines git did not hold yet. */
+  earlierCommits: CommitOutcome[];
+}
+

@@ -1,6 +1,6 @@
 // The audit trail in git: the trailers of an apply commit, and what `history`, `verify` and
 // `drift` report. The trailer keys are written by the apply and read back by every audit command.
-import type { ActionKind, ActionResult } from './generated/schema-types.js';
+import type { ActionKind, ActionResult, ObservedChanges } from './generated/schema-types.js';
 
 /** The trailer keys of an apply commit (`git interpret-trailers --parse` reads them). */
 export const Trailers = {
@@ -13,6 +13,8 @@ export const Trailers = {
   ledgerSeq: 'Capctl-Ledger-Seq',
   /** The hash of the last ledger line the commit records: pins the ledger as of the commit. */
   ledgerHead: 'Capctl-Ledger-Head',
+  /** A refresh commit: the hash of the observed ledger line it records. */
+  refresh: 'Capctl-Refresh',
 } as const;
 
 /**
@@ -32,9 +34,9 @@ export interface TrailAction {
   text: string;
 }
 
-/** One entry of `capctl history`: an apply, or a change of the desired state's files. */
+/** One entry of `capctl history`: an apply, a refresh (changes made outside capctl, recorded), or a change of the desired state's files. */
 export interface HistoryEntry {
-  type: 'apply' | 'desired-change';
+  type: 'apply' | 'refresh' | 'desired-change';
   commit: string;
   /** Author time, ISO 8601. */
   date: string;
@@ -50,6 +52,8 @@ export interface HistoryEntry {
   sessionsEnded: number;
   /** Desired-state change: the files it changed, relative to the desired folder. */
   files: string[];
+  /** Refresh: what changed outside capctl (from its observed ledger line, else from the commit body), one line per change. */
+  observed?: string[];
 }
 
 /** The first thing `verify` found broken, or nothing. */
@@ -57,6 +61,8 @@ export interface VerifyReport {
   org: string;
   ledgerLines: number;
   applyCommits: number;
+  /** Refresh commits checked (each against its observed ledger line). */
+  refreshCommits: number;
   ok: boolean;
   /** What broke first: a ledger line or an apply commit. */
   failure?: { kind: 'ledger-line'; line: number; seq: number; reason: string } | { kind: 'commit'; commit: string; subject: string; reason: string };
@@ -83,8 +89,17 @@ export interface DriftReport {
   /** The store digest the last apply left, and the store's digest now. */
   expectedDigest?: string;
   actualDigest: string;
-  /** The last ledger line (seq) and the commit the comparison was made against. */
-  lastApply?: { seq: number; at: string; actor: string; plan: string; commit?: string };
+  /** The last ledger line (seq; `kind: refresh` for an observed line) and the commit the comparison was made against. */
+  lastApply?: { seq: number; at: string; actor: string; plan?: string; kind?: 'refresh'; commit?: string };
   changes: DriftChange[];
+  notes: string[];
+}
+
+/** What changed outside capctl since the ledger's last line: what an observed ledger line records. */
+export interface Observation {
+  observed: ObservedChanges;
+  /** The store files that changed (relative to the org folder), when known: a refresh commit holds them. */
+  files?: string[];
+  /** Remarks for the user (why the changes could not be named). */
   notes: string[];
 }

@@ -73,6 +73,7 @@ export const Codes = {
   actorInactive: 'CAP322',
   actorLacksPermissions: 'CAP323',
   noDeclarations: 'CAP324',
+  orgNotInStore: 'CAP325', // a document's org: is not an org of the store
 
   // --- CAP4xx: apply and audit (src/apply, src/audit) ---
   applyLacksPermissions: 'CAP401',

@@ -21,6 +21,9 @@ import { appTarget, type AppTarget } from './targets.js';
 
 export type { PlanInput } from './plan-context.js';
 
+/** The version of the plan format this planner writes and apply reads (schemas/plan.schema.json). */
+export const planFormatVersion: Plan['formatVersion'] = 2;
+
 /** Plans the actions that make the org match its declaration (SPEC §5–§7). Never throws on valid input. */
 export function createPlan(input: PlanInput): Plan {
   const ctx = buildPlanContext(input);
@@ -101,7 +104,7 @@ function orderActionKeys(action: Action): Action {
 function assemble(ctx: PlanContext, actions: Action[], diagnostics: Diagnostic[]): Plan {
   const { observed, input } = ctx;
   const plan: Omit<Plan, 'digest'> = {
-    formatVersion: 1,
+    formatVersion: planFormatVersion,
     org: { name: observed.slug, id: observed.org.id },
     basis: {
       orgId: observed.org.id,

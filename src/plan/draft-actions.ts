@@ -7,8 +7,9 @@ import {
   type AppFile,
   type Declared,
   type Diagnostic,
-  type Effects,
+  type NameChanges,
   type ObservedPolicies,
+  type Reason,
   type RevocationDoc,
   type SourcePos,
   type Values,
@@ -29,16 +30,21 @@ export interface DraftAction {
   /** The app as the org has it now (absent for org settings). */
   app?: AppFile;
   revocation?: Declared<RevocationDoc>;
-  /** Why; a function when the reason quotes the effects (counted by simulation). */
-  reason: string | ((effects: Effects) => string);
+  /** Why, as data: render/reason-text.ts says it in words, with the effects simulation counts. */
+  reason: Reason;
   before?: Values;
   after?: Values;
   source?: SourcePos;
   /** How this action narrows the app's access compared with the org today (R13). */
-  narrows?: string;
-  /** Whether the action comes from unmanagedApps: block rather than a declaration. */
-  unmanaged?: boolean;
+  narrows?: Narrowing;
 }
+
+/** The ways an action narrows an app's access, which the protectedApps guard refuses (R13). */
+export type Narrowing =
+  | { by: 'block'; unmanaged: boolean }
+  | { by: 'uninstall' }
+  | { by: 'permitted-users' }
+  | { by: 'assignments'; removed: { profiles: string[]; permissionSets: string[] } };
 
 /** A revocation whose references check out, with the org's app it names. */
 export interface RevocationTarget {
@@ -54,7 +60,7 @@ export function draftActions(
   unmanagedBlocks: readonly AppFile[],
 ): { drafts: DraftAction[]; diagnostics: Diagnostic[] } {
   const drafts: DraftAction[] = [...draftOrgSettings(ctx)];
-  for (const target of targets) drafts.push(...draftApp(target, ctx));
+  for (const target of targets) drafts.push(...draftApp(target));
   for (const app of unmanagedBlocks) drafts.push(draftUnmanagedBlock(app, ctx));
 
   const ending = new Map<string, 'block' | 'uninstall'>();
@@ -78,7 +84,6 @@ function draftOrgSettings(ctx: PlanContext): DraftAction[] {
   const org = ctx.observed.org.settings;
   const drafts: DraftAction[] = [];
   const target = ctx.settings;
-  const slug = ctx.observed.slug;
 
   if (target.adminApprovedAppsOnly !== org.adminApprovedAppsOnly) {
     const on = target.adminApprovedAppsOnly;
@@ -86,11 +91,7 @@ function draftOrgSettings(ctx: PlanContext): DraftAction[] {
     drafts.push({
       order: key('set-org-settings', '', 0, '', after),
       kind: 'set-org-settings',
-      reason: on
-        ? `OrgSettings declares adminApprovedAppsOnly: true and API client allowlisting is off in ${slug}. Turning it on comes last, ` +
-          `once the apps to keep are installed and admin-approved: every other app is then blocked org-wide.`
-        : `OrgSettings declares adminApprovedAppsOnly: false and API client allowlisting is on in ${slug}. Turning it off comes first, ` +
-          `so that apps it blocked org-wide (and not blocked themselves) may be used again before anything else changes.`,
+      reason: { code: on ? 'allowlisting-on' : 'allowlisting-off', params: {} },
       before: { adminApprovedAppsOnly: !on },
       after,
       source: fieldAt(decl, 'adminApprovedAppsOnly'),
@@ -110,7 +111,7 @@ function draftOrgSettings(ctx: PlanContext): DraftAction[] {
     drafts.push({
       order: key('set-org-settings', ''),
       kind: 'set-org-settings',
-      reason: `OrgSettings declares OAuth flow settings that differ from ${slug}: ${changed.map((k) => `${k} ${org.oauthFlows[k]} → ${target.oauthFlows[k]}`).join(', ')}.`,
+      reason: { code: 'oauth-flows-differ', params: { fields: changed } },
       before: { oauthFlows: before },
       after: { oauthFlows: after },
       source: fieldAt(decl, `oauthFlows.${changed[0]}`),
@@ -119,36 +120,31 @@ function draftOrgSettings(ctx: PlanContext): DraftAction[] {
   return drafts;
 }
 
-function draftApp(target: AppTarget, ctx: PlanContext): DraftAction[] {
+function draftApp(target: AppTarget): DraftAction[] {
   const { app, decl } = target;
   const name = app.name;
-  const slug = ctx.observed.slug;
   const drafts: DraftAction[] = [];
 
   if (target.installed && !app.installed) {
-    const denied = app.deniedAttempts > 0 ? ` (it denied ${app.deniedAttempts} ${app.deniedAttempts === 1 ? 'attempt' : 'attempts'} to use it)` : '';
     drafts.push({
       order: key('install', name),
       kind: 'install',
       app,
-      reason:
-        `"${name}" is declared installed: true, but ${slug} has no local copy of it${denied}. Installing gives it the default ` +
-        `policies (all users may self-authorize, ipRelaxation ENFORCE, refreshTokenPolicy infinite), which the declared policies then change` +
-        `${app.packaged ? '; it is a packaged app, so installing also needs Download AppExchange Packages' : ''}.`,
+      reason: { code: 'declared-installed', params: { deniedAttempts: app.deniedAttempts, packaged: app.packaged } },
       before: { installed: false },
       after: { installed: true },
       source: fieldAt(decl, 'installed'),
     });
   }
 
-  if (target.installed && target.policies) drafts.push(...draftPolicies(target, ctx));
+  if (target.installed && target.policies) drafts.push(...draftPolicies(target));
 
   if (!target.blocked && app.blocked) {
     drafts.push({
       order: key('unblock', name),
       kind: 'unblock',
       app,
-      reason: `"${name}" is declared blocked: false, but ${slug} blocks it. Unblocking lets the users its policies permit authorize it again.`,
+      reason: { code: 'declared-unblocked', params: {} },
       before: { blocked: true },
       after: { blocked: false },
       source: fieldAt(decl, 'blocked'),
@@ -159,11 +155,11 @@ function draftApp(target: AppTarget, ctx: PlanContext): DraftAction[] {
       order: key('block', name),
       kind: 'block',
       app,
-      reason: (effects) => `"${name}" is declared blocked: true. ${blockingEnds(effects)}`,
+      reason: { code: 'declared-blocked', params: {} },
       before: { blocked: false },
       after: { blocked: true },
       source: fieldAt(decl, 'blocked'),
-      narrows: 'blocks it',
+      narrows: { by: 'block', unmanaged: false },
     });
   }
   if (!target.installed && app.installed) {
@@ -171,11 +167,11 @@ function draftApp(target: AppTarget, ctx: PlanContext): DraftAction[] {
       order: key('uninstall', name),
       kind: 'uninstall',
       app,
-      reason: (effects) => `"${name}" is declared installed: false. ${uninstallingRemoves(effects)}`,
+      reason: { code: 'declared-uninstalled', params: {} },
       before: { installed: true },
       after: { installed: false },
       source: fieldAt(decl, 'installed'),
-      narrows: 'uninstalls it',
+      narrows: { by: 'uninstall' },
     });
   }
   return drafts;
@@ -184,12 +180,12 @@ function draftApp(target: AppTarget, ctx: PlanContext): DraftAction[] {
 const policyFields = ['permittedUsers', 'ipRelaxation', 'refreshTokenPolicy'] as const;
 const assignmentFields = ['profiles', 'permissionSets'] as const;
 
-function draftPolicies(target: AppTarget, ctx: PlanContext): DraftAction[] {
+function draftPolicies(target: AppTarget): DraftAction[] {
   const { app, decl } = target;
   const wanted = target.policies!;
   const installedNow = app.installed && app.policies !== undefined;
   const base: ObservedPolicies = installedNow ? app.policies! : installDefaults();
-  const from = installedNow ? `${ctx.observed.slug} has` : 'installing gives';
+  const from = installedNow ? 'org' : 'install';
   const drafts: DraftAction[] = [];
 
   const changedPolicies = policyFields.filter((f) => wanted[f] !== base[f]);
@@ -210,44 +206,38 @@ function draftPolicies(target: AppTarget, ctx: PlanContext): DraftAction[] {
       order: key('set-policies', app.name, policyStep),
       kind: 'set-policies',
       app,
-      reason:
-        `"${app.name}" declares policies that differ from what ${from}: ` +
-        `${changedPolicies.map((f) => `${f} ${base[f]} → ${wanted[f]}`).join(', ')}.`,
+      reason: { code: 'policies-differ', params: { from, fields: [...changedPolicies] } },
       before,
       after,
       source: fieldAt(decl, `policies.${changedPolicies[0]}`),
-      narrows: installedNow && toAdminApproved ? 'narrows permittedUsers from all-users to admin-approved' : undefined,
+      narrows: installedNow && toAdminApproved ? { by: 'permitted-users' } : undefined,
     });
   }
 
   if (changedAssignments.length > 0) {
     const before: Values = {};
     const after: Values = {};
-    const parts: string[] = [];
-    const removed: string[] = [];
+    const changes: NameChanges[] = [];
+    const removed = { profiles: [] as string[], permissionSets: [] as string[] };
     for (const f of changedAssignments) {
       before[f] = sortedNames(base[f]);
       after[f] = sortedNames(wanted[f]);
       const added = wanted[f].filter((n) => !base[f].includes(n));
       const gone = base[f].filter((n) => !wanted[f].includes(n));
-      const label = f === 'profiles' ? 'profiles' : 'permission sets';
-      const change = [added.length > 0 ? `adds ${sortedNames(added).join(', ')}` : '', gone.length > 0 ? `removes ${sortedNames(gone).join(', ')}` : '']
-        .filter(Boolean)
-        .join('; ');
-      parts.push(`${label}: ${change}`);
-      removed.push(...gone.map((n) => `${f === 'profiles' ? 'profile' : 'permission set'} ${n}`));
+      changes.push({ field: f, added: sortedNames(added), removed: sortedNames(gone) });
+      removed[f].push(...gone);
     }
     drafts.push({
       order: key('set-assignments', app.name, 1 - policyStep),
       kind: 'set-assignments',
       app,
-      reason: `"${app.name}" declares the profiles and permission sets to pre-authorize, which differ from what ${from}: ${parts.join('; ')}.`,
+      reason: { code: 'assignments-differ', params: { from, changes } },
       before,
       after,
       source: fieldAt(decl, `policies.${changedAssignments[0]}`),
       narrows:
-        installedNow && wanted.permittedUsers === 'admin-approved' && removed.length > 0
-          ? `removes the assignment of ${sortedNames(removed).join(', ')}`
+        installedNow && wanted.permittedUsers === 'admin-approved' && removed.profiles.length + removed.permissionSets.length > 0
+          ? { by: 'assignments', removed }
           : undefined,
     });
   }
@@ -259,47 +249,24 @@ function draftUnmanagedBlock(app: AppFile, ctx: PlanContext): DraftAction {
     order: key('block', app.name),
     kind: 'block',
     app,
-    reason: (effects) => `"${app.name}" is declared by no file and unmanagedApps is block. ${blockingEnds(effects)}`,
+    reason: { code: 'unmanaged-block', params: {} },
     before: { blocked: false },
     after: { blocked: true },
     source: unmanagedAppsSource(ctx),
-    narrows: 'blocks it (unmanagedApps: block)',
-    unmanaged: true,
+    narrows: { by: 'block', unmanaged: true },
   };
 }
 
 function draftRevocation({ decl, app }: RevocationTarget): DraftAction {
   const { doc } = decl;
-  const whose = doc.users === 'all' ? 'all users' : doc.users.length <= 3 ? sortedNames(doc.users).join(', ') : `${doc.users.length} listed users`;
   return {
     order: key('revoke', app.name, 0, doc.id),
     kind: 'revoke',
     app,
     revocation: decl,
-    reason: `Revocation ${doc.id} ("${doc.reason}") ends the sessions of ${whose} on "${app.name}" created before ${doc.issuedBefore}.`,
+    reason: { code: 'revocation', params: {} },
     source: decl.source,
   };
-}
-
-function blockingEnds(effects: Effects): string {
-  if (effects.sessionsEnded === 0) return 'It has no current session; blocking refuses new ones until it is unblocked.';
-  return (
-    `Blocking ends all its current sessions (${count(effects.sessionsEnded, 'session')} of ${count(effects.usersAffected, 'user')}) ` +
-    `and refuses new ones until it is unblocked.`
-  );
-}
-
-function uninstallingRemoves(effects: Effects): string {
-  const removed = effects.removed;
-  if (!removed) return 'Uninstalling removes its local copy.';
-  return (
-    `Uninstalling removes its local copy: its policies, ${count(removed.profiles, 'profile assignment')}, ` +
-    `${count(removed.permissionSets, 'permission-set assignment')} and ${count(removed.sessions, 'session')} go.`
-  );
-}
-
-function count(n: number, noun: string): string {
-  return `${n} ${n === 1 ? noun : `${noun}s`}`;
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

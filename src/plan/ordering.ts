@@ -2,6 +2,7 @@
 // so that apps being allowlisted are ready before everything else is cut off; revocations come
 // before blocks and uninstalls, which would cover them. Within a group, actions go by app name.
 import type { Action } from '../model/index.js';
+import { kindGroup } from './action-kinds.js';
 import { byCodePoint } from './names.js';
 
 /** The groups of SPEC §6, in plan order. */
@@ -20,27 +21,9 @@ export const actionGroups = [
 /** One group of SPEC §6. */
 export type ActionGroup = (typeof actionGroups)[number];
 
-/** The group an action belongs to. */
+/** The group an action belongs to (its kind's row in action-kinds.ts says). */
 export function groupOf(action: Pick<Action, 'kind' | 'after'>): ActionGroup {
-  switch (action.kind) {
-    case 'set-org-settings':
-      if (action.after?.adminApprovedAppsOnly === false) return 'allowlisting-off';
-      if (action.after?.adminApprovedAppsOnly === true) return 'allowlisting-on';
-      return 'org-settings';
-    case 'install':
-      return 'install';
-    case 'set-policies':
-    case 'set-assignments':
-      return 'policies';
-    case 'unblock':
-      return 'unblock';
-    case 'revoke':
-      return 'revoke';
-    case 'block':
-      return 'block';
-    case 'uninstall':
-      return 'uninstall';
-  }
+  return kindGroup(action);
 }
 
 /** The position of an action's group in plan order. */

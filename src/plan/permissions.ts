@@ -1,5 +1,6 @@
 // Permission names, what each action requires (SPEC §6), and how to check an actor against it.
 import type { ActionKind, Permission, PermissionExpr } from '../model/index.js';
+import { actionKinds } from './action-kinds.js';
 
 /** Every permission, with the label Salesforce Setup shows for it. */
 export const PermissionLabels: Record<Permission, string> = {
@@ -16,33 +17,11 @@ export const PermissionLabels: Record<Permission, string> = {
 /** Every permission capctl knows, in the order of SPEC §4's table. */
 export const allPermissions = Object.keys(PermissionLabels) as Permission[];
 
-const manageApps: PermissionExpr = {
-  allOf: ['CustomizeApplication', { anyOf: ['ModifyAllData', 'ManageRemoteAccess'] }],
-};
+export { readOrgRequires } from './action-kinds.js';
 
-/** Reading the org (any plan, `usage`). */
-export const readOrgRequires: PermissionExpr = { allOf: ['ViewSetup', 'ManageUsers'] };
-
-/**
- * What each action requires (SPEC §6). Block, unblock and revoke are actions of the usage page,
- * for which the seed names no permission of their own: this table is the project's choice.
- */
+/** What each action requires (SPEC §6): its kind's row in action-kinds.ts says. */
 export function requiredFor(kind: ActionKind, packaged = false): PermissionExpr {
-  switch (kind) {
-    case 'install':
-    case 'uninstall':
-      return packaged ? { allOf: ['CustomizeApplication', { anyOf: ['ModifyAllData', 'ManageRemoteAccess'] }, 'InstallPackaging'] } : manageApps;
-    case 'set-policies':
-      return manageApps;
-    case 'set-assignments':
-    case 'set-org-settings':
-      return { allOf: ['CustomizeApplication', 'ModifyAllData'] };
-    case 'block':
-    case 'unblock':
-      return { allOf: ['ViewSetup', 'ManageUsers', 'CustomizeApplication', { anyOf: ['ModifyAllData', 'ManageRemoteAccess'] }] };
-    case 'revoke':
-      return readOrgRequires;
-  }
+  return actionKinds[kind].requires(packaged);
 }
 
 /** Whether a set of held permissions satisfies an expression. */

@@ -4,6 +4,7 @@
 // session (an earlier one ended them) is dropped.
 import type { Action, AppFile, CutOffApp, Diagnostic, Effects, OrgFile } from '../model/index.js';
 import { isAllowlisted } from './access.js';
+import { actionKinds, transitionApp } from './action-kinds.js';
 import { approvalUrl } from './approval-url.js';
 import type { DraftAction } from './draft-actions.js';
 import { byCodePoint } from './names.js';
@@ -11,7 +12,7 @@ import { compareOrderKeys } from './ordering.js';
 import { requiredFor } from './permissions.js';
 import type { PlanContext } from './plan-context.js';
 import { noteRevocationCoveredByRevocation } from './rules/revocations.js';
-import { revocationMatcher, transitionApp, transitionOrgSettings, useAnyApiClientUsers } from './transition.js';
+import { revocationMatcher, transitionOrgSettings, useAnyApiClientUsers } from './transition.js';
 
 /** The org as it is after the simulated actions. */
 export interface SimulatedOrg {
@@ -39,7 +40,7 @@ export function simulatePlan(
 
   for (const draft of ordered) {
     const action = skeleton(draft, ctx);
-    if (draft.kind === 'set-org-settings') {
+    if (actionKinds[draft.kind].transition.scope === 'org') {
       simulateOrgSettings(action, state, useAny, ctx);
     } else {
       const app = state.apps.get(draft.app!.id)!;
@@ -72,7 +73,6 @@ export function simulatePlan(
       action.effects = effects;
       state.apps.set(app.id, next);
     }
-    if (typeof draft.reason === 'function') action.reason = draft.reason(action.effects);
     actions.push({ action, draft });
   }
   return { actions, final: state, diagnostics };
@@ -86,7 +86,7 @@ function skeleton(draft: DraftAction, ctx: PlanContext): Action {
     const { id, users, issuedBefore, reason } = draft.revocation.doc;
     action.revocation = { id, users: users === 'all' ? 'all' : [...users], issuedBefore, reason };
   }
-  action.reason = typeof draft.reason === 'string' ? draft.reason : '';
+  action.reason = draft.reason;
   if (draft.before) action.before = draft.before;
   if (draft.after) action.after = draft.after;
   action.requires = requiredFor(draft.kind, draft.app?.packaged ?? false);

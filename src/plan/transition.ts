@@ -1,5 +1,6 @@
-// What one action does to an org (SPEC §5, §6): the single definition shared by the planner, which
-// simulates a plan to count its effects, and by apply, which carries actions out through the store.
+// What each kind of action does to an org (SPEC §5, §6): the single definition shared by the planner,
+// which simulates a plan to count its effects, and by apply, which carries actions out through the
+// store. action-kinds.ts names each kind's transition; applyAction there carries one out.
 // Pure: a new value is returned and the input is never changed; only the affected app is copied.
 import type { Action, ActionResult, AppFile, ObservedPolicies, OrgFile, OrgSnapshot, Session } from '../model/index.js';
 import { isAllowlisted } from './access.js';
@@ -29,68 +30,73 @@ export function installDefaults(): ObservedPolicies {
   return { permittedUsers: 'all-users', profiles: [], permissionSets: [], ipRelaxation: 'ENFORCE', refreshTokenPolicy: 'infinite' };
 }
 
-/**
- * Carries out one action on org data. Touches only the affected app, except allowlisting on.
- * `indexOf` may tell where an app is in `data.apps` (apply carries out hundreds of actions on
- * 10,000 apps whose order never changes); a wrong answer only costs a search.
- */
-export function applyAction(data: OrgData, action: Action, indexOf?: (id: string) => number | undefined): Transition {
-  if (action.kind === 'set-org-settings') {
-    const outcome = transitionOrgSettings(data.org, data.apps, action, useAnyApiClientUsers(data));
-    if (outcome.result.status === 'skipped') return { next: data, result: outcome.result, changed: { org: false, apps: [] } };
-    const replaced = new Map(outcome.apps.map((app) => [app.id, app]));
-    const apps = replaced.size === 0 ? data.apps : data.apps.map((app) => replaced.get(app.id) ?? app);
-    return {
-      next: { ...data, org: outcome.org, apps },
-      result: outcome.result,
-      changed: { org: outcome.orgChanged, apps: [...replaced.keys()].sort() },
-    };
-  }
-  const hinted = action.app !== undefined ? indexOf?.(action.app.id) : undefined;
-  const index = hinted !== undefined && data.apps[hinted]?.id === action.app?.id ? hinted : data.apps.findIndex((app) => app.id === action.app?.id);
-  if (index < 0) throw new TransitionError(`${action.kind}: the org lists no app with id ${action.app?.id ?? '(none)'}`);
-  const { app, result } = transitionApp(data.apps[index]!, action);
-  if (result.status === 'skipped') return { next: data, result, changed: { org: false, apps: [] } };
-  const apps = data.apps.slice();
-  apps[index] = app;
-  return { next: { ...data, apps }, result, changed: { org: false, apps: [app.id] } };
+/** An app action carried out on that app alone: the app after it, and what it did. */
+export type AppTransition = (app: AppFile, action: Action) => { app: AppFile; result: TransitionResult };
+
+/** Turning allowlisting on or off and changing the OAuth flow settings: org.json and, for allowlisting on, the apps it cuts off. */
+export function applyOrgSettings(data: OrgData, action: Action): Transition {
+  const outcome = transitionOrgSettings(data.org, data.apps, action, useAnyApiClientUsers(data));
+  if (outcome.result.status === 'skipped') return { next: data, result: outcome.result, changed: { org: false, apps: [] } };
+  const replaced = new Map(outcome.apps.map((app) => [app.id, app]));
+  const apps = replaced.size === 0 ? data.apps : data.apps.map((app) => replaced.get(app.id) ?? app);
+  return {
+    next: { ...data, org: outcome.org, apps },
+    result: outcome.result,
+    changed: { org: outcome.orgChanged, apps: [...replaced.keys()].sort() },
+  };
 }
 
-/** Carries out an app action (every kind but set-org-settings) on that app alone. */
-export function transitionApp(app: AppFile, action: Action): { app: AppFile; result: TransitionResult } {
-  const unchanged = { app, result: skipped() };
-  switch (action.kind) {
-    case 'install':
-      if (app.installed) return unchanged;
-      return { app: { ...app, installed: true, policies: installDefaults() }, result: done('installed') };
-    case 'uninstall': {
-      if (!app.installed) return unchanged;
-      const { policies: _policies, ...rest } = app;
-      return { app: { ...rest, installed: false, sessions: [] }, result: ended('uninstalled', app.sessions) };
-    }
-    case 'set-policies':
-    case 'set-assignments': {
-      const policies = requirePolicies(app, action);
-      const next = { ...policies, ...policyValues(action) };
-      if (samePolicies(policies, next)) return unchanged;
-      return { app: { ...app, policies: next }, result: done('updated') };
-    }
-    case 'block':
-      if (app.blocked) return unchanged;
-      return { app: { ...app, blocked: true, sessions: [] }, result: ended('blocked', app.sessions) };
-    case 'unblock':
-      if (!app.blocked) return unchanged;
-      return { app: { ...app, blocked: false }, result: done('unblocked') };
-    case 'revoke': {
-      const revocation = action.revocation;
-      if (!revocation) throw new TransitionError(`revoke on ${app.name}: the action names no revocation`);
-      const { kept, ended: gone } = splitSessions(app.sessions, revocationMatcher(revocation.users, revocation.issuedBefore));
-      if (gone.length === 0) return unchanged;
-      return { app: { ...app, sessions: kept }, result: ended('revoked', gone) };
-    }
-    case 'set-org-settings':
-      throw new TransitionError('set-org-settings is not an app action');
-  }
+/** Install: the org gets its local copy, with the default policies. */
+export function installApp(app: AppFile): { app: AppFile; result: TransitionResult } {
+  if (app.installed) return unchanged(app);
+  return { app: { ...app, installed: true, policies: installDefaults() }, result: done('installed') };
+}
+
+/** Uninstall: the local copy goes, with its policies, assignments and sessions (R6). */
+export function uninstallApp(app: AppFile): { app: AppFile; result: TransitionResult } {
+  if (!app.installed) return unchanged(app);
+  const { policies: _policies, ...rest } = app;
+  return { app: { ...rest, installed: false, sessions: [] }, result: ended('uninstalled', app.sessions) };
+}
+
+/** set-policies: permittedUsers, ipRelaxation, refreshTokenPolicy. */
+export function setPolicies(app: AppFile, action: Action): { app: AppFile; result: TransitionResult } {
+  const after = action.after ?? {};
+  const values: Partial<ObservedPolicies> = {};
+  if (after.permittedUsers === 'all-users' || after.permittedUsers === 'admin-approved') values.permittedUsers = after.permittedUsers;
+  if (typeof after.ipRelaxation === 'string') values.ipRelaxation = after.ipRelaxation as ObservedPolicies['ipRelaxation'];
+  if (typeof after.refreshTokenPolicy === 'string') values.refreshTokenPolicy = after.refreshTokenPolicy;
+  return updatePolicies(app, action, values);
+}
+
+/** set-assignments: the profiles and permission sets pre-authorized; name lists are kept sorted, as the store keeps them. */
+export function setAssignments(app: AppFile, action: Action): { app: AppFile; result: TransitionResult } {
+  const after = action.after ?? {};
+  const values: Partial<ObservedPolicies> = {};
+  if (Array.isArray(after.profiles)) values.profiles = [...after.profiles].sort(byCodePoint);
+  if (Array.isArray(after.permissionSets)) values.permissionSets = [...after.permissionSets].sort(byCodePoint);
+  return updatePolicies(app, action, values);
+}
+
+/** Block: all current sessions end, and new ones are refused (R1). */
+export function blockApp(app: AppFile): { app: AppFile; result: TransitionResult } {
+  if (app.blocked) return unchanged(app);
+  return { app: { ...app, blocked: true, sessions: [] }, result: ended('blocked', app.sessions) };
+}
+
+/** Unblock: no session changes. */
+export function unblockApp(app: AppFile): { app: AppFile; result: TransitionResult } {
+  if (!app.blocked) return unchanged(app);
+  return { app: { ...app, blocked: false }, result: done('unblocked') };
+}
+
+/** Revoke: the sessions the revocation matches end, and nothing else (R9). */
+export function revokeSessions(app: AppFile, action: Action): { app: AppFile; result: TransitionResult } {
+  const revocation = action.revocation;
+  if (!revocation) throw new TransitionError(`revoke on ${app.name}: the action names no revocation`);
+  const { kept, ended: gone } = splitSessions(app.sessions, revocationMatcher(revocation.users, revocation.issuedBefore));
+  if (gone.length === 0) return unchanged(app);
+  return { app: { ...app, sessions: kept }, result: ended('revoked', gone) };
 }
 
 /**
@@ -152,24 +158,11 @@ function splitSessions(sessions: readonly Session[], ends: (session: Session) =>
   return { kept, ended: gone };
 }
 
-function requirePolicies(app: AppFile, action: Action): ObservedPolicies {
+function updatePolicies(app: AppFile, action: Action, values: Partial<ObservedPolicies>): { app: AppFile; result: TransitionResult } {
   if (!app.installed || !app.policies) throw new TransitionError(`${action.kind} on ${app.name}: the app is not installed`);
-  return app.policies;
-}
-
-/** The policy values an action sets; name lists are kept sorted, as the store keeps them. */
-function policyValues(action: Action): Partial<ObservedPolicies> {
-  const after = action.after ?? {};
-  const values: Partial<ObservedPolicies> = {};
-  if (action.kind === 'set-policies') {
-    if (after.permittedUsers === 'all-users' || after.permittedUsers === 'admin-approved') values.permittedUsers = after.permittedUsers;
-    if (typeof after.ipRelaxation === 'string') values.ipRelaxation = after.ipRelaxation as ObservedPolicies['ipRelaxation'];
-    if (typeof after.refreshTokenPolicy === 'string') values.refreshTokenPolicy = after.refreshTokenPolicy;
-  } else {
-    if (Array.isArray(after.profiles)) values.profiles = [...after.profiles].sort(byCodePoint);
-    if (Array.isArray(after.permissionSets)) values.permissionSets = [...after.permissionSets].sort(byCodePoint);
-  }
-  return values;
+  const next = { ...app.policies, ...values };
+  if (samePolicies(app.policies, next)) return unchanged(app);
+  return { app: { ...app, policies: next }, result: done('updated') };
 }
 
 function samePolicies(a: ObservedPolicies, b: ObservedPolicies): boolean {
@@ -184,6 +177,10 @@ function samePolicies(a: ObservedPolicies, b: ObservedPolicies): boolean {
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((item, i) => item === b[i]);
+}
+
+function unchanged(app: AppFile): { app: AppFile; result: TransitionResult } {
+  return { app, result: skipped() };
 }
 
 function skipped(): TransitionResult {

@@ -1,6 +1,7 @@
 // What an applied action did, in the past tense (`blocked Dropbox: ended 25 sessions of 18 users`).
 // Shared by the apply output, the apply commit's body and `history`, so that they cannot disagree.
 import type { Action, ActionResult, Values } from '../model/index.js';
+import { actionKinds } from '../plan/action-kinds.js';
 import { count } from './plan-words.js';
 
 /** One value of an action's before/after, as a person reads it. */
@@ -54,24 +55,11 @@ export function renderAppliedAction(action: Action, result: Pick<ActionResult, '
   const ended = result.sessionsEnded > 0 ? `: ended ${renderSessionCount(result.sessionsEnded, result.usersAffected)}` : '';
   const changes = renderValueChanges(action);
   if (result.status === 'skipped') return `skipped ${action.kind} ${appName(action)}: nothing left to do`;
-  switch (action.kind) {
-    case 'set-org-settings':
-      return `updated org settings${changes ? `: ${changes}` : ''}${ended}`;
-    case 'install':
-      return `installed ${appName(action)}`;
-    case 'uninstall':
-      return `uninstalled ${appName(action)}${ended}`;
-    case 'set-policies':
-      return `updated policies of ${appName(action)}${changes ? `: ${changes}` : ''}${ended}`;
-    case 'set-assignments':
-      return `updated assignments of ${appName(action)}${changes ? `: ${changes}` : ''}${ended}`;
-    case 'block':
-      return `blocked ${appName(action)}${ended}`;
-    case 'unblock':
-      return `unblocked ${appName(action)}`;
-    case 'revoke': {
-      const id = action.revocation ? ` (${action.revocation.id})` : '';
-      return `revoked ${renderSessionCount(result.sessionsEnded, result.usersAffected)} of ${appName(action)}${id}`;
-    }
-  }
+  return actionKinds[action.kind].applied({
+    app: appName(action),
+    changes: changes ? `: ${changes}` : '',
+    ended,
+    sessions: renderSessionCount(result.sessionsEnded, result.usersAffected),
+    revocation: action.revocation ? ` (${action.revocation.id})` : '',
+  });
 }

@@ -1,6 +1,8 @@
 // The message of an apply commit: a short subject, a body listing every action and its effect, and
 // trailers that `git interpret-trailers --parse` reads (SPEC §8).
 import { Trailers, type ActionKind, type LedgerLine } from '../model/index.js';
+import { actionKinds, allActionKinds, type ActionVerb } from '../plan/action-kinds.js';
+import { groupRank } from '../plan/ordering.js';
 import { renderAppliedAction } from './applied-action.js';
 import { count } from './plan-words.js';
 
@@ -22,15 +24,23 @@ export interface ApplyCommitInput {
 /** Longest subject before the per-app phrases give way to counts. */
 const maxSubject = 100;
 
-/** The kinds in the order of a plan (SPEC §6), policies and assignments both "update". */
-const phraseOrder: { verb: string; kinds: ActionKind[] }[] = [
-  { verb: 'install', kinds: ['install'] },
-  { verb: 'update', kinds: ['set-policies', 'set-assignments'] },
-  { verb: 'unblock', kinds: ['unblock'] },
-  { verb: 'revoke', kinds: ['revoke'] },
-  { verb: 'block', kinds: ['block'] },
-  { verb: 'uninstall', kinds: ['uninstall'] },
-];
+/** The subject's phrases after the org settings': one per verb, in plan order (SPEC §6), naming apps or counting sessions. */
+const phraseOrder: { verb: ActionVerb; kinds: ActionKind[]; counts: 'apps' | 'sessions' }[] = subjectPhrases();
+
+function subjectPhrases(): { verb: ActionVerb; kinds: ActionKind[]; counts: 'apps' | 'sessions' }[] {
+  const byVerb = new Map<ActionVerb, { verb: ActionVerb; kinds: ActionKind[]; counts: 'apps' | 'sessions'; rank: number }>();
+  for (const kind of allActionKinds) {
+    const row = actionKinds[kind];
+    if (row.subject === 'org') continue;
+    const rank = groupRank({ kind });
+    const phrase = byVerb.get(row.verb);
+    if (phrase) {
+      phrase.kinds.push(kind);
+      phrase.rank = Math.min(phrase.rank, rank);
+    } else byVerb.set(row.verb, { verb: row.verb, kinds: [kind], counts: row.subject, rank });
+  }
+  return [...byVerb.values()].sort((a, b) => a.rank - b.rank).map(({ verb, kinds, counts }) => ({ verb, kinds, counts }));
+}
 
 function sum(lines: readonly LedgerLine[]): number {
   return lines.reduce((n, l) => n + l.result.sessionsEnded, 0);
@@ -50,12 +60,12 @@ function idList(lines: readonly LedgerLine[], compact: boolean): string {
 /** `install Slack`, `update 4 apps`, `revoke 12 sessions (INC-2041)`: one phrase per kind of action. */
 function phrases(lines: readonly LedgerLine[], namesUpTo: number): string[] {
   const out: string[] = [];
-  if (lines.some((l) => l.action.kind === 'set-org-settings')) out.push('update org settings');
-  for (const { verb, kinds } of phraseOrder) {
+  if (lines.some((l) => actionKinds[l.action.kind].subject === 'org')) out.push('update org settings');
+  for (const { verb, kinds, counts } of phraseOrder) {
     const ofKind = lines.filter((l) => kinds.includes(l.action.kind));
     if (ofKind.length === 0) continue;
-    if (verb === 'revoke') {
-      out.push(`revoke ${count(sum(ofKind), 'session')}${idList(ofKind, namesUpTo === 0)}`);
+    if (counts === 'sessions') {
+      out.push(`${verb} ${count(sum(ofKind), 'session')}${idList(ofKind, namesUpTo === 0)}`);
       continue;
     }
     const names = [...new Set(ofKind.map((l) => l.action.app?.name ?? '?'))];
@@ -73,10 +83,10 @@ export function renderApplySubject(org: string, lines: readonly LedgerLine[]): s
     if (subject.length <= maxSubject) return subject;
   }
   // Many kinds of change: count them, and keep the revocations, which auditors search for.
-  const changes = lines.filter((l) => l.action.kind !== 'revoke');
-  const revokes = lines.filter((l) => l.action.kind === 'revoke');
+  const changes = lines.filter((l) => actionKinds[l.action.kind].subject !== 'sessions');
+  const revokes = lines.filter((l) => actionKinds[l.action.kind].subject === 'sessions');
   const apps = new Set(changes.flatMap((l) => (l.action.app ? [l.action.app.id] : []))).size;
-  const settings = changes.some((l) => l.action.kind === 'set-org-settings');
+  const settings = changes.some((l) => actionKinds[l.action.kind].subject === 'org');
   const targets = [apps > 0 ? count(apps, 'app') : '', settings ? 'org settings' : ''].filter(Boolean).join(' and ');
   const parts = [changes.length > 0 ? `change ${targets}` : '', revokes.length > 0 ? `revoke ${count(sum(revokes), 'session')}${idList(revokes, true)}` : ''];
   return head + parts.filter(Boolean).join(', ');

@@ -3,6 +3,7 @@
 import type { Action, ApplyReport, LedgerLine } from '../model/index.js';
 import { renderAppliedAction } from './applied-action.js';
 import { paint } from './color.js';
+import { renderRecordedChanges } from './refresh-report.js';
 import { count } from './plan-words.js';
 
 /** `  ✓ 3. blocked Dropbox: ended 25 sessions of 18 users` — numbered by the plan's action seq. */
@@ -31,6 +32,7 @@ export function renderApplySummary(report: ApplyReport, color: boolean): string 
   let out = report.earlierCommits
     .map((c) => (c.status === 'committed' ? `Recorded in git an earlier apply that had no commit: ${c.commit.slice(0, 12)} ${c.subject}\n` : ''))
     .join('');
+  if (report.refreshed) out += renderRecordedChanges(report.org, report.refreshed);
   switch (report.status) {
     case 'no-changes':
       return `${out}Nothing to apply: the plan has no actions.\n`;

@@ -12,6 +12,10 @@ export function renderHistoryText(entries: readonly HistoryEntry[], color: boole
       if (e.type === 'desired-change') {
         return `${head}desired state changed by ${e.author}\n    ${e.subject}\n${e.files.map((f) => `    ~ ${f}\n`).join('')}`;
       }
+      if (e.type === 'refresh') {
+        const changes = e.observed ?? [];
+        return `${head}refresh ${e.org ?? '?'} by ${e.actor ?? '?'}: ${count(changes.length, 'change')} made outside capctl recorded\n    ${e.subject}\n${changes.map((l) => `      ~ ${l}\n`).join('')}`;
+      }
       let out = `${head}apply ${e.org ?? '?'} by ${e.actor ?? '?'}: ${count(e.actions.length, 'action')}, ${count(e.sessionsEnded, 'session')} ended\n`;
       out += `    ${e.subject}\n`;
       out += `    plan ${e.plan ?? '?'}${e.desiredCommit && e.desiredCommit !== 'none' ? `, desired state at ${e.desiredCommit}` : ''}\n`;
@@ -26,18 +30,24 @@ export function renderHistoryText(entries: readonly HistoryEntry[], color: boole
 export function renderVerifyText(report: VerifyReport, color: boolean): string {
   const notes = report.notes.map((n) => `note: ${n}\n`).join('');
   if (report.ok) {
-    return `${paint('OK', 'green', color)}: ${report.org}: ledger chain of ${count(report.ledgerLines, 'line')} intact; ${count(report.applyCommits, 'apply commit')} ${report.applyCommits === 1 ? 'matches' : 'match'} the ledger.\n${notes}`;
+    const refreshes = report.refreshCommits > 0 ? ` and ${count(report.refreshCommits, 'refresh commit')}` : '';
+    const verb = report.applyCommits === 1 && refreshes === '' ? 'matches' : 'match';
+    return `${paint('OK', 'green', color)}: ${report.org}: ledger chain of ${count(report.ledgerLines, 'line')} intact; ${count(report.applyCommits, 'apply commit')}${refreshes} ${verb} the ledger.\n${notes}`;
   }
   const f = report.failure!;
   const where = f.kind === 'ledger-line' ? `ledger line ${f.line} (seq ${f.seq})` : `commit ${f.commit.slice(0, 12)} "${f.subject}"`;
   return `${paint('BROKEN', 'red', color)}: ${report.org}: ${where}: ${f.reason}\n${notes}`;
 }
 
-/** `drift`: none, or each change that no apply made since the last one. */
+/** `drift`: none, or each change not recorded yet since the ledger's last line (an apply or a refresh). */
 export function renderDriftText(report: DriftReport, color: boolean): string {
   const notes = report.notes.map((n) => `note: ${n}\n`).join('');
-  const last = report.lastApply ? ` since the last apply (ledger line ${report.lastApply.seq}, ${report.lastApply.at}, by ${report.lastApply.actor})` : '';
-  if (!report.drifted) return `No drift: ${report.org} is as the last apply left it${last ? last.replace(' since the last apply', '') : ''}.\n${notes}`;
+  const which = report.lastApply?.kind === 'refresh' ? 'refresh' : 'apply';
+  const last = report.lastApply ? ` since the last ${which} (ledger line ${report.lastApply.seq}, ${report.lastApply.at}, by ${report.lastApply.actor})` : '';
+  if (!report.drifted) {
+    const state = which === 'refresh' ? 'as the last refresh recorded it' : 'as the last apply left it';
+    return `No drift: ${report.org} is ${state}${last ? last.replace(` since the last ${which}`, '') : ''}.\n${notes}`;
+  }
   let out = `${paint('Drift', 'red', color)}: ${report.org} changed${last} outside capctl.\n`;
   out += `  store digest expected ${report.expectedDigest ?? '?'}\n  store digest now      ${report.actualDigest}\n`;
   if (report.lastApply?.commit) out += `  compared with commit ${report.lastApply.commit.slice(0, 12)}\n`;
@@ -45,5 +55,6 @@ export function renderDriftText(report: DriftReport, color: boolean): string {
     const subject = c.app ? `${c.app.name} (${c.file})` : c.file;
     out += `  ~ ${subject}: ${c.field} ${c.before} → ${c.after}\n`;
   }
+  out += `Record these changes with \`capctl refresh --org ${report.org}\` (apply records them first too).\n`;
   return out + notes;
 }

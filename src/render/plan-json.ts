@@ -1,4 +1,4 @@
-// The plan as JSON (schemas/plan.schema.json, formatVersion 1): the data every other view renders.
+// The plan as JSON (schemas/plan.schema.json, formatVersion 2): the data every other view renders.
 import type { Plan } from '../model/index.js';
 
 /** The plan, two-space indented, with a trailing newline. */

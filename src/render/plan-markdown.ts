@@ -2,9 +2,11 @@
 // the actions, and the details folded away. However large the plan, the comment stays under a
 // size limit (GitHub refuses comments over 65,536 characters) and says what it left out.
 import type { Action, Diagnostic, Plan } from '../model/index.js';
+import { actionKinds } from '../plan/action-kinds.js';
 import { renderPermissionExpr } from '../plan/permissions.js';
 import { diagnosticPlace } from './diagnostics.js';
 import { actionStyle, actionTitle, count, noChangesLine, planFailed, removedText, sessionsEffect, summaryLine } from './plan-words.js';
+import { renderReason } from './reason-text.js';
 import { diffLineText, diffNames, diffValues } from './values-diff.js';
 
 /** The largest comment this renderer writes, in characters. */
@@ -104,7 +106,8 @@ function actionTableHeader(plan: Plan): string {
 
 function actionRow(action: Action, plan: Plan): string {
   const style = actionStyle[action.kind];
-  const what = action.kind === 'revoke' ? `revoke ${escape(action.revocation?.id ?? '')}` : action.kind;
+  const detail = actionKinds[action.kind].detail;
+  const what = detail ? `${action.kind} ${escape(detail(action))}` : action.kind;
   const cells = [
     String(action.seq),
     `\`${style.symbol}\``,
@@ -119,7 +122,7 @@ function actionRow(action: Action, plan: Plan): string {
 
 function actionDetails(action: Action, plan: Plan): string {
   const style = actionStyle[action.kind];
-  const lines = [`#### \`${style.symbol}\` ${action.seq}. ${escape(actionTitle(action))}`, '', escape(action.reason), ''];
+  const lines = [`#### \`${style.symbol}\` ${action.seq}. ${escape(actionTitle(action))}`, '', escape(renderReason(action, plan.org.name)), ''];
   if (action.source) lines.push(`- declared at ${code(`${action.source.file}:${action.source.line}:${action.source.column}`)}`);
   let requires = `- requires ${code(renderPermissionExpr(action.requires))}`;
   if (plan.actor !== undefined && action.allowed !== undefined) {

@@ -17,6 +17,7 @@ import {
   summaryLine,
   userListText,
 } from './plan-words.js';
+import { renderReason } from './reason-text.js';
 import { diffLineText, diffNames, diffValues, type DiffLine } from './values-diff.js';
 
 /** How to render: colour or not; how many notes of one code to show before folding the rest. */
@@ -66,7 +67,7 @@ function renderAction(action: Action, plan: Plan, color: boolean): string[] {
   const field = (name: string, value: string, valueColor?: Color): void => {
     lines.push(`       ${name.padEnd(9)} ${valueColor ? paint(value, valueColor, color) : value}`);
   };
-  field('why', action.reason);
+  field('why', renderReason(action, plan.org.name));
   if (action.source) field('declared', `${action.source.file}:${action.source.line}:${action.source.column}`);
   field('requires', renderPermissionExpr(action.requires));
   if (plan.actor !== undefined && action.allowed !== undefined) {

@@ -1,18 +1,10 @@
 // The words and symbols every plan view shares (text and markdown), so that they cannot disagree.
 import type { Action, ActionKind, Plan, Summary, UserList } from '../model/index.js';
+import { actionKinds, allActionKinds, summaryVerbs } from '../plan/action-kinds.js';
 import type { Color } from './color.js';
 
-/** The symbol and colour of each action kind, as in a Terraform plan. */
-export const actionStyle: Record<ActionKind, { symbol: string; color: Color; label: string }> = {
-  'set-org-settings': { symbol: '~', color: 'yellow', label: 'update' },
-  install: { symbol: '+', color: 'green', label: 'install' },
-  'set-policies': { symbol: '~', color: 'yellow', label: 'update' },
-  'set-assignments': { symbol: '~', color: 'yellow', label: 'update' },
-  unblock: { symbol: 'o', color: 'green', label: 'unblock' },
-  revoke: { symbol: '!', color: 'magenta', label: 'revoke sessions' },
-  block: { symbol: 'x', color: 'red', label: 'block' },
-  uninstall: { symbol: '-', color: 'red', label: 'uninstall' },
-};
+/** The symbol and colour of each action kind, as in a Terraform plan (the registry's rows). */
+export const actionStyle: Record<ActionKind, { symbol: string; color: Color; label: string }> = actionKinds;
 
 /** `1 session`, `2 sessions`. */
 export function count(n: number, noun: string, plural = `${noun}s`): string {
@@ -21,16 +13,13 @@ export function count(n: number, noun: string, plural = `${noun}s`): string {
 
 /** `Plan: 1 to install, 2 to update, 1 to block, 37 sessions to revoke.` */
 export function summaryLine(summary: Summary): string {
-  const update = summary['set-org-settings'] + summary['set-policies'] + summary['set-assignments'];
-  const parts = [
-    summary.install > 0 ? `${summary.install} to install` : '',
-    update > 0 ? `${update} to update` : '',
-    summary.unblock > 0 ? `${summary.unblock} to unblock` : '',
-    summary.block > 0 ? `${summary.block} to block` : '',
-    summary.uninstall > 0 ? `${summary.uninstall} to uninstall` : '',
-    summary.sessionsEnded > 0 ? `${count(summary.sessionsEnded, 'session')} to revoke` : '',
-  ].filter(Boolean);
-  return `Plan: ${parts.length > 0 ? parts.join(', ') : 'nothing to do'}.`;
+  const parts = summaryVerbs.map((verb) => {
+    const n = allActionKinds.filter((kind) => actionKinds[kind].verb === verb).reduce((sum, kind) => sum + (summary[kind] ?? 0), 0);
+    return n > 0 ? `${n} to ${verb}` : '';
+  });
+  parts.push(summary.sessionsEnded > 0 ? `${count(summary.sessionsEnded, 'session')} to revoke` : '');
+  const shown = parts.filter(Boolean);
+  return `Plan: ${shown.length > 0 ? shown.join(', ') : 'nothing to do'}.`;
 }
 
 /** `No changes. acme-prod matches the desired state.` */
@@ -45,7 +34,8 @@ export function planFailed(plan: Plan): boolean {
 
 /** `install Slack`, `revoke INC-2041 on Slack`, `set-org-settings`. */
 export function actionTitle(action: Action): string {
-  if (action.kind === 'revoke') return `revoke ${action.revocation?.id ?? ''} on ${action.app?.name ?? ''}`.replace('  ', ' ');
+  const detail = actionKinds[action.kind].detail;
+  if (detail) return `${action.kind} ${detail(action)} on ${action.app?.name ?? ''}`.replace('  ', ' ');
   return action.app ? `${action.kind} ${action.app.name}` : action.kind;
 }
 

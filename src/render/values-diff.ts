@@ -2,9 +2,7 @@
 // reviewer reads a policy change the way they read a change to the declaration.
 import { structuredPatch } from 'diff';
 import type { Action, Plan, Values } from '../model/index.js';
-
-/** The kinds whose values are shown as a diff: the updates of policies, assignments and org settings. */
-const diffedKinds = new Set<Action['kind']>(['set-policies', 'set-assignments', 'set-org-settings']);
+import { actionKinds } from '../plan/action-kinds.js';
 
 /** One line of a diff: its kind and text (without the leading sign). */
 export interface DiffLine {
@@ -14,8 +12,10 @@ export interface DiffLine {
 
 /** The diff of an update action's before and after, or undefined when it has none. */
 export function diffValues(action: Action, oldName: string, newName: string): DiffLine[] | undefined {
-  if (!action.before || !action.after || !diffedKinds.has(action.kind)) return undefined;
-  const wrap = action.kind === 'set-policies' || action.kind === 'set-assignments' ? 'policies' : undefined;
+  // The kinds whose registry row asks for a diff: the updates of policies, assignments and org settings.
+  const diff = actionKinds[action.kind].diff;
+  if (!action.before || !action.after || !diff) return undefined;
+  const wrap = diff.wrap;
   const oldText = yamlLines(action.before, wrap).join('\n') + '\n';
   const newText = yamlLines(action.after, wrap).join('\n') + '\n';
   const patch = structuredPatch(oldName, newName, oldText, newText, undefined, undefined, { context: 3 });

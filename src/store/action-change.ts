@@ -1,8 +1,10 @@
 // What carrying out one action changes in the file store: the next org data (through the pure
 // transition of src/plan/transition.ts, the one definition of what an action does), exactly the
-// store files that change, and the action's result. Pure.
+// store files that change, and the action's result. Pure. The file store's executor of every kind
+// is that transition written as files: `fileExecutors` fills the registry's slot (action-kinds.ts).
 import type { Action, AppFile, OrgFile } from '../model/index.js';
-import { applyAction, type OrgData, type TransitionResult } from '../plan/transition.js';
+import { applyAction, type BackendExecutors } from '../plan/action-kinds.js';
+import type { OrgData, TransitionResult } from '../plan/transition.js';
 import { formatJson } from './json-format.js';
 import type { FileChange } from './org-store.js';
 
@@ -20,6 +22,25 @@ export interface ActionChange {
  * first action of an apply). Files are org.json and apps/<id>.json, in path order. `indexOf`: see applyAction.
  */
 export function actionChange(data: OrgData, action: Action, bumpRevision: boolean, indexOf?: (id: string) => number | undefined): ActionChange {
+  return fileExecutors[action.kind](data, action, bumpRevision, indexOf);
+}
+
+/** How the file store carries out one action. */
+type FileExecutor = typeof actionChange;
+
+/** The file store plays the org itself: every kind is its transition, written as the files it changes. */
+const fileExecutors: BackendExecutors<FileExecutor> = {
+  'set-org-settings': transitionFiles,
+  install: transitionFiles,
+  uninstall: transitionFiles,
+  'set-policies': transitionFiles,
+  'set-assignments': transitionFiles,
+  block: transitionFiles,
+  unblock: transitionFiles,
+  revoke: transitionFiles,
+};
+
+function transitionFiles(data: OrgData, action: Action, bumpRevision: boolean, indexOf?: (id: string) => number | undefined): ActionChange {
   const transition = applyAction(data, action, indexOf);
   let org: OrgFile = transition.next.org;
   if (bumpRevision) org = { ...org, revision: data.org.revision + 1 };

@@ -15,7 +15,7 @@ import { isUtf8 } from 'node:buffer';
 import { accessSync, constants, lstatSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Action, AppFile, Diagnostic, LedgerLine, OrgFile, OrgSnapshot, OrgUser } from '../model/index.js';
+import type { Action, AppFile, Diagnostic, LedgerLine, LedgerRecord, ObservedLine, OrgFile, OrgSnapshot, OrgUser } from '../model/index.js';
 import { Codes, InputError, StoreError } from '../model/index.js';
 import { sortAppsByName } from './app-order.js';
 import { compareProblemFiles, StoreChecker, type StoreProblem } from './check-store.js';
@@ -81,7 +81,7 @@ interface PreparedRun {
   removals: string[];
   /** The snapshot digest after each change. */
   digests: string[];
-  ledgerLines: LedgerLine[];
+  ledgerLines: LedgerRecord[];
   /** Whether the cache's digester took every change (else it is built again when next needed). */
   digesterFollowed: boolean;
 }
@@ -108,7 +108,7 @@ export class FileOrgStore implements OrgStore {
   private readonly lastRead = new Map<string, OrgSnapshot>();
   /** Per org, where each app is in the snapshot's list: actions never reorder it (see applyAction). */
   private readonly appIndex = new Map<string, Map<string, number>>();
-  private readonly lastLines = new Map<string, LedgerLine | null>();
+  private readonly lastLines = new Map<string, LedgerRecord | null>();
   /**
    * Per org, where the last snapshot read found the store (readConsistently): readLedger then
    * gives the ledger as it was at that moment, so that a snapshot and its ledger always belong
@@ -152,7 +152,7 @@ export class FileOrgStore implements OrgStore {
   async readSnapshot(org: string, options: SnapshotReadOptions = {}): Promise<OrgSnapshot> {
     const orgDir = await this.existingOrgDir(org);
     let onOrg = options.onOrg;
-    let pending: readonly LedgerLine[] = [];
+    let pending: readonly LedgerRecord[] = [];
     const { value, generation } = await this.readConsistently(org, orgDir, () => {
       const once: SnapshotReadOptions = {};
       // Told once, even when a change during the read makes it read again.
@@ -269,7 +269,7 @@ export class FileOrgStore implements OrgStore {
   }
 
   /** The org's ledger lines, in order; [] when it has no ledger. Throws StoreError on a bad line. */
-  async readLedger(org: string): Promise<LedgerLine[]> {
+  async readLedger(org: string): Promise<LedgerRecord[]> {
     const orgDir = await this.existingOrgDir(org);
     const at = this.readAt.get(org);
     if (at !== undefined) return this.parseLedgerText(org, (await this.readLedgerBytes(org, orgDir)).subarray(0, at.ledgerBytes), at.pending ?? []);
@@ -286,7 +286,7 @@ export class FileOrgStore implements OrgStore {
   }
 
   /** The ledger's lines from its text and the lines of a pending journal (read as recovery will write them). */
-  private parseLedgerText(org: string, bytes: Buffer, pending: readonly LedgerLine[]): LedgerLine[] {
+  private parseLedgerText(org: string, bytes: Buffer, pending: readonly LedgerRecord[]): LedgerRecord[] {
     const parsed = parseLedger(bytes.toString('utf8'));
     const problems = [...parsed.problems];
     // A torn last line is the trace of a killed append, which rolling the journal forward repairs.
@@ -311,6 +311,17 @@ export class FileOrgStore implements OrgStore {
   async commit(org: string, change: StoreChange): Promise<{ digest: string }> {
     const [digest] = await this.commitAll(org, [change]);
     return { digest: digest! };
+  }
+
+  /**
+   * Records the org as its files are now (the file store's refresh): appends the observed line
+   * `build` makes from the current snapshot digest, as one atomic change that rewrites no file.
+   * Call while holding the org's lock, after reading the snapshot and the ledger under it.
+   */
+  async recordObserved(org: string, build: (storeDigest: string) => ObservedLine): Promise<ObservedLine> {
+    let line: ObservedLine | undefined;
+    await this.commitAll(org, [{ files: [], ledgerLine: (digest) => (line = build(digest)) }]);
+    return line!;
   }
 
   /**
@@ -777,7 +788,7 @@ interface ReadGeneration {
   /** The ledger's size then. */
   ledgerBytes: number;
   /** The ledger lines of a journal pending then. */
-  pending?: readonly LedgerLine[];
+  pending?: readonly LedgerRecord[];
 }
 
 /**

@@ -12,7 +12,7 @@
 import { closeSync, readFileSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import path from 'node:path';
-import type { LedgerLine } from '../model/index.js';
+import type { LedgerLine, LedgerRecord } from '../model/index.js';
 import { Codes } from '../model/index.js';
 import { checkAgainstSchema } from './schema-validators.js';
 import { describeRecordedPath, entryProblemOf, EntryProblem, isSnapshotFile, isTempFor, openRegularFile } from './store-entry.js';
@@ -30,7 +30,7 @@ export interface Journal {
   /** Files to remove. */
   remove: string[];
   /** The ledger lines of the change, consecutive (none for a change that is not an action). */
-  ledgerLines: LedgerLine[];
+  ledgerLines: LedgerRecord[];
 }
 
 /** A journal as capctl 0.1 wrote it (one ledger line at most): still rolled forward after an upgrade. */
@@ -91,10 +91,11 @@ export async function readJournal(orgDir: string): Promise<Journal | undefined> 
     throw notAJournal('is not a capctl journal');
   }
   lines.forEach((line, i) => {
-    const problems = checkAgainstSchema('LedgerLine', line);
+    const observed = (line as { kind?: unknown } | null)?.kind === 'observed';
+    const problems = checkAgainstSchema(observed ? 'ObservedLine' : 'LedgerLine', line);
     if (problems.length > 0) throw notAJournal(`has a ledger line ${i + 1} that is not one: ${problems[0]!.message.replace(/^the file: /, '')}`);
   });
-  return { format: 2, replace: journal.replace as Journal['replace'], remove: journal.remove as string[], ledgerLines: lines as LedgerLine[] };
+  return { format: 2, replace: journal.replace as Journal['replace'], remove: journal.remove as string[], ledgerLines: lines as LedgerRecord[] };
 }
 
 function notAJournal(problem: string): EntryProblem {

@@ -3,7 +3,7 @@
 // rolled forward) repairs it first, and appends only the lines the ledger does not end with yet.
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import type { LedgerLine } from '../model/index.js';
+import type { LedgerRecord } from '../model/index.js';
 import { Codes } from '../model/index.js';
 import { canonicalJson } from '../plan/digest.js';
 import type { StoreProblem } from './check-store.js';
@@ -14,21 +14,21 @@ import { checkAgainstSchema } from './schema-validators.js';
 export const ledgerFileName = 'ledger.jsonl';
 
 /** The text of one ledger line, newline included. */
-export function formatLedgerLine(line: LedgerLine): string {
+export function formatLedgerLine(line: LedgerRecord): string {
   return `${canonicalJson(line)}\n`;
 }
 
 /** A ledger's lines, with the problems found; a torn (unterminated, unparsable) tail is reported apart. */
 export interface ParsedLedger {
-  lines: LedgerLine[];
+  lines: LedgerRecord[];
   problems: StoreProblem[];
   /** The text after the last newline when it is not a whole line (a torn write), and its line number. */
   tornTail?: { text: string; line: number };
 }
 
-/** Parses ledger.jsonl: each line JSON, valid against LedgerLine, with seq 1, 2, 3, … in order. */
+/** Parses ledger.jsonl: each line JSON, valid against LedgerLine (or ObservedLine for `kind: observed`), with seq 1, 2, 3, … in order. */
 export function parseLedger(text: string): ParsedLedger {
-  const lines: LedgerLine[] = [];
+  const lines: LedgerRecord[] = [];
   const problems: StoreProblem[] = [];
   const segments = text.split('\n');
   const last = segments.pop() ?? '';
@@ -49,12 +49,13 @@ export function parseLedger(text: string): ParsedLedger {
       problem(`not valid JSON (${(error as Error).message})`);
       return;
     }
-    const schemaProblems = checkAgainstSchema('LedgerLine', value);
+    const observed = (value as { kind?: unknown } | null)?.kind === 'observed';
+    const schemaProblems = checkAgainstSchema(observed ? 'ObservedLine' : 'LedgerLine', value);
     if (schemaProblems.length > 0) {
       problem(schemaProblems.map((p) => p.message.replace(/^the file: /, '')).join('; '));
       return;
     }
-    const line = value as LedgerLine;
+    const line = value as LedgerRecord;
     if (line.seq !== lines.length + 1) problem(`seq is ${line.seq}, expected ${lines.length + 1}`);
     lines.push(line);
   });
@@ -77,7 +78,7 @@ function parsesAsObject(text: string): boolean {
  * that ends past these lines, or whose last line is not the one of the same seq here, is not this
  * change's: refused. Flushes the file before returning. Idempotent: returns how many were appended.
  */
-export async function appendLedgerLinesOnce(file: string, lines: readonly LedgerLine[]): Promise<number> {
+export async function appendLedgerLinesOnce(file: string, lines: readonly LedgerRecord[]): Promise<number> {
   let handle;
   try {
     handle = await open(file, appendFlags);
@@ -113,7 +114,7 @@ export async function appendLedgerLinesOnce(file: string, lines: readonly Ledger
  * ledger at `file`: they continue it, or it already ends with some of them. Writes nothing: a
  * journal is checked before any of its files is renamed.
  */
-export async function checkLinesAppendable(file: string, lines: readonly LedgerLine[], journalFile: string): Promise<void> {
+export async function checkLinesAppendable(file: string, lines: readonly LedgerRecord[], journalFile: string): Promise<void> {
   if (lines.length === 0) return;
   const handle = await openRegularHandle(path.dirname(file), ledgerFileName);
   let last: string | undefined;
@@ -135,10 +136,10 @@ export async function checkLinesAppendable(file: string, lines: readonly LedgerL
 }
 
 /** Those of `lines` that come after the ledger's last line (undefined or '' when it has none). */
-function linesAfter(lastLine: string | undefined, lines: readonly LedgerLine[]): readonly LedgerLine[] {
+function linesAfter(lastLine: string | undefined, lines: readonly LedgerRecord[]): readonly LedgerRecord[] {
   if (lines.length === 0) return lines;
   const first = lines[0]!.seq;
-  const last = lastLine === undefined || lastLine === '' ? undefined : (JSON.parse(lastLine) as Partial<LedgerLine>);
+  const last = lastLine === undefined || lastLine === '' ? undefined : (JSON.parse(lastLine) as Partial<LedgerRecord>);
   const lastSeq = typeof last?.seq === 'number' ? last.seq : 0;
   if (lastSeq < first - 1) throw new Error(`ledger: cannot append line ${first} after line ${lastSeq}`);
   if (lastSeq > lines.at(-1)!.seq) throw new Error(`ledger: cannot append lines ${first}-${lines.at(-1)!.seq} after line ${lastSeq}`);

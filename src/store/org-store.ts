@@ -1,6 +1,6 @@
 // The org store interface: everything above src/store/ talks to an org through this, so that a
 // backend for a real org can replace the file store without changing the planner or apply.
-import type { Action, LedgerLine, OrgFile, OrgSnapshot } from '../model/index.js';
+import type { Action, LedgerLine, LedgerRecord, ObservedLine, OrgFile, OrgSnapshot } from '../model/index.js';
 
 /** Who holds an org's lock, as written in the lock file. */
 export interface LockInfo {
@@ -34,7 +34,7 @@ export interface StoreChange {
    * The ledger line appended with the files; or a function that builds it from the snapshot
    * digest the store will have right after the change (for ActionResult.storeDigest).
    */
-  ledgerLine?: LedgerLine | ((storeDigest: string) => LedgerLine);
+  ledgerLine?: LedgerRecord | ((storeDigest: string) => LedgerRecord);
 }
 
 /** Who carries out actions, under which plan, and when. */
@@ -66,8 +66,15 @@ export interface OrgStore {
   listOrgs(): Promise<string[]>;
   /** Reads and validates one org; throws StoreError naming the file and the problem. */
   readSnapshot(org: string, options?: SnapshotReadOptions): Promise<OrgSnapshot>;
-  /** The org's ledger lines, in order (empty when it has none). */
-  readLedger(org: string): Promise<LedgerLine[]>;
+  /** The org's ledger lines of both kinds, in order (empty when it has none). */
+  readLedger(org: string): Promise<LedgerRecord[]>;
+  /**
+   * Records the org as it is now (`capctl refresh`): appends the observed line `build` makes from
+   * the snapshot digest of the store as it is, changing no file of the org. The file store has
+   * nothing to read from elsewhere: its files are the org. Call only while holding the org's lock,
+   * after reading the snapshot and the ledger under it.
+   */
+  recordObserved(org: string, build: (storeDigest: string) => ObservedLine): Promise<ObservedLine>;
   /**
    * Carries out a run of actions, in order, each with its ledger line: every action is applied
    * fully (its files and its line) or not at all; the store may write the whole run as one atomic

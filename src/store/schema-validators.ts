@@ -8,7 +8,7 @@ import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { isInstant } from './instant.js';
 
 /** The definitions of org-state.schema.json that a store file or line is checked against. */
-export type StoreSchemaDef = 'OrgFile' | 'UsersFile' | 'AppFile' | 'LedgerLine';
+export type StoreSchemaDef = 'OrgFile' | 'UsersFile' | 'AppFile' | 'LedgerLine' | 'ObservedLine';
 
 /** What a parsed value can be checked against: a store definition, or a whole plan (plan.schema.json). */
 export type SchemaDef = StoreSchemaDef | 'Plan';

@@ -16,6 +16,7 @@ import { makeTempDir, removeDir, repoRoot } from '../helpers/cli.js';
 import { startNode, sleep } from '../helpers/child.js';
 import { ADMIN, ORG, savePlan, writeGeneratedOrg } from '../helpers/generated-org.js';
 import { prng } from '../helpers/prng.js';
+import { appliedOnly } from '../helpers/actions.js';
 
 const bin = path.join(repoRoot, 'bin/capctl.js');
 const APPS = 24;
@@ -26,11 +27,13 @@ let base: string;
 let template: string;
 let planFile: string;
 let plan: Plan;
+let desired: string;
 
 beforeAll(async () => {
   base = await makeTempDir('capctl-apply-crash-');
   const generated = await writeGeneratedOrg(base, APPS);
   template = generated.orgState;
+  desired = generated.desired;
   planFile = path.join(base, 'plan.json');
   plan = await savePlan(generated.desired, template, planFile);
 });
@@ -51,7 +54,7 @@ async function checkAfterKill(orgState: string): Promise<number> {
   const holder = await store.lockHolder(ORG);
   if (holder) await store.unlock(ORG, holder.id);
   const snapshot = await store.readSnapshot(ORG);
-  const ledger = await store.readLedger(ORG);
+  const ledger = appliedOnly(await store.readLedger(ORG));
   const expected = ledger.at(-1)?.result.storeDigest ?? plan.basis.storeDigest;
   expect(snapshot.digest, 'the store is exactly where its last ledger line says').toBe(expected);
   expect(snapshot.org.revision).toBe(ledger.length > 0 ? 1 : 0);
@@ -74,7 +77,7 @@ async function lane(id: number, quota: number, seed: number, reference: string[]
     const orgState = path.join(base, `lane-${id}-${result.applies}`);
     await cp(template, orgState, { recursive: true });
     for (;;) {
-      const child = startNode(bin, ['apply', planFile, '--actor', ADMIN, '--org-state', orgState, '--no-commit'], { NO_COLOR: '1', CI: 'true' });
+      const child = startNode(bin, ['apply', planFile, '--actor', ADMIN, '--desired', desired, '--org-state', orgState, '--no-commit'], { NO_COLOR: '1', CI: 'true' });
       let killed = false;
       if (result.kills < quota) {
         // Most kills land while actions are carried out; some during start, lock and preflight.
@@ -95,7 +98,7 @@ async function lane(id: number, quota: number, seed: number, reference: string[]
     }
     result.applies += 1;
     const store = new FileOrgStore(orgState);
-    const ledger = await store.readLedger(ORG);
+    const ledger = appliedOnly(await store.readLedger(ORG));
     expect(ledger.map(outcome), 'summed results equal one uninterrupted apply').toEqual(reference);
     expect((await store.readSnapshot(ORG)).digest).toBe(referenceDigest);
     await rm(orgState, { recursive: true, force: true });
@@ -111,7 +114,7 @@ let actionsWindowMs: number;
 async function measureActionsWindow(): Promise<number> {
   const orgState = path.join(base, 'timed');
   await cp(template, orgState, { recursive: true });
-  const child = startNode(bin, ['apply', planFile, '--actor', ADMIN, '--org-state', orgState, '--no-commit'], { NO_COLOR: '1', CI: 'true' });
+  const child = startNode(bin, ['apply', planFile, '--actor', ADMIN, '--desired', desired, '--org-state', orgState, '--no-commit'], { NO_COLOR: '1', CI: 'true' });
   expect(await child.waitForLine(/^Applying plan/), child.stderr()).toBe(true);
   const started = performance.now();
   expect((await child.exited).code, child.stderr()).toBe(0);
@@ -124,7 +127,7 @@ describe('apply killed at random moments', () => {
     const clean = path.join(base, 'reference');
     await cp(template, clean, { recursive: true });
     await applyPlan({ store: new FileOrgStore(clean), plan, actor: ADMIN, now: () => new Date(), lockTimeoutMs: 0, command: 'reference' });
-    const referenceLedger = await new FileOrgStore(clean).readLedger(ORG);
+    const referenceLedger = appliedOnly(await new FileOrgStore(clean).readLedger(ORG));
     const reference = referenceLedger.map(outcome);
     referenceDigest = (await new FileOrgStore(clean).readSnapshot(ORG)).digest;
     expect(reference).toHaveLength(plan.actions.length);

@@ -106,7 +106,7 @@ describe('benchmark generator', () => {
   });
 
   it('writes a desired state that capctl validate accepts', async () => {
-    const result = await runCapctl(['validate', desired()]);
+    const result = await runCapctl(['validate', desired(), '--org-state', orgState()]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
   });

@@ -9,6 +9,7 @@ import { fingerprint } from '../helpers/fingerprint.js';
 import { makeTempDir, removeDir, repoRoot, runCapctl } from '../helpers/cli.js';
 import { sleep, startNode } from '../helpers/child.js';
 import { ADMIN, ORG, writeGeneratedOrg } from '../helpers/generated-org.js';
+import { appliedOnly } from '../helpers/actions.js';
 
 const temps: string[] = [];
 afterAll(async () => {
@@ -53,6 +54,22 @@ describe('capctl apply refuses, and changes nothing', () => {
     plan.actions[0]!.reason = 'edited by hand';
     await writeFile(edited, JSON.stringify(plan, null, 2));
     expect(await refusal([edited, '--actor', ADMIN])).toMatch(/edited\.json was altered after it was made: its digest is sha256:\w+, but its content hashes to sha256:\w+/);
+  });
+
+  it('a plan saved by an older capctl (format version 1, reasons as words): exit 3, make it again', async () => {
+    const { planDigest } = await import('../../src/plan/digest.js');
+    const { renderReason } = await import('../../src/render/reason-text.js');
+    // What capctl 0.1 saved: the same plan with formatVersion 1 and each reason a sentence, its digest intact.
+    const old = structuredClone(g.plan) as Omit<Plan, 'formatVersion'> & { formatVersion: number };
+    old.formatVersion = 1;
+    for (const action of old.actions) action.reason = renderReason(action, old.org.name);
+    const file = path.join(g.dir, 'format-1.json');
+    await writeFile(file, JSON.stringify({ ...old, digest: planDigest(old as unknown as Plan) }, null, 2));
+    const stderr = await refusal([file, '--actor', ADMIN, '--auto-approve']);
+    expect(stderr).toContain(
+      `capctl: ${file} is a plan of format version 1, saved by an older capctl; this capctl applies format version 2 only: make the plan again with \`capctl plan --out ${file}\` and review it`,
+    );
+    expect(stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('a plan for another org', async () => {
@@ -127,7 +144,7 @@ describe('capctl apply refuses, and changes nothing', () => {
       const before = await fingerprint(g.orgState);
       const result = await runCapctl(['apply', file, '--actor', ADMIN, '--auto-approve', '--org-state', g.orgState], { cwd: g.dir });
       expect(result.code, `${name}: ${result.stdout}${result.stderr}`).toBe(1);
-      expect(result.stderr, name).toContain(`capctl: ${file} is not a valid plan (format version 1): `);
+      expect(result.stderr, name).toContain(`capctl: ${file} is not a valid plan (format version 2): `);
       expect(result.stderr, name).toContain(message);
       expect(result.stderr, name).not.toMatch(/TypeError|\n\s+at /);
       expect(result.stderr.trim().split('\n'), name).toHaveLength(1);
@@ -162,7 +179,7 @@ describe('capctl apply', () => {
     const holder = startNode(path.join(repoRoot, 'test/store/fixtures/hold-lock.mjs'), [g.orgState, ORG]);
     expect(await holder.waitForLine(/^\{/), holder.stderr()).toBe(true);
     const bin = path.join(repoRoot, 'bin/capctl.js');
-    const args = ['apply', g.planFile, '--actor', ADMIN, '--org-state', g.orgState];
+    const args = ['apply', g.planFile, '--actor', ADMIN, '--desired', g.desired, '--org-state', g.orgState];
     const env = { NO_COLOR: '1', CI: 'true' };
     const refused = startNode(bin, [...args, '--lock-timeout', '0'], env);
     expect((await refused.exited).code, refused.stderr()).toBe(3);
@@ -184,7 +201,7 @@ describe('capctl apply', () => {
     expect(outputs.filter((o) => o.includes(`Apply complete: ${n} actions applied`))).toHaveLength(1);
     expect(outputs.filter((o) => o.includes('Nothing left to do'))).toHaveLength(1);
     // Every action was carried out exactly once.
-    const ledger = await new FileOrgStore(g.orgState).readLedger(ORG);
+    const ledger = appliedOnly(await new FileOrgStore(g.orgState).readLedger(ORG));
     expect(ledger.map((l) => l.action.seq)).toEqual(g.plan.actions.map((a) => a.seq));
   });
 });

@@ -1,5 +1,5 @@
 // `capctl plan` through the real executable, in child processes, on real folders.
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/model/index.js';
@@ -103,13 +103,17 @@ describe('capctl plan', () => {
     expect(plan.stderr).toBe('');
     expect(plan.code).toBe(0);
     expect(plan.stdout).toContain('No changes. constructor matches the desired state.');
-    // A store org `constructor` that no desired file declares: a warning, not a TypeError.
+    // A store org `constructor` that no desired file declares: a warning, not a TypeError. (The
+    // files now declare acme-prod, which the store must hold too: an org it does not hold is CAP325.)
+    await cp(path.join(dir, 'org-state/constructor'), path.join(dir, 'org-state/acme-prod'), { recursive: true });
+    const acme = path.join(dir, 'org-state/acme-prod/org.json');
+    await writeFile(acme, (await readFile(acme, 'utf8')).replaceAll('constructor', 'acme-prod'));
     await writeFile(path.join(dir, 'desired/org.yaml'), (await readFile(path.join(dir, 'desired/org.yaml'), 'utf8')).replaceAll('constructor', 'acme-prod'));
     for (const app of ['slack', 'zoom']) {
       const full = path.join(dir, `desired/apps/${app}.yaml`);
       await writeFile(full, (await readFile(full, 'utf8')).replaceAll('constructor', 'acme-prod'));
     }
-    const undeclared = await runCapctl(['plan', '--format', 'json'], { cwd: dir });
+    const undeclared = await runCapctl(['plan', '--org', 'constructor', '--format', 'json'], { cwd: dir });
     expect(undeclared.stderr).not.toContain('TypeError');
     expect(undeclared.code).toBe(0);
     const json = JSON.parse(undeclared.stdout) as Plan;

@@ -53,6 +53,29 @@ describe('capctl validate', () => {
     ]);
   });
 
+  it('checks each document names an org of the store when it can see one (CAP325), and only then', async () => {
+    const dir = await makeTempDir('capctl-validate-');
+    temps.push(dir);
+    const typo = 'apiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-prd\nname: Slack\nblocked: true\n';
+    await mkdir(path.join(dir, 'desired'));
+    await writeFile(path.join(dir, 'desired/slack.yaml'), typo);
+    // No store here: nothing to check the org against.
+    expect(await runCapctl(['validate'], { cwd: dir })).toMatchObject({ code: 0 });
+    const error = 'desired/slack.yaml:3:6  error  CAP325  org "acme-prd" is not an org of ';
+    const given = await runCapctl(['validate', '--org-state', path.join(repoRoot, 'org-state')], { cwd: dir });
+    expect(given.code).toBe(1);
+    expect(given.stdout).toContain(`${error}${path.join(repoRoot, 'org-state')} (did you mean "acme-prod"?)`);
+    // The default store folder, once it is there.
+    await copyInto(path.join(repoRoot, 'org-state'), path.join(dir, 'org-state'));
+    const byDefault = await runCapctl(['validate', 'desired'], { cwd: dir });
+    expect(byDefault.code).toBe(1);
+    expect(byDefault.stdout).toContain(`${error}org-state (did you mean "acme-prod"?): nothing declared for it would be planned or applied; the orgs there are acme-prod\n`);
+    // A store folder named on the command line must be there.
+    const missing = await runCapctl(['validate', '--org-state', 'nowhere'], { cwd: dir });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no org store at nowhere');
+  });
+
   it('shows an example in --help', async () => {
     const result = await runCapctl(['validate', '--help']);
     expect(result.code).toBe(0);

@@ -1,6 +1,6 @@
 // Small builders of plan actions and ledger lines, for tests on plain data.
-import type { Action, ActionKind, ActionResult, LedgerLine } from '../../src/model/index.js';
-import { nextLedgerLine } from '../../src/apply/ledger.js';
+import type { Action, ActionKind, ActionResult, LedgerLine, LedgerRecord } from '../../src/model/index.js';
+import { isObservedLine, nextLedgerLine } from '../../src/apply/ledger.js';
 import { requiredFor } from '../../src/plan/permissions.js';
 
 const zeroDigest = `sha256:${'0'.repeat(64)}`;
@@ -33,4 +33,11 @@ export function ledgerOf(plan: string, steps: [Action, ActionResult][], actor = 
 /** `sha256:` and 64 copies of a hex digit: a recognisable fake digest. */
 export function fakeDigest(digit: string): string {
   return `sha256:${digit.repeat(64)}`;
+}
+
+/** A ledger read back, as lines of applied actions: throws when one is an observed line (a refresh nobody expected). */
+export function appliedOnly(lines: readonly LedgerRecord[]): LedgerLine[] {
+  const observed = lines.find(isObservedLine);
+  if (observed) throw new Error(`ledger line ${observed.seq} is an observed line, not an applied action`);
+  return lines as LedgerLine[];
 }

@@ -12,7 +12,7 @@ import { classifyMetadataFile } from '../../src/metadata/metadata-types.js';
 import { childNodes, elementName, parseXmlDocument, type XmlNode } from '../../src/metadata/xml-document.js';
 import type { AppDoc, Declarations, DeclaredPolicies } from '../../src/model/index.js';
 import { makeTempDir, removeDir } from '../helpers/cli.js';
-import { buildSampleTrees } from '../helpers/samples.js';
+import { buildSampleTrees, metadataSets, overSet } from '../helpers/samples.js';
 
 const org = 'acme-prod';
 
@@ -195,74 +195,76 @@ function withoutManaged(text: string, file: string): unknown {
   return { prolog: doc.prolog, epilogue: doc.epilogue, root: strip(doc.root, '') };
 }
 
-describe('export into the real sample trees', () => {
-  let root: string;
-  let trees: Map<string, string>;
-  beforeAll(async () => {
-    root = await makeTempDir();
-    trees = (await buildSampleTrees(root)).trees;
-  });
-  afterAll(() => removeDir(root));
+for (const set of metadataSets) {
+  describe.skipIf(!set.present)(overSet('export into the sfdx trees', set), () => {
+    let root: string;
+    let trees: Map<string, string>;
+    beforeAll(async () => {
+      root = await makeTempDir();
+      trees = (await buildSampleTrees(root, set)).trees;
+    });
+    afterAll(() => removeDir(root));
 
-  async function snapshot(tree: string): Promise<Map<string, string>> {
-    const files = new Map<string, string>();
-    for (const relative of await findMetadataFiles(tree)) files.set(relative, await readFile(path.join(tree, relative), 'utf8'));
-    return files;
-  }
-
-  it('import then export changes nothing', async () => {
-    for (const [repo, tree] of trees) {
-      const before = await snapshot(tree);
-      const imported = await readMetadataTree(tree, org);
-      const plan = await writeMetadataExport(tree, imported.declarations);
-      expect(plan.writes, repo).toEqual([]);
-      expect(await snapshot(tree)).toEqual(before);
+    async function snapshot(tree: string): Promise<Map<string, string>> {
+      const files = new Map<string, string>();
+      for (const relative of await findMetadataFiles(tree)) files.set(relative, await readFile(path.join(tree, relative), 'utf8'));
+      return files;
     }
-  });
 
-  it('changes only the managed elements of an existing file, keeps every credential, and imports back what it wrote', async () => {
-    for (const [repo, tree] of trees) {
-      const before = await snapshot(tree);
-      const { declarations } = await readMetadataTree(tree, org);
-      // Change every managed value of every app and of the settings.
-      const changed: Declarations = {
-        ...declarations,
-        apps: declarations.apps.map((app) => {
-          if (app.installed !== true) return app;
-          const admin = app.policies?.permittedUsers !== 'admin-approved';
-          return {
-            ...app,
-            policies: {
-              permittedUsers: admin ? 'admin-approved' : 'all-users',
-              ...(admin ? { profiles: ['Integration User', 'System Administrator'], permissionSets: ['API Integration'] } : {}),
-              ipRelaxation: app.policies?.ipRelaxation === 'ENFORCE' ? 'BYPASS_2FACTOR' : 'ENFORCE',
-              refreshTokenPolicy: 'specific_inactivity:30:DAYS',
-            },
-          };
-        }),
-        ...(declarations.settings
-          ? { settings: { ...declarations.settings, oauthFlows: { blockUsernamePassword: true, blockUserAgent: true, allowAuthorizationCodeAndCredentials: true }, ...(declarations.settings.adminApprovedAppsOnly === undefined ? {} : { adminApprovedAppsOnly: true }) } }
-          : {}),
-      };
-      const plan = await writeMetadataExport(tree, changed);
-      const after = await snapshot(tree);
-      for (const [file, text] of before) {
-        const now = after.get(file)!;
-        const kind = classifyMetadataFile(file);
-        if (!kind || 'ignored' in kind) {
-          expect(now, `${file} is not capctl's`).toBe(text);
-          continue;
-        }
-        expect(withoutManaged(now, file), `${repo}/${file}`).toEqual(withoutManaged(text, file));
-        for (const secret of ['consumerKey', 'consumerSecret', 'certificate']) {
-          expect(now.split(`<${secret}>`).length, `${file} <${secret}>`).toBe(text.split(`<${secret}>`).length);
-        }
+    it('import then export changes nothing', async () => {
+      for (const [repo, tree] of trees) {
+        const before = await snapshot(tree);
+        const imported = await readMetadataTree(tree, org);
+        const plan = await writeMetadataExport(tree, imported.declarations);
+        expect(plan.writes, repo).toEqual([]);
+        expect(await snapshot(tree)).toEqual(before);
       }
-      // Files it created hold no credential at all.
-      for (const write of plan.writes.filter((w) => w.created)) expect(write.text).not.toMatch(/consumerKey|consumerSecret|certificate/);
-      const back = await readMetadataTree(tree, org);
-      expect(back.declarations.apps, repo).toEqual(changed.apps.map((app) => (app.policies?.permittedUsers === 'all-users' ? { ...app, policies: { ...app.policies } } : app)));
-      expect(back.declarations.settings).toEqual(changed.settings);
-    }
+    });
+
+    it('changes only the managed elements of an existing file, keeps every credential, and imports back what it wrote', async () => {
+      for (const [repo, tree] of trees) {
+        const before = await snapshot(tree);
+        const { declarations } = await readMetadataTree(tree, org);
+        // Change every managed value of every app and of the settings.
+        const changed: Declarations = {
+          ...declarations,
+          apps: declarations.apps.map((app) => {
+            if (app.installed !== true) return app;
+            const admin = app.policies?.permittedUsers !== 'admin-approved';
+            return {
+              ...app,
+              policies: {
+                permittedUsers: admin ? 'admin-approved' : 'all-users',
+                ...(admin ? { profiles: ['Integration User', 'System Administrator'], permissionSets: ['API Integration'] } : {}),
+                ipRelaxation: app.policies?.ipRelaxation === 'ENFORCE' ? 'BYPASS_2FACTOR' : 'ENFORCE',
+                refreshTokenPolicy: 'specific_inactivity:30:DAYS',
+              },
+            };
+          }),
+          ...(declarations.settings
+            ? { settings: { ...declarations.settings, oauthFlows: { blockUsernamePassword: true, blockUserAgent: true, allowAuthorizationCodeAndCredentials: true }, ...(declarations.settings.adminApprovedAppsOnly === undefined ? {} : { adminApprovedAppsOnly: true }) } }
+            : {}),
+        };
+        const plan = await writeMetadataExport(tree, changed);
+        const after = await snapshot(tree);
+        for (const [file, text] of before) {
+          const now = after.get(file)!;
+          const kind = classifyMetadataFile(file);
+          if (!kind || 'ignored' in kind) {
+            expect(now, `${file} is not capctl's`).toBe(text);
+            continue;
+          }
+          expect(withoutManaged(now, file), `${repo}/${file}`).toEqual(withoutManaged(text, file));
+          for (const secret of ['consumerKey', 'consumerSecret', 'certificate']) {
+            expect(now.split(`<${secret}>`).length, `${file} <${secret}>`).toBe(text.split(`<${secret}>`).length);
+          }
+        }
+        // Files it created hold no credential at all.
+        for (const write of plan.writes.filter((w) => w.created)) expect(write.text).not.toMatch(/consumerKey|consumerSecret|certificate/);
+        const back = await readMetadataTree(tree, org);
+        expect(back.declarations.apps, repo).toEqual(changed.apps.map((app) => (app.policies?.permittedUsers === 'all-users' ? { ...app, policies: { ...app.policies } } : app)));
+        expect(back.declarations.settings).toEqual(changed.settings);
+      }
+    });
   });
-});
+}

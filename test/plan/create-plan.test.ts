@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/model/index.js';
 import { isInPlanOrder } from '../../src/plan/ordering.js';
+import { renderReason } from '../../src/render/reason-text.js';
 import { allPermissions, app, appDoc, desired, plan, revocationDoc, session, settingsDoc, snapshot, user } from './builders.js';
 import { expectValidPlan } from './plan-schema.js';
 
@@ -48,7 +49,8 @@ describe('createPlan', () => {
     const [block] = p.actions;
     expect(block!.effects).toMatchObject({ sessionsEnded: 3, usersAffected: 2, accessBefore: 'all users may self-authorize', accessAfter: 'blocked' });
     expect(block!.effects.lost).toEqual({ count: 3, users: ['admin@acme.example', 'asmith@acme.example', 'jdoe@acme.example'] });
-    expect(block!.reason).toContain('3 sessions of 2 users');
+    expect(block!.reason).toEqual({ code: 'declared-blocked', params: {} });
+    expect(renderReason(block!, p.org.name)).toContain('3 sessions of 2 users');
     expect(p.summary).toMatchObject({ block: 1, sessionsEnded: 3 });
   });
 
@@ -135,7 +137,8 @@ describe('createPlan', () => {
     const p = checked(plan(desired({ apps: [appDoc('Box', { installed: false })] }), observed));
     expect(kinds(p)).toEqual(['uninstall Box']);
     expect(p.actions[0]!.effects.removed).toEqual({ policies: true, profiles: 1, permissionSets: 2, sessions: 1 });
-    expect(p.actions[0]!.reason).toContain('1 profile assignment, 2 permission-set assignments and 1 session go');
+    expect(p.actions[0]!.reason).toEqual({ code: 'declared-uninstalled', params: {} });
+    expect(renderReason(p.actions[0]!, p.org.name)).toContain('1 profile assignment, 2 permission-set assignments and 1 session go');
   });
 
   it('R7: assignments need admin-approved and names the org has', () => {
@@ -187,6 +190,20 @@ describe('createPlan', () => {
     expect(checked(plan(desired({ apps: [appDoc('Jira')], revocations: [rev] }), done)).actions).toEqual([]);
   });
 
+  it('R9 on its boundary: a session created exactly at issuedBefore is not revoked, one a millisecond before is', () => {
+    const cutoff = '2026-11-20T00:00:00Z';
+    const observed = snapshot({
+      users,
+      apps: [app('Jira', { sessions: [session('jdoe@acme.example', '2026-11-19T23:59:59.999Z'), session('asmith@acme.example', cutoff)] })],
+    });
+    const rev = revocationDoc('INC-1', 'Jira', { issuedBefore: cutoff });
+    const p = checked(plan(desired({ apps: [appDoc('Jira')], revocations: [rev] }), observed));
+    expect(p.actions[0]!.effects).toMatchObject({ sessionsEnded: 1, usersAffected: 1 });
+    // Only the session at the cutoff left: the revocation is satisfied.
+    const atCutoff = snapshot({ users, apps: [app('Jira', { sessions: [session('asmith@acme.example', cutoff)] })] });
+    expect(checked(plan(desired({ apps: [appDoc('Jira')], revocations: [rev] }), atCutoff)).actions).toEqual([]);
+  });
+
   it('R9: a revocation of an app the plan blocks is covered by the block', () => {
     const observed = snapshot({ users, apps: [app('Slack', { sessions: [session('jdoe@acme.example', '2026-11-01T00:00:00Z')] })] });
     const p = checked(plan(desired({ apps: [appDoc('Slack', { blocked: true })], revocations: [revocationDoc('INC-1', 'Slack')] }), observed));
@@ -236,6 +253,16 @@ describe('createPlan', () => {
     expect(codes(p, 'error')).toEqual(['CAP319']);
     expect(p.diagnostics[0]!.message).toContain('end 6 sessions, more than the 5 allowed: block Dropbox (6)');
     expect(p.summary).toMatchObject({ block: 0, sessionsEnded: 0 });
+  });
+
+  it('R13 on its boundary: a plan ending exactly maxSessionsEnded sessions passes, one more fails', () => {
+    const sessions = (n: number) => Array.from({ length: n }, (_, i) => session('jdoe@acme.example', `2026-10-0${i + 1}T00:00:00Z`));
+    const guard = settingsDoc({ guards: { maxSessionsEnded: 5 } });
+    const exactly = checked(plan(desired({ settings: guard, apps: [appDoc('Dropbox', { blocked: true })] }), snapshot({ users, apps: [app('Dropbox', { sessions: sessions(5) })] })));
+    expect(codes(exactly, 'error')).toEqual([]);
+    expect(exactly.summary).toMatchObject({ block: 1, sessionsEnded: 5 });
+    const oneMore = checked(plan(desired({ settings: guard, apps: [appDoc('Dropbox', { blocked: true })] }), snapshot({ users, apps: [app('Dropbox', { sessions: sessions(6) })] })));
+    expect(codes(oneMore, 'error')).toEqual(['CAP319']);
   });
 
   it('checks every action against the actor, and still plans', () => {

@@ -1,7 +1,8 @@
 // applyAction: what one action does to an org, and which store files it changes.
 import { describe, expect, it } from 'vitest';
 import type { Action } from '../../src/model/index.js';
-import { applyAction, TransitionError, type OrgData } from '../../src/plan/transition.js';
+import { applyAction } from '../../src/plan/action-kinds.js';
+import { TransitionError, type OrgData } from '../../src/plan/transition.js';
 import { allPermissions, app, session, snapshot, user } from './builders.js';
 
 function data(): OrgData {

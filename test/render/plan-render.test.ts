@@ -55,10 +55,10 @@ describe('plan text', () => {
 });
 
 describe('plan JSON', () => {
-  it('is the plan itself, formatVersion 1', () => {
+  it('is the plan itself, formatVersion 2', () => {
     const p = samplePlan('jdoe@acme.example');
     expect(JSON.parse(renderPlanJson(p))).toEqual(p);
-    expect(p.formatVersion).toBe(1);
+    expect(p.formatVersion).toBe(2);
   });
 });
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { CapctlError, ExitCode, InputError, type Plan } from '../../model/index.js';
 import { planFailed } from '../../render/plan-words.js';
+import type { ReviewedDesired } from '../../apply/check-reviewed.js';
 import type { Host } from '../host.js';
 import { createProgress, progressEnabled } from '../progress.js';
 import { planNow } from '../plan-now.js';
@@ -23,7 +24,8 @@ interface ApplyOptions {
 const help = `
 Exit codes: 0 applied (or nothing to apply); 1 error (bad input, a failed action: the actions
 before it stay applied, and running the same apply again continues after them); 3 refused
-(missing permissions; a stale, altered or foreign plan; the org locked by another apply).
+(missing permissions; a stale, altered or foreign plan, or one that the desired folder, planned
+again, does not give; the org locked by another apply).
 
 Examples:
   $ capctl plan --out plan.json && capctl apply plan.json --actor ci-bot@acme.example
@@ -41,7 +43,7 @@ export function register(program: Command, host: Host): void {
     .option('--auto-approve', 'apply without asking (needed without a terminal when there is no PLANFILE)')
     .option('--lock-timeout <seconds>', "how long to wait for the org's lock when another apply holds it", '0')
     .option('--no-commit', 'do not commit the changed store files to git')
-    .option('--desired <dir>', "the desired-state folder, when planning (default: capctl.yaml's, or desired)")
+    .option('--desired <dir>', "the desired-state folder: planned, or (with PLANFILE) the one the plan must have been made from (default: capctl.yaml's, or desired)")
     .option('--org-state <dir>', "the org store folder (default: capctl.yaml's, or org-state)")
     .option('--org <org>', "the org (default: the plan's, or the only org in the store)")
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
@@ -64,10 +66,11 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
   if (!actor) throw new InputError('apply needs the user it runs as: --actor USERNAME, or CAPCTL_ACTOR');
   const lockTimeoutMs = parseLockTimeout(options.lockTimeout);
   // Loaded on use, so that other commands start without them.
-  const [{ applyPlan }, { checkPlanOrg, readPlanFile }, { describeUncommittedChanges }, { recordPendingApplies }, render, { FileOrgStore }] = await Promise.all([
+  const [{ applyPlan }, { checkPlanOrg, readPlanFile }, { describeUncommittedChanges }, { observeChanges }, { recordPendingApplies }, render, { FileOrgStore }] = await Promise.all([
     import('../../apply/apply-plan.js'),
     import('../../apply/read-plan-file.js'),
     import('../../audit/detect-drift.js'),
+    import('../../audit/observe-changes.js'),
     import('../../audit/record-apply.js'),
     import('../../render/apply-report.js'),
     import('../../store/file-store.js'),
@@ -76,9 +79,13 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
   const json = options.format === 'json';
 
   let plan: Plan;
+  let desired: ReviewedDesired | undefined;
   if (planFile !== undefined) {
     plan = await readPlanFile(planFile);
     await checkPlanOrg(plan, settings.org, store, settings.orgState);
+    // A saved plan must be what the reviewed desired state gives: the preflight plans it again.
+    const { readReviewedDesired } = await import('../../plan-org.js');
+    desired = await readReviewedDesired({ desired: settings.desired, org: plan.org.name, store, storeName: settings.orgState, now: host.now() });
   } else {
     plan = await planNow(settings, host, store);
     if (!json) host.out((await import('../../render/plan-text.js')).renderPlanText(plan, { color: host.color }));
@@ -104,10 +111,12 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
     actor,
     now: () => host.now(),
     lockTimeoutMs,
+    ...(desired ? { desired } : {}),
     command: `capctl apply${planFile ? ` ${planFile}` : ''}`,
     audit: {
       ...(options.commit ? { recordPending: (ledger, upToSeq, current) => recordPendingApplies(org, orgDir, ledger, upToSeq, current) } : {}),
       describeChanges: (snapshot) => describeUncommittedChanges(orgDir, snapshot),
+      observe: (snapshot, ledger) => observeChanges(snapshot, ledger, orgDir),
     },
     onWait: (holder) =>
       host.err(`Waiting up to ${options.lockTimeout}s for the lock of ${org}, held by ${holder.user} (${holder.command}, pid ${holder.pid} on ${holder.host}, since ${holder.acquiredAt})…\n`),

@@ -1,8 +1,10 @@
 // capctl export --metadata DIR [--desired DIR] [--org ORG]
+import path from 'node:path';
 import type { Command } from 'commander';
 import { declarationsOf, InputError } from '../../model/index.js';
 import { renderDiagnosticsText, sortDiagnostics } from '../../render/diagnostics.js';
 import type { Host } from '../host.js';
+import { checkOutputFile, checkOutputFolder } from '../output-path.js';
 import { resolveSettings } from '../settings.js';
 
 interface ExportFlags {
@@ -36,6 +38,12 @@ export function register(program: Command, host: Host): void {
     .action(async (flags: ExportFlags) => {
       if (flags.format !== 'text' && flags.format !== 'json') throw new InputError(`--format must be text or json, not "${flags.format}"`);
       const settings = await resolveSettings({ desired: flags.desired, org: flags.org }, host);
+      // Never into what capctl reads: the desired folder exported from, and the org store.
+      const readFolders = [
+        { dir: path.resolve(host.cwd, settings.desired), name: `the desired folder ${settings.desired}` },
+        { dir: path.resolve(host.cwd, settings.orgState), name: `the org store ${settings.orgState}` },
+      ];
+      checkOutputFolder(path.resolve(host.cwd, flags.metadata), { shown: `--metadata ${flags.metadata}`, readFolders });
       // Loaded on use, so that other commands start without the XML parser.
       const [{ loadDesiredState }, { writeMetadataExport }] = await Promise.all([
         import('../../load/load-desired.js'),
@@ -45,7 +53,9 @@ export function register(program: Command, host: Host): void {
       const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
       if (errors.length > 0) throw new InputError(`${settings.desired}: the desired state has errors; nothing written`, sortDiagnostics(errors));
       const org = chooseDesiredOrg(settings.org, Object.keys(loaded.desired.orgs).sort(), settings.desired);
-      const plan = await writeMetadataExport(flags.metadata, declarationsOf(loaded.desired.orgs[org]!));
+      const plan = await writeMetadataExport(flags.metadata, declarationsOf(loaded.desired.orgs[org]!), {
+        checkFile: (file) => void checkOutputFile(path.resolve(host.cwd, file), { shown: file, readFolders }),
+      });
       const diagnostics = sortDiagnostics(plan.diagnostics);
       if (flags.format === 'json') {
         host.out(`${JSON.stringify({ org, metadata: flags.metadata, written: plan.writes.map((w) => ({ path: w.path, created: w.created })), unchanged: plan.unchanged, diagnostics }, null, 2)}\n`);

@@ -1,11 +1,13 @@
 // capctl import [--org ORG] [--org-state DIR] [--out DIR] [--force]
 // capctl import --from-metadata DIR [--org ORG] [--out DIR] [--force]
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { InputError, type Diagnostic } from '../../model/index.js';
 import type { ImportResult } from '../../import/import-desired.js';
 import { renderDiagnosticsText, sortDiagnostics } from '../../render/diagnostics.js';
 import type { Host } from '../host.js';
+import { checkOutputFile, checkOutputFolder } from '../output-path.js';
 import { createProgress } from '../progress.js';
 import { resolveSettings, type Settings } from '../settings.js';
 import { addStoreOptions, openSettingsOrg } from '../store-options.js';
@@ -81,11 +83,15 @@ export function register(program: Command, host: Host): void {
     .action(async (flags: ImportFlags) => {
       if (flags.format !== 'text' && flags.format !== 'json') throw new InputError(`--format must be text or json, not "${flags.format}"`);
       const settings = await resolveSettings({ org: flags.org, orgState: flags.orgState, ...(flags.out ? { desired: flags.out } : {}) }, host);
+      // Never into the org store: not the folder, and not one file of it (a link inside --out may lead there).
+      const outCheck = { readFolders: [{ dir: path.resolve(host.cwd, settings.orgState), name: `the org store ${settings.orgState}` }] };
+      checkOutputFolder(path.resolve(host.cwd, settings.desired), { ...outCheck, shown: settings.desired });
       const progress = createProgress(host, flags.quiet);
       let started = false;
       const target = {
         outDir: settings.desired,
         force: flags.force === true,
+        checkFile: (file: string) => void checkOutputFile(path.resolve(host.cwd, file), { ...outCheck, shown: file }),
         onProgress: (done: number, total: number) => {
           if (!started) progress.start(total, `writing ${settings.desired}/`);
           started = true;

@@ -1,13 +1,14 @@
 // capctl plan: what an apply would do to the org, in order, with the permissions each action needs
 // and what it costs the org's users; optionally saved (--out) for a later `capctl apply FILE`.
-import { statSync, type Stats } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { ExitCode, InputError, type Plan } from '../../model/index.js';
 import { count, planFailed } from '../../render/plan-words.js';
 import type { Host } from '../host.js';
+import { checkOutputFile, type OutputCheck } from '../output-path.js';
 import { planNow } from '../plan-now.js';
-import { resolveSettings } from '../settings.js';
+import { resolveSettings, type Settings } from '../settings.js';
 
 interface PlanOptions {
   desired?: string;
@@ -43,8 +44,9 @@ export function register(program: Command, host: Host): void {
     .option('--detailed-exitcode', 'exit 2 when the plan has changes')
     .addHelpText('after', help)
     .action(async (options: PlanOptions) => {
-      if (options.out) checkOutFile(path.resolve(host.cwd, options.out), options.out);
       const settings = await resolveSettings({ desired: options.desired, orgState: options.orgState, org: options.org, actor: options.actor }, host);
+      const out = options.out === undefined ? undefined : outFileCheck(options.out, settings, host);
+      if (out) checkOutFile(out);
       const plan = await planNow(settings, host);
       host.out(await render(plan, options.format, host.color));
 
@@ -54,28 +56,41 @@ export function register(program: Command, host: Host): void {
         host.exitCode = ExitCode.error;
         return;
       }
-      if (options.out) {
+      if (out) {
         const [{ replaceFileDurably }, { renderPlanJson }] = await Promise.all([import('../../store/durable-fs.js'), import('../../render/plan-json.js')]);
-        await replaceFileDurably(path.resolve(host.cwd, options.out), renderPlanJson(plan));
+        // Again just before the write: the path may have changed while the plan was made.
+        checkOutFile(out);
+        await replaceFileDurably(out.file, renderPlanJson(plan));
         host.err(`Saved the plan to ${options.out}: apply it with \`capctl apply ${options.out}\`.\n`);
       }
       host.exitCode = plan.actions.length > 0 && options.detailedExitcode ? ExitCode.changes : ExitCode.ok;
     });
 }
 
-/** Refuses, before planning, an --out that cannot be written as a file: a folder, or a path under a file. */
-function checkOutFile(file: string, shown: string): void {
-  if (statIfThere(file)?.isDirectory()) {
-    throw new InputError(`--out ${shown} is a folder: name the file to save the plan in (for example --out ${path.join(shown, 'plan.json')})`);
+/** Where --out writes (as given and resolved), and what it must stay out of: the org store and the desired folder the plan is made from. */
+interface OutFile extends OutputCheck {
+  given: string;
+  file: string;
+}
+
+function outFileCheck(out: string, settings: Settings, host: Host): OutFile {
+  return {
+    given: out,
+    file: path.resolve(host.cwd, out),
+    shown: `--out ${out}`,
+    readFolders: [
+      { dir: path.resolve(host.cwd, settings.orgState), name: `the org store ${settings.orgState}` },
+      { dir: path.resolve(host.cwd, settings.desired), name: `the desired folder ${settings.desired}` },
+    ],
+  };
+}
+
+/** Refuses an --out that cannot be saved as a regular file outside the folders read: a folder, a link, a FIFO, a device, a path under a file, a path in the store or the desired folder. */
+function checkOutFile(out: OutFile): void {
+  if (isFolder(out.file)) {
+    throw new InputError(`--out ${out.given} is a folder: name the file to save the plan in (for example --out ${path.join(out.given, 'plan.json')})`);
   }
-  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
-    const found = statIfThere(dir);
-    if (found) {
-      if (!found.isDirectory()) throw new InputError(`--out ${shown}: ${dir} is a file, not a folder`);
-      return;
-    }
-    if (path.dirname(dir) === dir) return;
-  }
+  checkOutputFile(out.file, out);
 }
 
 async function render(plan: Plan, format: PlanOptions['format'], color: boolean): Promise<string> {
@@ -84,13 +99,11 @@ async function render(plan: Plan, format: PlanOptions['format'], color: boolean)
   return (await import('../../render/plan-text.js')).renderPlanText(plan, { color });
 }
 
-/** The stats of a path, or undefined when there is nothing there (or a file stands where a folder of it would be). */
-function statIfThere(file: string): Stats | undefined {
+/** Whether a folder itself (not a link to one) stands at the path; anything else is left to checkOutputFile. */
+function isFolder(file: string): boolean {
   try {
-    return statSync(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw error;
+    return lstatSync(file).isDirectory();
+  } catch {
+    return false;
   }
 }

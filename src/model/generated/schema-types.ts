@@ -65,6 +65,11 @@ export type ActionKind =
   | 'unblock'
   | 'revoke';
 /**
+ * Why an action is needed: a code from a closed set and its parameters (what the action itself does not say). The views render it to words; nothing decides by them.
+ */
+export type Reason =
+  ReasonAllowlisting | ReasonOauthFlows | ReasonInstall | ReasonDeclared | ReasonPolicies | ReasonAssignments;
+/**
  * A permission name, or all / any of several expressions.
  */
 export type PermissionExpr =
@@ -81,6 +86,10 @@ export type PermissionExpr =
        */
       anyOf: [PermissionExpr, ...PermissionExpr[]];
     };
+/**
+ * One line of ledger.jsonl, of either kind: an applied action (LedgerLine), or changes made outside capctl that `capctl refresh` recorded (ObservedLine, `kind: observed`). One hash chain runs through both.
+ */
+export type LedgerRecord = LedgerLine | ObservedLine;
 export type Plan__Digest = string;
 
 /**
@@ -321,9 +330,9 @@ export interface Action {
   app?: AppRef;
   revocation?: PlannedRevocation;
   /**
-   * Why the action is needed.
+   * Why the action is needed, as data that the views render to words. Ledger lines written before formatVersion 2 hold the words instead.
    */
-  reason: string;
+  reason: Reason | string;
   before?: Values;
   after?: Values;
   requires: PermissionExpr;
@@ -351,6 +360,67 @@ export interface PlannedRevocation {
   users: 'all' | string[];
   issuedBefore: string;
   reason: string;
+}
+/**
+ * OrgSettings declares adminApprovedAppsOnly, which the org does not have: turning allowlisting on comes last, off first.
+ */
+export interface ReasonAllowlisting {
+  code: 'allowlisting-on' | 'allowlisting-off';
+  params: {};
+}
+/**
+ * OrgSettings declares OAuth flow settings that differ from the org's (the action's before and after hold the values).
+ */
+export interface ReasonOauthFlows {
+  code: 'oauth-flows-differ';
+  params: {
+    fields: string[];
+  };
+}
+/**
+ * The app is declared installed and the org has no local copy of it.
+ */
+export interface ReasonInstall {
+  code: 'declared-installed';
+  params: {
+    deniedAttempts: number;
+    packaged: boolean;
+  };
+}
+/**
+ * The app is declared unblocked, blocked or uninstalled, or declared by no file under unmanagedApps: block; or a revocation's sessions remain. The action's effects and revocation say the rest.
+ */
+export interface ReasonDeclared {
+  code: 'declared-unblocked' | 'declared-blocked' | 'declared-uninstalled' | 'unmanaged-block' | 'revocation';
+  params: {};
+}
+/**
+ * The app declares policies that differ from the org's, or from what installing gives (`from`); before and after hold the values.
+ */
+export interface ReasonPolicies {
+  code: 'policies-differ';
+  params: {
+    from: 'org' | 'install';
+    fields: string[];
+  };
+}
+/**
+ * The app declares profiles and permission sets to pre-authorize that differ from the org's, or from what installing gives (`from`).
+ */
+export interface ReasonAssignments {
+  code: 'assignments-differ';
+  params: {
+    from: 'org' | 'install';
+    changes: NameChanges[];
+  };
+}
+/**
+ * The names an assignment change adds and removes, sorted.
+ */
+export interface NameChanges {
+  field: 'profiles' | 'permissionSets';
+  added: string[];
+  removed: string[];
 }
 /**
  * The managed values an action changes, before or after it.
@@ -433,8 +503,76 @@ export interface ActionResult {
    */
   storeDigest: string;
 }
+/**
+ * One line of ledger.jsonl recording the store as capctl found it: what changed outside capctl since the line before (capctl refresh, or apply before its first action), hash-chained like an applied action's line.
+ */
+export interface ObservedLine {
+  seq: number;
+  at: OrgState__Instant;
+  /**
+   * Who recorded the changes (the user running refresh or apply), not who made them.
+   */
+  actor: string;
+  kind: 'observed';
+  observed: ObservedChanges;
+  result: {
+    /**
+     * Snapshot digest of the store as recorded: the state the next line starts from.
+     */
+    storeDigest: string;
+    /**
+     * Store files that changed, relative to the org folder (when known).
+     */
+    files?: string[];
+  };
+  prev: string;
+  hash: string;
+}
+/**
+ * What changed outside capctl, compared with the state the ledger's line before recorded (its commit in git). Sorted by file, then field; sessions are counted per app, never listed.
+ */
+export interface ObservedChanges {
+  /**
+   * false when the earlier state could not be read (no git, or no commit of the line before): only the digest is known to have moved, and changes and sessions are empty.
+   */
+  named: boolean;
+  /**
+   * The digest the line before recorded (absent for a first line).
+   */
+  previousDigest?: string;
+  changes: ObservedChange[];
+  sessions: ObservedSessions[];
+}
+/**
+ * One field of a store file that changed: `blocked` false → true; `(file)` absent → present for an app file added.
+ */
+export interface ObservedChange {
+  /**
+   * Store file, relative to the org folder.
+   */
+  file: string;
+  app?: AppRef;
+  /**
+   * Dotted field path; for users.json, the username first.
+   */
+  field: string;
+  before: string;
+  after: string;
+}
+/**
+ * How an app's sessions changed, counted: ended (gone), started (new), used (lastUsed or useCount moved).
+ */
+export interface ObservedSessions {
+  app: AppRef;
+  ended: number;
+  started: number;
+  used: number;
+}
 export interface Plan {
-  formatVersion: 1;
+  /**
+   * 2 since reasons are data ({code, params}); apply refuses plans of another version.
+   */
+  formatVersion: 2;
   org: {
     name: string;
     id: string;

@@ -2,7 +2,10 @@
 // A protected app is never blocked, uninstalled or narrowed; a plan ends at most maxSessionsEnded
 // sessions. Breaking either is an error that names the guard and the actions that break it.
 import { Codes, type Action, type Diagnostic } from '../../model/index.js';
+import { actionKinds } from '../action-kinds.js';
 import { diagnostic, fieldAt, where } from '../diagnostic.js';
+import type { Narrowing } from '../draft-actions.js';
+import { sortedNames } from '../names.js';
 import type { PlanContext } from '../plan-context.js';
 import type { SimulatedAction } from '../simulate.js';
 
@@ -24,7 +27,7 @@ export function checkGuards(actions: readonly SimulatedAction[], ctx: PlanContex
     }
     const breaking: { what: string; action: Action }[] = [];
     for (const { action, draft } of actions) {
-      if (draft.app?.name === name && draft.narrows) breaking.push({ what: draft.narrows, action });
+      if (draft.app?.name === name && draft.narrows) breaking.push({ what: narrowingText(draft.narrows), action });
       if (action.effects.appsCutOff?.some((a) => a.name === name)) {
         breaking.push({ what: 'blocks it org-wide by turning on API client allowlisting (it is not installed with admin-approved permitted users)', action });
       }
@@ -65,8 +68,25 @@ export function checkGuards(actions: readonly SimulatedAction[], ctx: PlanContex
   return diagnostics;
 }
 
+/** What a narrowing does, as the guard's message says it. */
+function narrowingText(narrowing: Narrowing): string {
+  switch (narrowing.by) {
+    case 'block':
+      return narrowing.unmanaged ? 'blocks it (unmanagedApps: block)' : 'blocks it';
+    case 'uninstall':
+      return 'uninstalls it';
+    case 'permitted-users':
+      return 'narrows permittedUsers from all-users to admin-approved';
+    case 'assignments': {
+      const { profiles, permissionSets } = narrowing.removed;
+      return `removes the assignment of ${sortedNames([...profiles.map((n) => `profile ${n}`), ...permissionSets.map((n) => `permission set ${n}`)]).join(', ')}`;
+    }
+  }
+}
+
 /** `block Dropbox`, `revoke INC-2041 on Slack`, `set-org-settings`. */
 export function describe(action: Action): string {
-  if (action.kind === 'revoke') return `revoke ${action.revocation?.id ?? ''} on ${action.app?.name ?? ''}`;
+  const detail = actionKinds[action.kind].detail;
+  if (detail) return `${action.kind} ${detail(action)} on ${action.app?.name ?? ''}`;
   return action.app ? `${action.kind} ${action.app.name}` : action.kind;
 }

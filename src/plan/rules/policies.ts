@@ -3,6 +3,7 @@
 import { Codes, type Diagnostic } from '../../model/index.js';
 import { diagnostic, fieldAt, keyAt } from '../diagnostic.js';
 import { didYouMean } from '../names.js';
+import { allUsersDeclared, assignmentsNeedAdminApprovedMessage } from './assignments-need-admin-approved.js';
 import type { PlanContext } from '../plan-context.js';
 import type { AppTarget } from '../targets.js';
 
@@ -36,18 +37,13 @@ export function checkPolicies(target: AppTarget, ctx: PlanContext): Diagnostic[]
     const names = declared[field];
     if (!names) continue;
     if (names.length > 0 && permittedUsers === 'all-users') {
+      // Declared in the same document, the loader reports it first (validate needs no org for it).
       const source =
         declared.permittedUsers === 'all-users'
-          ? 'permittedUsers: all-users is declared'
+          ? allUsersDeclared
           : `permittedUsers is all-users in ${org}${target.installed && !app.installed ? ' once installed' : ''} and is not declared`;
       diagnostics.push(
-        diagnostic(
-          'error',
-          Codes.assignmentsNeedAdminApproved,
-          `"${doc.name}" declares ${field}, but ${source}: ${field === 'profiles' ? 'profiles' : 'permission sets'} only pre-authorize users ` +
-            `of an app whose permittedUsers is admin-approved. Set policies.permittedUsers: admin-approved, or remove ${field}.`,
-          keyAt(decl, `policies.${field}`),
-        ),
+        diagnostic('error', Codes.assignmentsNeedAdminApproved, assignmentsNeedAdminApprovedMessage(doc.name, field, source), keyAt(decl, `policies.${field}`)),
       );
     }
     const known = field === 'profiles' ? ctx.profiles : ctx.permissionSets;
