@@ -47,6 +47,9 @@ export const Codes = {
   storeBadLedger: 'CAP213',
   storeNotUtf8: 'CAP214',
   storeMissingFile: 'CAP215',
+  storeUnreadable: 'CAP216', // an entry capctl cannot read, or not the kind expected (a folder for a file)
+  storeOutsidePath: 'CAP217', // a path recorded in the store (a journal's) that is not of the store's layout
+  storeDuplicateKey: 'CAP218',
 
   // --- CAP3xx: plan rules (src/plan) ---
   appNotInOrg: 'CAP301', // R8
