@@ -1,6 +1,7 @@
 // Every diagnostic code, in one place: a code never changes meaning once released.
 // Ranges: CAP1xx desired-state loading, CAP2xx org store, CAP3xx plan rules,
-// CAP4xx apply and audit, CAP5xx metadata import and export.
+// CAP4xx apply and audit, CAP5xx metadata import and export. Risk rules (SPEC §14) have ids of
+// their own, CAPR001…, in src/plan/risk/.
 
 /** Diagnostic codes and what each one means. */
 export const Codes = {
@@ -27,6 +28,7 @@ export const Codes = {
   noFiles: 'CAP120',
   notAMapping: 'CAP121',
   unreadableFile: 'CAP122',
+  exceptionTooLong: 'CAP123',
 
   // --- CAP2xx: the org store (src/store) ---
   storeMalformed: 'CAP201',
@@ -70,6 +72,9 @@ export const Codes = {
   actorInactive: 'CAP322',
   actorLacksPermissions: 'CAP323',
   noDeclarations: 'CAP324',
+  riskCannotJudge: 'CAP325',
+  riskExceptionUnused: 'CAP326',
+  riskExceptionExpiring: 'CAP327',
 
   // --- CAP4xx: apply and audit (src/apply, src/audit) ---
   applyLacksPermissions: 'CAP401',

@@ -15,6 +15,8 @@ import { checkUsernamePasswordFlow } from './rules/oauth-flows.js';
 import { checkPolicies } from './rules/policies.js';
 import { checkRevocation, noteReauthorization } from './rules/revocations.js';
 import { noteDeniedAttempts, noteUnmanagedApp, undeclaredApps } from './rules/unmanaged.js';
+import { evaluateRisk, riskDiagnostics, type RiskReport } from './risk/evaluate-risk.js';
+import { riskFacts } from './risk/facts.js';
 import { simulatePlan, type SimulatedAction, type SimulatedOrg } from './simulate.js';
 import { summarize } from './summary.js';
 import { appTarget, type AppTarget } from './targets.js';
@@ -23,6 +25,11 @@ export type { PlanInput } from './plan-context.js';
 
 /** Plans the actions that make the org match its declaration (SPEC §5–§7). Never throws on valid input. */
 export function createPlan(input: PlanInput): Plan {
+  return createPlanAndRisk(input).plan;
+}
+
+/** The plan, and the risk rules' report on the org as the plan would leave it (SPEC §14), for `capctl check`. */
+export function createPlanAndRisk(input: PlanInput): { plan: Plan; risk: RiskReport } {
   const ctx = buildPlanContext(input);
   const diagnostics: Diagnostic[] = [];
 
@@ -65,13 +72,48 @@ export function createPlan(input: PlanInput): Plan {
   const simulated = simulatePlan(drafted.drafts, ctx);
   diagnostics.push(...checkGuards(simulated.actions, ctx));
   diagnostics.push(...checkUsernamePasswordFlow(ctx));
+  const risk = evaluateRisk(plannedRiskFacts(simulated.actions, simulated.final, ctx), ctx.desired.exceptions ?? []);
+  diagnostics.push(...riskDiagnostics(inPlanScope(risk, simulated.actions, ctx)));
 
   // A plan with errors has no actions, so nothing is said about what its actions would do.
   const failed = diagnostics.some((d) => d.severity === 'error');
   if (!failed) diagnostics.push(...simulated.diagnostics, ...notesOnActions(simulated.actions, simulated.final, ctx));
   const actions = failed ? [] : simulated.actions.map(({ action }, i) => ({ ...action, seq: i + 1 }));
   if (input.actor !== undefined) diagnostics.push(...checkActor(input.actor, actions, ctx));
-  return assemble(ctx, actions.map(orderActionKeys), orderDiagnostics(diagnostics));
+  return { plan: assemble(ctx, actions.map(orderActionKeys), orderDiagnostics(diagnostics)), risk };
+}
+
+/**
+ * The findings a plan reports: those about what the declaration covers or the plan changes — the
+ * apps declared or acted on, the org settings when declared or changed. The rest of the org (apps
+ * no file declares, users) is `capctl check`'s: a plan is not refused for what it does not touch.
+ */
+function inPlanScope(risk: RiskReport, actions: readonly SimulatedAction[], ctx: PlanContext): RiskReport {
+  const apps = new Set(ctx.desired.apps.map((d) => d.doc.name));
+  let org = ctx.settings.decl !== undefined;
+  for (const { action } of actions) {
+    if (action.app) apps.add(action.app.name);
+    if (action.kind === 'set-org-settings') org = true;
+  }
+  const findings = risk.findings.filter(({ subject }) => (subject.kind === 'app' ? apps.has(subject.name) : subject.kind === 'org' && org));
+  return { ...risk, findings };
+}
+
+/** The rules' view of the org as the plan would leave it: its settings and apps after every action. */
+function plannedRiskFacts(actions: readonly SimulatedAction[], final: SimulatedOrg, ctx: PlanContext) {
+  const unblocks = actions
+    .filter(({ action }) => action.kind === 'unblock' && action.app)
+    .map(({ action }) => ({ app: action.app!, ...(action.source ? { source: action.source } : {}) }));
+  return riskFacts({
+    slug: ctx.observed.slug,
+    org: final.org,
+    apps: final.apps.values(),
+    users: ctx.observed.users,
+    desired: ctx.input.desired,
+    now: ctx.input.now,
+    unblocks,
+    containments: ctx.input.contained ?? [],
+  });
 }
 
 /** Notes that depend on the whole plan: what revoked users may do afterwards, what allowlisting cuts off. */
