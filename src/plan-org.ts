@@ -4,7 +4,8 @@
 import { readDesiredCommit } from './audit/desired-commit.js';
 import { loadDesiredStateAside } from './load/load-desired-aside.js';
 import { InputError, type Diagnostic, type Plan } from './model/index.js';
-import { createPlan } from './plan/create-plan.js';
+import { createPlanAndRisk } from './plan/create-plan.js';
+import type { RiskReport } from './plan/risk/evaluate-risk.js';
 import type { OrgStore } from './store/org-store.js';
 import { selectOrg } from './store/select-org.js';
 
@@ -25,6 +26,8 @@ export interface PlanOrgOptions {
 export interface PlanOrgResult {
   org: string;
   plan: Plan;
+  /** The risk rules' report on the org as the plan would leave it (all of it, not only the plan's scope). */
+  risk: RiskReport;
   loadWarnings: Diagnostic[];
 }
 
@@ -48,7 +51,7 @@ export async function planOrg(options: PlanOrgOptions): Promise<PlanOrgResult> {
     );
   }
   const [observed, desiredCommit] = await reading;
-  const plan = createPlan({
+  const { plan, risk } = createPlanAndRisk({
     // Own keys only: a store org named `constructor` must not find Object.prototype's.
     desired: Object.hasOwn(loaded.desired.orgs, org) ? loaded.desired.orgs[org] : undefined,
     observed,
@@ -56,5 +59,5 @@ export async function planOrg(options: PlanOrgOptions): Promise<PlanOrgResult> {
     ...(options.actor !== undefined ? { actor: options.actor } : {}),
     basis: { desiredDigest: loaded.desired.digest, desiredCommit },
   });
-  return { org, plan, loadWarnings: loaded.diagnostics };
+  return { org, plan, risk, loadWarnings: loaded.diagnostics };
 }

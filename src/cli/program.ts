@@ -6,6 +6,7 @@ import { renderDiagnosticsText } from '../render/diagnostics.js';
 import { processHost, type Host } from './host.js';
 import { register as registerApply } from './commands/apply.js';
 import { register as registerApprovalUrl } from './commands/approval-url.js';
+import { register as registerCheck } from './commands/check.js';
 import { register as registerDrift } from './commands/drift.js';
 import { register as registerHistory } from './commands/history.js';
 import { register as registerPlan } from './commands/plan.js';
@@ -36,6 +37,7 @@ export function buildProgram(host: Host): Command {
     registerHistory,
     registerVerify,
     registerDrift,
+    registerCheck,
     registerImport,
     registerExport,
     registerApprovalUrl,

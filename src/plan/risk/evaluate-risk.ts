@@ -102,16 +102,16 @@ function matches(doc: RiskExceptionDoc, subject: RiskSubject): boolean {
  * The report as plan diagnostics: a standing `deny` finding is an error, a standing `warn` one a
  * warning, an excepted one a note naming the exception; plus unused and soon-expiring exceptions.
  */
-export function riskDiagnostics(report: RiskReport): Diagnostic[] {
+export function riskDiagnostics(report: RiskReport, locate: (subject: RiskSubject) => SourcePos | undefined = () => undefined): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const f of report.findings) {
     const e = f.exception;
     if (e && !e.expired) {
-      out.push(place({ severity: 'info', code: f.rule, message: `${f.message} Excepted until ${e.expires} by ${e.owner} (${where(e.at)}): ${e.reason}` }, f.at ?? e.at));
+      out.push(place({ severity: 'info', code: f.rule, message: `${f.message} Excepted until ${e.expires} by ${e.owner} (${where(e.at)}): ${e.reason}` }, f.at ?? locate(f.subject) ?? e.at));
       continue;
     }
     const expired = e ? ` Its exception (${e.owner}, ${where(e.at)}) expired on ${e.expires}.` : '';
-    out.push(place({ severity: f.level === 'deny' ? 'error' : 'warning', code: f.rule, message: `${f.message}${expired}` }, f.at));
+    out.push(place({ severity: f.level === 'deny' ? 'error' : 'warning', code: f.rule, message: `${f.message}${expired}` }, f.at ?? locate(f.subject)));
   }
   for (const c of report.cannotJudge) out.push({ severity: 'info', code: Codes.riskCannotJudge, message: `${c.rule} cannot judge: ${c.message}` });
   for (const e of report.unusedExceptions) {
