@@ -2,7 +2,7 @@
 // does not, one excepted by a RiskException in force and one whose exception has expired; then
 // levels, the plan's scope and what exceptions that match nothing say. Plain data, no mocks.
 import { describe, expect, it } from 'vitest';
-import type { Declared, DesiredOrg, OrgSnapshot, RiskExceptionDoc } from '../../src/model/index.js';
+import type { Declared, DesiredOrg, ObservedPolicies, OrgSnapshot, RiskExceptionDoc } from '../../src/model/index.js';
 import { createPlanAndRisk } from '../../src/plan/create-plan.js';
 import type { PlanInput } from '../../src/plan/plan-context.js';
 import { riskRules } from '../../src/plan/risk/rules.js';
@@ -21,7 +21,7 @@ interface Scenario {
 /** Every rule: a case where it fires (on `subject`) and a near one where it does not. */
 const cases: Record<RuleId, { fires: Scenario; quiet: Scenario; subject: { app?: string; user?: string } }> = (() => {
   const owned = { owner: 'team@acme.example' };
-  const risky = { permittedUsers: 'all-users', profiles: [], permissionSets: [], ipRelaxation: 'BYPASS', refreshTokenPolicy: 'infinite' } as const;
+  const risky: ObservedPolicies = { permittedUsers: 'all-users', profiles: [], permissionSets: [], ipRelaxation: 'BYPASS', refreshTokenPolicy: 'infinite' };
   const recent = [session('jdoe@acme.example', '2026-11-20T00:00:00Z')];
   const stale = [session('jdoe@acme.example', '2026-08-01T00:00:00Z')];
   const users = [user('jdoe@acme.example')];
