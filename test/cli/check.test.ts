@@ -112,3 +112,21 @@ describe('capctl check', () => {
     expect(report.findings.find((f) => f.rule === 'CAPR001')).toMatchObject({ status: 'excepted', file: zapier });
   });
 });
+
+describe('the GitHub Actions template', () => {
+  it('writes the SARIF of capctl check and uploads it to code scanning (test/ci/templates.test.ts runs the step)', async () => {
+    const { parse } = await import('yaml');
+    const workflow = parse(await readFile(path.join(repoRoot, 'examples/ci/github-actions.yml'), 'utf8')) as {
+      permissions: Record<string, string>;
+      jobs: { plan: { steps: { run?: string; uses?: string; if?: string; with?: Record<string, string> }[] } };
+    };
+    expect(workflow.permissions['security-events']).toBe('write');
+    const steps = workflow.jobs.plan.steps;
+    const check = steps.findIndex((s) => s.run?.includes('npx capctl check') && s.run.includes('--format sarif > capctl-${{ matrix.org }}.sarif'));
+    const upload = steps.findIndex((s) => s.uses?.startsWith('github/codeql-action/upload-sarif@'));
+    expect(check).toBeGreaterThanOrEqual(0);
+    expect(upload).toBeGreaterThan(check);
+    expect(steps[upload]!.with?.sarif_file).toBe('capctl-${{ matrix.org }}.sarif');
+    expect(steps[upload]!.if).toBe('always()');
+  });
+});
