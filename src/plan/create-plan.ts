@@ -73,7 +73,7 @@ export function createPlanAndRisk(input: PlanInput): { plan: Plan; risk: RiskRep
   diagnostics.push(...checkGuards(simulated.actions, ctx));
   diagnostics.push(...checkUsernamePasswordFlow(ctx));
   const risk = evaluateRisk(plannedRiskFacts(simulated.actions, simulated.final, ctx), ctx.desired.exceptions ?? []);
-  diagnostics.push(...riskDiagnostics(inPlanScope(risk, simulated.actions, ctx)));
+  diagnostics.push(...riskDiagnostics(inPlanScope(risk, simulated.actions)));
 
   // A plan with errors has no actions, so nothing is said about what its actions would do.
   const failed = diagnostics.some((d) => d.severity === 'error');
@@ -84,13 +84,13 @@ export function createPlanAndRisk(input: PlanInput): { plan: Plan; risk: RiskRep
 }
 
 /**
- * The findings a plan reports: those about what the declaration covers or the plan changes — the
- * apps declared or acted on, the org settings when declared or changed. The rest of the org (apps
- * no file declares, users) is `capctl check`'s: a plan is not refused for what it does not touch.
+ * The findings a plan reports: those about what it changes — the apps it acts on, the org when it
+ * changes the org settings. A plan is refused for what it does, never for what it leaves as it is
+ * (an urgent revocation must not wait for an unrelated finding): `capctl check` reports the rest.
  */
-function inPlanScope(risk: RiskReport, actions: readonly SimulatedAction[], ctx: PlanContext): RiskReport {
-  const apps = new Set(ctx.desired.apps.map((d) => d.doc.name));
-  let org = ctx.settings.decl !== undefined;
+function inPlanScope(risk: RiskReport, actions: readonly SimulatedAction[]): RiskReport {
+  const apps = new Set<string>();
+  let org = false;
   for (const { action } of actions) {
     if (action.app) apps.add(action.app.name);
     if (action.kind === 'set-org-settings') org = true;

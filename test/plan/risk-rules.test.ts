@@ -8,7 +8,7 @@ import type { PlanInput } from '../../src/plan/plan-context.js';
 import { riskRules } from '../../src/plan/risk/rules.js';
 import { stands, type RiskReport } from '../../src/plan/risk/evaluate-risk.js';
 import type { Containment, RuleId } from '../../src/plan/risk/rule.js';
-import { app, appDoc, declared, desired, plan, session, settingsDoc, snapshot, testNow, user } from './builders.js';
+import { app, appDoc, declared, desired, plan, revocationDoc, session, settingsDoc, snapshot, testNow, user } from './builders.js';
 import { expectValidPlan } from './plan-schema.js';
 import desiredSchema from '../../schemas/desired-state.schema.json' with { type: 'json' };
 
@@ -176,7 +176,7 @@ describe('risk rules', () => {
 
   it('OrgSettings.rules sets levels: warn turns a deny into a warning, deny a warning into an error', () => {
     const observed = snapshot({ apiAccessControl: false, apps: [app('Drift'), app('Zoom')] });
-    const decls = [appDoc('Drift', { owner: 'x', policies: { ipRelaxation: 'BYPASS' } }), appDoc('Zoom')];
+    const decls = [appDoc('Drift', { owner: 'x', policies: { ipRelaxation: 'BYPASS' } }), appDoc('Zoom', { blocked: true })];
     const p = plan(desired({ settings: settingsDoc({ rules: { CAPR001: 'warn', CAPR003: 'deny' } }), apps: decls }), observed);
     expect(p.diagnostics.filter((d) => d.code.startsWith('CAPR')).map((d) => [d.severity, d.code])).toEqual([
       ['error', 'CAPR003'],
@@ -184,7 +184,16 @@ describe('risk rules', () => {
     ]);
   });
 
-  it("the plan reports findings on what it declares or changes; the rest of the org is check's", () => {
+  it('a standing deny finding on an app the plan does not act on does not refuse the plan (an urgent revocation goes through)', () => {
+    const observed = snapshot({ apiAccessControl: false, users: [user('jdoe@acme.example')], apps: [app('Drift', { policies: { permittedUsers: 'all-users', profiles: [], permissionSets: [], ipRelaxation: 'BYPASS', refreshTokenPolicy: 'infinite' } }), app('Slack', { sessions: [session('jdoe@acme.example', '2026-11-01T00:00:00Z')] })] });
+    const decls = desired({ apps: [appDoc('Drift', { owner: 'x' }), appDoc('Slack', { owner: 'y' })], revocations: [revocationDoc('INC-1', 'Slack')] });
+    const p = plan(decls, observed);
+    expect(p.actions.map((a) => a.kind)).toEqual(['revoke']);
+    expect(p.diagnostics.filter((d) => d.code === 'CAPR001')).toEqual([]);
+    expect(findings(run({ desired: decls, observed }).risk, 'CAPR001')).toHaveLength(1);
+  });
+
+  it("the plan reports findings on what it changes; the rest of the org is check's", () => {
     const { fires } = cases.CAPR005;
     const full = run(fires).risk;
     expect(findings(full, 'CAPR005')).toHaveLength(1);
