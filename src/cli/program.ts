@@ -7,6 +7,7 @@ import { processHost, type Host } from './host.js';
 import { register as registerApply } from './commands/apply.js';
 import { register as registerApprovalUrl } from './commands/approval-url.js';
 import { register as registerCheck } from './commands/check.js';
+import { register as registerContain } from './commands/contain.js';
 import { register as registerDrift } from './commands/drift.js';
 import { register as registerHistory } from './commands/history.js';
 import { register as registerPlan } from './commands/plan.js';
@@ -38,6 +39,7 @@ export function buildProgram(host: Host): Command {
     registerVerify,
     registerDrift,
     registerCheck,
+    registerContain,
     registerImport,
     registerExport,
     registerApprovalUrl,

@@ -8,6 +8,9 @@ export type RuleId = keyof RuleLevels;
 /** What a finding is about: an app, a user, or the org itself. */
 export type RiskSubject = { kind: 'app'; name: string; id: string } | { kind: 'user'; username: string } | { kind: 'org' };
 
+/** The prefix of the id of the Revocation that records a containment: `CONTAIN-20261201-drift`. */
+export const containmentIdPrefix = 'CONTAIN-';
+
 /** An app a containment blocked (`capctl contain`), and who did it, when and why. */
 export interface Containment {
   app: { name: string; id: string };
