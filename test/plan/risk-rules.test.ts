@@ -225,3 +225,12 @@ describe('risk rules', () => {
     expect(unused.every((d) => d.severity === 'warning')).toBe(true);
   });
 });
+
+describe('risk rules at scale', () => {
+  it('CAPR006 judges an app with 200,000 sessions (no spread into one call)', () => {
+    const sessions = Array.from({ length: 200_000 }, () => session('jdoe@acme.example', '2026-08-01T00:00:00Z'));
+    const observed = snapshot({ apiAccessControl: false, users: [user('jdoe@acme.example')], apps: [app('Busy', { sessions })] });
+    const { risk } = run({ desired: desired({ apps: [appDoc('Busy', { owner: 'x' })] }), observed });
+    expect(findings(risk, 'CAPR006')).toHaveLength(1);
+  });
+});

@@ -18,7 +18,9 @@ export const capr006: RiskRule = {
     const cutoff = facts.now.getTime() - staleAfterDays * dayMs;
     for (const app of facts.apps) {
       if (!app.installed || app.blocked || app.sessions.length === 0) continue;
-      const last = Math.max(...app.sessions.map((s) => Date.parse(s.lastUsed)));
+      // A loop, not Math.max(...): a busy app has more sessions than a call takes arguments.
+      let last = -Infinity;
+      for (const session of app.sessions) last = Math.max(last, Date.parse(session.lastUsed));
       if (last >= cutoff) continue;
       const decl = facts.declared.get(app.name);
       findings.push({
