@@ -29,9 +29,10 @@ export async function recordApplyCommit(orgDir: string, files: readonly string[]
   return commitOrgFiles(repo, orgDir, files, message, actor);
 }
 
-async function commitOrgFiles(repo: GitRepo, orgDir: string, files: readonly string[], message: string, actor: string): Promise<RecordOutcome> {
+async function commitOrgFiles(repo: GitRepo, orgDir: string, files: readonly string[], message: string, actor: string, others: readonly string[] = []): Promise<RecordOutcome> {
   const paths: string[] = [];
   for (const file of [...new Set(files)].sort()) paths.push(await repoPath(repo, path.join(orgDir, file)));
+  for (const other of [...new Set(others)].sort()) paths.push(await repoPath(repo, other));
   const commit = await commitPaths(repo, paths, message, { name: 'capctl', email: actor });
   return commit ? { status: 'committed', commit, subject: message.split('\n')[0]!, files: paths } : { status: 'nothing-to-commit' };
 }
@@ -69,6 +70,11 @@ export interface CurrentApply {
   desiredCommit: string | null;
   revisionBefore?: number;
   revisionAfter?: number;
+  /**
+   * What the commit of this apply also holds (capctl contain): files outside the org folder (paths
+   * as given, e.g. the desired-state files it changed), a subject of its own and more trailers.
+   */
+  also?: { paths: readonly string[]; subject?: string; trailers?: readonly string[] };
 }
 
 /** How many ledger lines the ledger committed at HEAD holds (0 without one, or without a HEAD). */
@@ -114,9 +120,18 @@ export async function recordPendingApplies(
       ...(isCurrent ? {} : { note: 'This apply was not committed when it ran (it was interrupted, or run with --no-commit); the next apply recorded it.' }),
     });
     const files = [...group.flatMap((l) => l.result.files ?? []), ledgerFileName];
-    outcomes.push(await commitOrgFiles(repo, orgDir, files, message, actor));
+    const also = isCurrent ? current.also : undefined;
+    outcomes.push(await commitOrgFiles(repo, orgDir, files, also ? withAlso(message, also) : message, actor, also?.paths));
   }
   return outcomes;
+}
+
+/** The message with its subject replaced and trailers added after the last one. */
+function withAlso(message: string, also: NonNullable<CurrentApply['also']>): string {
+  const [, ...rest] = message.split('\n');
+  const subject = also.subject ?? message.split('\n')[0]!;
+  const trailers = (also.trailers ?? []).map((t) => `${t}\n`).join('');
+  return `${subject}\n${rest.join('\n').trimEnd()}\n${trailers}`;
 }
 
 /** Runs of consecutive lines of one plan; an observed line stands alone. */

@@ -7,6 +7,8 @@ import { renderDiagnosticsText } from '../render/diagnostics.js';
 import { processHost, type Host } from './host.js';
 import { register as registerApply } from './commands/apply.js';
 import { register as registerApprovalUrl } from './commands/approval-url.js';
+import { register as registerCheck } from './commands/check.js';
+import { register as registerContain } from './commands/contain.js';
 import { register as registerDrift } from './commands/drift.js';
 import { register as registerHistory } from './commands/history.js';
 import { register as registerPlan } from './commands/plan.js';
@@ -39,6 +41,8 @@ export function buildProgram(host: Host): Command {
     registerVerify,
     registerDrift,
     registerRefresh,
+    registerCheck,
+    registerContain,
     registerImport,
     registerExport,
     registerApprovalUrl,

@@ -1,6 +1,7 @@
 // Every diagnostic code, in one place: a code never changes meaning once released.
 // Ranges: CAP1xx desired-state loading, CAP2xx org store, CAP3xx plan rules,
-// CAP4xx apply and audit, CAP5xx metadata import and export.
+// CAP4xx apply and audit, CAP5xx metadata import and export. Risk rules (SPEC §14) have ids of
+// their own, CAPR001…, in src/plan/risk/.
 
 /** Diagnostic codes and what each one means. */
 export const Codes = {
@@ -30,6 +31,7 @@ export const Codes = {
   skippedFile: 'CAP123',
   tooDeeplyNested: 'CAP124',
   symlinkLoop: 'CAP125',
+  exceptionTooLong: 'CAP126',
 
   // --- CAP2xx: the org store (src/store) ---
   storeMalformed: 'CAP201',
@@ -77,6 +79,9 @@ export const Codes = {
   actorLacksPermissions: 'CAP323',
   noDeclarations: 'CAP324',
   orgNotInStore: 'CAP325', // a document's org: is not an org of the store
+  riskCannotJudge: 'CAP326',
+  riskExceptionUnused: 'CAP327',
+  riskExceptionExpiring: 'CAP328',
 
   // --- CAP4xx: apply and audit (src/apply, src/audit) ---
   applyLacksPermissions: 'CAP401',

@@ -21,6 +21,7 @@ export function renderHistoryText(data: readonly HistoryEntry[], color: boolean)
       out += `    ${e.subject}\n`;
       out += `    plan ${e.plan ?? '?'}${e.desiredCommit && e.desiredCommit !== 'none' ? `, desired state at ${e.desiredCommit}` : ''}\n`;
       if (e.revocations.length > 0) out += `    revocations: ${e.revocations.join(', ')}\n`;
+      for (const c of e.contained ?? []) out += `    contained: ${c}\n`;
       out += e.actions.map((a) => `      ${a.seq}. ${a.text}\n`).join('');
       return out;
     })

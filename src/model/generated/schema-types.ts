@@ -18,6 +18,10 @@ export type IpRelaxation = 'ENFORCE' | 'BYPASS_2FACTOR' | 'BYPASS' | 'ENFORCE_RE
 export type RefreshTokenPolicy = string;
 export type NameList = string[];
 /**
+ * What a risk rule's finding is: `deny` (a plan error), `warn` (a warning) or `off`.
+ */
+export type RuleLevel = 'deny' | 'warn' | 'off';
+/**
  * The format version of this document. Always `capctl/v1`.
  */
 export type DesiredState__ApiVersion = 'capctl/v1';
@@ -134,6 +138,19 @@ export interface Guards {
   maxSessionsEnded?: number;
 }
 /**
+ * Risk rule levels that differ from the defaults (SPEC §14), by rule id.
+ */
+export interface RuleLevels {
+  CAPR001?: RuleLevel;
+  CAPR002?: RuleLevel;
+  CAPR003?: RuleLevel;
+  CAPR004?: RuleLevel;
+  CAPR005?: RuleLevel;
+  CAPR006?: RuleLevel;
+  CAPR007?: RuleLevel;
+  CAPR008?: RuleLevel;
+}
+/**
  * Org-wide settings: API client allowlisting, OAuth flows, what to do with undeclared apps, and guards. At most one per org.
  */
 export interface OrgSettingsDoc {
@@ -153,6 +170,7 @@ export interface OrgSettingsDoc {
   unmanagedApps?: 'ignore' | 'report' | 'block';
   oauthFlows?: DeclaredOauthFlows;
   guards?: Guards;
+  rules?: RuleLevels;
 }
 /**
  * One OAuth app the org lists (a connected app or an external client app): installed or not, blocked or not, and its access policies.
@@ -184,6 +202,14 @@ export interface AppDoc {
    * Free text: who owns this app's declaration.
    */
   owner?: string;
+  /**
+   * Free text: who makes the app (e.g. Salesloft); `capctl contain --vendor` contains every app of a vendor.
+   */
+  vendor?: string;
+  /**
+   * How much the business relies on the app: low, medium or high (risk rule CAPR004).
+   */
+  criticality?: 'low' | 'medium' | 'high';
   policies?: DeclaredPolicies;
 }
 /**
@@ -216,6 +242,41 @@ export interface RevocationDoc {
    * Why: what auditors read.
    */
   reason: string;
+}
+/**
+ * A reviewed exception to one risk rule for one app or one user (exactly one of `app` and `user`), until it expires (at most a year ahead).
+ */
+export interface RiskExceptionDoc {
+  apiVersion: DesiredState__ApiVersion;
+  /**
+   * RiskException
+   */
+  kind: 'RiskException';
+  org: OrgSlug;
+  /**
+   * The rule excepted, e.g. CAPR005.
+   */
+  rule: string;
+  /**
+   * The app (by name) the exception is for.
+   */
+  app?: string;
+  /**
+   * The user (by username) the exception is for.
+   */
+  user?: string;
+  /**
+   * Why the finding is accepted: what reviewers and auditors read.
+   */
+  reason: string;
+  /**
+   * Who answers for the exception.
+   */
+  owner: string;
+  /**
+   * The day (UTC) the exception stops applying, at most a year ahead, e.g. 2027-03-31.
+   */
+  expires: string;
 }
 export interface OauthFlowSettings {
   blockUsernamePassword: boolean;
