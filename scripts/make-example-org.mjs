@@ -241,14 +241,34 @@ export async function writeExampleOrg(out) {
   return { users: users.length, apps: apps.length, sessions: apps.reduce((n, a) => n + a.sessions.length, 0) };
 }
 
+const usage = `Usage: node scripts/make-example-org.mjs [--out ORG_STATE_DIR]
+
+Writes the bundled example org into ORG_STATE_DIR/${ORG}/ (default: the repository's org-state),
+replacing its org.json, users.json and apps/*.json. Run \`npm run build\` first.
+`;
+
+/** The folder to write into, or undefined for --help; any other argument is an error. */
+function parseArgs(args) {
+  let value;
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i];
+    if (arg === '--help' || arg === '-h') return undefined;
+    if (arg === '--out' && value === undefined && args[i + 1] !== undefined && !args[i + 1].startsWith('-')) value = args[++i];
+    else if (arg === '--out') throw new Error(`--out needs one folder\n${usage.trimEnd()}`);
+    else throw new Error(`unknown argument "${arg}"\n${usage.trimEnd()}`);
+  }
+  return value === undefined ? path.join(root, 'org-state') : path.resolve(value);
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   try {
-    const at = process.argv.indexOf('--out');
-    const value = at === -1 ? undefined : process.argv[at + 1];
-    if (at !== -1 && (value === undefined || value.startsWith('--'))) throw new Error('--out needs a folder: node scripts/make-example-org.mjs [--out DIR]');
-    const out = value === undefined ? path.join(root, 'org-state') : path.resolve(value);
-    const counts = await writeExampleOrg(out);
-    process.stdout.write(`wrote ${path.join(out, ORG)}: ${counts.apps} apps, ${counts.users} users, ${counts.sessions} sessions\n`);
+    const out = parseArgs(process.argv.slice(2));
+    if (out === undefined) {
+      process.stdout.write(usage);
+    } else {
+      const counts = await writeExampleOrg(out);
+      process.stdout.write(`wrote ${path.join(out, ORG)}: ${counts.apps} apps, ${counts.users} users, ${counts.sessions} sessions\n`);
+    }
   } catch (error) {
     process.stderr.write(`make-example-org: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;

@@ -5,10 +5,13 @@ import type { ReviewedDesired } from './apply/check-reviewed.js';
 import { readDesiredCommit } from './audit/desired-commit.js';
 import { checkDeclaredOrgs } from './load/check-orgs.js';
 import { loadDesiredStateAside } from './load/load-desired-aside.js';
-import { InputError, type Diagnostic, type Plan } from './model/index.js';
-import { createPlan } from './plan/create-plan.js';
+import { InputError, type DesiredOrg, type Diagnostic, type OrgSnapshot, type Plan } from './model/index.js';
+import { containmentIdPrefix, type Containment } from './plan/risk/rule.js';
+import { createPlanAndRisk } from './plan/create-plan.js';
+import type { RiskReport } from './plan/risk/evaluate-risk.js';
 import type { OrgStore } from './store/org-store.js';
 import { chooseOrg } from './store/select-org.js';
+import { isObservedLine } from './store/ledger-chain.js';
 
 /** Where to read from, which org, who would apply, and when. */
 export interface PlanOrgOptions {
@@ -27,6 +30,8 @@ export interface PlanOrgOptions {
 export interface PlanOrgResult {
   org: string;
   plan: Plan;
+  /** The risk rules' report on the org as the plan would leave it (all of it, not only the plan's scope). */
+  risk: RiskReport;
   loadWarnings: Diagnostic[];
 }
 
@@ -52,15 +57,42 @@ export async function planOrg(options: PlanOrgOptions): Promise<PlanOrgResult> {
     );
   }
   const [observed, desiredCommit] = await reading;
-  const plan = createPlan({
-    // Own keys only: a store org named `constructor` must not find Object.prototype's.
-    desired: Object.hasOwn(loaded.desired.orgs, org) ? loaded.desired.orgs[org] : undefined,
+  // Own keys only: a store org named `constructor` must not find Object.prototype's.
+  const desired = Object.hasOwn(loaded.desired.orgs, org) ? loaded.desired.orgs[org] : undefined;
+  const contained = await readContainments(desired, observed, options.store);
+  const { plan, risk } = createPlanAndRisk({
+    desired,
+    ...(contained.length > 0 ? { contained } : {}),
     observed,
     now: options.now,
     ...(options.actor !== undefined ? { actor: options.actor } : {}),
     basis: { desiredDigest: loaded.desired.digest, desiredCommit },
   });
-  return { org, plan, loadWarnings: loaded.diagnostics };
+  return { org, plan, risk, loadWarnings: loaded.diagnostics };
+}
+
+/**
+ * The containments (capctl contain) of apps the declaration would unblock, for risk rule CAPR008:
+ * the CONTAIN- Revocation that recorded each (its reason), and who applied the block and when,
+ * from the ledger. The ledger is read only when such an unblock is declared.
+ */
+async function readContainments(desired: DesiredOrg | undefined, observed: OrgSnapshot, store: OrgStore): Promise<Containment[]> {
+  if (!desired) return [];
+  const blocked = new Map(observed.apps.filter((a) => a.blocked).map((a) => [a.name, a]));
+  const unblocked = new Set(desired.apps.filter((d) => d.doc.blocked === false && blocked.has(d.doc.name)).map((d) => d.doc.name));
+  const records = desired.revocations.filter((r) => r.doc.id.startsWith(containmentIdPrefix) && unblocked.has(r.doc.app));
+  if (records.length === 0) return [];
+  const ledger = await store.readLedger(observed.slug);
+  return records.map(({ doc }) => {
+    const app = blocked.get(doc.app)!;
+    const block = ledger.findLast((l) => !isObservedLine(l) && l.action.kind === 'block' && l.action.app?.id === app.id);
+    return {
+      app: { name: app.name, id: app.id },
+      revocation: doc.id,
+      reason: doc.reason.replace(/^Containment: /, ''),
+      ...(block ? { actor: block.actor, at: block.at } : {}),
+    };
+  });
 }
 
 /**

@@ -357,6 +357,11 @@ export function generateBench(outDir, options = {}) {
       'guards:',
       `  protectedApps: [${protectedApp.name}]`,
       `  maxSessionsEnded: ${Math.max(1000, Math.ceil(counts.sessions * 0.5))}`,
+      // Every risk rule runs (its cost is measured); the deny rules only warn, so that the random
+      // policies of the generated org, some in CAPR001's shape, leave the plan its actions.
+      'rules:',
+      '  CAPR001: warn',
+      '  CAPR004: warn',
       '',
     ].join('\n'),
   );

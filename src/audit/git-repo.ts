@@ -1,5 +1,5 @@
 // The git work tree a folder lives in, through simple-git (the only place git is used).
-import { realpath, writeFile, rm, mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { SimpleGit } from 'simple-git';
@@ -90,6 +90,33 @@ export async function commitPaths(
   fallback: { name: string; email: string },
 ): Promise<string | undefined> {
   if (paths.length === 0) return undefined;
+  return keepingIndexOnFailure(repo, () => stageAndCommit(repo, paths, message, fallback));
+}
+
+/**
+ * Runs `commit` and, when it fails (a pre-commit hook said no, the disk is full), puts the index
+ * (the user's staging area) back byte for byte as it was: what the user had staged stays staged,
+ * and nothing capctl staged is left behind.
+ */
+async function keepingIndexOnFailure<T>(repo: GitRepo, commit: () => Promise<T>): Promise<T> {
+  const indexFile = path.resolve(repo.root, (await repo.git.raw(['rev-parse', '--git-path', 'index'])).trim());
+  const saved = await readFile(indexFile).catch(() => undefined);
+  try {
+    return await commit();
+  } catch (error) {
+    if (saved === undefined) {
+      await rm(indexFile, { force: true });
+    } else {
+      const temporary = `${indexFile}.capctl-restore`;
+      await writeFile(temporary, saved);
+      await rename(temporary, indexFile);
+    }
+    if (error instanceof Error) error.message = error.message.trim();
+    throw error;
+  }
+}
+
+async function stageAndCommit(repo: GitRepo, paths: readonly string[], message: string, fallback: { name: string; email: string }): Promise<string | undefined> {
   const literal = ['--literal-pathspecs'];
   await repo.git.raw([...literal, 'add', '--all', '--', ...paths]);
   const changed = (await repo.git.raw([...literal, 'diff', '--cached', '--name-only', 'HEAD', '--', ...paths]).catch(async () =>

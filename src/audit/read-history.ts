@@ -79,6 +79,7 @@ async function readApplies(repo: GitRepo, query: HistoryQuery): Promise<HistoryE
       plan,
       desiredCommit: trailerValues(commit, Trailers.desiredCommit)[0],
       revocations,
+      ...(trailerValues(commit, Trailers.contain).length > 0 ? { contained: trailerValues(commit, Trailers.contain) } : {}),
       actions,
       sessionsEnded: actions.reduce((n, a) => n + a.sessionsEnded, 0),
       files: [],

@@ -8,7 +8,7 @@
 // an interrupted apply that is never resumed gets its commit from the next apply, before that one
 // changes anything.
 import path from 'node:path';
-import type { CommitOutcome, LedgerLine, LedgerRecord, ObservedLine } from '../model/index.js';
+import { InputError, type CommitOutcome, type LedgerLine, type LedgerRecord, type ObservedLine } from '../model/index.js';
 import { isObservedLine } from '../store/ledger-chain.js';
 import { renderApplyCommitMessage } from '../render/apply-commit-message.js';
 import { renderRefreshCommitMessage } from '../render/refresh-commit-message.js';
@@ -29,11 +29,39 @@ export async function recordApplyCommit(orgDir: string, files: readonly string[]
   return commitOrgFiles(repo, orgDir, files, message, actor);
 }
 
-async function commitOrgFiles(repo: GitRepo, orgDir: string, files: readonly string[], message: string, actor: string): Promise<RecordOutcome> {
+async function commitOrgFiles(repo: GitRepo, orgDir: string, files: readonly string[], message: string, actor: string, others: readonly string[] = []): Promise<RecordOutcome> {
   const paths: string[] = [];
   for (const file of [...new Set(files)].sort()) paths.push(await repoPath(repo, path.join(orgDir, file)));
+  for (const other of [...new Set(others)].sort()) paths.push(await repoPath(repo, other));
   const commit = await commitPaths(repo, paths, message, { name: 'capctl', email: actor });
   return commit ? { status: 'committed', commit, subject: message.split('\n')[0]!, files: paths } : { status: 'nothing-to-commit' };
+}
+
+/** The org folder's entries an apply commits (SPEC §4): what git must not ignore. */
+const committedEntries = fileStateFolder('.').entries;
+
+/**
+ * Refuses, before anything changes, an org folder that git ignores (`.gitignore`,
+ * `.git/info/exclude`): its apply could be carried out but never committed. Files git already
+ * tracks are not ignored, whatever the rules say. Nothing to check outside git.
+ */
+export async function checkStoreNotIgnored(orgDir: string): Promise<void> {
+  const repo = await openGitRepo(orgDir);
+  if (!repo) return;
+  const paths = await Promise.all(committedEntries.map((entry) => repoPath(repo, path.join(orgDir, entry))));
+  // --non-matching prints every path ("::<TAB>path" when no rule matches), so git exits 0.
+  const out = await repo.git.raw(['check-ignore', '--verbose', '--non-matching', '--', ...paths]);
+  for (const line of out.split('\n')) {
+    const tab = line.indexOf('\t');
+    if (tab < 0) continue;
+    const [source = '', lineNo = '', ...rest] = line.slice(0, tab).split(':');
+    const pattern = rest.join(':');
+    if (source === '' || pattern.startsWith('!')) continue;
+    throw new InputError(
+      `git ignores the org store: ${line.slice(tab + 1)} matches "${pattern}" (${source}:${lineNo}), so an apply could not be committed. ` +
+        'Nothing was applied: stop ignoring it, or apply with --no-commit',
+    );
+  }
 }
 
 /** What is known of the plan being applied now (other plans' pending lines say less). */
@@ -42,6 +70,11 @@ export interface CurrentApply {
   desiredCommit: string | null;
   revisionBefore?: number;
   revisionAfter?: number;
+  /**
+   * What the commit of this apply also holds (capctl contain): files outside the org folder (paths
+   * as given, e.g. the desired-state files it changed), a subject of its own and more trailers.
+   */
+  also?: { paths: readonly string[]; subject?: string; trailers?: readonly string[] };
 }
 
 /** How many ledger lines the ledger committed at HEAD holds (0 without one, or without a HEAD). */
@@ -87,9 +120,18 @@ export async function recordPendingApplies(
       ...(isCurrent ? {} : { note: 'This apply was not committed when it ran (it was interrupted, or run with --no-commit); the next apply recorded it.' }),
     });
     const files = fileStateFolder(orgDir).filesOf(group);
-    outcomes.push(await commitOrgFiles(repo, orgDir, files, message, actor));
+    const also = isCurrent ? current.also : undefined;
+    outcomes.push(await commitOrgFiles(repo, orgDir, files, also ? withAlso(message, also) : message, actor, also?.paths));
   }
   return outcomes;
+}
+
+/** The message with its subject replaced and trailers added after the last one. */
+function withAlso(message: string, also: NonNullable<CurrentApply['also']>): string {
+  const [, ...rest] = message.split('\n');
+  const subject = also.subject ?? message.split('\n')[0]!;
+  const trailers = (also.trailers ?? []).map((t) => `${t}\n`).join('');
+  return `${subject}\n${rest.join('\n').trimEnd()}\n${trailers}`;
 }
 
 /** Runs of consecutive lines of one plan; an observed line stands alone. */

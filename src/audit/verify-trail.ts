@@ -7,6 +7,8 @@ import { Trailers, type LedgerRecord, type VerifyReport } from '../model/index.j
 import { appliedLines, isObservedLine, linesOfPlan, verifyChain } from '../store/ledger-chain.js';
 import { fileStateFolder } from '../store/file-layout.js';
 import { openGitRepo, readCommits, repoPath, trailerValues, type CommitInfo, type GitRepo } from './git-repo.js';
+import { revocationIds } from '../render/apply-commit-message.js';
+import { escapeControls } from '../render/escape-text.js';
 
 /** Checks one org's ledger (already read from the store) and, when its folder is in git, its apply and refresh commits. */
 export async function verifyTrail(org: string, orgDir: string, ledger: readonly LedgerRecord[]): Promise<VerifyReport> {
@@ -133,9 +135,10 @@ function checkCommit(commit: CommitInfo, ledger: readonly LedgerRecord[]): strin
     }
   }
   const actors = trailerValues(commit, Trailers.actor);
-  const wrongActor = lines.find((l) => !actors.includes(l.actor));
+  // The commit names the actor escaped (render/escape-text.ts), as every text capctl writes.
+  const wrongActor = lines.find((l) => !actors.includes(l.actor) && !actors.includes(escapeControls(l.actor)));
   if (wrongActor) return `its ${Trailers.actor} is ${actors.join(', ') || '(none)'}, but ledger line ${wrongActor.seq} was applied by ${wrongActor.actor}`;
-  const revocations = new Set(lines.flatMap((l) => (l.action.kind === 'revoke' && l.action.revocation ? [l.action.revocation.id] : [])));
+  const revocations = new Set(revocationIds(lines));
   const trailed = new Set(trailerValues(commit, Trailers.revocation));
   const missing = [...revocations].filter((id) => !trailed.has(id));
   const extra = [...trailed].filter((id) => !revocations.has(id));

@@ -2,10 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CapctlError, ExitCode } from '../model/index.js';
+import { escapeLines } from '../render/escape-text.js';
 import { renderDiagnosticsText } from '../render/diagnostics.js';
 import { processHost, type Host } from './host.js';
 import { register as registerApply } from './commands/apply.js';
 import { register as registerApprovalUrl } from './commands/approval-url.js';
+import { register as registerCheck } from './commands/check.js';
+import { register as registerContain } from './commands/contain.js';
 import { register as registerDrift } from './commands/drift.js';
 import { register as registerHistory } from './commands/history.js';
 import { register as registerPlan } from './commands/plan.js';
@@ -38,6 +41,8 @@ export function buildProgram(host: Host): Command {
     registerVerify,
     registerDrift,
     registerRefresh,
+    registerCheck,
+    registerContain,
     registerImport,
     registerExport,
     registerApprovalUrl,
@@ -65,7 +70,8 @@ function reportError(error: unknown, host: Host): number {
   }
   if (error instanceof CapctlError) {
     if (error.diagnostics.length > 0) host.err(renderDiagnosticsText(error.diagnostics, { color: false }));
-    host.err(`capctl: ${error.message}\n`);
+    // A message may quote a name (an app, a lock's holder): its line breaks are kept, its controls escaped.
+    host.err(`capctl: ${escapeLines(error.message)}\n`);
     return error.exitCode;
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -28,6 +28,9 @@ export interface SettingsFlags {
   actor?: string;
 }
 
+const defaultDesired = 'desired';
+const defaultOrgState = 'org-state';
+
 interface ConfigFile {
   desired?: string;
   orgState?: string;
@@ -49,7 +52,10 @@ export function findConfigFile(cwd: string): string | undefined {
   }
 }
 
-/** Reads and validates capctl.yaml; folders in it are relative to the file. */
+/**
+ * Reads and validates capctl.yaml. Its folders are relative to the file, and so are the default
+ * folders (desired/, org-state/) it leaves out: it marks where they are, wherever the command runs.
+ */
 export async function readConfigFile(file: string, cwd: string): Promise<ConfigFile> {
   let value: unknown;
   try {
@@ -68,22 +74,20 @@ export async function readConfigFile(file: string, cwd: string): Promise<ConfigF
   }
   const config = value as ConfigFile;
   const base = path.dirname(file);
-  return {
-    ...config,
-    desired: config.desired === undefined ? undefined : path.relative(cwd, path.resolve(base, config.desired)) || '.',
-    orgState: config.orgState === undefined ? undefined : path.relative(cwd, path.resolve(base, config.orgState)) || '.',
-  };
+  const folder = (relative: string): string => path.relative(cwd, path.resolve(base, relative)) || '.';
+  return { ...config, desired: folder(config.desired ?? defaultDesired), orgState: folder(config.orgState ?? defaultOrgState) };
 }
 
 /** Resolves the settings of one command run. */
 export async function resolveSettings(flags: SettingsFlags, host: Host): Promise<Settings> {
   const configFile = findConfigFile(host.cwd);
   const config = configFile ? await readConfigFile(configFile, host.cwd) : {};
-  const actor = flags.actor ?? host.env.CAPCTL_ACTOR ?? config.actor;
+  // An empty CAPCTL_ACTOR (`CAPCTL_ACTOR=` in a CI file) is unset: capctl.yaml's actor still applies.
+  const actor = flags.actor ?? (host.env.CAPCTL_ACTOR || undefined) ?? config.actor;
   const org = flags.org ?? config.org;
   return {
-    desired: flags.desired ?? config.desired ?? 'desired',
-    orgState: flags.orgState ?? config.orgState ?? 'org-state',
+    desired: flags.desired ?? config.desired ?? defaultDesired,
+    orgState: flags.orgState ?? config.orgState ?? defaultOrgState,
     ...(org === undefined ? {} : { org }),
     ...(actor === undefined || actor === '' ? {} : { actor }),
     ...(config.orgs === undefined ? {} : { orgs: config.orgs }),

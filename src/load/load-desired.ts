@@ -8,6 +8,7 @@ import {
   type Diagnostic,
   type OrgSettingsDoc,
   type RevocationDoc,
+  type RiskExceptionDoc,
 } from '../model/index.js';
 import { sha256 } from '../plan/digest.js';
 import { checkDuplicates, type DocumentIdentity } from './check-duplicates.js';
@@ -79,6 +80,7 @@ function identityOf(document: ParsedDocument): DocumentIdentity | undefined {
   const pos = document.positions;
   const base = { kind, org, source: document.source };
   if (kind === 'OrgSettings') return base;
+  if (kind === 'RiskException') return undefined;
   if (kind === 'Revocation') return typeof id === 'string' ? { ...base, name: id, ...(pos.id ? { namePos: pos.id } : {}) } : undefined;
   return {
     ...base,
@@ -89,12 +91,13 @@ function identityOf(document: ParsedDocument): DocumentIdentity | undefined {
 
 /** Files a valid document under its org. */
 function addToOrg(orgs: Record<string, DesiredOrg>, document: ParsedDocument): void {
-  const doc = document.value as OrgSettingsDoc | AppDoc | RevocationDoc;
+  const doc = document.value as OrgSettingsDoc | AppDoc | RevocationDoc | RiskExceptionDoc;
   // Own keys only: a slug such as `constructor` must not find Object.prototype's.
   const org = Object.hasOwn(orgs, doc.org) ? orgs[doc.org]! : (orgs[doc.org] = { slug: doc.org, apps: [], revocations: [] });
   const declared = <T>(value: T): Declared<T> => ({ doc: value, source: document.source, positions: document.positions });
   if (doc.kind === 'OrgSettings') org.settings = declared(doc);
   else if (doc.kind === 'Revocation') org.revocations.push(declared(doc));
+  else if (doc.kind === 'RiskException') (org.exceptions ??= []).push(declared(doc));
   else org.apps.push(declared(doc));
 }
 

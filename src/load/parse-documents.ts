@@ -5,6 +5,9 @@ import { Codes, type Diagnostic, type SourcePos } from '../model/index.js';
 /** Aliases may expand to at most this many nodes per document: more is an alias bomb. */
 export const maxAliasCount = 50;
 
+/** Collections may nest at most this deep (the document's own mapping is level 1): deeper is refused. */
+export const maxNestingDepth = 64;
+
 /** One YAML document of a file, as data, with where each of its nodes is. */
 export interface ParsedDocument {
   file: string;
@@ -30,7 +33,9 @@ export interface ParseResult {
  * Parses every document of a file. Empty documents (a stray `---`) are skipped; a file with no
  * document at all gets a warning. A document with a YAML problem is reported and left out.
  */
-export function parseDocuments(file: string, text: string): ParseResult {
+export function parseDocuments(file: string, rawText: string): ParseResult {
+  // YAML 1.2 counts a lone CR as a line break (old Mac files); the parser does not. Same length, so offsets hold.
+  const text = rawText.replace(/\r(?!\n)/g, '\n');
   const lineCounter = new LineCounter();
   const at = (offset: number): SourcePos => {
     const { line, col } = lineCounter.linePos(offset);
@@ -54,6 +59,7 @@ export function parseDocuments(file: string, text: string): ParseResult {
     const source = at(contents.range?.[0] ?? 0);
     const walked = walk(contents, at);
     const problems = yamlDiagnostics(doc, at, walked.duplicates);
+    if (walked.tooDeep && !problems.some((d) => d.code === Codes.tooDeeplyNested)) problems.push(tooDeep(walked.tooDeep));
     diagnostics.push(...problems);
     if (problems.some((d) => d.severity === 'error')) return;
     let value: unknown;
@@ -99,12 +105,22 @@ interface Walked {
   /** Offset of a repeated key → its name and where it first appears in its mapping. */
   duplicates: Map<number, DuplicateKey>;
   firstAlias?: SourcePos;
+  /** Where the first collection deeper than `maxNestingDepth` starts. */
+  tooDeep?: SourcePos;
+}
+
+function tooDeep(pos: SourcePos): Diagnostic {
+  return { severity: 'error', code: Codes.tooDeeplyNested, message: `too deeply nested: more than ${maxNestingDepth} levels of mappings and lists`, ...pos };
 }
 
 /** Records the position of every key and value under `root`, without following aliases. */
 function walk(root: Node, at: (offset: number) => SourcePos): Walked {
   const walked: Walked = { positions: {}, duplicates: new Map() };
-  const visit = (node: unknown, path: string): void => {
+  const visit = (node: unknown, path: string, depth: number): void => {
+    if ((isMap(node) || isSeq(node)) && depth > maxNestingDepth) {
+      walked.tooDeep ??= node.range ? at(node.range[0]) : at(0);
+      return;
+    }
     if (isAlias(node)) {
       if (!walked.firstAlias && node.range) walked.firstAlias = at(node.range[0]);
       return;
@@ -122,18 +138,18 @@ function walk(root: Node, at: (offset: number) => SourcePos): Walked {
         walked.positions[`${childPath}#key`] ??= keyPos;
         const value = pair.value as Node | null;
         walked.positions[childPath] ??= value?.range && !isEmptyScalar(value) ? at(value.range[0]) : keyPos;
-        visit(value, childPath);
+        visit(value, childPath, depth + 1);
       }
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => {
         const childPath = path === '' ? String(i) : `${path}.${i}`;
         const itemNode = item as Node | null;
         if (itemNode?.range) walked.positions[childPath] = at(itemNode.range[0]);
-        visit(itemNode, childPath);
+        visit(itemNode, childPath, depth + 1);
       });
     }
   };
-  visit(root, '');
+  visit(root, '', 1);
   return walked;
 }
 
@@ -155,7 +171,10 @@ function yamlDiagnostics(doc: Document, at: (offset: number) => SourcePos, dupli
   };
   for (const error of doc.errors) {
     const pos = at(error.pos[0]);
-    if (error.code === 'DUPLICATE_KEY') {
+    if (error.code === 'RESOURCE_EXHAUSTION') {
+      // The parser ran out of stack: nesting far beyond any declaration's.
+      add(tooDeep(pos));
+    } else if (error.code === 'DUPLICATE_KEY') {
       const duplicate = duplicates.get(error.pos[0]);
       add({
         severity: 'error',

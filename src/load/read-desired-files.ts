@@ -1,7 +1,7 @@
 // Finding and reading the files of a desired-state folder: sorted, size-capped, UTF-8 only.
-import { readFile, stat } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import fg from 'fast-glob';
 import { Codes, InputError, type Diagnostic } from '../model/index.js';
 
 /** A file larger than this is refused unread (SPEC §10). */
@@ -31,11 +31,82 @@ export interface ReadFilesResult {
  */
 export async function readDesiredFiles(dir: string): Promise<ReadFilesResult> {
   await assertFolder(dir);
-  const relatives = (await fg(['**/*.yaml', '**/*.yml'], { cwd: dir, onlyFiles: true, dot: false, followSymbolicLinks: true }))
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const diagnostics: Diagnostic[] = [];
+  const relatives = (await findFiles(dir, diagnostics)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const files = await Promise.all(relatives.map((relative) => readOne(dir, relative, diagnostics)));
   return { files, diagnostics };
+}
+
+/** Names the glob of SPEC §3 matches (fast-glob's `**\/*.yaml`, `**\/*.yml`: case-sensitive, no dotfiles). */
+const yamlName = /^[^.].*\.ya?ml$/;
+/** Whether a path relative to the desired folder (`/`-separated) is one the loader reads. */
+export function isDesiredFilePath(relative: string): boolean {
+  const parts = relative.split('/');
+  return parts.every((part) => !part.startsWith('.')) && yamlName.test(parts.at(-1)!);
+}
+
+/** Names that look like YAML to a person: skipped with a warning when `yamlName` does not match. */
+const yamlLooking = /\.ya?ml$/i;
+
+/**
+ * The relative paths of the files to read, following symbolic links as fast-glob does, except a link
+ * back to a folder on its own path (a loop: reported once, not followed). Files that look like YAML
+ * but that the glob leaves out (`*.YAML`, dotfiles, files in hidden folders) are warnings.
+ */
+async function findFiles(dir: string, diagnostics: Diagnostic[]): Promise<string[]> {
+  const found: string[] = [];
+  const visit = async (relativeDir: string, ancestors: readonly string[], hidden: boolean): Promise<void> => {
+    const folder = relativeDir === '' ? dir : path.join(dir, relativeDir);
+    let entries: Dirent[];
+    try {
+      entries = await readdir(folder, { withFileTypes: true });
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+      diagnostics.push({ severity: 'error', code: Codes.unreadableFile, message: `folder cannot be read (${reason})`, file: folder });
+      return;
+    }
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const relative = relativeDir === '' ? entry.name : `${relativeDir}/${entry.name}`;
+      const file = path.join(dir, relative);
+      let isFolder = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        try {
+          const target = await stat(file);
+          isFolder = target.isDirectory();
+          isFile = target.isFile();
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ELOOP') diagnostics.push(linkLoop(file, 'it leads back to itself'));
+          else if (yamlLooking.test(entry.name)) diagnostics.push(skipped(file, 'it is a symbolic link to nothing'));
+          continue;
+        }
+      }
+      const isHidden = hidden || entry.name.startsWith('.');
+      if (isFolder) {
+        if (entry.name === '.git') continue;
+        const real = await realpath(file);
+        const loop = ancestors.indexOf(real);
+        if (loop >= 0) {
+          diagnostics.push(linkLoop(file, `it leads back to ${loop === 0 ? 'the desired folder' : `"${path.join(dir, ...relative.split('/').slice(0, loop))}"`}`));
+          continue;
+        }
+        await visit(relative, [...ancestors, real], isHidden);
+      } else if (isFile && yamlLooking.test(entry.name)) {
+        if (!isHidden && yamlName.test(entry.name)) found.push(relative);
+        else diagnostics.push(skipped(file, isHidden ? 'it is hidden (its name or a folder on its path starts with ".")' : 'only names ending in .yaml or .yml (lower case) are read'));
+      }
+    }
+  };
+  await visit('', [await realpath(dir)], false);
+  return found;
+}
+
+function linkLoop(file: string, why: string): Diagnostic {
+  return { severity: 'warning', code: Codes.symlinkLoop, message: `symbolic link loop: ${why}; not followed`, file };
+}
+
+function skipped(file: string, why: string): Diagnostic {
+  return { severity: 'warning', code: Codes.skippedFile, message: `file looks like YAML but is not read: ${why}`, file };
 }
 
 async function assertFolder(dir: string): Promise<void> {

@@ -1,6 +1,6 @@
 // One document: its apiVersion and kind, then its kind's JSON Schema, then what a schema cannot check.
 import type { ValidateFunction } from 'ajv';
-import { Codes, type Diagnostic } from '../model/index.js';
+import { Codes, type Diagnostic, type SourcePos } from '../model/index.js';
 import { closestName } from '../plan/names.js';
 import { allUsersDeclared, assignmentsNeedAdminApprovedMessage } from '../plan/rules/assignments-need-admin-approved.js';
 import type { ParsedDocument } from './parse-documents.js';
@@ -16,6 +16,7 @@ export const kindDefinitions = {
   ConnectedApp: 'ConnectedApp',
   ExternalClientApp: 'ConnectedApp',
   Revocation: 'Revocation',
+  RiskException: 'RiskException',
 } as const;
 
 /** A kind of desired-state document. */
@@ -107,6 +108,7 @@ export function validateDocument(document: ParsedDocument, options: { now: Date 
     }
   }
   if ((kind === 'ConnectedApp' || kind === 'ExternalClientApp') && !out.some((d) => d.severity === 'error')) out.push(...checkAssignments(document));
+  if (kind === 'RiskException') out.push(...checkRiskException(doc, options.now, at, source));
   return out;
 }
 
@@ -119,6 +121,36 @@ function checkAssignments(document: ParsedDocument): Diagnostic[] {
     if ((policies[field]?.length ?? 0) === 0) continue;
     const at = document.positions[`policies.${field}#key`] ?? document.positions[`policies.${field}`] ?? document.source;
     out.push({ severity: 'error', code: Codes.assignmentsNeedAdminApproved, message: assignmentsNeedAdminApprovedMessage(name, field, allUsersDeclared), ...at });
+  }
+  return out;
+}
+
+/**
+ * What the schema cannot say of a RiskException: exactly one of app and user, and an expiry that
+ * is at most a year after `now` (an exception is reviewed again at least once a year).
+ */
+function checkRiskException(doc: Record<string, unknown>, now: Date, at: (path: string) => SourcePos, source: SourcePos): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  if ((doc.app === undefined) === (doc.user === undefined)) {
+    out.push({
+      severity: 'error',
+      code: Codes.missingField,
+      message: `a RiskException names exactly one of "app" and "user"${doc.app !== undefined ? ', not both' : ''}`,
+      ...(doc.app !== undefined ? at('user') : source),
+    });
+  }
+  if (typeof doc.expires === 'string') {
+    const expires = Date.parse(`${doc.expires}T00:00:00Z`);
+    const latest = new Date(now);
+    latest.setUTCFullYear(latest.getUTCFullYear() + 1);
+    if (Number.isFinite(expires) && expires > latest.getTime()) {
+      out.push({
+        severity: 'error',
+        code: Codes.exceptionTooLong,
+        message: `expires: ${doc.expires} is more than a year ahead (latest ${latest.toISOString().slice(0, 10)}): an exception is reviewed again at least once a year`,
+        ...at('expires'),
+      });
+    }
   }
   return out;
 }

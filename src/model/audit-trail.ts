@@ -9,6 +9,8 @@ export const Trailers = {
   plan: 'Capctl-Plan',
   desiredCommit: 'Capctl-Desired-Commit',
   revocation: 'Capctl-Revocation',
+  /** One per app `capctl contain` blocked: `<revocation id> <app> (<id>): <reason>`. */
+  contain: 'Capctl-Contain',
   /** The ledger lines the commit records: `first-last` seq. */
   ledgerSeq: 'Capctl-Ledger-Seq',
   /** The hash of the last ledger line the commit records: pins the ledger as of the commit. */
@@ -47,6 +49,8 @@ export interface HistoryEntry {
   plan?: string;
   desiredCommit?: string;
   revocations: string[];
+  /** Apply by `capctl contain`: its Capctl-Contain trailers (revocation id, app, reason). */
+  contained?: string[];
   /** Apply: its actions (from the ledger lines of its plan, else from the commit body). */
   actions: TrailAction[];
   sessionsEnded: number;

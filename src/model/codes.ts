@@ -1,6 +1,7 @@
 // Every diagnostic code, in one place: a code never changes meaning once released.
 // Ranges: CAP1xx desired-state loading, CAP2xx org store, CAP3xx plan rules,
-// CAP4xx apply and audit, CAP5xx metadata import and export.
+// CAP4xx apply and audit, CAP5xx metadata import and export. Risk rules (SPEC §14) have ids of
+// their own, CAPR001…, in src/plan/risk/.
 
 /** Diagnostic codes and what each one means. */
 export const Codes = {
@@ -27,6 +28,10 @@ export const Codes = {
   noFiles: 'CAP120',
   notAMapping: 'CAP121',
   unreadableFile: 'CAP122',
+  skippedFile: 'CAP123',
+  tooDeeplyNested: 'CAP124',
+  symlinkLoop: 'CAP125',
+  exceptionTooLong: 'CAP126',
 
   // --- CAP2xx: the org store (src/store) ---
   storeMalformed: 'CAP201',
@@ -44,6 +49,9 @@ export const Codes = {
   storeBadLedger: 'CAP213',
   storeNotUtf8: 'CAP214',
   storeMissingFile: 'CAP215',
+  storeUnreadable: 'CAP216', // an entry capctl cannot read, or not the kind expected (a folder for a file)
+  storeOutsidePath: 'CAP217', // a path recorded in the store (a journal's) that is not of the store's layout
+  storeDuplicateKey: 'CAP218',
 
   // --- CAP3xx: plan rules (src/plan) ---
   appNotInOrg: 'CAP301', // R8
@@ -71,6 +79,9 @@ export const Codes = {
   actorLacksPermissions: 'CAP323',
   noDeclarations: 'CAP324',
   orgNotInStore: 'CAP325', // a document's org: is not an org of the store
+  riskCannotJudge: 'CAP326',
+  riskExceptionUnused: 'CAP327',
+  riskExceptionExpiring: 'CAP328',
 
   // --- CAP4xx: apply and audit (src/apply, src/audit) ---
   applyLacksPermissions: 'CAP401',

@@ -1,4 +1,4 @@
-import type { AppDoc, OrgSettingsDoc, RevocationDoc } from './generated/schema-types.js';
+import type { AppDoc, OrgSettingsDoc, RevocationDoc, RiskExceptionDoc } from './generated/schema-types.js';
 
 /** A place in a desired-state file: 1-based line and column. */
 export interface SourcePos {
@@ -24,6 +24,8 @@ export interface DesiredOrg {
   settings?: Declared<OrgSettingsDoc>;
   apps: Declared<AppDoc>[];
   revocations: Declared<RevocationDoc>[];
+  /** Reviewed exceptions to risk rules (SPEC §14); absent when none is declared. */
+  exceptions?: Declared<RiskExceptionDoc>[];
 }
 
 /** The whole desired state of a folder: each org's declarations, and a digest of the files read. */

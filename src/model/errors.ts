@@ -39,3 +39,20 @@ export class RefusedError extends CapctlError {
 
 /** The org's lock is held by someone else. */
 export class LockHeldError extends RefusedError {}
+
+/** What went wrong talking to a Salesforce org (SPEC §13): each stops the command with exit 1. */
+export type SalesforceFailure = 'limit' | 'session' | 'login' | 'malformed' | 'timeout' | 'setup' | 'api';
+
+/**
+ * A live org could not be read or logged in to: names the connection, never a token. The CLI
+ * prints the message without a stack.
+ */
+export class SalesforceError extends CapctlError {
+  constructor(
+    message: string,
+    readonly failure: SalesforceFailure,
+    readonly connection: string,
+  ) {
+    super(message, ExitCode.error);
+  }
+}

@@ -15,6 +15,8 @@ import { checkUsernamePasswordFlow } from './rules/oauth-flows.js';
 import { checkPolicies } from './rules/policies.js';
 import { checkRevocation, noteReauthorization } from './rules/revocations.js';
 import { noteDeniedAttempts, noteUnmanagedApp, undeclaredApps } from './rules/unmanaged.js';
+import { evaluateRisk, riskDiagnostics, type RiskReport } from './risk/evaluate-risk.js';
+import { riskFacts } from './risk/facts.js';
 import { simulatePlan, type SimulatedAction, type SimulatedOrg } from './simulate.js';
 import { summarize } from './summary.js';
 import { appTarget, type AppTarget } from './targets.js';
@@ -26,6 +28,11 @@ export const planFormatVersion: Plan['formatVersion'] = 2;
 
 /** Plans the actions that make the org match its declaration (SPEC §5–§7). Never throws on valid input. */
 export function createPlan(input: PlanInput): Plan {
+  return createPlanAndRisk(input).plan;
+}
+
+/** The plan, and the risk rules' report on the org as the plan would leave it (SPEC §14), for `capctl check`. */
+export function createPlanAndRisk(input: PlanInput): { plan: Plan; risk: RiskReport } {
   const ctx = buildPlanContext(input);
   const diagnostics: Diagnostic[] = [];
 
@@ -68,13 +75,48 @@ export function createPlan(input: PlanInput): Plan {
   const simulated = simulatePlan(drafted.drafts, ctx);
   diagnostics.push(...checkGuards(simulated.actions, ctx));
   diagnostics.push(...checkUsernamePasswordFlow(ctx));
+  const risk = evaluateRisk(plannedRiskFacts(simulated.actions, simulated.final, ctx), ctx.desired.exceptions ?? []);
+  diagnostics.push(...riskDiagnostics(inPlanScope(risk, simulated.actions)));
 
   // A plan with errors has no actions, so nothing is said about what its actions would do.
   const failed = diagnostics.some((d) => d.severity === 'error');
   if (!failed) diagnostics.push(...simulated.diagnostics, ...notesOnActions(simulated.actions, simulated.final, ctx));
   const actions = failed ? [] : simulated.actions.map(({ action }, i) => ({ ...action, seq: i + 1 }));
   if (input.actor !== undefined) diagnostics.push(...checkActor(input.actor, actions, ctx));
-  return assemble(ctx, actions.map(orderActionKeys), orderDiagnostics(diagnostics));
+  return { plan: assemble(ctx, actions.map(orderActionKeys), orderDiagnostics(diagnostics)), risk };
+}
+
+/**
+ * The findings a plan reports: those about what it changes — the apps it acts on, the org when it
+ * changes the org settings. A plan is refused for what it does, never for what it leaves as it is
+ * (an urgent revocation must not wait for an unrelated finding): `capctl check` reports the rest.
+ */
+function inPlanScope(risk: RiskReport, actions: readonly SimulatedAction[]): RiskReport {
+  const apps = new Set<string>();
+  let org = false;
+  for (const { action } of actions) {
+    if (action.app) apps.add(action.app.name);
+    if (action.kind === 'set-org-settings') org = true;
+  }
+  const findings = risk.findings.filter(({ subject }) => (subject.kind === 'app' ? apps.has(subject.name) : subject.kind === 'org' && org));
+  return { ...risk, findings };
+}
+
+/** The rules' view of the org as the plan would leave it: its settings and apps after every action. */
+function plannedRiskFacts(actions: readonly SimulatedAction[], final: SimulatedOrg, ctx: PlanContext) {
+  const unblocks = actions
+    .filter(({ action }) => action.kind === 'unblock' && action.app)
+    .map(({ action }) => ({ app: action.app!, ...(action.source ? { source: action.source } : {}) }));
+  return riskFacts({
+    slug: ctx.observed.slug,
+    org: final.org,
+    apps: final.apps.values(),
+    users: ctx.observed.users,
+    desired: ctx.input.desired,
+    now: ctx.input.now,
+    unblocks,
+    containments: ctx.input.contained ?? [],
+  });
 }
 
 /** Notes that depend on the whole plan: what revoked users may do afterwards, what allowlisting cuts off. */
@@ -92,7 +134,7 @@ function notesOnActions(actions: readonly SimulatedAction[], final: SimulatedOrg
   return notes;
 }
 
-const actionKeys = ['seq', 'kind', 'app', 'revocation', 'reason', 'before', 'after', 'requires', 'allowed', 'missing', 'effects', 'approvalUrl', 'source'] as const;
+const actionKeys = ['seq', 'kind', 'app', 'revocation', 'covers', 'reason', 'before', 'after', 'requires', 'allowed', 'missing', 'effects', 'approvalUrl', 'source'] as const;
 
 /** The action with its keys in schema order, so that every plan's JSON reads alike. */
 function orderActionKeys(action: Action): Action {

@@ -30,6 +30,8 @@ export interface DraftAction {
   /** The app as the org has it now (absent for org settings). */
   app?: AppFile;
   revocation?: Declared<RevocationDoc>;
+  /** Ids of the revocations this block or uninstall covers (R9), so the audit trail still names them. */
+  covers?: string[];
   /** Why, as data: render/reason-text.ts says it in words, with the effects simulation counts. */
   reason: Reason;
   before?: Values;
@@ -63,13 +65,17 @@ export function draftActions(
   for (const target of targets) drafts.push(...draftApp(target));
   for (const app of unmanagedBlocks) drafts.push(draftUnmanagedBlock(app, ctx));
 
-  const ending = new Map<string, 'block' | 'uninstall'>();
-  for (const d of drafts) if (d.app && (d.kind === 'block' || d.kind === 'uninstall') && !ending.has(d.app.id)) ending.set(d.app.id, d.kind);
+  const ending = new Map<string, DraftAction>();
+  for (const d of drafts) if (d.app && (d.kind === 'block' || d.kind === 'uninstall') && !ending.has(d.app.id)) ending.set(d.app.id, d);
   const diagnostics: Diagnostic[] = [];
   for (const revocation of revocations) {
     const by = ending.get(revocation.app.id);
-    if (by) diagnostics.push(noteRevocationCovered(revocation.decl, by));
-    else drafts.push(draftRevocation(revocation));
+    if (by) {
+      diagnostics.push(noteRevocationCovered(revocation.decl, by.kind as 'block' | 'uninstall'));
+      by.covers = [...(by.covers ?? []), revocation.decl.doc.id];
+    } else {
+      drafts.push(draftRevocation(revocation));
+    }
   }
   return { drafts, diagnostics };
 }

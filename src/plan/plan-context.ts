@@ -10,6 +10,7 @@ import type {
   OrgUser,
 } from '../model/index.js';
 import { buildAccessIndex, type AccessIndex } from './access.js';
+import type { Containment } from './risk/rule.js';
 import { UserUniverse } from './user-sets.js';
 
 /** What createPlan needs: the declaration (undefined when no file declares the org), the org, the time and who would apply. */
@@ -22,6 +23,8 @@ export interface PlanInput {
   actor?: string;
   /** What the declaration was read from: the digest of its files and its git commit. */
   basis: { desiredDigest: string; desiredCommit: string | null };
+  /** Apps `capctl contain` blocked, with who, when and why (risk rule CAPR008). */
+  contained?: readonly Containment[];
 }
 
 /** What to do with apps the org lists that no file declares. */

@@ -37,6 +37,8 @@ export function simulatePlan(
   const actions: SimulatedAction[] = [];
   const diagnostics: Diagnostic[] = [];
   const revokedBy = new Map<string, string[]>();
+  /** The last revoke action of each app: a later revocation it covers is named on it. */
+  const lastRevoke = new Map<string, Action>();
 
   for (const draft of ordered) {
     const action = skeleton(draft, ctx);
@@ -48,10 +50,17 @@ export function simulatePlan(
       const { app: next, result } = transitionApp(app, action);
       if (draft.kind === 'revoke' && result.sessionsEnded === 0) {
         const earlier = revokedBy.get(app.id) ?? [];
-        if (earlier.length > 0 && matchedInOrg(draft)) diagnostics.push(noteRevocationCoveredByRevocation(draft.revocation!, earlier));
+        if (earlier.length > 0 && matchedInOrg(draft)) {
+          diagnostics.push(noteRevocationCoveredByRevocation(draft.revocation!, earlier));
+          const covering = lastRevoke.get(app.id)!;
+          covering.covers = [...(covering.covers ?? []), draft.revocation!.doc.id];
+        }
         continue;
       }
-      if (draft.kind === 'revoke') revokedBy.set(app.id, [...(revokedBy.get(app.id) ?? []), draft.revocation!.doc.id]);
+      if (draft.kind === 'revoke') {
+        revokedBy.set(app.id, [...(revokedBy.get(app.id) ?? []), draft.revocation!.doc.id]);
+        lastRevoke.set(app.id, action);
+      }
       const before = ctx.universe().accessOf(app, allowlisting);
       const after = ctx.universe().accessOf(next, allowlisting);
       const effects: Effects = {
@@ -86,6 +95,7 @@ function skeleton(draft: DraftAction, ctx: PlanContext): Action {
     const { id, users, issuedBefore, reason } = draft.revocation.doc;
     action.revocation = { id, users: users === 'all' ? 'all' : [...users], issuedBefore, reason };
   }
+  if (draft.covers) action.covers = [...draft.covers];
   action.reason = draft.reason;
   if (draft.before) action.before = draft.before;
   if (draft.after) action.after = draft.after;

@@ -4,6 +4,7 @@ import { Trailers, type ActionKind, type LedgerLine } from '../model/index.js';
 import { actionKinds, allActionKinds, type ActionVerb } from '../plan/action-kinds.js';
 import { groupRank } from '../plan/ordering.js';
 import { renderAppliedAction } from './applied-action.js';
+import { escapeStrings } from './escape-text.js';
 import { count } from './plan-words.js';
 
 /** Everything an apply commit records. */
@@ -46,8 +47,12 @@ function sum(lines: readonly LedgerLine[]): number {
   return lines.reduce((n, l) => n + l.result.sessionsEnded, 0);
 }
 
-function revocationIds(lines: readonly LedgerLine[]): string[] {
-  const ids = lines.flatMap((l) => (l.action.kind === 'revoke' && l.action.revocation ? [l.action.revocation.id] : []));
+/**
+ * The ids of the revocations these lines carried out, in order: each revoke's own, and those an
+ * action covered in passing (R9: a block of their app), which have no line of their own.
+ */
+export function revocationIds(lines: readonly LedgerLine[]): string[] {
+  const ids = lines.flatMap((l) => [...(l.action.kind === 'revoke' && l.action.revocation ? [l.action.revocation.id] : []), ...(l.action.covers ?? [])]);
   return [...new Set(ids)];
 }
 
@@ -75,7 +80,9 @@ function phrases(lines: readonly LedgerLine[], namesUpTo: number): string[] {
 }
 
 /** `capctl apply acme-prod: install Slack, block Dropbox, revoke 12 sessions (INC-2041)`, kept short. */
-export function renderApplySubject(org: string, lines: readonly LedgerLine[]): string {
+export function renderApplySubject(org: string, data: readonly LedgerLine[]): string {
+  // One line whatever the names hold: a newline in an app's name must not end the subject.
+  const lines = escapeStrings(data);
   const head = `capctl apply ${org}: `;
   if (lines.length === 0) return `${head}no changes`;
   for (const namesUpTo of [3, 2, 1, 0]) {
@@ -110,7 +117,9 @@ export function applyTrailers(input: ApplyCommitInput): [string, string][] {
 }
 
 /** The whole commit message: subject, blank line, summary and one line per action, blank line, trailers. */
-export function renderApplyCommitMessage(input: ApplyCommitInput): string {
+export function renderApplyCommitMessage(data: ApplyCommitInput): string {
+  // Names and the actor escaped: no line of theirs can pass for a trailer or a paragraph.
+  const input = escapeStrings(data);
   const ended = input.lines.reduce((n, l) => n + l.result.sessionsEnded, 0);
   const revision =
     input.revisionBefore !== undefined && input.revisionAfter !== undefined ? ` (store revision ${input.revisionBefore} → ${input.revisionAfter})` : '';

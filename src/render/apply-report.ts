@@ -3,6 +3,7 @@
 import type { Action, ApplyReport, LedgerLine } from '../model/index.js';
 import { renderAppliedAction } from './applied-action.js';
 import { paint } from './color.js';
+import { escapeControls, escapeStrings } from './escape-text.js';
 import { renderRecordedChanges } from './refresh-report.js';
 import { count } from './plan-words.js';
 
@@ -16,14 +17,15 @@ function recounted(line: LedgerLine): string {
 }
 
 /** `  ✓ 3. blocked Dropbox: ended 25 sessions of 18 users` — numbered by the plan's action seq. */
-export function renderAppliedLine(line: LedgerLine, color: boolean): string {
+export function renderAppliedLine(data: LedgerLine, color: boolean): string {
+  const line = escapeStrings(data);
   const mark = line.result.status === 'skipped' ? paint('-', 'gray', color) : paint('✓', 'green', color);
   return `  ${mark} ${line.action.seq}. ${renderAppliedAction(line.action, line.result)}${recounted(line)}\n`;
 }
 
 /** The first line of an apply: which plan, which org, as whom, and whether it resumes. */
 export function renderApplyStart(org: string, planDigest: string, actor: string, resumed: readonly LedgerLine[]): string {
-  const head = `Applying plan ${planDigest.slice(0, 19)}… to ${org} as ${actor}.\n`;
+  const head = `Applying plan ${planDigest.slice(0, 19)}… to ${org} as ${escapeControls(actor)}.\n`;
   if (resumed.length === 0) return head;
   const first = resumed[0]!;
   const last = resumed.at(-1)!;
@@ -35,7 +37,8 @@ function notDoneLines(actions: readonly Action[]): string {
 }
 
 /** The summary after the per-action lines: the outcome, the revision, the git commit. */
-export function renderApplySummary(report: ApplyReport, color: boolean): string {
+export function renderApplySummary(data: ApplyReport, color: boolean): string {
+  const report = escapeStrings(data);
   const lines = [...report.resumed, ...report.applied];
   const ended = lines.reduce((n, l) => n + l.result.sessionsEnded, 0);
   let out = report.earlierCommits

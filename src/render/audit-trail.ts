@@ -1,12 +1,13 @@
 // `history`, `verify` and `drift` as text. Their JSON forms are the report data itself.
 import type { DriftReport, HistoryEntry, VerifyReport } from '../model/index.js';
 import { paint } from './color.js';
+import { escapeStrings } from './escape-text.js';
 import { count } from './plan-words.js';
 
 /** The audit trail, newest first: each apply with its actor, time, actions and effects; each desired change with its files. */
-export function renderHistoryText(entries: readonly HistoryEntry[], color: boolean): string {
-  if (entries.length === 0) return 'No history found.\n';
-  return entries
+export function renderHistoryText(data: readonly HistoryEntry[], color: boolean): string {
+  if (data.length === 0) return 'No history found.\n';
+  return escapeStrings(data)
     .map((e) => {
       const head = `${paint(e.commit.slice(0, 12), 'yellow', color)}  ${e.date}  `;
       if (e.type === 'desired-change') {
@@ -20,6 +21,7 @@ export function renderHistoryText(entries: readonly HistoryEntry[], color: boole
       out += `    ${e.subject}\n`;
       out += `    plan ${e.plan ?? '?'}${e.desiredCommit && e.desiredCommit !== 'none' ? `, desired state at ${e.desiredCommit}` : ''}\n`;
       if (e.revocations.length > 0) out += `    revocations: ${e.revocations.join(', ')}\n`;
+      for (const c of e.contained ?? []) out += `    contained: ${c}\n`;
       out += e.actions.map((a) => `      ${a.seq}. ${a.text}\n`).join('');
       return out;
     })
@@ -27,7 +29,8 @@ export function renderHistoryText(entries: readonly HistoryEntry[], color: boole
 }
 
 /** `verify`'s verdict: OK with counts, or the first line or commit that breaks. */
-export function renderVerifyText(report: VerifyReport, color: boolean): string {
+export function renderVerifyText(data: VerifyReport, color: boolean): string {
+  const report = escapeStrings(data);
   const notes = report.notes.map((n) => `note: ${n}\n`).join('');
   if (report.ok) {
     const refreshes = report.refreshCommits > 0 ? ` and ${count(report.refreshCommits, 'refresh commit')}` : '';
@@ -40,7 +43,8 @@ export function renderVerifyText(report: VerifyReport, color: boolean): string {
 }
 
 /** `drift`: none, or each change not recorded yet since the ledger's last line (an apply or a refresh). */
-export function renderDriftText(report: DriftReport, color: boolean): string {
+export function renderDriftText(data: DriftReport, color: boolean): string {
+  const report = escapeStrings(data);
   const notes = report.notes.map((n) => `note: ${n}\n`).join('');
   const which = report.lastApply?.kind === 'refresh' ? 'refresh' : 'apply';
   const last = report.lastApply ? ` since the last ${which} (ledger line ${report.lastApply.seq}, ${report.lastApply.at}, by ${report.lastApply.actor})` : '';

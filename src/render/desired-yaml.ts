@@ -10,9 +10,9 @@ export interface DesiredFile {
   text: string;
 }
 
-const appFieldOrder = ['apiVersion', 'kind', 'org', 'name', 'id', 'installed', 'blocked', 'owner', 'policies'] as const;
+const appFieldOrder = ['apiVersion', 'kind', 'org', 'name', 'id', 'installed', 'blocked', 'owner', 'vendor', 'criticality', 'policies'] as const;
 const policyFieldOrder = ['permittedUsers', 'profiles', 'permissionSets', 'ipRelaxation', 'refreshTokenPolicy'] as const;
-const settingsFieldOrder = ['apiVersion', 'kind', 'org', 'adminApprovedAppsOnly', 'unmanagedApps', 'oauthFlows', 'guards'] as const;
+const settingsFieldOrder = ['apiVersion', 'kind', 'org', 'adminApprovedAppsOnly', 'unmanagedApps', 'oauthFlows', 'guards', 'rules'] as const;
 const flowFieldOrder = ['blockUsernamePassword', 'blockUserAgent', 'allowAuthorizationCodeAndCredentials'] as const;
 const guardFieldOrder = ['protectedApps', 'maxSessionsEnded'] as const;
 const revocationFieldOrder = ['apiVersion', 'kind', 'org', 'id', 'app', 'users', 'issuedBefore', 'reason'] as const;
@@ -40,14 +40,30 @@ export function orderOrgSettingsDoc(doc: OrgSettingsDoc): Record<string, unknown
   return out;
 }
 
-/** One YAML document with a header comment (each line of `header` becomes a `# ` line). */
-export function renderYamlDocument(value: Record<string, unknown>, header: string): string {
+/** One YAML document with a header comment (each line of `header` becomes a `# ` line), and optionally a trailing one. */
+export function renderYamlDocument(value: Record<string, unknown>, header: string, trailer?: string): string {
   const doc = new Document(value);
-  doc.commentBefore = header
-    .split('\n')
-    .map((line) => ` ${line}`)
-    .join('\n');
+  const comment = (text: string) =>
+    text
+      .split('\n')
+      .map((line) => ` ${line}`)
+      .join('\n');
+  doc.commentBefore = comment(header);
+  if (trailer !== undefined) doc.comment = comment(trailer);
   return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * What the org cannot tell and a person should fill in, below an imported app that lacks it: the
+ * fields the risk rules read (SPEC §14), as comments to uncomment.
+ */
+function ownershipTrailer(app: AppDoc): string | undefined {
+  const lines = [
+    ...(app.owner === undefined ? ['owner: team@example.com    # who answers for this app (risk rule CAPR003)'] : []),
+    ...(app.vendor === undefined ? ['vendor: Vendor Inc.        # who makes it (capctl contain --vendor)'] : []),
+    ...(app.criticality === undefined ? ['criticality: medium        # low | medium | high (risk rule CAPR004)'] : []),
+  ];
+  return lines.length > 0 ? lines.join('\n') : undefined;
 }
 
 /** A file-name slug of an app name: `Salesforce for iOS` → `salesforce-for-ios`. */
@@ -103,7 +119,7 @@ export function renderDesiredFiles(declarations: Declarations, options: { source
   }
   const appSlugs = uniqueSlugs(declarations.apps.map((app) => app.name));
   for (const app of declarations.apps) {
-    files.push({ path: `apps/${appSlugs.get(app.name)!}.yaml`, text: renderYamlDocument(orderAppDoc(app), header(`${app.kind} "${app.name}"`)) });
+    files.push({ path: `apps/${appSlugs.get(app.name)!}.yaml`, text: renderYamlDocument(orderAppDoc(app), header(`${app.kind} "${app.name}"`), ownershipTrailer(app)) });
   }
   const revocationSlugs = uniqueSlugs(declarations.revocations.map((r: RevocationDoc) => r.id));
   for (const revocation of declarations.revocations) {

@@ -1,6 +1,7 @@
 // Diagnostics as lines a person reads: `file:line:column  severity  CODE  message`.
 import type { Diagnostic } from '../model/index.js';
 import { paint } from './color.js';
+import { escapeStrings } from './escape-text.js';
 
 const severityRank = { error: 0, warning: 1, info: 2 } as const;
 
@@ -26,7 +27,7 @@ export function diagnosticPlace(d: Diagnostic): string {
 /** One line per diagnostic (detail indented below), in the given order. */
 export function renderDiagnosticsText(diagnostics: readonly Diagnostic[], options: { color: boolean }): string {
   const colorOf = { error: 'red', warning: 'yellow', info: 'cyan' } as const;
-  return diagnostics
+  return escapeStrings(diagnostics)
     .map((d) => {
       const head = `${diagnosticPlace(d)}  ${paint(d.severity, colorOf[d.severity], options.color)}  ${d.code}  ${d.message}\n`;
       return d.detail ? `${head}${d.detail.replace(/^/gm, '    ')}\n` : head;

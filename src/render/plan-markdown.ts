@@ -5,6 +5,7 @@ import type { Action, Diagnostic, Plan } from '../model/index.js';
 import { actionKinds } from '../plan/action-kinds.js';
 import { renderPermissionExpr } from '../plan/permissions.js';
 import { diagnosticPlace } from './diagnostics.js';
+import { escapeStrings } from './escape-text.js';
 import { actionStyle, actionTitle, count, noChangesLine, planFailed, removedText, sessionsEffect, summaryLine } from './plan-words.js';
 import { renderReason } from './reason-text.js';
 import { diffLineText, diffNames, diffValues } from './values-diff.js';
@@ -23,7 +24,8 @@ const reserve = 1_500;
  * when everything does not fit, room goes first to errors, then warnings, then the action table,
  * then each action's details, then the notes, and a last line says what was left out.
  */
-export function renderPlanMarkdown(plan: Plan, options: { limit?: number } = {}): string {
+export function renderPlanMarkdown(data: Plan, options: { limit?: number } = {}): string {
+  const plan = escapeStrings(data);
   const limit = options.limit ?? markdownLimit;
   const errors = plan.diagnostics.filter((d) => d.severity === 'error');
   const warnings = plan.diagnostics.filter((d) => d.severity === 'warning');

@@ -6,6 +6,7 @@ import type { Action, Diagnostic, Plan } from '../model/index.js';
 import { renderPermissionExpr } from '../plan/permissions.js';
 import { paint, type Color } from './color.js';
 import { renderDiagnosticsText } from './diagnostics.js';
+import { escapeStrings } from './escape-text.js';
 import {
   actionStyle,
   actionTitle,
@@ -30,7 +31,8 @@ const usersShown = 5;
 const cutOffShown = 10;
 
 /** The plan as text. */
-export function renderPlanText(plan: Plan, options: PlanTextOptions): string {
+export function renderPlanText(data: Plan, options: PlanTextOptions): string {
+  const plan = escapeStrings(data);
   const { color } = options;
   const out: string[] = [];
   const actor = plan.actor ? `, as ${plan.actor}` : '';

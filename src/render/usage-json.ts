@@ -45,7 +45,7 @@ export function renderAppUsageJsonStart(org: UsageOrgRef, row: UsageAppRow): str
   return `{\n  "formatVersion": ${usageFormatVersion},\n  "view": "app",\n  "org": ${nested({ name: org.name, id: org.id }, 1)},\n  "app": ${nested(row, 1)},\n  "users": [`;
 }
 
-/** The end of an app page, after its last user. */
-export function renderAppUsageJsonEnd(pieces: JsonArrayPieces, hidden: number): string {
-  return `${pieces.close()},\n  "usernamePasswordSessionsHidden": ${hidden}\n}\n`;
+/** The end of an app page, after its last user (`unknownFlowSessions` only when some session's flow is not known). */
+export function renderAppUsageJsonEnd(pieces: JsonArrayPieces, hidden: number, unknown = 0): string {
+  return `${pieces.close()},\n  "usernamePasswordSessionsHidden": ${hidden}${unknown > 0 ? `,\n  "unknownFlowSessions": ${unknown}` : ''}\n}\n`;
 }

@@ -61,6 +61,7 @@ export function usageAppRow(app: AppFile, access: UsageAccess): UsageAppRow {
 export class UsageTotalsCounter {
   private readonly users = new Set<string>();
   private readonly totals: UsageTotals = { apps: 0, installed: 0, blocked: 0, users: 0, sessions: 0, usernamePasswordSessionsHidden: 0 };
+  private unknownFlow = 0;
 
   /** Counts one app (with its row, already computed). */
   add(app: AppFile, row: UsageAppRow): void {
@@ -71,13 +72,21 @@ export class UsageTotalsCounter {
     for (const session of app.sessions) {
       if (session.flow === hiddenFlow) this.totals.usernamePasswordSessionsHidden++;
       else this.users.add(session.user);
+      if (session.flow === 'unknown') this.unknownFlow++;
     }
   }
 
-  /** The totals so far. */
+  /** The totals so far; `unknownFlowSessions` only when some session's flow is not known (a live org). */
   result(): UsageTotals {
-    return { ...this.totals, users: this.users.size };
+    return { ...this.totals, users: this.users.size, ...(this.unknownFlow > 0 ? { unknownFlowSessions: this.unknownFlow } : {}) };
   }
+}
+
+/** How many of an app's sessions have a flow the org does not show (a live org). */
+export function unknownFlowCount(app: AppFile): number {
+  let unknown = 0;
+  for (const session of app.sessions) if (session.flow === 'unknown') unknown++;
+  return unknown;
 }
 
 /** The users of one app, sorted by username, and how many username-password sessions are not shown. */

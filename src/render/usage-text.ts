@@ -4,6 +4,7 @@
 // bounds of the counts), never from a second pass over the sessions. Pure.
 import type { AppFile, UsageAccess, UsageAppRow, UsageOrgRef, UsageTotals, UserUsage } from '../model/index.js';
 import { paint } from './color.js';
+import { escapeControls } from './escape-text.js';
 import { count } from './plan-words.js';
 
 /** Column widths of the apps table. */
@@ -16,6 +17,8 @@ export interface UsageTableLayout {
 }
 
 const gap = '  ';
+/** What the DENIED column shows when the org does not show denied attempts (a live org): never 0. */
+const unknownDenied = '?';
 const typeWidth = 'ExternalClientApp'.length;
 const headings = { name: 'APP', type: 'TYPE', installed: 'INSTALLED', blocked: 'BLOCKED', access: 'ACCESS', users: 'USERS', sessions: 'SESSIONS', denied: 'DENIED' };
 
@@ -26,10 +29,10 @@ export function usageTableLayout(apps: readonly AppFile[], accesses: readonly Us
   let maxSessions = 0;
   let maxDenied = 0;
   apps.forEach((app, i) => {
-    name = Math.max(name, app.name.length);
+    name = Math.max(name, escapeControls(app.name).length);
     access = Math.max(access, accesses[i]!.label.length);
     maxSessions = Math.max(maxSessions, app.sessions.length);
-    maxDenied = Math.max(maxDenied, app.deniedAttempts);
+    maxDenied = Math.max(maxDenied, app.deniedAttempts ?? 0);
   });
   const digits = (n: number): number => String(n).length;
   return {
@@ -37,7 +40,7 @@ export function usageTableLayout(apps: readonly AppFile[], accesses: readonly Us
     access,
     users: Math.max(headings.users.length, digits(maxSessions)),
     sessions: Math.max(headings.sessions.length, digits(maxSessions)),
-    denied: Math.max(headings.denied.length, digits(maxDenied)),
+    denied: Math.max(headings.denied.length, digits(maxDenied), unknownDenied.length),
   };
 }
 
@@ -67,14 +70,14 @@ export function renderUsageRows(rows: readonly UsageAppRow[], layout: UsageTable
   for (const row of rows) {
     const blocked = row.blocked ? paint('yes'.padEnd(headings.blocked.length), 'red', options.color) : 'no'.padEnd(headings.blocked.length);
     out += `${[
-      row.name.padEnd(layout.name),
+      escapeControls(row.name).padEnd(layout.name),
       row.type.padEnd(typeWidth),
       (row.installed ? 'yes' : 'no').padEnd(headings.installed.length),
       blocked,
       row.access.label.padEnd(layout.access),
       String(row.users).padStart(layout.users),
       String(row.sessions).padStart(layout.sessions),
-      String(row.deniedAttempts).padStart(layout.denied),
+      (row.deniedAttempts === null ? unknownDenied : String(row.deniedAttempts)).padStart(layout.denied),
     ].join(gap)}\n`;
   }
   return out;
@@ -85,7 +88,16 @@ export function renderUsageFooter(totals: UsageTotals): string {
   return (
     `\n${count(totals.apps, 'app')} (${totals.installed} installed, ${totals.blocked} blocked); ` +
     `${count(totals.sessions, 'session')} of ${count(totals.users, 'user')} shown.\n` +
-    `${hiddenLine(totals.usernamePasswordSessionsHidden)}\n`
+    `${hiddenLine(totals.usernamePasswordSessionsHidden)}\n` +
+    (totals.unknownFlowSessions ? `${unknownFlowLine(totals.unknownFlowSessions)}\n` : '')
+  );
+}
+
+/** The line about sessions whose flow the org does not show: they are shown, and R10 cannot be judged for them. */
+export function unknownFlowLine(unknown: number): string {
+  return (
+    `Flow unknown: ${count(unknown, 'session')} (the org does not show a session's flow), shown above; ` +
+    `whether any is a username-password session cannot be judged (R10).`
   );
 }
 
@@ -113,7 +125,7 @@ export function userTableLayout(users: readonly UserUsage[]): UserTableLayout {
     uses: userHeadings.uses.length,
   };
   for (const u of users) {
-    layout.username = Math.max(layout.username, u.username.length);
+    layout.username = Math.max(layout.username, escapeControls(u.username).length);
     layout.firstUsed = Math.max(layout.firstUsed, u.firstUsed.length);
     layout.lastUsed = Math.max(layout.lastUsed, u.lastUsed.length);
     layout.uses = Math.max(layout.uses, String(u.totalUses).length);
@@ -134,9 +146,9 @@ export function renderAppUsageHeading(org: UsageOrgRef, row: UsageAppRow, layout
     userHeadings.flows,
   ].join(gap);
   return (
-    `${row.name} (${row.id}) in ${org.name}: ${row.type}${row.packaged ? ', packaged' : ''}, ${state}\n` +
+    `${escapeControls(row.name)} (${row.id}) in ${org.name}: ${row.type}${row.packaged ? ', packaged' : ''}, ${state}\n` +
     `Access: ${row.access.label}${admits}\n` +
-    `Shown: ${count(row.sessions, 'session')} of ${count(row.users, 'user')}; denied attempts: ${row.deniedAttempts}\n\n` +
+    `Shown: ${count(row.sessions, 'session')} of ${count(row.users, 'user')}; denied attempts: ${row.deniedAttempts === null ? 'not observed' : row.deniedAttempts}\n\n` +
     (row.users > 0 ? `${header}\n` : '')
   );
 }
@@ -146,7 +158,7 @@ export function renderAppUserRows(users: readonly UserUsage[], layout: UserTable
   let out = '';
   for (const u of users) {
     out += `${[
-      u.username.padEnd(layout.username),
+      escapeControls(u.username).padEnd(layout.username),
       u.firstUsed.padEnd(layout.firstUsed),
       u.lastUsed.padEnd(layout.lastUsed),
       String(u.totalUses).padStart(layout.uses),
@@ -157,7 +169,7 @@ export function renderAppUserRows(users: readonly UserUsage[], layout: UserTable
   return out;
 }
 
-/** The closing lines of an app page. */
-export function renderAppUsageFooter(userCount: number, hidden: number): string {
-  return `${userCount === 0 ? 'No sessions shown.\n' : ''}\n${hiddenLine(hidden)}\n`;
+/** The closing lines of an app page (`unknown`: its sessions whose flow the org does not show). */
+export function renderAppUsageFooter(userCount: number, hidden: number, unknown = 0): string {
+  return `${userCount === 0 ? 'No sessions shown.\n' : ''}\n${hiddenLine(hidden)}\n${unknown > 0 ? `${unknownFlowLine(unknown)}\n` : ''}`;
 }

@@ -1,9 +1,10 @@
 // What the file store knows of the files it read or wrote: each file's content hash and how to
 // tell, from a stat alone, that it has not changed since; and the snapshot digest of those hashes,
 // kept up to date as commits change single files (store-digest.ts).
-import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isNotFound } from './durable-fs.js';
+import { entryProblemOf, openRegularFile } from './store-entry.js';
 import { hashBytes, snapshotDigest, SnapshotDigester } from './store-digest.js';
 
 /** What the store knows of one file it read or wrote: its content hash, and how to tell it changed. */
@@ -53,39 +54,44 @@ export function digestAfter(cache: HashCache, changes: ReadonlyMap<string, { has
 }
 
 /**
- * A file's bytes and entry, or undefined when it does not exist. Read synchronously: a store is
- * thousands of files, mostly in the page cache, and the promise API's per-file cost (a FileHandle,
- * thread-pool round trips for open, fstat, read and close) is three times the read itself.
+ * A file's bytes and entry, or undefined when it does not exist; `rel` is relative to the org
+ * folder. Read synchronously: a store is thousands of files, mostly in the page cache, and the
+ * promise API's per-file cost (a FileHandle, thread-pool round trips for open, fstat, read and
+ * close) is three times the read itself. Only a regular file is read, never through a link:
+ * anything else throws EntryProblem (store-entry.ts).
  */
-export async function readWithEntry(file: string): Promise<{ bytes: Buffer; entry: FileEntry } | undefined> {
-  let fd;
-  try {
-    fd = openSync(file, 'r');
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+export async function readWithEntry(orgDir: string, rel: string): Promise<{ bytes: Buffer; entry: FileEntry } | undefined> {
+  const fd = openRegularFile(orgDir, rel);
+  if (fd === undefined) return undefined;
   try {
     const info = fstatSync(fd);
-    const bytes = readFileSync(fd);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(fd);
+    } catch (error) {
+      throw entryProblemOf(orgDir, rel, error);
+    }
     return { bytes, entry: { hash: hashBytes(bytes), size: bytes.length, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino } };
   } finally {
     closeSync(fd);
   }
 }
 
-/** The entry of a file as it is on disk now: the cached one when size, mtime and inode still match. */
+/**
+ * The entry of a file as it is on disk now: the cached one when size, mtime and inode still match.
+ * A link or any entry that is not a regular file is never trusted: read, it throws EntryProblem.
+ */
 export async function currentEntry(orgDir: string, rel: string, cache: HashCache): Promise<FileEntry | undefined> {
   let info;
   try {
-    info = statSync(path.join(orgDir, rel)); // synchronous, as readWithEntry: 10,000 of them
+    info = lstatSync(path.join(orgDir, rel)); // synchronous, as readWithEntry: 10,000 of them
   } catch (error) {
     if (isNotFound(error)) return undefined;
-    throw error;
+    throw entryProblemOf(orgDir, rel, error);
   }
   const cached = cache.get(rel);
-  if (cached && cached.size === info.size && cached.mtimeMs === info.mtimeMs && cached.ctimeMs === info.ctimeMs && cached.ino === info.ino) {
+  if (info.isFile() && cached && cached.size === info.size && cached.mtimeMs === info.mtimeMs && cached.ctimeMs === info.ctimeMs && cached.ino === info.ino) {
     return cached;
   }
-  return (await readWithEntry(path.join(orgDir, rel)))?.entry;
+  return (await readWithEntry(orgDir, rel))?.entry;
 }

@@ -60,6 +60,7 @@ export function fileStateFolder(orgDir: string): StateFolder {
   return {
     dir: orgDir,
     ledger: ledgerFileName,
+    entries: ['.', ledgerFileName, orgFileName, usersFileName, appsDirName],
     filesOf: (lines: readonly LedgerRecord[]) => [...new Set([...lines.flatMap((l) => l.result.files ?? []), ledgerFileName])],
     isObserved: isStateFile,
     contentOf: contentOfFile,

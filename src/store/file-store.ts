@@ -12,8 +12,8 @@
 // lines become visible together or not at all, whatever moment the process is killed at (see the
 // invariant in journal.ts).
 import { isUtf8 } from 'node:buffer';
-import { statSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { accessSync, constants, lstatSync, statSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Action, AppFile, Diagnostic, LedgerLine, LedgerRecord, ObservedLine, OrgFile, OrgSnapshot, OrgUser } from '../model/index.js';
 import { Codes, InputError, StoreError } from '../model/index.js';
@@ -21,9 +21,11 @@ import { sortAppsByName } from './app-order.js';
 import { compareProblemFiles, StoreChecker, type StoreProblem } from './check-store.js';
 import { isNotFound, listDir, removeIfPresent, syncDir, tempPathFor, writeNewFileDurably } from './durable-fs.js';
 import { journalFileName, readJournal, removeOrphanTemps, rollForward, writeJournal, type CommitStepHook, type Journal } from './journal.js';
-import { findJsonSyntaxError, locateJsonPointer } from './json-locate.js';
+import { locateJsonPointer } from './json-locate.js';
+import { parseStoreJson } from './parse-store-json.js';
+import { checkLayoutFolder, entryProblemOf, EntryProblem } from './store-entry.js';
 import { acquireLock, readLockInfo, releaseLock, removeDeadTakers, removeLock, type LockOptions } from './lock-file.js';
-import { checkLedgerTail, ledgerFileName, parseLedger } from './ledger-file.js';
+import { checkLedgerTail, checkLinesAppendable, ledgerFileName, parseLedger } from './ledger-file.js';
 import { mapPool } from './map-pool.js';
 import { actionChange } from './action-change.js';
 import { nextLedgerLine } from './ledger-chain.js';
@@ -68,6 +70,12 @@ const writeConcurrency = 4;
 const defaultMaxChangeBytes = 64 * 1024 * 1024;
 const maxDiagnostics = 100;
 const maxLocateBytes = 16 * 1024 * 1024;
+/**
+ * How long a read keeps starting again because the store changed while it ran: a read of a large
+ * org takes longer than an apply takes between two of its changes, so a reader in effect waits for
+ * the apply to end.
+ */
+const readPatienceMs = 120_000;
 
 /** A run of changes as commitAll prepares it before writing anything. */
 interface PreparedRun {
@@ -103,6 +111,13 @@ export class FileOrgStore implements OrgStore {
   /** Per org, where each app is in the snapshot's list: actions never reorder it (see applyAction). */
   private readonly appIndex = new Map<string, Map<string, number>>();
   private readonly lastLines = new Map<string, LedgerRecord | null>();
+  /**
+   * Per org, where the last snapshot read found the store (readConsistently): readLedger then
+   * gives the ledger as it was at that moment, so that a snapshot and its ledger always belong
+   * together even when an apply changed the store between the two reads. Forgotten when this
+   * object takes the lock or writes.
+   */
+  private readonly readAt = new Map<string, ReadGeneration>();
 
   /**
    * @param root the org-state folder (default `org-state`), as the user named it: messages show
@@ -139,7 +154,56 @@ export class FileOrgStore implements OrgStore {
   async readSnapshot(org: string, options: SnapshotReadOptions = {}): Promise<OrgSnapshot> {
     options.signal?.throwIfAborted();
     const orgDir = await this.existingOrgDir(org);
+    let onOrg = options.onOrg;
+    let pending: readonly LedgerRecord[] = [];
+    const { value, generation } = await this.readConsistently(org, orgDir, () => {
+      const once: SnapshotReadOptions = { ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
+      // Told once, even when a change during the read makes it read again.
+      if (onOrg) {
+        once.onOrg = (file, count) => {
+          onOrg?.(file, count);
+          onOrg = undefined;
+        };
+      }
+      return this.readSnapshotOnce(org, orgDir, once, (journal) => (pending = journal?.ledgerLines ?? []));
+    });
+    this.readAt.set(org, { ...generation, pending });
+    return value;
+  }
+
+  /**
+   * Runs `read` until the store did not change while it ran: the store's generation (its
+   * journal, its ledger's size, its folders' times) is taken before and after, and a read that
+   * overlapped a change is thrown away, whatever it found or failed on. Writers change the
+   * journal and the ledger with every change (journal.ts), so a reader sees the store before or
+   * after each change, never a mix. A few stats per read, however large the org.
+   */
+  private async readConsistently<T>(org: string, orgDir: string, read: () => Promise<T>): Promise<{ value: T; generation: ReadGeneration }> {
+    const start = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      const before = generationOf(orgDir);
+      let outcome: { value: T } | { error: unknown };
+      try {
+        outcome = { value: await read() };
+      } catch (error) {
+        outcome = { error };
+      }
+      const after = generationOf(orgDir);
+      if (before.token === after.token) {
+        if ('error' in outcome) throw outcome.error;
+        return { value: outcome.value, generation: after };
+      }
+      if (Date.now() - start > readPatienceMs) {
+        throw new StoreError(`the org store ${path.join(this.root, org)} changed every time it was read (${attempt} times in ${Math.round((Date.now() - start) / 1000)} s): try again once the apply running on it is done`);
+      }
+      await sleep(Math.min(100, attempt * 5));
+    }
+  }
+
+  /** One read of the snapshot, which readConsistently repeats when the store changed meanwhile. */
+  private async readSnapshotOnce(org: string, orgDir: string, options: SnapshotReadOptions, onJournal: (journal: Journal | undefined) => void): Promise<OrgSnapshot> {
     const journal = await this.readJournalOrFail(org, orgDir);
+    onJournal(journal);
     const unchanged = journal === undefined ? await this.unchangedSnapshot(org, orgDir) : undefined;
     if (unchanged !== undefined) {
       options.onOrg?.(unchanged.org, unchanged.apps.length);
@@ -147,7 +211,7 @@ export class FileOrgStore implements OrgStore {
       this.snapshots.set(org, unchanged);
       return unchanged;
     }
-    const { rels, sources } = await this.snapshotFiles(orgDir, journal);
+    const { rels, sources } = await this.storeCall(org, () => this.snapshotFiles(orgDir, journal));
     const appRels = rels.filter((rel) => kindOfFile(rel) === 'AppFile');
     const read = (rel: string): Promise<ReadResult> => this.readStoreFile(orgDir, rel, sources.get(rel));
     const orgRead = await read(orgFileName);
@@ -168,7 +232,7 @@ export class FileOrgStore implements OrgStore {
     }
     const results = [orgRead, usersRead, ...appReads];
     const problems = results.flatMap((r) => r.problems);
-    problems.push(...(await checkLedgerTail(path.join(orgDir, ledgerFileName), (journal?.ledgerLines.length ?? 0) > 0)));
+    problems.push(...(await this.storeCall(org, () => checkLedgerTail(path.join(orgDir, ledgerFileName), (journal?.ledgerLines.length ?? 0) > 0))));
     if (checker) {
       const found = checker.finish();
       await this.locateProblems(orgDir, found, sources);
@@ -197,28 +261,41 @@ export class FileOrgStore implements OrgStore {
     const known = this.lastRead.get(org);
     const hashes = this.hashes.get(org);
     if (known === undefined || hashes === undefined) return undefined;
-    const current = await this.currentEntries(orgDir, hashes);
+    let current: HashCache;
+    try {
+      current = await this.currentEntries(orgDir, hashes);
+    } catch (error) {
+      if (error instanceof EntryProblem) return undefined; // read in full, which names the problem
+      throw error;
+    }
     this.hashes.set(org, current);
     if (digestOfEntries(current) !== known.digest) return undefined;
-    if ((await checkLedgerTail(path.join(orgDir, ledgerFileName), false)).length > 0) return undefined;
+    if ((await this.storeCall(org, () => checkLedgerTail(path.join(orgDir, ledgerFileName), false))).length > 0) return undefined;
     return known;
   }
 
   /** The org's ledger lines, in order; [] when it has no ledger. Throws StoreError on a bad line. */
   async readLedger(org: string): Promise<LedgerRecord[]> {
     const orgDir = await this.existingOrgDir(org);
-    const journal = await this.readJournalOrFail(org, orgDir);
-    let text: string;
-    try {
-      text = await readFile(path.join(orgDir, ledgerFileName), 'utf8');
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-      text = '';
-    }
-    const parsed = parseLedger(text);
+    const at = this.readAt.get(org);
+    if (at !== undefined) return this.parseLedgerText(org, (await this.readLedgerBytes(org, orgDir)).subarray(0, at.ledgerBytes), at.pending ?? []);
+    const { value } = await this.readConsistently(org, orgDir, async () => {
+      const journal = await this.readJournalOrFail(org, orgDir);
+      return this.parseLedgerText(org, await this.readLedgerBytes(org, orgDir), journal?.ledgerLines ?? []);
+    });
+    return value;
+  }
+
+  /** The bytes of the org's ledger ([] when it has none). */
+  private async readLedgerBytes(org: string, orgDir: string): Promise<Buffer> {
+    return this.storeCall(org, async () => (await readWithEntry(orgDir, ledgerFileName))?.bytes ?? Buffer.alloc(0));
+  }
+
+  /** The ledger's lines from its text and the lines of a pending journal (read as recovery will write them). */
+  private parseLedgerText(org: string, bytes: Buffer, pending: readonly LedgerRecord[]): LedgerRecord[] {
+    const parsed = parseLedger(bytes.toString('utf8'));
     const problems = [...parsed.problems];
     // A torn last line is the trace of a killed append, which rolling the journal forward repairs.
-    const pending = journal?.ledgerLines ?? [];
     if (parsed.tornTail !== undefined && pending.length === 0) {
       const { line } = parsed.tornTail;
       problems.push({ file: ledgerFileName, code: Codes.storeBadLedger, message: `line ${line}: incomplete (the file does not end with a whole line)`, line, column: 1 });
@@ -271,14 +348,14 @@ export class FileOrgStore implements OrgStore {
     this.forgetWorkingState(org);
     this.lastRead.delete(org);
     const orgDir = await this.existingOrgDir(org);
-    if ((await readJournal(orgDir)) !== undefined) {
+    if ((await this.readJournalOrFail(org, orgDir)) !== undefined) {
       throw new Error(`commit: ${path.join(orgDir, journalFileName)} is pending; take the lock (which recovers) first`);
     }
     // `cache` is changed in place only once the change is carried out: copying 10,000 entries for
     // every action of an apply would cost more than the action.
-    const cache = this.hashes.get(org) ?? (await this.currentEntries(orgDir, new Map()));
+    const cache = this.hashes.get(org) ?? (await this.storeCall(org, () => this.currentEntries(orgDir, new Map())));
     try {
-      const run = await this.digestRun(orgDir, cache, changes);
+      const run = await this.storeCall(org, () => this.digestRun(orgDir, cache, changes));
       if (run.writes.length === 0 && run.removals.length === 0 && run.ledgerLines.length === 0) return run.digests;
       await this.writeRun(org, orgDir, cache, run);
       if (!run.digesterFollowed) forgetDigester(cache);
@@ -392,7 +469,15 @@ export class FileOrgStore implements OrgStore {
   async recover(org: string): Promise<RecoveryReport> {
     const orgDir = await this.existingOrgDir(org);
     const journal = await this.readJournalOrFail(org, orgDir);
-    if (journal !== undefined) await rollForward(orgDir, journal);
+    if (journal !== undefined) {
+      // Every entry the journal's roll forward touches is checked first: a link is never renamed
+      // into the store, and the ledger is appended to only when it is a regular file.
+      await this.storeCall(org, async () => {
+        for (const { temp } of journal.replace) checkRegularOrMissing(orgDir, temp);
+        checkRegularOrMissing(orgDir, ledgerFileName);
+      });
+      await rollForward(orgDir, journal);
+    }
     const tempFilesRemoved = (await removeOrphanTemps(orgDir, [appsDirName])) + (await removeDeadTakers(orgDir));
     if (journal !== undefined || tempFilesRemoved > 0) this.hashes.delete(org);
     this.forgetWorkingState(org);
@@ -420,6 +505,7 @@ export class FileOrgStore implements OrgStore {
     this.forgetWorkingState(org);
     let recovery: RecoveryReport;
     try {
+      checkWritableFolders(orgDir);
       recovery = await this.recover(org);
     } catch (error) {
       await releaseLock(orgDir, info.id);
@@ -436,15 +522,16 @@ export class FileOrgStore implements OrgStore {
    */
   async currentDigest(org: string): Promise<string> {
     const orgDir = await this.existingOrgDir(org);
-    if ((await readJournal(orgDir)) !== undefined) return (await this.readSnapshot(org)).digest;
-    const cache = await this.currentEntries(orgDir, this.hashes.get(org) ?? new Map());
+    if ((await this.readJournalOrFail(org, orgDir)) !== undefined) return (await this.readSnapshot(org)).digest;
+    const cache = await this.storeCall(org, () => this.currentEntries(orgDir, this.hashes.get(org) ?? new Map()));
     this.hashes.set(org, cache);
     return digestOfEntries(cache);
   }
 
   /** Who holds the org's lock, or undefined. */
   async lockHolder(org: string): Promise<LockInfo | undefined> {
-    return readLockInfo(await this.existingOrgDir(org));
+    const orgDir = await this.existingOrgDir(org);
+    return readLockInfo(orgDir, org);
   }
 
   /**
@@ -542,6 +629,7 @@ export class FileOrgStore implements OrgStore {
   private forgetWorkingState(org: string): void {
     this.snapshots.delete(org);
     this.lastLines.delete(org);
+    this.readAt.delete(org);
   }
 
   /** The folder of one org, checked to exist. */
@@ -561,6 +649,12 @@ export class FileOrgStore implements OrgStore {
       const known = orgs.length > 0 ? `the store has: ${orgs.join(', ')}` : 'the store has no orgs';
       throw new StoreError(`no org "${org}" in ${this.root} (${known})`);
     }
+    try {
+      accessSync(orgDir, constants.R_OK | constants.X_OK);
+    } catch {
+      throw new StoreError(`the org store ${orgDir} cannot be read (permission denied): its folder must be readable`);
+    }
+    await this.storeCall(org, () => checkLayoutFolder(orgDir, 'apps'));
     return orgDir;
   }
 
@@ -572,8 +666,11 @@ export class FileOrgStore implements OrgStore {
 
   private async readJournalOrFail(org: string, orgDir: string): Promise<Journal | undefined> {
     try {
-      return await readJournal(orgDir);
+      const journal = await readJournal(orgDir);
+      if (journal !== undefined) await checkLinesAppendable(path.join(orgDir, ledgerFileName), journal.ledgerLines, journalFileName);
+      return journal;
     } catch (error) {
+      if (error instanceof EntryProblem) throw this.malformed(org, [problemOf(error)]);
       throw this.malformed(org, [{ file: journalFileName, code: Codes.storeMalformed, message: `unreadable journal: ${(error as Error).message}` }]);
     }
   }
@@ -581,7 +678,13 @@ export class FileOrgStore implements OrgStore {
   /** The snapshot's files (relative paths, sorted) and, for those a journal replaces, where their new content is. */
   private async snapshotFiles(orgDir: string, journal: Journal | undefined): Promise<{ rels: string[]; sources: Map<string, string> }> {
     const rels = new Set<string>([orgFileName, usersFileName]);
-    for (const name of await listDir(path.join(orgDir, appsDirName))) {
+    let names: string[];
+    try {
+      names = await listDir(path.join(orgDir, appsDirName));
+    } catch (error) {
+      throw entryProblemOf(orgDir, appsDirName, error);
+    }
+    for (const name of names) {
       if (name.endsWith('.json') && !name.startsWith('.')) rels.add(`${appsDirName}/${name}`);
     }
     const sources = new Map<string, string>();
@@ -596,27 +699,26 @@ export class FileOrgStore implements OrgStore {
   /** Reads, hashes, parses and schema-checks one file (from its journal temp when there is one). */
   private async readStoreFile(orgDir: string, rel: string, temp: string | undefined): Promise<ReadResult> {
     let read: { bytes: Buffer; entry: FileEntry } | undefined;
-    if (temp !== undefined) read = await readWithEntry(path.join(orgDir, temp));
-    read ??= await readWithEntry(path.join(orgDir, rel));
+    try {
+      if (temp !== undefined) read = await readWithEntry(orgDir, temp);
+      read ??= await readWithEntry(orgDir, rel);
+    } catch (error) {
+      if (error instanceof EntryProblem) return { rel, problems: [problemOf(error)] };
+      throw error;
+    }
     if (read === undefined) {
       return { rel, problems: [{ file: rel, code: Codes.storeMissingFile, message: `${rel} is missing` }] };
     }
     const { bytes, entry } = read;
     if (!isUtf8(bytes)) return { rel, entry, problems: [{ file: rel, code: Codes.storeNotUtf8, message: 'not UTF-8 text' }] };
-    const text = bytes.toString('utf8');
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      const found = findJsonSyntaxError(text);
-      const problem: StoreProblem = {
-        file: rel,
-        code: Codes.storeJsonSyntax,
-        message: `JSON syntax error: ${found?.message ?? (error as Error).message}`,
-      };
-      if (found) Object.assign(problem, { line: found.line, column: found.column });
+    const parsed = parseStoreJson(bytes.toString('utf8'));
+    const text = parsed.text;
+    if ('problem' in parsed) {
+      const { kind, message, at } = parsed.problem;
+      const problem: StoreProblem = { file: rel, code: kind === 'syntax' ? Codes.storeJsonSyntax : Codes.storeDuplicateKey, message, ...(at ?? {}) };
       return { rel, entry, problems: [problem] };
     }
+    const value = parsed.value;
     const schemaProblems = checkAgainstSchema(schemaDefOf(rel), value);
     if (schemaProblems.length === 0) return { rel, entry, value, problems: [] };
     const problems = schemaProblems.map((p): StoreProblem => {
@@ -637,13 +739,23 @@ export class FileOrgStore implements OrgStore {
     }
     for (const [rel, list] of byFile) {
       const source = sources.get(rel);
-      const read = (source !== undefined ? await readWithEntry(path.join(orgDir, source)) : undefined) ?? (await readWithEntry(path.join(orgDir, rel)));
+      const read = await ((source !== undefined ? readWithEntry(orgDir, source) : Promise.resolve(undefined)).then((r) => r ?? readWithEntry(orgDir, rel))).catch(() => undefined);
       if (read === undefined || read.bytes.length > maxLocateBytes) continue;
-      const text = read.bytes.toString('utf8');
+      const text = read.bytes.toString('utf8').replace(/^\uFEFF/, '');
       for (const p of list) {
         const at = locateJsonPointer(text, p.pointer!);
         if (at) Object.assign(p, at);
       }
+    }
+  }
+
+  /** Runs `fn`, turning an entry the store cannot read (EntryProblem) into a malformed store. */
+  private async storeCall<T>(org: string, fn: () => T | Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof EntryProblem) throw this.malformed(org, [problemOf(error)]);
+      throw error;
     }
   }
 
@@ -688,6 +800,72 @@ function checkWritable(files: readonly FileChange[], values: readonly unknown[])
       throw new Error(`it would write an invalid ${rel}: ${problems.map((p) => p.message.replace(/^the file: /, '')).join('; ')}`);
     }
   });
+}
+
+/** Where a store was at a moment: a token that changes with every change, and what readLedger needs of it. */
+interface ReadGeneration {
+  token: string;
+  /** The ledger's size then. */
+  ledgerBytes: number;
+  /** The ledger lines of a journal pending then. */
+  pending?: readonly LedgerRecord[];
+}
+
+/**
+ * The store's generation: the journal (present or not, which one), the ledger's size and identity,
+ * and the times of the org folder and its apps folder (a change creates and removes the journal
+ * there, and renames files in them). Times alone would not do: they are as coarse as the kernel's
+ * clock tick; the journal and the ledger change with every change.
+ */
+function generationOf(orgDir: string): ReadGeneration {
+  const parts: string[] = [];
+  let ledgerBytes = 0;
+  for (const rel of ['.', 'apps', journalFileName, ledgerFileName]) {
+    let info;
+    try {
+      info = lstatSync(path.join(orgDir, rel), { bigint: true });
+    } catch {
+      parts.push('-');
+      continue;
+    }
+    if (rel === ledgerFileName) ledgerBytes = Number(info.size);
+    parts.push(`${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`);
+  }
+  return { token: parts.join('|'), ledgerBytes };
+}
+
+/** A store problem from an entry the store cannot read. */
+function problemOf(error: EntryProblem): StoreProblem {
+  return { file: error.rel, code: error.code, message: error.message };
+}
+
+/** Throws EntryProblem unless `rel` is a regular file or missing. */
+function checkRegularOrMissing(orgDir: string, rel: string): void {
+  let info;
+  try {
+    info = lstatSync(path.join(orgDir, rel));
+  } catch (error) {
+    if (isNotFound(error)) return;
+    throw entryProblemOf(orgDir, rel, error);
+  }
+  if (!info.isFile()) throw entryProblemOf(orgDir, rel, Object.assign(new Error(rel), { code: info.isDirectory() ? 'EISDIR' : 'ELOOP' }));
+}
+
+/** Throws StoreError when the folders a change writes in are not writable (found before anything changes). */
+function checkWritableFolders(orgDir: string): void {
+  for (const dir of [orgDir, path.join(orgDir, 'apps')]) {
+    try {
+      accessSync(dir, constants.W_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue;
+      throw new StoreError(`cannot write in the org store folder ${dir} (${code === 'EROFS' ? 'a read-only file system' : 'permission denied'}): this command changes the store; nothing was changed`);
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function asError(error: unknown): Error {

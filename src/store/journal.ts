@@ -9,9 +9,13 @@
 // finishes to exactly the new state. Before the journal exists, the change has not happened: its
 // temporary files are garbage that recovery deletes. The journal itself appears atomically (temp,
 // fsync, rename, fsync the folder): its rename is the commit point.
-import { readFile, rename } from 'node:fs/promises';
+import { closeSync, readFileSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { LedgerLine, LedgerRecord } from '../model/index.js';
+import { Codes } from '../model/index.js';
+import { checkAgainstSchema } from './schema-validators.js';
+import { describeRecordedPath, entryProblemOf, EntryProblem, isSnapshotFile, isTempFor, openRegularFile } from './store-entry.js';
 import { isNotFound, listDir, removeIfPresent, replaceFileDurably, syncDir, tempSuffix } from './durable-fs.js';
 import { appendLedgerLinesOnce } from './ledger-file.js';
 import { journalFileName, ledgerFileName } from './file-layout.js';
@@ -44,27 +48,63 @@ export type CommitStep = 'temps-written' | 'journal-written' | 'file-replaced' |
 /** Called after each step of a commit (a test seam: a crash test kills the process here). */
 export type CommitStepHook = (step: CommitStep) => void;
 
-/** The journal of an org folder, or undefined when there is none. */
+/**
+ * The journal of an org folder, or undefined when there is none. Only a journal capctl could have
+ * written is returned: every path in it is a file of the store's layout (org.json, users.json,
+ * apps/<id>.json) and every temporary file one the store names for its target, in the same folder;
+ * anything else (an absolute path, `..`, another file) throws EntryProblem, and nothing it names is
+ * touched. A journal is committed by a pull request as easily as any file.
+ */
 export async function readJournal(orgDir: string): Promise<Journal | undefined> {
+  const fd = openRegularFile(orgDir, journalFileName);
+  if (fd === undefined) return undefined;
   let text: string;
   try {
-    text = await readFile(path.join(orgDir, journalFileName), 'utf8');
+    text = readFileSync(fd, 'utf8');
   } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
+    throw entryProblemOf(orgDir, journalFileName, error);
+  } finally {
+    closeSync(fd);
   }
-  const journal = JSON.parse(text) as Journal | JournalFormat1;
-  if (!Array.isArray(journal?.replace) || !Array.isArray(journal.remove)) throw notAJournal(orgDir);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch {
+    throw notAJournal('is not JSON');
+  }
+  const journal = parsed as Partial<Journal> | Partial<JournalFormat1> | null;
+  if (journal === null || typeof journal !== 'object' || !Array.isArray(journal.replace) || !Array.isArray(journal.remove)) throw notAJournal('is not a capctl journal');
+  journal.replace.forEach((entry: unknown, i) => {
+    const { path: target, temp } = (entry ?? {}) as { path?: unknown; temp?: unknown };
+    if (typeof target !== 'string' || !isSnapshotFile(target)) throw outside(`replace[${i}].path is ${describeRecordedPath(target)}, not a file of the store`);
+    if (typeof temp !== 'string' || !isTempFor(target, temp)) throw outside(`replace[${i}].temp is ${describeRecordedPath(temp)}, not a temporary file of the store for ${target}`);
+  });
+  journal.remove.forEach((target: unknown, i) => {
+    if (typeof target !== 'string' || !isSnapshotFile(target)) throw outside(`remove[${i}] is ${describeRecordedPath(target)}, not a file of the store`);
+  });
+  let lines: unknown[];
   if (journal.format === 1) {
-    const { ledgerLine, ...rest } = journal;
-    return { ...rest, format: 2, ledgerLines: ledgerLine ? [ledgerLine] : [] };
+    const { ledgerLine } = journal as Partial<JournalFormat1>;
+    lines = ledgerLine ? [ledgerLine] : [];
+  } else if (journal.format === 2 && Array.isArray((journal as Partial<Journal>).ledgerLines)) {
+    lines = (journal as Journal).ledgerLines;
+  } else {
+    throw notAJournal('is not a capctl journal');
   }
-  if (journal.format !== 2 || !Array.isArray(journal.ledgerLines)) throw notAJournal(orgDir);
-  return journal;
+  lines.forEach((line, i) => {
+    const observed = (line as { kind?: unknown } | null)?.kind === 'observed';
+    const problems = checkAgainstSchema(observed ? 'ObservedLine' : 'LedgerLine', line);
+    if (problems.length > 0) throw notAJournal(`has a ledger line ${i + 1} that is not one: ${problems[0]!.message.replace(/^the file: /, '')}`);
+  });
+  return { format: 2, replace: journal.replace as Journal['replace'], remove: journal.remove as string[], ledgerLines: lines as LedgerRecord[] };
 }
 
-function notAJournal(orgDir: string): Error {
-  return new Error(`${path.join(orgDir, journalFileName)} is not a capctl journal`);
+function notAJournal(problem: string): EntryProblem {
+  return new EntryProblem(journalFileName, problem);
+}
+
+function outside(problem: string): EntryProblem {
+  return new EntryProblem(journalFileName, problem, Codes.storeOutsidePath);
 }
 
 /** Writes the journal atomically and durably: from here on, the change is decided. */

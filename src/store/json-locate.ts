@@ -49,6 +49,24 @@ export function locateJsonPointer(text: string, pointer: string): TextPosition |
   return scanner.found === undefined ? undefined : positionAt(text, scanner.found);
 }
 
+/** A key an object of a JSON text has twice: where its second occurrence starts, and where the first did. */
+export interface DuplicateKeyProblem extends TextPosition {
+  key: string;
+  first: TextPosition;
+}
+
+/** The first key that an object of a JSON text has twice, or undefined (also for a text that does not parse). */
+export function findDuplicateKey(text: string): DuplicateKeyProblem | undefined {
+  const scanner = new Scanner(text, undefined, true);
+  try {
+    scanner.document();
+  } catch (error) {
+    if (!(error instanceof ScanError) && !(error instanceof Found)) throw error;
+  }
+  const found = scanner.duplicate;
+  return found === undefined ? undefined : { key: found.key, ...positionAt(text, found.at), first: positionAt(text, found.firstAt) };
+}
+
 class ScanError extends Error {
   constructor(
     message: string,
@@ -65,10 +83,12 @@ const escapePointer = (key: string): string => key.replace(/~/g, '~0').replace(/
 class Scanner {
   private i = 0;
   found: number | undefined;
+  duplicate: { key: string; at: number; firstAt: number } | undefined;
 
   constructor(
     private readonly text: string,
     private readonly target: string | undefined,
+    private readonly findDuplicates = false,
   ) {}
 
   document(): void {
@@ -109,11 +129,20 @@ class Scanner {
       this.i++;
       return;
     }
+    const seen = this.findDuplicates ? new Map<string, number>() : undefined;
     for (;;) {
       this.ws();
       if (this.text[this.i] !== '"') throw new ScanError(`expected a double-quoted property name, found ${this.describe()}`, this.i);
       const keyAt = this.i;
       const key = this.string();
+      if (seen !== undefined) {
+        const firstAt = seen.get(key);
+        if (firstAt !== undefined) {
+          this.duplicate = { key, at: keyAt, firstAt };
+          throw new Found();
+        }
+        seen.set(key, keyAt);
+      }
       this.ws();
       if (this.text[this.i] !== ':') throw new ScanError(`expected ':' after property name, found ${this.describe()}`, this.i);
       this.i++;

@@ -1,12 +1,13 @@
 // ledger.jsonl: one canonical-JSON line per applied action, appended and never rewritten. A
 // process killed while appending can leave a torn last line; appending again (when a journal is
 // rolled forward) repairs it first, and appends only the lines the ledger does not end with yet.
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
 import type { LedgerRecord } from '../model/index.js';
 import { Codes } from '../model/index.js';
 import { canonicalJson } from '../plan/digest.js';
 import type { StoreProblem } from './check-store.js';
-import { isNotFound } from './durable-fs.js';
+import { appendFlags, entryProblemOf, EntryProblem, openRegularHandle } from './store-entry.js';
 import { checkAgainstSchema } from './schema-validators.js';
 import { ledgerFileName } from './file-layout.js';
 
@@ -79,9 +80,16 @@ function parsesAsObject(text: string): boolean {
  * change's: refused. Flushes the file before returning. Idempotent: returns how many were appended.
  */
 export async function appendLedgerLinesOnce(file: string, lines: readonly LedgerRecord[]): Promise<number> {
-  const handle = await open(file, 'a+');
+  let handle;
   try {
-    const { size } = await handle.stat();
+    handle = await open(file, appendFlags);
+  } catch (error) {
+    throw entryProblemOf(path.dirname(file), ledgerFileName, error);
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new EntryProblem(ledgerFileName, 'is not a regular file');
+    const { size } = info;
     const { lastLine, tailStart } = await readTail(handle, size);
     let last = lastLine;
     if (tailStart < size) {
@@ -99,6 +107,32 @@ export async function appendLedgerLinesOnce(file: string, lines: readonly Ledger
     return missing.length;
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * Throws EntryProblem (of the journal) unless appendLedgerLinesOnce could append `lines` to the
+ * ledger at `file`: they continue it, or it already ends with some of them. Writes nothing: a
+ * journal is checked before any of its files is renamed.
+ */
+export async function checkLinesAppendable(file: string, lines: readonly LedgerRecord[], journalFile: string): Promise<void> {
+  if (lines.length === 0) return;
+  const handle = await openRegularHandle(path.dirname(file), ledgerFileName);
+  let last: string | undefined;
+  if (handle !== undefined) {
+    try {
+      const { size } = await handle.stat();
+      const { lastLine, tailStart } = await readTail(handle, size);
+      const tail = tailStart < size ? (await readRange(handle, tailStart, size)).toString('utf8') : '';
+      last = parsesAsObject(tail) ? tail : lastLine;
+    } finally {
+      await handle.close();
+    }
+  }
+  try {
+    linesAfter(last, lines);
+  } catch (error) {
+    throw new EntryProblem(journalFile, `does not fit the ledger: ${(error as Error).message.replace(/^ledger: /, '')}`);
   }
 }
 
@@ -122,13 +156,8 @@ function linesAfter(lastLine: string | undefined, lines: readonly LedgerRecord[]
  * A torn tail is a problem unless a pending journal is about to repair it.
  */
 export async function checkLedgerTail(file: string, repairPending: boolean): Promise<StoreProblem[]> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (error) {
-    if (isNotFound(error)) return [];
-    throw error;
-  }
+  const handle = await openRegularHandle(path.dirname(file), ledgerFileName);
+  if (handle === undefined) return [];
   let tail: string;
   let lastLine: string | undefined;
   try {
@@ -152,7 +181,8 @@ export async function checkLedgerTail(file: string, repairPending: boolean): Pro
 
 /** A problem of the ledger's last line, with its line number (counted only now that there is one). */
 async function problemsAtEnd(file: string, message: string, fromEnd = 0): Promise<StoreProblem[]> {
-  const text = await readFile(file, 'utf8');
+  const handle = await openRegularHandle(path.dirname(file), ledgerFileName);
+  const text = handle === undefined ? '' : await handle.readFile('utf8').finally(() => handle.close());
   const line = Math.max(1, text.split('\n').length - fromEnd);
   return [{ file: ledgerFileName, code: Codes.storeBadLedger, message: `line ${line}: ${message}`, line, column: 1 }];
 }

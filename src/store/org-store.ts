@@ -131,6 +131,8 @@ export interface StateFolder {
   readonly dir: string;
   /** The ledger's path, relative to `dir`. */
   readonly ledger: string;
+  /** The entries of the folder (relative to `dir`, `.` the folder itself) that git must record. */
+  readonly entries: readonly string[];
   /** The files (relative to `dir`) that the actions of `lines` changed, and the ledger. */
   filesOf(lines: readonly LedgerRecord[]): string[];
   /** Whether a file of the folder is part of the observed state (not the ledger, a lock or a journal). */

@@ -1,5 +1,6 @@
 // Which org a command works on: the one named with --org, else the only org the store holds.
 import { InputError, StoreError } from '../model/index.js';
+import { closestName } from '../plan/names.js';
 import type { OrgStore } from './org-store.js';
 
 /** The org to use among `orgs`: `requested` when present, else the only one. */
@@ -7,7 +8,8 @@ export function chooseOrg(requested: string | undefined, orgs: readonly string[]
   if (requested !== undefined) {
     if (orgs.includes(requested)) return requested;
     const known = orgs.length > 0 ? `the store has: ${orgs.join(', ')}` : 'the store has no orgs';
-    throw new StoreError(`no org "${requested}" in ${storeName} (${known})`);
+    const hint = closestName(requested, orgs);
+    throw new StoreError(`no org "${requested}" in ${storeName} (${known})${hint === undefined ? '' : `: did you mean "${hint}"?`}`);
   }
   if (orgs.length === 1) return orgs[0]!;
   if (orgs.length === 0) {

@@ -61,3 +61,22 @@ describe('readDesiredCommit', () => {
     expect(await readDesiredCommit(desired)).toBe(`${head}+dirty`);
   });
 });
+
+describe('readDesiredCommit and files git ignores', () => {
+  it('appends +dirty for an ignored file the loader reads, not for ignored files it never reads', async () => {
+    const { root, desired, head, env } = await repoWithDesired();
+    await writeFile(path.join(root, '.gitignore'), '*.local.yaml\n*.bak\n.drafts/\n');
+    git(root, ['add', '.gitignore'], env);
+    git(root, ['commit', '--quiet', '-m', 'ignore local files'], env);
+    const clean = git(root, ['rev-parse', 'HEAD'], env).trim();
+    expect(clean).not.toBe(head);
+    await writeFile(path.join(desired, 'org.yaml.bak'), 'old\n');
+    await mkdir(path.join(desired, '.drafts'));
+    await writeFile(path.join(desired, '.drafts/next.yaml'), 'apiVersion: capctl/v1\n');
+    expect(await readDesiredCommit(desired)).toBe(clean);
+    await mkdir(path.join(desired, 'apps'));
+    await writeFile(path.join(desired, 'apps/my app.local.yaml'), 'apiVersion: capctl/v1\n');
+    expect(git(root, ['status', '--porcelain', '--', 'desired'], env)).toBe('');
+    expect(await readDesiredCommit(desired)).toBe(`${clean}+dirty`);
+  });
+});

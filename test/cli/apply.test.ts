@@ -158,7 +158,7 @@ describe('capctl apply', () => {
     const g = await generated(6);
     const first = await runCapctl(['apply', g.planFile, '--org-state', g.orgState], { cwd: g.dir, env: { CAPCTL_ACTOR: ADMIN } });
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toContain('✓ 1. updated policies of App 001: ipRelaxation ENFORCE → BYPASS');
+    expect(first.stdout).toContain('✓ 1. updated policies of App 001: ipRelaxation ENFORCE → ENFORCE_RELAXREFRESH');
     expect(first.stdout).toMatch(/✓ \d\. revoked 2 sessions of 2 users of App 002 \(INC-2\)/);
     expect(first.stdout).toMatch(/✓ \d\. blocked App 003: ended 2 sessions of 2 users/);
     expect(first.stdout).toContain('Apply complete: 6 actions applied, 8 sessions ended. acme-prod is at store revision 1.');

@@ -76,3 +76,20 @@ describe('the capctl.yaml shown in the README', () => {
     });
   });
 });
+
+describe('capctl.yaml and the environment, at their edges', () => {
+  it('resolves the default folders relative to capctl.yaml too, not the working folder', async () => {
+    const root = await repoWithConfig('org: acme-prod\n');
+    expect(await resolveSettings({}, hostAt(path.join(root, 'teams/platform')))).toMatchObject({ desired: '../../desired', orgState: '../../org-state', org: 'acme-prod' });
+    expect(await resolveSettings({}, hostAt(root))).toMatchObject({ desired: 'desired', orgState: 'org-state' });
+    // Flags stay relative to the working folder.
+    expect(await resolveSettings({ desired: 'here' }, hostAt(path.join(root, 'teams/platform')))).toMatchObject({ desired: 'here', orgState: '../../org-state' });
+  });
+
+  it('counts an empty CAPCTL_ACTOR as unset', async () => {
+    const root = await repoWithConfig('actor: from-file\n');
+    expect((await resolveSettings({}, hostAt(root, { CAPCTL_ACTOR: '' }))).actor).toBe('from-file');
+    const bare = await repoWithConfig('org: acme-prod\n');
+    expect(await resolveSettings({}, hostAt(bare, { CAPCTL_ACTOR: '' }))).not.toHaveProperty('actor');
+  });
+});

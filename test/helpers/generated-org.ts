@@ -64,7 +64,8 @@ export async function writeGeneratedOrg(dir: string, apps: number): Promise<{ or
     await writeFile(path.join(orgDir, 'apps', `${app.id}.json`), formatJson(app));
     const head = `apiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-prod\nname: ${name}\n`;
     if (i % 3 === 0) docs.push(`${head}blocked: true\n`);
-    else if (i % 3 === 1) docs.push(`${head}policies:\n  ipRelaxation: BYPASS\n`);
+    // Not BYPASS: with all users and infinite refresh tokens, that is risk rule CAPR001 (deny).
+    else if (i % 3 === 1) docs.push(`${head}policies:\n  ipRelaxation: ENFORCE_RELAXREFRESH\n`);
     else {
       docs.push(head);
       docs.push(`apiVersion: capctl/v1\nkind: Revocation\norg: acme-prod\nid: INC-${i}\napp: ${name}\nusers: all\nissuedBefore: 2026-11-01T00:00:00Z\nreason: generated\n`);

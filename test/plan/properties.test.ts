@@ -1,12 +1,13 @@
 // Properties of the planner over generated orgs and declarations (fast-check).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { OrgSnapshot, Plan } from '../../src/model/index.js';
+import type { DesiredOrg, OrgSnapshot, Plan, RuleLevels } from '../../src/model/index.js';
 import { isInPlanOrder } from '../../src/plan/ordering.js';
 import { requiredFor } from '../../src/plan/permissions.js';
 import { applyAction } from '../../src/plan/action-kinds.js';
 import type { OrgData } from '../../src/plan/transition.js';
 import { declarationOf, orgAndCoherentDeclarationArb, orgAndDeclarationArb, orgArb } from './arbitraries.js';
+import { riskRules } from '../../src/plan/risk/rules.js';
 import { plan } from './builders.js';
 import { expectValidPlan } from './plan-schema.js';
 
@@ -33,11 +34,24 @@ function applyPlan(observed: OrgSnapshot, p: Plan): OrgSnapshot {
   return { ...observed, ...data };
 }
 
+const allOff: RuleLevels = Object.fromEntries(riskRules.map((rule) => [rule.id, 'off']));
+
+/**
+ * The declaration with every risk rule off. Risk rules judge the org, not the planner's
+ * faithfulness: a random org with a risky app would make a plan with a deny finding and no actions,
+ * and the properties below would then check nothing (risk-rules.test.ts checks the rules).
+ */
+function riskRulesOff(desired: DesiredOrg | undefined): DesiredOrg {
+  const base = desired ?? { slug: 'acme-prod', apps: [], revocations: [] };
+  const settings = base.settings ?? { doc: { apiVersion: 'capctl/v1', kind: 'OrgSettings', org: base.slug }, source: { file: 'org.yaml', line: 1, column: 1 }, positions: {} };
+  return { ...base, settings: { ...settings, doc: { ...settings.doc, rules: allOff } } };
+}
+
 describe('planner properties', () => {
   it('a declaration made from the org itself plans no actions and no errors', () => {
     fc.assert(
       fc.property(orgArb, (org) => {
-        const p = plan(declarationOf(org), org);
+        const p = plan(riskRulesOff(declarationOf(org)), org);
         expect(p.actions).toEqual([]);
         expect(p.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
       }),
@@ -59,7 +73,7 @@ describe('planner properties', () => {
   it('orders actions as SPEC §6 says, and every action names what it requires', () => {
     fc.assert(
       fc.property(orgAndCoherentDeclarationArb, ({ org, desired }) => {
-        const p = plan(desired, org);
+        const p = plan(riskRulesOff(desired), org);
         expect(isInPlanOrder(p.actions)).toBe(true);
         expect(p.actions.map((a) => a.seq)).toEqual(p.actions.map((_, i) => i + 1));
         for (const action of p.actions) {
@@ -87,10 +101,10 @@ describe('planner properties', () => {
   it('converges: applying a plan with the transitions and planning again gives no actions', () => {
     fc.assert(
       fc.property(orgAndCoherentDeclarationArb, ({ org, desired }) => {
-        const p = plan(desired, org);
+        const p = plan(riskRulesOff(desired), org);
         if (hasErrors(p)) return;
         const after = applyPlan(org, p);
-        const again = plan(desired, after);
+        const again = plan(riskRulesOff(desired), after);
         expect(again.actions).toEqual([]);
       }),
       runs,

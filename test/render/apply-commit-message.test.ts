@@ -44,3 +44,18 @@ describe('apply commit message', () => {
     ]);
   });
 });
+
+describe('revocations carried out in passing (R9)', () => {
+  it('get a Capctl-Revocation trailer from the block that covered them, once each, in plan order', () => {
+    const lines = ledgerOf(plan, [
+      [action(1, 'revoke', 'Slack', { ...inc('INC-2041'), covers: ['INC-2042'] }), result('revoked', 3, 2)],
+      [action(2, 'block', 'Dropbox', { covers: ['INC-2060', 'INC-2041'] }), result('blocked', 25, 18)],
+    ]);
+    const message = renderApplyCommitMessage({ org: 'acme-prod', actor: 'ci-bot@acme.example', planDigest: plan, desiredCommit: null, lines });
+    expect(message.split('\n').filter((l) => l.startsWith('Capctl-Revocation:'))).toEqual([
+      'Capctl-Revocation: INC-2041',
+      'Capctl-Revocation: INC-2042',
+      'Capctl-Revocation: INC-2060',
+    ]);
+  });
+});

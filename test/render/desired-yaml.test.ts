@@ -37,6 +37,23 @@ describe('renderDesiredFiles', () => {
     expect(settingsKeys).toEqual(['apiVersion', 'kind', 'org', 'adminApprovedAppsOnly', 'unmanagedApps', 'oauthFlows', 'blockUsernamePassword', 'blockUserAgent', 'guards', 'protectedApps', 'maxSessionsEnded']);
   });
 
+  it('leaves vendor and criticality (and owner, when the app has none) for people to fill, as comments below the app', () => {
+    const [app] = renderDesiredFiles(declarations, { source: 'the org store org-state (revision 7)' });
+    expect(app!.text.endsWith('\n# vendor: Vendor Inc.        # who makes it (capctl contain --vendor)\n# criticality: medium        # low | medium | high (risk rule CAPR004)\n')).toBe(true);
+    expect(app!.text).not.toContain('# owner:');
+    const { owner: _, ...unowned } = slack;
+    const [bare] = renderDesiredFiles({ ...declarations, apps: [unowned] }, { source: 'x' });
+    expect(bare!.text).toContain('\n# owner: team@example.com    # who answers for this app (risk rule CAPR003)\n');
+    // uncommented, they are a valid declaration
+    const filled = bare!.text.replace(/^# (owner|vendor|criticality): (\S+(?: Inc\.)?) .*$/gm, '$1: $2');
+    const [doc] = parseAllDocuments(filled).map((d) => d.toJS() as AppDoc);
+    expect(doc).toMatchObject({ owner: 'team@example.com', vendor: 'Vendor Inc.', criticality: 'medium' });
+    expect(validate(doc)).toBe(true);
+    const [full] = renderDesiredFiles({ ...declarations, apps: [{ ...slack, vendor: 'Salesforce', criticality: 'high' }] }, { source: 'x' });
+    expect(full!.text).not.toContain('# vendor');
+    expect(full!.text).toContain('owner: collab-tools@acme.example\nvendor: Salesforce\ncriticality: high\n');
+  });
+
   it('writes YAML that parses back to the same documents and validates against the schema', () => {
     for (const file of renderDesiredFiles(declarations, { source: 'x' })) {
       const docs = parseAllDocuments(file.text).map((d) => d.toJS() as object);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AppFile, LedgerLine } from '../../src/model/index.js';
+import { StoreError } from '../../src/model/index.js';
 import { digestOf } from '../../src/plan/digest.js';
 import { approvalUrl } from '../../src/plan/approval-url.js';
 import { FileOrgStore } from '../../src/store/file-store.js';
@@ -352,7 +353,10 @@ describe('a run of changes (commitAll)', () => {
     const ledger = path.join(orgDir, 'ledger.jsonl');
     const other = formatLedgerLine({ ...lines[0]!, hash: `sha256:${'f'.repeat(64)}` });
     await writeFile(ledger, other);
-    await expect(new FileOrgStore(root).recover('acme-prod')).rejects.toThrow(/line 1 is not the one this change wrote/);
+    // A malformed store (its journal does not fit its ledger), found before any file is renamed.
+    const error = (await new FileOrgStore(root).recover('acme-prod').catch((e: unknown) => e)) as StoreError;
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error.diagnostics.map((d) => d.message)).toEqual(['.journal.json does not fit the ledger: line 1 is not the one this change wrote']);
     expect(await readFile(ledger, 'utf8')).toBe(other);
   });
 

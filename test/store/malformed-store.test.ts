@@ -152,11 +152,50 @@ const cases: Case[] = [
     expected: [/^<tmp>\/acme-prod\/org\.json {2}error {2}CAP214 {2}not UTF-8 text$/m],
   },
   {
+    name: 'a key an app file has twice (JSON would keep the last one)',
+    break: async (s) => {
+      const rel = await s.appFile('Dropbox');
+      const text = await readFile(s.file(rel), 'utf8');
+      await writeFile(s.file(rel), text.replace('  "blocked": false,\n', '  "blocked": true,\n  "blocked": false,\n'));
+    },
+    expected: [/^<tmp>\/acme-prod\/apps\/\w{18}\.json:3:3 {2}error {2}CAP218 {2}duplicate key "blocked" \(also at line 2, column 3\): JSON keeps only one of them$/m],
+  },
+  {
+    name: 'a key twice deep in users.json, written without spaces',
+    break: async (s) => {
+      const users = JSON.parse(await readFile(s.file('users.json'), 'utf8')) as Json[];
+      const text = JSON.stringify(users).replace('"active":true', '"active":true,"active" :false');
+      await writeFile(s.file('users.json'), text);
+    },
+    expected: [/^<tmp>\/acme-prod\/users\.json:1:\d+ {2}error {2}CAP218 {2}duplicate key "active" \(also at line 1, column \d+\): JSON keeps only one of them$/m],
+  },
+  {
     name: 'a missing users.json',
     break: (s) => rm(s.file('users.json')),
     expected: [/^<tmp>\/acme-prod\/users\.json {2}error {2}CAP215 {2}users\.json is missing$/m],
   },
 ];
+
+describe('store JSON as the YAML loader reads YAML', () => {
+  it('reads a file that starts with a byte order mark as without it; strings with quotes and colons are no duplicate keys', async () => {
+    const dir = await makeTempDir('capctl-bom-');
+    temps.push(dir);
+    const root = path.join(dir, 'org-state');
+    await copyInto('org-state', root);
+    const s = new StoreEditor(path.join(root, 'acme-prod'));
+    const plain = await runCapctl(['usage', 'Slack', '--org-state', root]);
+    expect(plain.code, plain.stderr).toBe(0);
+    // A value that looks like keys: ':' after quotes inside strings, escaped quotes and backslashes.
+    await s.editJson('users.json', (users) => users.push({ ...users[0], username: 'q\\":x": "y\\@acme.example' }));
+    const rel = await s.appFile('Slack');
+    await writeFile(s.file('org.json'), `\uFEFF${await readFile(s.file('org.json'), 'utf8')}`);
+    await writeFile(s.file(rel), `\uFEFF${await readFile(s.file(rel), 'utf8')}`);
+    const result = await runCapctl(['usage', 'Slack', '--org-state', root]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(plain.stdout.replace(/\(\d+ active users may use it\)/, (m) => m.replace(/\d+/, (n) => String(Number(n) + 1))));
+  });
+});
 
 describe.concurrent('capctl usage on a malformed store', () => {
   it.each(cases)('$name: names the file and the problem, exits 1, writes nothing', async (c) => {

@@ -65,7 +65,7 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
   if (!actor) throw new InputError('apply needs the user it runs as: --actor USERNAME, or CAPCTL_ACTOR');
   const lockTimeoutMs = parseLockTimeout(options.lockTimeout);
   // Loaded on use, so that other commands start without them.
-  const [{ applyPlan }, { checkPlanOrg, readPlanFile }, { describeUncommittedChanges }, { observeChanges }, { recordPendingApplies }, render, { openStore, stateFolderOf }] = await Promise.all([
+  const [{ applyPlan }, { checkPlanOrg, readPlanFile }, { describeUncommittedChanges }, { observeChanges }, { checkStoreNotIgnored, recordPendingApplies }, render, { openStore, stateFolderOf }] = await Promise.all([
     import('../../apply/apply-plan.js'),
     import('../../apply/read-plan-file.js'),
     import('../../audit/detect-drift.js'),
@@ -76,12 +76,17 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
   ]);
   const store = openStore(settings, settings.org);
   const json = options.format === 'json';
+  // Said before anything changes (and before the question), not as a failed commit after the apply.
+  const refuseIgnoredStore = async (org: string): Promise<void> => {
+    if (options.commit) await checkStoreNotIgnored(stateFolderOf(openStore(settings, org), org).dir);
+  };
 
   let plan: Plan;
   let desired: ReviewedDesired | undefined;
   if (planFile !== undefined) {
     plan = await readPlanFile(planFile);
     await checkPlanOrg(plan, settings.org, store, settings.orgState);
+    await refuseIgnoredStore(plan.org.name);
     // A saved plan must be what the reviewed desired state gives: the preflight plans it again.
     const { readReviewedDesired } = await import('../../plan-org.js');
     desired = await readReviewedDesired({ desired: settings.desired, org: plan.org.name, store, storeName: settings.orgState, now: host.now() });
@@ -92,6 +97,7 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
       if (json) host.out(`${JSON.stringify({ plan }, null, 2)}\n`);
       throw new CapctlError('the plan has errors, so it has no actions: nothing was applied', ExitCode.error);
     }
+    await refuseIgnoredStore(plan.org.name);
     // A refusal for permissions comes from the preflight, before any question; a plan without
     // actions still goes through apply, which records earlier interrupted applies in git.
     const refused = plan.actions.some((a) => a.allowed === false);

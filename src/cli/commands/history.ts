@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import type { DesiredState } from '../../model/index.js';
 import type { Host } from '../host.js';
-import { resolveSettings } from '../settings.js';
+import { chooseOrg, resolveSettings } from '../settings.js';
 
 interface HistoryOptions {
   org?: string;
@@ -36,6 +36,8 @@ export function register(program: Command, host: Host): void {
         import('../../store/open-store.js'),
       ]);
       const store = openStore(settings, settings.org);
+      // An org the store does not have is an error, as in verify and drift, never "No history found".
+      if (settings.org !== undefined) chooseOrg(settings.org, await store.listOrgs(), settings.orgState);
       const desired = existsSync(settings.desired) ? await desiredFiles(settings.desired, settings.org, options, host) : undefined;
       const entries = await readHistory({
         storeDir: settings.orgState,

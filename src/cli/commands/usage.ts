@@ -2,7 +2,7 @@
 // it is computed, a chunk of rows at a time, so that a page of 10,000 apps starts at once.
 import { Option, type Command } from 'commander';
 import type { AppFile, OrgSnapshot, UsageOrgRef } from '../../model/index.js';
-import { appUserUsage, UsageTotalsCounter, usageAccess, usageAppRow, usageContext } from '../../render/usage-rows.js';
+import { appUserUsage, unknownFlowCount, UsageTotalsCounter, usageAccess, usageAppRow, usageContext } from '../../render/usage-rows.js';
 import {
   renderAppUsageFooter,
   renderAppUsageHeading,
@@ -87,5 +87,6 @@ async function printAppPage(host: Host, snapshot: OrgSnapshot, app: AppFile, for
     host.out(layout ? renderAppUserRows(chunk, layout) : pieces.items(chunk));
     await host.drain();
   }
-  host.out(layout ? renderAppUsageFooter(users.length, hidden) : renderAppUsageJsonEnd(pieces, hidden));
+  const unknown = unknownFlowCount(app);
+  host.out(layout ? renderAppUsageFooter(users.length, hidden, unknown) : renderAppUsageJsonEnd(pieces, hidden, unknown));
 }

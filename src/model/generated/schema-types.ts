@@ -18,6 +18,10 @@ export type IpRelaxation = 'ENFORCE' | 'BYPASS_2FACTOR' | 'BYPASS' | 'ENFORCE_RE
 export type RefreshTokenPolicy = string;
 export type NameList = string[];
 /**
+ * What a risk rule's finding is: `deny` (a plan error), `warn` (a warning) or `off`.
+ */
+export type RuleLevel = 'deny' | 'warn' | 'off';
+/**
  * The format version of this document. Always `capctl/v1`.
  */
 export type DesiredState__ApiVersion = 'capctl/v1';
@@ -45,6 +49,9 @@ export type AppId = string;
  * users.json: every user of the org with their profile, permission sets and permissions.
  */
 export type UsersFile = OrgUser[];
+/**
+ * The OAuth flow a session came from; `unknown` when the org does not show it (a live org: no API exposes a token's flow).
+ */
 export type OauthFlow =
   | 'web-server'
   | 'user-agent'
@@ -53,7 +60,8 @@ export type OauthFlow =
   | 'client-credentials'
   | 'device'
   | 'saml-bearer'
-  | 'refresh-token';
+  | 'refresh-token'
+  | 'unknown';
 export type OrgState__Instant = string;
 export type ActionKind =
   | 'set-org-settings'
@@ -130,6 +138,19 @@ export interface Guards {
   maxSessionsEnded?: number;
 }
 /**
+ * Risk rule levels that differ from the defaults (SPEC §14), by rule id.
+ */
+export interface RuleLevels {
+  CAPR001?: RuleLevel;
+  CAPR002?: RuleLevel;
+  CAPR003?: RuleLevel;
+  CAPR004?: RuleLevel;
+  CAPR005?: RuleLevel;
+  CAPR006?: RuleLevel;
+  CAPR007?: RuleLevel;
+  CAPR008?: RuleLevel;
+}
+/**
  * Org-wide settings: API client allowlisting, OAuth flows, what to do with undeclared apps, and guards. At most one per org.
  */
 export interface OrgSettingsDoc {
@@ -149,6 +170,7 @@ export interface OrgSettingsDoc {
   unmanagedApps?: 'ignore' | 'report' | 'block';
   oauthFlows?: DeclaredOauthFlows;
   guards?: Guards;
+  rules?: RuleLevels;
 }
 /**
  * One OAuth app the org lists (a connected app or an external client app): installed or not, blocked or not, and its access policies.
@@ -180,6 +202,14 @@ export interface AppDoc {
    * Free text: who owns this app's declaration.
    */
   owner?: string;
+  /**
+   * Free text: who makes the app (e.g. Salesloft); `capctl contain --vendor` contains every app of a vendor.
+   */
+  vendor?: string;
+  /**
+   * How much the business relies on the app: low, medium or high (risk rule CAPR004).
+   */
+  criticality?: 'low' | 'medium' | 'high';
   policies?: DeclaredPolicies;
 }
 /**
@@ -212,6 +242,41 @@ export interface RevocationDoc {
    * Why: what auditors read.
    */
   reason: string;
+}
+/**
+ * A reviewed exception to one risk rule for one app or one user (exactly one of `app` and `user`), until it expires (at most a year ahead).
+ */
+export interface RiskExceptionDoc {
+  apiVersion: DesiredState__ApiVersion;
+  /**
+   * RiskException
+   */
+  kind: 'RiskException';
+  org: OrgSlug;
+  /**
+   * The rule excepted, e.g. CAPR005.
+   */
+  rule: string;
+  /**
+   * The app (by name) the exception is for.
+   */
+  app?: string;
+  /**
+   * The user (by username) the exception is for.
+   */
+  user?: string;
+  /**
+   * Why the finding is accepted: what reviewers and auditors read.
+   */
+  reason: string;
+  /**
+   * Who answers for the exception.
+   */
+  owner: string;
+  /**
+   * The day (UTC) the exception stops applying, at most a year ahead, e.g. 2027-03-31.
+   */
+  expires: string;
 }
 export interface OauthFlowSettings {
   blockUsernamePassword: boolean;
@@ -293,9 +358,13 @@ export interface AppFile {
   installed: boolean;
   blocked: boolean;
   /**
-   * Usage attempts denied because the app is not installed (R4).
+   * Usage attempts denied because the app is not installed (R4); null when not observed (a live org: no API shows them).
    */
-  deniedAttempts: number;
+  deniedAttempts: number | null;
+  /**
+   * The org shows no id for this app (an uninstalled app known only from its tokens or its block): `id` is derived from its name (src/salesforce/derived-id.ts).
+   */
+  derivedId?: true;
   policies?: ObservedPolicies;
   sessions: Session[];
 }
@@ -329,6 +398,10 @@ export interface Action {
   kind: ActionKind;
   app?: AppRef;
   revocation?: PlannedRevocation;
+  /**
+   * The ids of the revocations this action carries out in passing (R9: a block or uninstall of their app, or an earlier revocation that ends their sessions): they get no action of their own.
+   */
+  covers?: string[];
   /**
    * Why the action is needed, as data that the views render to words. Ledger lines written before formatVersion 2 hold the words instead.
    */
@@ -383,7 +456,10 @@ export interface ReasonOauthFlows {
 export interface ReasonInstall {
   code: 'declared-installed';
   params: {
-    deniedAttempts: number;
+    /**
+     * null: the org does not show denied attempts (a live org)
+     */
+    deniedAttempts: number | null;
     packaged: boolean;
   };
 }
@@ -655,7 +731,10 @@ export interface UsageAppRow {
    * Sessions shown (username-password sessions are not).
    */
   sessions: number;
-  deniedAttempts: number;
+  /**
+   * null when not observed (a live org).
+   */
+  deniedAttempts: number | null;
 }
 export interface UsageTotals {
   apps: number;
@@ -667,6 +746,10 @@ export interface UsageTotals {
   users: number;
   sessions: number;
   usernamePasswordSessionsHidden: number;
+  /**
+   * Sessions whose flow the org does not show (counted as shown: whether any is a username-password session cannot be judged). Present only when there are some.
+   */
+  unknownFlowSessions?: number;
 }
 /**
  * `capctl usage`: every app the org lists, sorted by name, installed or not.
@@ -711,4 +794,8 @@ export interface AppUsagePage {
   app: UsageAppRow;
   users: UserUsage[];
   usernamePasswordSessionsHidden: number;
+  /**
+   * The app's sessions whose flow the org does not show; present only when there are some.
+   */
+  unknownFlowSessions?: number;
 }

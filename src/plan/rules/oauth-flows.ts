@@ -9,16 +9,24 @@ export function checkUsernamePasswordFlow(ctx: PlanContext): Diagnostic[] {
   if (ctx.settings.oauthFlows.blockUsernamePassword) return [];
   let sessions = 0;
   let apps = 0;
+  let unknown = 0;
   for (const app of ctx.observed.apps) {
     let count = 0;
-    for (const session of app.sessions) if (session.flow === 'username-password') count++;
+    for (const session of app.sessions) {
+      if (session.flow === 'username-password') count++;
+      else if (session.flow === 'unknown') unknown++;
+    }
     sessions += count;
     if (count > 0) apps++;
   }
   const seen =
-    sessions > 0
+    (sessions > 0
       ? ` ${ctx.observed.slug} has ${sessions} username-password ${sessions === 1 ? 'session' : 'sessions'} on ${apps} ${apps === 1 ? 'app' : 'apps'}.`
-      : '';
+      : '') +
+    // A live org does not show a session's flow: say so rather than count those sessions as none.
+    (unknown > 0
+      ? ` Whether any of ${ctx.observed.slug}'s ${unknown} ${unknown === 1 ? 'session' : 'sessions'} of unknown flow ${unknown === 1 ? 'is a username-password session' : 'are username-password sessions'} cannot be judged (no Salesforce API shows a session's flow).`
+      : '');
   const decl = ctx.settings.decl;
   const declared = decl?.doc.oauthFlows?.blockUsernamePassword === false;
   return [

@@ -31,9 +31,22 @@ export function noteUnmanagedApp(app: AppFile, ctx: PlanContext): Diagnostic {
   );
 }
 
-/** R4: an undeclared, uninstalled app whose use the org denied. */
+/**
+ * R4: an undeclared, uninstalled app whose use the org denied; or, when the org does not show
+ * denied attempts (a live org: deniedAttempts null), one whose denials cannot be judged.
+ */
 export function noteDeniedAttempts(app: AppFile, ctx: PlanContext): Diagnostic | undefined {
   if (app.installed || app.deniedAttempts === 0) return undefined;
+  if (app.deniedAttempts === null) {
+    return diagnostic(
+      'info',
+      Codes.deniedAttempts,
+      `"${app.name}" is not installed, and whether ${ctx.observed.slug} denied attempts to use it cannot be judged: no Salesforce ` +
+        `API shows denied attempts (only users with Approve Uninstalled Connected Apps may use an uninstalled app). Review it: ` +
+        `if the need is legitimate, declare it with installed: true; if the app looks suspicious, declare it with blocked: true.`,
+      unmanagedAppsSource(ctx),
+    );
+  }
   const attempts = `${app.deniedAttempts} ${app.deniedAttempts === 1 ? 'attempt' : 'attempts'}`;
   return diagnostic(
     'info',

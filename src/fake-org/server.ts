@@ -1,0 +1,460 @@
+// A fake Salesforce org on 127.0.0.1 for tests and newcomers: node:http speaking the documented
+// REST and SOAP shapes capctl's client uses (salesforce-api.md §5, §7), seeded from a store
+// snapshot. It records every request it gets (tests assert the exact calls), and faults can be
+// injected: REQUEST_LIMIT_EXCEEDED, an expired session, a hang, malformed JSON, a server error, an
+// error message that repeats the token.
+//
+// Endpoints (under /services/data/vNN.N unless absolute):
+//   GET  /query?q=  and /query/{locator}    pages of 2,000 rows (OauthToken: 500, capped at 2,500), COUNT()
+//   GET  /tooling/query?q=                  Profile with Metadata (one row per query)
+//   GET  /sobjects/PermissionSet/describe   the field list
+//   GET  /limits                            DailyApiRequests
+//   POST /services/Soap/m/NN.N              listMetadata, readMetadata; createMetadata, updateMetadata,
+//                                           upsertMetadata, deleteMetadata (on the metadata components only)
+//   POST /services/oauth2/token             the JWT bearer grant, checked against the public key given
+// Every answer carries Sforce-Limit-Info: api-usage=N/LIMIT.
+import { createHash, randomBytes, createVerify, type KeyObject } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { XMLParser } from 'fast-xml-parser';
+import type { OrgSnapshot } from '../model/index.js';
+import { seedFakeOrg, type Component, type FakeOrgData } from './seed.js';
+import { evaluate, parseSoql, SoqlError, type Row } from './soql.js';
+
+/** A fault the next matching requests get instead of their answer. */
+export interface Fault {
+  kind: 'limit-exceeded' | 'expire-session' | 'hang' | 'malformed-json' | 'server-error' | 'echo-token';
+  /** Only requests whose path (or SOAP call) contains this; every request when absent. */
+  match?: string;
+  /** How many requests get it (default 1). */
+  times?: number;
+}
+
+/** One request the fake got, as tests assert it: never the token. */
+export interface RecordedRequest {
+  method: string;
+  /** The path without the query string. */
+  path: string;
+  /** The SOQL of a query. */
+  soql?: string;
+  /** A SOAP call: its name, the metadata type and the names it carries. */
+  soap?: { call: string; type?: string; fullNames?: string[] };
+  /** The OAuth grant type of a token request. */
+  grant?: string;
+}
+
+/** How the fake is started. */
+export interface FakeOrgOptions {
+  snapshot: OrgSnapshot;
+  /** Port to listen on (default 0: any free one). */
+  port?: number;
+  /** The JWT bearer grant: the client id and the public key its assertions are checked with. */
+  jwt?: { clientId: string; publicKey: KeyObject };
+  /** The daily API allowance reported (default 100,000). */
+  dailyLimit?: number;
+  /** API usage already spent before the first request (default 0). */
+  usedBefore?: number;
+  /** Milliseconds every answer waits before it is sent, as a real org's latency (default 0). */
+  latencyMs?: number;
+}
+
+/** A running fake org. */
+export interface FakeOrg {
+  /** http://127.0.0.1:PORT: the instance URL and the login URL. */
+  url: string;
+  /** A token the fake accepts, issued at start (for connection env). */
+  accessToken: string;
+  /** Every request so far, in order of arrival. */
+  requests: RecordedRequest[];
+  /** The most requests that were in flight at once. */
+  readonly maxInFlight: number;
+  /** The org's data; tests change it between reads. */
+  data: FakeOrgData;
+  /** Queues a fault. */
+  inject(fault: Fault): void;
+  /** Moves an app's LastModifiedDate (and its metadata's) on, as an edit in Setup would. */
+  touchApp(id: string, at: string): void;
+  close(): Promise<void>;
+}
+
+const soapNs = 'http://soap.sforce.com/2006/04/metadata';
+const pageSize = 2000;
+const tokenPageSize = 500;
+/** OauthToken answers at most this many rows per query, whatever its totalSize (salesforce-api.md §1). */
+export const oauthTokenCap = 2500;
+
+/** Starts the fake on 127.0.0.1. */
+export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
+  const data = seedFakeOrg(options.snapshot);
+  const requests: RecordedRequest[] = [];
+  const faults: Required<Fault>[] = [];
+  const tokens = new Set<string>();
+  const locators = new Map<string, { rows: Row[]; size: number }>();
+  const dailyLimit = options.dailyLimit ?? 100_000;
+  let used = options.usedBefore ?? 0;
+  let locatorCount = 0;
+  const issue = (): string => {
+    // Obviously not a Salesforce token (those start with the org id: 00D…!).
+    const token = `fake-org-token-${randomBytes(12).toString('hex')}`;
+    tokens.add(token);
+    return token;
+  };
+  const accessToken = issue();
+  const hanging = new Set<ServerResponse>();
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let url = '';
+
+  const server: Server = createServer((req, res) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    let counted = true;
+    const done = (): void => {
+      if (counted) inFlight--;
+      counted = false;
+    };
+    res.on('finish', done);
+    res.on('close', done);
+    void handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) json(res, 500, [{ message: `fake org: ${(err as Error).message}`, errorCode: 'UNKNOWN_EXCEPTION' }]);
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
+    const parsed = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const path = parsed.pathname;
+    const record: RecordedRequest = { method: req.method ?? 'GET', path };
+    requests.push(record);
+    used++;
+    res.setHeader('Sforce-Limit-Info', `api-usage=${used}/${dailyLimit}`);
+
+    if (path === '/services/oauth2/token' && req.method === 'POST') return tokenGrant(new URLSearchParams(body), record, res);
+
+    const soapMatch = /^\/services\/Soap\/m\/\d+\.\d+$/.exec(path);
+    const rest = /^\/services\/data\/v\d+\.\d+(\/.*)$/.exec(path);
+    let soap: { call: string; args: Record<string, unknown>; token: string | undefined } | undefined;
+    if (soapMatch && req.method === 'POST') {
+      soap = parseSoap(body);
+      record.soap = { call: soap.call, ...soapSummary(soap.call, soap.args) };
+    }
+    if (rest) {
+      const q = parsed.searchParams.get('q');
+      if (q !== null) record.soql = q;
+    }
+    const fault = takeFault(soap ? `${path} ${soap.call}` : `${path}${parsed.search}`);
+    if (fault?.kind === 'hang') {
+      hanging.add(res);
+      res.on('close', () => hanging.delete(res));
+      return;
+    }
+    if (fault?.kind === 'expire-session') tokens.clear();
+    const token = soap ? soap.token : /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const authorized = token !== undefined && tokens.has(token);
+
+    if (soap) {
+      if (!authorized) return soapFault(res, 'sf:INVALID_SESSION_ID', 'INVALID_SESSION_ID: Invalid Session ID found in SessionHeader: Illegal Session');
+      if (fault?.kind === 'limit-exceeded') return soapFault(res, 'sf:REQUEST_LIMIT_EXCEEDED', 'REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded.');
+      if (fault?.kind === 'server-error') return text(res, 503, 'text/html', '<html>Service Unavailable</html>');
+      if (fault?.kind === 'malformed-json') return text(res, 200, 'text/xml', '<soapenv:Envelope><soapenv:Body><oops');
+      return soapCall(soap.call, soap.args, res);
+    }
+    if (!rest) return json(res, 404, [{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }]);
+    if (!authorized) return json(res, 401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]);
+    if (fault?.kind === 'limit-exceeded') return json(res, 403, [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }]);
+    if (fault?.kind === 'server-error') return json(res, 503, [{ message: 'Server temporarily unavailable', errorCode: 'SERVER_UNAVAILABLE' }]);
+    if (fault?.kind === 'malformed-json') return text(res, 200, 'application/json;charset=UTF-8', '{"totalSize": 3, "done": tr');
+    // A careless error that repeats the session id: the client must never pass it on.
+    if (fault?.kind === 'echo-token') return json(res, 400, [{ message: `The session ${token} may not do this`, errorCode: 'INSUFFICIENT_ACCESS' }]);
+    return restCall(req.method ?? 'GET', rest[1]!, parsed.searchParams, res);
+  }
+
+  function takeFault(target: string): Required<Fault> | undefined {
+    const index = faults.findIndex((f) => target.includes(f.match));
+    if (index < 0) return undefined;
+    const fault = faults[index]!;
+    if (--fault.times <= 0) faults.splice(index, 1);
+    return fault;
+  }
+
+  function restCall(method: string, route: string, params: URLSearchParams, res: ServerResponse): void {
+    if (method !== 'GET') return json(res, 405, [{ message: `HTTP Method '${method}' not allowed`, errorCode: 'METHOD_NOT_ALLOWED' }]);
+    const locator = /^\/query\/(01gFAKE[0-9]+)-([0-9]+)$/.exec(route);
+    if (locator) {
+      if (!locators.has(locator[1]!)) return json(res, 400, [{ message: 'invalid query locator', errorCode: 'INVALID_QUERY_LOCATOR' }]);
+      return json(res, 200, page(locator[1]!, Number(locator[2])));
+    }
+    if (route === '/query' || route === '/tooling/query') {
+      const q = params.get('q');
+      if (q === null) return json(res, 400, [{ message: 'missing q', errorCode: 'MALFORMED_QUERY' }]);
+      try {
+        return route === '/query' ? json(res, 200, query(q)) : json(res, 200, toolingQuery(q));
+      } catch (err) {
+        if (err instanceof SoqlError) return json(res, 400, [{ message: err.message, errorCode: err.message.startsWith('No such column') ? 'INVALID_FIELD' : 'MALFORMED_QUERY' }]);
+        throw err;
+      }
+    }
+    if (route === '/sobjects/PermissionSet/describe') {
+      return json(res, 200, { name: 'PermissionSet', fields: data.permissionSetFields.map((name) => ({ name })) });
+    }
+    if (route === '/limits') {
+      return json(res, 200, { DailyApiRequests: { Max: dailyLimit, Remaining: Math.max(0, dailyLimit - used) } });
+    }
+    return json(res, 404, [{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }]);
+  }
+
+  function query(soql: string): unknown {
+    const parsed = parseSoql(soql);
+    const table = data.tables[parsed.from];
+    const fields = data.fields[parsed.from];
+    if (!table || !fields) throw new SoqlError(`sObject type '${parsed.from}' is not supported.`);
+    const rows = evaluate(parsed, table, (f) => fields.has(f));
+    if (parsed.fields === 'count') return { totalSize: rows.length, done: true, records: [] };
+    if (parsed.from === 'OauthToken') {
+      // The token cap: at most 2,500 rows answered, 500 per page; totalSize is what is answered (U).
+      const capped = rows.slice(0, oauthTokenCap);
+      return startPages(capped, tokenPageSize);
+    }
+    return startPages(rows, pageSize);
+  }
+
+  function startPages(rows: Row[], size: number): unknown {
+    const id = `01gFAKE${String(++locatorCount).padStart(8, '0')}`;
+    locators.set(id, { rows, size });
+    return page(id, 0);
+  }
+
+  function page(id: string, offset: number): unknown {
+    const { rows, size } = locators.get(id)!;
+    const records = rows.slice(offset, offset + size);
+    const next = offset + size;
+    const done = next >= rows.length;
+    if (done) locators.delete(id);
+    return { totalSize: rows.length, done, ...(done ? {} : { nextRecordsUrl: `/services/data/v62.0/query/${id}-${next}` }), records };
+  }
+
+  function toolingQuery(soql: string): unknown {
+    const parsed = parseSoql(soql);
+    const table = data.tooling[parsed.from];
+    const fields = data.toolingFields[parsed.from];
+    if (!table || !fields) throw new SoqlError(`sObject type '${parsed.from}' is not supported.`);
+    const rows = evaluate(parsed, table, (f) => fields.has(f));
+    if (parsed.fields !== 'count' && parsed.fields.includes('Metadata') && rows.length > 1) {
+      throw new SoqlError('When retrieving results with Metadata or FullName fields, the query qualificatios must specify no more than one row for retrieval.');
+    }
+    return { size: rows.length, totalSize: rows.length, done: true, queryLocator: null, entityTypeName: parsed.from, records: parsed.fields === 'count' ? [] : rows };
+  }
+
+  function soapCall(call: string, args: Record<string, unknown>, res: ServerResponse): void {
+    const byType = (type: string): Map<string, Component & { __lastModified: string }> => {
+      let m = data.metadata.get(type);
+      if (!m) data.metadata.set(type, (m = new Map()));
+      return m;
+    };
+    switch (call) {
+      case 'listMetadata': {
+        const queries = list(args.queries);
+        if (queries.length > 3) return soapFault(res, 'sf:INVALID_ARGUMENT', 'INVALID_ARGUMENT: at most 3 queries per listMetadata call');
+        let xml = '';
+        for (const q of queries) {
+          const type = String((q as Record<string, unknown>).type ?? '');
+          for (const [fullName, component] of byType(type)) {
+            const id = fakeMetadataId(type, fullName);
+            xml += `<result><createdById>005000000000000001</createdById><createdByName>Fake Admin</createdByName><createdDate>2026-01-01T00:00:00.000Z</createdDate><fileName>${esc(`${type}/${fullName}`)}</fileName><fullName>${esc(fullName)}</fullName><id>${id}</id><lastModifiedById>005000000000000001</lastModifiedById><lastModifiedByName>Fake Admin</lastModifiedByName><lastModifiedDate>${esc(component.__lastModified)}</lastModifiedDate><manageableState>unmanaged</manageableState><type>${esc(type)}</type></result>`;
+          }
+        }
+        return soapOk(res, 'listMetadataResponse', xml);
+      }
+      case 'readMetadata': {
+        const type = String(args.type ?? '');
+        const names = list(args.fullNames).map(String);
+        if (names.length > 10) return soapFault(res, 'sf:INVALID_ARGUMENT', 'INVALID_ARGUMENT: at most 10 names per readMetadata call');
+        let records = '';
+        for (const name of names) {
+          const component = byType(type).get(name);
+          records += component ? `<records xsi:type="${esc(type)}">${toXml(publicFields(component))}</records>` : `<records xsi:type="${esc(type)}"/>`;
+        }
+        return soapOk(res, 'readMetadataResponse', `<result>${records}</result>`);
+      }
+      case 'createMetadata':
+      case 'updateMetadata':
+      case 'upsertMetadata': {
+        let xml = '';
+        for (const component of list(args.metadata) as Record<string, unknown>[]) {
+          const type = String((component['@_xsi:type'] as string | undefined) ?? '').replace(/^.*:/, '');
+          const { '@_xsi:type': _t, ...fields } = component;
+          const fullName = String(fields.fullName ?? '');
+          const exists = byType(type).has(fullName);
+          const ok = call === 'upsertMetadata' || (call === 'createMetadata' ? !exists : exists);
+          if (ok) byType(type).set(fullName, { ...(fields as Component), __lastModified: new Date().toISOString() });
+          const error = ok ? '' : `<errors><message>${call === 'createMetadata' ? 'duplicate value found' : 'no such component'}</message><statusCode>${call === 'createMetadata' ? 'DUPLICATE_VALUE' : 'INVALID_CROSS_REFERENCE_KEY'}</statusCode></errors>`;
+          xml += `<result>${call === 'upsertMetadata' ? `<created>${!exists}</created>` : ''}${error}<fullName>${esc(fullName)}</fullName><success>${ok}</success></result>`;
+        }
+        return soapOk(res, `${call}Response`, xml);
+      }
+      case 'deleteMetadata': {
+        const type = String(args.type ?? '');
+        let xml = '';
+        for (const name of list(args.fullNames).map(String)) {
+          const ok = byType(type).delete(name);
+          xml += `<result>${ok ? '' : '<errors><message>no such component</message><statusCode>INVALID_CROSS_REFERENCE_KEY</statusCode></errors>'}<fullName>${esc(name)}</fullName><success>${ok}</success></result>`;
+        }
+        return soapOk(res, 'deleteMetadataResponse', xml);
+      }
+      default:
+        return soapFault(res, 'sf:INVALID_OPERATION', `INVALID_OPERATION: the fake org does not implement ${call}`);
+    }
+  }
+
+  function tokenGrant(form: URLSearchParams, record: RecordedRequest, res: ServerResponse): void {
+    const grant = form.get('grant_type') ?? '';
+    record.grant = grant;
+    const refuse = (description: string): void => json(res, 400, { error: 'invalid_grant', error_description: description });
+    if (grant !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') return json(res, 400, { error: 'unsupported_grant_type', error_description: 'grant type not supported' });
+    if (!options.jwt) return refuse('this fake org takes no JWT logins (no public key given)');
+    const parts = (form.get('assertion') ?? '').split('.');
+    if (parts.length !== 3) return refuse('invalid assertion');
+    let header: { alg?: unknown };
+    let claims: { iss?: unknown; sub?: unknown; aud?: unknown; exp?: unknown };
+    try {
+      header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as typeof header;
+      claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as typeof claims;
+    } catch {
+      return refuse('invalid assertion');
+    }
+    if (header.alg !== 'RS256') return refuse('invalid assertion algorithm');
+    const signatureOk = createVerify('RSA-SHA256').update(`${parts[0]}.${parts[1]}`).verify(options.jwt.publicKey, Buffer.from(parts[2]!, 'base64url'));
+    if (!signatureOk) return refuse('invalid assertion signature');
+    if (claims.iss !== options.jwt.clientId) return refuse('invalid client credentials');
+    if (claims.aud !== url) return refuse('audience is invalid');
+    if (typeof claims.exp !== 'number' || claims.exp * 1000 < Date.now()) return refuse('expired authorization code');
+    if (typeof claims.sub !== 'string' || !data.usernames.has(claims.sub)) return refuse('user hasn\'t approved this consumer');
+    json(res, 200, { access_token: issue(), instance_url: url, id: `${url}/id/${data.orgId}/005000000000000001`, token_type: 'Bearer', scope: 'api' });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    accessToken,
+    requests,
+    data,
+    get maxInFlight() {
+      return maxInFlight;
+    },
+    inject(fault) {
+      faults.push({ kind: fault.kind, match: fault.match ?? '', times: fault.times ?? 1 });
+    },
+    touchApp(id, at) {
+      const row = [...(data.tables.ConnectedApplication ?? []), ...(data.tables.ExternalClientApplication ?? [])].find((r) => r.Id === id);
+      if (!row) throw new Error(`fake org: no installed app ${id}`);
+      row.LastModifiedDate = at;
+      for (const byName of data.metadata.values()) {
+        for (const component of byName.values()) if (component.label === (row.Name ?? row.MasterLabel)) component.__lastModified = at;
+      }
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of hanging) res.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The id listMetadata gives a component: made up, never the app's id (whether they are equal is unconfirmed, salesforce-api.md §7 (2), so the reader must not rely on it). */
+function fakeMetadataId(type: string, fullName: string): string {
+  return `0Af${createHash('sha256').update(`${type}/${fullName}`).digest('hex').slice(0, 15)}`;
+}
+
+const xmlParser = new XMLParser({ ignoreAttributes: false, removeNSPrefix: true, parseTagValue: false, isArray: (name) => ['fullNames', 'queries', 'metadata'].includes(name) });
+
+function parseSoap(body: string): { call: string; args: Record<string, unknown>; token: string | undefined } {
+  const doc = xmlParser.parse(body) as { Envelope?: { Header?: { SessionHeader?: { sessionId?: string } }; Body?: Record<string, unknown> } };
+  const bodyEl = doc.Envelope?.Body ?? {};
+  const call = Object.keys(bodyEl).find((k) => !k.startsWith('@_')) ?? '';
+  const rawArgs = bodyEl[call];
+  const args = (typeof rawArgs === 'object' && rawArgs !== null ? rawArgs : {}) as Record<string, unknown>;
+  // Keep the xsi:type of each component sent (jsforce writes it as an attribute).
+  for (const component of list(args.metadata) as Record<string, unknown>[]) {
+    const type = component['@_type'];
+    if (type !== undefined) {
+      component['@_xsi:type'] = type;
+      delete component['@_type'];
+    }
+  }
+  return { call, args, token: doc.Envelope?.Header?.SessionHeader?.sessionId };
+}
+
+function soapSummary(call: string, args: Record<string, unknown>): { type?: string; fullNames?: string[] } {
+  if (call === 'listMetadata') return { type: list(args.queries).map((q) => String((q as Record<string, unknown>).type)).join(',') };
+  if (call === 'readMetadata' || call === 'deleteMetadata') return { type: String(args.type), fullNames: list(args.fullNames).map(String) };
+  const components = list(args.metadata) as Record<string, unknown>[];
+  return { type: String(components[0]?.['@_xsi:type'] ?? ''), fullNames: components.map((c) => String(c.fullName)) };
+}
+
+function list(value: unknown): unknown[] {
+  return value === undefined || value === null || value === '' ? [] : Array.isArray(value) ? value : [value];
+}
+
+function publicFields(component: Component): Component {
+  const out: Component = {};
+  for (const [key, value] of Object.entries(component)) if (!key.startsWith('__')) out[key] = value;
+  return out;
+}
+
+function toXml(value: unknown): string {
+  let out = '';
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    for (const item of Array.isArray(v) ? v : [v]) {
+      if (item === undefined || item === null) continue;
+      out += typeof item === 'object' ? `<${key}>${toXml(item)}</${key}>` : `<${key}>${esc(String(item))}</${key}>`;
+    }
+  }
+  return out;
+}
+
+function esc(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function soapOk(res: ServerResponse, element: string, inner: string): void {
+  text(
+    res,
+    200,
+    'text/xml;charset=UTF-8',
+    `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="${soapNs}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><${element}>${inner}</${element}></soapenv:Body></soapenv:Envelope>`,
+  );
+}
+
+function soapFault(res: ServerResponse, code: string, message: string): void {
+  text(
+    res,
+    500,
+    'text/xml;charset=UTF-8',
+    `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="${soapNs}"><soapenv:Body><soapenv:Fault><faultcode>${code}</faultcode><faultstring>${esc(message)}</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>`,
+  );
+}
+
+function json(res: ServerResponse, status: number, value: unknown): void {
+  text(res, status, 'application/json;charset=UTF-8', JSON.stringify(value));
+}
+
+function text(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'content-type': type });
+  res.end(body);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

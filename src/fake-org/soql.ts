@@ -1,0 +1,189 @@
+// A small SOQL parser and evaluator for the fake org: exactly the shapes capctl's queries use, and
+// a MALFORMED_QUERY for anything else (the fake must never agree with a query Salesforce would
+// refuse). Grammar:
+//   SELECT field, … | SELECT COUNT()  FROM Object  [WHERE cond [AND cond]…]  [ORDER BY field [ASC|DESC]]
+//   cond := field = literal | field != literal | field IN (literal, …)
+//   literal := 'text' | TRUE | FALSE | NULL | number
+// A field may be a relationship path (Profile.Name). Nothing else: no OR, no LIMIT, no subqueries.
+
+/** A parsed query. */
+export interface Soql {
+  fields: string[] | 'count';
+  from: string;
+  where: Condition[];
+  orderBy?: { field: string; descending: boolean };
+}
+
+/** One condition of a WHERE clause (all are ANDed). */
+export interface Condition {
+  field: string;
+  op: '=' | '!=' | 'in';
+  values: Literal[];
+}
+
+/** A SOQL literal's value. */
+export type Literal = string | number | boolean | null;
+
+/** A query the fake does not understand: answered 400 MALFORMED_QUERY. */
+export class SoqlError extends Error {}
+
+const tokenPattern = /\s*(?:('(?:[^'\\]|\\.)*')|(!=|[(),=])|([A-Za-z_][A-Za-z0-9_.]*(?:\(\))?)|(-?[0-9]+(?:\.[0-9]+)?))/y;
+
+function tokenize(text: string): string[] {
+  const tokens: string[] = [];
+  tokenPattern.lastIndex = 0;
+  let at = 0;
+  while (at < text.length) {
+    if (/^\s*$/.test(text.slice(at))) break;
+    tokenPattern.lastIndex = at;
+    const match = tokenPattern.exec(text);
+    if (!match) throw new SoqlError(`unexpected text at ${at}: ${text.slice(at, at + 20)}`);
+    tokens.push(match[1] ?? match[2] ?? match[3] ?? match[4]!);
+    at = tokenPattern.lastIndex;
+  }
+  return tokens;
+}
+
+/** Parses one query of the grammar above; throws SoqlError otherwise. */
+export function parseSoql(text: string): Soql {
+  const tokens = tokenize(text);
+  let i = 0;
+  const peek = (): string | undefined => tokens[i];
+  const next = (): string => {
+    const t = tokens[i++];
+    if (t === undefined) throw new SoqlError('unexpected end of query');
+    return t;
+  };
+  const keyword = (word: string): boolean => {
+    if (peek()?.toUpperCase() === word) {
+      i++;
+      return true;
+    }
+    return false;
+  };
+  const expect = (word: string): void => {
+    if (!keyword(word)) throw new SoqlError(`expected ${word} at "${peek() ?? 'end'}"`);
+  };
+  const identifier = (): string => {
+    const t = next();
+    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(t) || reserved.has(t.toUpperCase())) throw new SoqlError(`expected a field name at "${t}"`);
+    return t;
+  };
+
+  expect('SELECT');
+  let fields: string[] | 'count';
+  if (peek()?.toUpperCase() === 'COUNT()') {
+    i++;
+    fields = 'count';
+  } else {
+    fields = [identifier()];
+    while (peek() === ',') {
+      i++;
+      fields.push(identifier());
+    }
+  }
+  expect('FROM');
+  const from = identifier();
+  if (from.includes('.')) throw new SoqlError(`expected an object name at "${from}"`);
+  const where: Condition[] = [];
+  if (keyword('WHERE')) {
+    do where.push(condition()); while (keyword('AND'));
+  }
+  let orderBy: Soql['orderBy'];
+  if (keyword('ORDER')) {
+    expect('BY');
+    const field = identifier();
+    const descending = keyword('DESC');
+    if (!descending) keyword('ASC');
+    orderBy = { field, descending };
+  }
+  if (i < tokens.length) throw new SoqlError(`unexpected "${peek()}"`);
+  return { fields, from, where, ...(orderBy ? { orderBy } : {}) };
+
+  function condition(): Condition {
+    const field = identifier();
+    const op = next();
+    if (op === '=' || op === '!=') return { field, op, values: [literal(next())] };
+    if (op.toUpperCase() !== 'IN') throw new SoqlError(`unsupported operator "${op}"`);
+    if (next() !== '(') throw new SoqlError('expected ( after IN');
+    const values = [literal(next())];
+    while (peek() === ',') {
+      i++;
+      values.push(literal(next()));
+    }
+    if (next() !== ')') throw new SoqlError('expected ) after the IN list');
+    return { field, op: 'in', values };
+  }
+}
+
+const reserved = new Set(['SELECT', 'FROM', 'WHERE', 'AND', 'OR', 'IN', 'ORDER', 'BY', 'ASC', 'DESC', 'LIMIT', 'TRUE', 'FALSE', 'NULL', 'NOT', 'GROUP']);
+
+function literal(token: string): Literal {
+  if (token.startsWith("'")) return token.slice(1, -1).replace(/\\(.)/g, '$1');
+  const upper = token.toUpperCase();
+  if (upper === 'TRUE') return true;
+  if (upper === 'FALSE') return false;
+  if (upper === 'NULL') return null;
+  if (/^-?[0-9]+(\.[0-9]+)?$/.test(token)) return Number(token);
+  throw new SoqlError(`expected a value at "${token}"`);
+}
+
+/** A row of a fake table: fields, and relationship fields as nested rows (or null). */
+export type Row = Record<string, unknown>;
+
+/** The value of a field path on a row; undefined when a step is not a field of the row. */
+export function fieldValue(row: Row, path: string): unknown {
+  let value: unknown = row;
+  for (const step of path.split('.')) {
+    if (value === null) return null;
+    if (typeof value !== 'object' || !Object.prototype.hasOwnProperty.call(value, step)) return undefined;
+    value = (value as Row)[step];
+  }
+  return value;
+}
+
+/** The rows of a table that a parsed query selects, ordered, each with only the selected fields. */
+export function evaluate(query: Soql, rows: readonly Row[], knownField: (path: string) => boolean): Row[] {
+  const paths = [...(query.fields === 'count' ? [] : query.fields), ...query.where.map((c) => c.field), ...(query.orderBy ? [query.orderBy.field] : [])];
+  for (const path of paths) if (!knownField(path)) throw new SoqlError(`No such column '${path}' on entity '${query.from}'`);
+  let selected = rows.filter((row) => query.where.every((c) => matches(fieldValue(row, c.field), c)));
+  if (query.orderBy) {
+    const { field, descending } = query.orderBy;
+    selected = [...selected].sort((a, b) => {
+      const x = String(fieldValue(a, field) ?? '');
+      const y = String(fieldValue(b, field) ?? '');
+      return (x < y ? -1 : x > y ? 1 : 0) * (descending ? -1 : 1);
+    });
+  }
+  if (query.fields === 'count') return selected;
+  const fields = query.fields;
+  return selected.map((row) => project(row, fields));
+}
+
+function matches(value: unknown, c: Condition): boolean {
+  const equal = (v: Literal): boolean => (v === null ? value === null || value === undefined : value === v);
+  if (c.op === '=') return equal(c.values[0]!);
+  if (c.op === '!=') return !equal(c.values[0]!);
+  return c.values.some(equal);
+}
+
+function project(row: Row, fields: readonly string[]): Row {
+  const out: Row = {};
+  for (const path of fields) {
+    const steps = path.split('.');
+    let target = out;
+    let source: unknown = row;
+    for (let s = 0; s < steps.length - 1; s++) {
+      source = source === null ? null : (source as Row)[steps[s]!];
+      if (source === null || source === undefined) {
+        target[steps[s]!] = null;
+        target = undefined as unknown as Row;
+        break;
+      }
+      const existing = target[steps[s]!];
+      target = (existing as Row | undefined) ?? (target[steps[s]!] = { attributes: (source as Row).attributes });
+    }
+    if (target !== undefined) target[steps[steps.length - 1]!] = fieldValue(row, path) ?? null;
+  }
+  return { attributes: row.attributes, ...out };
+}

@@ -1,0 +1,392 @@
+// The one way capctl talks to a Salesforce org: a small interface (SfClient) over
+// @jsforce/jsforce-node, which nothing else imports. Every HTTP request goes through `call`, which
+// bounds parallelism, sets a timeout, retries only idempotent reads on transient errors, logs in
+// again once on an expired session (when the connection can), counts the calls, and turns every
+// failure into a SalesforceError that names the connection and never holds a token.
+import { Connection } from '@jsforce/jsforce-node';
+import { Transport } from '@jsforce/jsforce-node/lib/transport.js';
+import type { HttpRequest, HttpRequestOptions } from '@jsforce/jsforce-node/lib/types/index.js';
+import { CapctlError, SalesforceError, type SalesforceFailure } from '../model/index.js';
+
+/** The REST API version capctl asks for (ExternalClientApplication and PermissionSetAssignment.IsActive need a recent one). */
+export const apiVersion = '62.0';
+
+/** One record of a SOQL result, without jsforce's `attributes`. */
+export type SfRecord = Record<string, unknown>;
+
+/** One component of `listMetadata`: the fields capctl uses. */
+export interface MetadataFile {
+  fullName: string;
+  id?: string;
+  lastModifiedDate?: string;
+  namespacePrefix?: string;
+}
+
+/** The org's API usage, from the last `Sforce-Limit-Info` header seen. */
+export interface LimitInfo {
+  used: number;
+  limit: number;
+}
+
+/** One entry of `GET /limits`. */
+export interface OrgLimit {
+  Max: number;
+  Remaining: number;
+}
+
+/** The most names one readMetadata call takes (Metadata API). */
+export const metadataReadBatch = 10;
+
+/** The reads capctl makes of an org. Writes come with the apply of a live org (a later issue). */
+export interface SfClient {
+  /** The connection's name for messages (`env`, `jwt`, `sf:ALIAS`) and the instance it reached; never a token. */
+  readonly connection: string;
+  /** Every row of a SOQL query, following nextRecordsUrl page by page (each page one call); refuses more than maxRows. */
+  query(soql: string, options?: { maxRows?: number }): Promise<SfRecord[]>;
+  /** `SELECT COUNT() …`: the totalSize, in one call. */
+  count(soql: string): Promise<number>;
+  /** Every row of a Tooling API query. */
+  toolingQuery(soql: string, options?: { maxRows?: number }): Promise<SfRecord[]>;
+  /** The describe of one sObject type (its field names). */
+  describe(sobject: string): Promise<{ name: string; fields: { name: string }[] }>;
+  /** listMetadata for one type. */
+  metadataList(type: string): Promise<MetadataFile[]>;
+  /** readMetadata of at most 10 names; a name the org does not have is left out (the API answers an empty record). */
+  metadataRead(type: string, fullNames: readonly string[]): Promise<SfRecord[]>;
+  /** `GET /limits`. */
+  limits(): Promise<Record<string, OrgLimit>>;
+  /** Calls made so far (logins included) and the last API usage the org reported. */
+  stats(): { calls: number; limitInfo?: LimitInfo };
+}
+
+/** How the client behaves; the defaults suit a real org. */
+export interface ClientOptions {
+  /** Requests in flight at once (default 8). */
+  parallelism?: number;
+  /** Milliseconds one request may take before it is abandoned (default 120,000). */
+  timeoutMs?: number;
+  /** Extra tries of an idempotent read after a transient failure (default 2). */
+  retries?: number;
+  /** Milliseconds before the first retry, doubled each time (default 500). */
+  retryDelayMs?: number;
+  /** Stops every call not yet answered. */
+  signal?: AbortSignal;
+}
+
+/** A session: where the org is and the token to reach it, with how to get a new one when it expires. */
+export interface SfSession {
+  /** For messages: the connection's name (never a token). */
+  connection: string;
+  instanceUrl: string;
+  accessToken: string;
+  /** Logs in again and returns the new token (JWT); absent when the connection cannot (env). */
+  relogin?: () => Promise<string>;
+}
+
+/** jsforce's transport with its own retries off (capctl decides what is safe to retry) and our timeout. */
+class BoundedTransport extends Transport {
+  constructor(private readonly timeoutMs: number) {
+    super();
+  }
+
+  override httpRequest(req: HttpRequest, options: HttpRequestOptions = {}) {
+    return super.httpRequest(req, { ...options, retry: { maxRetries: 0 }, timeout: this.timeoutMs } as HttpRequestOptions);
+  }
+}
+
+/** An error jsforce raises for an API answer: the errorCode of `[{message, errorCode}]` or of a SOAP fault. */
+interface ApiErrorLike {
+  name?: string;
+  errorCode?: string;
+  message?: string;
+  code?: string;
+}
+
+const transientCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'ERROR_HTTP_502', 'ERROR_HTTP_503', 'ERROR_HTTP_504', 'SERVER_UNAVAILABLE']);
+
+/** Is this token in the JWT format (three base64url segments, the first a JSON header), which the Metadata API refuses? */
+export function isJwtFormatToken(token: string): boolean {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p))) return false;
+  try {
+    const header: unknown = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8'));
+    return typeof header === 'object' && header !== null;
+  } catch {
+    return false;
+  }
+}
+
+/** Opens a client on a session. Refuses a JWT-format token at once: the Metadata API needs an opaque session id. */
+export function createClient(session: SfSession, options: ClientOptions = {}): SfClient {
+  if (isJwtFormatToken(session.accessToken)) {
+    throw new SalesforceError(
+      `${session.connection}: the access token is a JWT-format token, which the Metadata API refuses. Turn off "Issue JSON Web ` +
+        `Token (JWT)-based access tokens" in the connected app (or external client app) capctl logs in with.`,
+      'setup',
+      session.connection,
+    );
+  }
+  return new JsforceClient(session, options);
+}
+
+class JsforceClient implements SfClient {
+  readonly connection: string;
+  private readonly conn: Connection;
+  private readonly parallelism: number;
+  private readonly retries: number;
+  private readonly retryDelayMs: number;
+  private readonly timeoutMs: number;
+  private readonly signal: AbortSignal | undefined;
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  private calls = 0;
+  private limitInfo: LimitInfo | undefined;
+  private relogin: Promise<void> | undefined;
+  private reloggedIn = false;
+  private readonly secrets: string[];
+
+  constructor(private readonly session: SfSession, options: ClientOptions) {
+    this.connection = session.connection;
+    this.parallelism = Math.max(1, options.parallelism ?? 8);
+    this.retries = Math.max(0, options.retries ?? 2);
+    this.retryDelayMs = options.retryDelayMs ?? 500;
+    this.timeoutMs = options.timeoutMs ?? 120_000;
+    this.signal = options.signal;
+    this.secrets = [session.accessToken];
+    this.conn = new Connection({ instanceUrl: session.instanceUrl, accessToken: session.accessToken, version: apiVersion });
+    // jsforce has no public way to set a transport: its own retries would resend POSTs' twins and hide pages.
+    (this.conn as unknown as { _transport: Transport })._transport = new BoundedTransport(this.timeoutMs);
+  }
+
+  stats(): { calls: number; limitInfo?: LimitInfo } {
+    return { calls: this.calls, ...(this.limitInfo ? { limitInfo: { ...this.limitInfo } } : {}) };
+  }
+
+  async query(soql: string, options: { maxRows?: number } = {}): Promise<SfRecord[]> {
+    return this.pagedQuery(`/services/data/v${apiVersion}/query?q=${encodeURIComponent(soql)}`, soql, options.maxRows);
+  }
+
+  async toolingQuery(soql: string, options: { maxRows?: number } = {}): Promise<SfRecord[]> {
+    return this.pagedQuery(`/services/data/v${apiVersion}/tooling/query?q=${encodeURIComponent(soql)}`, soql, options.maxRows);
+  }
+
+  async count(soql: string): Promise<number> {
+    const page = await this.call(`query ${soql}`, true, () => this.conn.request(`/services/data/v${apiVersion}/query?q=${encodeURIComponent(soql)}`));
+    const result = this.queryPage(page, soql);
+    return result.totalSize;
+  }
+
+  async describe(sobject: string): Promise<{ name: string; fields: { name: string }[] }> {
+    const body = await this.call(`describe ${sobject}`, true, () => this.conn.request(`/services/data/v${apiVersion}/sobjects/${encodeURIComponent(sobject)}/describe`));
+    const fields = (body as { fields?: unknown } | null)?.fields;
+    if (!Array.isArray(fields) || !fields.every((f) => typeof (f as { name?: unknown })?.name === 'string')) {
+      throw this.malformed(`the describe of ${sobject} has no list of fields`);
+    }
+    return { name: sobject, fields: fields.map((f: { name: string }) => ({ name: f.name })) };
+  }
+
+  async limits(): Promise<Record<string, OrgLimit>> {
+    const body = await this.call('limits', true, () => this.conn.request(`/services/data/v${apiVersion}/limits`));
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw this.malformed('the /limits answer is not an object');
+    return body as Record<string, OrgLimit>;
+  }
+
+  async metadataList(type: string): Promise<MetadataFile[]> {
+    const result: unknown = await this.call(`listMetadata ${type}`, true, () => this.conn.metadata.list([{ type }]));
+    const files = result === undefined || result === null ? [] : Array.isArray(result) ? result : [result];
+    for (const file of files) {
+      if (typeof (file as { fullName?: unknown })?.fullName !== 'string') throw this.malformed(`a listMetadata ${type} entry has no fullName`);
+    }
+    return files as MetadataFile[];
+  }
+
+  async metadataRead(type: string, fullNames: readonly string[]): Promise<SfRecord[]> {
+    if (fullNames.length > metadataReadBatch) throw new Error(`readMetadata takes at most ${metadataReadBatch} names (got ${fullNames.length})`);
+    if (fullNames.length === 0) return [];
+    const result: unknown = await this.call(`readMetadata ${type}`, true, () => (this.conn.metadata as unknown as { read(t: string, n: string[]): Promise<unknown> }).read(type, [...fullNames]));
+    if (!Array.isArray(result)) throw this.malformed(`the readMetadata ${type} answer has no records`);
+    // A name the org does not have comes back as a record without fullName, not as null (salesforce-api.md §1).
+    return (result as SfRecord[]).filter((r) => typeof r?.fullName === 'string' && r.fullName !== '');
+  }
+
+  /** Follows a query's pages; each page is one call (so it is bounded, timed, retried and counted alone). */
+  private async pagedQuery(firstUrl: string, soql: string, maxRows: number | undefined): Promise<SfRecord[]> {
+    const rows: SfRecord[] = [];
+    let url: string | undefined = firstUrl;
+    while (url !== undefined) {
+      const pageUrl: string = url;
+      const page = this.queryPage(await this.call(`query ${soql}`, true, () => this.conn.request(pageUrl)), soql);
+      if (maxRows !== undefined && page.totalSize > maxRows) {
+        throw this.malformed(`the query answered ${page.totalSize} rows, more than the ${maxRows} capctl reads at once: ${soql}`);
+      }
+      for (const record of page.records) rows.push(stripAttributes(record));
+      url = page.done ? undefined : page.nextRecordsUrl;
+      if (!page.done && url === undefined) throw this.malformed(`a query page is not done and has no nextRecordsUrl: ${soql}`);
+    }
+    return rows;
+  }
+
+  private queryPage(body: unknown, soql: string): { totalSize: number; done: boolean; nextRecordsUrl?: string; records: SfRecord[] } {
+    const page = body as { totalSize?: unknown; done?: unknown; nextRecordsUrl?: unknown; records?: unknown } | null;
+    if (
+      typeof page !== 'object' ||
+      page === null ||
+      typeof page.totalSize !== 'number' ||
+      typeof page.done !== 'boolean' ||
+      !Array.isArray(page.records) ||
+      (page.nextRecordsUrl !== undefined && page.nextRecordsUrl !== null && typeof page.nextRecordsUrl !== 'string')
+    ) {
+      throw this.malformed(`the answer to a query is not a query result: ${soql}`);
+    }
+    return {
+      totalSize: page.totalSize,
+      done: page.done,
+      records: page.records as SfRecord[],
+      ...(typeof page.nextRecordsUrl === 'string' ? { nextRecordsUrl: page.nextRecordsUrl } : {}),
+    };
+  }
+
+  /** One request: a pool slot, a timeout, safe retries, one re-login, counted, errors typed. */
+  private async call<T>(what: string, idempotent: boolean, request: () => Promise<T>): Promise<T> {
+    let attempt = 0;
+    for (;;) {
+      try {
+        return await this.slot(() => this.timed(what, request));
+      } catch (err) {
+        if (err instanceof CapctlError) throw err;
+        const failure = classify(err);
+        if (failure === 'session' && this.session.relogin && !this.reloggedIn) {
+          await this.loginAgain();
+          continue;
+        }
+        if (failure === 'transient' && idempotent && attempt < this.retries) {
+          await delay(this.retryDelayMs * 2 ** attempt, this.signal);
+          attempt++;
+          continue;
+        }
+        throw this.typed(err, failure, what);
+      }
+    }
+  }
+
+  /** Logs in again once for every call that saw the session expire at the same time. */
+  private async loginAgain(): Promise<void> {
+    this.relogin ??= (async () => {
+      this.calls++;
+      const token = await this.session.relogin!();
+      this.secrets.push(token);
+      this.conn.accessToken = token;
+      this.reloggedIn = true;
+    })();
+    await this.relogin;
+  }
+
+  private async slot<T>(run: () => Promise<T>): Promise<T> {
+    while (this.active >= this.parallelism) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await run();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private async timed<T>(what: string, request: () => Promise<T>): Promise<T> {
+    if (this.signal?.aborted) throw new SalesforceError(`${this.connection}: stopped before ${what}`, 'timeout', this.connection);
+    this.calls++;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const stop = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SalesforceError(`${this.connection}: no answer within ${this.timeoutMs} ms to ${what}`, 'timeout', this.connection)), this.timeoutMs);
+      onAbort = () => reject(new SalesforceError(`${this.connection}: stopped while waiting for ${what}`, 'timeout', this.connection));
+      this.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([request(), stop]);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) this.signal?.removeEventListener('abort', onAbort);
+      const usage = (this.conn.limitInfo as { apiUsage?: LimitInfo } | undefined)?.apiUsage;
+      if (usage) this.limitInfo = { used: usage.used, limit: usage.limit };
+    }
+  }
+
+  private malformed(detail: string): SalesforceError {
+    return new SalesforceError(`${this.connection}: malformed response: ${this.redact(detail)}`, 'malformed', this.connection);
+  }
+
+  private typed(err: unknown, failure: Failure, what: string): SalesforceError {
+    const e = (err ?? {}) as ApiErrorLike;
+    const code = apiCode(e);
+    const said = this.redact(oneLine(e.message ?? String(err)));
+    switch (failure) {
+      case 'limit': {
+        const usage = this.limitInfo ? ` (API usage ${this.limitInfo.used}/${this.limitInfo.limit})` : '';
+        return new SalesforceError(`${this.connection}: the org refused ${what}: its API request limit is exceeded (REQUEST_LIMIT_EXCEEDED)${usage}. Try again once the org's allowance recovers.`, 'limit', this.connection);
+      }
+      case 'session':
+        return new SalesforceError(
+          `${this.connection}: the session expired or is invalid (INVALID_SESSION_ID)${this.reloggedIn ? ', again after logging in once more' : ''}. Log in again and retry.`,
+          'session',
+          this.connection,
+        );
+      case 'timeout':
+        return new SalesforceError(`${this.connection}: no answer within ${this.timeoutMs} ms to ${what}`, 'timeout', this.connection);
+      case 'malformed':
+        return this.malformed(`${what}: ${said}`);
+      default:
+        return new SalesforceError(`${this.connection}: ${what} failed${code ? ` (${code})` : ''}: ${said}`, 'api', this.connection);
+    }
+  }
+
+  /** Never let a token reach a message, whatever the org or the library put in one. */
+  private redact(text: string): string {
+    let out = text;
+    for (const secret of this.secrets) if (secret.length > 0) out = out.split(secret).join('[token]');
+    return out;
+  }
+}
+
+type Failure = SalesforceFailure | 'transient';
+
+function apiCode(e: ApiErrorLike): string | undefined {
+  const code = e.errorCode ?? e.code;
+  return typeof code === 'string' ? code.replace(/^[a-zA-Z]+:/, '') : undefined;
+}
+
+/** What kind of failure a jsforce error is (REST error arrays and SOAP faults carry the same codes). */
+function classify(err: unknown): Failure {
+  const e = (err ?? {}) as ApiErrorLike;
+  const code = apiCode(e);
+  if (code === 'REQUEST_LIMIT_EXCEEDED') return 'limit';
+  if (code === 'INVALID_SESSION_ID') return 'session';
+  if (e.name === 'AbortError') return 'timeout';
+  if (code !== undefined && transientCodes.has(code)) return 'transient';
+  if (code !== undefined) return 'api';
+  // No API error code and no network error code: jsforce could not make sense of the answer (an
+  // unparsable XML body rejects from xml2js; unparsable JSON comes back as text it trips over).
+  return 'malformed';
+}
+
+function stripAttributes(record: SfRecord): SfRecord {
+  const out: SfRecord = {};
+  for (const [key, value] of Object.entries(record)) {
+    if (key === 'attributes') continue;
+    out[key] = value !== null && typeof value === 'object' && !Array.isArray(value) ? stripAttributes(value as SfRecord) : value;
+  }
+  return out;
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal?.aborted) return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}

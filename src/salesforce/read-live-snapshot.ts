@@ -1,0 +1,192 @@
+// One read of a live org into the store's snapshot model, in the order salesforce-api.md §7
+// lays out: the org and its permission set fields; permission sets, users, assignments; apps and
+// their assignments; metadata (ConnectedApp only for apps whose LastModifiedDate moved since the
+// last read, 10 names per call); the settings; tokens past their cap. Independent reads run
+// together; the client bounds how many are in flight. Every call goes through the SfClient.
+import { SalesforceError, type OrgSnapshot } from '../model/index.js';
+import { sortAppsByName } from '../store/app-order.js';
+import { digestOfData } from '../store/store-digest.js';
+import { metadataReadBatch, type LimitInfo, type MetadataFile, type SfClient, type SfRecord } from './client.js';
+import { mapSnapshot, UnmappableRecord, type LiveRecords, type MappedSnapshot } from './map-snapshot.js';
+import { readOauthTokens } from './oauth-tokens.js';
+import * as U from './unconfirmed.js';
+
+/** What the last read remembered of each installed connected app, to skip its metadata while it has not moved. */
+export interface AppMetadataCacheEntry {
+  /** ConnectedApplication.LastModifiedDate when it was read. */
+  lastModified: string;
+  /** Its ConnectedApp metadata fullName. */
+  fullName: string;
+  /** The metadata fields the snapshot uses: oauthPolicy and oauthConfig.consumerKey (never a secret). */
+  metadata: SfRecord;
+}
+
+/** The cache of one org: by app id. Plain JSON, so it can be kept beside the store. */
+export type AppMetadataCache = Record<string, AppMetadataCacheEntry>;
+
+/** How a read goes. */
+export interface ReadLiveOptions {
+  /** The last read: its snapshot (for the store revision) and its metadata cache. */
+  previous?: { snapshot: OrgSnapshot; appMetadata: AppMetadataCache };
+  signal?: AbortSignal;
+  /** Called as each step starts, for a progress line. */
+  onProgress?: (step: string) => void;
+  /** Users per OauthToken chunk (default 256). */
+  userChunk?: number;
+}
+
+/** A read's result: the snapshot, how many calls it took, the org's API usage, and what could not be read. */
+export interface LiveRead {
+  snapshot: OrgSnapshot;
+  calls: number;
+  limitInfo?: LimitInfo;
+  warnings: string[];
+  /** The metadata cache for the next read. */
+  appMetadata: AppMetadataCache;
+  /** Tokens the org counted but that could not be read (OauthToken's cap). */
+  tokensMissing: number;
+}
+
+const permissionFieldNames = ['PermissionsViewSetup', 'PermissionsManageUsers', 'PermissionsCustomizeApplication', 'PermissionsModifyAllData', 'PermissionsManageRemoteAccess', 'PermissionsInstallPackaging'];
+
+/** Reads a live org as a snapshot of the store model. Throws SalesforceError when the org cannot be read. */
+export async function readLiveSnapshot(client: SfClient, slug: string, options: ReadLiveOptions = {}): Promise<LiveRead> {
+  const step = (name: string): void => {
+    if (options.signal?.aborted) throw new SalesforceError(`${client.connection}: the read was stopped before ${name}`, 'timeout', client.connection);
+    options.onProgress?.(name);
+  };
+  const startCalls = client.stats().calls;
+
+  step('org');
+  const [organizations, describe] = await Promise.all([
+    client.query('SELECT Id, Name, OrganizationType, IsSandbox FROM Organization'),
+    client.describe('PermissionSet'),
+  ]);
+  const organization = organizations[0];
+  if (!organization) throw new SalesforceError(`${client.connection}: malformed response: the Organization query returned no row`, 'malformed', client.connection);
+  const fieldNames = new Set(describe.fields.map((f) => f.name));
+  const permissionFields = [...permissionFieldNames, ...(fieldNames.has('PermissionsUseAnyApiClient') ? ['PermissionsUseAnyApiClient'] : [])];
+
+  step('users and permission sets');
+  const [permissionSets, users, assignments] = await Promise.all([
+    client.query(`SELECT Id, Name, Label, IsOwnedByProfile, PermissionSetGroupId, Profile.Name, ${permissionFields.join(', ')} FROM PermissionSet ORDER BY Id`),
+    client.query('SELECT Id, Username, IsActive, Profile.Name FROM User ORDER BY Id'),
+    client.query('SELECT AssigneeId, PermissionSetId FROM PermissionSetAssignment WHERE IsActive = TRUE ORDER BY Id'),
+  ]);
+
+  step('apps');
+  const [connectedApps, menuItems, externalClientApps, setupEntityAccess] = await Promise.all([
+    client.query('SELECT Id, Name, LastModifiedDate, OptionsAllowAdminApprovedUsersOnly FROM ConnectedApplication ORDER BY Id'),
+    client.query(U.appMenuItemSoql),
+    client.query(U.externalClientAppSoql),
+    client.query("SELECT ParentId, SetupEntityId FROM SetupEntityAccess WHERE SetupEntityType IN ('ConnectedApplication', 'ExternalClientApplication') ORDER BY Id"),
+  ]);
+
+  step('metadata');
+  const profileNames = permissionSets.filter((s) => s.IsOwnedByProfile === true).map((s) => String((s.Profile as SfRecord | null)?.Name ?? ''));
+  const setNames = permissionSets.filter((s) => s.IsOwnedByProfile !== true).map((s) => String(s.Name));
+  const [connectedAppRead, ecaPolicies, blocks, settings, setMetadata, profileMetadata] = await Promise.all([
+    readConnectedAppMetadata(client, connectedApps, options.previous?.appMetadata ?? {}),
+    readAll(client, U.externalClientAppPolicyType),
+    readAll(client, 'BlacklistedConsumer'),
+    Promise.all(U.settingsReads.map(async (s) => (await client.metadataRead(s.type, [s.fullName]))[0])),
+    readInBatches(client, 'PermissionSet', setNames),
+    Promise.all(profileNames.map(async (name) => (await client.toolingQuery(U.profileMetadataSoql(name)))[0])),
+  ]);
+  const canApprove = {
+    profiles: new Set(profileMetadata.filter((p) => U.holdsCanApprove(p?.Metadata as SfRecord | undefined)).map((p) => String(p!.Name))),
+    permissionSets: new Set(setMetadata.filter((m) => U.holdsCanApprove(m)).map((m) => String(m.fullName))),
+  };
+
+  step('sessions');
+  const tokenRead = await readOauthTokens(client, users.map((u) => String(u.Id)), { userChunk: options.userChunk });
+
+  step('snapshot');
+  const records: LiveRecords = {
+    organization,
+    permissionSets,
+    users,
+    assignments,
+    connectedApps,
+    menuItems,
+    externalClientApps,
+    setupEntityAccess,
+    connectedAppMetadata: connectedAppRead.byAppId,
+    externalClientAppPolicies: ecaPolicies,
+    blocks,
+    connectedAppSettings: settings[0],
+    oauthOidcSettings: settings[1],
+    canApprove,
+    tokens: tokenRead.tokens,
+  };
+  let mapped: MappedSnapshot;
+  try {
+    mapped = mapSnapshot(slug, records, options.previous?.snapshot.org.revision ?? 0);
+  } catch (err) {
+    if (err instanceof UnmappableRecord) throw new SalesforceError(`${client.connection}: malformed response: ${err.message}`, 'malformed', client.connection);
+    throw err;
+  }
+  sortAppsByName(mapped.apps);
+  const snapshot: OrgSnapshot = { slug, org: mapped.org, users: mapped.users, apps: mapped.apps, digest: digestOfData(mapped) };
+  const stats = client.stats();
+  return {
+    snapshot,
+    calls: stats.calls - startCalls,
+    ...(stats.limitInfo ? { limitInfo: stats.limitInfo } : {}),
+    warnings: [...connectedAppRead.warnings, ...tokenRead.warnings, ...mapped.warnings],
+    appMetadata: connectedAppRead.cache,
+    tokensMissing: tokenRead.missing,
+  };
+}
+
+
+/**
+ * ConnectedApp metadata: listMetadata for the fullNames, then readMetadata (10 per call) of every
+ * component not held by an app whose LastModifiedDate has not moved since the cache was made.
+ */
+async function readConnectedAppMetadata(
+  client: SfClient,
+  apps: SfRecord[],
+  cache: AppMetadataCache,
+): Promise<{ byAppId: Map<string, SfRecord>; cache: AppMetadataCache; warnings: string[] }> {
+  const byAppId = new Map<string, SfRecord>();
+  const next: AppMetadataCache = {};
+  const warnings: string[] = [];
+  const listed: MetadataFile[] = apps.length === 0 ? [] : await client.metadataList('ConnectedApp');
+  const listedNames = new Set(listed.map((f) => f.fullName));
+  const kept = new Set<string>();
+  const idByName = new Map<string, string>();
+  for (const app of apps) {
+    const id = String(app.Id);
+    idByName.set(String(app.Name), id);
+    const entry = cache[id];
+    if (entry && entry.lastModified === String(app.LastModifiedDate) && listedNames.has(entry.fullName)) {
+      byAppId.set(id, entry.metadata);
+      next[id] = entry;
+      kept.add(entry.fullName);
+    }
+  }
+  const toRead = listed.map((f) => f.fullName).filter((name) => !kept.has(name));
+  const read = await readInBatches(client, 'ConnectedApp', toRead);
+  const lastModified = new Map(apps.map((a) => [String(a.Id), String(a.LastModifiedDate)]));
+  for (const component of read) {
+    const key = U.connectedAppKey(component);
+    const id = key === undefined ? undefined : idByName.get(key);
+    if (id === undefined) continue; // metadata of an app the org does not list as installed
+    const metadata: SfRecord = { oauthPolicy: component.oauthPolicy ?? null, oauthConfig: { consumerKey: (component.oauthConfig as SfRecord | undefined)?.consumerKey ?? null } };
+    byAppId.set(id, metadata);
+    next[id] = { lastModified: lastModified.get(id)!, fullName: String(component.fullName), metadata };
+  }
+  return { byAppId, cache: next, warnings };
+}
+
+async function readAll(client: SfClient, type: string): Promise<SfRecord[]> {
+  const listed = await client.metadataList(type);
+  return readInBatches(client, type, listed.map((f) => f.fullName));
+}
+
+async function readInBatches(client: SfClient, type: string, names: readonly string[]): Promise<SfRecord[]> {
+  const batches: string[][] = [];
+  for (let i = 0; i < names.length; i += metadataReadBatch) batches.push(names.slice(i, i + metadataReadBatch));
+  return (await Promise.all(batches.map((batch) => client.metadataRead(type, batch)))).flat();
+}

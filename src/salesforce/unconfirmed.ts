@@ -1,0 +1,130 @@
+// Every read that salesforce-api.md marks U (unconfirmed: inferred, or seen only in third-party
+// code), in ONE place, so that each can be corrected once tried on a real org. Each entry says
+// what is assumed and where the assumption comes from. Nothing else in src/salesforce/ may encode
+// one of these assumptions: it calls the function here.
+import type { SfRecord } from './client.js';
+
+// --- Org settings (salesforce-api.md §1: U for the CRUD read) -----------------------------------
+
+/** The two settings components, read with readMetadata (CRUD), not retrieve. */
+export const settingsReads = [
+  { type: 'ConnectedAppSettings', fullName: 'ConnectedApp' },
+  { type: 'OauthOidcSettings', fullName: 'OauthOidc' },
+] as const;
+
+/**
+ * `features.apiAccessControl`: assumed on exactly when ConnectedAppSettings has the element
+ * `enableAdminApprovedAppsOnly` at all (absent when Support has not provisioned the feature; seen
+ * in a tool's real-org mock, [S21]).
+ */
+export function apiAccessControlFrom(connectedAppSettings: SfRecord | undefined): boolean {
+  return connectedAppSettings !== undefined && connectedAppSettings.enableAdminApprovedAppsOnly !== undefined && connectedAppSettings.enableAdminApprovedAppsOnly !== null;
+}
+
+// --- Permissions (salesforce-api.md §1: U for groups) --------------------------------------------
+
+/**
+ * A PermissionSet row that is a permission set group's aggregate (PermissionSetGroupId set): its
+ * permissions count for the users assigned the group, but it is not one of the org's permission
+ * sets (the store's `permissionSets`). Assumed from the PermissionSet field list.
+ */
+export function isGroupAggregate(row: SfRecord): boolean {
+  return typeof row.PermissionSetGroupId === 'string' && row.PermissionSetGroupId !== '';
+}
+
+/**
+ * CanApproveUninstalledApps is no PermissionSet field: for permission sets (group aggregates too,
+ * assumed to answer readMetadata by their Name) it is read from readMetadata('PermissionSet')
+ * `userPermissions`; for profiles from the Tooling API's Profile.Metadata (one profile per query,
+ * as a tool does, [S21]).
+ */
+export function holdsCanApprove(metadata: SfRecord | undefined): boolean {
+  const perms = metadata?.userPermissions;
+  const list = Array.isArray(perms) ? perms : perms ? [perms] : [];
+  return list.some((p) => (p as SfRecord)?.name === 'CanApproveUninstalledApps' && String((p as SfRecord).enabled) === 'true');
+}
+
+/** The Tooling query for one profile's metadata (Metadata needs a one-row query). */
+export function profileMetadataSoql(profileName: string): string {
+  return `SELECT Name, Metadata FROM Profile WHERE Name = ${soqlString(profileName)}`;
+}
+
+// --- Apps (salesforce-api.md §1, §7 unknowns (1), (2)) -------------------------------------------
+
+/** Which package an installed connected app came from: AppMenuItem.NamespacePrefix (U). */
+export const appMenuItemSoql = "SELECT ApplicationId, NamespacePrefix FROM AppMenuItem WHERE Type = 'ConnectedApplication'";
+
+/** `packaged` ⇔ its AppMenuItem has a namespace prefix (U). */
+export function packagedFrom(menuItem: SfRecord | undefined): boolean {
+  return typeof menuItem?.NamespacePrefix === 'string' && menuItem.NamespacePrefix !== '';
+}
+
+/**
+ * ConnectedApp metadata joins ConnectedApplication by label = Name: whether FileProperties.id
+ * equals ConnectedApplication.Id is unknown (§7 (2)), the label is what both show.
+ */
+export function connectedAppKey(metadata: SfRecord): string | undefined {
+  return typeof metadata.label === 'string' && metadata.label !== '' ? metadata.label : undefined;
+}
+
+/** External client apps: no official doc for these objects; the queries ship in a tool [S21]. */
+export const externalClientAppSoql = 'SELECT Id, MasterLabel, DeveloperName, LastModifiedDate FROM ExternalClientApplication ORDER BY Id';
+
+/**
+ * An external client app's OAuth policies: metadata type ExtlClntAppOauthConfigurablePolicies,
+ * joined to the app by its `externalClientApplication` element (the app's DeveloperName), as
+ * sfdx source trees name it.
+ */
+export const externalClientAppPolicyType = 'ExtlClntAppOauthConfigurablePolicies';
+export function externalClientAppPolicyKey(metadata: SfRecord): string | undefined {
+  return typeof metadata.externalClientApplication === 'string' ? metadata.externalClientApplication : undefined;
+}
+
+/** ECAs are assumed never packaged here: DistributionState is not read yet (U). */
+export const externalClientAppPackaged = false;
+
+/**
+ * A block (BlacklistedConsumer) names its app by consumer key, falling back to the name (U
+ * mapping). A block made by allowlisting itself (`blockedByApiWhitelisting` true) is not the
+ * app's `blocked` state.
+ */
+export function blockTarget(block: SfRecord): { consumerKey?: string; name?: string } | undefined {
+  if (String(block.blockedByApiWhitelisting) === 'true') return undefined;
+  return {
+    ...(typeof block.consumerKey === 'string' && block.consumerKey !== '' ? { consumerKey: block.consumerKey } : {}),
+    ...(typeof block.consumerName === 'string' && block.consumerName !== '' ? { name: block.consumerName } : {}),
+  };
+}
+
+/**
+ * An uninstalled app: an OauthToken.AppName that matches no installed app and has no AppMenuItem
+ * ([S22] "phantom" apps), or a block that names no installed app. Only its label is known.
+ */
+export function isUninstalledToken(token: SfRecord): boolean {
+  const item = token.AppMenuItem as SfRecord | null | undefined;
+  return item === null || item === undefined || typeof item.ApplicationId !== 'string';
+}
+
+// --- Sessions (salesforce-api.md §1, §7 unknown (5)) ---------------------------------------------
+
+/**
+ * The OauthToken fields read. Never DeleteToken (a secret: revokes read it, one app at a time).
+ * External client apps' tokens are assumed to appear here too, with AppMenuItem.ApplicationId the
+ * app's id (U (5)); the documented source is the usage resource /apps/oauth/usage.
+ */
+export const oauthTokenFields = 'AppName, AppMenuItem.ApplicationId, UserId, CreatedDate, LastUsedDate, UseCount';
+
+/**
+ * Past 2,500 rows OauthToken answers nothing more (U (5): whether `done` says so). capctl counts
+ * first and reads in chunks of users so no single query passes the cap.
+ */
+export const oauthTokenCap = 2500;
+
+/** A token never used has no LastUsedDate (U): its last use is taken as its creation. */
+export function lastUsedOf(token: SfRecord): unknown {
+  return token.LastUsedDate ?? token.CreatedDate;
+}
+
+function soqlString(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
