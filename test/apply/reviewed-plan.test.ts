@@ -97,7 +97,7 @@ describe('capctl apply PLANFILE holds the plan against the reviewed desired stat
     await forge(changed, plan, (p) => {
       p.actions[0]!.after = { ipRelaxation: 'BYPASS_2FACTOR' };
     });
-    expect(await refused(changed)).toContain('action 1 (set-policies App 001): after: the plan has {"ipRelaxation":"BYPASS_2FACTOR"}, the desired state gives {"ipRelaxation":"BYPASS"}');
+    expect(await refused(changed)).toContain('action 1 (set-policies App 001): after: the plan has {"ipRelaxation":"BYPASS_2FACTOR"}, the desired state gives {"ipRelaxation":"ENFORCE_RELAXREFRESH"}');
   });
 
   it('an action on an app the org does not list: exit 3 before anything changes, even without the desired state', async () => {
@@ -127,7 +127,9 @@ describe('capctl apply PLANFILE holds the plan against the reviewed desired stat
   it('a desired folder changed after the plan: exit 3 naming both digests', async () => {
     const file = path.join(desired, 'apps.yaml');
     const original = await readFile(file, 'utf8');
-    await writeFile(file, original.replace('ipRelaxation: BYPASS\n', 'ipRelaxation: BYPASS_2FACTOR\n'));
+    const edited = original.replace('ipRelaxation: ENFORCE_RELAXREFRESH\n', 'ipRelaxation: BYPASS_2FACTOR\n');
+    expect(edited).not.toBe(original);
+    await writeFile(file, edited);
     try {
       const stderr = await refused(planFile);
       expect(stderr).toContain(`capctl: the plan was made from another desired state: its basis has desired digest ${plan.basis.desiredDigest}, but ${desired} has sha256:`);
