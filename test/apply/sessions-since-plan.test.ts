@@ -77,7 +77,7 @@ describe('sessions that came since the plan', () => {
     expect(result.stderr).toContain('the store changed since the plan was made');
   });
 
-  it('any other change of the store since (an app'"'"'s denied attempts) still makes it stale: it relies on all but the sessions', async () => {
+  it('any other change of the store since (denied attempts of an app) still makes it stale: it relies on all but the sessions', async () => {
     await savePlan();
     const file = path.join(orgState, ORG, 'apps', `${appId(2)}.json`);
     await writeFile(file, (await readFile(file, 'utf8')).replace('"deniedAttempts": 0', '"deniedAttempts": 5'));
