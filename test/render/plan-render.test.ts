@@ -1,4 +1,5 @@
 // The plan renderers: text, JSON and markdown are pure views of the same plan data.
+import type { ObservedPolicies } from '../../src/model/index.js';
 import { describe, expect, it } from 'vitest';
 import { renderPlanJson } from '../../src/render/plan-json.js';
 import { markdownLimit, renderPlanMarkdown } from '../../src/render/plan-markdown.js';
@@ -103,14 +104,14 @@ describe('plan markdown', () => {
       user('eve@acme.example', { active: false }),
     ];
     const at = '2026-11-01T00:00:00Z';
-    const narrow = { permittedUsers: 'admin-approved', profiles: [], permissionSets: ['Slack Access'], ipRelaxation: 'ENFORCE', refreshTokenPolicy: 'infinite' } as const;
+    const narrow: ObservedPolicies = { permittedUsers: 'admin-approved', profiles: [], permissionSets: ['Slack Access'], ipRelaxation: 'ENFORCE', refreshTokenPolicy: 'infinite' };
     const observed = snapshot({
       users: people,
       apps: [
         app('Zoom', { installed: false }),
         app('Dropbox', { sessions: [session('ann@acme.example', at), session('bob@acme.example', at), session('bob@acme.example', at)] }),
         app('Slack'),
-        app('Box', { policies: { ...narrow } }),
+        app('Box', { policies: narrow }),
       ],
     });
     const d = desired({
