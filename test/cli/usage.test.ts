@@ -252,6 +252,21 @@ describe('capctl usage with the desired state: owner, vendor and criticality', (
     expect(page.apps.find((x) => x.name === 'Slack')!.owner).toBe('collab-tools@acme.example');
   });
 
+  it("the README's excerpt of usage --desired is real output, in order", async () => {
+    const readme = await readFile(path.join(repoRoot, 'README.md'), 'utf8');
+    const block = /```console\n(\$ npx capctl usage --desired [^\n]+\n[\s\S]*?)```/.exec(readme)![1]!;
+    const [command, ...lines] = block.split('\n').filter((l) => l !== '' && l !== '…');
+    const run = await runCapctl(command!.split(' ').slice(3));
+    expect(run.code, run.stderr).toBe(0);
+    const output = run.stdout.split('\n');
+    let at = 0;
+    for (const line of lines) {
+      const found = output.indexOf(line, at);
+      expect(found, `README line in the real output, in order: ${line}`).toBeGreaterThanOrEqual(0);
+      at = found + 1;
+    }
+  });
+
   it('without a desired folder the page is what it always was; a --desired folder that is not there is a warning', async () => {
     const bare = await makeTempDir('capctl-usage-bare-');
     temps.push(bare);
