@@ -23,7 +23,8 @@ import {
 } from '../../render/usage-json.js';
 import { findApp } from '../find-app.js';
 import type { Host } from '../host.js';
-import { addStoreOptions, openOrg, type StoreOptions } from '../store-options.js';
+import { addConnectionOption, addStoreOptions, openOrg, withApiReport, type StoreOptions } from '../store-options.js';
+import type { OrgStore } from '../../store/org-store.js';
 
 /** Rows computed and printed per chunk. */
 const chunkSize = 200;
@@ -42,17 +43,21 @@ export function register(program: Command, host: Host): void {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .addHelpText('after', '\nExamples:\n  $ capctl usage\n  $ capctl usage Slack --org acme-prod\n  $ capctl usage --format json --org-state org-state\n')
     .action(async (app: string | undefined, options: UsageOptions) => {
-      const { store, org } = await openOrg(options, host);
-      // The apps page's title needs only the org: print it before the apps are read (a large org
-      // takes seconds to read), so that the page starts at once. JSON waits for a valid store.
-      const titleFirst = app === undefined && options.format === 'text';
-      const snapshot = await store.readSnapshot(org, {
-        onOrg: titleFirst ? (orgFile, appCount) => host.out(renderUsageTitle({ name: org, id: orgFile.id }, appCount)) : undefined,
-      });
-      if (app === undefined) await printAppsPage(host, snapshot, options.format);
-      else await printAppPage(host, snapshot, findApp(snapshot, app), options.format);
+      const { store, org } = await openOrg(options, host, { live: true });
+      await withApiReport(store, host, () => usagePages(host, store, org, app, options.format));
     });
-  addStoreOptions(command);
+  addConnectionOption(addStoreOptions(command));
+}
+
+async function usagePages(host: Host, store: OrgStore, org: string, app: string | undefined, format: 'text' | 'json'): Promise<void> {
+  // The apps page's title needs only the org: print it before the apps are read (a large org
+  // takes seconds to read), so that the page starts at once. JSON waits for a valid store.
+  const titleFirst = app === undefined && format === 'text';
+  const snapshot = await store.readSnapshot(org, {
+    onOrg: titleFirst ? (orgFile, appCount) => host.out(renderUsageTitle({ name: org, id: orgFile.id }, appCount)) : undefined,
+  });
+  if (app === undefined) await printAppsPage(host, snapshot, format);
+  else await printAppPage(host, snapshot, findApp(snapshot, app), format);
 }
 
 async function printAppsPage(host: Host, snapshot: OrgSnapshot, format: 'text' | 'json'): Promise<void> {
