@@ -8,7 +8,7 @@
 // unconnected org never load them.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError, type Action, type LedgerRecord, type ObservedLine, type OrgSnapshot } from '../model/index.js';
+import { InputError, SalesforceError, type Action, type LedgerRecord, type ObservedLine, type OrgSnapshot } from '../model/index.js';
 import type { FileOrgStore } from '../store/file-store.js';
 import { orgFileName } from '../store/file-layout.js';
 import type { CarryOutContext, CarryOutResult, LockInfo, LockRequest, OrgLock, OrgStore, SnapshotReadOptions, StateFolder } from '../store/org-store.js';
@@ -89,11 +89,18 @@ export class LiveOrgStore implements OrgStore {
     const previousSnapshot = options.previous ?? (await this.storedSnapshot(org));
     const appMetadata = previousSnapshot ? await this.readCache(org) : {};
     let logins = 0;
-    const session = await openSession(spec, {
-      env: this.options.env,
-      ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
-      onLoginCall: () => (logins += 1),
-    });
+    let session;
+    try {
+      session = await openSession(spec, {
+        env: this.options.env,
+        ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
+        onLoginCall: () => (logins += 1),
+      });
+    } catch (error) {
+      // A refused login still made its call.
+      if (error instanceof SalesforceError) this.reads.push({ org, connection: error.connection, calls: logins, warnings: [], tokensMissing: 0 });
+      throw error;
+    }
     const client = createClient(session, {
       ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
       ...(this.options.parallelism !== undefined ? { parallelism: this.options.parallelism } : {}),
