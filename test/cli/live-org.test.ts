@@ -124,9 +124,13 @@ describe('a connected org', () => {
       await s.run(['plan', '--desired', 'desired']),
       await s.run(['usage']),
       await s.run(['drift']),
+      await s.run(['import', '--out', 'imported']),
     ];
     for (const r of others) expect(r.stderr).toContain('API calls to env (');
     expect(others[1]!.code).toBe(0);
+    expect(others[3]!.code).toBe(0);
+    expect(others[3]!.stdout).toContain(`from the live org (env (${s.fake.url}))`);
+    expect(readdirSync(path.join(s.root, 'imported/apps')).length).toBeGreaterThan(3);
     expect(await fingerprint(path.join(s.root, 'org-state'))).toEqual(before);
     expect(commits(s)).toBe(2);
     expectNoSecrets(s, [again, counters, ...others]);
