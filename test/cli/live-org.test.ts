@@ -125,6 +125,7 @@ describe('a connected org', () => {
       await s.run(['usage']),
       await s.run(['drift']),
       await s.run(['import', '--out', 'imported']),
+      await s.run(['check']),
     ];
     for (const r of others) expect(r.stderr).toContain('API calls to env (');
     expect(others[1]!.code).toBe(0);
