@@ -16,7 +16,7 @@ import {
   type Plan,
   type Values,
 } from '../model/index.js';
-import { canonicalJson, planDigest } from '../plan/digest.js';
+import { canonicalJson, planDigest, stateDigestOf } from '../plan/digest.js';
 import { missingFor, renderPermissionExpr, requiredFor } from '../plan/permissions.js';
 import { renderAppliedAction, renderValue } from '../render/applied-action.js';
 import { checkDesiredDigest, checkReplanned, type ReviewedDesired } from './check-reviewed.js';
@@ -80,11 +80,12 @@ export function preflight(input: { plan: Plan; snapshot: OrgSnapshot; ledger: re
 function startPoint(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerRecord[], replanned: boolean): StartPoint {
   if (snapshot.org.revision === plan.basis.storeRevision) {
     if (snapshot.digest === plan.basis.storeDigest) return { resumed: [], remaining: plan.actions, firstRun: true };
-    // The store moved, but no apply ran since (same revision, no line of an apply after the basis) and
-    // no value the plan was made from differs: sessions came or went (SPEC §7). A saved plan then
+    // The store moved, but only its sessions (the state digest is the basis's) and no apply ran
+    // since (same revision, no line of an apply after the basis): sessions came or went (SPEC §7). A saved plan then
     // stands if planning its reviewed desired state again gives the same actions (checkReplanned,
     // which also checks the guards on the counts of now); apply counts the sessions again.
-    if (replanned && !appliedSince(plan, ledger) && changedValues(plan.actions, snapshot).length === 0) {
+    const relied = plan.basis.stateDigest;
+    if (replanned && relied !== undefined && stateDigestOf(snapshot) === relied && !appliedSince(plan, ledger)) {
       return { resumed: [], remaining: plan.actions, firstRun: true };
     }
   }

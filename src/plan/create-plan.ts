@@ -4,7 +4,7 @@
 // hold them against the guards, note what a reviewer must know, and check who may apply them.
 import { Codes, type Action, type Diagnostic, type Plan } from '../model/index.js';
 import { diagnostic, orderDiagnostics } from './diagnostic.js';
-import { planDigest } from './digest.js';
+import { planDigest, stateDigestOf } from './digest.js';
 import { draftActions, type RevocationTarget } from './draft-actions.js';
 import { buildPlanContext, type PlanContext, type PlanInput } from './plan-context.js';
 import { checkActor } from './rules/actor.js';
@@ -152,6 +152,7 @@ function assemble(ctx: PlanContext, actions: Action[], diagnostics: Diagnostic[]
       orgId: observed.org.id,
       storeRevision: observed.org.revision,
       storeDigest: observed.digest,
+      stateDigest: stateDigestOf(observed),
       desiredDigest: input.basis.desiredDigest,
       desiredCommit: input.basis.desiredCommit,
     },

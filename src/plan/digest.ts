@@ -33,3 +33,26 @@ export function planDigest(plan: Omit<Plan, 'digest'> | Plan): string {
   const { digest: _digest, ...rest } = plan as Plan;
   return digestOf(rest);
 }
+
+/** Per value of an org's data (the org, its users, one app): its part of the state digest, computed once. */
+const stateParts = new WeakMap<object, string>();
+
+function statePart(value: object, of: () => unknown): string {
+  let digest = stateParts.get(value);
+  if (digest === undefined) {
+    digest = digestOf(of());
+    stateParts.set(value, digest);
+  }
+  return digest;
+}
+
+/**
+ * The digest of what a plan relies on in an org (SPEC §7): the org, its users and every app with
+ * everything but its sessions, which come and go on a live org without making a plan stale. Over
+ * the data's canonical form, whatever backend read it; each value is digested once (values are
+ * never changed in place: transitions copy what they change).
+ */
+export function stateDigestOf(data: { org: object; users: readonly object[]; apps: readonly { id: string; sessions: unknown }[] }): string {
+  const apps = data.apps.map((app) => `${app.id} ${statePart(app, () => ({ ...app, sessions: undefined }))}`).sort();
+  return sha256(`${statePart(data.org, () => data.org)}\n${statePart(data.users, () => data.users)}\n${apps.join('\n')}`);
+}

@@ -127,7 +127,9 @@ describe('capctl apply PLANFILE holds the plan against the reviewed desired stat
   it('a desired folder changed after the plan: exit 3 naming both digests', async () => {
     const file = path.join(desired, 'apps.yaml');
     const original = await readFile(file, 'utf8');
-    await writeFile(file, original.replace('ipRelaxation: ENFORCE_RELAXREFRESH\n', 'ipRelaxation: BYPASS_2FACTOR\n'));
+    const edited = original.replace('ipRelaxation: ENFORCE_RELAXREFRESH\n', 'ipRelaxation: BYPASS_2FACTOR\n');
+    expect(edited).not.toBe(original);
+    await writeFile(file, edited);
     try {
       const stderr = await refused(planFile);
       expect(stderr).toContain(`capctl: the plan was made from another desired state: its basis has desired digest ${plan.basis.desiredDigest}, but ${desired} has sha256:`);

@@ -5,6 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppFile, Plan } from '../../src/model/index.js';
+import { planDigest } from '../../src/plan/digest.js';
 import { fingerprint } from '../helpers/fingerprint.js';
 import { makeTempDir, removeDir, runCapctl } from '../helpers/cli.js';
 import { ADMIN, ORG, appId, writeGeneratedOrg } from '../helpers/generated-org.js';
@@ -63,6 +64,24 @@ describe('sessions that came since the plan', () => {
     expect(result.code, result.stdout + result.stderr).toBe(3);
     expect(result.stderr).toContain('Guard maxSessionsEnded: this plan would end 13 sessions, more than the 12 allowed');
     expect(await fingerprint(orgState)).toEqual(before);
+  });
+
+  it('a plan that records no state digest (made before it was recorded) is held to its store digest', async () => {
+    const plan = await savePlan();
+    delete (plan.basis as { stateDigest?: string }).stateDigest;
+    plan.digest = planDigest(plan);
+    await writeFile(planFile, JSON.stringify(plan, null, 2));
+    await addSession(3);
+    const result = await apply();
+    expect(result.code, result.stdout + result.stderr).toBe(3);
+    expect(result.stderr).toContain('the store changed since the plan was made');
+  });
+
+  it('any other change of the store since (denied attempts of an app) still makes it stale: it relies on all but the sessions', async () => {
+    await savePlan();
+    const file = path.join(orgState, ORG, 'apps', `${appId(2)}.json`);
+    await writeFile(file, (await readFile(file, 'utf8')).replace('"deniedAttempts": 0', '"deniedAttempts": 5'));
+    expect((await apply()).code).toBe(3);
   });
 
   it('a value the plan relied on that changed still makes it stale', async () => {

@@ -671,6 +671,7 @@ export interface PlanBasis {
   orgId: string;
   storeRevision: number;
   storeDigest: Plan__Digest;
+  stateDigest?: Plan__Digest;
   desiredDigest: Plan__Digest;
   /**
    * The git commit of the desired folder, when it is in a repository (with `+dirty` when it has uncommitted changes).
