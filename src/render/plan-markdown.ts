@@ -101,8 +101,8 @@ function contextLine(plan: Plan): string {
 function actionTableHeader(plan: Plan): string {
   const actor = plan.actor !== undefined;
   return (
-    `| # | | action | app | sessions ended | users affected |${actor ? ' actor |' : ''}\n` +
-    `|--:|:-:|---|---|--:|--:|${actor ? ':-:|' : ''}\n`
+    `| # | | action | app | users gaining access | users losing access | sessions ended | users whose sessions end |${actor ? ' actor |' : ''}\n` +
+    `|--:|:-:|---|---|--:|--:|--:|--:|${actor ? ':-:|' : ''}\n`
   );
 }
 
@@ -115,11 +115,18 @@ function actionRow(action: Action, plan: Plan): string {
     `\`${style.symbol}\``,
     what,
     action.app ? escape(action.app.name) : '—',
+    signed('+', action.effects.gained?.count ?? 0),
+    signed('−', action.effects.lost?.count ?? 0),
     String(action.effects.sessionsEnded),
     String(action.effects.usersAffected),
   ];
   if (plan.actor !== undefined) cells.push(action.allowed ? '✅' : '❌');
   return `| ${cells.join(' | ')} |\n`;
+}
+
+/** `+55` or `−22`; no sign on 0. */
+function signed(sign: '+' | '−', n: number): string {
+  return n === 0 ? '0' : `${sign}${n}`;
 }
 
 function actionDetails(action: Action, plan: Plan): string {

@@ -1,5 +1,5 @@
 // Crash test with real processes: `capctl apply PLAN` over a plan of many actions (carried out in
-// runs of 1, 2, 4, … actions, each run one atomic change) is killed with SIGKILL at random moments,
+// runs of 1, 2, 4, … actions, each run one atomic change) is killed with SIGKILL at moments the seed chooses,
 // at least 100 times. After every kill the store reads cleanly, each
 // action is either fully applied or not at all (the store's digest is the one the last ledger line
 // recorded), and the ledger's chain verifies. Running the same apply again finishes the job without
@@ -8,7 +8,7 @@
 import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyPlan } from '../../src/apply/apply-plan.js';
+import { applyPlan, runLengths } from '../../src/apply/apply-plan.js';
 import { verifyTrail } from '../../src/audit/verify-trail.js';
 import type { LedgerLine, Plan } from '../../src/model/index.js';
 import { FileOrgStore } from '../../src/store/file-store.js';
@@ -16,6 +16,7 @@ import { makeTempDir, removeDir, repoRoot } from '../helpers/cli.js';
 import { startNode, sleep } from '../helpers/child.js';
 import { ADMIN, ORG, savePlan, writeGeneratedOrg } from '../helpers/generated-org.js';
 import { prng } from '../helpers/prng.js';
+import { testSeed } from '../helpers/seed.js';
 import { appliedOnly } from '../helpers/actions.js';
 
 const bin = path.join(repoRoot, 'bin/capctl.js');
@@ -73,33 +74,37 @@ interface LaneResult {
 async function lane(id: number, quota: number, seed: number, reference: string[]): Promise<LaneResult> {
   const random = prng(seed);
   const result: LaneResult = { kills: 0, applies: 0, killedMidway: 0 };
+  const total = plan.actions.length;
   while (result.kills < quota) {
     const orgState = path.join(base, `lane-${id}-${result.applies}`);
     await cp(template, orgState, { recursive: true });
+    let done = 0;
     for (;;) {
       const child = startNode(bin, ['apply', planFile, '--actor', ADMIN, '--desired', desired, '--org-state', orgState, '--no-commit'], { NO_COLOR: '1', CI: 'true' });
       let killed = false;
       if (result.kills < quota) {
-        // Most kills land while actions are carried out; some during start, lock and preflight.
-        const early = random() < 0.2;
-        if (early) await sleep(random() * 1200);
-        else if (await child.waitForLine(/^Applying plan|^Resuming/)) await sleep(random() * actionsWindowMs);
+        // Most kills land while actions are carried out: right after the lines of a run that is not
+        // the last (a run's lines come together once it is done), chosen by the seed, while the next
+        // run is under way. Some land during start, lock and preflight.
+        const ends = runEnds(done, total);
+        if (random() < 0.2 || ends.length === 0) await sleep(random() * 1200);
+        else await child.waitForLine(new RegExp(`^ {2}[✓-] ${ends[Math.floor(random() * ends.length)]}\\. `));
         killed = child.process.kill('SIGKILL');
       }
       const exit = await child.exited;
       if (exit.signal === 'SIGKILL') {
         result.kills += 1;
-        const done = await checkAfterKill(orgState);
-        if (done > 0 && done < plan.actions.length) result.killedMidway += 1;
+        done = await checkAfterKill(orgState);
+        if (done > 0 && done < total) result.killedMidway += 1;
         continue;
       }
-      expect(exit.code, `apply finished (${killed ? 'before the kill' : 'not killed'}): ${child.stderr()}`).toBe(0);
+      expect(exit.code, `seed ${seed}: apply finished (${killed ? 'before the kill' : 'not killed'}): ${child.stderr()}`).toBe(0);
       break;
     }
     result.applies += 1;
     const store = new FileOrgStore(orgState);
     const ledger = appliedOnly(await store.readLedger(ORG));
-    expect(ledger.map(outcome), 'summed results equal one uninterrupted apply').toEqual(reference);
+    expect(ledger.map(outcome), `seed ${seed}: summed results equal one uninterrupted apply`).toEqual(reference);
     expect((await store.readSnapshot(ORG)).digest).toBe(referenceDigest);
     await rm(orgState, { recursive: true, force: true });
   }
@@ -107,18 +112,12 @@ async function lane(id: number, quota: number, seed: number, reference: string[]
 }
 
 let referenceDigest: string;
-/** How long an uninterrupted `capctl apply` of the plan takes from its first line to its end. */
-let actionsWindowMs: number;
 
-/** Times one uninterrupted apply through the CLI, from "Applying plan" to its exit. */
-async function measureActionsWindow(): Promise<number> {
-  const orgState = path.join(base, 'timed');
-  await cp(template, orgState, { recursive: true });
-  const child = startNode(bin, ['apply', planFile, '--actor', ADMIN, '--desired', desired, '--org-state', orgState, '--no-commit'], { NO_COLOR: '1', CI: 'true' });
-  expect(await child.waitForLine(/^Applying plan/), child.stderr()).toBe(true);
-  const started = performance.now();
-  expect((await child.exited).code, child.stderr()).toBe(0);
-  return performance.now() - started;
+/** The seq of the last action of each run but the last, for an apply that starts after `done` actions. */
+function runEnds(done: number, total: number): number[] {
+  const ends: number[] = [];
+  for (const length of runLengths(total - done).slice(0, -1)) ends.push((ends.at(-1) ?? done) + length);
+  return ends;
 }
 
 describe('apply killed at random moments', () => {
@@ -131,16 +130,13 @@ describe('apply killed at random moments', () => {
     const reference = referenceLedger.map(outcome);
     referenceDigest = (await new FileOrgStore(clean).readSnapshot(ORG)).digest;
     expect(reference).toHaveLength(plan.actions.length);
-    // Kills after the first line land anywhere in the time a lone apply takes: four lanes at once
-    // run each apply slower, so the kills still land among its actions.
-    actionsWindowMs = await measureActionsWindow();
 
-    const seed = Number(process.env.CAPCTL_CRASH_SEED ?? Date.now() % 100_000);
+    const seed = testSeed();
     const results = await Promise.all(Array.from({ length: LANES }, (_, i) => lane(i, Math.ceil(KILLS / LANES), seed + i, reference)));
     const kills = results.reduce((n, r) => n + r.kills, 0);
     const midway = results.reduce((n, r) => n + r.killedMidway, 0);
     const applies = results.reduce((n, r) => n + r.applies, 0);
-    process.stderr.write(`apply crash test (seed ${seed}): ${kills} kills, ${midway} between the first and the last action, ${applies} applies finished, window ${Math.round(actionsWindowMs)} ms\n`);
+    process.stderr.write(`apply crash test (seed ${seed}): ${kills} kills, ${midway} between the first and the last action, ${applies} applies finished (CAPCTL_TEST_SEED=${seed} repeats the choices)\n`);
     expect(kills, `seed ${seed}`).toBeGreaterThanOrEqual(KILLS);
     // The kills must have hit the actions, not only the start-up.
     expect(midway, `seed ${seed}: kills between the first and the last action`).toBeGreaterThan(KILLS / 4);

@@ -1,8 +1,8 @@
 // Golden cases: test/cases/<what-it-shows>/ holds a desired/ folder and an org-state/ store; the
 // plan of the two, made by the CLI (in-process, with a fixed clock), must match plan.txt (the
 // command, its exit code and both output streams of the text format) and plan.json (the JSON
-// format, which must also validate against schemas/plan.schema.json). A case may add arguments in
-// case.json ({"args": [...]}). Cases named invalid-* belong to the loader and are run elsewhere.
+// format, which must also validate against schemas/plan.schema.json) and plan.md (the markdown
+// format, a pull-request comment). A case may add arguments in case.json ({"args": [...]}). Cases named invalid-* belong to the loader and are run elsewhere.
 //
 // To write the expected files after a deliberate change: UPDATE_GOLDEN=1 npx vitest run test/plan/golden-cases.test.ts
 // and review the diff before committing it.
@@ -86,6 +86,11 @@ describe('golden plan cases', () => {
     const text = await plan(dir, args);
     const transcript = `$ capctl plan ${args.join(' ')}\nexit ${text.code}\n--- stdout\n${text.stdout}--- stderr\n${text.stderr}`;
     await expectFile(path.join(casesDir, name, 'plan.txt'), normalize(transcript, dir));
+
+    const markdown = await plan(dir, [...args, '--format', 'markdown']);
+    expect(markdown.code).toBe(text.code);
+    // The comment names the plan by the first 12 hex digits of its digest.
+    await expectFile(path.join(casesDir, name, 'plan.md'), normalize(markdown.stdout, dir).replace(/sha256:[0-9a-f]{12}\b/g, 'sha256:<digest>'));
 
     const json = await plan(dir, [...args, '--format', 'json']);
     expect(json.code).toBe(text.code);

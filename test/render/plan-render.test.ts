@@ -1,4 +1,5 @@
 // The plan renderers: text, JSON and markdown are pure views of the same plan data.
+import type { ObservedPolicies } from '../../src/model/index.js';
 import { describe, expect, it } from 'vitest';
 import { renderPlanJson } from '../../src/render/plan-json.js';
 import { markdownLimit, renderPlanMarkdown } from '../../src/render/plan-markdown.js';
@@ -86,5 +87,55 @@ describe('plan markdown', () => {
     expect(md).toContain('**warning** CAP323');
     expect(md).toContain('`capctl plan --format json` prints the whole plan');
     expect((md.match(/<details>/g) ?? []).length).toBe((md.match(/<\/details>/g) ?? []).length);
+  });
+
+  // Four active users and one inactive, none with Use Any API Client or the right to approve
+  // uninstalled apps; only ann holds Slack Access and only dan is a Sales User. By hand: installing
+  // Zoom for all users admits the four active ones (+4); blocking Dropbox (all users) shuts out the
+  // same four (−4) and ends its 3 sessions of 2 users; narrowing Slack from all users to Slack
+  // Access keeps ann and shuts out bob, cat and dan (−3); moving Box from Slack Access to the Sales
+  // User profile lets dan in and ann out (+1, −1).
+  it('counts, per action, the users who gain and lose access beside the sessions it ends', () => {
+    const people = [
+      user('ann@acme.example', { permissionSets: ['Slack Access'] }),
+      user('bob@acme.example'),
+      user('cat@acme.example'),
+      user('dan@acme.example', { profile: 'Sales User' }),
+      user('eve@acme.example', { active: false }),
+    ];
+    const at = '2026-11-01T00:00:00Z';
+    const narrow: ObservedPolicies = { permittedUsers: 'admin-approved', profiles: [], permissionSets: ['Slack Access'], ipRelaxation: 'ENFORCE', refreshTokenPolicy: 'infinite' };
+    const observed = snapshot({
+      users: people,
+      apps: [
+        app('Zoom', { installed: false }),
+        app('Dropbox', { sessions: [session('ann@acme.example', at), session('bob@acme.example', at), session('bob@acme.example', at)] }),
+        app('Slack'),
+        app('Box', { policies: narrow }),
+      ],
+    });
+    const d = desired({
+      settings: settingsDoc({ unmanagedApps: 'ignore' }),
+      apps: [
+        appDoc('Zoom', { installed: true }),
+        appDoc('Dropbox', { blocked: true }),
+        appDoc('Slack', { policies: { permittedUsers: 'admin-approved', permissionSets: ['Slack Access'] } }),
+        appDoc('Box', { policies: { permittedUsers: 'admin-approved', profiles: ['Sales User'], permissionSets: [] } }),
+      ],
+    });
+    const md = renderPlanMarkdown(plan(d, observed));
+    expect(md).toContain('| # | | action | app | users gaining access | users losing access | sessions ended | users whose sessions end |\n');
+    /** The cells after the app's name: gained, lost, sessions ended, users whose sessions end. */
+    const row = (kind: string, name: string): string[] => {
+      const line = md.split('\n').find((l) => l.includes(`| ${kind} | ${name} |`));
+      expect(line, `a row for ${kind} ${name}`).toBeDefined();
+      return line!.split(' | ').slice(4).map((cell) => cell.replace(/ \|$/, ''));
+    };
+    expect(row('install', 'Zoom')).toEqual(['+4', '0', '0', '0']);
+    expect(row('block', 'Dropbox')).toEqual(['0', '−4', '3', '2']);
+    // Slack's assignments are set first, while it still admits all users: nobody's access changes.
+    expect(row('set-assignments', 'Slack')).toEqual(['0', '0', '0', '0']);
+    expect(row('set-policies', 'Slack')).toEqual(['0', '−3', '0', '0']);
+    expect(row('set-assignments', 'Box')).toEqual(['+1', '−1', '0', '0']);
   });
 });
