@@ -8,6 +8,7 @@
 // written. Usage counters (a session's lastUsed, useCount) alone are not a change: they move
 // every minute on a live org, and a refresh that only they moved would commit noise.
 import type { AppFile, CommitOutcome, LedgerRecord, ObservedChange, ObservedSessions, OrgSnapshot, RefreshReport } from '../model/index.js';
+import { appFileName, orgFileName, usersFileName } from '../store/file-layout.js';
 import { formatJson } from '../store/json-format.js';
 import { nextObservedLine } from '../store/ledger-chain.js';
 import type { LockInfo, OrgStore } from '../store/org-store.js';
@@ -122,9 +123,9 @@ function changedFiles(before: OrgSnapshot | undefined, after: OrgSnapshot): Stat
   };
   for (const [side, snapshot] of [['before', before], ['after', after]] as const) {
     if (snapshot === undefined) continue;
-    put('org.json', side, snapshot.org);
-    put('users.json', side, snapshot.users);
-    for (const app of snapshot.apps) put(`apps/${app.id}.json`, side, app);
+    put(orgFileName, side, snapshot.org);
+    put(usersFileName, side, snapshot.users);
+    for (const app of snapshot.apps) put(appFileName(app.id), side, app);
   }
   return [...files.values()]
     .filter((f) => f.before === undefined || f.after === undefined || formatJson(f.before) !== formatJson(f.after))
