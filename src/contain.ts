@@ -6,14 +6,20 @@
 //   change of the guard) → refuse a plan that would do more than contain → apply it, as any apply
 //   (the actor's permissions checked), committing the desired files with the store's.
 // Until the apply has begun, a refusal or a dry run puts every desired file back as it was.
+// When the org already matches (the apps blocked, no sessions left) the plan has no action, so
+// there is no ledger line and no apply commit: the desired files are committed alone, with the
+// same trailers. Leaving them uncommitted would lose the record of the decision, and writing
+// nothing would leave a desired state that may still say `blocked: false`, which the next plan
+// would carry out.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { applyPlan } from './apply/apply-plan.js';
 import { describeUncommittedChanges } from './audit/detect-drift.js';
+import { commitPaths, openGitRepo, repoPath } from './audit/git-repo.js';
 import { recordPendingApplies } from './audit/record-apply.js';
 import { loadDesiredState } from './load/load-desired.js';
-import { CapctlError, ExitCode, InputError, Trailers, type ApplyReport, type AppFile, type Plan } from './model/index.js';
+import { CapctlError, ExitCode, InputError, Trailers, type ApplyReport, type AppFile, type CommitOutcome, type Plan } from './model/index.js';
 import { planOrg } from './plan-org.js';
 import { containedAppYaml, containmentIdPrefix, containmentRevocation, containmentRevocationYaml, setBlockedInYaml } from './render/containment-yaml.js';
 import { slugOf } from './render/desired-yaml.js';
@@ -54,6 +60,11 @@ export interface ContainResult {
   contained: Contained[];
   /** Absent on a dry run. */
   report?: ApplyReport;
+  /**
+   * When the org already matched (the plan had no action): the commit of the desired files alone
+   * (`skipped` with --no-commit). Absent when the apply changed the org: its commit holds them.
+   */
+  desiredCommit?: CommitOutcome;
 }
 
 interface Edit {
@@ -124,9 +135,10 @@ export async function containApps(options: ContainOptions): Promise<ContainResul
     if (options.dryRun) return { org, plan, contained };
     applying = true;
     const orgDir = path.join(options.storeName, org);
+    const subject = `capctl contain ${org}: ${contained.map((c) => c.app.name).join(', ')} (${contained.map((c) => c.revocation).join(', ')})`;
     const also = {
       paths: [...edits.keys()],
-      subject: `capctl contain ${org}: ${contained.map((c) => c.app.name).join(', ')} (${contained.map((c) => c.revocation).join(', ')})`.slice(0, 200),
+      subject: subject.slice(0, 200),
       // Not Capctl-Revocation: that trailer names revocations a ledger line of the plan carried out
       // (verify checks it), and a containment's revocation is covered by its block.
       trailers: contained.map((c) => `${Trailers.contain}: ${c.revocation} ${c.app.name} (${c.app.id}): ${reason}`),
@@ -143,6 +155,15 @@ export async function containApps(options: ContainOptions): Promise<ContainResul
         describeChanges: (s) => describeUncommittedChanges(orgDir, s),
       },
     });
+    if (report.status === 'no-changes') {
+      const message =
+        `${`${subject}: already contained, nothing applied`.slice(0, 200)}\n\n` +
+        `${org} already matched the containment (the apps blocked, no session left), so nothing was\n` +
+        'applied and the ledger has no line for it. This commit records the decision in the desired state.\n\n' +
+        `${Trailers.org}: ${org}\n${Trailers.actor}: ${options.actor}\n${also.trailers.map((t) => `${t}\n`).join('')}`;
+      const desiredCommit: CommitOutcome = options.commit ? await commitDesiredFiles(options.desired, also.paths, message, options.actor) : { status: 'skipped' };
+      return { org, plan, contained, report, desiredCommit };
+    }
     return { org, plan, contained, report };
   } catch (error) {
     // A refusal (permissions, lock, stale store) changed nothing: the desired state goes back too.
@@ -150,6 +171,19 @@ export async function containApps(options: ContainOptions): Promise<ContainResul
     throw error;
   } finally {
     if (options.dryRun) await undoEdits([...edits.values()]);
+  }
+}
+
+/** Commits exactly the desired files contain wrote, when the desired folder is in a git work tree; a git failure is an outcome, not a throw. */
+async function commitDesiredFiles(desired: string, files: readonly string[], message: string, actor: string): Promise<CommitOutcome> {
+  try {
+    const repo = await openGitRepo(desired);
+    if (!repo) return { status: 'not-in-a-repository' };
+    const paths = await Promise.all([...files].sort().map((f) => repoPath(repo, f)));
+    const commit = await commitPaths(repo, paths, message, { name: 'capctl', email: actor });
+    return commit ? { status: 'committed', commit, subject: message.split('\n')[0]!, files: paths } : { status: 'nothing-to-commit' };
+  } catch (error) {
+    return { status: 'failed', message: error instanceof Error ? error.message : String(error) };
   }
 }
 

@@ -30,9 +30,14 @@ export class JsonArrayPieces {
   }
 }
 
-/** The start of the apps page, up to the opening bracket of `apps`. */
-export function renderUsageJsonStart(org: UsageOrgRef): string {
-  return `{\n  "formatVersion": ${usageFormatVersion},\n  "view": "apps",\n  "org": ${nested({ name: org.name, id: org.id }, 1)},\n  "apps": [`;
+/** `"desired": …` after `org`, when owner, vendor and criticality were read from a desired-state folder. */
+function desiredMember(desired: string | undefined): string {
+  return desired === undefined ? '' : `\n  "desired": ${JSON.stringify(desired)},`;
+}
+
+/** The start of the apps page, up to the opening bracket of `apps` (`desired`: the folder owner, vendor and criticality come from). */
+export function renderUsageJsonStart(org: UsageOrgRef, desired?: string): string {
+  return `{\n  "formatVersion": ${usageFormatVersion},\n  "view": "apps",\n  "org": ${nested({ name: org.name, id: org.id }, 1)},${desiredMember(desired)}\n  "apps": [`;
 }
 
 /** The end of the apps page, after its last row. */
@@ -40,9 +45,9 @@ export function renderUsageJsonEnd(pieces: JsonArrayPieces, totals: UsageTotals)
   return `${pieces.close()},\n  "totals": ${nested(totals, 1)}\n}\n`;
 }
 
-/** The start of an app page, up to the opening bracket of `users`. */
-export function renderAppUsageJsonStart(org: UsageOrgRef, row: UsageAppRow): string {
-  return `{\n  "formatVersion": ${usageFormatVersion},\n  "view": "app",\n  "org": ${nested({ name: org.name, id: org.id }, 1)},\n  "app": ${nested(row, 1)},\n  "users": [`;
+/** The start of an app page, up to the opening bracket of `users` (`desired`: the folder owner, vendor and criticality come from). */
+export function renderAppUsageJsonStart(org: UsageOrgRef, row: UsageAppRow, desired?: string): string {
+  return `{\n  "formatVersion": ${usageFormatVersion},\n  "view": "app",\n  "org": ${nested({ name: org.name, id: org.id }, 1)},${desiredMember(desired)}\n  "app": ${nested(row, 1)},\n  "users": [`;
 }
 
 /** The end of an app page, after its last user (`unknownFlowSessions` only when some session's flow is not known). */

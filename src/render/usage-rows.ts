@@ -2,7 +2,7 @@
 // an org snapshot one app at a time so that the page can be printed as it is computed. Pure.
 // Username-password sessions are one-time tokens the page does not show (R10): they are left out
 // of every count here and only counted apart.
-import type { AppFile, OauthFlow, OrgSnapshot, UsageAccess, UsageAppRow, UsageTotals, UserUsage } from '../model/index.js';
+import type { AppDoc, AppFile, OauthFlow, OrgSnapshot, UsageAccess, UsageAppRow, UsageTotals, UserUsage } from '../model/index.js';
 import { buildAccessIndex, effectiveAccess, type AccessIndex } from '../plan/access.js';
 
 /** The flow the usage page never shows (R10). */
@@ -34,8 +34,26 @@ export function usageAccess(app: AppFile, context: UsageContext): UsageAccess {
   return access;
 }
 
-/** One row of the page: linear in the app's sessions. */
-export function usageAppRow(app: AppFile, access: UsageAccess): UsageAppRow {
+/** Who answers for an app, as its declaration says: only the fields it declares (blank ones are not). */
+export type UsageOwnership = Pick<UsageAppRow, 'owner' | 'vendor' | 'criticality'>;
+
+/** The fields of UsageOwnership, in the order the page shows them. */
+export const ownershipFields = ['owner', 'vendor', 'criticality'] as const;
+
+/** The owner, vendor and criticality of the declared apps, by app name (the name is the app's label in the org). */
+export function usageOwnership(declared: readonly Pick<AppDoc, 'name' | 'owner' | 'vendor' | 'criticality'>[]): Map<string, UsageOwnership> {
+  const byName = new Map<string, UsageOwnership>();
+  for (const doc of declared) {
+    const owner = doc.owner?.trim() ? doc.owner : undefined;
+    const vendor = doc.vendor?.trim() ? doc.vendor : undefined;
+    const ownership: UsageOwnership = { ...(owner ? { owner } : {}), ...(vendor ? { vendor } : {}), ...(doc.criticality ? { criticality: doc.criticality } : {}) };
+    if (Object.keys(ownership).length > 0) byName.set(doc.name, ownership);
+  }
+  return byName;
+}
+
+/** One row of the page: linear in the app's sessions. `ownership`: what the app's declaration says about who answers for it. */
+export function usageAppRow(app: AppFile, access: UsageAccess, ownership?: UsageOwnership): UsageAppRow {
   const users = new Set<string>();
   let sessions = 0;
   for (const session of app.sessions) {
@@ -54,6 +72,7 @@ export function usageAppRow(app: AppFile, access: UsageAccess): UsageAppRow {
     users: users.size,
     sessions,
     deniedAttempts: app.deniedAttempts,
+    ...ownership,
   };
 }
 

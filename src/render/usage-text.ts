@@ -2,10 +2,19 @@
 // so that a page of 10,000 apps is printed as it is computed. Column widths come from a layout
 // computed up front from what is cheap to know for every app (names, access labels, and upper
 // bounds of the counts), never from a second pass over the sessions. Pure.
+// When the desired state declares who answers for the apps (owner, vendor, criticality), the table
+// ends with a column for each of those fields that some listed app declares, and no other.
 import type { AppFile, UsageAccess, UsageAppRow, UsageOrgRef, UsageTotals, UserUsage } from '../model/index.js';
 import { paint } from './color.js';
 import { escapeControls } from './escape-text.js';
 import { count } from './plan-words.js';
+import { ownershipFields, type UsageOwnership } from './usage-rows.js';
+
+/** One of the declared columns the apps table ends with, and its width. */
+export interface DeclaredColumn {
+  field: (typeof ownershipFields)[number];
+  width: number;
+}
 
 /** Column widths of the apps table. */
 export interface UsageTableLayout {
@@ -14,6 +23,8 @@ export interface UsageTableLayout {
   users: number;
   sessions: number;
   denied: number;
+  /** The declared columns, after DENIED: only the fields some listed app declares (none without a desired state). */
+  declared?: readonly DeclaredColumn[];
 }
 
 const gap = '  ';
@@ -21,9 +32,16 @@ const gap = '  ';
 const unknownDenied = '?';
 const typeWidth = 'ExternalClientApp'.length;
 const headings = { name: 'APP', type: 'TYPE', installed: 'INSTALLED', blocked: 'BLOCKED', access: 'ACCESS', users: 'USERS', sessions: 'SESSIONS', denied: 'DENIED' };
+const declaredHeadings = { owner: 'OWNER', vendor: 'VENDOR', criticality: 'CRITICALITY' };
+/** What a declared column shows for an app whose declaration leaves the field out (or that no file declares). */
+const notDeclared = '-';
 
-/** Widths for the apps table, from every app's name, its access label and its session count (an upper bound of users and sessions shown). */
-export function usageTableLayout(apps: readonly AppFile[], accesses: readonly UsageAccess[]): UsageTableLayout {
+/**
+ * Widths for the apps table, from every app's name, its access label and its session count (an
+ * upper bound of users and sessions shown); and, given what the desired state declares (by app
+ * name), a column for each declared field that some listed app has.
+ */
+export function usageTableLayout(apps: readonly AppFile[], accesses: readonly UsageAccess[], ownership?: ReadonlyMap<string, UsageOwnership>): UsageTableLayout {
   let name = headings.name.length;
   let access = headings.access.length;
   let maxSessions = 0;
@@ -35,13 +53,34 @@ export function usageTableLayout(apps: readonly AppFile[], accesses: readonly Us
     maxDenied = Math.max(maxDenied, app.deniedAttempts ?? 0);
   });
   const digits = (n: number): number => String(n).length;
+  const declared = declaredColumns(apps, ownership);
   return {
     name,
     access,
     users: Math.max(headings.users.length, digits(maxSessions)),
     sessions: Math.max(headings.sessions.length, digits(maxSessions)),
     denied: Math.max(headings.denied.length, digits(maxDenied), unknownDenied.length),
+    ...(declared.length > 0 ? { declared } : {}),
   };
+}
+
+function declaredColumns(apps: readonly AppFile[], ownership: ReadonlyMap<string, UsageOwnership> | undefined): DeclaredColumn[] {
+  if (!ownership || ownership.size === 0) return [];
+  const widths = new Map<DeclaredColumn['field'], number>();
+  for (const app of apps) {
+    const declared = ownership.get(app.name);
+    if (!declared) continue;
+    for (const field of ownershipFields) {
+      const value = declared[field];
+      if (value !== undefined) widths.set(field, Math.max(widths.get(field) ?? declaredHeadings[field].length, escapeControls(value).length));
+    }
+  }
+  return ownershipFields.filter((f) => widths.has(f)).map((field) => ({ field, width: widths.get(field)! }));
+}
+
+/** The declared cells of a row (or the headings), the last one unpadded: no line ends in spaces. */
+function declaredCells(columns: readonly DeclaredColumn[] | undefined, cell: (field: DeclaredColumn['field']) => string): string[] {
+  return (columns ?? []).map((c, i, all) => (i === all.length - 1 ? cell(c.field) : cell(c.field).padEnd(c.width)));
 }
 
 /** The title of the apps page (and the blank line after it): printed as soon as the org is known. */
@@ -60,6 +99,7 @@ export function renderUsageColumns(layout: UsageTableLayout): string {
     headings.users.padStart(layout.users),
     headings.sessions.padStart(layout.sessions),
     headings.denied.padStart(layout.denied),
+    ...declaredCells(layout.declared, (field) => declaredHeadings[field]),
   ].join(gap);
   return `${header}\n`;
 }
@@ -78,16 +118,27 @@ export function renderUsageRows(rows: readonly UsageAppRow[], layout: UsageTable
       String(row.users).padStart(layout.users),
       String(row.sessions).padStart(layout.sessions),
       (row.deniedAttempts === null ? unknownDenied : String(row.deniedAttempts)).padStart(layout.denied),
+      ...declaredCells(layout.declared, (field) => (row[field] === undefined ? notDeclared : escapeControls(row[field]))),
     ].join(gap)}\n`;
   }
   return out;
 }
 
-/** The closing lines of the apps page: totals and what is not shown. */
-export function renderUsageFooter(totals: UsageTotals): string {
+/**
+ * The closing lines of the apps page: totals and what is not shown; and, when the table has
+ * declared columns, where they come from (`desired`: the folder they were read from).
+ */
+export function renderUsageFooter(totals: UsageTotals, declared?: { desired: string; layout: UsageTableLayout }): string {
+  const columns = declared?.layout.declared ?? [];
+  const names = columns.map((c, i) => (i === 0 ? c.field[0]!.toUpperCase() + c.field.slice(1) : c.field));
+  const from =
+    declared && names.length > 0
+      ? `${names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`}: as declared in ${escapeControls(declared.desired)} (${notDeclared}: not declared).\n`
+      : '';
   return (
     `\n${count(totals.apps, 'app')} (${totals.installed} installed, ${totals.blocked} blocked); ` +
     `${count(totals.sessions, 'session')} of ${count(totals.users, 'user')} shown.\n` +
+    from +
     `${hiddenLine(totals.usernamePasswordSessionsHidden)}\n` +
     (totals.unknownFlowSessions ? `${unknownFlowLine(totals.unknownFlowSessions)}\n` : '')
   );
@@ -148,9 +199,18 @@ export function renderAppUsageHeading(org: UsageOrgRef, row: UsageAppRow, layout
   return (
     `${escapeControls(row.name)} (${row.id}) in ${org.name}: ${row.type}${row.packaged ? ', packaged' : ''}, ${state}\n` +
     `Access: ${row.access.label}${admits}\n` +
+    ownershipLine(row) +
     `Shown: ${count(row.sessions, 'session')} of ${count(row.users, 'user')}; denied attempts: ${row.deniedAttempts === null ? 'not observed' : row.deniedAttempts}\n\n` +
     (row.users > 0 ? `${header}\n` : '')
   );
+}
+
+/** `Owner: …; vendor: …; criticality: …` with what the app's declaration says (nothing when it says none of them). */
+function ownershipLine(row: UsageAppRow): string {
+  const parts = ownershipFields.flatMap((field) => (row[field] === undefined ? [] : [`${field}: ${escapeControls(row[field])}`]));
+  if (parts.length === 0) return '';
+  const line = parts.join('; ');
+  return `${line[0]!.toUpperCase()}${line.slice(1)}\n`;
 }
 
 /** Rows of an app's users table, one line per user. */

@@ -113,6 +113,27 @@ describe('capctl check', () => {
   });
 });
 
+describe('capctl check and capctl.yaml', () => {
+  it("a desired folder in capctl.yaml does not switch check to the plan's view: only --desired does (SPEC §9)", async () => {
+    const repo = await makeTempDir('capctl-check-config-');
+    try {
+      await copyInto('examples/acme', path.join(repo, 'state'));
+      await copyInto('org-state', path.join(repo, 'store'));
+      await writeFile(path.join(repo, 'capctl.yaml'), 'desired: state\norgState: store\n');
+      await writeFile(path.join(repo, 'state/exceptions.yaml'), exception(`rule: CAPR001\napp: Zapier\nexpires: ${day(20)}`));
+      const observed = await runCapctl(['check'], { cwd: repo });
+      expect(observed.code).toBe(1);
+      expect(observed.stdout).toContain('capctl check for acme-prod (00D5e0000001AcmEAA), the org as it is\n');
+      expect(observed.stdout).toContain('store/acme-prod/apps/0H4IoCf9Q22Wb81JyK.json:1:1  error  CAPR001');
+      const planned = await runCapctl(['check', '--desired', 'state'], { cwd: repo });
+      expect(planned.code, planned.stdout).toBe(0);
+      expect(planned.stdout).toContain('the org as the plan of state would leave it');
+    } finally {
+      await removeDir(repo);
+    }
+  });
+});
+
 describe('the GitHub Actions template', () => {
   it('writes the SARIF of capctl check and uploads it to code scanning (test/ci/templates.test.ts runs the step)', async () => {
     const { parse } = await import('yaml');

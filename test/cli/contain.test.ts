@@ -123,4 +123,43 @@ describe('capctl contain', () => {
     expect(plan.stdout).toMatch(new RegExp(`warning  CAPR008  this plan unblocks "Slack" \\(0H4Hp000000TN1xKAG\\), contained by ci-bot@acme.example on \\S+ \\(CONTAIN-\\d{8}-slack: ${reason}\\)`));
     await writeFile(slack, text);
   });
+
+  it('apps the org already has blocked, with no session left: nothing applied, the desired change committed alone with its trailers', async () => {
+    const head = git(repo, ['rev-parse', 'HEAD'], env).trim();
+    const ledger = await readFile(path.join(repo, 'org-state/acme-prod/ledger.jsonl'), 'utf8');
+    // Zapier: blocked by the containment above (declared blocked: true); Copado: blocked in the org, declared by no file.
+    const run = await capctl(['contain', 'Zapier', 'Copado', '--reason', 'INC-7740: second wave', '--actor', 'ci-bot@acme.example']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Nothing to apply: the plan has no actions.');
+    expect(run.stdout).toMatch(/Contained in acme-prod: "Zapier" \(CONTAIN-\d{8}-zapier-2\), "Copado" \(CONTAIN-\d{8}-copado\): acme-prod already matched \(blocked, no session left\), so nothing was applied\.\n/);
+    expect(run.stdout).toMatch(/\nCommitted [0-9a-f]{12}: capctl contain acme-prod: Zapier, Copado \(CONTAIN-\d{8}-zapier-2, CONTAIN-\d{8}-copado\): already contained, nothing applied\n/);
+    expect(status()).toBe('');
+
+    expect(git(repo, ['rev-list', '--count', `${head}..HEAD`], env).trim()).toBe('1');
+    const files = git(repo, ['show', '--name-only', '--format=', 'HEAD'], env).trim().split('\n').sort();
+    expect(files).toEqual([
+      'desired/apps/copado.yaml',
+      expect.stringMatching(/^desired\/revocations\/contain-\d{8}-copado\.yaml$/),
+      expect.stringMatching(/^desired\/revocations\/contain-\d{8}-zapier-2\.yaml$/),
+    ]);
+    expect(await readFile(path.join(repo, 'org-state/acme-prod/ledger.jsonl'), 'utf8')).toBe(ledger);
+    const trailers = git(repo, ['interpret-trailers', '--parse'], env, git(repo, ['log', '-1', '--format=%B'], env));
+    expect(trailers).toContain('Capctl-Org: acme-prod\nCapctl-Actor: ci-bot@acme.example\n');
+    expect(trailers).toMatch(/^Capctl-Contain: CONTAIN-\d{8}-copado Copado \(\w{18}\): INC-7740: second wave$/m);
+
+    const plan = await capctl(['plan', '--detailed-exitcode']);
+    expect(plan.code, plan.stdout).toBe(0);
+    expect(plan.stdout).toContain('No changes. acme-prod matches the desired state.');
+    const verify = await capctl(['verify']);
+    expect(verify.code, verify.stdout).toBe(0);
+    const history = await capctl(['history', '--app', 'Copado']);
+    expect(history.stdout).toMatch(/desired state changed by .+\n {4}capctl contain acme-prod: Zapier, Copado .*already contained, nothing applied\n {4}~ apps\/copado\.yaml\n/);
+  });
+
+  it('with --no-commit, that desired change is written and the output says to commit it', async () => {
+    const run = await capctl(['contain', 'Zapier', '--reason', 'INC-7741', '--actor', 'ci-bot@acme.example', '--no-commit']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Not committed (--no-commit): commit the desired files to record the containment.\n');
+    expect(status()).toMatch(/^\?\? desired\/revocations\/contain-\d{8}-zapier-3\.yaml\n?$/);
+  });
 });

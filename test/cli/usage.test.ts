@@ -163,6 +163,127 @@ describe('capctl usage on a large or broken store', () => {
   });
 });
 
+describe('capctl usage with the desired state: owner, vendor and criticality', () => {
+  let dir: string;
+  let plain: string;
+  beforeAll(async () => {
+    dir = await makeTempDir('capctl-usage-desired-');
+    temps.push(dir);
+    await copyInto('org-state', path.join(dir, 'org-state'));
+    plain = (await runCapctl(['usage'])).stdout;
+  });
+
+  it('shows only the OWNER column when the bundled example declares owners only, "-" where none is declared', async () => {
+    const [t, j] = await Promise.all([runCapctl(['usage', '--desired', 'examples/acme']), runCapctl(['usage', '--desired', 'examples/acme', '--format', 'json'])]);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stderr).toBe('');
+    const lines = t.stdout.split('\n');
+    expect(lines[2]).toMatch(/^APP +TYPE +INSTALLED {2}BLOCKED {2}ACCESS +USERS {2}SESSIONS {2}DENIED {2}OWNER$/);
+    expect(t.stdout).toMatch(/^Slack +ConnectedApp +yes +no +all users may self-authorize +43 +60 +0 {2}collab-tools@acme\.example$/m);
+    expect(t.stdout).toMatch(/^Asana +ConnectedApp .* 0 {2}-$/m);
+    // The columns before OWNER are those of the page without a desired state, byte for byte.
+    const plainLines = plain.split('\n');
+    for (let i = 2; i < 43; i++) expect(lines[i]!.startsWith(plainLines[i]!), lines[i]).toBe(true);
+    for (const line of lines) expect(line, line).not.toMatch(/ $/);
+    expect(t.stdout).toContain('\n40 apps (32 installed, 3 blocked); 510 sessions of 57 users shown.\nOwner: as declared in examples/acme (-: not declared).\nNot shown: 4 username-password sessions');
+
+    const page = expectValidUsageJson(j.stdout) as UsagePage;
+    expect(page.desired).toBe('examples/acme');
+    expect(page.apps.find((a) => a.name === 'Slack')).toMatchObject({ name: 'Slack', deniedAttempts: 0, owner: 'collab-tools@acme.example' });
+    const asana = page.apps.find((a) => a.name === 'Asana')!;
+    expect(Object.keys(asana)).not.toContain('owner');
+    expect(page.totals).toEqual({ apps: 40, installed: 32, blocked: 3, users: 57, sessions: 510, usernamePasswordSessionsHidden: 4 });
+  });
+
+  it('reads the default desired/ folder when it exists: OWNER, VENDOR, CRITICALITY; the app page says so too', async () => {
+    const desired = path.join(dir, 'desired');
+    await copyInto('examples/acme', desired);
+    const slack = path.join(desired, 'apps/slack.yaml');
+    await writeFile(slack, `${await readFile(slack, 'utf8')}vendor: "Salesforce\\e[2J"\ncriticality: high\n`);
+    const zoom = path.join(desired, 'apps/zoom.yaml');
+    await writeFile(zoom, `${await readFile(zoom, 'utf8')}criticality: low\n`);
+
+    const [t, j, a, aj] = await Promise.all([
+      runCapctl(['usage'], { cwd: dir }),
+      runCapctl(['usage', '--format', 'json'], { cwd: dir }),
+      runCapctl(['usage', 'Slack'], { cwd: dir }),
+      runCapctl(['usage', 'Slack', '--format', 'json'], { cwd: dir }),
+    ]);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout.split('\n')[2]).toMatch(/ {2}DENIED {2}OWNER +VENDOR +CRITICALITY$/);
+    // Control characters in free text are escaped: one line, inert.
+    expect(t.stdout).toMatch(/^Slack .* 0 {2}collab-tools@acme\.example +Salesforce\\x1b\[2J +high$/m);
+    expect(t.stdout).toMatch(/^Zoom .* 3 {2}collab-tools@acme\.example +- +low$/m);
+    expect(t.stdout).toMatch(/^Asana .* 0 {2}- +- +-$/m);
+    expect(t.stdout).toContain('\nOwner, vendor and criticality: as declared in desired (-: not declared).\n');
+
+    const page = expectValidUsageJson(j.stdout) as UsagePage;
+    expect(page.desired).toBe('desired');
+    expect(page.apps.find((x) => x.name === 'Slack')).toMatchObject({ owner: 'collab-tools@acme.example', vendor: 'Salesforce\u001b[2J', criticality: 'high' });
+
+    expect(a.stdout.split('\n').slice(0, 4)).toEqual([
+      'Slack (0H4Hp000000TN1xKAG) in acme-prod: ConnectedApp, installed, not blocked',
+      'Access: all users may self-authorize (57 active users may use it)',
+      'Owner: collab-tools@acme.example; vendor: Salesforce\\x1b[2J; criticality: high',
+      'Shown: 60 sessions of 43 users; denied attempts: 0',
+    ]);
+    const appPage = expectValidUsageJson(aj.stdout) as AppUsagePage;
+    expect(appPage.desired).toBe('desired');
+    expect(appPage.app).toMatchObject({ owner: 'collab-tools@acme.example', criticality: 'high' });
+  });
+
+  it('a desired state with errors is a warning: the page is shown, with what its valid documents declare', async () => {
+    const broken = await makeTempDir('capctl-usage-broken-');
+    temps.push(broken);
+    await copyInto('org-state', path.join(broken, 'org-state'));
+    await copyInto('examples/acme', path.join(broken, 'state'));
+    await writeFile(path.join(broken, 'capctl.yaml'), 'desired: state\n');
+    const zoom = path.join(broken, 'state/apps/zoom.yaml');
+    await writeFile(zoom, (await readFile(zoom, 'utf8')).replace('installed: false', 'instaled: false'));
+
+    const [t, j] = await Promise.all([runCapctl(['usage'], { cwd: broken }), runCapctl(['usage', '--format', 'json'], { cwd: broken })]);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stderr).toContain('capctl: warning: the desired state in state has 1 error: owner, vendor and criticality are shown as its valid documents declare them\n');
+    expect(t.stderr).toContain('state/apps/zoom.yaml:6:1  error  CAP103  unknown field "instaled"');
+    expect(t.stdout).toMatch(/^Slack .* 0 {2}collab-tools@acme\.example$/m);
+    expect(t.stdout).toMatch(/^Zoom .* 3 {2}-$/m);
+    const page = expectValidUsageJson(j.stdout) as UsagePage;
+    expect(page.apps.find((x) => x.name === 'Zoom')!.owner).toBeUndefined();
+    expect(page.apps.find((x) => x.name === 'Slack')!.owner).toBe('collab-tools@acme.example');
+  });
+
+  it("the README's excerpt of usage --desired is real output, in order", async () => {
+    const readme = await readFile(path.join(repoRoot, 'README.md'), 'utf8');
+    const block = /```console\n(\$ npx capctl usage --desired [^\n]+\n[\s\S]*?)```/.exec(readme)![1]!;
+    const [command, ...lines] = block.split('\n').filter((l) => l !== '' && l !== '…');
+    const run = await runCapctl(command!.split(' ').slice(3));
+    expect(run.code, run.stderr).toBe(0);
+    const output = run.stdout.split('\n');
+    let at = 0;
+    for (const line of lines) {
+      const found = output.indexOf(line, at);
+      expect(found, `README line in the real output, in order: ${line}`).toBeGreaterThanOrEqual(0);
+      at = found + 1;
+    }
+  });
+
+  it('without a desired folder the page is what it always was; a --desired folder that is not there is a warning', async () => {
+    const bare = await makeTempDir('capctl-usage-bare-');
+    temps.push(bare);
+    await copyInto('org-state', path.join(bare, 'org-state'));
+    const [none, missing, json] = await Promise.all([
+      runCapctl(['usage'], { cwd: bare }),
+      runCapctl(['usage', '--desired', 'nowhere'], { cwd: bare }),
+      runCapctl(['usage', '--format', 'json'], { cwd: bare }),
+    ]);
+    expect(none).toEqual({ code: 0, stdout: plain, stderr: '' });
+    expect(missing.code).toBe(0);
+    expect(missing.stdout).toBe(plain);
+    expect(missing.stderr).toBe('capctl: warning: the desired-state folder "nowhere" does not exist: owner, vendor and criticality are not shown\n');
+    expect(Object.keys(expectValidUsageJson(json.stdout) as object)).toEqual(['formatVersion', 'view', 'org', 'apps', 'totals']);
+  });
+});
+
 describe('capctl approval-url', () => {
   it('prints the install approval URL of an app (R12)', async () => {
     const j = await runCapctl(['usage', '--format', 'json']);

@@ -16,7 +16,9 @@ interface CheckOptions extends StoreOptions {
 const help = `
 Without --desired, the org as it is, every rule at its default level and no exception applying.
 With --desired, the org as the plan of that folder would leave it, with its OrgSettings.rules
-levels and RiskExceptions; exceptions that expire within 30 days are listed.
+levels and RiskExceptions; exceptions that expire within 30 days are listed. Only the flag asks for
+that view: a desired folder in capctl.yaml (or desired/) does not, so that check without it always
+shows the exposure the org has now.
 
 Exit codes: 0 no deny finding stands; 1 a deny finding stands (or bad input).
 

@@ -1,6 +1,7 @@
 // capctl contain APP... | --vendor V --reason TEXT: incident response in one step (SPEC §14).
 import { Option, type Command } from 'commander';
-import { ExitCode, InputError } from '../../model/index.js';
+import { ExitCode, InputError, type CommitOutcome } from '../../model/index.js';
+import { escapeControls } from '../../render/escape-text.js';
 import type { Host } from '../host.js';
 import { resolveSettings } from '../settings.js';
 
@@ -79,11 +80,30 @@ export function register(program: Command, host: Host): void {
         return;
       }
       host.out(render.renderApplySummary(result.report, host.color));
-      host.out(`\nContained in ${result.org}: ${result.contained.map((c) => `"${c.app.name}" (${c.revocation})`).join(', ')}.\n`);
+      const already = result.desiredCommit ? `: ${result.org} already matched (blocked, no session left), so nothing was applied` : '';
+      host.out(`\nContained in ${result.org}: ${result.contained.map((c) => `"${c.app.name}" (${c.revocation})`).join(', ')}${already}.\n`);
       host.out(`The desired state says so: ${result.contained.flatMap((c) => c.files).join(', ')}.\n`);
+      if (result.desiredCommit) host.out(desiredCommitLine(result.desiredCommit));
       host.out(reauthorization(result.contained.map((c) => c.app.name)));
-      if (result.report.status === 'failed' || result.report.commit?.status === 'failed') host.exitCode = ExitCode.error;
+      const failed = result.report.status === 'failed' || result.report.commit?.status === 'failed' || result.desiredCommit?.status === 'failed';
+      if (failed) host.exitCode = ExitCode.error;
     });
+}
+
+/** Where the desired change of a containment that applied nothing was recorded. */
+function desiredCommitLine(outcome: CommitOutcome): string {
+  switch (outcome.status) {
+    case 'committed':
+      return `Committed ${outcome.commit.slice(0, 12)}: ${escapeControls(outcome.subject)}\n`;
+    case 'not-in-a-repository':
+      return 'The desired state is not in a git repository: no commit was made.\n';
+    case 'nothing-to-commit':
+      return 'Git: nothing to commit.\n';
+    case 'skipped':
+      return 'Not committed (--no-commit): commit the desired files to record the containment.\n';
+    case 'failed':
+      return `Git commit failed: ${outcome.message}: the desired files are written but not committed; commit them to record the containment.\n`;
+  }
 }
 
 /** What to do, later, to let the apps back in. */

@@ -736,6 +736,18 @@ export interface UsageAppRow {
    * null when not observed (a live org).
    */
   deniedAttempts: number | null;
+  /**
+   * Who owns the app, as its declaration in the desired state says; present only when one declares it.
+   */
+  owner?: string;
+  /**
+   * Who makes the app, as its declaration says; present only when one declares it.
+   */
+  vendor?: string;
+  /**
+   * How much the business relies on the app, as its declaration says; present only when one declares it.
+   */
+  criticality?: 'low' | 'medium' | 'high';
 }
 export interface UsageTotals {
   apps: number;
@@ -760,6 +772,10 @@ export interface UsagePage {
   view: 'apps';
   org: UsageOrgRef;
   apps: UsageAppRow[];
+  /**
+   * The desired-state folder that owner, vendor and criticality were read from; present only when one was read.
+   */
+  desired?: string;
   totals: UsageTotals;
 }
 /**
@@ -793,6 +809,10 @@ export interface AppUsagePage {
   view: 'app';
   org: UsageOrgRef;
   app: UsageAppRow;
+  /**
+   * The desired-state folder that owner, vendor and criticality were read from; present only when one was read.
+   */
+  desired?: string;
   users: UserUsage[];
   usernamePasswordSessionsHidden: number;
   /**
