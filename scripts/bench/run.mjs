@@ -6,6 +6,7 @@
 //   npm run bench                    table on stdout (a progress bar on stderr, on a terminal only)
 //   npm run bench -- --json          one JSON object on stdout
 //   npm run bench -- --quick         a tenth of the scale, for trying things out
+//   npm run bench -- --live          refresh and live plan against the fake org (scripts/bench/live.mjs)
 //
 // Other options: --scale F, --runs N (default 3), --only a,b (names of results), --no-series,
 // --dir DIR (generate into DIR, or reuse what an earlier run generated there; kept afterwards),
@@ -274,6 +275,8 @@ function renderTable(report) {
 }
 
 async function main() {
+  // The live org's benchmark (issue 14) is its own script.
+  if (process.argv.includes('--live')) return void (await import('./live.mjs'));
   const options = parseArgs(process.argv.slice(2));
   showProgress = process.stderr.isTTY === true && !process.env.CI && !options.quiet;
   const wanted = (name) => !options.only || options.only.has(name);

@@ -6,8 +6,18 @@ import type { OrgStore } from '../store/org-store.js';
 import type { Host } from './host.js';
 import type { Settings } from './settings.js';
 
-/** The plan of the settings' org now (in `store`, else the settings' org store), load warnings printed on stderr. */
-export async function planNow(settings: Settings, host: Host, store?: OrgStore): Promise<Plan> {
+/** How `capctl plan` reads the org: `--connection`, `--offline` (apply plans on the store only). */
+export interface PlanReads {
+  connection?: string;
+  offline?: boolean;
+}
+
+/**
+ * The plan of the settings' org now (in `store`, else the settings' org store), load warnings
+ * printed on stderr. With `reads`, a connected org is read live (writing nothing), and the API
+ * calls it took are said on stderr.
+ */
+export async function planNow(settings: Settings, host: Host, store?: OrgStore, reads?: PlanReads): Promise<Plan> {
   // Loaded on use, so that other commands start without YAML, JSON Schema or git.
   const [{ planOrg }, { renderDiagnosticsText }, { checkConnection, openStore }, { selectOrg }] = await Promise.all([
     import('../plan-org.js'),
@@ -15,10 +25,12 @@ export async function planNow(settings: Settings, host: Host, store?: OrgStore):
     import('../store/open-store.js'),
     import('../store/select-org.js'),
   ]);
-  const orgStore = store ?? openStore(settings);
-  // The org first (the one named, else the only one): an org capctl.yaml connects is refused before any read.
+  const storeSettings = reads ? { ...settings, ...(reads.connection !== undefined ? { connection: reads.connection } : {}), offline: reads.offline === true, env: host.env } : settings;
+  const orgStore = store ?? openStore(storeSettings, undefined, reads ? { live: true } : {});
+  // The org first (the one named, else the only one): without `reads`, an org capctl.yaml connects is refused before any read.
   const org = await selectOrg(orgStore, settings.org, settings.orgState);
-  checkConnection(settings, org);
+  if (!reads) checkConnection(settings, org);
+  const { reportApiCalls } = await import('./store-options.js');
   const { plan, loadWarnings } = await planOrg({
     desired: settings.desired,
     store: orgStore,
@@ -26,7 +38,7 @@ export async function planNow(settings: Settings, host: Host, store?: OrgStore):
     org,
     ...(settings.actor !== undefined ? { actor: settings.actor } : {}),
     now: host.now(),
-  });
+  }).finally(() => reportApiCalls(orgStore, host));
   if (loadWarnings.length > 0) host.err(renderDiagnosticsText(loadWarnings, { color: false }));
   return plan;
 }

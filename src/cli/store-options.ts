@@ -11,6 +11,8 @@ import { resolveSettings, type Settings } from './settings.js';
 export interface StoreOptions {
   org?: string;
   orgState?: string;
+  /** `--connection` (the commands that read an org). */
+  connection?: string;
 }
 
 /** Adds --org and --org-state to a command. */
@@ -20,17 +22,66 @@ export function addStoreOptions(command: Command): Command {
     .addOption(new Option('--org-state <dir>', 'the org store folder (default: capctl.yaml, else org-state)'));
 }
 
-/** Opens the store and picks the org the options (or capctl.yaml) name, or the only one. */
-export async function openOrg(options: StoreOptions, host: Host): Promise<{ store: OrgStore; org: string }> {
-  return openSettingsOrg(await resolveSettings(options, host));
+/** Adds --connection to a command that reads an org (SPEC §13). */
+export function addConnectionOption(command: Command): Command {
+  return command.addOption(
+    new Option('--connection <connection>', "read the org live through the Salesforce API: env, jwt or sf:ALIAS (default: capctl.yaml's orgs.<org>.connection)"),
+  );
+}
+
+/** Opens the store and picks the org the options (or capctl.yaml) name, or the only one. `live`: a connected org is read through the API. */
+export async function openOrg(options: StoreOptions, host: Host, live?: { live: true }): Promise<{ store: OrgStore; org: string }> {
+  const settings = await resolveSettings({ ...(options.org !== undefined ? { org: options.org } : {}), ...(options.orgState !== undefined ? { orgState: options.orgState } : {}) }, host);
+  return openSettingsOrg(live ? liveSettings(settings, options.connection, host) : settings, live);
+}
+
+/** The settings with what a live read needs: `--connection` and the host's environment. */
+export function liveSettings<T extends Pick<Settings, 'orgState' | 'org' | 'orgs'>>(settings: T, connection: string | undefined, host: Host): T & { connection?: string; env: Host['env'] } {
+  return { ...settings, ...(connection !== undefined ? { connection } : {}), env: host.env };
 }
 
 /** Opens the store of settings already resolved and picks their org, or the only one. */
-export async function openSettingsOrg(settings: Pick<Settings, 'orgState' | 'org' | 'orgs'>): Promise<{ store: OrgStore; org: string }> {
+export async function openSettingsOrg(
+  settings: Pick<Settings, 'orgState' | 'org' | 'orgs'> & { connection?: string; env?: Host['env'] },
+  live?: { live: true },
+): Promise<{ store: OrgStore; org: string }> {
   // Loaded on use, so that commands that do not read the store start without it.
   const { openStore } = await import('../store/open-store.js');
-  const org = await selectOrg(openStore(settings), settings.org, settings.orgState);
-  return { store: openStore(settings, org), org };
+  const org = await selectOrg(openStore(settings, undefined, live), settings.org, settings.orgState);
+  return { store: openStore(settings, org, live), org };
+}
+
+/** What the live reads of a command cost, as its stderr line says it and its JSON carries it. */
+export interface ApiReport {
+  connection: string;
+  calls: number;
+  apiUsage?: { used: number; limit: number };
+  warnings: string[];
+  tokensMissing: number;
+}
+
+/** The live reads the store made (none for the file store). */
+export function apiReports(store: OrgStore): ApiReport[] {
+  const reads = (store as { reads?: { connection: string; calls: number; limitInfo?: { used: number; limit: number }; warnings: string[]; tokensMissing: number }[] }).reads ?? [];
+  return reads.map((r) => ({ connection: r.connection, calls: r.calls, ...(r.limitInfo ? { apiUsage: r.limitInfo } : {}), warnings: r.warnings, tokensMissing: r.tokensMissing }));
+}
+
+/** Says on stderr how many API calls each live read made, the org's API usage, and what it could not read. */
+export function reportApiCalls(store: OrgStore, host: Host): void {
+  for (const r of apiReports(store)) {
+    const usage = r.apiUsage ? `; the org's API usage is ${r.apiUsage.used}/${r.apiUsage.limit} today` : '';
+    host.err(`capctl: ${r.calls} API ${r.calls === 1 ? 'call' : 'calls'} to ${r.connection}${usage}\n`);
+    for (const w of r.warnings) host.err(`warning: ${w}\n`);
+  }
+}
+
+/** Runs a command's work on a store, saying its API calls on stderr afterwards (also when it failed). */
+export async function withApiReport<T>(store: OrgStore, host: Host, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } finally {
+    reportApiCalls(store, host);
+  }
 }
 
 /** Ends a command that needs the org's state folder (the audit trail in git) on a backend that keeps none. */

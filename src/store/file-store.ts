@@ -13,7 +13,7 @@
 // invariant in journal.ts).
 import { isUtf8 } from 'node:buffer';
 import { accessSync, constants, lstatSync, statSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Action, AppFile, Diagnostic, LedgerLine, LedgerRecord, ObservedLine, OrgFile, OrgSnapshot, OrgUser } from '../model/index.js';
 import { Codes, InputError, StoreError } from '../model/index.js';
@@ -31,7 +31,8 @@ import { actionChange } from './action-change.js';
 import { nextLedgerLine } from './ledger-chain.js';
 import type { CarryOutContext, CarryOutResult, LockInfo, OrgLock, OrgStore, SnapshotReadOptions, StateFolder } from './org-store.js';
 import type { FileChange, StoreChange } from './file-change.js';
-import { appsDirName, fileStateFolder, kindOfFile, orgFileName, usersFileName } from './file-layout.js';
+import { appFileName, appsDirName, fileStateFolder, kindOfFile, orgFileName, usersFileName } from './file-layout.js';
+import { formatJson } from './json-format.js';
 import type { OrgData } from '../plan/transition.js';
 import { checkAgainstSchema, type StoreSchemaDef } from './schema-validators.js';
 import { currentEntry, digestAfter, digesterOf, digestOfEntries, forgetDigester, readWithEntry, type FileEntry, type HashCache } from './file-hashes.js';
@@ -491,7 +492,30 @@ export class FileOrgStore implements OrgStore {
 
   /** The org's folder, as audit/ records it in git. */
   stateFolder(org: string): StateFolder {
-    return fileStateFolder(path.join(this.root, org));
+    return { ...fileStateFolder(path.join(this.root, org)), writeObserved: (state, build) => this.writeObserved(org, state, build) };
+  }
+
+  /**
+   * Makes the org's folder hold `state` (see StateFolder.writeObserved): one atomic change, in
+   * which only files whose bytes change are rewritten. Creates the folder of a new org. Call while
+   * holding the org's lock (a new org's folder: right after creating it).
+   */
+  async writeObserved(org: string, state: Pick<OrgSnapshot, 'org' | 'users' | 'apps'>, build: (storeDigest: string) => ObservedLine): Promise<ObservedLine> {
+    const orgDir = await this.existingOrgDir(org);
+    await mkdir(path.join(orgDir, appsDirName), { recursive: true });
+    const files: FileChange[] = [
+      { path: orgFileName, content: formatJson(state.org) },
+      { path: usersFileName, content: formatJson(state.users) },
+      ...state.apps.map((app) => ({ path: appFileName(app.id), content: formatJson(app) })),
+    ];
+    const kept = new Set(files.map((f) => f.path));
+    for (const name of await listDir(path.join(orgDir, appsDirName))) {
+      const rel = `${appsDirName}/${name}`;
+      if (name.endsWith('.json') && !name.startsWith('.') && !kept.has(rel)) files.push({ path: rel, content: null });
+    }
+    let line: ObservedLine | undefined;
+    await this.commitAll(org, [{ files, ledgerLine: (digest) => (line = build(digest)) }]);
+    return line!;
   }
 
   /**

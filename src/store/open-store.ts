@@ -1,9 +1,11 @@
 // The one way in to an org store: the settings (capctl.yaml and flags) say which backend plays
 // each org. An org with no connection is the file store of org-state/ (the store is the org, SPEC
-// §4); an org with a connection (`orgs: {<slug>: {connection: …}}`, SPEC §13) is a live org, whose
-// backend is not part of this capctl yet: naming one is refused with a clear message, never
-// silently read from the files.
+// §4); an org with a connection (`orgs: {<slug>: {connection: …}}`, or `--connection`, SPEC §13)
+// is a live org, read through the API (salesforce/live-org-store.ts) by the commands that read an
+// org (`live: true`); the others (apply, contain) refuse it with a clear message, never silently
+// working on the files.
 import { InputError } from '../model/index.js';
+import { LiveOrgStore } from '../salesforce/live-org-store.js';
 import { FileOrgStore, type FileOrgStoreOptions } from './file-store.js';
 import type { OrgStore, StateFolder } from './org-store.js';
 
@@ -19,25 +21,61 @@ export interface StoreSettings {
   orgState: string;
   /** Per org, how it is reached (capctl.yaml's `orgs`). */
   orgs?: Readonly<Record<string, OrgSettings>>;
+  /** `--connection`: the connection of the org the command reads (wins over capctl.yaml's). */
+  connection?: string;
+  /** `--offline`: every org read from its files, connected or not. */
+  offline?: boolean;
+  /** The environment connections read (SF_ACCESS_TOKEN…, CAPCTL_API_TIMEOUT); the host's. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** How openStore opens the store. */
+export interface OpenStoreOptions extends FileOrgStoreOptions {
+  /** The command reads the org (plan, usage, drift, import, refresh, check): a connected org is read live. */
+  live?: boolean;
 }
 
 /**
- * The org store the settings name. With `org`, that org must be one the store can serve: an org
- * with a connection is refused (InputError, exit 1) until the live backend lands.
+ * The org store the settings name. With `live`, a connected org is read through the API (and its
+ * state folder is the file store's); without it, a connected `org` is refused (InputError, exit 1).
  */
-export function openStore(settings: StoreSettings, org?: string, options: FileOrgStoreOptions = {}): OrgStore {
-  if (org !== undefined) checkConnection(settings, org);
-  return new FileOrgStore(settings.orgState, options);
+export function openStore(settings: StoreSettings, org?: string, options: OpenStoreOptions = {}): OrgStore {
+  const { live, ...fileOptions } = options;
+  const files = new FileOrgStore(settings.orgState, fileOptions);
+  if (settings.offline) return files;
+  if (!live) {
+    if (org !== undefined) checkConnection(settings, org);
+    return files;
+  }
+  const connections = connectionsOf(settings);
+  if (Object.keys(connections).length === 0 && settings.connection === undefined) return files;
+  const timeout = Number(settings.env?.CAPCTL_API_TIMEOUT);
+  return new LiveOrgStore(files, {
+    connections,
+    ...(settings.connection !== undefined ? { defaultConnection: settings.connection } : {}),
+    env: settings.env ?? {},
+    ...(Number.isFinite(timeout) && timeout > 0 ? { timeoutMs: Math.round(timeout * 1000) } : {}),
+  });
 }
 
-/** Refuses an org that capctl.yaml connects to a live org: this capctl has no live backend yet. */
+/** Per org, its connection in capctl.yaml (`--connection`, when given, wins for every org). */
+function connectionsOf(settings: StoreSettings): Record<string, string> {
+  const connections: Record<string, string> = {};
+  for (const [org, value] of Object.entries(settings.orgs ?? {})) {
+    if (value?.connection !== undefined) connections[org] = settings.connection ?? value.connection;
+  }
+  return connections;
+}
+
+/** Refuses an org that has a connection where the command cannot work on a live org (apply, contain). */
 export function checkConnection(settings: StoreSettings, org: string): void {
+  if (settings.offline) return;
   // Own keys only: an org named `constructor` must not find Object.prototype's.
-  const connection = settings.orgs !== undefined && Object.hasOwn(settings.orgs, org) ? settings.orgs[org]?.connection : undefined;
+  const connection = settings.connection ?? (settings.orgs !== undefined && Object.hasOwn(settings.orgs, org) ? settings.orgs[org]?.connection : undefined);
   if (connection === undefined) return;
   throw new InputError(
-    `capctl.yaml connects org ${org} to a live org (connection: ${connection}): reading and changing a live Salesforce org is not available yet in this capctl; ` +
-      `remove its connection to work with the store in ${settings.orgState} instead`,
+    `capctl.yaml connects org ${org} to a live org (connection: ${connection}): changing a live Salesforce org (apply, contain) is not available yet in this capctl; ` +
+      `its reads are (plan, usage, drift, import, refresh); remove its connection to work with the store in ${settings.orgState} instead`,
   );
 }
 

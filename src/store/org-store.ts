@@ -139,6 +139,12 @@ export interface StateFolder {
   isObserved(rel: string): boolean;
   /** What a state file holds in `snapshot`, as data (undefined when it has no such file). */
   contentOf(rel: string, snapshot: Pick<OrgSnapshot, 'org' | 'users' | 'apps'>): unknown;
+  /**
+   * Makes the folder hold `state` (a live org as read: every state file written as it gives it,
+   * app files it no longer has removed) and appends the observed line `build` makes from the
+   * digest after, as ONE atomic change. Call only while holding the org's lock.
+   */
+  writeObserved?(state: Pick<OrgSnapshot, 'org' | 'users' | 'apps'>, build: (storeDigest: string) => ObservedLine): Promise<ObservedLine>;
 }
 
 /** One org store: every port of a backend. */

@@ -1,6 +1,7 @@
-// capctl.yaml may name a connection per org (SPEC §13). Until the live backend lands, an org with a
-// connection is refused with a clear message (exit 1) by every command that reads it, and nothing is
-// written; an org listed without a connection is the store's folder, as if it were not listed.
+// capctl.yaml may name a connection per org (SPEC §13). The commands that read an org read it live
+// (test/cli/live-org.test.ts): without the connection's settings they stop with a clear message
+// (exit 1); those that would change it (apply) refuse it, not yet available; nothing is written.
+// An org listed without a connection is the store's folder, as if it were not listed.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -23,16 +24,32 @@ async function repoWith(config: string): Promise<string> {
 }
 
 describe('a connection in capctl.yaml', () => {
-  it('is refused, not yet available, by plan, apply, drift and unlock, writing nothing', async () => {
+  it('is refused, not yet available, by apply and unlock, writing nothing', async () => {
     const root = await repoWith('orgs:\n  acme-prod:\n    connection: env\n');
     const before = await fingerprint(path.join(root, 'org-state'));
-    for (const args of [['plan'], ['apply', '--auto-approve', '--actor', 'ci-bot@acme.example'], ['drift'], ['unlock', 'acme-prod', '0123456789ab']]) {
-      const result = await runCapctl(args, { cwd: root });
+    for (const args of [['apply', '--auto-approve', '--actor', 'ci-bot@acme.example'], ['unlock', 'acme-prod', '0123456789ab']]) {
+      const result = await runCapctl(args, { cwd: root, env: { SF_ACCESS_TOKEN: undefined, SF_INSTANCE_URL: undefined } });
       expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(1);
       expect(result.stderr).toContain('capctl.yaml connects org acme-prod to a live org (connection: env)');
       expect(result.stderr).toContain('not available yet');
       expect(result.stderr).not.toMatch(/\n\s+at /);
     }
+    expect(await fingerprint(path.join(root, 'org-state'))).toEqual(before);
+  });
+
+  it('is read live by plan, drift, usage and refresh: without SF_ACCESS_TOKEN and SF_INSTANCE_URL they say so, writing nothing', async () => {
+    const root = await repoWith('orgs:\n  acme-prod:\n    connection: env\n');
+    const before = await fingerprint(path.join(root, 'org-state'));
+    for (const args of [['plan'], ['drift'], ['usage'], ['refresh']]) {
+      const result = await runCapctl(args, { cwd: root, env: { SF_ACCESS_TOKEN: undefined, SF_INSTANCE_URL: undefined } });
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(1);
+      expect(result.stderr).toContain('connection env needs SF_ACCESS_TOKEN and SF_INSTANCE_URL');
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+    // --offline plans against the store.
+    const offline = await runCapctl(['plan', '--offline'], { cwd: root });
+    expect(offline.code).toBe(0);
+    expect(offline.stdout).toContain('Plan:');
     expect(await fingerprint(path.join(root, 'org-state'))).toEqual(before);
   });
 

@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { ExitCode } from '../../model/index.js';
 import type { Host } from '../host.js';
 import { resolveSettings } from '../settings.js';
-import { addStoreOptions, type StoreOptions } from '../store-options.js';
+import { addConnectionOption, addStoreOptions, liveSettings, withApiReport, type StoreOptions } from '../store-options.js';
 
 interface CheckOptions extends StoreOptions {
   desired?: string;
@@ -33,7 +33,7 @@ export function register(program: Command, host: Host): void {
     .command('check')
     .description('evaluate the risk rules (CAPR001…) on the org as it is, or with --desired as the plan would leave it; exit 1 when a deny finding stands')
     .option('--desired <dir>', 'check the org as the plan of this desired-state folder would leave it, with its levels and exceptions');
-  addStoreOptions(command)
+  addConnectionOption(addStoreOptions(command))
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
     .addHelpText('after', help)
     .action(async (options: CheckOptions) => {
@@ -45,13 +45,17 @@ export function register(program: Command, host: Host): void {
         import('../../plan/risk/evaluate-risk.js'),
         import('../../render/diagnostics.js'),
       ]);
-      const result = await checkOrg({
-        ...(options.desired !== undefined ? { desired: settings.desired } : {}),
-        store: openStore(settings, settings.org),
-        storeName: settings.orgState,
-        ...(settings.org !== undefined ? { org: settings.org } : {}),
-        now: host.now(),
-      });
+      // A connected org is read live (SPEC §13), its API calls said on stderr.
+      const store = openStore(liveSettings(settings, options.connection, host), settings.org, { live: true });
+      const result = await withApiReport(store, host, () =>
+        checkOrg({
+          ...(options.desired !== undefined ? { desired: settings.desired } : {}),
+          store,
+          storeName: settings.orgState,
+          ...(settings.org !== undefined ? { org: settings.org } : {}),
+          now: host.now(),
+        }),
+      );
       if (result.loadWarnings.length > 0) host.err(renderDiagnosticsText(result.loadWarnings, { color: false }));
       const view = {
         ...result,

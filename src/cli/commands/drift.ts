@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../../model/index.js';
 import type { Host } from '../host.js';
-import { addStoreOptions, noStateFolder, openOrg, type StoreOptions } from '../store-options.js';
+import { addConnectionOption, addStoreOptions, noStateFolder, openOrg, withApiReport, type StoreOptions } from '../store-options.js';
 
 interface DriftOptions extends StoreOptions {
   format: 'text' | 'json';
@@ -15,17 +15,19 @@ export function register(program: Command, host: Host): void {
     .description(
       'changes in the store that no apply made since the last one (someone clicked Block in Setup): the store digest the last ledger line recorded against the store now, and, from the commit of that apply, which apps and settings differ',
     );
-  addStoreOptions(command)
+  addConnectionOption(addStoreOptions(command))
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .addHelpText('after', '\nExit codes: 0 no drift, 1 error, 2 drift.\n\nExample:\n  $ capctl drift --org acme-prod\n')
     .action(async (options: DriftOptions) => {
       const [{ store, org }, { detectDrift }, { renderDriftText }] = await Promise.all([
-        openOrg(options, host),
+        openOrg(options, host, { live: true }),
         import('../../audit/detect-drift.js'),
         import('../../render/audit-trail.js'),
       ]);
-      const [snapshot, ledger] = [await store.readSnapshot(org), await store.readLedger(org)];
-      const report = await detectDrift(snapshot, ledger, store.stateFolder(org)?.dir ?? noStateFolder(org));
+      const report = await withApiReport(store, host, async () => {
+        const [snapshot, ledger] = [await store.readSnapshot(org), await store.readLedger(org)];
+        return detectDrift(snapshot, ledger, store.stateFolder(org)?.dir ?? noStateFolder(org));
+      });
       if (options.format === 'json') host.out(`${JSON.stringify(report, null, 2)}\n`);
       else host.out(renderDriftText(report, host.color));
       host.exitCode = report.drifted ? ExitCode.changes : ExitCode.ok;

@@ -10,12 +10,13 @@ import type { Host } from '../host.js';
 import { checkOutputFile, checkOutputFolder } from '../output-path.js';
 import { createProgress } from '../progress.js';
 import { resolveSettings, type Settings } from '../settings.js';
-import { addStoreOptions, openSettingsOrg } from '../store-options.js';
+import { addConnectionOption, addStoreOptions, apiReports, liveSettings, openSettingsOrg, withApiReport } from '../store-options.js';
 
 interface ImportFlags {
   org?: string;
   orgState?: string;
   out?: string;
+  connection?: string;
   force?: boolean;
   fromMetadata?: string;
   format: string;
@@ -70,7 +71,7 @@ export function register(program: Command, host: Host): void {
   const command = program
     .command('import')
     .description('write desired-state YAML that matches an org as it is (from the org store, or from Salesforce metadata)');
-  addStoreOptions(command)
+  addConnectionOption(addStoreOptions(command))
     .option('--from-metadata <dir>', 'read an sfdx source tree (connected apps, external client apps, blocked consumers, settings) instead of the org store')
     .option('--out <dir>', 'where to write the YAML (default: the desired folder, desired)')
     .option('--force', 'replace files that already exist')
@@ -107,8 +108,9 @@ export function register(program: Command, host: Host): void {
         report(result, target.outDir, `the metadata in ${flags.fromMetadata}`, flags, host);
         return;
       }
-      const { store, org } = await openSettingsOrg(settings);
-      const result = await importFromStore(store, org, settings.orgState, target);
-      report(result, target.outDir, `the org store ${settings.orgState}`, flags, host);
+      const { store, org } = await openSettingsOrg(liveSettings(settings, flags.connection, host), { live: true });
+      const result = await withApiReport(store, host, () => importFromStore(store, org, settings.orgState, target));
+      const live = apiReports(store)[0];
+      report(result, target.outDir, live ? `the live org (${live.connection})` : `the org store ${settings.orgState}`, flags, host);
     });
 }

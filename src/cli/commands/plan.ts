@@ -18,6 +18,8 @@ interface PlanOptions {
   format: 'text' | 'json' | 'markdown';
   out?: string;
   detailedExitcode?: boolean;
+  connection?: string;
+  offline?: boolean;
 }
 
 const help = `
@@ -42,12 +44,14 @@ export function register(program: Command, host: Host): void {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
     .option('--out <file>', 'also save the plan as JSON, for `capctl apply FILE`')
     .option('--detailed-exitcode', 'exit 2 when the plan has changes')
+    .option('--connection <connection>', "read the org live through the Salesforce API: env, jwt or sf:ALIAS (default: capctl.yaml's orgs.<org>.connection)")
+    .option('--offline', 'plan against the store (org-state/) even when the org has a connection')
     .addHelpText('after', help)
     .action(async (options: PlanOptions) => {
       const settings = await resolveSettings({ desired: options.desired, orgState: options.orgState, org: options.org, actor: options.actor }, host);
       const out = options.out === undefined ? undefined : outFileCheck(options.out, settings, host);
       if (out) checkOutFile(out);
-      const plan = await planNow(settings, host);
+      const plan = await planNow(settings, host, undefined, { ...(options.connection !== undefined ? { connection: options.connection } : {}), offline: options.offline === true });
       host.out(await render(plan, options.format, host.color));
 
       if (planFailed(plan)) {

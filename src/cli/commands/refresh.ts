@@ -1,10 +1,16 @@
 // capctl refresh: record the org as it is now (for the file store, its files as they are), so that
 // changes made outside capctl are never absorbed silently: one observed ledger line and, in git,
 // a refresh commit of its own. Nothing changed: nothing is written.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { Option, type Command } from 'commander';
+import { appMetadataCacheFileName, LiveOrgStore } from '../../salesforce/live-org-store.js';
+import { replaceFileDurably } from '../../store/durable-fs.js';
+import { formatJson } from '../../store/json-format.js';
+import type { LockInfo } from '../../store/org-store.js';
 import { ExitCode, InputError } from '../../model/index.js';
 import type { Host } from '../host.js';
-import { addStoreOptions, noStateFolder, openSettingsOrg, type StoreOptions } from '../store-options.js';
+import { addConnectionOption, addStoreOptions, apiReports, liveSettings, noStateFolder, openSettingsOrg, withApiReport, type StoreOptions } from '../store-options.js';
 import { resolveSettings } from '../settings.js';
 
 interface RefreshOptions extends StoreOptions {
@@ -31,7 +37,7 @@ export function register(program: Command, host: Host): void {
     .description(
       "record the store as it is now (the file store: its files as they are): when it changed outside capctl since the ledger's last line, one `observed` ledger line saying what changed and, in git, a commit `capctl refresh ORG: …` of its own",
     );
-  addStoreOptions(command)
+  addConnectionOption(addStoreOptions(command))
     .option('--actor <username>', 'who records the changes (default: CAPCTL_ACTOR, or capctl.yaml; else $USER)')
     .option('--lock-timeout <seconds>', "how long to wait for the org's lock when an apply holds it", '0')
     .option('--no-commit', 'do not commit the ledger line and the changed store files to git')
@@ -45,25 +51,55 @@ export function register(program: Command, host: Host): void {
       }
       const actor = settings.actor ?? (host.env.USER || 'capctl');
       const [{ store, org }, { refreshOrg }, { observeChanges }, { recordPendingApplies }, { renderRefreshText }] = await Promise.all([
-        openSettingsOrg(settings),
+        openSettingsOrg(liveSettings(settings, options.connection, host), { live: true }),
         import('../../apply/refresh-org.js'),
         import('../../audit/observe-changes.js'),
         import('../../audit/record-apply.js'),
         import('../../render/refresh-report.js'),
       ]);
+      const lockTimeoutMs = Math.round(seconds * 1000);
+      const onWait = (holder: LockInfo): void => host.err(`Waiting up to ${options.lockTimeout}s for the lock of ${org}, held by ${holder.user} (${holder.command}, pid ${holder.pid})…\n`);
+      if (store instanceof LiveOrgStore && store.connectionOf(org) !== undefined) {
+        const live = store;
+        const report = await withApiReport(store, host, async () => {
+          const [{ refreshLiveOrg }, { describeChangedFiles }] = await Promise.all([import('../../apply/refresh-live-org.js'), import('../../audit/observe-changes.js')]);
+          const orgDir = store.stateFolder(org).dir;
+          return refreshLiveOrg({
+            store,
+            org,
+            actor,
+            now: () => host.now(),
+            lockTimeoutMs,
+            command: 'capctl refresh',
+            readStored: () => live.storedSnapshot(org),
+            readLive: async (stored) => {
+              const read = await live.readLive(org, stored ? { previous: stored } : {});
+              return { snapshot: read.snapshot, kept: { files: [appMetadataCacheFileName], write: () => replaceFileDurably(path.join(orgDir, appMetadataCacheFileName), formatJson(read.appMetadata)) } };
+            },
+            createFolder: () => mkdir(orgDir, { recursive: true }).then(() => undefined),
+            describe: (files) => describeChangedFiles(files),
+            ...(options.commit ? { recordPending: (ledger, upToSeq) => recordPendingApplies(org, orgDir, ledger, upToSeq, { planDigest: 'none', desiredCommit: null }) } : {}),
+            onWait,
+          });
+        });
+        if (options.format === 'json') host.out(`${JSON.stringify({ ...report, api: apiReports(store) }, null, 2)}\n`);
+        else host.out(renderRefreshText(report));
+        if (report.recorded?.commit.status === 'failed') host.exitCode = ExitCode.error;
+        return;
+      }
       const orgDir = store.stateFolder(org)?.dir ?? noStateFolder(org);
       const report = await refreshOrg({
         store,
         org,
         actor,
         now: () => host.now(),
-        lockTimeoutMs: Math.round(seconds * 1000),
+        lockTimeoutMs,
         command: 'capctl refresh',
         audit: {
           observe: (snapshot, ledger) => observeChanges(snapshot, ledger, orgDir),
           ...(options.commit ? { recordPending: (ledger, upToSeq, current) => recordPendingApplies(org, orgDir, ledger, upToSeq, current) } : {}),
         },
-        onWait: (holder) => host.err(`Waiting up to ${options.lockTimeout}s for the lock of ${org}, held by ${holder.user} (${holder.command}, pid ${holder.pid})…\n`),
+        onWait,
       });
       if (options.format === 'json') host.out(`${JSON.stringify(report, null, 2)}\n`);
       else host.out(renderRefreshText(report));

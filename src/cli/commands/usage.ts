@@ -29,7 +29,8 @@ import {
 import { findApp } from '../find-app.js';
 import type { Host } from '../host.js';
 import { resolveSettings } from '../settings.js';
-import { addStoreOptions, openSettingsOrg, type StoreOptions } from '../store-options.js';
+import { addConnectionOption, addStoreOptions, liveSettings, openSettingsOrg, withApiReport, type StoreOptions } from '../store-options.js';
+import type { OrgStore } from '../../store/org-store.js';
 
 /** Rows computed and printed per chunk. */
 const chunkSize = 200;
@@ -62,21 +63,25 @@ export function register(program: Command, host: Host): void {
     )
     .action(async (app: string | undefined, options: UsageOptions) => {
       const settings = await resolveSettings({ desired: options.desired, orgState: options.orgState, org: options.org }, host);
-      const { store, org } = await openSettingsOrg(settings);
+      const { store, org } = await openSettingsOrg(liveSettings(settings, options.connection, host), { live: true });
       // Read aside, while the store is read: a large desired folder takes as long as a large store.
       const declared = readDeclared(settings.desired, options.desired !== undefined, org, host);
       // Awaited after the store is read; a store error stops the command first.
       declared.catch(() => undefined);
-      // The apps page's title needs only the org: print it before the apps are read (a large org
-      // takes seconds to read), so that the page starts at once. JSON waits for a valid store.
-      const titleFirst = app === undefined && options.format === 'text';
-      const snapshot = await store.readSnapshot(org, {
-        onOrg: titleFirst ? (orgFile, appCount) => host.out(renderUsageTitle({ name: org, id: orgFile.id }, appCount)) : undefined,
-      });
-      if (app === undefined) await printAppsPage(host, snapshot, options.format, await declared);
-      else await printAppPage(host, snapshot, findApp(snapshot, app), options.format, await declared);
+      await withApiReport(store, host, () => usagePages(host, store, org, app, options.format, declared));
     });
-  addStoreOptions(command);
+  addConnectionOption(addStoreOptions(command));
+}
+
+async function usagePages(host: Host, store: OrgStore, org: string, app: string | undefined, format: 'text' | 'json', declared: Promise<Declared | undefined>): Promise<void> {
+  // The apps page's title needs only the org: print it before the apps are read (a large org
+  // takes seconds to read), so that the page starts at once. JSON waits for a valid store.
+  const titleFirst = app === undefined && format === 'text';
+  const snapshot = await store.readSnapshot(org, {
+    onOrg: titleFirst ? (orgFile, appCount) => host.out(renderUsageTitle({ name: org, id: orgFile.id }, appCount)) : undefined,
+  });
+  if (app === undefined) await printAppsPage(host, snapshot, format, await declared);
+  else await printAppPage(host, snapshot, findApp(snapshot, app), format, await declared);
 }
 
 /**
