@@ -2,14 +2,15 @@
 // from a store folder (default org-state/acme-prod, the bundled example), and prints what to
 // export to reach it with connection env. Stops on Ctrl-C.
 import path from 'node:path';
-import { FileOrgStore } from '../store/file-store.js';
+import { openStore } from '../store/open-store.js';
 import { startFakeOrg } from './server.js';
 
 const args = process.argv.slice(2);
 const portAt = args.indexOf('--port');
 const port = portAt >= 0 ? Number(args[portAt + 1]) : 0;
 const folder = path.resolve(args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--port') ?? 'org-state/acme-prod');
-const store = new FileOrgStore(path.dirname(folder));
+// The folder's files, whatever capctl.yaml says of the org: the fake is seeded from the store as written.
+const store = openStore({ orgState: path.dirname(folder), offline: true });
 const snapshot = await store.readSnapshot(path.basename(folder));
 const fake = await startFakeOrg({ snapshot, port });
 process.stdout.write(

@@ -37,4 +37,9 @@ describe('store boundaries', () => {
     const offenders = sources('src/cli').filter((f) => /new FileOrgStore|store\/file-store\.js/.test(code(f)));
     expect(offenders).toEqual([]);
   });
+
+  it('only open-store.ts constructs the file store (one way in)', () => {
+    const offenders = sources('src').filter((f) => f !== 'src/store/open-store.ts' && /new FileOrgStore\b/.test(code(f)));
+    expect(offenders).toEqual([]);
+  });
 });
