@@ -174,7 +174,7 @@ async function carryOutActions(options: ApplyPlanOptions, start: StartPoint, rep
   let lengths = runLengths(start.remaining.length);
   while (lengths.length > 0) {
     const length = lengths.shift()!;
-    const result = await carryOutRun(options, start.remaining.slice(from, from + length), start.firstRun && report.applied.length === 0);
+    const result = await carryOutRun(options, start.remaining.slice(from, from + length));
     let done = result.applied.length;
     for (const line of result.applied) {
       report.applied.push(line);
@@ -221,10 +221,10 @@ async function readBackUnknown(options: ApplyPlanOptions, afterSeq: number | und
 }
 
 /** One run through the store; a thrown error is a failure of its first action (nothing of it was done). */
-async function carryOutRun(options: ApplyPlanOptions, run: readonly Action[], bumpRevision: boolean): Promise<CarryOutResult> {
+async function carryOutRun(options: ApplyPlanOptions, run: readonly Action[]): Promise<CarryOutResult> {
   const { store, plan, actor } = options;
   try {
-    return await store.carryOut(plan.org.name, run, { actor, planDigest: plan.digest, at: options.now(), bumpRevision });
+    return await store.carryOut(plan.org.name, run, { actor, planDigest: plan.digest, at: options.now() });
   } catch (error) {
     return { applied: [], failure: { index: 0, error: error instanceof Error ? error : new Error(String(error)) } };
   }

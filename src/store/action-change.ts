@@ -19,11 +19,11 @@ export interface ActionChange {
 }
 
 /**
- * Carries out `action` on `data`; with `bumpRevision` the org's revision also goes up by one (the
+ * Carries out `action` on `data`; with `raisesRevision` (the action opens an apply) the org's revision also goes up by one (the
  * first action of an apply). Files are org.json and apps/<id>.json, in path order. `indexOf`: see applyAction.
  */
-export function actionChange(data: OrgData, action: Action, bumpRevision: boolean, indexOf?: (id: string) => number | undefined): ActionChange {
-  return fileExecutors[action.kind](data, action, bumpRevision, indexOf);
+export function actionChange(data: OrgData, action: Action, raisesRevision: boolean, indexOf?: (id: string) => number | undefined): ActionChange {
+  return fileExecutors[action.kind](data, action, raisesRevision, indexOf);
 }
 
 /** How the file store carries out one action. */
@@ -41,13 +41,13 @@ const fileExecutors: BackendExecutors<FileExecutor> = {
   revoke: transitionFiles,
 };
 
-function transitionFiles(data: OrgData, action: Action, bumpRevision: boolean, indexOf?: (id: string) => number | undefined): ActionChange {
+function transitionFiles(data: OrgData, action: Action, raisesRevision: boolean, indexOf?: (id: string) => number | undefined): ActionChange {
   const transition = applyAction(data, action, indexOf);
   let org: OrgFile = transition.next.org;
-  if (bumpRevision) org = { ...org, revision: data.org.revision + 1 };
+  if (raisesRevision) org = { ...org, revision: data.org.revision + 1 };
   const files: FileChange[] = [];
   const values: (OrgFile | AppFile)[] = [];
-  if (transition.changed.org || bumpRevision) {
+  if (transition.changed.org || raisesRevision) {
     files.push({ path: orgFileName, content: formatJson(org) });
     values.push(org);
   }

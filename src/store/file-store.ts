@@ -28,7 +28,7 @@ import { acquireLock, readLockInfo, releaseLock, removeDeadTakers, removeLock, t
 import { checkLedgerTail, checkLinesAppendable, ledgerFileName, parseLedger } from './ledger-file.js';
 import { mapPool } from './map-pool.js';
 import { actionChange } from './action-change.js';
-import { nextLedgerLine } from './ledger-chain.js';
+import { nextLedgerLine, opensApply } from './ledger-chain.js';
 import type { CarryOutContext, CarryOutResult, LockInfo, OrgLock, OrgStore, SnapshotReadOptions, StateFolder } from './org-store.js';
 import type { FileChange, StoreChange } from './file-change.js';
 import { appFileName, appsDirName, fileStateFolder, kindOfFile, orgFileName, usersFileName } from './file-layout.js';
@@ -571,8 +571,8 @@ export class FileOrgStore implements OrgStore {
    * action's next state with the pure transition and writes exactly the files that change, with
    * each action's ledger line (whose result records the files it changed and the snapshot digest
    * right after it). A run whose files add up to more than `maxChangeBytes` is written as several
-   * changes, one after the other, so that memory stays bounded. With `bumpRevision` the revision in
-   * org.json goes up by one with the run's first action. An action whose transition fails, or
+   * changes, one after the other, so that memory stays bounded. When the run opens an apply
+   * (`opensApply`) the revision in org.json goes up by one with its first action. An action whose transition fails, or
    * whose change cannot be written, ends the run there: those before it are written. Call while
    * holding the org's lock: the state is the snapshot and ledger read under it (or left by the last
    * carryOut), not read again for every run.
@@ -580,6 +580,7 @@ export class FileOrgStore implements OrgStore {
   async carryOut(org: string, actions: readonly Action[], context: CarryOutContext): Promise<CarryOutResult> {
     let data: OrgData = this.snapshots.get(org) ?? (await this.readSnapshot(org));
     let previous = (this.lastLines.has(org) ? this.lastLines.get(org) : (await this.readLedger(org)).at(-1)) ?? undefined;
+    const opensRun = opensApply(previous, context.planDigest);
     const applied: LedgerLine[] = [];
     let pending: StoreChange[] = [];
     let pendingBytes = 0;
@@ -610,7 +611,7 @@ export class FileOrgStore implements OrgStore {
     for (const [i, action] of actions.entries()) {
       let change;
       try {
-        change = actionChange(data, action, context.bumpRevision && i === 0, this.appIndexOf(org, data.apps, action.app?.id));
+        change = actionChange(data, action, i === 0 && opensRun, this.appIndexOf(org, data.apps, action.app?.id));
         checkWritable(change.files, change.values);
       } catch (error) {
         // A transition that fails, or a file the store would refuse to read, fails the same way again.

@@ -23,6 +23,16 @@ export function isObservedLine(line: LedgerRecord): line is ObservedLine {
   return (line as Partial<ObservedLine>).kind === 'observed';
 }
 
+/**
+ * Whether an action of `planDigest` carried out after `last` (the ledger's last line, undefined
+ * when it has none) opens an apply, which raises the store's revision by one: the line before it
+ * is not of its plan. The ledger alone tells it, for every backend: a later run of the same apply,
+ * or an apply resumed after the last action it did, follows a line of its own plan.
+ */
+export function opensApply(last: LedgerRecord | undefined, planDigest: string): boolean {
+  return last === undefined || isObservedLine(last) || last.plan !== planDigest;
+}
+
 /** The applied-action lines of a ledger, in order. */
 export function appliedLines(lines: readonly LedgerRecord[]): LedgerLine[] {
   return lines.filter((line): line is LedgerLine => !isObservedLine(line));

@@ -8,7 +8,7 @@ import { InputError, LockHeldError, RefusedError, StoreError, type Action, type 
 import { applyAction } from '../plan/action-kinds.js';
 import type { OrgData } from '../plan/transition.js';
 import { appFileName, kindOfFile, orgFileName } from './file-layout.js';
-import { nextLedgerLine } from './ledger-chain.js';
+import { nextLedgerLine, opensApply } from './ledger-chain.js';
 import type { CarryOutContext, CarryOutFailure, CarryOutResult, LockInfo, LockRequest, OrgLock, OrgStore, SnapshotReadOptions, StateFolder } from './org-store.js';
 import { checkAgainstSchema } from './schema-validators.js';
 import { digestOfData } from './store-digest.js';
@@ -94,7 +94,7 @@ export class MemoryOrgStore implements OrgStore {
       let result;
       try {
         const transition = applyAction(held.data, action);
-        const revised: OrgFile = context.bumpRevision && i === 0 ? { ...transition.next.org, revision: held.data.org.revision + 1 } : transition.next.org;
+        const revised: OrgFile = i === 0 && opensApply(held.ledger.at(-1), context.planDigest) ? { ...transition.next.org, revision: held.data.org.revision + 1 } : transition.next.org;
         data = { ...transition.next, org: revised };
         checkValues([...(transition.changed.org || revised !== transition.next.org ? [[orgFileName, revised] as const] : []), ...changedApps(data.apps, transition.changed.apps)]);
         result = transition.result;

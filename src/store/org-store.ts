@@ -45,8 +45,6 @@ export interface CarryOutContext {
   actor: string;
   planDigest: string;
   at: Date;
-  /** The run starts an apply: its first action raises the org's revision by one. */
-  bumpRevision: boolean;
 }
 
 /**
@@ -76,8 +74,10 @@ export interface ActionExecutor {
   /**
    * Carries out a run of actions, in order: each action `done` (it changed the org and its ledger
    * line is appended), `failed` or `unknown` (CarryOutFailure), which ends the run after those
-   * before it. A thrown error means nothing of the run was done. Call only while holding the
-   * org's lock, after reading the snapshot and the ledger under it.
+   * before it. A thrown error means nothing of the run was done. An action that opens an apply
+   * (ledger-chain.ts `opensApply`: the ledger's line before it is not of its plan) raises the
+   * org's revision by one. Call only while holding the org's lock, after reading the snapshot and
+   * the ledger under it.
    */
   carryOut(org: string, actions: readonly Action[], context: CarryOutContext): Promise<CarryOutResult>;
   /**

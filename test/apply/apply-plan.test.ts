@@ -118,10 +118,10 @@ describe('FileOrgStore.carryOut', () => {
     const single = path.join(dir, 'single');
     await copyInto(orgState, single);
     const context = { actor: ADMIN, planDigest: plan.digest, at: now() };
-    const whole = await new FileOrgStore(orgState).carryOut(ORG, plan.actions, { ...context, bumpRevision: true });
+    const whole = await new FileOrgStore(orgState).carryOut(ORG, plan.actions, { ...context });
     expect(whole.failure).toBeUndefined();
     const oneByOne = new FileOrgStore(single);
-    for (const [i, action] of plan.actions.entries()) await oneByOne.carryOut(ORG, [action], { ...context, bumpRevision: i === 0 });
+    for (const action of plan.actions) await oneByOne.carryOut(ORG, [action], context);
     const ledger = await new FileOrgStore(single).readLedger(ORG);
     expect(ledger).toHaveLength(9);
     expect(whole.applied).toEqual(ledger);
@@ -133,7 +133,7 @@ describe('FileOrgStore.carryOut', () => {
     const plan = await savePlan(desired, orgState, planFile);
     const small = path.join(dir, 'small');
     await copyInto(orgState, small);
-    const context = { actor: ADMIN, planDigest: plan.digest, at: now(), bumpRevision: true };
+    const context = { actor: ADMIN, planDigest: plan.digest, at: now() };
     let journals = 0;
     const store = new FileOrgStore(small, { maxChangeBytes: 1, onCommitStep: (step) => void (step === 'journal-written' && journals++) });
     expect((await store.carryOut(ORG, plan.actions, context)).failure).toBeUndefined();
@@ -153,7 +153,7 @@ describe('FileOrgStore.carryOut', () => {
         if (step === 'temps-written' && ++temps === 3) throw diskFull;
       },
     });
-    const result = await store.carryOut(ORG, plan.actions, { actor: ADMIN, planDigest: plan.digest, at: now(), bumpRevision: true });
+    const result = await store.carryOut(ORG, plan.actions, { actor: ADMIN, planDigest: plan.digest, at: now() });
     expect(result.failure).toEqual({ index: 2, error: diskFull, outcome: 'failed', retryable: true });
     expect(result.applied.map((l) => l.action.seq)).toEqual([1, 2]);
     const reader = new FileOrgStore(orgState);

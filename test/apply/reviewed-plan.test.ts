@@ -171,7 +171,7 @@ describe('an interrupted apply of a saved plan resumes against the reviewed desi
       const orgState = path.join(dir, `after-${done}`);
       await copyInto(template, orgState);
       // What an apply killed after `done` actions leaves: their changes and ledger lines.
-      const first = await new FileOrgStore(orgState).carryOut(ORG, plan.actions.slice(0, done), { actor: 'ci-bot@acme.example', planDigest: plan.digest, at: now, bumpRevision: true });
+      const first = await new FileOrgStore(orgState).carryOut(ORG, plan.actions.slice(0, done), { actor: 'ci-bot@acme.example', planDigest: plan.digest, at: now });
       expect(first.failure).toBeUndefined();
       const report = await apply(new FileOrgStore(orgState));
       expect(report.status, `resumed after ${done}`).toBe(done === plan.actions.length ? 'already-applied' : 'applied');

@@ -159,7 +159,7 @@ export function backendContract(factory: BackendFactory): void {
         const backend = await generated({ fault: { at: 1, outcome: 'unknown' } });
         const plan = await planFor(backend.store, backend.desired);
         const lock = await backend.store.lock(ORG, { timeoutMs: 0, command: 'contract' });
-        const result = await backend.store.carryOut(ORG, plan.actions.slice(0, 2), { actor: ADMIN, planDigest: plan.digest, at: now(), bumpRevision: true });
+        const result = await backend.store.carryOut(ORG, plan.actions.slice(0, 2), { actor: ADMIN, planDigest: plan.digest, at: now() });
         expect(result.failure?.outcome).toBe('unknown');
         // The process dies here, its lock with it.
         await lock.release();
@@ -177,7 +177,7 @@ export function backendContract(factory: BackendFactory): void {
         const plan = structuredClone(await planFor(store, desired));
         const edited = plan.actions.find((a) => a.kind === 'set-policies')!;
         edited.after = { ...edited.after, ipRelaxation: 'WHATEVER' };
-        const result = await store.carryOut(ORG, plan.actions, { actor: ADMIN, planDigest: plan.digest, at: now(), bumpRevision: true });
+        const result = await store.carryOut(ORG, plan.actions, { actor: ADMIN, planDigest: plan.digest, at: now() });
         expect(result.failure).toMatchObject({ index: plan.actions.indexOf(edited), outcome: 'failed', retryable: false });
         expect(result.failure!.error.message).toMatch(/it would write an invalid .*ipRelaxation/);
         expect(result.applied.map((l) => l.action.seq)).toEqual(plan.actions.slice(0, plan.actions.indexOf(edited)).map((a) => a.seq));

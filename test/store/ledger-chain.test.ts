@@ -1,6 +1,6 @@
 // The ledger's hash chain, on plain data.
 import { describe, expect, it } from 'vitest';
-import { GENESIS, hashLedgerLine, nextLedgerLine, trailingLinesOfPlan, verifyChain } from '../../src/store/ledger-chain.js';
+import { GENESIS, hashLedgerLine, nextLedgerLine, nextObservedLine, opensApply, trailingLinesOfPlan, verifyChain } from '../../src/store/ledger-chain.js';
 import { canonicalJson, sha256 } from '../../src/plan/digest.js';
 import { action, fakeDigest, ledgerOf, result } from '../helpers/actions.js';
 
@@ -63,5 +63,19 @@ describe('ledger lines', () => {
     const next = nextLedgerLine(lines.at(-1), { at: '2026-11-28T11:00:00.000Z', actor: 'x', plan: planB, action: action(1, 'unblock', 'W'), result: result('unblocked') });
     expect(next).toMatchObject({ seq: 4, prev: lines[2]!.hash });
     expect(verifyChain([...lines, next])).toBeUndefined();
+  });
+
+  it('an action opens an apply (raising the revision) unless the line before it is of its own plan', () => {
+    const lines = sample();
+    expect(opensApply(undefined, planA)).toBe(true);
+    expect(opensApply(lines.at(-1), planB)).toBe(true);
+    expect(opensApply(lines.at(-1), planA)).toBe(false);
+    const observed = nextObservedLine(lines.at(-1), {
+      at: '2026-11-28T11:00:00.000Z',
+      actor: 'x',
+      observed: { named: false, previousDigest: lines.at(-1)!.result.storeDigest, changes: [], sessions: [] },
+      storeDigest: fakeDigest('c'),
+    });
+    expect(opensApply(observed, planA)).toBe(true);
   });
 });
