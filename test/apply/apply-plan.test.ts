@@ -1,5 +1,7 @@
-// applyPlan through the real file store in temporary folders: each action once, the revision up by
-// one per apply, resuming after a failure, and refusals that leave the store byte for byte as it was.
+// applyPlan through each backend (the real file store in temporary folders, and the in-memory
+// store), through the ports: each action once, the revision up by one per apply, resuming after a
+// failure, and refusals that leave the store exactly as it was (the file store byte for byte).
+// What only the file store has (files, maxChangeBytes, git) is tested on it alone.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,7 +11,8 @@ import { readPlanFile } from '../../src/apply/read-plan-file.js';
 import { RefusedError, type Action, type LedgerLine, type Plan } from '../../src/model/index.js';
 import { planDigest } from '../../src/plan/digest.js';
 import { FileOrgStore } from '../../src/store/file-store.js';
-import type { CarryOutContext, CarryOutResult } from '../../src/store/org-store.js';
+import type { CarryOutContext, CarryOutResult, OrgStore } from '../../src/store/org-store.js';
+import { backends, planWith, type OpenBackend } from '../helpers/backends.js';
 import { fingerprint } from '../helpers/fingerprint.js';
 import { copyInto, makeTempDir, removeDir } from '../helpers/cli.js';
 import { ADMIN, ORG, savePlan, writeGeneratedOrg } from '../helpers/generated-org.js';
@@ -29,17 +32,23 @@ afterEach(() => removeDir(dir));
 
 const now = () => new Date('2026-11-28T13:00:00Z');
 
-function apply(plan: Plan, actor = ADMIN, store = new FileOrgStore(orgState)) {
+function apply(plan: Plan, actor = ADMIN, store: OrgStore = new FileOrgStore(orgState)) {
   return applyPlan({ store, plan, actor, now, lockTimeoutMs: 0, command: 'test' });
 }
 
-describe('applyPlan', () => {
+describe.each(backends)('applyPlan on the $name', (backend) => {
+  let b: OpenBackend;
+  beforeEach(async () => {
+    b = await backend.open(orgState);
+  });
+  const applyTo = (plan: Plan, actor = ADMIN, store = b.reopen()) => apply(plan, actor, store);
+
   it('carries out every action once, with one ledger line each and the revision up by one', async () => {
-    const plan = await savePlan(desired, orgState, planFile);
+    const plan = await planWith(b.store, desired);
     expect(plan.actions.map((a) => a.kind).sort()).toEqual([...Array(3).fill('block'), ...Array(3).fill('revoke'), ...Array(3).fill('set-policies')].sort());
-    const report = await apply(plan);
+    const report = await applyTo(plan);
     expect(report).toMatchObject({ status: 'applied', revisionBefore: 0, revisionAfter: 1, resumed: [] });
-    const store = new FileOrgStore(orgState);
+    const store = b.reopen();
     const ledger = appliedOnly(await store.readLedger(ORG));
     expect(verifyChain(ledger)).toBeUndefined();
     expect(ledger.map((l) => l.action.seq)).toEqual(plan.actions.map((a) => a.seq));
@@ -47,66 +56,68 @@ describe('applyPlan', () => {
     const snapshot = await store.readSnapshot(ORG);
     expect(snapshot.org.revision).toBe(1);
     expect(ledger.at(-1)!.result.storeDigest).toBe(snapshot.digest);
-    // The revision went up with the first action, in the same change.
-    expect(ledger[0]!.result.files).toContain('org.json');
-    expect(ledger.slice(1).some((l) => l.result.files?.includes('org.json'))).toBe(false);
+    if (backend.files) {
+      // The revision went up with the first action, in the same change.
+      expect(ledger[0]!.result.files).toContain('org.json');
+      expect(ledger.slice(1).some((l) => l.result.files?.includes('org.json'))).toBe(false);
+    }
     expect(ledger.reduce((n, l) => n + l.result.sessionsEnded, 0)).toBe(12);
 
     // Planning again gives no actions; applying the same plan again changes nothing.
-    expect((await savePlan(desired, orgState, path.join(dir, 'again.json'))).actions).toEqual([]);
-    const before = await fingerprint(orgState);
-    expect((await apply(plan)).status).toBe('already-applied');
-    expect(await fingerprint(orgState)).toEqual(before);
+    expect((await planWith(b.reopen(), desired)).actions).toEqual([]);
+    const before = await b.state();
+    expect((await applyTo(plan)).status).toBe('already-applied');
+    expect(await b.state()).toEqual(before);
   });
 
   it('a plan without actions applies nothing and leaves the revision as it is', async () => {
-    await apply(await savePlan(desired, orgState, planFile));
-    const empty = await savePlan(desired, orgState, planFile);
-    const before = await fingerprint(orgState);
-    const report = await apply(empty);
+    await applyTo(await planWith(b.store, desired));
+    const empty = await planWith(b.reopen(), desired);
+    const before = await b.state();
+    const report = await applyTo(empty);
     expect(report).toMatchObject({ status: 'no-changes', applied: [], revisionAfter: 1 });
-    expect(await fingerprint(orgState)).toEqual(before);
+    expect(await b.state()).toEqual(before);
   });
 
   it('stops at a failed action, reports what was done, and the same plan resumes after it', async () => {
-    const plan = await savePlan(desired, orgState, planFile);
+    const plan = await planWith(b.store, desired);
     // Action 5 is the second of the run 4–7 (runs of 1, 2, 4, …): the store carries out action 4 and reports 5.
-    const first = await apply(plan, ADMIN, failingAt(new FileOrgStore(orgState), 5, 'report'));
+    const first = await applyTo(plan, ADMIN, failingAt(b.reopen(), 5, 'report'));
     expect(first).toMatchObject({ status: 'failed', failure: { action: { seq: 5 }, message: 'the org did not answer' } });
     expect(first.applied.map((l) => l.action.seq)).toEqual([1, 2, 3, 4]);
     expect(first.notDone.map((a) => a.seq)).toEqual([5, 6, 7, 8, 9]);
 
-    const second = await apply(plan);
+    const second = await applyTo(plan);
     expect(second.status).toBe('applied');
     expect(second.resumed.map((l) => l.action.seq)).toEqual([1, 2, 3, 4]);
     expect(second.applied.map((l) => l.action.seq)).toEqual([5, 6, 7, 8, 9]);
-    const ledger = appliedOnly(await new FileOrgStore(orgState).readLedger(ORG));
+    const ledger = appliedOnly(await b.reopen().readLedger(ORG));
     expect(ledger.map((l) => l.action.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     // One apply, however many runs: the revision went up once.
-    expect((await new FileOrgStore(orgState).readSnapshot(ORG)).org.revision).toBe(1);
+    expect((await b.reopen().readSnapshot(ORG)).org.revision).toBe(1);
   });
 
   it('reports a run the store could not write from its first action, with nothing of it applied', async () => {
-    const plan = await savePlan(desired, orgState, planFile);
-    const first = await apply(plan, ADMIN, failingAt(new FileOrgStore(orgState), 5, 'throw'));
+    const plan = await planWith(b.store, desired);
+    const first = await applyTo(plan, ADMIN, failingAt(b.reopen(), 5, 'throw'));
     expect(first).toMatchObject({ status: 'failed', failure: { action: { seq: 4 }, message: 'the org did not answer' } });
     expect(first.applied.map((l) => l.action.seq)).toEqual([1, 2, 3]);
     expect(first.notDone.map((a) => a.seq)).toEqual([4, 5, 6, 7, 8, 9]);
-    expect(appliedOnly(await new FileOrgStore(orgState).readLedger(ORG)).map((l) => l.action.seq)).toEqual([1, 2, 3]);
-    expect((await apply(plan)).applied.map((l) => l.action.seq)).toEqual([4, 5, 6, 7, 8, 9]);
+    expect(appliedOnly(await b.reopen().readLedger(ORG)).map((l) => l.action.seq)).toEqual([1, 2, 3]);
+    expect((await applyTo(plan)).applied.map((l) => l.action.seq)).toEqual([4, 5, 6, 7, 8, 9]);
   });
   it('refuses to write a value the store would not read (a plan edited with its digest recomputed), after the actions before it', async () => {
-    const plan = structuredClone(await savePlan(desired, orgState, planFile));
+    const plan = structuredClone(await planWith(b.store, desired));
     const edited = plan.actions.find((a) => a.kind === 'set-policies')!;
     edited.after = { ...edited.after, ipRelaxation: 'WHATEVER' };
     plan.digest = planDigest(plan);
-    const report = await apply(plan);
+    const report = await applyTo(plan);
     expect(report.status).toBe('failed');
     expect(report.failure?.action.seq).toBe(edited.seq);
     expect(report.failure?.message).toMatch(new RegExp(`it would write an invalid apps/${edited.app!.id}\\.json: /policies/ipRelaxation: must be one of "ENFORCE", `));
     expect(report.applied.map((l) => l.action.seq)).toEqual(plan.actions.filter((a) => a.seq < edited.seq).map((a) => a.seq));
     // The store still reads, and holds exactly what its ledger says.
-    const store = new FileOrgStore(orgState);
+    const store = b.reopen();
     const ledger = await store.readLedger(ORG);
     expect((await store.readSnapshot(ORG)).digest).toBe(ledger.at(-1)?.result.storeDigest ?? plan.basis.storeDigest);
   });
@@ -178,9 +189,9 @@ describe('runLengths', () => {
  * actions before it and reports `seq` as failed, as the store does for an action it cannot carry
  * out; with 'throw', the whole run rejects, as when the disk fails.
  */
-function failingAt(real: FileOrgStore, seq: number, how: 'report' | 'throw'): FileOrgStore {
+function failingAt<S extends OrgStore>(real: S, seq: number, how: 'report' | 'throw'): S {
   const error = new Error('the org did not answer');
-  return Object.assign(Object.create(real) as FileOrgStore, {
+  return Object.assign(Object.create(real) as S, {
     carryOut: async (org: string, actions: readonly Action[], context: CarryOutContext): Promise<CarryOutResult> => {
       const index = actions.findIndex((a) => a.seq === seq);
       if (index === -1) return real.carryOut(org, actions, context);
@@ -191,21 +202,26 @@ function failingAt(real: FileOrgStore, seq: number, how: 'report' | 'throw'): Fi
   });
 }
 
-describe('refusals leave the store byte for byte unchanged', () => {
+describe.each(backends)('refusals leave the $name exactly as it was', (backend) => {
+  let b: OpenBackend;
+  beforeEach(async () => {
+    b = await backend.open(orgState);
+  });
+
   async function refused(run: () => Promise<unknown>): Promise<string> {
-    const before = await fingerprint(orgState);
+    const before = await b.state();
     const error = await run().then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(RefusedError);
-    expect(await fingerprint(orgState)).toEqual(before);
+    expect(await b.state()).toEqual(before);
     return (error as RefusedError).message + (error as RefusedError).diagnostics.map((d) => `\n${d.message}`).join('');
   }
 
   it('an actor lacking a permission: each action and what it lacks', async () => {
-    const plan = await savePlan(desired, orgState, planFile);
-    const message = await refused(() => apply(plan, 'helpdesk@acme.example'));
+    const plan = await planWith(b.store, desired);
+    const message = await refused(() => apply(plan, 'helpdesk@acme.example', b.reopen()));
     expect(message).toContain('helpdesk@acme.example lacks permissions for 6 of 9 actions; nothing was applied');
     expect(message).toMatch(/action \d+ \(block App 003\) needs ViewSetup AND ManageUsers AND CustomizeApplication AND \(ModifyAllData OR ManageRemoteAccess\): helpdesk@acme\.example lacks CustomizeApplication, ModifyAllData/);
     expect(message).toMatch(/action \d+ \(set-policies App 001\) needs .*: helpdesk@acme\.example lacks CustomizeApplication, ModifyAllData/);
@@ -213,37 +229,46 @@ describe('refusals leave the store byte for byte unchanged', () => {
   });
 
   it('an unknown or inactive actor', async () => {
-    const plan = await savePlan(desired, orgState, planFile);
-    expect(await refused(() => apply(plan, 'nobody@acme.example'))).toContain('nobody@acme.example is not a user of acme-prod');
-    expect(await refused(() => apply(plan, 'gone@acme.example'))).toContain('not an active user');
-  });
-
-  it('a plan file edited by hand', async () => {
-    await savePlan(desired, orgState, planFile);
-    const plan = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(planFile, 'utf8'))) as Plan;
-    plan.actions = plan.actions.filter((a) => a.kind !== 'block');
-    await writeFile(planFile, JSON.stringify(plan, null, 2));
-    expect(await refused(() => readPlanFile(planFile))).toContain('was altered after it was made');
+    const plan = await planWith(b.store, desired);
+    expect(await refused(() => apply(plan, 'nobody@acme.example', b.reopen()))).toContain('nobody@acme.example is not a user of acme-prod');
+    expect(await refused(() => apply(plan, 'gone@acme.example', b.reopen()))).toContain('not an active user');
   });
 
   it('a plan for another org', async () => {
-    const plan = await savePlan(desired, orgState, planFile);
+    const plan = await planWith(b.store, desired);
     const foreign = { ...plan, org: { name: ORG, id: '00D000000000OtherA' }, basis: { ...plan.basis, orgId: '00D000000000OtherA' } };
     foreign.digest = planDigest(foreign);
-    expect(await refused(() => apply(foreign))).toContain('the plan is for org acme-prod (00D000000000OtherA), not acme-prod (00D5e0000001AcmEAA)');
+    expect(await refused(() => apply(foreign, ADMIN, b.reopen()))).toContain('the plan is for org acme-prod (00D000000000OtherA), not acme-prod (00D5e0000001AcmEAA)');
   });
 
   it('a plan made before the store changed says what changed since', async () => {
-    const plan = await savePlan(desired, orgState, planFile);
+    const plan = await planWith(b.store, desired);
     // Another apply blocks App 001 first (its plan: a desired state that blocks it).
     const other = path.join(dir, 'other');
     await import('node:fs/promises').then((fs) => fs.mkdir(other));
     await writeFile(path.join(other, 'a.yaml'), 'apiVersion: capctl/v1\nkind: OrgSettings\norg: acme-prod\nunmanagedApps: ignore\n---\napiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-prod\nname: App 001\nblocked: true\n');
-    await apply(await savePlan(other, orgState, path.join(dir, 'other.json')));
-    const message = await refused(() => apply(plan));
+    await apply(await planWith(b.reopen(), other), ADMIN, b.reopen());
+    const message = await refused(() => apply(plan, ADMIN, b.reopen()));
     expect(message).toContain('the store changed since the plan was made');
     expect(message).toContain('store revision was 0 when the plan was made, it is 1 now');
     expect(message).toMatch(/applied since \(ledger line 1, .*\): blocked App 001: ended 2 sessions of 2 users/);
+  });
+});
+
+describe('a plan file edited by hand', () => {
+  it('is refused, and nothing is written', async () => {
+    await savePlan(desired, orgState, planFile);
+    const before = await fingerprint(orgState);
+    const plan = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(planFile, 'utf8'))) as Plan;
+    plan.actions = plan.actions.filter((a) => a.kind !== 'block');
+    await writeFile(planFile, JSON.stringify(plan, null, 2));
+    const error = await readPlanFile(planFile).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(RefusedError);
+    expect(await fingerprint(orgState)).toEqual(before);
+    expect((error as RefusedError).message).toContain('was altered after it was made');
   });
 });
 

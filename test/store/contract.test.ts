@@ -6,6 +6,7 @@ import { applyPlan } from '../../src/apply/apply-plan.js';
 import { planOrg } from '../../src/plan-org.js';
 import { FileOrgStore } from '../../src/store/file-store.js';
 import { MemoryOrgStore } from '../../src/store/memory-store.js';
+import { memoryStoreOf } from '../helpers/backends.js';
 import { copyInto, makeTempDir, removeDir } from '../helpers/cli.js';
 import { ORG } from '../helpers/generated-org.js';
 import { backendContract, type BackendFactory } from './contract.js';
@@ -29,13 +30,6 @@ const fileBackend: BackendFactory = {
     return Promise.resolve({ store, reopen: () => new FileOrgStore(seed) });
   },
 };
-
-/** Reads the seed once with the file store; the memory store then has no file. */
-export async function memoryStoreOf(seed: string, options: ConstructorParameters<typeof MemoryOrgStore>[1] = {}): Promise<MemoryOrgStore> {
-  const files = new FileOrgStore(seed);
-  const snapshots = await Promise.all((await files.listOrgs()).map((org) => files.readSnapshot(org)));
-  return MemoryOrgStore.of(snapshots, options);
-}
 
 const memoryBackend: BackendFactory = {
   name: 'in-memory store',
