@@ -1,5 +1,5 @@
-// Convergence through the real file store (fast-check): for generated orgs and declarations that
-// plan without errors, applying the plan and planning again gives no actions, and a second apply
+// Convergence through each backend, the real file store and the in-memory one (fast-check): for
+// generated orgs and declarations that plan without errors, applying the plan and planning again gives no actions, and a second apply
 // (of a new plan, or of the same plan again) changes nothing.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,9 +9,9 @@ import { applyPlan } from '../../src/apply/apply-plan.js';
 import { verifyChain } from '../../src/store/ledger-chain.js';
 import { StoreError, type DesiredOrg, type OrgSnapshot, type Plan } from '../../src/model/index.js';
 import { createPlan } from '../../src/plan/create-plan.js';
-import { FileOrgStore } from '../../src/store/file-store.js';
+import type { OrgStore } from '../../src/store/org-store.js';
 import { formatJson } from '../../src/store/json-format.js';
-import { fingerprint } from '../helpers/fingerprint.js';
+import { backends, type OpenBackend } from '../helpers/backends.js';
 import { makeTempDir, removeDir } from '../helpers/cli.js';
 import { orgAndCoherentDeclarationArb } from '../plan/arbitraries.js';
 import { allPermissions } from '../plan/builders.js';
@@ -42,20 +42,22 @@ function planOf(desired: DesiredOrg, observed: OrgSnapshot): Plan {
   return createPlan({ desired, observed, now, actor: ACTOR, basis: { desiredDigest: `sha256:${'d'.repeat(64)}`, desiredCommit: null } });
 }
 
-function apply(orgState: string, plan: Plan) {
-  return applyPlan({ store: new FileOrgStore(orgState), plan, actor: ACTOR, now: () => now, lockTimeoutMs: 0, command: 'convergence test' });
+function apply(store: OrgStore, plan: Plan) {
+  return applyPlan({ store, plan, actor: ACTOR, now: () => now, lockTimeoutMs: 0, command: 'convergence test' });
 }
 
-describe('convergence through the file store', () => {
+describe.each(backends)('convergence through the $name', (backend) => {
   it('apply then plan gives no actions; a second apply changes nothing', async () => {
     let applied = 0;
     await fc.assert(
       fc.asyncProperty(orgAndCoherentDeclarationArb, async ({ org, desired }) => {
         const orgState = await writeStore(org);
         try {
+          let b: OpenBackend;
           let observed: OrgSnapshot;
           try {
-            observed = await new FileOrgStore(orgState).readSnapshot(org.slug);
+            b = await backend.open(orgState);
+            observed = await b.store.readSnapshot(org.slug);
           } catch (error) {
             // A generated org the store rejects (e.g. six sessions of one user for one app, R11).
             if (error instanceof StoreError) return fc.pre(false);
@@ -63,11 +65,11 @@ describe('convergence through the file store', () => {
           }
           const plan = planOf(desired, observed);
           fc.pre(!plan.diagnostics.some((d) => d.severity === 'error'));
-          const report = await apply(orgState, plan);
+          const report = await apply(b.reopen(), plan);
           expect(report.status).toBe(plan.actions.length === 0 ? 'no-changes' : 'applied');
           if (plan.actions.length > 0) applied += 1;
 
-          const store = new FileOrgStore(orgState);
+          const store = b.reopen();
           const after = await store.readSnapshot(org.slug);
           const ledger = await store.readLedger(org.slug);
           expect(verifyChain(ledger)).toBeUndefined();
@@ -77,10 +79,10 @@ describe('convergence through the file store', () => {
           const again = planOf(desired, after);
           expect(again.actions.map((a) => `${a.kind} ${a.app?.name ?? ''}`)).toEqual([]);
 
-          const before = await fingerprint(orgState);
-          expect((await apply(orgState, again)).status).toBe('no-changes');
-          if (plan.actions.length > 0) expect((await apply(orgState, plan)).status).toBe('already-applied');
-          expect(await fingerprint(orgState)).toEqual(before);
+          const before = await b.state();
+          expect((await apply(b.reopen(), again)).status).toBe('no-changes');
+          if (plan.actions.length > 0) expect((await apply(b.reopen(), plan)).status).toBe('already-applied');
+          expect(await b.state()).toEqual(before);
         } finally {
           await rm(orgState, { recursive: true, force: true });
         }
