@@ -78,6 +78,7 @@ function decision(action: Action): Record<string, unknown> {
     after: action.after,
     requires: action.requires,
     approvalUrl: action.approvalUrl,
+    manual: action.manual,
     ...effects,
     appsCutOff: appsCutOff?.map((a) => ({ name: a.name, id: a.id })),
     removed: removed && { policies: removed.policies, profiles: removed.profiles, permissionSets: removed.permissionSets },

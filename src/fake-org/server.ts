@@ -12,6 +12,7 @@
 //   POST /services/Soap/m/NN.N              listMetadata, readMetadata; createMetadata, updateMetadata,
 //                                           upsertMetadata, deleteMetadata (on the metadata components only)
 //   POST /services/oauth2/token             the JWT bearer grant, checked against the public key given
+//   GET  /services/oauth2/userinfo          who the token is logged in as (OpenID Connect UserInfo)
 // Every answer carries Sforce-Limit-Info: api-usage=N/LIMIT.
 import { createHash, randomBytes, createVerify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -56,6 +57,8 @@ export interface FakeOrgOptions {
   usedBefore?: number;
   /** Milliseconds every answer waits before it is sent, as a real org's latency (default 0). */
   latencyMs?: number;
+  /** The username the start token is logged in as (default: the first active user holding ModifyAllData, else the first active user). */
+  connectedUser?: string;
 }
 
 /** A running fake org. */
@@ -72,6 +75,8 @@ export interface FakeOrg {
   data: FakeOrgData;
   /** Queues a fault. */
   inject(fault: Fault): void;
+  /** What `/limits` reports as DailyApiRequests.Remaining; undefined: the daily allowance less the calls so far. */
+  dailyRemaining: number | undefined;
   /** Moves an app's LastModifiedDate (and its metadata's) on, as an edit in Setup would. */
   touchApp(id: string, at: string): void;
   close(): Promise<void>;
@@ -89,17 +94,22 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
   const requests: RecordedRequest[] = [];
   const faults: Required<Fault>[] = [];
   const tokens = new Set<string>();
+  /** Who each token is logged in as (username). */
+  const tokenUsers = new Map<string, string>();
+  let dailyRemaining: number | undefined;
   const locators = new Map<string, { rows: Row[]; size: number }>();
   const dailyLimit = options.dailyLimit ?? 100_000;
   let used = options.usedBefore ?? 0;
   let locatorCount = 0;
-  const issue = (): string => {
+  const issue = (username: string): string => {
     // Obviously not a Salesforce token (those start with the org id: 00D…!).
     const token = `fake-org-token-${randomBytes(12).toString('hex')}`;
     tokens.add(token);
+    tokenUsers.set(token, username);
     return token;
   };
-  const accessToken = issue();
+  const active = options.snapshot.users.filter((u) => u.active);
+  const accessToken = issue(options.connectedUser ?? (active.find((u) => u.permissions.includes('ModifyAllData')) ?? active[0])?.username ?? '');
   const hanging = new Set<ServerResponse>();
   let inFlight = 0;
   let maxInFlight = 0;
@@ -160,6 +170,10 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
       if (fault?.kind === 'malformed-json') return text(res, 200, 'text/xml', '<soapenv:Envelope><soapenv:Body><oops');
       return soapCall(soap.call, soap.args, res);
     }
+    if (path === '/services/oauth2/userinfo' && req.method === 'GET') {
+      if (!authorized) return json(res, 401, { error: 'invalid_token', error_description: 'Session expired or invalid' });
+      return userInfo(tokenUsers.get(token!) ?? '', res);
+    }
     if (!rest) return json(res, 404, [{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }]);
     if (!authorized) return json(res, 401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]);
     if (fault?.kind === 'limit-exceeded') return json(res, 403, [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }]);
@@ -199,7 +213,7 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
       return json(res, 200, { name: 'PermissionSet', fields: data.permissionSetFields.map((name) => ({ name })) });
     }
     if (route === '/limits') {
-      return json(res, 200, { DailyApiRequests: { Max: dailyLimit, Remaining: Math.max(0, dailyLimit - used) } });
+      return json(res, 200, { DailyApiRequests: { Max: dailyLimit, Remaining: dailyRemaining ?? Math.max(0, dailyLimit - used) } });
     }
     return json(res, 404, [{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }]);
   }
@@ -307,6 +321,23 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     }
   }
 
+  /** The UserInfo answer (OpenID Connect, as Salesforce gives it): the fields capctl reads and a few beside. */
+  function userInfo(username: string, res: ServerResponse): void {
+    const row = (data.tables.User ?? []).find((u) => u.Username === username);
+    if (!row) return json(res, 403, { error: 'insufficient_scope', error_description: 'the user of this token is gone' });
+    const userId = String(row.Id);
+    json(res, 200, {
+      sub: `${url}/id/${data.orgId}/${userId}`,
+      user_id: userId,
+      organization_id: data.orgId,
+      preferred_username: username,
+      nickname: username.split('@')[0],
+      active: row.IsActive === true,
+      user_type: 'STANDARD',
+      urls: { rest: `${url}/services/data/v{version}/`, metadata: `${url}/services/Soap/m/{version}/${data.orgId.slice(0, 15)}` },
+    });
+  }
+
   function tokenGrant(form: URLSearchParams, record: RecordedRequest, res: ServerResponse): void {
     const grant = form.get('grant_type') ?? '';
     record.grant = grant;
@@ -330,7 +361,7 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     if (claims.aud !== url) return refuse('audience is invalid');
     if (typeof claims.exp !== 'number' || claims.exp * 1000 < Date.now()) return refuse('expired authorization code');
     if (typeof claims.sub !== 'string' || !data.usernames.has(claims.sub)) return refuse('user hasn\'t approved this consumer');
-    json(res, 200, { access_token: issue(), instance_url: url, id: `${url}/id/${data.orgId}/005000000000000001`, token_type: 'Bearer', scope: 'api' });
+    json(res, 200, { access_token: issue(claims.sub), instance_url: url, id: `${url}/id/${data.orgId}/005000000000000001`, token_type: 'Bearer', scope: 'api' });
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -346,6 +377,12 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     data,
     get maxInFlight() {
       return maxInFlight;
+    },
+    get dailyRemaining() {
+      return dailyRemaining;
+    },
+    set dailyRemaining(value) {
+      dailyRemaining = value;
     },
     inject(fault) {
       faults.push({ kind: fault.kind, match: fault.match ?? '', times: fault.times ?? 1 });

@@ -134,7 +134,7 @@ function notesOnActions(actions: readonly SimulatedAction[], final: SimulatedOrg
   return notes;
 }
 
-const actionKeys = ['seq', 'kind', 'app', 'revocation', 'covers', 'reason', 'before', 'after', 'requires', 'allowed', 'missing', 'effects', 'approvalUrl', 'source'] as const;
+const actionKeys = ['seq', 'kind', 'app', 'revocation', 'covers', 'reason', 'before', 'after', 'requires', 'allowed', 'missing', 'effects', 'approvalUrl', 'manual', 'source'] as const;
 
 /** The action with its keys in schema order, so that every plan's JSON reads alike. */
 function orderActionKeys(action: Action): Action {

@@ -55,6 +55,8 @@ export interface SfClient {
   metadataRead(type: string, fullNames: readonly string[]): Promise<SfRecord[]>;
   /** `GET /limits`. */
   limits(): Promise<Record<string, OrgLimit>>;
+  /** `GET /services/oauth2/userinfo`: who the connection is logged in as. */
+  userInfo(): Promise<{ username: string; userId: string; orgId: string }>;
   /** Calls made so far (logins included) and the last API usage the org reported. */
   stats(): { calls: number; limitInfo?: LimitInfo };
 }
@@ -189,6 +191,15 @@ class JsforceClient implements SfClient {
     const body = await this.call('limits', true, () => this.conn.request(`/services/data/v${apiVersion}/limits`));
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw this.malformed('the /limits answer is not an object');
     return body as Record<string, OrgLimit>;
+  }
+
+  async userInfo(): Promise<{ username: string; userId: string; orgId: string }> {
+    const body = await this.call('userinfo', true, () => this.conn.request('/services/oauth2/userinfo'));
+    const info = (typeof body === 'object' && body !== null ? body : {}) as { preferred_username?: unknown; user_id?: unknown; organization_id?: unknown };
+    if (typeof info.preferred_username !== 'string' || typeof info.user_id !== 'string' || typeof info.organization_id !== 'string') {
+      throw this.malformed('the userinfo answer names no user (preferred_username, user_id, organization_id)');
+    }
+    return { username: info.preferred_username, userId: info.user_id, orgId: info.organization_id };
   }
 
   async metadataList(type: string): Promise<MetadataFile[]> {

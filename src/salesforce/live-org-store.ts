@@ -12,7 +12,7 @@ import { InputError, SalesforceError, type Action, type LedgerRecord, type Obser
 import type { FileOrgStore } from '../store/file-store.js';
 import { orgFileName } from '../store/file-layout.js';
 import type { CarryOutContext, CarryOutResult, LockInfo, LockRequest, OrgLock, OrgStore, SnapshotReadOptions, StateFolder } from '../store/org-store.js';
-import type { LimitInfo } from './client.js';
+import type { LimitInfo, SfClient } from './client.js';
 import type { AppMetadataCache, LiveRead } from './read-live-snapshot.js';
 
 /** The metadata cache of the last refresh, beside the state files (not part of the snapshot; no secret in it). */
@@ -113,6 +113,7 @@ export class LiveOrgStore implements OrgStore {
         ...(previousSnapshot ? { previous: { snapshot: previousSnapshot, appMetadata } } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
+      read.snapshot.live = { instanceUrl: session.instanceUrl, ...(options.forApply ? await readApplyFacts(client) : {}) };
       Object.assign(stats, { calls: logins + read.calls, warnings: read.warnings, tokensMissing: read.tokensMissing, ...(read.limitInfo ? { limitInfo: read.limitInfo } : {}) });
       options.onOrg?.(read.snapshot.org, read.snapshot.apps.length);
       options.onProgress?.(read.snapshot.apps.length, read.snapshot.apps.length);
@@ -183,6 +184,13 @@ export class LiveOrgStore implements OrgStore {
   stateFolder(org: string): StateFolder {
     return this.files.stateFolder(org);
   }
+}
+
+/** What an apply needs beside the snapshot: the connected user and the daily allowance left (two calls). */
+async function readApplyFacts(client: SfClient): Promise<{ connectedUser: string; apiRequestsRemaining?: number }> {
+  const [user, limits] = await Promise.all([client.userInfo(), client.limits()]);
+  const remaining = limits.DailyApiRequests?.Remaining;
+  return { connectedUser: user.username, ...(typeof remaining === 'number' && Number.isFinite(remaining) ? { apiRequestsRemaining: remaining } : {}) };
 }
 
 function notYet(org: string): InputError {

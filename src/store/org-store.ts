@@ -30,6 +30,11 @@ export interface SnapshotReadOptions {
   onProgress?(appsRead: number, appCount: number): void;
   /** Stops the read: it then throws the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * The read before an apply: a live org also reads who the connection is logged in as and its
+   * remaining daily API allowance (OrgSnapshot.live). Backends that are the org ignore it.
+   */
+  forApply?: boolean;
 }
 
 /** Reads an org: the whole snapshot, validated, or a StoreError naming every problem. */

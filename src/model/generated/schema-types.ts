@@ -422,6 +422,7 @@ export interface Action {
    * Install: the app install approval URL (R12).
    */
   approvalUrl?: string;
+  manual?: ManualStep;
   source?: Source;
 }
 export interface AppRef {
@@ -557,6 +558,16 @@ export interface CutOffApp {
   name: string;
   id: string;
   sessionsEnded: number;
+}
+/**
+ * Where a person does an action by hand: the page and its absolute URL on the org's instance.
+ */
+export interface ManualStep {
+  /**
+   * oauth-usage: Setup's Connected Apps OAuth Usage page; install-approval: the app's install approval page (R12), when its id is known.
+   */
+  page: 'oauth-usage' | 'install-approval';
+  url: string;
 }
 export interface Source {
   file: string;
