@@ -82,4 +82,16 @@ describe('manual steps', () => {
     const json = JSON.parse(renderPlanJson(p)) as { actions: { manual?: unknown }[] };
     expect(json.actions.filter((a) => a.manual).length).toBe(4);
   });
+
+  it("on a live org, the policies of an app known only by name wait for its install (it has no id to set them on yet); a file-store org plans them at once", () => {
+    const withPolicies = desired({ apps: [appDoc('Ghost', { installed: true, policies: { permittedUsers: 'admin-approved', permissionSets: [] } })] });
+    const onLive = plan(withPolicies, live(org()));
+    expectValidPlan(onLive);
+    expect(onLive.actions.map((a) => `${a.kind} ${a.app!.name}`)).toEqual(['install Ghost']);
+    const note = onLive.diagnostics.find((d) => d.code === 'CAP340')!;
+    expect(note.message).toContain('Ghost: its declared policies and assignments are left to the plan after its install');
+    const onFiles = plan(withPolicies, org());
+    expect(onFiles.actions.map((a) => `${a.kind} ${a.app!.name}`)).toEqual(['install Ghost', 'set-policies Ghost']);
+    expect(onFiles.diagnostics.some((d) => d.code === 'CAP340')).toBe(false);
+  });
 });
