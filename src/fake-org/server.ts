@@ -19,7 +19,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { XMLParser } from 'fast-xml-parser';
 import type { OrgSnapshot } from '../model/index.js';
-import { seedFakeOrg, type Component, type FakeOrgData } from './seed.js';
+import { connectedAppComponent, seedFakeOrg, type Component, type FakeOrgData } from './seed.js';
 import { evaluate, parseSoql, SoqlError, type Row } from './soql.js';
 
 /** A fault the next matching requests get instead of their answer. */
@@ -79,6 +79,12 @@ export interface FakeOrg {
   dailyRemaining: number | undefined;
   /** Moves an app's LastModifiedDate (and its metadata's) on, as an edit in Setup would. */
   touchApp(id: string, at: string): void;
+  /**
+   * Installs an uninstalled connected app known by its tokens, as a person does in Setup (there is
+   * no API for it): it gets an id, its local copy with default policies, and its tokens point at it.
+   * Returns the new id.
+   */
+  installApp(name: string): string;
   close(): Promise<void>;
 }
 
@@ -394,6 +400,22 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
       for (const byName of data.metadata.values()) {
         for (const component of byName.values()) if (component.label === (row.Name ?? row.MasterLabel)) component.__lastModified = at;
       }
+    },
+    installApp(name) {
+      if ((data.tables.ConnectedApplication ?? []).some((r) => r.Name === name)) throw new Error(`fake org: ${name} is installed already`);
+      const id = `0H4FAKE${createHash('sha256').update(`installed:${name}`).digest('hex').slice(0, 11)}`;
+      const at = new Date().toISOString();
+      (data.tables.ConnectedApplication ??= []).push({ attributes: { type: 'ConnectedApplication', url: `/services/data/v62.0/sobjects/ConnectedApplication/${id}` }, Id: id, Name: name, LastModifiedDate: at, OptionsAllowAdminApprovedUsersOnly: false });
+      (data.tables.AppMenuItem ??= []).push({ attributes: { type: 'AppMenuItem' }, ApplicationId: id, NamespacePrefix: null, Type: 'ConnectedApplication' });
+      const component = connectedAppComponent({
+        id, name, type: 'ConnectedApp', packaged: false, installed: true, blocked: false, deniedAttempts: null, sessions: [],
+        policies: { permittedUsers: 'all-users', profiles: [], permissionSets: [], ipRelaxation: 'ENFORCE', refreshTokenPolicy: 'infinite' },
+      });
+      let byName = data.metadata.get('ConnectedApp');
+      if (!byName) data.metadata.set('ConnectedApp', (byName = new Map()));
+      byName.set(String(component.fullName), { ...component, __lastModified: at });
+      for (const token of data.tables.OauthToken ?? []) if (token.AppName === name) token.AppMenuItem = { attributes: { type: 'AppMenuItem' }, ApplicationId: id };
+      return id;
     },
     close: () =>
       new Promise<void>((resolve) => {

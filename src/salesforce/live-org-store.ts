@@ -12,6 +12,7 @@ import { InputError, SalesforceError, type Action, type LedgerRecord, type Obser
 import type { FileOrgStore } from '../store/file-store.js';
 import { orgFileName } from '../store/file-layout.js';
 import type { CarryOutContext, CarryOutResult, LockInfo, LockRequest, OrgLock, OrgStore, SnapshotReadOptions, StateFolder } from '../store/org-store.js';
+import { estimateApplyCalls, type CallEstimate } from './call-estimate.js';
 import type { LimitInfo, SfClient } from './client.js';
 import type { AppMetadataCache, LiveRead } from './read-live-snapshot.js';
 
@@ -163,6 +164,12 @@ export class LiveOrgStore implements OrgStore {
   carryOut(org: string, actions: readonly Action[], context: CarryOutContext): Promise<CarryOutResult> {
     if (this.connectionOf(org) === undefined) return this.files.carryOut(org, actions, context);
     return Promise.reject(notYet(org));
+  }
+
+  /** A connected org: the calls carrying out the runs takes (call-estimate.ts); undefined for an org read from its files. */
+  estimateCalls(org: string, runs: readonly (readonly Action[])[]): CallEstimate {
+    if (this.connectionOf(org) === undefined) return { calls: 0, byKind: {} };
+    return estimateApplyCalls(runs);
   }
 
   settle(org: string): Promise<void> {

@@ -500,7 +500,7 @@ export class FileOrgStore implements OrgStore {
    * which only files whose bytes change are rewritten. Creates the folder of a new org. Call while
    * holding the org's lock (a new org's folder: right after creating it).
    */
-  async writeObserved(org: string, state: Pick<OrgSnapshot, 'org' | 'users' | 'apps'>, build: (storeDigest: string) => ObservedLine): Promise<ObservedLine> {
+  async writeObserved<L extends LedgerRecord = ObservedLine>(org: string, state: Pick<OrgSnapshot, 'org' | 'users' | 'apps'>, build: (storeDigest: string) => L): Promise<L> {
     const orgDir = await this.existingOrgDir(org);
     await mkdir(path.join(orgDir, appsDirName), { recursive: true });
     const files: FileChange[] = [
@@ -513,7 +513,7 @@ export class FileOrgStore implements OrgStore {
       const rel = `${appsDirName}/${name}`;
       if (name.endsWith('.json') && !name.startsWith('.') && !kept.has(rel)) files.push({ path: rel, content: null });
     }
-    let line: ObservedLine | undefined;
+    let line: L | undefined;
     await this.commitAll(org, [{ files, ledgerLine: (digest) => (line = build(digest)) }]);
     return line!;
   }

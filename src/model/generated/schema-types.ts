@@ -589,6 +589,10 @@ export interface ActionResult {
    * Snapshot digest of the store right after the action: lets a resumed apply prove where it stopped.
    */
   storeDigest: string;
+  /**
+   * A manual step (SPEC §13): a person did it by hand in Setup; apply saw it done on the org and recorded it.
+   */
+  byHand?: true;
 }
 /**
  * One line of ledger.jsonl recording the store as capctl found it: what changed outside capctl since the line before (capctl refresh, or apply before its first action), hash-chained like an applied action's line.
