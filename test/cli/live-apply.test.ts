@@ -138,4 +138,35 @@ describe('apply on a connected org', () => {
     expect(refused.code, refused.stderr).toBe(3);
     expect(refused.stderr).toContain('apply refused: auditor@acme.example lacks permissions');
   });
+
+  it("refuses (exit 3) an apply whose estimated calls exceed the org's remaining daily allowance (/limits), and lets one through at exactly the allowance", async () => {
+    // Blocking Slack: one upsertMetadata of BlacklistedConsumer and one read-back.
+    const s = await setup([settingsDoc, 'apiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-prod\nname: Slack\nblocked: true\nowner: it@acme.example\n']);
+    expect((await s.run(['plan', '--out', 'plan.json'])).code).toBe(0);
+    const before = await fingerprint(path.join(s.root, 'org-state'));
+    s.fake.dailyRemaining = 1;
+    const short = await s.run(['apply', 'plan.json']);
+    expect(short.code, short.stderr).toBe(3);
+    expect(short.stderr).toContain('apply refused: acme-prod has 1 API requests left today (DailyApiRequests Remaining in /limits), and this apply needs about 2 (block 2); nothing was applied.');
+    expect(await fingerprint(path.join(s.root, 'org-state'))).toEqual(before);
+    s.fake.dailyRemaining = 2;
+    const enough = await s.run(['apply', 'plan.json']);
+    expect(enough.code, enough.stderr).not.toBe(3);
+    expect(enough.stderr).not.toContain('API requests left today');
+  });
+
+  it('records changes made outside capctl on the live org as a refresh commit of their own before the apply', async () => {
+    const s = await setup([settingsDoc, postmanInstalled]);
+    // Someone blocks Asana in Setup; the plan made now relies on it (apply plans it again now).
+    s.fake.data.metadata.get('BlacklistedConsumer')!.set('capctl_Asana', { fullName: 'capctl_Asana', consumerName: 'Asana', consumerKey: 'unknown', masterLabel: 'Asana', blockedByApiWhitelisting: 'false', __lastModified: '2026-11-30T00:00:00.000Z' });
+    const result = await s.run(['apply', '--auto-approve']);
+    expect(result.code, result.stderr).toBe(4);
+    expect(git(s.root, ['log', '-1', '--format=%s%n%b'], s.env)).toMatch(/^capctl refresh acme-prod: Asana blocked/);
+    expect(git(s.root, ['log', '-1', '--format=%(trailers:key=Capctl-Refresh,valueonly)'], s.env).trim()).not.toBe('');
+    const ledger = ledgerOf(s);
+    expect(ledger.map((l) => l.kind ?? 'applied')).toEqual(['observed', 'observed']);
+    const asana = JSON.parse(git(s.root, ['show', `HEAD:org-state/acme-prod/apps/${(s.fake.data.tables.ConnectedApplication!.find((r) => r.Name === 'Asana')!.Id as string)}.json`], s.env)) as { blocked: boolean };
+    expect(asana.blocked).toBe(true);
+    expect(git(s.root, ['status', '--porcelain'], s.env)).toBe('');
+  });
 });
