@@ -74,11 +74,13 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
     import('../../render/apply-report.js'),
     import('../../store/open-store.js'),
   ]);
-  const store = openStore(settings, settings.org);
+  // A connected org (capctl.yaml) is read and changed live; its state folder is the file store's.
+  const live = { ...settings, env: host.env };
+  const store = openStore(live, settings.org, { live: true });
   const json = options.format === 'json';
   // Said before anything changes (and before the question), not as a failed commit after the apply.
   const refuseIgnoredStore = async (org: string): Promise<void> => {
-    if (options.commit) await checkStoreNotIgnored(stateFolderOf(openStore(settings, org), org).dir);
+    if (options.commit) await checkStoreNotIgnored(stateFolderOf(openStore(live, org, { live: true }), org).dir);
   };
 
   let plan: Plan;
@@ -91,7 +93,7 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
     const { readReviewedDesired } = await import('../../plan-org.js');
     desired = await readReviewedDesired({ desired: settings.desired, org: plan.org.name, store, storeName: settings.orgState, now: host.now() });
   } else {
-    plan = await planNow(settings, host, store);
+    plan = await planNow(settings, host, store, {});
     if (!json) host.out((await import('../../render/plan-text.js')).renderPlanText(plan, { color: host.color }));
     if (planFailed(plan)) {
       if (json) host.out(`${JSON.stringify({ plan }, null, 2)}\n`);
@@ -105,7 +107,7 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
   }
 
   const org = plan.org.name;
-  const orgDir = stateFolderOf(openStore(settings, org), org).dir;
+  const orgDir = stateFolderOf(openStore(live, org, { live: true }), org).dir;
   const barShown = progressEnabled(host, options.quiet);
   const progress = createProgress(host, options.quiet);
   const held: string[] = [];
