@@ -10,7 +10,11 @@
 //   GET  /sobjects/PermissionSet/describe   the field list
 //   GET  /limits                            DailyApiRequests
 //   POST /services/Soap/m/NN.N              listMetadata, readMetadata; createMetadata, updateMetadata,
-//                                           upsertMetadata, deleteMetadata (on the metadata components only)
+//                                           upsertMetadata, deleteMetadata (writes.ts)
+//   POST /composite/sobjects                SetupEntityAccess records, ≤200 per call (writes.ts)
+//   DELETE /sobjects/SetupEntityAccess/{id}
+//   GET, DELETE /apps/oauth/usage/…         external client apps' users and tokens (writes.ts)
+//   POST /services/oauth2/revoke            form body token=<DeleteToken> (writes.ts)
 //   POST /services/oauth2/token             the JWT bearer grant, checked against the public key given
 //   GET  /services/oauth2/userinfo          who the token is logged in as (OpenID Connect UserInfo)
 // Every answer carries Sforce-Limit-Info: api-usage=N/LIMIT.
@@ -21,10 +25,15 @@ import { XMLParser } from 'fast-xml-parser';
 import type { OrgSnapshot } from '../model/index.js';
 import { connectedAppComponent, seedFakeOrg, type Component, type FakeOrgData } from './seed.js';
 import { evaluate, parseSoql, SoqlError, type Row } from './soql.js';
+import { CallRefused, fakeWrites, type MetadataResult, type RestAnswer } from './writes.js';
 
 /** A fault the next matching requests get instead of their answer. */
 export interface Fault {
-  kind: 'limit-exceeded' | 'expire-session' | 'hang' | 'malformed-json' | 'server-error' | 'echo-token';
+  /**
+   * `refuse-item`: a write's first item fails (per-item result), the rest go through.
+   * `apply-then-hang`: a write is carried out, but its answer never comes (the client times out).
+   */
+  kind: 'limit-exceeded' | 'expire-session' | 'hang' | 'malformed-json' | 'server-error' | 'echo-token' | 'refuse-item' | 'apply-then-hang';
   /** Only requests whose path (or SOAP call) contains this; every request when absent. */
   match?: string;
   /** How many requests get it (default 1). */
@@ -42,6 +51,10 @@ export interface RecordedRequest {
   soap?: { call: string; type?: string; fullNames?: string[] };
   /** The OAuth grant type of a token request. */
   grant?: string;
+  /** A write: how many items (components, records) it carried. */
+  items?: number;
+  /** A write: what it did (`revoked <app>/<user>/<created>`, `invalid_token`, `deleted`, `created 2 of 2`…), never a token. */
+  outcome?: string;
 }
 
 /** How the fake is started. */
@@ -97,6 +110,7 @@ export const oauthTokenCap = 2500;
 /** Starts the fake on 127.0.0.1. */
 export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
   const data = seedFakeOrg(options.snapshot);
+  const writes = fakeWrites(data);
   const requests: RecordedRequest[] = [];
   const faults: Required<Fault>[] = [];
   const tokens = new Set<string>();
@@ -147,6 +161,13 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     res.setHeader('Sforce-Limit-Info', `api-usage=${used}/${dailyLimit}`);
 
     if (path === '/services/oauth2/token' && req.method === 'POST') return tokenGrant(new URLSearchParams(body), record, res);
+    if (path === '/services/oauth2/revoke' && req.method === 'POST') {
+      // No session needed: the DeleteToken is the credential.
+      const fault = takeFault(path);
+      if (fault?.kind === 'hang') return void hang(res);
+      if (fault?.kind === 'server-error') return json(res, 503, { error: 'server_error', error_description: 'Service Unavailable' });
+      return answer(writes.revoke(new URLSearchParams(body)), record, fault?.kind === 'apply-then-hang' ? hang(res) : res);
+    }
 
     const soapMatch = /^\/services\/Soap\/m\/\d+\.\d+$/.exec(path);
     const rest = /^\/services\/data\/v\d+\.\d+(\/.*)$/.exec(path);
@@ -160,11 +181,7 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
       if (q !== null) record.soql = q;
     }
     const fault = takeFault(soap ? `${path} ${soap.call}` : `${path}${parsed.search}`);
-    if (fault?.kind === 'hang') {
-      hanging.add(res);
-      res.on('close', () => hanging.delete(res));
-      return;
-    }
+    if (fault?.kind === 'hang') return void hang(res);
     if (fault?.kind === 'expire-session') tokens.clear();
     const token = soap ? soap.token : /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const authorized = token !== undefined && tokens.has(token);
@@ -174,7 +191,7 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
       if (fault?.kind === 'limit-exceeded') return soapFault(res, 'sf:REQUEST_LIMIT_EXCEEDED', 'REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded.');
       if (fault?.kind === 'server-error') return text(res, 503, 'text/html', '<html>Service Unavailable</html>');
       if (fault?.kind === 'malformed-json') return text(res, 200, 'text/xml', '<soapenv:Envelope><soapenv:Body><oops');
-      return soapCall(soap.call, soap.args, res);
+      return soapCall(soap.call, soap.args, record, fault?.kind, fault?.kind === 'apply-then-hang' ? hang(res) : res);
     }
     if (path === '/services/oauth2/userinfo' && req.method === 'GET') {
       if (!authorized) return json(res, 401, { error: 'invalid_token', error_description: 'Session expired or invalid' });
@@ -187,7 +204,47 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     if (fault?.kind === 'malformed-json') return text(res, 200, 'application/json;charset=UTF-8', '{"totalSize": 3, "done": tr');
     // A careless error that repeats the session id: the client must never pass it on.
     if (fault?.kind === 'echo-token') return json(res, 400, [{ message: `The session ${token} may not do this`, errorCode: 'INSUFFICIENT_ACCESS' }]);
-    return restCall(req.method ?? 'GET', rest[1]!, parsed.searchParams, res);
+    const out = fault?.kind === 'apply-then-hang' ? hang(res) : res;
+    if (req.method === 'GET' && !rest[1]!.startsWith('/apps/oauth/usage/')) return restCall(req.method, rest[1]!, parsed.searchParams, out);
+    return restWrite(req.method ?? 'GET', rest[1]!, body, record, fault?.kind === 'refuse-item', out);
+  }
+
+  /** A request that never gets its answer; returns a response that swallows what is written to it. */
+  function hang(res: ServerResponse): ServerResponse {
+    hanging.add(res);
+    res.on('close', () => hanging.delete(res));
+    const sink = { headersSent: false, setHeader: () => sink, writeHead: () => sink, end: () => sink };
+    return sink as unknown as ServerResponse;
+  }
+
+  function answer(result: RestAnswer, record: RecordedRequest, res: ServerResponse): void {
+    if (result.outcome !== undefined) record.outcome = result.outcome;
+    if (result.body === undefined) return text(res, result.status, 'application/json;charset=UTF-8', '');
+    return json(res, result.status, result.body);
+  }
+
+  /** The REST writes (and the usage resources' reads) of writes.ts. */
+  function restWrite(method: string, route: string, body: string, record: RecordedRequest, refuse: boolean, res: ServerResponse): void {
+    const base = `${url}/services/data/v62.0`;
+    const usage = writes.usage(method, route, base);
+    if (usage) return answer(usage, record, res);
+    if (route === '/composite/sobjects' && method === 'POST') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        return json(res, 400, [{ message: 'malformed JSON', errorCode: 'JSON_PARSER_ERROR' }]);
+      }
+      const records = (parsed as { records?: unknown } | null)?.records;
+      if (Array.isArray(records)) record.items = records.length;
+      return answer(writes.createRecords(parsed, refuse), record, res);
+    }
+    const one = /^\/sobjects\/([A-Za-z]+)\/([A-Za-z0-9]+)$/.exec(route);
+    if (one && method === 'DELETE') {
+      record.items = 1;
+      return answer(writes.deleteRecord(one[1]!, one[2]!), record, res);
+    }
+    return json(res, 405, [{ message: `HTTP Method '${method}' not allowed`, errorCode: 'METHOD_NOT_ALLOWED' }]);
   }
 
   function takeFault(target: string): Required<Fault> | undefined {
@@ -266,7 +323,7 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     return { size: rows.length, totalSize: rows.length, done: true, queryLocator: null, entityTypeName: parsed.from, records: parsed.fields === 'count' ? [] : rows };
   }
 
-  function soapCall(call: string, args: Record<string, unknown>, res: ServerResponse): void {
+  function soapCall(call: string, args: Record<string, unknown>, record: RecordedRequest, fault: Fault['kind'] | undefined, res: ServerResponse): void {
     const byType = (type: string): Map<string, Component & { __lastModified: string }> => {
       let m = data.metadata.get(type);
       if (!m) data.metadata.set(type, (m = new Map()));
@@ -299,28 +356,25 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
       }
       case 'createMetadata':
       case 'updateMetadata':
-      case 'upsertMetadata': {
-        let xml = '';
-        for (const component of list(args.metadata) as Record<string, unknown>[]) {
-          const type = String((component['@_xsi:type'] as string | undefined) ?? '').replace(/^.*:/, '');
-          const { '@_xsi:type': _t, ...fields } = component;
-          const fullName = String(fields.fullName ?? '');
-          const exists = byType(type).has(fullName);
-          const ok = call === 'upsertMetadata' || (call === 'createMetadata' ? !exists : exists);
-          if (ok) byType(type).set(fullName, { ...(fields as Component), __lastModified: new Date().toISOString() });
-          const error = ok ? '' : `<errors><message>${call === 'createMetadata' ? 'duplicate value found' : 'no such component'}</message><statusCode>${call === 'createMetadata' ? 'DUPLICATE_VALUE' : 'INVALID_CROSS_REFERENCE_KEY'}</statusCode></errors>`;
-          xml += `<result>${call === 'upsertMetadata' ? `<created>${!exists}</created>` : ''}${error}<fullName>${esc(fullName)}</fullName><success>${ok}</success></result>`;
-        }
-        return soapOk(res, `${call}Response`, xml);
-      }
+      case 'upsertMetadata':
       case 'deleteMetadata': {
-        const type = String(args.type ?? '');
-        let xml = '';
-        for (const name of list(args.fullNames).map(String)) {
-          const ok = byType(type).delete(name);
-          xml += `<result>${ok ? '' : '<errors><message>no such component</message><statusCode>INVALID_CROSS_REFERENCE_KEY</statusCode></errors>'}<fullName>${esc(name)}</fullName><success>${ok}</success></result>`;
+        const items = call === 'deleteMetadata' ? list(args.fullNames).map(String) : (list(args.metadata) as Record<string, unknown>[]);
+        record.items = items.length;
+        let results: MetadataResult[];
+        try {
+          results =
+            call === 'deleteMetadata'
+              ? writes.deleteMetadata(String(args.type ?? ''), items as string[], fault === 'refuse-item')
+              : writes.saveMetadata(call, items as Record<string, unknown>[], fault === 'refuse-item');
+        } catch (err) {
+          if (err instanceof CallRefused) return soapFault(res, err.code, err.message);
+          throw err;
         }
-        return soapOk(res, 'deleteMetadataResponse', xml);
+        record.outcome = `${results.filter((r) => r.success).length} of ${results.length} saved`;
+        const xml = results
+          .map((r) => `<result>${r.created !== undefined ? `<created>${r.created}</created>` : ''}${r.errors.map((e) => `<errors><message>${esc(e.message)}</message><statusCode>${e.statusCode}</statusCode></errors>`).join('')}<fullName>${esc(r.fullName)}</fullName><success>${r.success}</success></result>`)
+          .join('');
+        return soapOk(res, `${call}Response`, xml);
       }
       default:
         return soapFault(res, 'sf:INVALID_OPERATION', `INVALID_OPERATION: the fake org does not implement ${call}`);

@@ -19,7 +19,7 @@ import type { Action, AppFile, Diagnostic, LedgerLine, LedgerRecord, ObservedLin
 import { Codes, InputError, StoreError } from '../model/index.js';
 import { sortAppsByName } from './app-order.js';
 import { compareProblemFiles, StoreChecker, type StoreProblem } from './check-store.js';
-import { isNotFound, listDir, removeIfPresent, syncDir, tempPathFor, writeNewFileDurably } from './durable-fs.js';
+import { isNotFound, listDir, removeIfPresent, replaceFileDurably, syncDir, tempPathFor, writeNewFileDurably } from './durable-fs.js';
 import { journalFileName, readJournal, removeOrphanTemps, rollForward, writeJournal, type CommitStepHook, type Journal } from './journal.js';
 import { locateJsonPointer } from './json-locate.js';
 import { parseStoreJson } from './parse-store-json.js';
@@ -31,7 +31,7 @@ import { actionChange } from './action-change.js';
 import { nextLedgerLine } from './ledger-chain.js';
 import type { CarryOutContext, CarryOutResult, LockInfo, OrgLock, OrgStore, SnapshotReadOptions, StateFolder } from './org-store.js';
 import type { FileChange, StoreChange } from './file-change.js';
-import { appFileName, appsDirName, fileStateFolder, kindOfFile, orgFileName, usersFileName } from './file-layout.js';
+import { appFileName, appsDirName, fileStateFolder, kindOfFile, liveIntentFileName, orgFileName, usersFileName } from './file-layout.js';
 import { formatJson } from './json-format.js';
 import type { OrgData } from '../plan/transition.js';
 import { checkAgainstSchema, type StoreSchemaDef } from './schema-validators.js';
@@ -519,6 +519,64 @@ export class FileOrgStore implements OrgStore {
   }
 
   /**
+   * Records what happened elsewhere (a live org's actions, carried out through its API and read
+   * back): each step's state files as it gives them (an org file, app files; only those that
+   * changed) and its ledger line, built from the last line and the digest right after the step,
+   * as ONE atomic change (commitAll). Returns the lines. Call while holding the org's lock.
+   */
+  async recordSteps(org: string, steps: readonly RecordedStep[]): Promise<LedgerRecord[]> {
+    let previous = (this.lastLines.has(org) ? this.lastLines.get(org) : (await this.readLedger(org)).at(-1)) ?? undefined;
+    const lines: LedgerRecord[] = [];
+    const changes: StoreChange[] = steps.map((step) => {
+      const files: FileChange[] = [];
+      const values: (OrgFile | AppFile)[] = [];
+      if (step.org) {
+        files.push({ path: orgFileName, content: formatJson(step.org) });
+        values.push(step.org);
+      }
+      for (const app of [...(step.apps ?? [])].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+        files.push({ path: appFileName(app.id), content: formatJson(app) });
+        values.push(app);
+      }
+      checkWritable(files, values);
+      for (const id of step.removedApps ?? []) files.push({ path: appFileName(id), content: null });
+      const paths = files.map((f) => f.path);
+      return {
+        files,
+        ledgerLine: (storeDigest: string) => {
+          previous = step.line(previous, storeDigest, paths);
+          lines.push(previous);
+          return previous;
+        },
+      };
+    });
+    await this.commitAll(org, changes);
+    this.lastLines.set(org, lines.at(-1) ?? previous ?? null);
+    return lines;
+  }
+
+  /** The org's intent file (see file-layout.ts liveIntentFileName): its JSON, or undefined when there is none. */
+  async readIntent(org: string): Promise<unknown> {
+    const orgDir = await this.existingOrgDir(org);
+    const read = await this.storeCall(org, () => readWithEntry(orgDir, liveIntentFileName));
+    if (read === undefined) return undefined;
+    try {
+      return JSON.parse(read.bytes.toString('utf8')) as unknown;
+    } catch {
+      throw this.malformed(org, [{ file: liveIntentFileName, code: Codes.storeMalformed, message: 'unreadable intent of a live apply: not JSON' }]);
+    }
+  }
+
+  /** Writes the org's intent file durably (before the calls it announces), or removes it (null). */
+  async writeIntent(org: string, intent: unknown): Promise<void> {
+    const file = path.join(await this.existingOrgDir(org), liveIntentFileName);
+    if (intent === null) {
+      await removeIfPresent(file);
+      await syncDir(path.dirname(file));
+    } else await replaceFileDurably(file, formatJson(intent));
+  }
+
+  /**
    * Takes the org's lock (`<org>/.lock`), waiting up to timeoutMs, then recovers the org (see
    * recover). Throws LockHeldError naming the holder; a holder that is a dead process of this host
    * is reported as stale, with the `capctl unlock` command that clears it.
@@ -824,6 +882,15 @@ function checkWritable(files: readonly FileChange[], values: readonly unknown[])
       throw new Error(`it would write an invalid ${rel}: ${problems.map((p) => p.message.replace(/^the file: /, '')).join('; ')}`);
     }
   });
+}
+
+/** One step recordSteps writes: the state files it changed and its ledger line. */
+export interface RecordedStep {
+  org?: OrgFile;
+  apps?: readonly AppFile[];
+  removedApps?: readonly string[];
+  /** Builds the line from the ledger's last line, the digest right after the step and the files it changed (relative to the org folder). */
+  line(previous: LedgerRecord | undefined, storeDigest: string, files: readonly string[]): LedgerRecord;
 }
 
 /** Where a store was at a moment: a token that changes with every change, and what readLedger needs of it. */

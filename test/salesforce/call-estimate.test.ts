@@ -22,7 +22,7 @@ describe('estimateApplyCalls', () => {
   it('assignments go 200 per call, creates and deletes apart, after one query', () => {
     const assign = (added: number, removed: number): Action =>
       action('set-assignments', {
-        reason: { code: 'assignments-differ', params: { from: 'org', changes: [{ field: 'permissionSets', added: times(added, () => 'x') as unknown as string[], removed: times(removed, () => 'y') as unknown as string[] }] } },
+        reason: { code: 'assignments-differ', params: { from: 'org', changes: [{ field: 'permissionSets', added: Array.from({ length: added }, () => 'x'), removed: Array.from({ length: removed }, () => 'y') }] } },
       });
     expect(estimateApplyCalls([[assign(200, 0)]]).calls).toBe(1 + 1 + 1);
     expect(estimateApplyCalls([[assign(201, 1)]]).calls).toBe(1 + 2 + 1 + 1);
