@@ -104,6 +104,41 @@ describe('apply on a connected org', () => {
     expect(again.stdout).toContain('Nothing left to do');
   });
 
+  it('carries out what comes before the manual step, stops there, and after it is done goes on with what comes after it', async () => {
+    const settings = `${settingsDoc}oauthFlows:\n  blockUsernamePassword: true\n`;
+    const slackBlocked = 'apiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-prod\nname: Slack\nblocked: true\nowner: it@acme.example\n';
+    const s = await setup([settings, postmanInstalled, slackBlocked]);
+    const saved = await s.run(['plan', '--out', 'plan.json', '--format', 'json']);
+    expect(saved.code, saved.stderr).toBe(0);
+    const kinds = (JSON.parse(saved.stdout) as { actions: { kind: string; manual?: unknown }[] }).actions.map((a) => `${a.kind}${a.manual ? ' (manual)' : ''}`);
+    expect(kinds).toEqual(['set-org-settings', 'install (manual)', 'block']);
+
+    const stopped = await s.run(['apply', 'plan.json']);
+    expect(stopped.code, stopped.stderr).toBe(4);
+    expect(stopped.stdout).toContain('✓ 1. updated org settings');
+    expect(stopped.stdout).toContain('Apply stopped before action 2 (install Postman)');
+    expect(stopped.stdout).toContain('Then (1):\n  · 3. block Slack\n');
+    expect(ledgerOf(s).map((l) => (l.action as { kind?: string } | undefined)?.kind ?? l.kind)).toEqual(['observed', 'set-org-settings']);
+    // What was done before the stop is committed.
+    expect(git(s.root, ['log', '-1', '--format=%s'], s.env)).toMatch(/^capctl apply acme-prod: /);
+    expect(s.fake.data.metadata.get('OauthOidcSettings')!.get('OauthOidc')!.blockOAuthUnPwFlow).toBe('true');
+    const slackBlocks = (): number => [...s.fake.data.metadata.get('BlacklistedConsumer')!.values()].filter((c) => c.consumerName === 'Slack').length;
+    expect(slackBlocks()).toBe(0);
+
+    s.fake.installApp('Postman');
+    const resumed = await s.run(['apply', 'plan.json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain('Resuming: an earlier run applied actions 1-1');
+    expect(resumed.stdout).toContain('✓ 2. installed Postman (a manual step: done by hand, seen done on the org)');
+    expect(resumed.stdout).toContain('✓ 3. blocked Slack');
+    expect(slackBlocks()).toBe(1);
+    expect(ledgerOf(s).map((l) => (l.action as { kind?: string } | undefined)?.kind ?? l.kind)).toEqual(['observed', 'set-org-settings', 'install', 'block']);
+    expect(git(s.root, ['status', '--porcelain'], s.env)).toBe('');
+    const after = await s.run(['plan']);
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stdout).toContain('No changes. acme-prod matches the desired state.');
+  });
+
   it("a change beside the manual step (another app's permitted users changed in Setup) makes the saved plan stale: exit 3, nothing written", async () => {
     const s = await setup([settingsDoc, postmanInstalled]);
     expect((await s.run(['plan', '--out', 'plan.json'])).code).toBe(0);
