@@ -65,9 +65,9 @@ describe('README.md', () => {
     expect(Number(changes)).toBe(runLengths(Number(actions)).length);
   });
 
-  it('lists the exit codes 0 to 3', () => {
+  it('lists the exit codes 0 to 4 (4: apply stopped before a manual step, SPEC §8)', () => {
     const codes = [...section('Exit codes').matchAll(/^\| `(\d)` \|/gm)].map((m) => m[1]);
-    expect(codes).toEqual(['0', '1', '2', '3']);
+    expect(codes).toEqual(['0', '1', '2', '3', '4']);
   });
 
   it('"Plan" shows real output of the bundled example: every line of its excerpt is in the plan, in order', async () => {

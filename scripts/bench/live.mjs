@@ -3,6 +3,7 @@
 // folder), a refresh of the unchanged org (the metadata cache), and a live plan. Each in its own
 // process: wall time, peak RSS (GNU time, else the child's own maxRSS), and the API calls the
 // command says it made. The file-mode floor (read + parse the same store files) is measured too.
+// Then the apply phase (live-apply.mjs): the bench plan applied to the fake, its calls by kind.
 //
 //   npm run bench -- --live [--scale F] [--latency MS] [--keep]
 //
@@ -71,7 +72,7 @@ function measure(args, { cwd, env }) {
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   if (options.build) spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit' });
-  const { benchOrg, generateBench } = await import('./generate.mjs');
+  const { benchActor, benchOrg, generateBench } = await import('./generate.mjs');
   const { FileOrgStore } = await import(path.join(repoRoot, 'dist/store/file-store.js'));
   const { startFakeOrg } = await import(path.join(repoRoot, 'dist/fake-org/server.js'));
   const base = mkdtempSync(path.join(tmpdir(), 'capctl-bench-live-'));
@@ -81,12 +82,13 @@ async function main() {
     log(`generated ${summary.apps} apps, ${summary.users} users, ${summary.sessions} sessions`);
     const snapshot = await new FileOrgStore(path.join(generated, 'org-state')).readSnapshot(benchOrg.slug);
     const floor = await measure([path.join(here, 'floor.mjs'), '--org-state', path.join(generated, 'org-state')], { cwd: base, env: {} });
-    const fake = await startFakeOrg({ snapshot, latencyMs: options.latencyMs });
+    const fake = await startFakeOrg({ snapshot, latencyMs: options.latencyMs, connectedUser: benchActor });
     const repo = path.join(base, 'repo');
     mkdirSync(path.join(repo, 'org-state'), { recursive: true });
     writeFileSync(path.join(repo, 'capctl.yaml'), `orgs:\n  ${benchOrg.slug}:\n    connection: env\n`);
     const env = { SF_INSTANCE_URL: fake.url, SF_ACCESS_TOKEN: fake.accessToken };
     const results = {};
+    let applyPhase;
     try {
       const refresh = ['refresh', '--org', benchOrg.slug, '--actor', 'bench', '--no-commit', '--format', 'json'];
       log('full refresh');
@@ -95,6 +97,9 @@ async function main() {
       results.refreshUnchanged = await measure([capctl, ...refresh], { cwd: repo, env });
       log('live plan');
       results.planLive = await measure([capctl, 'plan', '--org', benchOrg.slug, '--desired', path.join(generated, 'desired'), '--format', 'json'], { cwd: repo, env });
+      // The apply phase (issue 15), in a file of its own: scripts/bench/live-apply.mjs.
+      const { benchLiveApply } = await import('./live-apply.mjs');
+      applyPhase = await benchLiveApply({ measure, capctl, repo, env, fake, generated, slug: benchOrg.slug, actor: benchActor, latencyMs: options.latencyMs, parallelism, wallFactor: live.wallFactor, repoRoot, log });
     } finally {
       await fake.close();
     }
@@ -108,12 +113,14 @@ async function main() {
     }
     check('refreshFull: API calls', results.refreshFull.calls, live.fullCalls);
     check('refreshUnchanged: API calls', results.refreshUnchanged.calls, live.unchangedCalls);
+    if (applyPhase) rows.push(...applyPhase.rows);
     const out = {
       scale: options.scale,
       latencyMs: options.latencyMs,
       org: { apps: summary.apps, users: summary.users, sessions: summary.sessions },
       floorMs: Math.round(floor.wallMs),
       results: Object.fromEntries(Object.entries(results).map(([k, r]) => [k, { code: r.code, wallMs: Math.round(r.wallMs), rssMiB: r.rssMiB && Math.round(r.rssMiB), calls: r.calls }])),
+      ...(applyPhase ? { applyLive: applyPhase.result } : {}),
       checks: rows,
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

@@ -5,9 +5,27 @@
 //   line, each run one atomic store change) → record this apply → release the lock.
 // A failed action stops the apply; the report says what was done up to it. Running the same plan
 // again resumes after the last action done, so nothing is done twice.
-import { CapctlError, ExitCode, type Action, type ApplyReport, type CommitOutcome, type LedgerLine, type LedgerRecord, type Observation, type OrgSnapshot, type Plan } from '../model/index.js';
+import {
+  CapctlError,
+  ExitCode,
+  RefusedError,
+  type Action,
+  type ApplyReport,
+  type CommitOutcome,
+  type LedgerLine,
+  type LedgerRecord,
+  type Observation,
+  type ObservedChange,
+  type ObservedSessions,
+  type OrgSnapshot,
+  type Plan,
+  type RecordedChanges,
+} from '../model/index.js';
+import { actionKinds } from '../plan/action-kinds.js';
+import { digestOfData } from '../store/store-digest.js';
 import type { CarryOutResult, LockInfo, OrgStore } from '../store/org-store.js';
-import { isObservedLine, trailingLinesOfPlan } from '../store/ledger-chain.js';
+import { isObservedLine, nextLedgerLine, nextObservedLine, opensApply, trailingLinesOfPlan } from '../store/ledger-chain.js';
+import { sessionsEndedByHand, withAppsOf } from './manual-steps-done.js';
 import type { ReviewedDesired } from './check-reviewed.js';
 import { changedOutsideCapctl, preflight, StalePlanError, type StartPoint } from './preflight.js';
 import { recordOutsideChanges } from './refresh-org.js';
@@ -30,11 +48,27 @@ export interface ApplyAudit {
   observe?(snapshot: OrgSnapshot, ledger: readonly LedgerRecord[]): Promise<Observation | undefined>;
 }
 
+/**
+ * A live org's apply (SPEC §13): its state folder, which the ledger's lines describe, beside the
+ * org read live; and how to name what changed between two states of it (for the observed line).
+ */
+export interface LiveApply {
+  /** The state folder as it is now (undefined when it has none). */
+  readStored(): Promise<OrgSnapshot | undefined>;
+  /** What differs from `before` to `after`, named, and the state files that differ. */
+  describe(before: OrgState, after: OrgState): { changes: ObservedChange[]; sessions: ObservedSessions[]; files: string[] };
+}
+
+type OrgState = Pick<OrgSnapshot, 'org' | 'users' | 'apps'>;
+
 /** What applyPlan needs. */
 export interface ApplyPlanOptions {
   store: OrgStore;
   plan: Plan;
-  actor: string;
+  /** Who applies; on a live org it must be the connected user (absent: the connected user). */
+  actor?: string | undefined;
+  /** A connected org: how apply keeps its state folder (omitted for a file-store org). */
+  live?: LiveApply;
   now(): Date;
   lockTimeoutMs: number;
   /** The command line, written into the lock file. */
@@ -51,28 +85,36 @@ export interface ApplyPlanOptions {
   onApplied?(line: LedgerLine): void;
 }
 
+/** The options of one run, once the preflight has said who acts (and, live, what the org showed). */
+type RunOptions = Omit<ApplyPlanOptions, 'actor' | 'live'> & { actor: string; live?: LiveApply & { snapshot: OrgSnapshot } };
+
 /** Applies a plan to its org; throws RefusedError (exit 3) when the preflight refuses it. */
 export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyReport> {
-  const { store, plan, actor } = options;
+  const { store, plan } = options;
   const org = plan.org.name;
   const lock = await store.lock(org, {
     timeoutMs: options.lockTimeoutMs,
     command: options.command,
-    user: actor,
+    user: options.actor ?? 'the connected user',
     ...(options.onWait ? { onWait: options.onWait } : {}),
   });
   try {
-    const snapshot = await store.readSnapshot(org);
+    const snapshot = await store.readSnapshot(org, { forApply: true });
     const ledger = await store.readLedger(org);
-    const start = await preflightNamingChanges({ plan, snapshot, ledger, actor, ...(options.desired ? { desired: options.desired } : {}) }, options.audit);
+    const live = snapshot.live && options.live ? options.live : undefined;
+    const stored = live ? await live.readStored() : undefined;
+    const start = await preflightNamingChanges({ plan, snapshot, ledger, actor: options.actor, stored, ...(options.desired ? { desired: options.desired } : {}) }, options.audit);
+    checkApiAllowance(store, org, start, snapshot);
+    const { live: _live, ...rest } = options;
+    const run: RunOptions = { ...rest, actor: start.actor, ...(live ? { live: { ...live, snapshot } } : {}) };
     options.onStart?.(start);
-    const report = startReport(plan, actor, start, snapshot);
-    report.earlierCommits = await recordEarlierApplies(options, ledger, start);
-    const refreshed = await recordRefreshFirst(options, snapshot, ledger, start);
+    const report = startReport(plan, start.actor, start, start.base);
+    report.earlierCommits = await recordEarlierApplies(run, ledger, start);
+    const refreshed = run.live ? await recordLiveRefreshFirst(run, run.live, ledger, start) : await recordRefreshFirst(run, snapshot, ledger, start);
     if (refreshed) report.refreshed = refreshed;
-    await carryOutActions(options, start, report);
-    if (start.firstRun && report.applied.length > 0) report.revisionAfter = snapshot.org.revision + 1;
-    const commit = await recordThisApply(options, [...ledger, ...(refreshed ? [refreshed.line] : []), ...report.applied], report);
+    await carryOutActions(run, start, report);
+    if (start.firstRun && report.applied.length > 0) report.revisionAfter = start.base.org.revision + 1;
+    const commit = await recordThisApply(run, [...ledger, ...(refreshed ? [refreshed.line] : []), ...report.applied], report);
     if (commit) report.commit = commit;
     return report;
   } finally {
@@ -86,7 +128,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyReport>
  * action, so that the apply's commit holds only what the apply did. A failed refresh commit stops
  * the apply before anything changes: the observed line is in the ledger, the next run commits it.
  */
-async function recordRefreshFirst(options: ApplyPlanOptions, snapshot: OrgSnapshot, ledger: readonly LedgerRecord[], start: StartPoint) {
+async function recordRefreshFirst(options: RunOptions, snapshot: OrgSnapshot, ledger: readonly LedgerRecord[], start: StartPoint) {
   if (start.remaining.length === 0) return undefined;
   const recorded = await recordOutsideChanges({
     store: options.store,
@@ -102,6 +144,86 @@ async function recordRefreshFirst(options: ApplyPlanOptions, snapshot: OrgSnapsh
     throw new CapctlError(`nothing was applied: recording the changes made outside capctl in git failed: ${recorded.commit.message} (fix git, or apply with --no-commit)`, ExitCode.error);
   }
   return recorded;
+}
+
+/**
+ * On a live org, the refresh before the first action (as recordRefreshFirst for the file store): the
+ * org as read now — the apps of manual steps done by hand set apart, which their own lines record —
+ * against the state folder as the ledger last recorded it; when they differ, the folder takes it
+ * with an observed line, as one atomic change, and a refresh commit of its own.
+ */
+async function recordLiveRefreshFirst(options: RunOptions, live: LiveApply & { snapshot: OrgSnapshot }, ledger: readonly LedgerRecord[], start: StartPoint): Promise<RecordedChanges | undefined> {
+  if (start.remaining.length === 0) return undefined;
+  const org = options.plan.org.name;
+  const folder = options.store.stateFolder(org);
+  const stored = await live.readStored();
+  if (!stored || !folder?.writeObserved) return undefined;
+  const state = withAppsOf(live.snapshot, stored, new Set(start.doneByHand.map((a) => a.app!.name)));
+  const last = ledger.at(-1);
+  const was = last?.result.storeDigest ?? stored.digest;
+  // The live read gives no revision of its own: the folder's stands.
+  const kept = { ...state, org: { ...state.org, revision: stored.org.revision } };
+  if (digestOfData(kept) === was) return undefined;
+  const described = live.describe(stored, kept);
+  const line = await folder.writeObserved(kept, (storeDigest) =>
+    nextObservedLine(last, {
+      at: options.now().toISOString(),
+      actor: options.actor,
+      observed: { named: true, ...(last ? { previousDigest: last.result.storeDigest } : {}), changes: described.changes, sessions: described.sessions },
+      storeDigest,
+      files: described.files,
+    }),
+  );
+  let commit: CommitOutcome = { status: 'skipped' };
+  if (options.audit?.recordPending) {
+    try {
+      commit = (await options.audit.recordPending([...ledger, line], line.seq, currentApply(options.plan))).at(-1) ?? { status: 'nothing-to-commit' };
+    } catch (error) {
+      throw new CapctlError(
+        `nothing was applied: recording the changes made outside capctl in git failed: ${error instanceof Error ? error.message : String(error)} (fix git, or apply with --no-commit)`,
+        ExitCode.error,
+      );
+    }
+  }
+  return { line, commit, notes: [] };
+}
+
+/**
+ * On a live org, refuses (exit 3) before anything changes an apply whose estimated API calls (the
+ * backend's, by the batching of each kind) exceed what the org has left of its daily allowance.
+ */
+function checkApiAllowance(store: OrgStore, org: string, start: StartPoint, snapshot: OrgSnapshot): void {
+  const left = snapshot.live?.apiRequestsRemaining;
+  const runs = plannedRuns(start);
+  if (left === undefined || !store.estimateCalls || runs.length === 0) return;
+  const estimate = store.estimateCalls(org, runs);
+  if (estimate.calls <= left) return;
+  const parts = Object.entries(estimate.byKind).map(([kind, n]) => `${kind} ${n}`).join(', ');
+  throw new RefusedError(
+    `apply refused: ${org} has ${left} API requests left today (DailyApiRequests Remaining in /limits), and this apply needs about ${estimate.calls} (${parts}); nothing was applied. ` +
+      'Apply once the allowance recovers (it is a rolling 24 hours), or in smaller plans.',
+  );
+}
+
+/** The runs carryOutActions will hand the store, up to the first manual step not done (where it stops). */
+export function plannedRuns(start: Pick<StartPoint, 'remaining' | 'doneByHand'>): Action[][] {
+  const runs: Action[][] = [];
+  let segment: Action[] = [];
+  const flush = (): void => {
+    let from = 0;
+    for (const length of runLengths(segment.length)) runs.push(segment.slice(from, (from += length)));
+    segment = [];
+  };
+  for (const action of start.remaining) {
+    if (!action.manual) {
+      segment.push(action);
+      continue;
+    }
+    flush();
+    if (!start.doneByHand.includes(action)) break;
+  }
+  flush();
+  return runs;
 }
 
 function startReport(plan: Plan, actor: string, start: StartPoint, snapshot: OrgSnapshot): ApplyReport {
@@ -129,7 +251,7 @@ function currentApply(plan: Plan): { planDigest: string; desiredCommit: string |
  * changes, so that each commit holds the files as its own apply left them. A git failure here
  * stops the apply: nothing was changed yet.
  */
-async function recordEarlierApplies(options: ApplyPlanOptions, ledger: readonly LedgerRecord[], start: StartPoint): Promise<CommitOutcome[]> {
+async function recordEarlierApplies(options: RunOptions, ledger: readonly LedgerRecord[], start: StartPoint): Promise<CommitOutcome[]> {
   const record = options.audit?.recordPending;
   if (!record) return [];
   const upTo = (start.resumed[0]?.seq ?? ledger.length + 1) - 1;
@@ -169,9 +291,38 @@ export function runLengths(actions: number): number[] {
  * store settles it and its ledger is read back; done, the apply goes on after it; not done, it is
  * the failure. Never is an action carried out twice.
  */
-async function carryOutActions(options: ApplyPlanOptions, start: StartPoint, report: ApplyReport): Promise<void> {
-  let from = 0;
-  let lengths = runLengths(start.remaining.length);
+async function carryOutActions(options: RunOptions, start: StartPoint, report: ApplyReport): Promise<void> {
+  const { remaining } = start;
+  for (let from = 0; from < remaining.length; ) {
+    const next = remaining[from]!;
+    if (next.manual) {
+      if (!start.doneByHand.includes(next)) {
+        // No API does it: stop before it, saying where a person does it (exit 4).
+        report.status = 'stopped-at-manual-step';
+        report.manualStep = next;
+        report.notDone = remaining.slice(from);
+        return;
+      }
+      const line = await recordDoneByHand(options, next);
+      report.applied.push(line);
+      options.onApplied?.(line);
+      from += 1;
+      continue;
+    }
+    let to = from;
+    while (to < remaining.length && !remaining[to]!.manual) to += 1;
+    if (!(await carryOutSegment(options, start, report, from, to))) return;
+    from = to;
+  }
+}
+
+/**
+ * The actions of `start.remaining` from `from` up to `end` (none of them manual) through the store,
+ * in runs; false when one failed (the report says which, and what was not done).
+ */
+async function carryOutSegment(options: RunOptions, start: StartPoint, report: ApplyReport, first: number, end: number): Promise<boolean> {
+  let from = first;
+  let lengths = runLengths(end - from);
   while (lengths.length > 0) {
     const length = lengths.shift()!;
     const result = await carryOutRun(options, start.remaining.slice(from, from + length));
@@ -191,7 +342,7 @@ async function carryOutActions(options: ApplyPlanOptions, start: StartPoint, rep
       if (readBack.length > 0) {
         // Done after all: go on after the last action done, in runs again.
         from += done;
-        lengths = runLengths(start.remaining.length - from);
+        lengths = runLengths(end - from);
         continue;
       }
       failure.error = new Error(`${failure.error.message} (its outcome could not be told at first; read back, the store shows it was not done)`);
@@ -201,10 +352,39 @@ async function carryOutActions(options: ApplyPlanOptions, start: StartPoint, rep
       report.status = 'failed';
       report.failure = { action: start.remaining[failed]!, message: failure.error.message };
       report.notDone = start.remaining.slice(failed);
-      return;
+      return false;
     }
     from += length;
   }
+  return true;
+}
+
+/**
+ * A manual step the org shows done by hand: the state folder takes its app as the org has it now
+ * (the rest of the folder as the ledger last left it) with the plan's ledger line of the action,
+ * marked `byHand`, as one atomic change; the apply commit then records it with the others.
+ */
+async function recordDoneByHand(options: RunOptions, action: Action): Promise<LedgerLine> {
+  const org = options.plan.org.name;
+  const live = options.live;
+  const folder = options.store.stateFolder(org);
+  if (!live || !folder?.writeObserved) throw new Error(`apply: ${org} keeps no state folder to record the manual step ${action.seq} in`);
+  const before = await live.readStored();
+  if (!before) throw new Error(`apply: ${org} has no state folder to record the manual step ${action.seq} in`);
+  const after = withAppsOf(before, live.snapshot, new Set([action.app!.name]));
+  const last = (await options.store.readLedger(org)).at(-1);
+  // The revision comes from the ledger: the action that opens an apply raises it (ledger-chain.ts).
+  const state = opensApply(last, options.plan.digest) ? { ...after, org: { ...after.org, revision: after.org.revision + 1 } } : after;
+  const files = live.describe(before, state).files;
+  return folder.writeObserved(state, (storeDigest) =>
+    nextLedgerLine(last, {
+      at: options.now().toISOString(),
+      actor: options.actor,
+      plan: options.plan.digest,
+      action,
+      result: { status: actionKinds[action.kind].pastTense, ...sessionsEndedByHand(action, before, live.snapshot), files, storeDigest, byHand: true },
+    }),
+  );
 }
 
 /**
@@ -212,7 +392,7 @@ async function carryOutActions(options: ApplyPlanOptions, start: StartPoint, rep
  * this plan after `afterSeq` (at most `most` of them, the run's actions not reported done) are
  * those that were done.
  */
-async function readBackUnknown(options: ApplyPlanOptions, afterSeq: number | undefined, most: number): Promise<LedgerLine[]> {
+async function readBackUnknown(options: RunOptions, afterSeq: number | undefined, most: number): Promise<LedgerLine[]> {
   const org = options.plan.org.name;
   await options.store.settle(org);
   const ledger = await options.store.readLedger(org);
@@ -221,7 +401,7 @@ async function readBackUnknown(options: ApplyPlanOptions, afterSeq: number | und
 }
 
 /** One run through the store; a thrown error is a failure of its first action (nothing of it was done). */
-async function carryOutRun(options: ApplyPlanOptions, run: readonly Action[]): Promise<CarryOutResult> {
+async function carryOutRun(options: RunOptions, run: readonly Action[]): Promise<CarryOutResult> {
   const { store, plan, actor } = options;
   try {
     return await store.carryOut(plan.org.name, run, { actor, planDigest: plan.digest, at: options.now() });
@@ -234,7 +414,9 @@ async function carryOutRun(options: ApplyPlanOptions, run: readonly Action[]): P
  * This apply's commit (with the lines of an earlier run of the same plan). A git failure does not
  * undo the apply: the report says so, and running the same apply again records it.
  */
-async function recordThisApply(options: ApplyPlanOptions, ledger: readonly LedgerRecord[], report: ApplyReport): Promise<CommitOutcome | undefined> {
+async function recordThisApply(options: RunOptions, ledger: readonly LedgerRecord[], report: ApplyReport): Promise<CommitOutcome | undefined> {
+  // Stopped before a manual step with nothing done: nothing to record.
+  if (report.status === 'stopped-at-manual-step' && report.applied.length === 0 && report.resumed.length === 0) return undefined;
   const record = options.audit?.recordPending;
   if (!record) return report.status === 'no-changes' ? undefined : { status: 'skipped' };
   const current = { ...currentApply(options.plan), revisionBefore: report.revisionBefore, revisionAfter: report.revisionAfter };

@@ -38,10 +38,12 @@ export function checkDesiredDigest(plan: Plan, desired: ReviewedDesired): void {
 /**
  * Plans `desired` again against `snapshot` (the store at the plan's basis, or where an interrupted
  * apply of the plan stopped) and refuses (exit 3) when that plan has errors (the guards, R13, are
- * among its checks) or when its actions are not `remaining`, naming the first difference. The
+ * among its checks) or when its actions are not `remaining`, naming the first difference (the
+ * policies and assignments of the apps in `installedByHand`, which the plan left to the plan after
+ * their manual install, set apart). The
  * time is the plan's own: it only dates a plan.
  */
-export function checkReplanned(plan: Plan, remaining: readonly Action[], snapshot: OrgSnapshot, desired: ReviewedDesired): void {
+export function checkReplanned(plan: Plan, remaining: readonly Action[], snapshot: OrgSnapshot, desired: ReviewedDesired, installedByHand: ReadonlySet<string> = new Set()): void {
   const madeAt = Date.parse(plan.createdAt);
   if (!Number.isFinite(madeAt)) throw new RefusedError(`the plan's createdAt, ${JSON.stringify(plan.createdAt)}, is not an instant: ${newPlanHint}`);
   const again = createPlan({
@@ -57,7 +59,9 @@ export function checkReplanned(plan: Plan, remaining: readonly Action[], snapsho
       errors,
     );
   }
-  const difference = firstDifference(remaining, again.actions);
+  // What a plan leaves to the plan after a manual install (plan/manual-steps.ts) is not this plan's.
+  const derived = again.actions.filter((a) => !(a.app && installedByHand.has(a.app.name) && (a.kind === 'set-policies' || a.kind === 'set-assignments')));
+  const difference = firstDifference(remaining, derived);
   if (difference) {
     throw new RefusedError(`the plan is not what the desired state in ${desired.folder} gives: ${difference}; nothing was applied (${newPlanHint})`);
   }
@@ -78,6 +82,7 @@ function decision(action: Action): Record<string, unknown> {
     after: action.after,
     requires: action.requires,
     approvalUrl: action.approvalUrl,
+    manual: action.manual,
     ...effects,
     appsCutOff: appsCutOff?.map((a) => ({ name: a.name, id: a.id })),
     removed: removed && { policies: removed.policies, profiles: removed.profiles, permissionSets: removed.permissionSets },

@@ -21,9 +21,16 @@ import { missingFor, renderPermissionExpr, requiredFor } from '../plan/permissio
 import { renderAppliedAction, renderValue } from '../render/applied-action.js';
 import { checkDesiredDigest, checkReplanned, type ReviewedDesired } from './check-reviewed.js';
 import { isObservedLine, trailingLinesOfPlan } from '../store/ledger-chain.js';
+import { manualStepDone, sameApartFrom } from './manual-steps-done.js';
 
 /** Where an apply starts: what an earlier run of the same plan did, and what is left. */
 export interface StartPoint {
+  /** Who applies: the actor given, or on a live org the connected user. */
+  actor: string;
+  /** The manual steps among `remaining` that the org shows done by hand: recorded, not carried out. */
+  doneByHand: Action[];
+  /** The state the plan's start was proven against: the snapshot, or (manual steps done since) the state folder as last recorded. */
+  base: OrgSnapshot;
   /** This plan's ledger lines from an interrupted (or finished) earlier run. */
   resumed: LedgerLine[];
   /** The actions still to carry out, in order. */
@@ -49,8 +56,17 @@ export function checkPlanIntact(plan: Plan, file: string): void {
  * Runs every check; returns where the apply starts, or throws RefusedError (exit 3) / InputError
  * (exit 1). With `desired` (a saved plan's apply), the plan must be what that desired state gives.
  */
-export function preflight(input: { plan: Plan; snapshot: OrgSnapshot; ledger: readonly LedgerRecord[]; actor: string; desired?: ReviewedDesired }): StartPoint {
-  const { plan, snapshot, ledger, actor, desired } = input;
+export function preflight(input: {
+  plan: Plan;
+  snapshot: OrgSnapshot;
+  ledger: readonly LedgerRecord[];
+  /** Absent on a live org: the connected user. */
+  actor?: string | undefined;
+  desired?: ReviewedDesired;
+  /** A live org's state folder, as the ledger last recorded it (see startPastManualSteps). */
+  stored?: OrgSnapshot | undefined;
+}): StartPoint {
+  const { plan, snapshot, ledger, desired } = input;
   if (plan.diagnostics.some((d) => d.severity === 'error')) {
     throw new InputError('the plan has errors and nothing to apply: fix the desired state and plan again');
   }
@@ -58,6 +74,7 @@ export function preflight(input: { plan: Plan; snapshot: OrgSnapshot; ledger: re
     const message = `the plan is for org ${plan.org.name} (${plan.org.id}), not ${snapshot.slug} (${snapshot.org.id})`;
     throw new RefusedError(message);
   }
+  const actor = actorOf(input.actor, snapshot);
   const user = snapshot.users.find((u) => u.username === actor);
   if (!user) {
     const message = `actor ${actor} is not a user of ${snapshot.slug}`;
@@ -68,16 +85,69 @@ export function preflight(input: { plan: Plan; snapshot: OrgSnapshot; ledger: re
     throw new RefusedError(message);
   }
   if (desired) checkDesiredDigest(plan, desired);
-  const start = startPoint(plan, snapshot, ledger, desired !== undefined);
-  checkListedApps(start.remaining, snapshot);
-  // Resumed, the store is where the plan's done actions left it: planned again, it gives the rest.
-  if (desired) checkReplanned(plan, start.remaining, snapshot, desired);
-  checkPermissions(start.remaining, snapshot, new Set(user.permissions), actor);
-  return start;
+  const found = startOrPastManualSteps(plan, snapshot, ledger, desired !== undefined, input.stored);
+  const doneByHand = found.remaining.filter((a) => manualStepDone(a, snapshot));
+  const byHand = new Set(doneByHand);
+  const carriedOut = found.remaining.filter((a) => !byHand.has(a));
+  checkListedApps(carriedOut, snapshot);
+  // Resumed, the store is where the plan's done actions left it: planned again, it gives the rest
+  // (steps done by hand are no longer planned; what waited for their install is not yet this plan's).
+  if (desired) checkReplanned(plan, carriedOut, snapshot, desired, waitingFor(doneByHand));
+  // A manual step too: the actor answers for it in the ledger (and the plan said what it needs).
+  checkPermissions(found.remaining, snapshot, new Set(user.permissions), actor);
+  return { ...found, actor, doneByHand };
+}
+
+/**
+ * The actor: the one given; on a live org the connected user, and one given must be that user
+ * (SPEC §13: capctl reads its permissions from the org, and acts with them).
+ */
+function actorOf(given: string | undefined, snapshot: OrgSnapshot): string {
+  const connected = snapshot.live?.connectedUser;
+  if (connected === undefined) {
+    if (given === undefined || given === '') throw new InputError('apply needs the user it runs as: --actor USERNAME, or CAPCTL_ACTOR');
+    return given;
+  }
+  if (given !== undefined && given !== connected) {
+    throw new RefusedError(
+      `--actor ${given} is not the connected user: on the connected org ${snapshot.slug} capctl acts as the user its connection is logged in as, ${connected}, with that user's permissions; ` +
+        `leave --actor (and CAPCTL_ACTOR) out, or connect as ${given}. Nothing was applied`,
+    );
+  }
+  return connected;
+}
+
+/** The apps whose policies and assignments a done manual install let in (the plan left them to the next plan). */
+function waitingFor(doneByHand: readonly Action[]): ReadonlySet<string> {
+  return new Set(doneByHand.filter((a) => a.kind === 'install').map((a) => a.app!.name));
+}
+
+/**
+ * Where the apply starts. On a live org whose plan has manual steps that the org shows done since
+ * the ledger's last line, the snapshot is stale by exactly those: if the org, their apps and
+ * sessions apart, is the state folder as the ledger last recorded it, the start is proven against
+ * that folder instead, and the steps are recorded as done by hand (SPEC §13: a manual step once
+ * done does not make the plan stale).
+ */
+function startOrPastManualSteps(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerRecord[], replanned: boolean, stored: OrgSnapshot | undefined): Omit<StartPoint, 'actor' | 'doneByHand'> {
+  try {
+    return { ...startPoint(plan, snapshot, ledger, replanned), base: snapshot };
+  } catch (error) {
+    if (!(error instanceof StalePlanError) || !snapshot.live || !stored) throw error;
+    const last = ledger.at(-1);
+    if (last !== undefined && last.result.storeDigest !== stored.digest) throw error;
+    const names = new Set(plan.actions.filter((a) => manualStepDone(a, snapshot) && !manualStepDone(a, stored)).map((a) => a.app!.name));
+    if (names.size === 0 || !sameApartFrom(stored, snapshot, names)) throw error;
+    try {
+      return { ...startPoint(plan, stored, ledger, replanned), base: stored };
+    } catch {
+      throw error;
+    }
+  }
 }
 
 /** At the basis: a fresh apply. Else where an interrupted apply of this plan stopped, or refused as stale. */
-function startPoint(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerRecord[], replanned: boolean): StartPoint {
+function startPoint(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerRecord[], replanned: boolean): Omit<StartPoint, 'actor' | 'doneByHand' | 'base'> {
   if (snapshot.org.revision === plan.basis.storeRevision) {
     if (snapshot.digest === plan.basis.storeDigest) return { resumed: [], remaining: plan.actions, firstRun: true };
     // The store moved, but only its sessions (the state digest is the basis's) and no apply ran

@@ -114,7 +114,7 @@ function withoutUsage(app: AppFile): unknown {
 }
 
 /** The state files whose bytes differ (usage counters included), in path order. */
-function changedFiles(before: OrgSnapshot | undefined, after: OrgSnapshot): StateFileChange[] {
+export function changedFiles(before: Pick<OrgSnapshot, 'org' | 'users' | 'apps'> | undefined, after: Pick<OrgSnapshot, 'org' | 'users' | 'apps'>): StateFileChange[] {
   const files = new Map<string, StateFileChange>();
   const put = (file: string, side: 'before' | 'after', value: unknown): void => {
     const entry = files.get(file) ?? { file, before: undefined, after: undefined };

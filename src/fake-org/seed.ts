@@ -261,7 +261,8 @@ function seaRow(id: string, parentId: string, app: AppFile, isEca: boolean): Row
   return { attributes: attrs('SetupEntityAccess', id), Id: id, ParentId: parentId, SetupEntityId: app.id, SetupEntityType: isEca ? 'ExternalClientApplication' : 'ConnectedApplication' };
 }
 
-function connectedAppComponent(app: AppFile): Component {
+/** The ConnectedApp metadata component of an installed connected app, as the org keeps it. */
+export function connectedAppComponent(app: AppFile): Component {
   const policy = connectedAppRefreshCodec.encode(app.policies!.refreshTokenPolicy);
   return {
     fullName: apiName(app.name),

@@ -10,20 +10,30 @@
 //   GET  /sobjects/PermissionSet/describe   the field list
 //   GET  /limits                            DailyApiRequests
 //   POST /services/Soap/m/NN.N              listMetadata, readMetadata; createMetadata, updateMetadata,
-//                                           upsertMetadata, deleteMetadata (on the metadata components only)
+//                                           upsertMetadata, deleteMetadata (writes.ts)
+//   POST /composite/sobjects                SetupEntityAccess records, ≤200 per call (writes.ts)
+//   DELETE /sobjects/SetupEntityAccess/{id}
+//   GET, DELETE /apps/oauth/usage/…         external client apps' users and tokens (writes.ts)
+//   POST /services/oauth2/revoke            form body token=<DeleteToken> (writes.ts)
 //   POST /services/oauth2/token             the JWT bearer grant, checked against the public key given
+//   GET  /services/oauth2/userinfo          who the token is logged in as (OpenID Connect UserInfo)
 // Every answer carries Sforce-Limit-Info: api-usage=N/LIMIT.
 import { createHash, randomBytes, createVerify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { XMLParser } from 'fast-xml-parser';
 import type { OrgSnapshot } from '../model/index.js';
-import { seedFakeOrg, type Component, type FakeOrgData } from './seed.js';
+import { connectedAppComponent, seedFakeOrg, type Component, type FakeOrgData } from './seed.js';
 import { evaluate, parseSoql, SoqlError, type Row } from './soql.js';
+import { CallRefused, fakeWrites, type MetadataResult, type RestAnswer } from './writes.js';
 
 /** A fault the next matching requests get instead of their answer. */
 export interface Fault {
-  kind: 'limit-exceeded' | 'expire-session' | 'hang' | 'malformed-json' | 'server-error' | 'echo-token';
+  /**
+   * `refuse-item`: a write's first item fails (per-item result), the rest go through.
+   * `apply-then-hang`: a write is carried out, but its answer never comes (the client times out).
+   */
+  kind: 'limit-exceeded' | 'expire-session' | 'hang' | 'malformed-json' | 'server-error' | 'echo-token' | 'refuse-item' | 'apply-then-hang';
   /** Only requests whose path (or SOAP call) contains this; every request when absent. */
   match?: string;
   /** How many requests get it (default 1). */
@@ -41,6 +51,10 @@ export interface RecordedRequest {
   soap?: { call: string; type?: string; fullNames?: string[] };
   /** The OAuth grant type of a token request. */
   grant?: string;
+  /** A write: how many items (components, records) it carried. */
+  items?: number;
+  /** A write: what it did (`revoked <app>/<user>/<created>`, `invalid_token`, `deleted`, `created 2 of 2`…), never a token. */
+  outcome?: string;
 }
 
 /** How the fake is started. */
@@ -56,6 +70,8 @@ export interface FakeOrgOptions {
   usedBefore?: number;
   /** Milliseconds every answer waits before it is sent, as a real org's latency (default 0). */
   latencyMs?: number;
+  /** The username the start token is logged in as (default: the first active user holding ModifyAllData, else the first active user). */
+  connectedUser?: string;
 }
 
 /** A running fake org. */
@@ -72,8 +88,16 @@ export interface FakeOrg {
   data: FakeOrgData;
   /** Queues a fault. */
   inject(fault: Fault): void;
+  /** What `/limits` reports as DailyApiRequests.Remaining; undefined: the daily allowance less the calls so far. */
+  dailyRemaining: number | undefined;
   /** Moves an app's LastModifiedDate (and its metadata's) on, as an edit in Setup would. */
   touchApp(id: string, at: string): void;
+  /**
+   * Installs an uninstalled connected app known by its tokens, as a person does in Setup (there is
+   * no API for it): it gets an id, its local copy with default policies, and its tokens point at it.
+   * Returns the new id.
+   */
+  installApp(name: string): string;
   close(): Promise<void>;
 }
 
@@ -86,20 +110,26 @@ export const oauthTokenCap = 2500;
 /** Starts the fake on 127.0.0.1. */
 export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
   const data = seedFakeOrg(options.snapshot);
+  const writes = fakeWrites(data);
   const requests: RecordedRequest[] = [];
   const faults: Required<Fault>[] = [];
   const tokens = new Set<string>();
+  /** Who each token is logged in as (username). */
+  const tokenUsers = new Map<string, string>();
+  let dailyRemaining: number | undefined;
   const locators = new Map<string, { rows: Row[]; size: number }>();
   const dailyLimit = options.dailyLimit ?? 100_000;
   let used = options.usedBefore ?? 0;
   let locatorCount = 0;
-  const issue = (): string => {
+  const issue = (username: string): string => {
     // Obviously not a Salesforce token (those start with the org id: 00D…!).
     const token = `fake-org-token-${randomBytes(12).toString('hex')}`;
     tokens.add(token);
+    tokenUsers.set(token, username);
     return token;
   };
-  const accessToken = issue();
+  const active = options.snapshot.users.filter((u) => u.active);
+  const accessToken = issue(options.connectedUser ?? (active.find((u) => u.permissions.includes('ModifyAllData')) ?? active[0])?.username ?? '');
   const hanging = new Set<ServerResponse>();
   let inFlight = 0;
   let maxInFlight = 0;
@@ -131,6 +161,13 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     res.setHeader('Sforce-Limit-Info', `api-usage=${used}/${dailyLimit}`);
 
     if (path === '/services/oauth2/token' && req.method === 'POST') return tokenGrant(new URLSearchParams(body), record, res);
+    if (path === '/services/oauth2/revoke' && req.method === 'POST') {
+      // No session needed: the DeleteToken is the credential.
+      const fault = takeFault(path);
+      if (fault?.kind === 'hang') return void hang(res);
+      if (fault?.kind === 'server-error') return json(res, 503, { error: 'server_error', error_description: 'Service Unavailable' });
+      return answer(writes.revoke(new URLSearchParams(body)), record, fault?.kind === 'apply-then-hang' ? hang(res) : res);
+    }
 
     const soapMatch = /^\/services\/Soap\/m\/\d+\.\d+$/.exec(path);
     const rest = /^\/services\/data\/v\d+\.\d+(\/.*)$/.exec(path);
@@ -144,11 +181,7 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
       if (q !== null) record.soql = q;
     }
     const fault = takeFault(soap ? `${path} ${soap.call}` : `${path}${parsed.search}`);
-    if (fault?.kind === 'hang') {
-      hanging.add(res);
-      res.on('close', () => hanging.delete(res));
-      return;
-    }
+    if (fault?.kind === 'hang') return void hang(res);
     if (fault?.kind === 'expire-session') tokens.clear();
     const token = soap ? soap.token : /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const authorized = token !== undefined && tokens.has(token);
@@ -158,7 +191,11 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
       if (fault?.kind === 'limit-exceeded') return soapFault(res, 'sf:REQUEST_LIMIT_EXCEEDED', 'REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded.');
       if (fault?.kind === 'server-error') return text(res, 503, 'text/html', '<html>Service Unavailable</html>');
       if (fault?.kind === 'malformed-json') return text(res, 200, 'text/xml', '<soapenv:Envelope><soapenv:Body><oops');
-      return soapCall(soap.call, soap.args, res);
+      return soapCall(soap.call, soap.args, record, fault?.kind, fault?.kind === 'apply-then-hang' ? hang(res) : res);
+    }
+    if (path === '/services/oauth2/userinfo' && req.method === 'GET') {
+      if (!authorized) return json(res, 401, { error: 'invalid_token', error_description: 'Session expired or invalid' });
+      return userInfo(tokenUsers.get(token!) ?? '', res);
     }
     if (!rest) return json(res, 404, [{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }]);
     if (!authorized) return json(res, 401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]);
@@ -167,7 +204,47 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     if (fault?.kind === 'malformed-json') return text(res, 200, 'application/json;charset=UTF-8', '{"totalSize": 3, "done": tr');
     // A careless error that repeats the session id: the client must never pass it on.
     if (fault?.kind === 'echo-token') return json(res, 400, [{ message: `The session ${token} may not do this`, errorCode: 'INSUFFICIENT_ACCESS' }]);
-    return restCall(req.method ?? 'GET', rest[1]!, parsed.searchParams, res);
+    const out = fault?.kind === 'apply-then-hang' ? hang(res) : res;
+    if (req.method === 'GET' && !rest[1]!.startsWith('/apps/oauth/usage/')) return restCall(req.method, rest[1]!, parsed.searchParams, out);
+    return restWrite(req.method ?? 'GET', rest[1]!, body, record, fault?.kind === 'refuse-item', out);
+  }
+
+  /** A request that never gets its answer; returns a response that swallows what is written to it. */
+  function hang(res: ServerResponse): ServerResponse {
+    hanging.add(res);
+    res.on('close', () => hanging.delete(res));
+    const sink = { headersSent: false, setHeader: () => sink, writeHead: () => sink, end: () => sink };
+    return sink as unknown as ServerResponse;
+  }
+
+  function answer(result: RestAnswer, record: RecordedRequest, res: ServerResponse): void {
+    if (result.outcome !== undefined) record.outcome = result.outcome;
+    if (result.body === undefined) return text(res, result.status, 'application/json;charset=UTF-8', '');
+    return json(res, result.status, result.body);
+  }
+
+  /** The REST writes (and the usage resources' reads) of writes.ts. */
+  function restWrite(method: string, route: string, body: string, record: RecordedRequest, refuse: boolean, res: ServerResponse): void {
+    const base = `${url}/services/data/v62.0`;
+    const usage = writes.usage(method, route, base);
+    if (usage) return answer(usage, record, res);
+    if (route === '/composite/sobjects' && method === 'POST') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        return json(res, 400, [{ message: 'malformed JSON', errorCode: 'JSON_PARSER_ERROR' }]);
+      }
+      const records = (parsed as { records?: unknown } | null)?.records;
+      if (Array.isArray(records)) record.items = records.length;
+      return answer(writes.createRecords(parsed, refuse), record, res);
+    }
+    const one = /^\/sobjects\/([A-Za-z]+)\/([A-Za-z0-9]+)$/.exec(route);
+    if (one && method === 'DELETE') {
+      record.items = 1;
+      return answer(writes.deleteRecord(one[1]!, one[2]!), record, res);
+    }
+    return json(res, 405, [{ message: `HTTP Method '${method}' not allowed`, errorCode: 'METHOD_NOT_ALLOWED' }]);
   }
 
   function takeFault(target: string): Required<Fault> | undefined {
@@ -199,7 +276,7 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
       return json(res, 200, { name: 'PermissionSet', fields: data.permissionSetFields.map((name) => ({ name })) });
     }
     if (route === '/limits') {
-      return json(res, 200, { DailyApiRequests: { Max: dailyLimit, Remaining: Math.max(0, dailyLimit - used) } });
+      return json(res, 200, { DailyApiRequests: { Max: dailyLimit, Remaining: dailyRemaining ?? Math.max(0, dailyLimit - used) } });
     }
     return json(res, 404, [{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }]);
   }
@@ -246,7 +323,7 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     return { size: rows.length, totalSize: rows.length, done: true, queryLocator: null, entityTypeName: parsed.from, records: parsed.fields === 'count' ? [] : rows };
   }
 
-  function soapCall(call: string, args: Record<string, unknown>, res: ServerResponse): void {
+  function soapCall(call: string, args: Record<string, unknown>, record: RecordedRequest, fault: Fault['kind'] | undefined, res: ServerResponse): void {
     const byType = (type: string): Map<string, Component & { __lastModified: string }> => {
       let m = data.metadata.get(type);
       if (!m) data.metadata.set(type, (m = new Map()));
@@ -279,32 +356,46 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
       }
       case 'createMetadata':
       case 'updateMetadata':
-      case 'upsertMetadata': {
-        let xml = '';
-        for (const component of list(args.metadata) as Record<string, unknown>[]) {
-          const type = String((component['@_xsi:type'] as string | undefined) ?? '').replace(/^.*:/, '');
-          const { '@_xsi:type': _t, ...fields } = component;
-          const fullName = String(fields.fullName ?? '');
-          const exists = byType(type).has(fullName);
-          const ok = call === 'upsertMetadata' || (call === 'createMetadata' ? !exists : exists);
-          if (ok) byType(type).set(fullName, { ...(fields as Component), __lastModified: new Date().toISOString() });
-          const error = ok ? '' : `<errors><message>${call === 'createMetadata' ? 'duplicate value found' : 'no such component'}</message><statusCode>${call === 'createMetadata' ? 'DUPLICATE_VALUE' : 'INVALID_CROSS_REFERENCE_KEY'}</statusCode></errors>`;
-          xml += `<result>${call === 'upsertMetadata' ? `<created>${!exists}</created>` : ''}${error}<fullName>${esc(fullName)}</fullName><success>${ok}</success></result>`;
-        }
-        return soapOk(res, `${call}Response`, xml);
-      }
+      case 'upsertMetadata':
       case 'deleteMetadata': {
-        const type = String(args.type ?? '');
-        let xml = '';
-        for (const name of list(args.fullNames).map(String)) {
-          const ok = byType(type).delete(name);
-          xml += `<result>${ok ? '' : '<errors><message>no such component</message><statusCode>INVALID_CROSS_REFERENCE_KEY</statusCode></errors>'}<fullName>${esc(name)}</fullName><success>${ok}</success></result>`;
+        const items = call === 'deleteMetadata' ? list(args.fullNames).map(String) : (list(args.metadata) as Record<string, unknown>[]);
+        record.items = items.length;
+        let results: MetadataResult[];
+        try {
+          results =
+            call === 'deleteMetadata'
+              ? writes.deleteMetadata(String(args.type ?? ''), items as string[], fault === 'refuse-item')
+              : writes.saveMetadata(call, items as Record<string, unknown>[], fault === 'refuse-item');
+        } catch (err) {
+          if (err instanceof CallRefused) return soapFault(res, err.code, err.message);
+          throw err;
         }
-        return soapOk(res, 'deleteMetadataResponse', xml);
+        record.outcome = `${results.filter((r) => r.success).length} of ${results.length} saved`;
+        const xml = results
+          .map((r) => `<result>${r.created !== undefined ? `<created>${r.created}</created>` : ''}${r.errors.map((e) => `<errors><message>${esc(e.message)}</message><statusCode>${e.statusCode}</statusCode></errors>`).join('')}<fullName>${esc(r.fullName)}</fullName><success>${r.success}</success></result>`)
+          .join('');
+        return soapOk(res, `${call}Response`, xml);
       }
       default:
         return soapFault(res, 'sf:INVALID_OPERATION', `INVALID_OPERATION: the fake org does not implement ${call}`);
     }
+  }
+
+  /** The UserInfo answer (OpenID Connect, as Salesforce gives it): the fields capctl reads and a few beside. */
+  function userInfo(username: string, res: ServerResponse): void {
+    const row = (data.tables.User ?? []).find((u) => u.Username === username);
+    if (!row) return json(res, 403, { error: 'insufficient_scope', error_description: 'the user of this token is gone' });
+    const userId = String(row.Id);
+    json(res, 200, {
+      sub: `${url}/id/${data.orgId}/${userId}`,
+      user_id: userId,
+      organization_id: data.orgId,
+      preferred_username: username,
+      nickname: username.split('@')[0],
+      active: row.IsActive === true,
+      user_type: 'STANDARD',
+      urls: { rest: `${url}/services/data/v{version}/`, metadata: `${url}/services/Soap/m/{version}/${data.orgId.slice(0, 15)}` },
+    });
   }
 
   function tokenGrant(form: URLSearchParams, record: RecordedRequest, res: ServerResponse): void {
@@ -330,7 +421,7 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     if (claims.aud !== url) return refuse('audience is invalid');
     if (typeof claims.exp !== 'number' || claims.exp * 1000 < Date.now()) return refuse('expired authorization code');
     if (typeof claims.sub !== 'string' || !data.usernames.has(claims.sub)) return refuse('user hasn\'t approved this consumer');
-    json(res, 200, { access_token: issue(), instance_url: url, id: `${url}/id/${data.orgId}/005000000000000001`, token_type: 'Bearer', scope: 'api' });
+    json(res, 200, { access_token: issue(claims.sub), instance_url: url, id: `${url}/id/${data.orgId}/005000000000000001`, token_type: 'Bearer', scope: 'api' });
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -347,6 +438,12 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     get maxInFlight() {
       return maxInFlight;
     },
+    get dailyRemaining() {
+      return dailyRemaining;
+    },
+    set dailyRemaining(value) {
+      dailyRemaining = value;
+    },
     inject(fault) {
       faults.push({ kind: fault.kind, match: fault.match ?? '', times: fault.times ?? 1 });
     },
@@ -357,6 +454,22 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
       for (const byName of data.metadata.values()) {
         for (const component of byName.values()) if (component.label === (row.Name ?? row.MasterLabel)) component.__lastModified = at;
       }
+    },
+    installApp(name) {
+      if ((data.tables.ConnectedApplication ?? []).some((r) => r.Name === name)) throw new Error(`fake org: ${name} is installed already`);
+      const id = `0H4FAKE${createHash('sha256').update(`installed:${name}`).digest('hex').slice(0, 11)}`;
+      const at = new Date().toISOString();
+      (data.tables.ConnectedApplication ??= []).push({ attributes: { type: 'ConnectedApplication', url: `/services/data/v62.0/sobjects/ConnectedApplication/${id}` }, Id: id, Name: name, LastModifiedDate: at, OptionsAllowAdminApprovedUsersOnly: false });
+      (data.tables.AppMenuItem ??= []).push({ attributes: { type: 'AppMenuItem' }, ApplicationId: id, NamespacePrefix: null, Type: 'ConnectedApplication' });
+      const component = connectedAppComponent({
+        id, name, type: 'ConnectedApp', packaged: false, installed: true, blocked: false, deniedAttempts: null, sessions: [],
+        policies: { permittedUsers: 'all-users', profiles: [], permissionSets: [], ipRelaxation: 'ENFORCE', refreshTokenPolicy: 'infinite' },
+      });
+      let byName = data.metadata.get('ConnectedApp');
+      if (!byName) data.metadata.set('ConnectedApp', (byName = new Map()));
+      byName.set(String(component.fullName), { ...component, __lastModified: at });
+      for (const token of data.tables.OauthToken ?? []) if (token.AppName === name) token.AppMenuItem = { attributes: { type: 'AppMenuItem' }, ApplicationId: id };
+      return id;
     },
     close: () =>
       new Promise<void>((resolve) => {

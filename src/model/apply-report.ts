@@ -16,18 +16,21 @@ export interface ApplyReport {
   planDigest: string;
   /**
    * applied: every action done; no-changes: the plan had none; already-applied: an earlier run had
-   * done them all; failed: an action failed (those before it are done).
+   * done them all; failed: an action failed (those before it are done); stopped-at-manual-step:
+   * the next action is a manual step (its `manual` says where), those before it are done (exit 4).
    */
-  status: 'applied' | 'no-changes' | 'already-applied' | 'failed';
+  status: 'applied' | 'no-changes' | 'already-applied' | 'failed' | 'stopped-at-manual-step';
   /** Ledger lines an earlier, interrupted run of this plan wrote (the apply resumed after them). */
   resumed: LedgerLine[];
   /** Ledger lines this run wrote, in order. */
   applied: LedgerLine[];
-  /** Actions of the plan not carried out (after a failure). */
+  /** Actions of the plan not carried out (after a failure, or from the manual step it stopped before). */
   notDone: Action[];
   revisionBefore: number;
   revisionAfter: number;
   failure?: { action: Action; message: string };
+  /** The manual step the apply stopped before (status stopped-at-manual-step). */
+  manualStep?: Action;
   /** Commits made first, for earlier applies that were interrupted before their commit. */
   earlierCommits: CommitOutcome[];
   /** This apply's commit. */

@@ -82,6 +82,7 @@ export const Codes = {
   riskCannotJudge: 'CAP326',
   riskExceptionUnused: 'CAP327',
   riskExceptionExpiring: 'CAP328',
+  manualInstallDefers: 'CAP340', // a live org's app known only by name: its policies wait for its install
 
   // --- CAP4xx: apply and audit (src/apply, src/audit) ---
   applyLacksPermissions: 'CAP401',

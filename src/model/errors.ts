@@ -6,6 +6,8 @@ export const ExitCode = {
   error: 1,
   changes: 2,
   refused: 3,
+  /** apply stopped before a manual step (SPEC §13). */
+  manualStep: 4,
 } as const;
 
 /** Something that stops a command: carries the exit code and a message for people. */

@@ -72,6 +72,11 @@ export interface ActionKindRow {
   diff?: { wrap?: string };
   /** What it does to an org. */
   transition: KindTransition;
+  /**
+   * On a connected org, whether the action on this app has no API (salesforce-api.md §2): the plan
+   * marks it manual (manual-steps.ts) and apply stops before it. Absent: always through the API.
+   */
+  manualOnLiveOrg?: (app: AppFile) => boolean;
 }
 
 const manageApps: PermissionExpr = { allOf: ['CustomizeApplication', { anyOf: ['ModifyAllData', 'ManageRemoteAccess'] }] };
@@ -112,6 +117,7 @@ export const actionKinds: { readonly [K in ActionKind]: ActionKindRow } = {
     pastTense: 'installed',
     applied: (p) => `installed ${p.app}`,
     transition: { scope: 'app', apply: installApp },
+    manualOnLiveOrg: () => true,
   },
   uninstall: {
     group: 'uninstall',
@@ -124,6 +130,7 @@ export const actionKinds: { readonly [K in ActionKind]: ActionKindRow } = {
     pastTense: 'uninstalled',
     applied: (p) => `uninstalled ${p.app}${p.ended}`,
     transition: { scope: 'app', apply: uninstallApp },
+    manualOnLiveOrg: () => true,
   },
   'set-policies': {
     group: 'policies',
@@ -162,6 +169,7 @@ export const actionKinds: { readonly [K in ActionKind]: ActionKindRow } = {
     pastTense: 'blocked',
     applied: (p) => `blocked ${p.app}${p.ended}`,
     transition: { scope: 'app', apply: blockApp },
+    manualOnLiveOrg: (app) => app.derivedId === true,
   },
   unblock: {
     group: 'unblock',

@@ -6,6 +6,7 @@ import { Codes, type Action, type Diagnostic, type Plan } from '../model/index.j
 import { diagnostic, orderDiagnostics } from './diagnostic.js';
 import { planDigest, stateDigestOf } from './digest.js';
 import { draftActions, type RevocationTarget } from './draft-actions.js';
+import { deferAfterManualInstall } from './manual-steps.js';
 import { buildPlanContext, type PlanContext, type PlanInput } from './plan-context.js';
 import { checkActor } from './rules/actor.js';
 import { checkAllowlistingFeature, checkUnblockUnderAllowlisting, noteAllowlistingOn } from './rules/allowlisting.js';
@@ -72,7 +73,9 @@ export function createPlanAndRisk(input: PlanInput): { plan: Plan; risk: RiskRep
 
   const drafted = draftActions(ctx, targets, revocations, unmanagedBlocks);
   diagnostics.push(...drafted.diagnostics);
-  const simulated = simulatePlan(drafted.drafts, ctx);
+  const ready = deferAfterManualInstall(drafted.drafts, ctx);
+  diagnostics.push(...ready.diagnostics);
+  const simulated = simulatePlan(ready.drafts, ctx);
   diagnostics.push(...checkGuards(simulated.actions, ctx));
   diagnostics.push(...checkUsernamePasswordFlow(ctx));
   const risk = evaluateRisk(plannedRiskFacts(simulated.actions, simulated.final, ctx), ctx.desired.exceptions ?? []);
@@ -134,7 +137,7 @@ function notesOnActions(actions: readonly SimulatedAction[], final: SimulatedOrg
   return notes;
 }
 
-const actionKeys = ['seq', 'kind', 'app', 'revocation', 'covers', 'reason', 'before', 'after', 'requires', 'allowed', 'missing', 'effects', 'approvalUrl', 'source'] as const;
+const actionKeys = ['seq', 'kind', 'app', 'revocation', 'covers', 'reason', 'before', 'after', 'requires', 'allowed', 'missing', 'effects', 'approvalUrl', 'manual', 'source'] as const;
 
 /** The action with its keys in schema order, so that every plan's JSON reads alike. */
 function orderActionKeys(action: Action): Action {

@@ -6,6 +6,7 @@ import type { Action, AppFile, CutOffApp, Diagnostic, Effects, OrgFile } from '.
 import { isAllowlisted } from './access.js';
 import { actionKinds, transitionApp } from './action-kinds.js';
 import { approvalUrl } from './approval-url.js';
+import { manualStepOf } from './manual-steps.js';
 import type { DraftAction } from './draft-actions.js';
 import { byCodePoint } from './names.js';
 import { compareOrderKeys } from './ordering.js';
@@ -101,7 +102,10 @@ function skeleton(draft: DraftAction, ctx: PlanContext): Action {
   if (draft.after) action.after = draft.after;
   action.requires = requiredFor(draft.kind, draft.app?.packaged ?? false);
   action.effects = { sessionsEnded: 0, usersAffected: 0 };
-  if (draft.kind === 'install') action.approvalUrl = approvalUrl(draft.app!.id, ctx.observed.org.id);
+  // An app known only by its name (a live org's uninstalled app) has no id to approve.
+  if (draft.kind === 'install' && draft.app!.derivedId !== true) action.approvalUrl = approvalUrl(draft.app!.id, ctx.observed.org.id);
+  const manual = manualStepOf(draft.kind, draft.app, ctx.observed);
+  if (manual) action.manual = manual;
   if (draft.source) action.source = { file: draft.source.file, line: draft.source.line, column: draft.source.column };
   return action;
 }

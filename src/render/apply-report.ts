@@ -5,7 +5,7 @@ import { renderAppliedAction } from './applied-action.js';
 import { paint } from './color.js';
 import { escapeControls, escapeStrings } from './escape-text.js';
 import { renderRecordedChanges } from './refresh-report.js';
-import { count } from './plan-words.js';
+import { actionTitle, count, manualPageName } from './plan-words.js';
 
 /**
  * `; the plan counted 25` when the action ended another number of sessions than its plan counted:
@@ -20,7 +20,8 @@ function recounted(line: LedgerLine): string {
 export function renderAppliedLine(data: LedgerLine, color: boolean): string {
   const line = escapeStrings(data);
   const mark = line.result.status === 'skipped' ? paint('-', 'gray', color) : paint('✓', 'green', color);
-  return `  ${mark} ${line.action.seq}. ${renderAppliedAction(line.action, line.result)}${recounted(line)}\n`;
+  const byHand = line.result.byHand ? ' (a manual step: done by hand, seen done on the org)' : '';
+  return `  ${mark} ${line.action.seq}. ${renderAppliedAction(line.action, line.result)}${byHand}${recounted(line)}\n`;
 }
 
 /** The first line of an apply: which plan, which org, as whom, and whether it resumes. */
@@ -60,6 +61,16 @@ export function renderApplySummary(data: ApplyReport, color: boolean): string {
       out += `Done before the failure: ${count(lines.length, 'action')}, ${count(ended, 'session')} ended (store revision ${report.revisionAfter}).\n`;
       if (report.notDone.length > 0) out += `Not done (${report.notDone.length}):\n${notDoneLines(report.notDone)}`;
       out += 'Fix the cause and run the same apply again: it continues after the last action done.\n';
+      break;
+    }
+    case 'stopped-at-manual-step': {
+      const step = report.manualStep!;
+      const manual = step.manual!;
+      out += `${paint('Apply stopped', 'magenta', color)} before action ${step.seq} (${actionTitle(step)}): a manual step, which no API does.\n`;
+      out += `Do it by hand: ${actionTitle(step)} on ${manualPageName[manual.page]}:\n  ${manual.url}\n`;
+      out += `Done before it: ${count(lines.length, 'action')}, ${count(ended, 'session')} ended (store revision ${report.revisionAfter}).\n`;
+      if (report.notDone.length > 1) out += `Then (${report.notDone.length - 1}):\n${notDoneLines(report.notDone.slice(1))}`;
+      out += 'Then run the same apply again: it reads the org, sees the step done, and goes on.\n';
       break;
     }
   }

@@ -6,7 +6,7 @@ import { actionKinds } from '../plan/action-kinds.js';
 import { renderPermissionExpr } from '../plan/permissions.js';
 import { diagnosticPlace } from './diagnostics.js';
 import { escapeStrings } from './escape-text.js';
-import { actionStyle, actionTitle, count, noChangesLine, planFailed, removedText, sessionsEffect, summaryLine } from './plan-words.js';
+import { actionStyle, actionTitle, count, manualPageName, manualStepsLine, noChangesLine, planFailed, removedText, sessionsEffect, summaryLine } from './plan-words.js';
 import { renderReason } from './reason-text.js';
 import { diffLineText, diffNames, diffValues } from './values-diff.js';
 
@@ -84,7 +84,8 @@ function statusLine(plan: Plan): string {
     return `❌ The plan has ${count(errors, 'error')}, so it has no actions.`;
   }
   if (plan.actions.length === 0) return `✅ ${noChangesLine(plan)}`;
-  return summaryLine(plan.summary);
+  const manual = manualStepsLine(plan.actions);
+  return manual ? `${summaryLine(plan.summary)} ${manual}` : summaryLine(plan.summary);
 }
 
 function contextLine(plan: Plan): string {
@@ -109,7 +110,7 @@ function actionTableHeader(plan: Plan): string {
 function actionRow(action: Action, plan: Plan): string {
   const style = actionStyle[action.kind];
   const detail = actionKinds[action.kind].detail;
-  const what = detail ? `${action.kind} ${escape(detail(action))}` : action.kind;
+  const what = `${detail ? `${action.kind} ${escape(detail(action))}` : action.kind}${action.manual ? ' (manual)' : ''}`;
   const cells = [
     String(action.seq),
     `\`${style.symbol}\``,
@@ -139,6 +140,7 @@ function actionDetails(action: Action, plan: Plan): string {
   }
   lines.push(requires);
   if (action.approvalUrl) lines.push(`- approval URL ${code(action.approvalUrl)}`);
+  if (action.manual) lines.push(`- **manual step**: by hand (no API does it), on [${manualPageName[action.manual.page]}](${action.manual.url}); apply stops before it until it is done`);
   const { effects } = action;
   if (effects.accessBefore !== undefined && effects.accessAfter !== undefined) {
     lines.push(

@@ -11,6 +11,8 @@ import {
   actionStyle,
   actionTitle,
   count,
+  manualStepsLine,
+  manualStepText,
   noChangesLine,
   planFailed,
   removedText,
@@ -53,6 +55,8 @@ export function renderPlanText(data: Plan, options: PlanTextOptions): string {
     out.push(`capctl would carry out ${count(plan.actions.length, 'action')}, in this order:`, '');
     for (const action of plan.actions) out.push(...renderAction(action, plan, color), '');
     out.push(paint(summaryLine(plan.summary), 'bold', color), '');
+    const manual = manualStepsLine(plan.actions);
+    if (manual) out.push(paint(manual, 'magenta', color), '');
   }
 
   const warnings = plan.diagnostics.filter((d) => d.severity === 'warning');
@@ -77,6 +81,7 @@ function renderAction(action: Action, plan: Plan, color: boolean): string[] {
     else field('actor', `${plan.actor} lacks ${(action.missing ?? []).join(', ')}`, 'red');
   }
   if (action.approvalUrl) field('approval', action.approvalUrl);
+  if (action.manual) field('manual', manualStepText(action.manual), 'magenta');
   const { effects } = action;
   if (effects.accessBefore !== undefined && effects.accessAfter !== undefined) {
     field('access', effects.accessBefore === effects.accessAfter ? `${effects.accessAfter} (unchanged)` : `${effects.accessBefore} → ${effects.accessAfter}`);

@@ -1,5 +1,5 @@
 // The words and symbols every plan view shares (text and markdown), so that they cannot disagree.
-import type { Action, ActionKind, Plan, Summary, UserList } from '../model/index.js';
+import type { Action, ActionKind, ManualStep, Plan, Summary, UserList } from '../model/index.js';
 import { actionKinds, allActionKinds, summaryVerbs } from '../plan/action-kinds.js';
 import type { Color } from './color.js';
 
@@ -64,4 +64,22 @@ export function removedText(action: Action): string | undefined {
   ]
     .filter(Boolean)
     .join(', ');
+}
+
+/** The page a manual step names, in words. */
+export const manualPageName: Record<ManualStep['page'], string> = {
+  'oauth-usage': "Setup's Connected Apps OAuth Usage page",
+  'install-approval': "the app's install approval page",
+};
+
+/** `by hand (no API does it), on Setup's Connected Apps OAuth Usage page: URL` */
+export function manualStepText(step: ManualStep): string {
+  return `by hand (no API does it), on ${manualPageName[step.page]}: ${step.url}`;
+}
+
+/** `1 action is a manual step: apply stops before it (exit 4) until it is done by hand.`, or undefined. */
+export function manualStepsLine(actions: readonly Action[]): string | undefined {
+  const n = actions.filter((a) => a.manual).length;
+  if (n === 0) return undefined;
+  return `${n === 1 ? '1 action is a manual step' : `${n} actions are manual steps`}: apply carries out what comes before, then stops (exit 4) until it is done by hand.`;
 }

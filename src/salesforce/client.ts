@@ -37,7 +37,21 @@ export interface OrgLimit {
 /** The most names one readMetadata call takes (Metadata API). */
 export const metadataReadBatch = 10;
 
-/** The reads capctl makes of an org. Writes come with the apply of a live org (a later issue). */
+/** The most components one metadata CRUD write takes (salesforce-api.md §6). */
+export const metadataWriteBatch = 10;
+/** The most records one sObject Collections call takes. */
+export const collectionBatch = 200;
+
+/** One item's result of a write (a metadata SaveResult / UpsertResult / DeleteResult, or an sObject Collections result). */
+export interface WriteResult {
+  /** The component's fullName, or the record's new id. */
+  name: string;
+  success: boolean;
+  /** `statusCode: message` of each error. */
+  errors: string[];
+}
+
+/** The calls capctl makes to an org: reads, and the writes of apply (salesforce-api.md §2). */
 export interface SfClient {
   /** The connection's name for messages (`env`, `jwt`, `sf:ALIAS`) and the instance it reached; never a token. */
   readonly connection: string;
@@ -55,6 +69,21 @@ export interface SfClient {
   metadataRead(type: string, fullNames: readonly string[]): Promise<SfRecord[]>;
   /** `GET /limits`. */
   limits(): Promise<Record<string, OrgLimit>>;
+  /** `GET /services/oauth2/userinfo`: who the connection is logged in as. */
+  userInfo(): Promise<{ username: string; userId: string; orgId: string }>;
+  /** updateMetadata / upsertMetadata of at most 10 components: one result per component, in order (no AllOrNone: each saved or not on its own). Never retried. */
+  metadataSave(call: 'update' | 'upsert', type: string, components: readonly SfRecord[]): Promise<WriteResult[]>;
+  /** deleteMetadata of at most 10 names: one result per name. Never retried. */
+  metadataDelete(type: string, fullNames: readonly string[]): Promise<WriteResult[]>;
+  /** sObject Collections create (`POST /composite/sobjects`, allOrNone false) of at most 200 records: one result per record. Never retried. */
+  createRecords(type: string, records: readonly SfRecord[]): Promise<WriteResult[]>;
+  /** `DELETE /sobjects/{type}/{id}`: `gone` when the org no longer has it. */
+  deleteRecord(type: string, id: string): Promise<'deleted' | 'gone'>;
+  /** `POST /services/oauth2/revoke` with a token's DeleteToken: `gone` when the org answers invalid_token (already revoked). The token never reaches a message. */
+  revokeToken(deleteToken: string): Promise<'revoked' | 'gone'>;
+  /** A Connect REST resource under /services/data/vNN.N (the usage resources): GET its JSON, or DELETE it (`gone`: NOT_FOUND). */
+  restGet(path: string): Promise<unknown>;
+  restDelete(path: string): Promise<'deleted' | 'gone'>;
   /** Calls made so far (logins included) and the last API usage the org reported. */
   stats(): { calls: number; limitInfo?: LimitInfo };
 }
@@ -189,6 +218,86 @@ class JsforceClient implements SfClient {
     const body = await this.call('limits', true, () => this.conn.request(`/services/data/v${apiVersion}/limits`));
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw this.malformed('the /limits answer is not an object');
     return body as Record<string, OrgLimit>;
+  }
+
+  async userInfo(): Promise<{ username: string; userId: string; orgId: string }> {
+    const body = await this.call('userinfo', true, () => this.conn.request('/services/oauth2/userinfo'));
+    const info = (typeof body === 'object' && body !== null ? body : {}) as { preferred_username?: unknown; user_id?: unknown; organization_id?: unknown };
+    if (typeof info.preferred_username !== 'string' || typeof info.user_id !== 'string' || typeof info.organization_id !== 'string') {
+      throw this.malformed('the userinfo answer names no user (preferred_username, user_id, organization_id)');
+    }
+    return { username: info.preferred_username, userId: info.user_id, orgId: info.organization_id };
+  }
+
+  async metadataSave(call: 'update' | 'upsert', type: string, components: readonly SfRecord[]): Promise<WriteResult[]> {
+    if (components.length === 0) return [];
+    if (components.length > metadataWriteBatch) throw new Error(`${call}Metadata takes at most ${metadataWriteBatch} components, not ${components.length}`);
+    const body: unknown = await this.call(`${call}Metadata ${type}`, false, () => {
+      const sent = components.map((c) => ({ ...c })) as never[];
+      return call === 'update' ? this.conn.metadata.update(type, sent) : this.conn.metadata.upsert(type, sent);
+    });
+    return this.writeResults(body, components.length, `${call}Metadata ${type}`);
+  }
+
+  async metadataDelete(type: string, fullNames: readonly string[]): Promise<WriteResult[]> {
+    if (fullNames.length === 0) return [];
+    if (fullNames.length > metadataWriteBatch) throw new Error(`deleteMetadata takes at most ${metadataWriteBatch} names, not ${fullNames.length}`);
+    const body: unknown = await this.call(`deleteMetadata ${type}`, false, () => this.conn.metadata.delete(type, [...fullNames]));
+    return this.writeResults(body, fullNames.length, `deleteMetadata ${type}`);
+  }
+
+  async createRecords(type: string, records: readonly SfRecord[]): Promise<WriteResult[]> {
+    if (records.length === 0) return [];
+    if (records.length > collectionBatch) throw new Error(`an sObject Collections create takes at most ${collectionBatch} records, not ${records.length}`);
+    const body: unknown = await this.call(`create ${records.length} ${type}`, false, () => this.conn.sobject(type).create(records.map((r) => ({ ...r }))));
+    return this.writeResults(body, records.length, `create ${type}`);
+  }
+
+  async deleteRecord(type: string, id: string): Promise<'deleted' | 'gone'> {
+    return this.call(`delete ${type} ${id}`, false, () => goneOn(['NOT_FOUND', 'ENTITY_IS_DELETED'], () => this.conn.sobject(type).destroy(id)));
+  }
+
+  async revokeToken(deleteToken: string): Promise<'revoked' | 'gone'> {
+    this.secrets.push(deleteToken);
+    try {
+      return await this.call('revoke a token', false, async () => {
+        try {
+          await this.conn.request({ method: 'POST', url: '/services/oauth2/revoke', body: `token=${encodeURIComponent(deleteToken)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+          return 'revoked' as const;
+        } catch (err) {
+          // The org answers 400 {error: 'invalid_token'} for a token it no longer has (jsforce: ERROR_HTTP_400, the JSON in the message).
+          const e = err as ApiErrorLike;
+          if (apiCode(e) === 'ERROR_HTTP_400' && /"error"\s*:\s*"invalid_token"/.test(e.message ?? '')) return 'gone' as const;
+          throw err;
+        }
+      });
+    } finally {
+      this.secrets.splice(this.secrets.lastIndexOf(deleteToken), 1);
+    }
+  }
+
+  async restGet(path: string): Promise<unknown> {
+    return this.call(`GET ${path}`, true, () => this.conn.request(`/services/data/v${apiVersion}${path}`));
+  }
+
+  async restDelete(path: string): Promise<'deleted' | 'gone'> {
+    return this.call(`DELETE ${path}`, false, () => goneOn(['NOT_FOUND'], () => this.conn.request({ method: 'DELETE', url: `/services/data/v${apiVersion}${path}` })));
+  }
+
+  /** The per-item results of a write, checked: one per item sent. */
+  private writeResults(body: unknown, count: number, what: string): WriteResult[] {
+    const list = body === undefined || body === null ? [] : Array.isArray(body) ? body : [body];
+    if (list.length !== count) throw this.malformed(`${what} answered ${list.length} results for ${count} items`);
+    return list.map((item: unknown) => {
+      const r = (item ?? {}) as { fullName?: unknown; id?: unknown; success?: unknown; errors?: unknown };
+      if (typeof r.success !== 'boolean' && r.success !== 'true' && r.success !== 'false') throw this.malformed(`${what}: a result has no success flag`);
+      const errors = (r.errors === undefined || r.errors === null ? [] : Array.isArray(r.errors) ? r.errors : [r.errors]) as { statusCode?: unknown; message?: unknown }[];
+      return {
+        name: String(r.fullName ?? r.id ?? ''),
+        success: r.success === true || r.success === 'true',
+        errors: errors.map((e) => this.redact(`${String(e.statusCode ?? 'ERROR')}: ${oneLine(String(e.message ?? ''))}`)),
+      };
+    });
   }
 
   async metadataList(type: string): Promise<MetadataFile[]> {
@@ -367,6 +476,18 @@ function classify(err: unknown): Failure {
   // No API error code and no network error code: jsforce could not make sense of the answer (an
   // unparsable XML body rejects from xml2js; unparsable JSON comes back as text it trips over).
   return 'malformed';
+}
+
+/** Runs a request; an API error with one of `codes` means the thing is gone already. */
+async function goneOn(codes: readonly string[], request: () => Promise<unknown>): Promise<'deleted' | 'gone'> {
+  try {
+    await request();
+    return 'deleted';
+  } catch (err) {
+    const code = apiCode((err ?? {}) as ApiErrorLike);
+    if (code !== undefined && codes.includes(code)) return 'gone';
+    throw err;
+  }
 }
 
 function stripAttributes(record: SfRecord): SfRecord {

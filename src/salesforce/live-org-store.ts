@@ -1,18 +1,46 @@
 // The backend of a connected org (SPEC §13): its OrgReader reads the live org through the API
 // (readLiveSnapshot), and everything capctl keeps of the org — the state folder org-state/<org>/
 // written as observed, its ledger, its lock — is the file store's. A live read writes nothing;
-// only `capctl refresh` writes the state folder (apply/refresh-live-org.ts). Changing a live org
-// (carryOut) is not here yet.
+// only `capctl refresh` writes the state folder (apply/refresh-live-org.ts).
+//
+// Changing a live org (carryOut, under the org's lock, after a read): each action in turn, through
+// its executor (live-executors.ts): an intent file announcing it is written first, then its calls,
+// then it is read back and what the org shows is recorded — its state files and its ledger line as
+// ONE atomic change of the file store (recordSteps) — and the intent removed. An action whose
+// outcome cannot be told (a timeout) keeps its intent: settle(), or the next run's first read under
+// the lock, reads the org back and records it done iff the org shows it, so that it is never done
+// twice. A failed action's partial effect (some sessions ended before a limit) is recorded as an
+// observed line, so that the ledger says exactly what happened.
 //
 // jsforce and the connection code are loaded on the first live read, so that commands on an
 // unconnected org never load them.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError, SalesforceError, type Action, type LedgerRecord, type ObservedLine, type OrgSnapshot } from '../model/index.js';
+import {
+  InputError,
+  SalesforceError,
+  type Action,
+  type AppFile,
+  type LedgerLine,
+  type LedgerRecord,
+  type ObservedChange,
+  type ObservedLine,
+  type ObservedSessions,
+  type OrgFile,
+  type OrgSnapshot,
+} from '../model/index.js';
+import { applyAction } from '../plan/action-kinds.js';
+import { canonicalJson } from '../plan/digest.js';
+import type { OrgData } from '../plan/transition.js';
 import type { FileOrgStore } from '../store/file-store.js';
-import { orgFileName } from '../store/file-layout.js';
-import type { CarryOutContext, CarryOutResult, LockInfo, LockRequest, OrgLock, OrgStore, SnapshotReadOptions, StateFolder } from '../store/org-store.js';
-import type { LimitInfo } from './client.js';
+import { appFileName, orgFileName } from '../store/file-layout.js';
+import { formatJson } from '../store/json-format.js';
+import { isObservedLine, nextLedgerLine, nextObservedLine, opensApply } from '../store/ledger-chain.js';
+import type { CarryOutContext, CarryOutFailure, CarryOutResult, LockInfo, LockRequest, OrgLock, OrgStore, SnapshotReadOptions, StateFolder } from '../store/org-store.js';
+import { digestOfData } from '../store/store-digest.js';
+import { estimateApplyCalls, type CallEstimate } from './call-estimate.js';
+import type { LimitInfo, SfClient } from './client.js';
+import type { LiveContext, ReadBack } from './live-executors.js';
 import type { AppMetadataCache, LiveRead } from './read-live-snapshot.js';
 
 /** The metadata cache of the last refresh, beside the state files (not part of the snapshot; no secret in it). */
@@ -41,12 +69,33 @@ export interface LiveOrgOptions {
   timeoutMs?: number;
   /** Requests in flight at once (default: the client's). */
   parallelism?: number;
+  /** Called as a revocation ends tokens (a progress bar on a terminal). */
+  onRevokeProgress?(done: number, total: number, app: string): void;
 }
+
+/** The action in flight on a live org, as its intent file holds it (no secret). */
+interface LiveIntent {
+  format: 1;
+  plan: string;
+  actor: string;
+  at: string;
+  action: Action;
+  bumpRevision: boolean;
+  /** The ledger's last seq before it. */
+  afterSeq: number;
+}
+
+/** Who carried an action out, under which plan, when. */
+type ActionEntry = Pick<LiveIntent, 'plan' | 'actor' | 'at' | 'action' | 'bumpRevision'>;
 
 /** The org store of connected orgs: live reads, the file store for everything kept. */
 export class LiveOrgStore implements OrgStore {
   /** Every live read made, in order. */
   readonly reads: LiveReadStats[] = [];
+  /** Per org, the last live read and the client it used (carryOut works from them). */
+  private readonly live = new Map<string, { read: LiveRead; client: SfClient; stats: LiveReadStats; logins: number }>();
+  /** The orgs whose lock this store holds. */
+  private readonly held = new Set<string>();
 
   constructor(
     readonly files: FileOrgStore,
@@ -70,7 +119,10 @@ export class LiveOrgStore implements OrgStore {
   /** A connected org: read live (writing nothing); else its files. */
   async readSnapshot(org: string, options: SnapshotReadOptions = {}): Promise<OrgSnapshot> {
     if (this.connectionOf(org) === undefined) return this.files.readSnapshot(org, options);
-    return (await this.readLive(org, options)).snapshot;
+    const read = await this.readLive(org, options);
+    // Under the lock, an action left in flight by a run that was killed is settled first.
+    if (this.held.has(org) && (await this.hasStateFolder(org))) await this.recoverIntent(org, read);
+    return read.snapshot;
   }
 
   /**
@@ -113,7 +165,9 @@ export class LiveOrgStore implements OrgStore {
         ...(previousSnapshot ? { previous: { snapshot: previousSnapshot, appMetadata } } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
+      read.snapshot.live = { instanceUrl: session.instanceUrl, ...(options.forApply ? await readApplyFacts(client) : {}) };
       Object.assign(stats, { calls: logins + read.calls, warnings: read.warnings, tokensMissing: read.tokensMissing, ...(read.limitInfo ? { limitInfo: read.limitInfo } : {}) });
+      this.live.set(org, { read, client, stats, logins });
       options.onOrg?.(read.snapshot.org, read.snapshot.apps.length);
       options.onProgress?.(read.snapshot.apps.length, read.snapshot.apps.length);
       return read;
@@ -155,21 +209,178 @@ export class LiveOrgStore implements OrgStore {
     return this.files.readLedger(org);
   }
 
+  /** A connected org: its state folder made to hold the org as last read, with the observed line (one change). */
   recordObserved(org: string, build: (storeDigest: string) => ObservedLine): Promise<ObservedLine> {
-    return this.files.recordObserved(org, build);
+    const live = this.live.get(org);
+    if (this.connectionOf(org) === undefined || !live) return this.files.recordObserved(org, build);
+    return this.files.writeObserved(org, live.read.snapshot, build);
   }
 
-  carryOut(org: string, actions: readonly Action[], context: CarryOutContext): Promise<CarryOutResult> {
+  async carryOut(org: string, actions: readonly Action[], context: CarryOutContext): Promise<CarryOutResult> {
     if (this.connectionOf(org) === undefined) return this.files.carryOut(org, actions, context);
-    return Promise.reject(notYet(org));
+    const live = this.live.get(org) ?? (await this.readLive(org), this.live.get(org)!);
+    const applied: LedgerLine[] = [];
+    try {
+      if ((await this.files.currentDigest(org)) !== live.read.snapshot.digest) {
+        return {
+          applied,
+          failure: { index: 0, error: new InputError(`the state folder of ${org} does not hold the org as it was just read: run \`capctl refresh\` first; nothing was changed`), outcome: 'failed', retryable: false },
+        };
+      }
+      const { liveExecutors } = await import('./live-executors.js');
+      const exec: LiveContext = {
+        client: live.client,
+        slug: org,
+        data: live.read.snapshot,
+        records: live.read.records,
+        appMetadata: live.read.appMetadata,
+        ...(this.options.onRevokeProgress ? { onRevokeProgress: this.options.onRevokeProgress } : {}),
+      };
+      for (const [index, action] of actions.entries()) {
+        const last = (await this.files.readLedger(org)).at(-1);
+        // The revision comes from the ledger: the action that opens an apply raises it (ledger-chain.ts).
+        const entry: ActionEntry = { plan: context.planDigest, actor: context.actor, at: context.at.toISOString(), action, bumpRevision: opensApply(last, context.planDigest) };
+        const before: OrgData = exec.data;
+        const afterSeq = last?.seq ?? 0;
+        await this.files.writeIntent(org, { format: 1, ...entry, afterSeq } satisfies LiveIntent);
+        const executor = liveExecutors[action.kind];
+        let failure: CarryOutFailure | undefined;
+        try {
+          await executor.carryOut(exec, action);
+        } catch (error) {
+          failure = failureOf(error, index);
+          if (failure.outcome === 'unknown') return { applied, failure }; // the intent stays: settle() reads it back
+        }
+        let shown: ReadBack;
+        try {
+          shown = await executor.readBack(exec, action);
+        } catch (error) {
+          // What the calls did cannot be told: the intent stays for settle() or the next run.
+          return { applied, failure: failure ?? { ...failureOf(error, index), outcome: 'unknown' } };
+        }
+        const outcome = await this.recordOutcome(org, entry, before, shown);
+        await this.files.writeIntent(org, null);
+        exec.data = outcome.data;
+        this.live.get(org)!.read.snapshot = { slug: org, ...outcome.data, digest: outcome.line?.result.storeDigest ?? live.read.snapshot.digest };
+        if (outcome.line && !isObservedLine(outcome.line)) {
+          applied.push(outcome.line);
+          continue; // done, even if a call failed on the way (the org shows it)
+        }
+        const why = failure?.error.message ?? `the calls for it succeeded, but the org does not show it done`;
+        const partly = outcome.line ? '; what it changed before it stopped is recorded as an observed ledger line' : '';
+        return { applied, failure: { ...(failure ?? { index, outcome: 'failed', retryable: false }), error: new Error(`${why}${partly}`) } };
+      }
+      return { applied };
+    } finally {
+      live.stats.calls = live.logins + live.client.stats().calls;
+      const usage = live.client.stats().limitInfo;
+      if (usage) live.stats.limitInfo = usage;
+    }
   }
 
-  settle(org: string): Promise<void> {
-    return this.files.settle(org);
+  /** A connected org: the calls carrying out the runs takes (call-estimate.ts); undefined for an org read from its files. */
+  estimateCalls(org: string, runs: readonly (readonly Action[])[]): CallEstimate {
+    if (this.connectionOf(org) === undefined) return { calls: 0, byKind: {} };
+    return estimateApplyCalls(runs);
   }
 
-  lock(org: string, options: LockRequest): Promise<OrgLock> {
-    return this.files.lock(org, options);
+  /** After an unknown outcome: a connected org is read again, and the action in flight recorded done iff the org shows it. */
+  async settle(org: string): Promise<void> {
+    if (this.connectionOf(org) === undefined) return this.files.settle(org);
+    await this.files.settle(org);
+    const read = await this.readLive(org);
+    await this.recoverIntent(org, read);
+  }
+
+  /**
+   * The action an interrupted run left in flight (its intent file), against the org as just read:
+   * recorded done when the org shows it (and the ledger does not have it yet), its partial effect
+   * recorded as an observed line otherwise; then the intent goes. `read`'s snapshot is brought to
+   * the state folder's revision and digest.
+   */
+  private async recoverIntent(org: string, read: LiveRead): Promise<void> {
+    const intent = (await this.files.readIntent(org)) as LiveIntent | undefined;
+    if (intent === undefined) return;
+    if (intent.format !== 1 || typeof intent.plan !== 'string' || typeof intent.action?.kind !== 'string' || typeof intent.afterSeq !== 'number') {
+      throw new InputError(`the intent file of ${org}'s state folder is not one capctl wrote; remove it after checking the org`);
+    }
+    const ledger = await this.files.readLedger(org);
+    const recorded = ledger.some((l) => l.seq > intent.afterSeq && !isObservedLine(l) && l.plan === intent.plan && canonicalJson(l.action) === canonicalJson(intent.action));
+    if (!recorded) {
+      const before = await this.files.readSnapshot(org);
+      const shown = touched(intent.action, read.snapshot);
+      await this.recordOutcome(org, intent, before, shown);
+    }
+    await this.files.writeIntent(org, null);
+    const revision = (await this.files.readSnapshot(org)).org.revision;
+    const data = { org: { ...read.snapshot.org, revision }, users: read.snapshot.users, apps: read.snapshot.apps };
+    read.snapshot = { slug: org, ...data, digest: digestOfData(data) };
+  }
+
+  /**
+   * Records what an action left, from the parts of the org it touches as the org shows them: done
+   * (the transition has nothing left to do on them) → its files and ledger line; else, when they
+   * moved, an observed line; else nothing. Returns the org data after.
+   */
+  private async recordOutcome(org: string, entry: ActionEntry, before: OrgData, shown: ReadBack): Promise<{ data: OrgData; line?: LedgerRecord }> {
+    const beforeApps = new Map(before.apps.map((a) => [a.id, a]));
+    const changedApps = shown.apps.filter((a) => formatJson(a) !== formatJson(beforeApps.get(a.id) ?? null));
+    const shownOrg = shown.org && formatJson(shown.org) !== formatJson(before.org) ? shown.org : undefined;
+    const data: OrgData = {
+      org: shownOrg ?? before.org,
+      users: before.users,
+      apps: changedApps.length === 0 ? before.apps : before.apps.map((a) => changedApps.find((c) => c.id === a.id) ?? a),
+    };
+    let done: boolean;
+    try {
+      // Assignments in any order: the org lists them in its own.
+      const sorted = (app: AppFile): AppFile => (app.policies ? { ...app, policies: { ...app.policies, profiles: [...app.policies.profiles].sort(), permissionSets: [...app.policies.permissionSets].sort() } } : app);
+      done = applyAction({ ...data, apps: data.apps.map((a) => (changedApps.includes(a) ? sorted(a) : a)) }, entry.action).result.status === 'skipped';
+    } catch {
+      done = false;
+    }
+    if (done) {
+      const { result } = applyAction(before, entry.action);
+      const orgFile: OrgFile | undefined = entry.bumpRevision ? { ...data.org, revision: before.org.revision + 1 } : shownOrg;
+      if (orgFile) data.org = orgFile;
+      const [line] = await this.files.recordSteps(org, [
+        {
+          ...(orgFile ? { org: orgFile } : {}),
+          apps: changedApps,
+          line: (previous, storeDigest, files) =>
+            nextLedgerLine(previous, { at: entry.at, actor: entry.actor, plan: entry.plan, action: entry.action, result: { ...result, files: [...files], storeDigest } }),
+        },
+      ]);
+      return { data, line: line! };
+    }
+    if (!shownOrg && changedApps.length === 0) return { data };
+    const [line] = await this.files.recordSteps(org, [
+      {
+        ...(shownOrg ? { org: shownOrg } : {}),
+        apps: changedApps,
+        line: (previous, storeDigest, files) =>
+          nextObservedLine(previous, {
+            at: entry.at,
+            actor: entry.actor,
+            observed: { named: true, ...(previous ? { previousDigest: previous.result.storeDigest } : {}), ...describeMoves(before, shownOrg, changedApps) },
+            storeDigest,
+            files: [...files],
+          }),
+      },
+    ]);
+    return { data, line: line! };
+  }
+
+  async lock(org: string, options: LockRequest): Promise<OrgLock> {
+    const lock = await this.files.lock(org, options);
+    this.held.add(org);
+    return {
+      info: lock.info,
+      release: async () => {
+        this.held.delete(org);
+        await lock.release();
+      },
+    };
   }
 
   lockHolder(org: string): Promise<LockInfo | undefined> {
@@ -185,6 +396,49 @@ export class LiveOrgStore implements OrgStore {
   }
 }
 
-function notYet(org: string): InputError {
-  return new InputError(`org ${org} is a live org: changing it (apply, contain) is not available yet in this capctl; its reads (plan, usage, drift, import, refresh) are`);
+/** What an apply needs beside the snapshot: the connected user and the daily allowance left (two calls). */
+async function readApplyFacts(client: SfClient): Promise<{ connectedUser: string; apiRequestsRemaining?: number }> {
+  const [user, limits] = await Promise.all([client.userInfo(), client.limits()]);
+  const remaining = limits.DailyApiRequests?.Remaining;
+  return { connectedUser: user.username, ...(typeof remaining === 'number' && Number.isFinite(remaining) ? { apiRequestsRemaining: remaining } : {}) };
+}
+
+/** How an action's error ends the run: the org refused it (trying again cannot help), a limit or session (it can), or a timeout (unknown). */
+function failureOf(error: unknown, index: number): CarryOutFailure {
+  const err = error instanceof Error ? error : new Error(String(error));
+  if (error instanceof SalesforceError) {
+    if (error.failure === 'timeout' || error.failure === 'malformed') return { index, error: err, outcome: 'unknown' };
+    return { index, error: err, outcome: 'failed', retryable: error.failure === 'limit' || error.failure === 'session' || error.failure === 'login' };
+  }
+  return { index, error: err, outcome: 'failed', retryable: false };
+}
+
+/** The parts of the org an action touches, as a snapshot shows them: its app, or the org settings. */
+function touched(action: Action, snapshot: OrgData): ReadBack {
+  if (!action.app) return { org: snapshot.org, apps: [] };
+  const app = snapshot.apps.find((a) => a.id === action.app!.id);
+  return { apps: app ? [app] : [] };
+}
+
+/** What moved between the state before and what the org shows, as an observed line names it. */
+function describeMoves(before: OrgData, org: OrgFile | undefined, apps: readonly AppFile[]): { changes: ObservedChange[]; sessions: ObservedSessions[] } {
+  const changes: ObservedChange[] = [];
+  const sessions: ObservedSessions[] = [];
+  if (org) changes.push({ file: orgFileName, field: 'settings', before: JSON.stringify(before.org.settings), after: JSON.stringify(org.settings) });
+  for (const app of apps) {
+    const was = before.apps.find((a) => a.id === app.id);
+    const ref = { name: app.name, id: app.id };
+    for (const field of ['installed', 'blocked', 'policies'] as const) {
+      if (formatJson(was?.[field] ?? null) !== formatJson(app[field] ?? null)) {
+        changes.push({ file: appFileName(app.id), app: ref, field, before: JSON.stringify(was?.[field] ?? null), after: JSON.stringify(app[field] ?? null) });
+      }
+    }
+    const key = (s: AppFile['sessions'][number]): string => `${s.user}@${s.created}`;
+    const old = new Set((was?.sessions ?? []).map(key));
+    const now = new Set(app.sessions.map(key));
+    const ended = [...old].filter((k) => !now.has(k)).length;
+    const started = [...now].filter((k) => !old.has(k)).length;
+    if (ended > 0 || started > 0) sessions.push({ app: ref, ended, started, used: 0 });
+  }
+  return { changes, sessions };
 }

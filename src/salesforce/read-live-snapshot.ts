@@ -45,6 +45,8 @@ export interface LiveRead {
   appMetadata: AppMetadataCache;
   /** Tokens the org counted but that could not be read (OauthToken's cap). */
   tokensMissing: number;
+  /** The records as the API answered them (never a DeleteToken): what apply's read-backs map again. */
+  records: LiveRecords;
 }
 
 const permissionFieldNames = ['PermissionsViewSetup', 'PermissionsManageUsers', 'PermissionsCustomizeApplication', 'PermissionsModifyAllData', 'PermissionsManageRemoteAccess', 'PermissionsInstallPackaging'];
@@ -136,6 +138,7 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
     warnings: [...connectedAppRead.warnings, ...tokenRead.warnings, ...mapped.warnings],
     appMetadata: connectedAppRead.cache,
     tokensMissing: tokenRead.missing,
+    records,
   };
 }
 

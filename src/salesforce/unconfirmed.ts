@@ -128,3 +128,44 @@ export function lastUsedOf(token: SfRecord): unknown {
 function soqlString(text: string): string {
   return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
+
+// --- Writes (salesforce-api.md §2) ---------------------------------------------------------------
+
+/** A block capctl makes is the BlacklistedConsumer `capctl_<app id>` (U: CRUD support for the type). */
+export function blockFullName(appId: string): string {
+  return `capctl_${appId}`;
+}
+
+/**
+ * What a ConnectedApp update sends back: the whole component as read (an update replaces it),
+ * never its consumerSecret. The consumerKey is kept (U: whether it may be sent back).
+ */
+export function connectedAppToSend(component: SfRecord): SfRecord {
+  const config = component.oauthConfig as SfRecord | undefined;
+  if (!config || typeof config !== 'object') return { ...component };
+  const { consumerSecret: _secret, ...kept } = config;
+  return { ...component, oauthConfig: kept };
+}
+
+/**
+ * The tokens a revocation of one connected app ends, with their DeleteToken (a secret: held in
+ * memory for the revoke calls only): queried per app by AppName ([S22] way (c)); an installed
+ * app's tokens are assumed to carry its label as AppName (U).
+ */
+export function revokeTokensSoql(appName: string): string {
+  return `SELECT UserId, CreatedDate, DeleteToken FROM OauthToken WHERE AppName = ${soqlString(appName)}`;
+}
+
+/** The tokens of one app as the reader reads them (never DeleteToken), for the read-back of an action. */
+export function appTokensSoql(appName: string): string {
+  return `SELECT ${oauthTokenFields} FROM OauthToken WHERE AppName = ${soqlString(appName)}`;
+}
+
+/**
+ * External client apps' sessions end through the usage resources ([S12]): the users of the app
+ * (`/apps/oauth/usage/{appId}/users` → `users[].userIdentifier`), each user's tokens (`…/{appId}/
+ * {userId}/tokens` → `tokens[].initialConnectionAt`, `revocationUrl`), and a DELETE of each token's
+ * revocationUrl (U: the answers' field names beyond those the reference lists).
+ */
+export const usageUsersPath = (appId: string): string => `/apps/oauth/usage/${encodeURIComponent(appId)}/users`;
+export const usageTokensPath = (appId: string, userId: string): string => `/apps/oauth/usage/${encodeURIComponent(appId)}/${encodeURIComponent(userId)}/tokens`;

@@ -119,7 +119,7 @@ export class FileExecutor {
  * recomputed, can ask for values the planner never gives): the store never writes a file that it
  * would refuse to read. Checks across files (users, profiles) are the planner's.
  */
-function checkWritable(files: readonly FileChange[], values: readonly unknown[]): void {
+export function checkWritable(files: readonly FileChange[], values: readonly unknown[]): void {
   files.forEach(({ path: rel }, i) => {
     const problems = checkAgainstSchema(kindOfFile(rel), values[i]);
     if (problems.length > 0) {

@@ -67,6 +67,13 @@ export function fileStateFolder(orgDir: string): StateFolder {
   };
 }
 
+/**
+ * A live org's action in flight (salesforce/live-org-store.ts): written before its first call to
+ * the org, removed once its outcome is recorded, so that a run killed in between reads the org
+ * back before anything else. Never committed, never holds a secret.
+ */
+export const liveIntentFileName = '.live-intent.json';
+
 /** The folder of one org under the store's root. */
 export function orgDirIn(root: string, org: string): string {
   return path.join(root, org);

@@ -11,14 +11,15 @@
 //   lock-file.ts            one holder per org
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Action, LedgerRecord, ObservedLine, OrgSnapshot } from '../model/index.js';
-import { FileExecutor } from './carry-out-files.js';
+import type { Action, AppFile, LedgerRecord, ObservedLine, OrgFile, OrgSnapshot } from '../model/index.js';
+import { Codes } from '../model/index.js';
+import { checkWritable, FileExecutor } from './carry-out-files.js';
 import { checkWritableFolders, RunCommitter, type RecoveryReport } from './commit-run.js';
-import { listDir } from './durable-fs.js';
+import { listDir, removeIfPresent, replaceFileDurably, syncDir } from './durable-fs.js';
 import { FileStoreCaches } from './file-caches.js';
 import type { FileChange, StoreChange } from './file-change.js';
-import { digestOfEntries } from './file-hashes.js';
-import { appFileName, appsDirName, fileStateFolder, orgFileName, usersFileName } from './file-layout.js';
+import { digestOfEntries, readWithEntry } from './file-hashes.js';
+import { appFileName, appsDirName, fileStateFolder, liveIntentFileName, orgFileName, usersFileName } from './file-layout.js';
 import { defaultOrgStateDir, OrgFolders } from './file-org-folder.js';
 import type { CommitStepHook } from './journal.js';
 import { formatJson } from './json-format.js';
@@ -140,7 +141,7 @@ export class FileOrgStore implements OrgStore {
    * which only files whose bytes change are rewritten. Creates the folder of a new org. Call while
    * holding the org's lock (a new org's folder: right after creating it).
    */
-  async writeObserved(org: string, state: Pick<OrgSnapshot, 'org' | 'users' | 'apps'>, build: (storeDigest: string) => ObservedLine): Promise<ObservedLine> {
+  async writeObserved<L extends LedgerRecord = ObservedLine>(org: string, state: Pick<OrgSnapshot, 'org' | 'users' | 'apps'>, build: (storeDigest: string) => L): Promise<L> {
     const orgDir = await this.existingOrgDir(org);
     await mkdir(path.join(orgDir, appsDirName), { recursive: true });
     const files: FileChange[] = [
@@ -153,9 +154,66 @@ export class FileOrgStore implements OrgStore {
       const rel = `${appsDirName}/${name}`;
       if (name.endsWith('.json') && !name.startsWith('.') && !kept.has(rel)) files.push({ path: rel, content: null });
     }
-    let line: ObservedLine | undefined;
+    let line: L | undefined;
     await this.commitAll(org, [{ files, ledgerLine: (digest) => (line = build(digest)) }]);
     return line!;
+  }
+
+  /**
+   * Records what happened elsewhere (a live org's actions, carried out through its API and read
+   * back): each step's state files as it gives them (an org file, app files; only those that
+   * changed) and its ledger line, built from the last line and the digest right after the step,
+   * as ONE atomic change (commitAll). Returns the lines. Call while holding the org's lock.
+   */
+  async recordSteps(org: string, steps: readonly RecordedStep[]): Promise<LedgerRecord[]> {
+    let previous = (await this.readLedger(org)).at(-1);
+    const lines: LedgerRecord[] = [];
+    const changes: StoreChange[] = steps.map((step) => {
+      const files: FileChange[] = [];
+      const values: (OrgFile | AppFile)[] = [];
+      if (step.org) {
+        files.push({ path: orgFileName, content: formatJson(step.org) });
+        values.push(step.org);
+      }
+      for (const app of [...(step.apps ?? [])].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+        files.push({ path: appFileName(app.id), content: formatJson(app) });
+        values.push(app);
+      }
+      checkWritable(files, values);
+      for (const id of step.removedApps ?? []) files.push({ path: appFileName(id), content: null });
+      const paths = files.map((f) => f.path);
+      return {
+        files,
+        ledgerLine: (storeDigest: string) => {
+          previous = step.line(previous, storeDigest, paths);
+          lines.push(previous);
+          return previous;
+        },
+      };
+    });
+    await this.commitAll(org, changes);
+    return lines;
+  }
+
+  /** The org's intent file (see file-layout.ts liveIntentFileName): its JSON, or undefined when there is none. */
+  async readIntent(org: string): Promise<unknown> {
+    const orgDir = await this.existingOrgDir(org);
+    const read = await this.folders.storeCall(org, () => readWithEntry(orgDir, liveIntentFileName));
+    if (read === undefined) return undefined;
+    try {
+      return JSON.parse(read.bytes.toString('utf8')) as unknown;
+    } catch {
+      throw this.folders.malformed(org, [{ file: liveIntentFileName, code: Codes.storeMalformed, message: 'unreadable intent of a live apply: not JSON' }]);
+    }
+  }
+
+  /** Writes the org's intent file durably (before the calls it announces), or removes it (null). */
+  async writeIntent(org: string, intent: unknown): Promise<void> {
+    const file = path.join(await this.existingOrgDir(org), liveIntentFileName);
+    if (intent === null) {
+      await removeIfPresent(file);
+      await syncDir(path.dirname(file));
+    } else await replaceFileDurably(file, formatJson(intent));
   }
 
   /**
@@ -210,4 +268,13 @@ export class FileOrgStore implements OrgStore {
   existingOrgDir(org: string): Promise<string> {
     return this.folders.existingOrgDir(org);
   }
+}
+
+/** One step recordSteps writes: the state files it changed and its ledger line. */
+export interface RecordedStep {
+  org?: OrgFile;
+  apps?: readonly AppFile[];
+  removedApps?: readonly string[];
+  /** Builds the line from the ledger's last line, the digest right after the step and the files it changed (relative to the org folder). */
+  line(previous: LedgerRecord | undefined, storeDigest: string, files: readonly string[]): LedgerRecord;
 }

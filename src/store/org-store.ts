@@ -30,6 +30,11 @@ export interface SnapshotReadOptions {
   onProgress?(appsRead: number, appCount: number): void;
   /** Stops the read: it then throws the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * The read before an apply: a live org also reads who the connection is logged in as and its
+   * remaining daily API allowance (OrgSnapshot.live). Backends that are the org ignore it.
+   */
+  forApply?: boolean;
 }
 
 /** Reads an org: the whole snapshot, validated, or a StoreError naming every problem. */
@@ -85,6 +90,11 @@ export interface ActionExecutor {
    * back), so that the ledger then tells whether it was done. Call while holding the lock.
    */
   settle(org: string): Promise<void>;
+  /**
+   * The API calls carrying out `runs` would take (each run the actions handed to carryOut at once), in all and by kind (a backend that talks to
+   * an org over an API; absent: calls are not counted). Apply refuses one the org's allowance cannot pay for.
+   */
+  estimateCalls?(org: string, runs: readonly (readonly Action[])[]): { calls: number; byKind: Partial<Record<string, number>> };
 }
 
 /**
@@ -142,9 +152,10 @@ export interface StateFolder {
   /**
    * Makes the folder hold `state` (a live org as read: every state file written as it gives it,
    * app files it no longer has removed) and appends the observed line `build` makes from the
-   * digest after, as ONE atomic change. Call only while holding the org's lock.
+   * digest after, as ONE atomic change. Call only while holding the org's lock. The line is an
+   * observed one, or (a manual step apply saw done by hand) the plan's line of that action.
    */
-  writeObserved?(state: Pick<OrgSnapshot, 'org' | 'users' | 'apps'>, build: (storeDigest: string) => ObservedLine): Promise<ObservedLine>;
+  writeObserved?<L extends LedgerRecord = ObservedLine>(state: Pick<OrgSnapshot, 'org' | 'users' | 'apps'>, build: (storeDigest: string) => L): Promise<L>;
 }
 
 /** One org store: every port of a backend. */

@@ -1,6 +1,7 @@
 // capctl.yaml may name a connection per org (SPEC §13). The commands that read an org read it live
 // (test/cli/live-org.test.ts): without the connection's settings they stop with a clear message
-// (exit 1); those that would change it (apply) refuse it, not yet available; nothing is written.
+// (exit 1), and so does apply, which changes it live (test/cli/live-apply.test.ts); unlock refuses it,
+// not yet available; nothing is written.
 // An org listed without a connection is the store's folder, as if it were not listed.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,10 +25,10 @@ async function repoWith(config: string): Promise<string> {
 }
 
 describe('a connection in capctl.yaml', () => {
-  it('is refused, not yet available, by apply and unlock, writing nothing', async () => {
+  it('is refused, not yet available, by unlock, writing nothing', async () => {
     const root = await repoWith('orgs:\n  acme-prod:\n    connection: env\n');
     const before = await fingerprint(path.join(root, 'org-state'));
-    for (const args of [['apply', '--auto-approve', '--actor', 'ci-bot@acme.example'], ['unlock', 'acme-prod', '0123456789ab']]) {
+    for (const args of [['unlock', 'acme-prod', '0123456789ab']]) {
       const result = await runCapctl(args, { cwd: root, env: { SF_ACCESS_TOKEN: undefined, SF_INSTANCE_URL: undefined } });
       expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(1);
       expect(result.stderr).toContain('capctl.yaml connects org acme-prod to a live org (connection: env)');
@@ -37,10 +38,10 @@ describe('a connection in capctl.yaml', () => {
     expect(await fingerprint(path.join(root, 'org-state'))).toEqual(before);
   });
 
-  it('is read live by plan, drift, usage and refresh: without SF_ACCESS_TOKEN and SF_INSTANCE_URL they say so, writing nothing', async () => {
+  it('is read live by plan, drift, usage, refresh and apply: without SF_ACCESS_TOKEN and SF_INSTANCE_URL they say so, writing nothing', async () => {
     const root = await repoWith('orgs:\n  acme-prod:\n    connection: env\n');
     const before = await fingerprint(path.join(root, 'org-state'));
-    for (const args of [['plan'], ['drift'], ['usage'], ['refresh']]) {
+    for (const args of [['plan'], ['drift'], ['usage'], ['refresh'], ['apply', '--auto-approve']]) {
       const result = await runCapctl(args, { cwd: root, env: { SF_ACCESS_TOKEN: undefined, SF_INSTANCE_URL: undefined } });
       expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(1);
       expect(result.stderr).toContain('connection env needs SF_ACCESS_TOKEN and SF_INSTANCE_URL');

@@ -18,13 +18,18 @@ interface ApplyOptions {
   org?: string;
   format: 'text' | 'json';
   quiet?: boolean;
+  connection?: string;
 }
 
 const help = `
 Exit codes: 0 applied (or nothing to apply); 1 error (bad input, a failed action: the actions
 before it stay applied, and running the same apply again continues after them); 3 refused
 (missing permissions; a stale, altered or foreign plan, or one that the desired folder, planned
-again, does not give; the org locked by another apply).
+again, does not give; the org locked by another apply; on a connected org, --actor naming another
+user than the connected one, or an org whose remaining daily API allowance is below the apply's
+estimated calls); 4 stopped before a manual step (a connected org's install, uninstall, or block of
+an app known only from its tokens: no API does it): it says what to do and where; once it is done,
+run the same apply again and it goes on.
 
 Examples:
   $ capctl plan --out plan.json && capctl apply plan.json --actor ci-bot@acme.example
@@ -47,6 +52,7 @@ export function register(program: Command, host: Host): void {
     .option('--org <org>', "the org (default: the plan's, or the only org in the store)")
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--quiet', 'no progress bar on a terminal')
+    .option('--connection <connection>', "apply to the org live through the Salesforce API: env, jwt or sf:ALIAS (default: capctl.yaml's orgs.<org>.connection); the actor is the connected user")
     .addHelpText('after', help)
     .action(async (planFile: string | undefined, options: ApplyOptions) => {
       await runApply(planFile, options, host);
@@ -61,11 +67,21 @@ function parseLockTimeout(text: string): number {
 
 async function runApply(planFile: string | undefined, options: ApplyOptions, host: Host): Promise<void> {
   const settings = await resolveSettings({ desired: options.desired, orgState: options.orgState, org: options.org, actor: options.actor }, host);
-  const actor = settings.actor;
-  if (!actor) throw new InputError('apply needs the user it runs as: --actor USERNAME, or CAPCTL_ACTOR');
+  const given = settings.actor;
   const lockTimeoutMs = parseLockTimeout(options.lockTimeout);
   // Loaded on use, so that other commands start without them.
-  const [{ applyPlan }, { checkPlanOrg, readPlanFile }, { describeUncommittedChanges }, { observeChanges }, { checkStoreNotIgnored, recordPendingApplies }, render, { openStore, stateFolderOf }] = await Promise.all([
+  const [
+    { applyPlan },
+    { checkPlanOrg, readPlanFile },
+    { describeUncommittedChanges },
+    { describeChangedFiles, observeChanges },
+    { checkStoreNotIgnored, recordPendingApplies },
+    render,
+    { openStore, stateFolderOf },
+    { LiveOrgStore },
+    { changedFiles },
+    { liveSettings, reportApiCalls },
+  ] = await Promise.all([
     import('../../apply/apply-plan.js'),
     import('../../apply/read-plan-file.js'),
     import('../../audit/detect-drift.js'),
@@ -73,12 +89,20 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
     import('../../audit/record-apply.js'),
     import('../../render/apply-report.js'),
     import('../../store/open-store.js'),
+    import('../../salesforce/live-org-store.js'),
+    import('../../apply/refresh-live-org.js'),
+    import('../store-options.js'),
   ]);
-  const store = openStore(settings, settings.org);
+  // A connected org is read (and changed) through the API; its actor is the connected user.
+  const store = openStore(liveSettings(settings, options.connection, host), settings.org, { live: true });
+  const connected = (org: string): boolean => store instanceof LiveOrgStore && store.connectionOf(org) !== undefined;
   const json = options.format === 'json';
+  const needActor = (org: string): void => {
+    if (!given && !connected(org)) throw new InputError('apply needs the user it runs as: --actor USERNAME, or CAPCTL_ACTOR');
+  };
   // Said before anything changes (and before the question), not as a failed commit after the apply.
   const refuseIgnoredStore = async (org: string): Promise<void> => {
-    if (options.commit) await checkStoreNotIgnored(stateFolderOf(openStore(settings, org), org).dir);
+    if (options.commit) await checkStoreNotIgnored(stateFolderOf(store, org).dir);
   };
 
   let plan: Plan;
@@ -86,12 +110,15 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
   if (planFile !== undefined) {
     plan = await readPlanFile(planFile);
     await checkPlanOrg(plan, settings.org, store, settings.orgState);
+    needActor(plan.org.name);
     await refuseIgnoredStore(plan.org.name);
     // A saved plan must be what the reviewed desired state gives: the preflight plans it again.
     const { readReviewedDesired } = await import('../../plan-org.js');
     desired = await readReviewedDesired({ desired: settings.desired, org: plan.org.name, store, storeName: settings.orgState, now: host.now() });
   } else {
-    plan = await planNow(settings, host, store);
+    if (!given && !(store instanceof LiveOrgStore)) needActor(settings.org ?? '');
+    plan = await planNow(settings, host, store, { ...(options.connection !== undefined ? { connection: options.connection } : {}) });
+    needActor(plan.org.name);
     if (!json) host.out((await import('../../render/plan-text.js')).renderPlanText(plan, { color: host.color }));
     if (planFailed(plan)) {
       if (json) host.out(`${JSON.stringify({ plan }, null, 2)}\n`);
@@ -101,11 +128,21 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
     // A refusal for permissions comes from the preflight, before any question; a plan without
     // actions still goes through apply, which records earlier interrupted applies in git.
     const refused = plan.actions.some((a) => a.allowed === false);
-    if (!options.autoApprove && !refused && plan.actions.length > 0) await confirm(plan, actor, host);
+    if (!options.autoApprove && !refused && plan.actions.length > 0) await confirm(plan, given ?? 'the connected user', host);
   }
 
   const org = plan.org.name;
-  const orgDir = stateFolderOf(openStore(settings, org), org).dir;
+  const orgDir = stateFolderOf(store, org).dir;
+  const live =
+    store instanceof LiveOrgStore && connected(org)
+      ? {
+          readStored: () => store.storedSnapshot(org),
+          describe: (before: Parameters<typeof changedFiles>[1], after: Parameters<typeof changedFiles>[1]) => {
+            const files = changedFiles(before, after);
+            return { ...describeChangedFiles(files), files: files.map((f) => f.file) };
+          },
+        }
+      : undefined;
   const barShown = progressEnabled(host, options.quiet);
   const progress = createProgress(host, options.quiet);
   const held: string[] = [];
@@ -113,7 +150,8 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
   const report = await applyPlan({
     store,
     plan,
-    actor,
+    actor: given,
+    ...(live ? { live } : {}),
     now: () => host.now(),
     lockTimeoutMs,
     ...(desired ? { desired } : {}),
@@ -126,7 +164,7 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
     onWait: (holder) =>
       host.err(`Waiting up to ${options.lockTimeout}s for the lock of ${org}, held by ${holder.user} (${holder.command}, pid ${holder.pid} on ${holder.host}, since ${holder.acquiredAt})…\n`),
     onStart: (start) => {
-      if (!json && start.remaining.length > 0) host.out(render.renderApplyStart(org, plan.digest, actor, start.resumed));
+      if (!json && start.remaining.length > 0) host.out(render.renderApplyStart(org, plan.digest, start.actor, start.resumed));
       if (start.remaining.length > 0) progress.start(start.remaining.length, `applying to ${org}`);
     },
     onApplied: (line) => {
@@ -137,11 +175,13 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
   }).finally(() => {
     progress.stop();
     for (const text of held) host.out(text);
+    if (planFile !== undefined) reportApiCalls(store, host);
   });
   if (json) host.out(`${JSON.stringify(report, null, 2)}\n`);
   else if (report.status === 'no-changes' || report.status === 'already-applied') host.out(render.renderApplyReportText(report, host.color));
   else host.out(render.renderApplySummary(report, host.color));
   if (report.status === 'failed' || report.commit?.status === 'failed') host.exitCode = ExitCode.error;
+  else if (report.status === 'stopped-at-manual-step') host.exitCode = ExitCode.manualStep;
 }
 
 /** Asks on the terminal; anything but "yes" cancels. Without a terminal, --auto-approve is needed. */

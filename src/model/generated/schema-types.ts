@@ -422,6 +422,7 @@ export interface Action {
    * Install: the app install approval URL (R12).
    */
   approvalUrl?: string;
+  manual?: ManualStep;
   source?: Source;
 }
 export interface AppRef {
@@ -558,6 +559,16 @@ export interface CutOffApp {
   id: string;
   sessionsEnded: number;
 }
+/**
+ * Where a person does an action by hand: the page and its absolute URL on the org's instance.
+ */
+export interface ManualStep {
+  /**
+   * oauth-usage: Setup's Connected Apps OAuth Usage page; install-approval: the app's install approval page (R12), when its id is known.
+   */
+  page: 'oauth-usage' | 'install-approval';
+  url: string;
+}
 export interface Source {
   file: string;
   line: number;
@@ -578,6 +589,10 @@ export interface ActionResult {
    * Snapshot digest of the store right after the action: lets a resumed apply prove where it stopped.
    */
   storeDigest: string;
+  /**
+   * A manual step (SPEC §13): a person did it by hand in Setup; apply saw it done on the org and recorded it.
+   */
+  byHand?: true;
 }
 /**
  * One line of ledger.jsonl recording the store as capctl found it: what changed outside capctl since the line before (capctl refresh, or apply before its first action), hash-chained like an applied action's line.

@@ -1,0 +1,90 @@
+// The apply phase of `npm run bench -- --live` (issue 15): the ~500-action bench plan applied to the
+// SPEC §11 org served by the fake org (20 ms per answer), after live.mjs's refresh and plan, and the
+// same plan applied in file mode for the time it takes without an org to talk to.
+//
+// Reported: the apply's wall time, its API calls in all and by kind of call (from the fake's own
+// record of the requests), the calls the batching needs (salesforce/call-estimate.ts: by each
+// kind's batching, per run, plus one read-back per group of actions), and the preflight's read.
+// Targets: the actions' calls (the apply's, less its preflight read) ≤ the batching's; wall ≤ 1.5 ×
+// (calls × latency ÷ parallelism) + the file-mode apply time.
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+
+/** What kind of call one recorded request of the fake is: `updateMetadata ConnectedApp`, `revoke`, `query OauthToken`… */
+function callKind(request) {
+  if (request.soap) return `${request.soap.call} ${request.soap.type ?? ''}`.trim();
+  if (request.grant) return 'login';
+  if (request.path.endsWith('/services/oauth2/revoke')) return 'revoke';
+  if (request.path.endsWith('/services/oauth2/userinfo')) return 'userinfo';
+  if (request.soql) return `query ${/\bFROM\s+(\w+)/i.exec(request.soql)?.[1] ?? '?'}`;
+  return `${request.method} ${request.path.replace(/^\/services\/data\/v[\d.]+/, '').replace(/\/[0-9A-Za-z]{15,18}$/, '/{id}')}`;
+}
+
+function countBy(requests) {
+  const counts = {};
+  for (const r of requests) counts[callKind(r)] = (counts[callKind(r)] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * Applies the bench plan live and in file mode; returns the results and the check rows for live.mjs.
+ * `measure` runs one capctl process (live.mjs's); `repo` holds the connected org's state folder
+ * (refreshed by live.mjs), `generated` the bench's desired state and file store.
+ */
+export async function benchLiveApply({ measure, capctl, repo, env, fake, generated, slug, actor, latencyMs, parallelism, wallFactor, repoRoot, log }) {
+  const desired = path.join(generated, 'desired');
+  // File mode: the same plan against a copy of the generated store.
+  const scratch = mkdtempSync(path.join(path.dirname(generated), 'file-apply-'));
+  let fileApply;
+  try {
+    cpSync(path.join(generated, 'org-state'), path.join(scratch, 'org-state'), { recursive: true });
+    log('file-mode apply');
+    fileApply = await measure([capctl, 'apply', '--desired', desired, '--org-state', path.join(scratch, 'org-state'), '--org', slug, '--actor', actor, '--auto-approve', '--no-commit', '--format', 'json'], { cwd: scratch, env: {} });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+
+  // The plan the live apply will carry out, and the calls its batching needs.
+  const planned = await measure([capctl, 'plan', '--org', slug, '--desired', desired, '--format', 'json'], { cwd: repo, env });
+  const plan = JSON.parse(planned.stdout);
+  const [{ estimateApplyCalls }, { plannedRuns }] = await Promise.all([
+    import(path.join(repoRoot, 'dist/salesforce/call-estimate.js')),
+    import(path.join(repoRoot, 'dist/apply/apply-plan.js')),
+  ]);
+  const estimate = estimateApplyCalls(plannedRuns({ remaining: plan.actions, doneByHand: [] }));
+  const actionsByKind = {};
+  for (const a of plan.actions) actionsByKind[a.kind] = (actionsByKind[a.kind] ?? 0) + 1;
+
+  log(`live apply of ${plan.actions.length} actions`);
+  const from = fake.requests.length;
+  const applied = await measure([capctl, 'apply', '--org', slug, '--desired', desired, '--auto-approve', '--no-commit', '--format', 'json'], { cwd: repo, env });
+  const requests = fake.requests.slice(from);
+  // The preflight's read: everything up to the last read of the org before the first write.
+  const firstWrite = requests.findIndex((r) => (r.soap && /^(create|update|upsert|delete)Metadata$/.test(r.soap.call)) || (r.method !== 'GET' && !r.grant && !r.soap));
+  const preflight = firstWrite < 0 ? requests.length : firstWrite;
+  const actionCalls = requests.length - preflight;
+  if (applied.code !== 0) log(`live apply exited ${applied.code}: ${applied.stderr.slice(-2000)}`);
+
+  const rows = [];
+  const check = (what, value, limit) => rows.push({ what, value, limit, met: value !== undefined && value <= limit });
+  check('applyLive: exit code', applied.code, 0);
+  check('applyLive: action calls (less the preflight read) / the batching plus read-backs', actionCalls, estimate.calls);
+  const budgetMs = (requests.length * latencyMs) / parallelism * wallFactor + fileApply.wallMs;
+  check('applyLive: wall ms', Math.round(applied.wallMs), Math.round(budgetMs));
+  return {
+    result: {
+      actions: plan.actions.length,
+      actionsByKind,
+      manual: plan.actions.filter((a) => a.manual).length,
+      code: applied.code,
+      wallMs: Math.round(applied.wallMs),
+      fileApplyMs: Math.round(fileApply.wallMs),
+      calls: requests.length,
+      preflightCalls: preflight,
+      actionCalls,
+      estimate,
+      callsByKind: countBy(requests.slice(preflight)),
+    },
+    rows,
+  };
+}
