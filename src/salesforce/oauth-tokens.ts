@@ -1,8 +1,9 @@
 // Every OauthToken of an org, past the object's cap of 2,500 rows per query (salesforce-api.md
-// §1, way (a)): count them; at or under the cap, one query; above it, chunks of users (256 per
-// `WHERE UserId IN (…)`), each counted first and halved while still over the cap. A chunk of one
-// user still over the cap is read as far as the cap lets, and what could not be read is reported:
-// a shortfall is never dropped silently.
+// §1, way (a)): count them; at or under the cap, one query; above it, chunks of users (`WHERE
+// UserId IN (…)`, at most 256, sized from the count to hold about 2,000 tokens each), each read
+// at once; a chunk that reaches the cap is counted, and halved while over it. A chunk of one user
+// still over the cap is read as far as the cap lets, and what could not be read is reported: a
+// shortfall is never dropped silently.
 //
 // A refresh need not read them all again when none moved since the last read
 // (readTokensSinceLastRead): the tokens issued at or after the newest creation the last read saw,
@@ -28,7 +29,10 @@ export interface TokenRead {
 /** OauthToken rows per call (page) of a query (salesforce-api.md §1, C). */
 export const oauthTokenPage = 500;
 
-/** Users per chunk before halving (the length of a `WHERE UserId IN (…)` list). */
+/** Tokens a chunk of users is sized to hold on average: under the cap, with room for users holding more than most. */
+export const chunkTarget = 2000;
+
+/** The most users per chunk before halving (the length of a `WHERE UserId IN (…)` list, which a GET's URL carries). */
 export const defaultUserChunk = 256;
 
 /** What the last read kept of the sessions it saw: enough to tell the store still holds exactly them (no token, no secret). */
@@ -68,7 +72,8 @@ async function readAll(client: SfClient, counted: number, userIds: readonly stri
     const tokens = await client.query(`SELECT ${oauthTokenFields} FROM OauthToken`);
     return finish(tokens, counted, warnings);
   }
-  const size = Math.max(1, options.userChunk ?? defaultUserChunk);
+  // Chunks sized from the count to hold about chunkTarget tokens each, so that few reach the cap.
+  const size = Math.max(1, Math.min(options.userChunk ?? defaultUserChunk, Math.floor((chunkTarget * userIds.length) / counted)));
   const chunks: string[][] = [];
   for (let i = 0; i < userIds.length; i += size) chunks.push(userIds.slice(i, i + size));
   const parts = await Promise.all(chunks.map((chunk) => readChunk(client, chunk, warnings)));
@@ -82,18 +87,19 @@ async function readAll(client: SfClient, counted: number, userIds: readonly stri
 
 async function readChunk(client: SfClient, users: string[], warnings: string[]): Promise<SfRecord[] & { counted: number }> {
   const where = `WHERE UserId IN (${users.map((id) => `'${id.replace(/'/g, "\\'")}'`).join(', ')})`;
+  const rows = await client.query(`SELECT ${oauthTokenFields} FROM OauthToken ${where}`);
+  // Fewer rows than the cap: nothing was cut off. At the cap, the chunk may hold more.
+  if (rows.length < oauthTokenCap) return Object.assign(rows, { counted: rows.length });
   const counted = await client.count(`SELECT COUNT() FROM OauthToken ${where}`);
-  if (counted > oauthTokenCap && users.length > 1) {
+  if (counted > rows.length && users.length > 1) {
     const half = Math.ceil(users.length / 2);
     const [a, b] = await Promise.all([readChunk(client, users.slice(0, half), warnings), readChunk(client, users.slice(half), warnings)]);
     return Object.assign([...a, ...b], { counted: a.counted + b.counted });
   }
-  if (counted === 0) return Object.assign([], { counted });
-  const rows = await client.query(`SELECT ${oauthTokenFields} FROM OauthToken ${where}`);
   if (rows.length < counted) {
     warnings.push(`OauthToken: user ${users.join(', ')} holds ${counted} tokens, more than the ${oauthTokenCap} one query returns; ${counted - rows.length} were not read`);
   }
-  return Object.assign(rows, { counted });
+  return Object.assign(rows, { counted: Math.max(counted, rows.length) });
 }
 
 function finish(tokens: SfRecord[], counted: number, warnings: string[]): TokenRead {
