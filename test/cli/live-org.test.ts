@@ -137,6 +137,24 @@ describe('a connected org', () => {
     expectNoSecrets(s, [again, counters, ...others]);
   });
 
+  it('drift of a live org: usage counters alone are no drift; an outside block is', async () => {
+    const s = await setup();
+    expect((await s.run(['refresh', '--actor', 'ci-bot@acme.example'])).code).toBe(0);
+    const token = s.fake.data.tables.OauthToken![0]!;
+    token.UseCount = Number(token.UseCount) + 5;
+    token.LastUsedDate = '2026-12-01T00:00:00.000+0000';
+    const counters = await s.run(['drift', '--format', 'json']);
+    expect(counters.code, counters.stderr).toBe(0);
+    expect(JSON.parse(counters.stdout)).toMatchObject({ drifted: false, changes: [] });
+    s.fake.data.metadata.get('BlacklistedConsumer')!.delete('capctl_HubSpot');
+    const blocked = await s.run(['drift', '--format', 'json']);
+    expect(blocked.code).toBe(2);
+    const report = JSON.parse(blocked.stdout) as { drifted: boolean; changes: { app?: { name: string }; field: string; before: string; after: string }[] };
+    expect(report.drifted).toBe(true);
+    expect(report.changes.map((c) => `${c.app?.name} ${c.field} ${c.before} → ${c.after}`)).toEqual(['HubSpot blocked true → false']);
+    expectNoSecrets(s, [counters, blocked]);
+  });
+
   it('an app blocked outside capctl: refresh records it, with its commit', async () => {
     const s = await setup();
     expect((await s.run(['refresh', '--actor', 'ci-bot@acme.example'])).code).toBe(0);
@@ -171,7 +189,7 @@ describe('a connected org', () => {
       const s = await setup();
       expect((await s.run(['refresh', '--actor', 'ci-bot@acme.example'])).code).toBe(0);
       // A change the failed refresh must not half-write.
-      s.fake.data.metadata.get('BlacklistedConsumer')!.delete('capctl_Dropbox');
+      s.fake.data.metadata.get('BlacklistedConsumer')!.delete('capctl_HubSpot');
       const before = await fingerprint(path.join(s.root, 'org-state'));
       const head = git(s.root, ['rev-parse', 'HEAD'], s.env);
       let extraEnv: Record<string, string | undefined> = { CAPCTL_API_TIMEOUT: '1' };

@@ -1,6 +1,7 @@
 // capctl drift: what changed in the store since the last apply that no apply made.
 import { Option, type Command } from 'commander';
-import { ExitCode } from '../../model/index.js';
+import { ExitCode, type OrgSnapshot } from '../../model/index.js';
+import { LiveOrgStore } from '../../salesforce/live-org-store.js';
 import type { Host } from '../host.js';
 import { addConnectionOption, addStoreOptions, noStateFolder, openOrg, withApiReport, type StoreOptions } from '../store-options.js';
 
@@ -25,8 +26,22 @@ export function register(program: Command, host: Host): void {
         import('../../render/audit-trail.js'),
       ]);
       const report = await withApiReport(store, host, async () => {
-        const [snapshot, ledger] = [await store.readSnapshot(org), await store.readLedger(org)];
-        return detectDrift(snapshot, ledger, store.stateFolder(org)?.dir ?? noStateFolder(org));
+        let snapshot = await store.readSnapshot(org);
+        const ledger = await store.readLedger(org);
+        let stored: OrgSnapshot | undefined;
+        if (store instanceof LiveOrgStore && store.connectionOf(org) !== undefined) {
+          // A live org: usage counters (lastUsed, useCount) alone are no drift, as they are no change to refresh.
+          const { usageAsStored } = await import('../../apply/refresh-live-org.js');
+          stored = await store.storedSnapshot(org);
+          if (stored) snapshot = usageAsStored(stored, snapshot);
+        }
+        const drift = await detectDrift(snapshot, ledger, store.stateFolder(org)?.dir ?? noStateFolder(org));
+        if (drift.drifted && stored) {
+          // The org moved, not the folder's files: name what moved against the folder.
+          const { diffSnapshots } = await import('../../audit/detect-drift.js');
+          return { ...drift, changes: diffSnapshots(stored, snapshot), notes: [] };
+        }
+        return drift;
       });
       if (options.format === 'json') host.out(`${JSON.stringify(report, null, 2)}\n`);
       else host.out(renderDriftText(report, host.color));
