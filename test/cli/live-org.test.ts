@@ -15,6 +15,10 @@ import { copyInto, makeTempDir, removeDir, repoRoot, runCapctl, type CliResult }
 import { fingerprint } from '../helpers/fingerprint.js';
 import { git, gitEnv, initRepo } from '../helpers/git.js';
 import { bundledSnapshot } from '../salesforce/helpers.js';
+import { compileSchema } from '../../src/load/schemas.js';
+import type { Plan } from '../../src/model/index.js';
+import { planDigest } from '../../src/plan/digest.js';
+import { expectValidPlan } from '../plan/plan-schema.js';
 
 const dirs: string[] = [];
 let fake: FakeOrg | undefined;
@@ -135,6 +139,39 @@ describe('a connected org', () => {
     expect(await fingerprint(path.join(s.root, 'org-state'))).toEqual(before);
     expect(commits(s)).toBe(2);
     expectNoSecrets(s, [again, counters, ...others]);
+  });
+
+  it('every command on a connected org says its API calls in --format json too (api, schema-valid, no token)', async () => {
+    const s = await setup();
+    expect((await s.run(['refresh', '--actor', 'ci-bot@acme.example'])).code).toBe(0);
+    const api = [{ connection: `env (${s.fake.url})`, calls: expect.any(Number), apiUsage: { used: expect.any(Number), limit: 100000 }, warnings: [], tokensMissing: 0 }];
+    const runs = {
+      plan: await s.run(['plan', '--desired', 'desired', '--format', 'json', '--out', 'plan.json']),
+      usage: await s.run(['usage', '--format', 'json']),
+      usageApp: await s.run(['usage', 'Slack', '--format', 'json']),
+      drift: await s.run(['drift', '--format', 'json']),
+      import: await s.run(['import', '--out', 'imported', '--format', 'json']),
+      check: await s.run(['check', '--format', 'json']),
+    };
+    for (const [name, r] of Object.entries(runs)) {
+      const out = JSON.parse(r.stdout) as { api: { calls: number }[] };
+      expect(out.api, name).toEqual(api);
+      // The same count as the stderr line.
+      expect(r.stderr).toContain(`capctl: ${out.api[0]!.calls} API calls to env (`);
+      expect(out.api[0]!.calls).toBeGreaterThan(10);
+    }
+    const plan = JSON.parse(runs.plan.stdout) as Plan;
+    expectValidPlan(plan);
+    expect(planDigest(plan)).toBe(plan.digest);
+    for (const usage of [runs.usage, runs.usageApp]) {
+      const validate = compileSchema('usage.schema.json');
+      expect(validate(JSON.parse(usage.stdout)) ? [] : validate.errors).toEqual([]);
+    }
+    // The saved plan carries it too, and apply's checks still take the file (its digest leaves api out).
+    const saved = JSON.parse(readFileSync(path.join(s.root, 'plan.json'), 'utf8')) as Plan;
+    expect(saved.api).toEqual(api);
+    expect(planDigest(saved)).toBe(saved.digest);
+    expectNoSecrets(s, Object.values(runs));
   });
 
   it('drift of a live org: usage counters alone are no drift; an outside block is', async () => {

@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { ExitCode, type OrgSnapshot } from '../../model/index.js';
 import { LiveOrgStore } from '../../salesforce/live-org-store.js';
 import type { Host } from '../host.js';
-import { addConnectionOption, addStoreOptions, noStateFolder, openOrg, withApiReport, type StoreOptions } from '../store-options.js';
+import { addConnectionOption, addStoreOptions, apiMember, noStateFolder, openOrg, withApiReport, type StoreOptions } from '../store-options.js';
 
 interface DriftOptions extends StoreOptions {
   format: 'text' | 'json';
@@ -43,7 +43,7 @@ export function register(program: Command, host: Host): void {
         }
         return drift;
       });
-      if (options.format === 'json') host.out(`${JSON.stringify(report, null, 2)}\n`);
+      if (options.format === 'json') host.out(`${JSON.stringify({ ...report, ...apiMember(store) }, null, 2)}\n`);
       else host.out(renderDriftText(report, host.color));
       host.exitCode = report.drifted ? ExitCode.changes : ExitCode.ok;
     });
