@@ -174,6 +174,39 @@ describe('a connected org', () => {
     expectNoSecrets(s, Object.values(runs));
   });
 
+  it('--connection with an --org that neither capctl.yaml nor the store knows: that org read live', async () => {
+    const s = await setup();
+    await rm(path.join(s.root, 'capctl.yaml'));
+    await rm(path.join(s.root, 'org-state'), { recursive: true, force: true });
+    const on = ['--connection', 'env', '--org', 'acme-prod'];
+    const plan = await s.run(['plan', '--desired', 'desired', '--format', 'json', ...on]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(actionsOf(plan.stdout).length).toBeGreaterThan(0);
+    const usage = await s.run(['usage', '--format', 'json', ...on]);
+    expect(usage.code, usage.stderr).toBe(0);
+    expect((JSON.parse(usage.stdout) as { apps: unknown[] }).apps.length).toBeGreaterThan(10);
+    const imported = await s.run(['import', '--out', 'imported', ...on]);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toContain(`from the live org (env (${s.fake.url}))`);
+    const check = await s.run(['check', '--format', 'json', ...on]);
+    expect(check.stderr).toContain('API calls to env (');
+    expect(JSON.parse(check.stdout)).toMatchObject({ org: { name: 'acme-prod' } });
+    for (const r of [plan, usage, imported, check]) expect(r.stderr).toContain('API calls to env (');
+    // Nothing written by the reads; drift has nothing to compare with yet and says so before any call.
+    expect(readdirSync(s.root).filter((f) => !f.startsWith('.')).sort()).toEqual(['desired', 'imported']);
+    const calls = s.fake.requests.length;
+    const drift = await s.run(['drift', ...on]);
+    expect(drift.code).toBe(1);
+    expect(drift.stderr).toContain('org acme-prod has no state folder in org-state yet');
+    expect(s.fake.requests.length).toBe(calls);
+    // refresh starts its state folder.
+    const refresh = await s.run(['refresh', '--actor', 'ci-bot@acme.example', ...on]);
+    expect(refresh.code, refresh.stderr).toBe(0);
+    expect(readdirSync(path.join(s.root, 'org-state/acme-prod'))).toContain('org.json');
+    expect((await s.run(['drift', ...on])).code).toBe(0);
+    expectNoSecrets(s, [plan, usage, imported, check, drift, refresh]);
+  });
+
   it('drift of a live org: usage counters alone are no drift; an outside block is', async () => {
     const s = await setup();
     expect((await s.run(['refresh', '--actor', 'ci-bot@acme.example'])).code).toBe(0);

@@ -1,6 +1,6 @@
 // capctl drift: what changed in the store since the last apply that no apply made.
 import { Option, type Command } from 'commander';
-import { ExitCode, type OrgSnapshot } from '../../model/index.js';
+import { ExitCode, InputError, type OrgSnapshot } from '../../model/index.js';
 import { LiveOrgStore } from '../../salesforce/live-org-store.js';
 import type { Host } from '../host.js';
 import { addConnectionOption, addStoreOptions, apiMember, noStateFolder, openOrg, withApiReport, type StoreOptions } from '../store-options.js';
@@ -25,6 +25,10 @@ export function register(program: Command, host: Host): void {
         import('../../audit/detect-drift.js'),
         import('../../render/audit-trail.js'),
       ]);
+      if (store instanceof LiveOrgStore && store.connectionOf(org) !== undefined && !(await store.hasStateFolder(org))) {
+        // Nothing to compare the org with yet: said before any API call.
+        throw new InputError(`org ${org} has no state folder in ${store.files.root} yet: drift compares the live org with it; \`capctl refresh --org ${org}\` reads the org into it first`);
+      }
       const report = await withApiReport(store, host, async () => {
         let snapshot = await store.readSnapshot(org);
         const ledger = await store.readLedger(org);
