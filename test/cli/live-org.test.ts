@@ -5,7 +5,7 @@
 // and write nothing; every fault ends with exit 1, a clean message naming the connection, and the
 // store, ledger and git untouched; no token or DeleteToken ever reaches a file, a commit or the output.
 import { generateKeyPairSync } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -255,7 +255,7 @@ describe('a connected org', () => {
     ['a refused login', 'login', /refused the JWT login/],
   ];
   for (const [what, fault, message] of faults) {
-    it(`${what}: refresh and plan exit 1 with a clean message naming the connection; store, ledger and git untouched`, async () => {
+    it(`${what}: refresh, plan, usage, drift, import and check exit 1 with a clean message naming the connection; store, ledger, git untouched, nothing imported`, async () => {
       const s = await setup();
       expect((await s.run(['refresh', '--actor', 'ci-bot@acme.example'])).code).toBe(0);
       // A change the failed refresh must not half-write.
@@ -273,7 +273,8 @@ describe('a connected org', () => {
       }
       const args = fault === 'login' ? ['--connection', 'jwt'] : [];
       const results: CliResult[] = [];
-      for (const command of [['refresh', '--actor', 'ci-bot@acme.example'], ['plan', '--desired', 'desired']]) {
+      const commands = [['refresh', '--actor', 'ci-bot@acme.example'], ['plan', '--desired', 'desired'], ['usage'], ['drift'], ['import', '--out', 'imported', '--format', 'json'], ['check', '--format', 'json']];
+      for (const command of commands) {
         if (fault !== 'login') s.fake.inject({ ...fault, times: 100 });
         const result = await s.run([...command, ...args], extraEnv);
         results.push(result);
@@ -284,6 +285,7 @@ describe('a connected org', () => {
         expect(result.stderr).toMatch(/capctl: \d+ API calls? to /);
       }
       expect(await fingerprint(path.join(s.root, 'org-state'))).toEqual(before);
+      expect(existsSync(path.join(s.root, 'imported'))).toBe(false);
       expect(git(s.root, ['rev-parse', 'HEAD'], s.env)).toBe(head);
       expect(git(s.root, ['status', '--porcelain'], s.env)).toBe('');
       expectNoSecrets(s, results);
