@@ -11,7 +11,7 @@
 // latency ÷ parallelism 8) + the floor; RSS ≤ 1.5 GiB. The fake runs in this process, so its own
 // work (SOQL over a million tokens) falls in the wall time measured.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +69,22 @@ function measure(args, { cwd, env }) {
   });
 }
 
+/**
+ * The bench's desired folder without the apps a live org does not list (SPEC §13: an uninstalled
+ * app with no tokens and no block is in no API), which a live plan would rightly refuse (CAP301).
+ */
+function listedDesired(generated, snapshot) {
+  const unlisted = new Set(snapshot.apps.filter((a) => !a.installed && a.sessions.length === 0 && !a.blocked).map((a) => a.name));
+  const from = path.join(generated, 'desired');
+  const to = path.join(generated, 'desired-listed');
+  cpSync(from, to, { recursive: true });
+  for (const file of readdirSync(path.join(to, 'apps'))) {
+    const name = /^name: (.*)$/m.exec(readFileSync(path.join(to, 'apps', file), 'utf8'))?.[1];
+    if (name !== undefined && unlisted.has(name)) rmSync(path.join(to, 'apps', file));
+  }
+  return to;
+}
+
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   if (options.build) spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit' });
@@ -96,7 +112,7 @@ async function main() {
       log('refresh of the unchanged org');
       results.refreshUnchanged = await measure([capctl, ...refresh], { cwd: repo, env });
       log('live plan');
-      results.planLive = await measure([capctl, 'plan', '--org', benchOrg.slug, '--desired', path.join(generated, 'desired'), '--format', 'json'], { cwd: repo, env });
+      results.planLive = await measure([capctl, 'plan', '--org', benchOrg.slug, '--desired', listedDesired(generated, snapshot), '--format', 'json'], { cwd: repo, env });
       // The apply phase (issue 15), in a file of its own: scripts/bench/live-apply.mjs.
       const { benchLiveApply } = await import('./live-apply.mjs');
       applyPhase = await benchLiveApply({ measure, capctl, repo, env, fake, generated, slug: benchOrg.slug, actor: benchActor, latencyMs: options.latencyMs, parallelism, wallFactor: live.wallFactor, repoRoot, log });

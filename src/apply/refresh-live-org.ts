@@ -11,6 +11,7 @@ import type { AppFile, CommitOutcome, LedgerRecord, ObservedChange, ObservedSess
 import { appFileName, orgFileName, usersFileName } from '../store/file-layout.js';
 import { formatJson } from '../store/json-format.js';
 import { nextObservedLine } from '../store/ledger-chain.js';
+import { digestOfData } from '../store/store-digest.js';
 import type { LockInfo, OrgStore } from '../store/org-store.js';
 
 /** One state file before and after the read (undefined: absent). */
@@ -107,6 +108,26 @@ export function movedApartFromUsage(stored: OrgSnapshot, live: OrgSnapshot): boo
     const was = byId.get(app.id);
     return was === undefined || formatJson(withoutUsage(was)) !== formatJson(withoutUsage(app));
   });
+}
+
+/**
+ * The live state with usage counters as the folder holds them wherever nothing else of an app
+ * moved: what `drift` compares, so that counters alone are no drift (as they are no change to
+ * refresh). The folder's own snapshot when nothing but counters moved.
+ */
+export function usageAsStored(stored: OrgSnapshot, live: OrgSnapshot): OrgSnapshot {
+  if (!movedApartFromUsage(stored, live)) return stored;
+  const byId = new Map(stored.apps.map((a) => [a.id, a]));
+  let replaced = false;
+  const apps = live.apps.map((app) => {
+    const was = byId.get(app.id);
+    if (was === undefined || formatJson(withoutUsage(was)) !== formatJson(withoutUsage(app))) return app;
+    if (formatJson(was) !== formatJson(app)) replaced = true;
+    return was;
+  });
+  if (!replaced) return live;
+  const data = { org: live.org, users: live.users, apps };
+  return { ...live, apps, digest: digestOfData(data) };
 }
 
 function withoutUsage(app: AppFile): unknown {

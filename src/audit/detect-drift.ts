@@ -8,7 +8,7 @@
 // commit (--no-commit, or no git) the report says that the store moved and that it cannot name how.
 import { Trailers, type DriftChange, type DriftReport, type LedgerRecord, type OrgSnapshot } from '../model/index.js';
 import { isObservedLine } from '../store/ledger-chain.js';
-import { fileStateFolder, kindOfFile } from '../store/file-layout.js';
+import { appFileName, fileStateFolder, kindOfFile, orgFileName, usersFileName } from '../store/file-layout.js';
 import { headCommit, openGitRepo, readCommits, repoPath, showFileAt, trailerValues, type CommitInfo, type GitRepo } from './git-repo.js';
 
 /** Compares the store now with the store as the ledger's last line (an apply's or a refresh's) left it. */
@@ -66,6 +66,24 @@ export async function findRecordCommit(repo: GitRepo, orgPath: string, last: Led
 
 async function changesSince(repo: GitRepo, commit: string, orgPath: string, snapshot: OrgSnapshot): Promise<DriftChange[]> {
   return (await storeFilesChangedSince(repo, commit, orgPath, snapshot)).flatMap(({ file, before, after }) => diffStoreFile(file, before, after));
+}
+
+/**
+ * The differences between two states of an org (a live org against its state folder), file by
+ * file as diffStoreFile names them, in path order.
+ */
+export function diffSnapshots(before: OrgSnapshot, after: OrgSnapshot): DriftChange[] {
+  const files = new Map<string, { before?: unknown; after?: unknown }>();
+  for (const [side, snapshot] of [['before', before], ['after', after]] as const) {
+    const put = (file: string, value: unknown): void => void files.set(file, { ...files.get(file), [side]: value });
+    put(orgFileName, snapshot.org);
+    put(usersFileName, snapshot.users);
+    for (const app of snapshot.apps) put(appFileName(app.id), app);
+  }
+  return [...files.entries()]
+    .filter(([, f]) => !same(f.before, f.after))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .flatMap(([file, f]) => diffStoreFile(file, f.before, f.after));
 }
 
 /** A store file that differs from its version at a commit: both contents (undefined where absent). */

@@ -40,5 +40,7 @@ export async function planNow(settings: Settings, host: Host, store?: OrgStore, 
     now: host.now(),
   }).finally(() => reportApiCalls(orgStore, host));
   if (loadWarnings.length > 0) host.err(renderDiagnosticsText(loadWarnings, { color: false }));
-  return plan;
+  // A live read's calls, in the JSON too (`api`, outside the digest).
+  const { apiMember } = await import('./store-options.js');
+  return { ...plan, ...apiMember(orgStore) };
 }

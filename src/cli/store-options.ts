@@ -66,6 +66,12 @@ export function apiReports(store: OrgStore): ApiReport[] {
   return reads.map((r) => ({ connection: r.connection, calls: r.calls, ...(r.limitInfo ? { apiUsage: r.limitInfo } : {}), warnings: r.warnings, tokensMissing: r.tokensMissing }));
 }
 
+/** `api` of a command's JSON: the live reads it made, when it made any (a file-mode command's JSON is unchanged). */
+export function apiMember(store: OrgStore): { api?: ApiReport[] } {
+  const api = apiReports(store);
+  return api.length > 0 ? { api } : {};
+}
+
 /** Says on stderr how many API calls each live read made, the org's API usage, and what it could not read. */
 export function reportApiCalls(store: OrgStore, host: Host): void {
   for (const r of apiReports(store)) {

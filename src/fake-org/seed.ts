@@ -24,6 +24,8 @@ export interface FakeOrgData {
   tables: Record<string, Row[]>;
   /** The fields (and relationship paths) each table answers. */
   fields: Record<string, Set<string>>;
+  /** Per table, the fields a query finds rows by through an index (soql.ts evaluate): never edit them in place. */
+  indexed: Record<string, string[]>;
   /** Tooling API tables (Profile with its Metadata). */
   tooling: Record<string, Row[]>;
   toolingFields: Record<string, Set<string>>;
@@ -220,6 +222,7 @@ export function seedFakeOrg(snapshot: OrgSnapshot): FakeOrgData {
     orgId: org.id,
     tables,
     fields,
+    indexed: { OauthToken: ['UserId', 'AppName'] },
     tooling: { Profile: toolingProfiles },
     toolingFields: { Profile: new Set(['Id', 'Name', 'Metadata']) },
     metadata,

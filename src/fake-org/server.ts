@@ -286,7 +286,7 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     const table = data.tables[parsed.from];
     const fields = data.fields[parsed.from];
     if (!table || !fields) throw new SoqlError(`sObject type '${parsed.from}' is not supported.`);
-    const rows = evaluate(parsed, table, (f) => fields.has(f));
+    const rows = evaluate(parsed, table, (f) => fields.has(f), data.indexed[parsed.from]);
     if (parsed.fields === 'count') return { totalSize: rows.length, done: true, records: [] };
     if (parsed.from === 'OauthToken') {
       // The token cap: at most 2,500 rows answered, 500 per page; totalSize is what is answered (U).

@@ -2,8 +2,8 @@
 // a MALFORMED_QUERY for anything else (the fake must never agree with a query Salesforce would
 // refuse). Grammar:
 //   SELECT field, … | SELECT COUNT()  FROM Object  [WHERE cond [AND cond]…]  [ORDER BY field [ASC|DESC]]
-//   cond := field = literal | field != literal | field IN (literal, …)
-//   literal := 'text' | TRUE | FALSE | NULL | number
+//   cond := field = literal | field != literal | field IN (literal, …) | field >= dateTime | field > dateTime
+//   literal := 'text' | TRUE | FALSE | NULL | number;  dateTime := 2026-06-01T00:00:00Z (unquoted, as SOQL writes it)
 // A field may be a relationship path (Profile.Name). Nothing else: no OR, no LIMIT, no subqueries.
 
 /** A parsed query. */
@@ -17,17 +17,22 @@ export interface Soql {
 /** One condition of a WHERE clause (all are ANDed). */
 export interface Condition {
   field: string;
-  op: '=' | '!=' | 'in';
+  op: '=' | '!=' | 'in' | '>=' | '>';
   values: Literal[];
 }
 
-/** A SOQL literal's value. */
-export type Literal = string | number | boolean | null;
+/** A SOQL literal's value; a dateTime literal as its instant. */
+export type Literal = string | number | boolean | null | DateTimeLiteral;
+
+/** An unquoted SOQL dateTime literal, compared as an instant with the field's value. */
+export interface DateTimeLiteral {
+  dateTime: number;
+}
 
 /** A query the fake does not understand: answered 400 MALFORMED_QUERY. */
 export class SoqlError extends Error {}
 
-const tokenPattern = /\s*(?:('(?:[^'\\]|\\.)*')|(!=|[(),=])|([A-Za-z_][A-Za-z0-9_.]*(?:\(\))?)|(-?[0-9]+(?:\.[0-9]+)?))/y;
+const tokenPattern = /\s*(?:('(?:[^'\\]|\\.)*')|([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:?[0-9]{2}))|(!=|>=|[(),=>])|([A-Za-z_][A-Za-z0-9_.]*(?:\(\))?)|(-?[0-9]+(?:\.[0-9]+)?))/y;
 
 function tokenize(text: string): string[] {
   const tokens: string[] = [];
@@ -38,7 +43,7 @@ function tokenize(text: string): string[] {
     tokenPattern.lastIndex = at;
     const match = tokenPattern.exec(text);
     if (!match) throw new SoqlError(`unexpected text at ${at}: ${text.slice(at, at + 20)}`);
-    tokens.push(match[1] ?? match[2] ?? match[3] ?? match[4]!);
+    tokens.push(match[1] ?? match[2] ?? match[3] ?? match[4] ?? match[5]!);
     at = tokenPattern.lastIndex;
   }
   return tokens;
@@ -104,6 +109,11 @@ export function parseSoql(text: string): Soql {
     const field = identifier();
     const op = next();
     if (op === '=' || op === '!=') return { field, op, values: [literal(next())] };
+    if (op === '>=' || op === '>') {
+      const value = literal(next());
+      if (typeof value !== 'object' || value === null) throw new SoqlError(`${op} takes a dateTime here`);
+      return { field, op, values: [value] };
+    }
     if (op.toUpperCase() !== 'IN') throw new SoqlError(`unsupported operator "${op}"`);
     if (next() !== '(') throw new SoqlError('expected ( after IN');
     const values = [literal(next())];
@@ -120,6 +130,7 @@ const reserved = new Set(['SELECT', 'FROM', 'WHERE', 'AND', 'OR', 'IN', 'ORDER',
 
 function literal(token: string): Literal {
   if (token.startsWith("'")) return token.slice(1, -1).replace(/\\(.)/g, '$1');
+  if (/^[0-9]{4}-[0-9]{2}-[0-9]{2}T/.test(token)) return { dateTime: instantOf(token) };
   const upper = token.toUpperCase();
   if (upper === 'TRUE') return true;
   if (upper === 'FALSE') return false;
@@ -142,11 +153,18 @@ export function fieldValue(row: Row, path: string): unknown {
   return value;
 }
 
-/** The rows of a table that a parsed query selects, ordered, each with only the selected fields. */
-export function evaluate(query: Soql, rows: readonly Row[], knownField: (path: string) => boolean): Row[] {
+/**
+ * The rows of a table that a parsed query selects, ordered, each with only the selected fields.
+ * `indexed`: fields of this table looked up through an index rather than a scan (an `=` or `IN`
+ * on one of them costs what it returns): the index is built on first use and again whenever the
+ * table is replaced or changes length, so an indexed field must not be edited in place.
+ */
+export function evaluate(query: Soql, rows: readonly Row[], knownField: (path: string) => boolean, indexed: readonly string[] = []): Row[] {
   const paths = [...(query.fields === 'count' ? [] : query.fields), ...query.where.map((c) => c.field), ...(query.orderBy ? [query.orderBy.field] : [])];
   for (const path of paths) if (!knownField(path)) throw new SoqlError(`No such column '${path}' on entity '${query.from}'`);
-  let selected = rows.filter((row) => query.where.every((c) => matches(fieldValue(row, c.field), c)));
+  const lookup = query.where.find((c) => (c.op === '=' || c.op === 'in') && indexed.includes(c.field));
+  const candidates = lookup ? lookUp(rows, lookup) : rows;
+  let selected = candidates.filter((row) => query.where.every((c) => matches(fieldValue(row, c.field), c)));
   if (query.orderBy) {
     const { field, descending } = query.orderBy;
     selected = [...selected].sort((a, b) => {
@@ -160,7 +178,47 @@ export function evaluate(query: Soql, rows: readonly Row[], knownField: (path: s
   return selected.map((row) => project(row, fields));
 }
 
+interface TableIndex {
+  length: number;
+  byField: Map<string, Map<unknown, number[]>>;
+}
+
+const indexes = new WeakMap<readonly Row[], TableIndex>();
+
+/** The rows whose field is one of the condition's values, in table order. */
+function lookUp(rows: readonly Row[], c: Condition): Row[] {
+  let index = indexes.get(rows);
+  if (!index || index.length !== rows.length) indexes.set(rows, (index = { length: rows.length, byField: new Map() }));
+  let byValue = index.byField.get(c.field);
+  if (!byValue) {
+    byValue = new Map();
+    rows.forEach((row, at) => {
+      const value = fieldValue(row, c.field);
+      const list = byValue!.get(value);
+      if (list) list.push(at);
+      else byValue!.set(value, [at]);
+    });
+    index.byField.set(c.field, byValue);
+  }
+  const positions = new Set<number>();
+  for (const value of c.values) for (const at of byValue.get(value) ?? []) positions.add(at);
+  return [...positions].sort((a, b) => a - b).map((at) => rows[at]!);
+}
+
+/** A dateTime as Salesforce writes it (`2026-06-03T04:57:19.000+0000`) or as SOQL does, in ms. */
+export function instantOf(text: string): number {
+  const ms = Date.parse(text.replace(/([+-][0-9]{2})([0-9]{2})$/, '$1:$2'));
+  if (Number.isNaN(ms)) throw new SoqlError(`not a dateTime: ${text}`);
+  return ms;
+}
+
 function matches(value: unknown, c: Condition): boolean {
+  if (c.op === '>=' || c.op === '>') {
+    if (typeof value !== 'string') return false;
+    const at = instantOf(value);
+    const bound = (c.values[0] as DateTimeLiteral).dateTime;
+    return c.op === '>=' ? at >= bound : at > bound;
+  }
   const equal = (v: Literal): boolean => (v === null ? value === null || value === undefined : value === v);
   if (c.op === '=') return equal(c.values[0]!);
   if (c.op === '!=') return !equal(c.values[0]!);

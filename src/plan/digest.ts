@@ -28,9 +28,9 @@ export function digestOf(value: unknown): string {
   return sha256(canonicalJson(value));
 }
 
-/** The digest of a plan: sha256 over the canonical JSON of everything but `digest`. */
+/** The digest of a plan: sha256 over the canonical JSON of everything but `digest` and `api` (what making it cost, on a live org). */
 export function planDigest(plan: Omit<Plan, 'digest'> | Plan): string {
-  const { digest: _digest, ...rest } = plan as Plan;
+  const { digest: _digest, api: _api, ...rest } = plan as Plan;
   return digestOf(rest);
 }
 

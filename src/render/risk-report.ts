@@ -15,6 +15,8 @@ export interface RiskView {
   /** The report as diagnostics, in order (riskDiagnostics with the store's places). */
   diagnostics: Diagnostic[];
   locate: (subject: RiskSubject) => SourcePos;
+  /** The live reads the check made (a connected org), for the JSON's `api`. */
+  api?: readonly unknown[];
 }
 
 /** Standing deny and warn findings, and excepted ones. */
@@ -64,6 +66,7 @@ export function renderRiskJson(view: RiskView): string {
     expiringSoon: view.risk.expiringSoon.map(exception),
     unusedExceptions: view.risk.unusedExceptions.map(exception),
     cannotJudge: view.risk.cannotJudge,
+    ...(view.api ? { api: view.api } : {}),
   };
   return `${JSON.stringify(out, null, 2)}\n`;
 }

@@ -41,8 +41,8 @@ export function renderUsageJsonStart(org: UsageOrgRef, desired?: string): string
 }
 
 /** The end of the apps page, after its last row. */
-export function renderUsageJsonEnd(pieces: JsonArrayPieces, totals: UsageTotals): string {
-  return `${pieces.close()},\n  "totals": ${nested(totals, 1)}\n}\n`;
+export function renderUsageJsonEnd(pieces: JsonArrayPieces, totals: UsageTotals, api?: readonly unknown[]): string {
+  return `${pieces.close()},\n  "totals": ${nested(totals, 1)}${apiTail(api)}\n}\n`;
 }
 
 /** The start of an app page, up to the opening bracket of `users` (`desired`: the folder owner, vendor and criticality come from). */
@@ -51,6 +51,11 @@ export function renderAppUsageJsonStart(org: UsageOrgRef, row: UsageAppRow, desi
 }
 
 /** The end of an app page, after its last user (`unknownFlowSessions` only when some session's flow is not known). */
-export function renderAppUsageJsonEnd(pieces: JsonArrayPieces, hidden: number, unknown = 0): string {
-  return `${pieces.close()},\n  "usernamePasswordSessionsHidden": ${hidden}${unknown > 0 ? `,\n  "unknownFlowSessions": ${unknown}` : ''}\n}\n`;
+export function renderAppUsageJsonEnd(pieces: JsonArrayPieces, hidden: number, unknown = 0, api?: readonly unknown[]): string {
+  return `${pieces.close()},\n  "usernamePasswordSessionsHidden": ${hidden}${unknown > 0 ? `,\n  "unknownFlowSessions": ${unknown}` : ''}${apiTail(api)}\n}\n`;
+}
+
+/** The live reads of a connected org (`api`), last; nothing on a file store. */
+function apiTail(api: readonly unknown[] | undefined): string {
+  return api && api.length > 0 ? `,\n  "api": ${nested(api, 1)}` : '';
 }

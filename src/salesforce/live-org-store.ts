@@ -41,10 +41,14 @@ import { digestOfData } from '../store/store-digest.js';
 import { estimateApplyCalls, type CallEstimate } from './call-estimate.js';
 import type { LimitInfo, SfClient } from './client.js';
 import type { LiveContext, ReadBack } from './live-executors.js';
+import type { SessionsCache } from './oauth-tokens.js';
 import type { AppMetadataCache, LiveRead } from './read-live-snapshot.js';
 
 /** The metadata cache of the last refresh, beside the state files (not part of the snapshot; no secret in it). */
 export const appMetadataCacheFileName = '.live-metadata.json';
+
+/** What the last refresh kept of the sessions it read (digests only: no token), beside the metadata cache. */
+export const sessionsCacheFileName = '.live-sessions.json';
 
 /** What one live read cost, for the command's API line and its JSON. */
 export interface LiveReadStats {
@@ -140,6 +144,7 @@ export class LiveOrgStore implements OrgStore {
     const spec = parseConnection(text);
     const previousSnapshot = options.previous ?? (await this.storedSnapshot(org));
     const appMetadata = previousSnapshot ? await this.readCache(org) : {};
+    const sessions = previousSnapshot ? await this.readSessionsCache(org) : undefined;
     let logins = 0;
     let session;
     try {
@@ -162,7 +167,7 @@ export class LiveOrgStore implements OrgStore {
     this.reads.push(stats);
     try {
       const read = await readLiveSnapshot(client, org, {
-        ...(previousSnapshot ? { previous: { snapshot: previousSnapshot, appMetadata } } : {}),
+        ...(previousSnapshot ? { previous: { snapshot: previousSnapshot, appMetadata, ...(sessions ? { sessions } : {}) } } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
       read.snapshot.live = { instanceUrl: session.instanceUrl, ...(options.forApply ? await readApplyFacts(client) : {}) };
@@ -202,6 +207,16 @@ export class LiveOrgStore implements OrgStore {
       return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as AppMetadataCache) : {};
     } catch {
       return {};
+    }
+  }
+
+  /** The sessions cache the last refresh left; an unreadable one is none (every token is read). */
+  async readSessionsCache(org: string): Promise<SessionsCache | undefined> {
+    try {
+      const value = JSON.parse(await readFile(path.join(this.files.root, org, sessionsCacheFileName), 'utf8')) as Partial<SessionsCache> | null;
+      return typeof value?.digest === 'string' && typeof value.users === 'string' ? { digest: value.digest, users: value.users } : undefined;
+    } catch {
+      return undefined;
     }
   }
 

@@ -8,7 +8,7 @@ import { sortAppsByName } from '../store/app-order.js';
 import { digestOfData } from '../store/store-digest.js';
 import { metadataReadBatch, type LimitInfo, type MetadataFile, type SfClient, type SfRecord } from './client.js';
 import { mapSnapshot, UnmappableRecord, type LiveRecords, type MappedSnapshot } from './map-snapshot.js';
-import { readOauthTokens } from './oauth-tokens.js';
+import { readOauthTokens, sessionsDigest, usersDigest, type SessionsCache } from './oauth-tokens.js';
 import * as U from './unconfirmed.js';
 
 /** What the last read remembered of each installed connected app, to skip its metadata while it has not moved. */
@@ -27,7 +27,7 @@ export type AppMetadataCache = Record<string, AppMetadataCacheEntry>;
 /** How a read goes. */
 export interface ReadLiveOptions {
   /** The last read: its snapshot (for the store revision) and its metadata cache. */
-  previous?: { snapshot: OrgSnapshot; appMetadata: AppMetadataCache };
+  previous?: { snapshot: OrgSnapshot; appMetadata: AppMetadataCache; sessions?: SessionsCache };
   signal?: AbortSignal;
   /** Called as each step starts, for a progress line. */
   onProgress?: (step: string) => void;
@@ -43,6 +43,10 @@ export interface LiveRead {
   warnings: string[];
   /** The metadata cache for the next read. */
   appMetadata: AppMetadataCache;
+  /** What the next read needs to take unmoved tokens from the store (absent when some could not be read). */
+  sessions?: SessionsCache;
+  /** Tokens taken from the store, proved unmoved (oauth-tokens.ts readTokensSinceLastRead), rather than read again. */
+  tokensReused: number;
   /** Tokens the org counted but that could not be read (OauthToken's cap). */
   tokensMissing: number;
   /** The records as the API answered them (never a DeleteToken): what apply's read-backs map again. */
@@ -101,7 +105,21 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
   };
 
   step('sessions');
-  const tokenRead = await readOauthTokens(client, users.map((u) => String(u.Id)), { userChunk: options.userChunk });
+  const userIdByName = new Map(users.map((u) => [String(u.Username), String(u.Id)]));
+  const previousSessions = options.previous?.sessions;
+  const tokenRead = await readOauthTokens(client, users.map((u) => String(u.Id)), {
+    ...(options.userChunk !== undefined ? { userChunk: options.userChunk } : {}),
+    userIdByName,
+    ...(options.previous && previousSessions
+      ? {
+          before: {
+            apps: options.previous.snapshot.apps,
+            cache: previousSessions,
+            installed: new Map([...connectedApps.map((a) => [String(a.Id), String(a.Name)] as const), ...externalClientApps.map((a) => [String(a.Id), String(a.MasterLabel)] as const)]),
+          },
+        }
+      : {}),
+  });
 
   step('snapshot');
   const records: LiveRecords = {
@@ -130,6 +148,7 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
   }
   sortAppsByName(mapped.apps);
   const snapshot: OrgSnapshot = { slug, org: mapped.org, users: mapped.users, apps: mapped.apps, digest: digestOfData(mapped) };
+  const sessionsCache = sessionsCacheOf(snapshot, userIdByName);
   const stats = client.stats();
   return {
     snapshot,
@@ -137,11 +156,17 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
     ...(stats.limitInfo ? { limitInfo: stats.limitInfo } : {}),
     warnings: [...connectedAppRead.warnings, ...tokenRead.warnings, ...mapped.warnings],
     appMetadata: connectedAppRead.cache,
+    ...(tokenRead.missing === 0 && sessionsCache ? { sessions: sessionsCache } : {}),
     tokensMissing: tokenRead.missing,
+    tokensReused: tokenRead.reused,
     records,
   };
 }
 
+function sessionsCacheOf(snapshot: OrgSnapshot, userIdByName: ReadonlyMap<string, string>): SessionsCache | undefined {
+  const users = usersDigest(snapshot.apps, userIdByName);
+  return users === undefined ? undefined : { digest: sessionsDigest(snapshot.apps), users };
+}
 
 /**
  * ConnectedApp metadata: listMetadata for the fullNames, then readMetadata (10 per call) of every

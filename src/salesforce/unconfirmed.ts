@@ -120,6 +120,17 @@ export const oauthTokenFields = 'AppName, AppMenuItem.ApplicationId, UserId, Cre
  */
 export const oauthTokenCap = 2500;
 
+/**
+ * What lets a refresh skip re-reading every token when none moved (oauth-tokens.ts
+ * readTokensSinceLastRead), all U: OauthToken takes a dateTime filter on CreatedDate and
+ * LastUsedDate ([S22] filters CreatedDate with Bulk); CreatedDate is the org's clock when the token
+ * was issued, so no token appears with a CreatedDate earlier than the last one a read saw; a use
+ * moves LastUsedDate to the time of the use, and UseCount only moves with it.
+ */
+export function tokensSinceSoql(field: 'CreatedDate' | 'LastUsedDate', fromMs: number): string {
+  return `SELECT ${oauthTokenFields} FROM OauthToken WHERE ${field} >= ${new Date(fromMs).toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
+}
+
 /** A token never used has no LastUsedDate (U): its last use is taken as its creation. */
 export function lastUsedOf(token: SfRecord): unknown {
   return token.LastUsedDate ?? token.CreatedDate;

@@ -23,6 +23,8 @@ export interface StoreSettings {
   orgs?: Readonly<Record<string, OrgSettings>>;
   /** `--connection`: the connection of the org the command reads (wins over capctl.yaml's). */
   connection?: string;
+  /** `--org`: with `--connection`, a connected org even when neither capctl.yaml nor the store knows it yet. */
+  org?: string;
   /** `--offline`: every org read from its files, connected or not. */
   offline?: boolean;
   /** The environment connections read (SF_ACCESS_TOKEN…, CAPCTL_API_TIMEOUT); the host's. */
@@ -58,12 +60,13 @@ export function openStore(settings: StoreSettings, org?: string, options: OpenSt
   });
 }
 
-/** Per org, its connection in capctl.yaml (`--connection`, when given, wins for every org). */
+/** Per org, its connection in capctl.yaml (`--connection`, when given, wins for every org, and connects the `--org` named). */
 function connectionsOf(settings: StoreSettings): Record<string, string> {
   const connections: Record<string, string> = {};
   for (const [org, value] of Object.entries(settings.orgs ?? {})) {
     if (value?.connection !== undefined) connections[org] = settings.connection ?? value.connection;
   }
+  if (settings.connection !== undefined && settings.org !== undefined) connections[settings.org] = settings.connection;
   return connections;
 }
 

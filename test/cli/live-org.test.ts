@@ -5,7 +5,7 @@
 // and write nothing; every fault ends with exit 1, a clean message naming the connection, and the
 // store, ledger and git untouched; no token or DeleteToken ever reaches a file, a commit or the output.
 import { generateKeyPairSync } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,6 +15,10 @@ import { copyInto, makeTempDir, removeDir, repoRoot, runCapctl, type CliResult }
 import { fingerprint } from '../helpers/fingerprint.js';
 import { git, gitEnv, initRepo } from '../helpers/git.js';
 import { bundledSnapshot } from '../salesforce/helpers.js';
+import { compileSchema } from '../../src/load/schemas.js';
+import type { Plan } from '../../src/model/index.js';
+import { planDigest } from '../../src/plan/digest.js';
+import { expectValidPlan } from '../plan/plan-schema.js';
 
 const dirs: string[] = [];
 let fake: FakeOrg | undefined;
@@ -137,6 +141,90 @@ describe('a connected org', () => {
     expectNoSecrets(s, [again, counters, ...others]);
   });
 
+  it('every command on a connected org says its API calls in --format json too (api, schema-valid, no token)', async () => {
+    const s = await setup();
+    expect((await s.run(['refresh', '--actor', 'ci-bot@acme.example'])).code).toBe(0);
+    const api = [{ connection: `env (${s.fake.url})`, calls: expect.any(Number), apiUsage: { used: expect.any(Number), limit: 100000 }, warnings: [], tokensMissing: 0 }];
+    const runs = {
+      plan: await s.run(['plan', '--desired', 'desired', '--format', 'json', '--out', 'plan.json']),
+      usage: await s.run(['usage', '--format', 'json']),
+      usageApp: await s.run(['usage', 'Slack', '--format', 'json']),
+      drift: await s.run(['drift', '--format', 'json']),
+      import: await s.run(['import', '--out', 'imported', '--format', 'json']),
+      check: await s.run(['check', '--format', 'json']),
+    };
+    for (const [name, r] of Object.entries(runs)) {
+      const out = JSON.parse(r.stdout) as { api: { calls: number }[] };
+      expect(out.api, name).toEqual(api);
+      // The same count as the stderr line.
+      expect(r.stderr).toContain(`capctl: ${out.api[0]!.calls} API calls to env (`);
+      expect(out.api[0]!.calls).toBeGreaterThan(10);
+    }
+    const plan = JSON.parse(runs.plan.stdout) as Plan;
+    expectValidPlan(plan);
+    expect(planDigest(plan)).toBe(plan.digest);
+    for (const usage of [runs.usage, runs.usageApp]) {
+      const validate = compileSchema('usage.schema.json');
+      expect(validate(JSON.parse(usage.stdout)) ? [] : validate.errors).toEqual([]);
+    }
+    // The saved plan carries it too, and apply's checks still take the file (its digest leaves api out).
+    const saved = JSON.parse(readFileSync(path.join(s.root, 'plan.json'), 'utf8')) as Plan;
+    expect(saved.api).toEqual(api);
+    expect(planDigest(saved)).toBe(saved.digest);
+    expectNoSecrets(s, Object.values(runs));
+  });
+
+  it('--connection with an --org that neither capctl.yaml nor the store knows: that org read live', async () => {
+    const s = await setup();
+    await rm(path.join(s.root, 'capctl.yaml'));
+    await rm(path.join(s.root, 'org-state'), { recursive: true, force: true });
+    const on = ['--connection', 'env', '--org', 'acme-prod'];
+    const plan = await s.run(['plan', '--desired', 'desired', '--format', 'json', ...on]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(actionsOf(plan.stdout).length).toBeGreaterThan(0);
+    const usage = await s.run(['usage', '--format', 'json', ...on]);
+    expect(usage.code, usage.stderr).toBe(0);
+    expect((JSON.parse(usage.stdout) as { apps: unknown[] }).apps.length).toBeGreaterThan(10);
+    const imported = await s.run(['import', '--out', 'imported', ...on]);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toContain(`from the live org (env (${s.fake.url}))`);
+    const check = await s.run(['check', '--format', 'json', ...on]);
+    expect(check.stderr).toContain('API calls to env (');
+    expect(JSON.parse(check.stdout)).toMatchObject({ org: { name: 'acme-prod' } });
+    for (const r of [plan, usage, imported, check]) expect(r.stderr).toContain('API calls to env (');
+    // Nothing written by the reads; drift has nothing to compare with yet and says so before any call.
+    expect(readdirSync(s.root).filter((f) => !f.startsWith('.')).sort()).toEqual(['desired', 'imported']);
+    const calls = s.fake.requests.length;
+    const drift = await s.run(['drift', ...on]);
+    expect(drift.code).toBe(1);
+    expect(drift.stderr).toContain('org acme-prod has no state folder in org-state yet');
+    expect(s.fake.requests.length).toBe(calls);
+    // refresh starts its state folder.
+    const refresh = await s.run(['refresh', '--actor', 'ci-bot@acme.example', ...on]);
+    expect(refresh.code, refresh.stderr).toBe(0);
+    expect(readdirSync(path.join(s.root, 'org-state/acme-prod'))).toContain('org.json');
+    expect((await s.run(['drift', ...on])).code).toBe(0);
+    expectNoSecrets(s, [plan, usage, imported, check, drift, refresh]);
+  });
+
+  it('drift of a live org: usage counters alone are no drift; an outside block is', async () => {
+    const s = await setup();
+    expect((await s.run(['refresh', '--actor', 'ci-bot@acme.example'])).code).toBe(0);
+    const token = s.fake.data.tables.OauthToken![0]!;
+    token.UseCount = Number(token.UseCount) + 5;
+    token.LastUsedDate = '2026-12-01T00:00:00.000+0000';
+    const counters = await s.run(['drift', '--format', 'json']);
+    expect(counters.code, counters.stderr).toBe(0);
+    expect(JSON.parse(counters.stdout)).toMatchObject({ drifted: false, changes: [] });
+    s.fake.data.metadata.get('BlacklistedConsumer')!.delete('capctl_HubSpot');
+    const blocked = await s.run(['drift', '--format', 'json']);
+    expect(blocked.code).toBe(2);
+    const report = JSON.parse(blocked.stdout) as { drifted: boolean; changes: { app?: { name: string }; field: string; before: string; after: string }[] };
+    expect(report.drifted).toBe(true);
+    expect(report.changes.map((c) => `${c.app?.name} ${c.field} ${c.before} → ${c.after}`)).toEqual(['HubSpot blocked true → false']);
+    expectNoSecrets(s, [counters, blocked]);
+  });
+
   it('an app blocked outside capctl: refresh records it, with its commit', async () => {
     const s = await setup();
     expect((await s.run(['refresh', '--actor', 'ci-bot@acme.example'])).code).toBe(0);
@@ -167,11 +255,11 @@ describe('a connected org', () => {
     ['a refused login', 'login', /refused the JWT login/],
   ];
   for (const [what, fault, message] of faults) {
-    it(`${what}: refresh and plan exit 1 with a clean message naming the connection; store, ledger and git untouched`, async () => {
+    it(`${what}: refresh, plan, usage, drift, import and check exit 1 with a clean message naming the connection; store, ledger, git untouched, nothing imported`, async () => {
       const s = await setup();
       expect((await s.run(['refresh', '--actor', 'ci-bot@acme.example'])).code).toBe(0);
       // A change the failed refresh must not half-write.
-      s.fake.data.metadata.get('BlacklistedConsumer')!.delete('capctl_Dropbox');
+      s.fake.data.metadata.get('BlacklistedConsumer')!.delete('capctl_HubSpot');
       const before = await fingerprint(path.join(s.root, 'org-state'));
       const head = git(s.root, ['rev-parse', 'HEAD'], s.env);
       let extraEnv: Record<string, string | undefined> = { CAPCTL_API_TIMEOUT: '1' };
@@ -185,7 +273,8 @@ describe('a connected org', () => {
       }
       const args = fault === 'login' ? ['--connection', 'jwt'] : [];
       const results: CliResult[] = [];
-      for (const command of [['refresh', '--actor', 'ci-bot@acme.example'], ['plan', '--desired', 'desired']]) {
+      const commands = [['refresh', '--actor', 'ci-bot@acme.example'], ['plan', '--desired', 'desired'], ['usage'], ['drift'], ['import', '--out', 'imported', '--format', 'json'], ['check', '--format', 'json']];
+      for (const command of commands) {
         if (fault !== 'login') s.fake.inject({ ...fault, times: 100 });
         const result = await s.run([...command, ...args], extraEnv);
         results.push(result);
@@ -196,6 +285,7 @@ describe('a connected org', () => {
         expect(result.stderr).toMatch(/capctl: \d+ API calls? to /);
       }
       expect(await fingerprint(path.join(s.root, 'org-state'))).toEqual(before);
+      expect(existsSync(path.join(s.root, 'imported'))).toBe(false);
       expect(git(s.root, ['rev-parse', 'HEAD'], s.env)).toBe(head);
       expect(git(s.root, ['status', '--porcelain'], s.env)).toBe('');
       expectNoSecrets(s, results);

@@ -38,7 +38,7 @@ describe('readOauthTokens', () => {
     expect(fake!.requests).toHaveLength(6);
   });
 
-  it('one over the cap: chunks of users, a chunk over the cap halved, every token read', async () => {
+  it('one over the cap: chunks of users sized from the count (about 2,000 tokens each), each read once, every token read', async () => {
     const { client, ids } = await orgWithTokens(101, 5);
     const read = await readOauthTokens(client, ids);
     expect(read).toMatchObject({ counted: 2525, missing: 0, warnings: [] });
@@ -47,20 +47,42 @@ describe('readOauthTokens', () => {
     expect(tokenQueries(fake!).sort()).toEqual(
       [
         'SELECT COUNT() FROM OauthToken',
-        'SELECT COUNT() FROM OauthToken WHERE UserId IN (101 users)',
-        'SELECT COUNT() FROM OauthToken WHERE UserId IN (51 users)',
-        'SELECT COUNT() FROM OauthToken WHERE UserId IN (50 users)',
-        'SELECT AppName, AppMenuItem.ApplicationId, UserId, CreatedDate, LastUsedDate, UseCount FROM OauthToken WHERE UserId IN (51 users)',
-        'SELECT AppName, AppMenuItem.ApplicationId, UserId, CreatedDate, LastUsedDate, UseCount FROM OauthToken WHERE UserId IN (50 users)',
+        'SELECT AppName, AppMenuItem.ApplicationId, UserId, CreatedDate, LastUsedDate, UseCount FROM OauthToken WHERE UserId IN (80 users)',
+        'SELECT AppName, AppMenuItem.ApplicationId, UserId, CreatedDate, LastUsedDate, UseCount FROM OauthToken WHERE UserId IN (21 users)',
       ].sort(),
     );
   });
 
-  it('chunks of users of the given size', async () => {
+  it('a chunk that reaches the cap is counted and halved while over it', async () => {
+    // 100 users; the first 20 hold 130 tokens each (2,600), the others none: the first chunk holds them all.
+    const people: OrgUser[] = Array.from({ length: 100 }, (_, i) => user(`u${String(i).padStart(4, '0')}@acme.example`));
+    const sessions = (): Session[] => people.slice(0, 20).flatMap((p) => Array.from({ length: 5 }, (_, k) => ({ user: p.username, created: `2026-06-0${k + 1}T00:00:00Z`, lastUsed: `2026-06-0${k + 1}T00:00:00Z`, useCount: 1, flow: 'web-server' as const })));
+    fake = await startFakeOrg({ snapshot: snapshot({ users: people, apps: Array.from({ length: 26 }, (_, i) => app(`App ${String(i).padStart(3, '0')}`, { sessions: sessions() })) }) });
+    const client = createClient({ connection: `env (${fake.url})`, instanceUrl: fake.url, accessToken: fake.accessToken });
+    const read = await readOauthTokens(client, fake.data.tables.User!.map((u) => String(u.Id)));
+    expect(read).toMatchObject({ counted: 2600, missing: 0, warnings: [] });
+    expect(read.tokens).toHaveLength(2600);
+    const select = 'SELECT AppName, AppMenuItem.ApplicationId, UserId, CreatedDate, LastUsedDate, UseCount FROM OauthToken WHERE UserId IN';
+    expect(tokenQueries(fake).sort()).toEqual(
+      [
+        'SELECT COUNT() FROM OauthToken',
+        `${select} (76 users)`,
+        'SELECT COUNT() FROM OauthToken WHERE UserId IN (76 users)',
+        `${select} (38 users)`,
+        'SELECT COUNT() FROM OauthToken WHERE UserId IN (38 users)',
+        `${select} (19 users)`,
+        `${select} (19 users)`,
+        `${select} (38 users)`,
+        `${select} (24 users)`,
+      ].sort(),
+    );
+  });
+
+  it('chunks of users of at most the given size', async () => {
     const { client, ids } = await orgWithTokens(101, 5);
     const read = await readOauthTokens(client, ids, { userChunk: 40 });
     expect(read.tokens).toHaveLength(2525);
-    expect(tokenQueries(fake!).filter((q) => q.startsWith('SELECT COUNT() FROM OauthToken WHERE'))).toHaveLength(3);
+    expect(tokenQueries(fake!).filter((q) => q.includes('WHERE UserId IN'))).toEqual([expect.stringContaining('(40 users)'), expect.stringContaining('(40 users)'), expect.stringContaining('(21 users)')]);
   });
 
   it('one user over the cap cannot be halved: the shortfall is reported', async () => {

@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { ExitCode } from '../../model/index.js';
 import type { Host } from '../host.js';
 import { resolveSettings } from '../settings.js';
-import { addConnectionOption, addStoreOptions, liveSettings, withApiReport, type StoreOptions } from '../store-options.js';
+import { addConnectionOption, addStoreOptions, apiMember, liveSettings, withApiReport, type StoreOptions } from '../store-options.js';
 
 interface CheckOptions extends StoreOptions {
   desired?: string;
@@ -61,6 +61,7 @@ export function register(program: Command, host: Host): void {
         ...result,
         ...(options.desired !== undefined ? { desired: settings.desired } : {}),
         diagnostics: orderDiagnostics(riskDiagnostics(result.risk, result.locate)),
+        ...apiMember(store),
       };
       if (options.format === 'sarif') {
         const [{ renderRiskSarif }, { riskRules }] = await Promise.all([import('../../render/risk-sarif.js'), import('../../plan/risk/rules.js')]);

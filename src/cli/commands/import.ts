@@ -10,7 +10,7 @@ import type { Host } from '../host.js';
 import { checkOutputFile, checkOutputFolder } from '../output-path.js';
 import { createProgress } from '../progress.js';
 import { resolveSettings, type Settings } from '../settings.js';
-import { addConnectionOption, addStoreOptions, apiReports, liveSettings, openSettingsOrg, withApiReport } from '../store-options.js';
+import { addConnectionOption, addStoreOptions, apiMember, apiReports, liveSettings, openSettingsOrg, withApiReport, type ApiReport } from '../store-options.js';
 
 interface ImportFlags {
   org?: string;
@@ -50,12 +50,12 @@ function summary(result: ImportResult, outDir: string, from: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-function report(result: ImportResult, outDir: string, from: string, flags: ImportFlags, host: Host): void {
+function report(result: ImportResult, outDir: string, from: string, flags: ImportFlags, host: Host, api: { api?: ApiReport[] } = {}): void {
   const diagnostics: Diagnostic[] = sortDiagnostics(result.diagnostics);
   if (flags.format === 'json') {
     host.out(
       `${JSON.stringify(
-        { org: result.org, out: outDir, files: result.files, replaced: result.replaced, ...(result.used ? { used: result.used } : {}), diagnostics },
+        { org: result.org, out: outDir, files: result.files, replaced: result.replaced, ...(result.used ? { used: result.used } : {}), diagnostics, ...api },
         null,
         2,
       )}\n`,
@@ -111,6 +111,6 @@ export function register(program: Command, host: Host): void {
       const { store, org } = await openSettingsOrg(liveSettings(settings, flags.connection, host), { live: true });
       const result = await withApiReport(store, host, () => importFromStore(store, org, settings.orgState, target));
       const live = apiReports(store)[0];
-      report(result, target.outDir, live ? `the live org (${live.connection})` : `the org store ${settings.orgState}`, flags, host);
+      report(result, target.outDir, live ? `the live org (${live.connection})` : `the org store ${settings.orgState}`, flags, host, apiMember(store));
     });
 }

@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { appMetadataCacheFileName, LiveOrgStore } from '../../salesforce/live-org-store.js';
+import { appMetadataCacheFileName, LiveOrgStore, sessionsCacheFileName } from '../../salesforce/live-org-store.js';
 import { replaceFileDurably } from '../../store/durable-fs.js';
 import { formatJson } from '../../store/json-format.js';
 import type { LockInfo } from '../../store/org-store.js';
@@ -74,7 +74,12 @@ export function register(program: Command, host: Host): void {
             readStored: () => live.storedSnapshot(org),
             readLive: async (stored) => {
               const read = await live.readLive(org, stored ? { previous: stored } : {});
-              return { snapshot: read.snapshot, kept: { files: [appMetadataCacheFileName], write: () => replaceFileDurably(path.join(orgDir, appMetadataCacheFileName), formatJson(read.appMetadata)) } };
+              const write = async (): Promise<void> => {
+                await replaceFileDurably(path.join(orgDir, appMetadataCacheFileName), formatJson(read.appMetadata));
+                // No sessions cache (some tokens could not be read) is an empty one: the next read reads every token.
+                await replaceFileDurably(path.join(orgDir, sessionsCacheFileName), formatJson(read.sessions ?? {}));
+              };
+              return { snapshot: read.snapshot, kept: { files: [appMetadataCacheFileName, sessionsCacheFileName], write } };
             },
             createFolder: () => mkdir(orgDir, { recursive: true }).then(() => undefined),
             describe: (files) => describeChangedFiles(files),

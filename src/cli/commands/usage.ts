@@ -29,7 +29,7 @@ import {
 import { findApp } from '../find-app.js';
 import type { Host } from '../host.js';
 import { resolveSettings } from '../settings.js';
-import { addConnectionOption, addStoreOptions, liveSettings, openSettingsOrg, withApiReport, type StoreOptions } from '../store-options.js';
+import { addConnectionOption, addStoreOptions, apiMember, liveSettings, openSettingsOrg, withApiReport, type StoreOptions } from '../store-options.js';
 import type { OrgStore } from '../../store/org-store.js';
 
 /** Rows computed and printed per chunk. */
@@ -80,8 +80,9 @@ async function usagePages(host: Host, store: OrgStore, org: string, app: string 
   const snapshot = await store.readSnapshot(org, {
     onOrg: titleFirst ? (orgFile, appCount) => host.out(renderUsageTitle({ name: org, id: orgFile.id }, appCount)) : undefined,
   });
-  if (app === undefined) await printAppsPage(host, snapshot, format, await declared);
-  else await printAppPage(host, snapshot, findApp(snapshot, app), format, await declared);
+  const api = apiMember(store).api;
+  if (app === undefined) await printAppsPage(host, snapshot, format, await declared, api);
+  else await printAppPage(host, snapshot, findApp(snapshot, app), format, await declared, api);
 }
 
 /**
@@ -121,7 +122,7 @@ async function readDeclared(dir: string, given: boolean, org: string, host: Host
   return { desired: dir, ownership: usageOwnership(declared) };
 }
 
-async function printAppsPage(host: Host, snapshot: OrgSnapshot, format: 'text' | 'json', declared: Declared | undefined): Promise<void> {
+async function printAppsPage(host: Host, snapshot: OrgSnapshot, format: 'text' | 'json', declared: Declared | undefined, api?: readonly unknown[]): Promise<void> {
   const orgRef: UsageOrgRef = { name: snapshot.slug, id: snapshot.org.id };
   const context = usageContext(snapshot);
   const accesses = snapshot.apps.map((app) => usageAccess(app, context));
@@ -138,10 +139,10 @@ async function printAppsPage(host: Host, snapshot: OrgSnapshot, format: 'text' |
     host.out(layout ? renderUsageRows(rows, layout, { color: host.color }) : pieces.items(rows));
     await host.drain();
   }
-  host.out(layout ? renderUsageFooter(totals.result(), declared ? { desired: declared.desired, layout } : undefined) : renderUsageJsonEnd(pieces, totals.result()));
+  host.out(layout ? renderUsageFooter(totals.result(), declared ? { desired: declared.desired, layout } : undefined) : renderUsageJsonEnd(pieces, totals.result(), api));
 }
 
-async function printAppPage(host: Host, snapshot: OrgSnapshot, app: AppFile, format: 'text' | 'json', declared: Declared | undefined): Promise<void> {
+async function printAppPage(host: Host, snapshot: OrgSnapshot, app: AppFile, format: 'text' | 'json', declared: Declared | undefined, api?: readonly unknown[]): Promise<void> {
   const orgRef: UsageOrgRef = { name: snapshot.slug, id: snapshot.org.id };
   const row = usageAppRow(app, usageAccess(app, usageContext(snapshot)), declared?.ownership.get(app.name));
   const { users, hidden } = appUserUsage(app);
@@ -154,5 +155,5 @@ async function printAppPage(host: Host, snapshot: OrgSnapshot, app: AppFile, for
     await host.drain();
   }
   const unknown = unknownFlowCount(app);
-  host.out(layout ? renderAppUsageFooter(users.length, hidden, unknown) : renderAppUsageJsonEnd(pieces, hidden, unknown));
+  host.out(layout ? renderAppUsageFooter(users.length, hidden, unknown) : renderAppUsageJsonEnd(pieces, hidden, unknown, api));
 }

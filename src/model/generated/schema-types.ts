@@ -678,6 +678,10 @@ export interface Plan {
   diagnostics: Diagnostic[];
   summary: Summary;
   digest: Plan__Digest;
+  /**
+   * On a connected org (SPEC §13), the live reads that made the plan. Not covered by `digest`: it says what making the plan cost, not what the plan does.
+   */
+  api?: ApiRead[];
 }
 /**
  * What the plan was computed from; apply refuses a plan whose basis the store has moved away from.
@@ -715,6 +719,22 @@ export interface Summary {
   unblock: number;
   revoke: number;
   sessionsEnded: number;
+}
+/**
+ * One live read of a connected org: the connection (its name and instance, never a token), the API calls it made (logins included), the org's API usage from Sforce-Limit-Info, and what could not be read.
+ */
+export interface ApiRead {
+  connection: string;
+  calls: number;
+  apiUsage?: {
+    used: number;
+    limit: number;
+  };
+  warnings: string[];
+  /**
+   * Tokens the org counted but no query could return (OauthToken's cap).
+   */
+  tokensMissing: number;
 }
 export interface UsageOrgRef {
   name: OrgSlug;
@@ -792,6 +812,10 @@ export interface UsagePage {
    */
   desired?: string;
   totals: UsageTotals;
+  /**
+   * On a connected org (SPEC §13), the live reads the page took.
+   */
+  api?: ApiRead[];
 }
 /**
  * One user of an app: when they first and last used it, and how often.
@@ -834,4 +858,8 @@ export interface AppUsagePage {
    * The app's sessions whose flow the org does not show; present only when there are some.
    */
   unknownFlowSessions?: number;
+  /**
+   * On a connected org (SPEC §13), the live reads the page took.
+   */
+  api?: ApiRead[];
 }
