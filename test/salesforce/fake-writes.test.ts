@@ -24,7 +24,7 @@ describe('the fake org takes writes', () => {
     const { fake, client } = await start();
     const [component] = await client.metadataRead('ConnectedApp', ['Slack']);
     expect(component?.label).toBe('Slack');
-    const sent = { ...component!, oauthConfig: { ...(component!.oauthConfig as object), isAdminApproved: 'true' } };
+    const sent: Record<string, unknown> = { ...component!, oauthConfig: { ...(component!.oauthConfig as object), isAdminApproved: 'true' } };
     const results = await client.metadataSave('update', 'ConnectedApp', [sent]);
     expect(results).toEqual([{ name: 'Slack', success: true, errors: [] }]);
     const [row] = await client.query("SELECT Id, Name, OptionsAllowAdminApprovedUsersOnly FROM ConnectedApplication WHERE Name = 'Slack'");
