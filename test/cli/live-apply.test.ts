@@ -105,6 +105,8 @@ describe('apply on a connected org', () => {
   it('carries out every action kind of the bundled plan with exactly its calls, records each as the org shows it, and a live plan then has no changes', async () => {
     const s = await setup();
     const deleteTokens = s.fake.data.tables.OauthToken!.map((t) => String(t.DeleteToken));
+    // An org that reads back a consumer secret: capctl must never send it (the fake refuses an update that does).
+    for (const component of s.fake.data.metadata.get('ConnectedApp')!.values()) (component.oauthConfig as Record<string, unknown>).consumerSecret = 'fake-consumer-secret';
     await savePlan(s);
     const mark = s.fake.requests.length;
     const applied = await applyPlan(s);
@@ -149,6 +151,44 @@ describe('apply on a connected org', () => {
     // No DeleteToken, no access token anywhere.
     const texts = [...allFiles(s.root).map((f) => readFileSync(f, 'latin1')), git(s.root, ['log', '-p', '--all'], s.env), applied.stdout, applied.stderr];
     for (const text of texts) for (const secret of [s.fake.accessToken, ...deleteTokens]) expect(text.includes(secret)).toBe(false);
+  });
+
+  it('an external client app: policies through its ExtlClntAppOauthConfigurablePolicies, assignments created and deleted by id, sessions ended through the usage resources', async () => {
+    const s = await setup();
+    const file = path.join(s.root, 'desired/apps/integrations.yaml');
+    const yaml = readFileSync(file, 'utf8');
+    await writeFile(file, yaml.replace('  profiles: [Integration User]\n---', '  profiles: []\n  permissionSets: [API Integration]\n  ipRelaxation: BYPASS\n---'));
+    await writeFile(
+      path.join(s.root, 'desired/revocations/INC-3000.yaml'),
+      'apiVersion: capctl/v1\nkind: Revocation\norg: acme-prod\nid: INC-3000\napp: Acme Data Bridge\nusers: [svc-etl@acme.example]\nissuedBefore: 2026-11-01T00:00:00Z\nreason: Key rotated\n',
+    );
+    git(s.root, ['add', '-A'], s.env);
+    git(s.root, ['commit', '-qm', 'desired: Acme Data Bridge'], s.env);
+    await savePlan(s);
+    const plan = JSON.parse(readFileSync(path.join(s.root, 'plan.json'), 'utf8')) as { actions: { kind: string; app?: { name: string }; effects: { sessionsEnded: number } }[] };
+    const bridge = plan.actions.filter((a) => a.app?.name === 'Acme Data Bridge').map((a) => `${a.kind} ${a.effects.sessionsEnded}`);
+    expect(bridge).toEqual(['set-policies 0', 'set-assignments 0', 'revoke 2']);
+    const mark = s.fake.requests.length;
+    const applied = await applyPlan(s);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    const since = s.fake.requests.slice(mark);
+    const calls = writes(since);
+    expect(calls.filter((c) => c.includes('ExtlClntApp'))).toEqual(['updateMetadata ExtlClntAppOauthConfigurablePolicies Acme_Data_Bridge_oauthPlcy ×1']);
+    // One create (the permission set) in one call, one delete (the profile's assignment) by its id.
+    const composite = calls.filter((c) => c.startsWith('POST /composite'));
+    expect(composite).toEqual(['POST /composite/sobjects ×1', 'POST /composite/sobjects ×2']);
+    expect(calls.filter((c) => c.startsWith('DELETE /sobjects/SetupEntityAccess/0J0'))).toHaveLength(1);
+    const usage = since.filter((r) => r.path.includes('/apps/oauth/usage/')).map((r) => `${r.method} ${r.path.replace(/.*\/apps\/oauth\/usage/, '')}`);
+    expect(usage.filter((u) => u.startsWith('GET'))).toEqual([expect.stringMatching(/^GET \/0xIusxAGS3E8yxS9KO\/users$/), expect.stringMatching(/^GET \/0xIusxAGS3E8yxS9KO\/005\d+\/tokens$/)]);
+    expect(usage.filter((u) => u.startsWith('DELETE'))).toEqual([expect.stringMatching(/^DELETE \/tokens\/0CQ/), expect.stringMatching(/^DELETE \/tokens\/0CQ/)]);
+    expect(since.filter((r) => r.method === 'DELETE' && r.path.includes('/tokens/')).map((r) => r.outcome)).toEqual([
+      'revoked Acme Data Bridge/svc-etl@acme.example/2026-08-31T00:59:52.000+0000',
+      'revoked Acme Data Bridge/svc-etl@acme.example/2026-10-19T22:26:36.000+0000',
+    ]);
+    const app = JSON.parse(readFileSync(path.join(s.root, 'org-state/acme-prod/apps/0xIusxAGS3E8yxS9KO.json'), 'utf8')) as { policies: unknown; sessions: unknown[] };
+    expect(app.policies).toMatchObject({ profiles: [], permissionSets: ['API Integration'], ipRelaxation: 'BYPASS' });
+    expect(app.sessions).toHaveLength(6);
+    await expectNoChanges(s);
   });
 
   it('limit exceeded: the actions before it are recorded, it is not; the same apply again finishes the job', async () => {
