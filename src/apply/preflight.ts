@@ -159,13 +159,30 @@ function startPoint(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerRe
       return { resumed: [], remaining: plan.actions, firstRun: true };
     }
   }
-  const done = trailingLinesOfPlan(ledger, plan.digest);
-  const last = done.at(-1);
-  if (last && last.result.storeDigest === snapshot.digest && done.length <= plan.actions.length) {
+  // Sessions that ended since the last action done (recorded by an observed line naming no other
+  // change: a live org's revocation interrupted part way) do not make the plan stale (SPEC §7).
+  const done = trailingLinesOfPlanAmidSessions(ledger, plan.digest);
+  const last = ledger.at(-1);
+  if (done.length > 0 && last && last.result.storeDigest === snapshot.digest && done.length <= plan.actions.length) {
     const matches = done.every((line, i) => canonicalJson(line.action) === canonicalJson(plan.actions[i]));
     if (matches) return { resumed: done, remaining: plan.actions.slice(done.length), firstRun: false };
   }
   throw new StalePlanError(describeStoreChanges(plan, snapshot, ledger));
+}
+
+/**
+ * The plan's lines at the ledger's end, past observed lines among them that name only sessions
+ * ending or starting (a live revocation interrupted part way, recorded as what it did).
+ */
+function trailingLinesOfPlanAmidSessions(ledger: readonly LedgerRecord[], planDigest: string): LedgerLine[] {
+  let start = ledger.length;
+  while (start > 0) {
+    const line = ledger[start - 1]!;
+    const fits = isObservedLine(line) ? line.observed.named && line.observed.changes.length === 0 : line.plan === planDigest;
+    if (!fits) break;
+    start--;
+  }
+  return trailingLinesOfPlan(ledger.slice(start).filter((l) => !isObservedLine(l)), planDigest);
 }
 
 /** Refuses a plan with an action on an app the org does not list (by id), or lists by another name. */

@@ -38,6 +38,8 @@ export interface Fault {
   match?: string;
   /** How many requests get it (default 1). */
   times?: number;
+  /** How many matching requests go through untouched first (default 0). */
+  skip?: number;
 }
 
 /** One request the fake got, as tests assert it: never the token. */
@@ -251,6 +253,10 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     const index = faults.findIndex((f) => target.includes(f.match));
     if (index < 0) return undefined;
     const fault = faults[index]!;
+    if (fault.skip > 0) {
+      fault.skip--;
+      return undefined;
+    }
     if (--fault.times <= 0) faults.splice(index, 1);
     return fault;
   }
@@ -445,7 +451,7 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
       dailyRemaining = value;
     },
     inject(fault) {
-      faults.push({ kind: fault.kind, match: fault.match ?? '', times: fault.times ?? 1 });
+      faults.push({ kind: fault.kind, match: fault.match ?? '', times: fault.times ?? 1, skip: fault.skip ?? 0 });
     },
     touchApp(id, at) {
       const row = [...(data.tables.ConnectedApplication ?? []), ...(data.tables.ExternalClientApplication ?? [])].find((r) => r.Id === id);

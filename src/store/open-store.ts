@@ -2,7 +2,7 @@
 // each org. An org with no connection is the file store of org-state/ (the store is the org, SPEC
 // §4); an org with a connection (`orgs: {<slug>: {connection: …}}`, or `--connection`, SPEC §13)
 // is a live org, read through the API (salesforce/live-org-store.ts) by the commands that read an
-// org or changes it (`live: true`: the reads and apply); the others (contain, unlock) refuse it with a clear message, never silently
+// org or changes it (`live: true`: the reads and apply); contain refuses it (unlock works on the state folder's lock) with a clear message, never silently
 // working on the files.
 import { InputError } from '../model/index.js';
 import { LiveOrgStore } from '../salesforce/live-org-store.js';
@@ -77,7 +77,7 @@ export function checkConnection(settings: StoreSettings, org: string): void {
   const connection = settings.connection ?? (settings.orgs !== undefined && Object.hasOwn(settings.orgs, org) ? settings.orgs[org]?.connection : undefined);
   if (connection === undefined) return;
   throw new InputError(
-    `capctl.yaml connects org ${org} to a live org (connection: ${connection}): this command (contain, unlock) is not available yet on a live Salesforce org in this capctl; ` +
+    `capctl.yaml connects org ${org} to a live org (connection: ${connection}): this command (contain) is not available yet on a live Salesforce org in this capctl; ` +
       `apply and the reads are (plan, usage, drift, import, refresh); remove its connection to work with the store in ${settings.orgState} instead`,
   );
 }

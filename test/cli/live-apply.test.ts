@@ -1,17 +1,20 @@
-// apply on a connected org (SPEC §8, §13), the flow around the executors: the real capctl in child
-// processes against the fake org (started here, seeded from the bundled example). A manual step
-// stops the apply with exit 4, saying what to do and where; once it is done in the org (here, out of
-// band in the fake), the same apply reads the org, sees it done, records it and goes on, and a live
-// plan then has no changes. The actor is the connected user; --actor naming someone else is
-// refused (exit 3), and so is an apply the org's remaining daily API allowance cannot pay for.
-import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+// apply on a connected org (SPEC §8, §13; issue 15): the real capctl in child processes against the
+// fake org on 127.0.0.1 (started in this process, seeded from the bundled example). The fake's own
+// call log shows the exact calls of each action kind; refresh → plan --out → apply → plan gives
+// `No changes`; every fault (limit, expired session, a refused item, a timeout) leaves a ledger and
+// a store that say exactly what happened, and the same apply run again finishes the job; a SIGKILL
+// at random points never makes a token be revoked twice nor an action be recorded twice.
+import { generateKeyPairSync } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeOrg, type FakeOrg } from '../../src/fake-org/server.js';
-import { makeTempDir, removeDir, runCapctl, type CliResult } from '../helpers/cli.js';
-import { fingerprint } from '../helpers/fingerprint.js';
+import { startFakeOrg, type FakeOrg, type FakeOrgOptions, type RecordedRequest } from '../../src/fake-org/server.js';
+import { copyInto, makeTempDir, removeDir, repoRoot, runCapctl, type CliResult } from '../helpers/cli.js';
 import { git, gitEnv, initRepo } from '../helpers/git.js';
+import { prng } from '../helpers/prng.js';
+import { testSeed } from '../helpers/seed.js';
 import { bundledSnapshot } from '../salesforce/helpers.js';
 
 const dirs: string[] = [];
@@ -22,6 +25,8 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map(removeDir));
 });
 
+const actor = 'ci-bot@acme.example';
+
 interface Setup {
   root: string;
   env: Record<string, string | undefined>;
@@ -29,179 +34,280 @@ interface Setup {
   run(args: string[], extraEnv?: Record<string, string | undefined>): Promise<CliResult>;
 }
 
-const settingsDoc = 'apiVersion: capctl/v1\nkind: OrgSettings\norg: acme-prod\nunmanagedApps: ignore\n';
-/** Postman: an uninstalled app the bundled org knows only from its tokens. */
-const postmanInstalled = 'apiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-prod\nname: Postman\ninstalled: true\nowner: api-team@acme.example\n';
-
-/** A git repository whose desired state declares `docs`, with the org's state folder refreshed from the fake. */
-async function setup(docs: string[], fakeOptions: { connectedUser?: string } = {}): Promise<Setup> {
+/** A git repository with the bundled desired state (less its two apps no API shows), capctl.yaml connecting acme-prod, refreshed once. */
+async function setup(connection = 'env', fakeOptions: Partial<FakeOrgOptions> = {}, extraEnv: Record<string, string> = {}): Promise<Setup> {
   const root = await makeTempDir('capctl-live-apply-');
   dirs.push(root);
-  await writeFile(path.join(root, 'capctl.yaml'), 'orgs:\n  acme-prod:\n    connection: env\n');
-  await writeFile(path.join(root, '.gitignore'), 'plan.json\n');
-  const { mkdir } = await import('node:fs/promises');
-  await mkdir(path.join(root, 'desired'));
-  await writeFile(path.join(root, 'desired/org.yaml'), docs.join('---\n'));
+  await copyInto(path.join(repoRoot, 'examples/acme'), path.join(root, 'desired'));
+  for (const file of ['docusign.yaml', 'zoom.yaml']) await rm(path.join(root, 'desired/apps', file));
+  await writeFile(path.join(root, 'capctl.yaml'), `orgs:\n  acme-prod:\n    connection: ${connection}\n`);
   const env = gitEnv(root);
   initRepo(root, env);
   fake = await startFakeOrg({ snapshot: await bundledSnapshot(), ...fakeOptions });
-  const liveEnv = { ...env, SF_INSTANCE_URL: fake.url, SF_ACCESS_TOKEN: fake.accessToken, CAPCTL_ACTOR: undefined };
-  const s: Setup = { root, env, fake, run: (args, extraEnv = {}) => runCapctl(args, { cwd: root, env: { ...liveEnv, ...extraEnv } }) };
-  const refreshed = await s.run(['refresh', '--actor', 'ci-bot@acme.example']);
+  const liveEnv = { ...env, SF_INSTANCE_URL: fake.url, SF_ACCESS_TOKEN: fake.accessToken, SF_LOGIN_URL: fake.url, ...extraEnv };
+  const s: Setup = { root, env, fake, run: (args, more = {}) => runCapctl(args, { cwd: root, env: { ...liveEnv, ...more } }) };
+  const refreshed = await s.run(['refresh', '--actor', actor]);
   expect(refreshed.code, refreshed.stderr).toBe(0);
   return s;
 }
 
-const ledgerOf = (s: Setup): Record<string, unknown>[] =>
-  readFileSync(path.join(s.root, 'org-state/acme-prod/ledger.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+/** Plans and saves the plan (plan.json, outside the store). */
+async function savePlan(s: Setup): Promise<void> {
+  const planned = await s.run(['plan', '--out', 'plan.json']);
+  expect(planned.code, planned.stderr).toBe(0);
+}
+
+const applyPlan = (s: Setup, more: Record<string, string | undefined> = {}) => s.run(['apply', 'plan.json', '--actor', actor], more);
+
+interface Line {
+  seq: number;
+  kind?: string;
+  action?: { seq: number; kind: string; app?: { name: string } };
+  result: { status?: string; sessionsEnded?: number; storeDigest: string };
+  observed?: { changes: unknown[]; sessions: { ended: number }[] };
+}
+
+function ledger(s: Setup): Line[] {
+  const text = readFileSync(path.join(s.root, 'org-state/acme-prod/ledger.jsonl'), 'utf8').trim();
+  return text.split('\n').map((l) => JSON.parse(l) as Line);
+}
+
+const actionLines = (s: Setup): Line[] => ledger(s).filter((l) => l.kind !== 'observed');
+
+/** The writes the fake received (no reads), as `call type names×items` or `METHOD path`. */
+function writes(requests: readonly RecordedRequest[]): string[] {
+  return requests
+    .filter((r) => (r.soap ? /Metadata$/.test(r.soap.call) && !/^(read|list)/.test(r.soap.call) : r.method !== 'GET'))
+    .map((r) => (r.soap ? `${r.soap.call} ${r.soap.type} ${(r.soap.fullNames ?? []).join(',')} ×${r.items}` : `${r.method} ${r.path.replace(/\/services\/data\/v[0-9.]+/, '')}${r.items !== undefined ? ` ×${r.items}` : ''}`));
+}
+
+/** Every token revoked: none twice, and no revoke of a token already gone. */
+function expectEachTokenRevokedOnce(requests: readonly RecordedRequest[]): string[] {
+  const outcomes = requests.filter((r) => r.path === '/services/oauth2/revoke').map((r) => r.outcome ?? '(no answer)');
+  expect(outcomes.filter((o) => !o.startsWith('revoked '))).toEqual([]);
+  expect(new Set(outcomes).size).toBe(outcomes.length);
+  return outcomes;
+}
+
+async function expectNoChanges(s: Setup): Promise<void> {
+  const again = await s.run(['plan']);
+  expect(again.code, again.stderr).toBe(0);
+  expect(again.stdout).toContain('No changes. acme-prod matches the desired state.');
+}
+
+function allFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((f) => path.join(dir, f))
+    .filter((f) => statSync(f).isFile());
+}
 
 describe('apply on a connected org', () => {
-  it('stops before a manual install with exit 4 and says where to do it; once done in the org, the same apply records it and goes on; then a live plan has no changes', async () => {
-    const s = await setup([settingsDoc, postmanInstalled]);
-    const saved = await s.run(['plan', '--out', 'plan.json', '--format', 'json']);
-    expect(saved.code, saved.stderr).toBe(0);
-    const plan = JSON.parse(saved.stdout) as { actions: { kind: string; app: { name: string }; manual?: { page: string; url: string } }[] };
-    expect(plan.actions.map((a) => [a.kind, a.app.name, a.manual])).toEqual([['install', 'Postman', { page: 'oauth-usage', url: `${s.fake.url}/lightning/setup/ConnectedAppsUsage/home` }]]);
-    const before = await fingerprint(path.join(s.root, 'org-state'));
-    const commits = git(s.root, ['rev-list', '--count', 'HEAD'], s.env);
+  it('carries out every action kind of the bundled plan with exactly its calls, records each as the org shows it, and a live plan then has no changes', async () => {
+    const s = await setup();
+    const deleteTokens = s.fake.data.tables.OauthToken!.map((t) => String(t.DeleteToken));
+    // An org that reads back a consumer secret: capctl must never send it (the fake refuses an update that does).
+    for (const component of s.fake.data.metadata.get('ConnectedApp')!.values()) (component.oauthConfig as Record<string, unknown>).consumerSecret = 'fake-consumer-secret';
+    await savePlan(s);
+    const mark = s.fake.requests.length;
+    const applied = await applyPlan(s);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('Apply complete: 9 actions applied, 85 sessions ended.');
+    const calls = writes(s.fake.requests.slice(mark));
+    expect(calls.filter((c) => !c.startsWith('POST /services/oauth2/revoke'))).toEqual([
+      // set-org-settings: the OAuth flows component read, then sent back changed.
+      'upsertMetadata OauthOidcSettings OauthOidc ×1',
+      // set-policies: each app's ConnectedApp read and sent back whole, one per action.
+      'updateMetadata ConnectedApp Outlook_Integration ×1',
+      // set-assignments: both new assignments in one sObject Collections call.
+      'POST /composite/sobjects ×2',
+      'updateMetadata ConnectedApp Slack ×1',
+      'updateMetadata ConnectedApp Tableau_Online ×1',
+      // unblock, then (after the revocations) block.
+      'deleteMetadata BlacklistedConsumer capctl_Workbench ×1',
+      'upsertMetadata BlacklistedConsumer capctl_0H4lSJO1NW9H8g8sD3 ×1',
+    ]);
+    // revoke: one call per matching token (2 of Jira for jdoe, 58 of Slack), each once.
+    expect(expectEachTokenRevokedOnce(s.fake.requests.slice(mark))).toHaveLength(60);
+    // Every action read what it changes before and after: ConnectedApp metadata was read for each policy change.
+    const reads = s.fake.requests.slice(mark).filter((r) => r.soap?.call === 'readMetadata' && r.soap.type === 'ConnectedApp');
+    expect(reads.length).toBeGreaterThanOrEqual(6);
 
-    const stopped = await s.run(['apply', 'plan.json']);
-    expect(stopped.code, stopped.stderr).toBe(4);
-    expect(stopped.stdout).toContain('Applying plan sha256:');
-    expect(stopped.stdout).toContain('as ci-bot@acme.example.');
-    expect(stopped.stdout).toContain('Apply stopped before action 1 (install Postman): a manual step, which no API does.');
-    expect(stopped.stdout).toContain(`Do it by hand: install Postman on Setup's Connected Apps OAuth Usage page:\n  ${s.fake.url}/lightning/setup/ConnectedAppsUsage/home\n`);
-    expect(stopped.stdout).toContain('Then run the same apply again: it reads the org, sees the step done, and goes on.');
-    // Nothing done, nothing written.
-    expect(await fingerprint(path.join(s.root, 'org-state'))).toEqual(before);
-    expect(git(s.root, ['rev-list', '--count', 'HEAD'], s.env)).toBe(commits);
-    // Again, not done yet: stops again, the same way.
-    expect((await s.run(['apply', 'plan.json'])).code).toBe(4);
-
-    // Someone installs it in Setup.
-    const id = s.fake.installApp('Postman');
-    const resumed = await s.run(['apply', 'plan.json']);
-    expect(resumed.code, resumed.stderr).toBe(0);
-    expect(resumed.stdout).toContain('✓ 1. installed Postman (a manual step: done by hand, seen done on the org)');
-    expect(resumed.stdout).toContain('Apply complete: 1 action applied');
-    const ledger = ledgerOf(s);
-    expect(ledger).toHaveLength(2);
-    expect(ledger[1]).toMatchObject({ seq: 2, actor: 'ci-bot@acme.example', action: { kind: 'install', app: { name: 'Postman' } }, result: { status: 'installed', byHand: true } });
-    expect(git(s.root, ['log', '-1', '--format=%s'], s.env).trim()).toBe('capctl apply acme-prod: install Postman');
-    expect(git(s.root, ['status', '--porcelain'], s.env)).toBe('');
-    const apps = JSON.parse(readFileSync(path.join(s.root, `org-state/acme-prod/apps/${id}.json`), 'utf8')) as { installed: boolean };
-    expect(apps.installed).toBe(true);
-
-    const after = await s.run(['plan']);
-    expect(after.code, after.stderr).toBe(0);
-    expect(after.stdout).toContain('No changes. acme-prod matches the desired state.');
-    // Re-running the finished apply changes nothing.
-    const again = await s.run(['apply', 'plan.json']);
-    expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toContain('Nothing left to do');
-  });
-
-  it('carries out what comes before the manual step, stops there, and after it is done goes on with what comes after it', async () => {
-    const settings = `${settingsDoc}oauthFlows:\n  blockUsernamePassword: true\n`;
-    const slackBlocked = 'apiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-prod\nname: Slack\nblocked: true\nowner: it@acme.example\n';
-    const s = await setup([settings, postmanInstalled, slackBlocked]);
-    const saved = await s.run(['plan', '--out', 'plan.json', '--format', 'json']);
-    expect(saved.code, saved.stderr).toBe(0);
-    const kinds = (JSON.parse(saved.stdout) as { actions: { kind: string; manual?: unknown }[] }).actions.map((a) => `${a.kind}${a.manual ? ' (manual)' : ''}`);
-    expect(kinds).toEqual(['set-org-settings', 'install (manual)', 'block']);
-
-    const stopped = await s.run(['apply', 'plan.json']);
-    expect(stopped.code, stopped.stderr).toBe(4);
-    expect(stopped.stdout).toContain('✓ 1. updated org settings');
-    expect(stopped.stdout).toContain('Apply stopped before action 2 (install Postman)');
-    expect(stopped.stdout).toContain('Then (1):\n  · 3. block Slack\n');
-    expect(ledgerOf(s).map((l) => (l.action as { kind?: string } | undefined)?.kind ?? l.kind)).toEqual(['observed', 'set-org-settings']);
-    // What was done before the stop is committed.
+    const lines = ledger(s);
+    expect(lines.map((l) => l.kind ?? l.action!.kind)).toEqual(['observed', 'set-org-settings', 'set-policies', 'set-assignments', 'set-policies', 'set-policies', 'unblock', 'revoke', 'revoke', 'block']);
+    expect(lines.slice(1).map((l) => l.result.sessionsEnded)).toEqual([0, 0, 0, 0, 0, 0, 2, 58, 25]);
+    expect(existsSync(path.join(s.root, 'org-state/acme-prod/.live-intent.json'))).toBe(false);
     expect(git(s.root, ['log', '-1', '--format=%s'], s.env)).toMatch(/^capctl apply acme-prod: /);
-    expect(s.fake.data.metadata.get('OauthOidcSettings')!.get('OauthOidc')!.blockOAuthUnPwFlow).toBe('true');
-    const slackBlocks = (): number => [...s.fake.data.metadata.get('BlacklistedConsumer')!.values()].filter((c) => c.consumerName === 'Slack').length;
-    expect(slackBlocks()).toBe(0);
+    expect(git(s.root, ['status', '--porcelain'], s.env).split('\n').filter((l) => l !== '' && !l.endsWith('plan.json'))).toEqual([]);
 
-    s.fake.installApp('Postman');
-    const resumed = await s.run(['apply', 'plan.json']);
-    expect(resumed.code, resumed.stderr).toBe(0);
-    expect(resumed.stdout).toContain('Resuming: an earlier run applied actions 1-1');
-    expect(resumed.stdout).toContain('✓ 2. installed Postman (a manual step: done by hand, seen done on the org)');
-    expect(resumed.stdout).toContain('✓ 3. blocked Slack');
-    expect(slackBlocks()).toBe(1);
-    expect(ledgerOf(s).map((l) => (l.action as { kind?: string } | undefined)?.kind ?? l.kind)).toEqual(['observed', 'set-org-settings', 'install', 'block']);
-    expect(git(s.root, ['status', '--porcelain'], s.env)).toBe('');
-    const after = await s.run(['plan']);
-    expect(after.code, after.stderr).toBe(0);
-    expect(after.stdout).toContain('No changes. acme-prod matches the desired state.');
+    // The org shows it: a live plan has no changes, and a refresh finds nothing to record.
+    await expectNoChanges(s);
+    const refreshed = await s.run(['refresh', '--actor', actor]);
+    expect(refreshed.stdout).toContain('No changes');
+    // Applying it again changes nothing.
+    const again = await applyPlan(s);
+    expect(again.code, again.stderr).toBe(0);
+    expect(writes(s.fake.requests.slice(mark)).length).toBe(calls.length);
+
+    // No DeleteToken, no access token anywhere.
+    const texts = [...allFiles(s.root).map((f) => readFileSync(f, 'latin1')), git(s.root, ['log', '-p', '--all'], s.env), applied.stdout, applied.stderr];
+    for (const text of texts) for (const secret of [s.fake.accessToken, ...deleteTokens]) expect(text.includes(secret)).toBe(false);
   });
 
-  it("a change beside the manual step (another app's permitted users changed in Setup) makes the saved plan stale: exit 3, nothing written", async () => {
-    const s = await setup([settingsDoc, postmanInstalled]);
-    expect((await s.run(['plan', '--out', 'plan.json'])).code).toBe(0);
-    s.fake.installApp('Postman');
-    // An outside change the plan relied on: another app's permitted users changed in Setup.
-    const row = s.fake.data.tables.ConnectedApplication!.find((r) => r.Name === 'Slack')!;
-    row.OptionsAllowAdminApprovedUsersOnly = !row.OptionsAllowAdminApprovedUsersOnly;
-    const before = await fingerprint(path.join(s.root, 'org-state'));
-    const stale = await s.run(['apply', 'plan.json']);
-    expect(stale.code, stale.stderr).toBe(3);
-    expect(stale.stderr).toContain('the store changed since the plan was made');
-    expect(await fingerprint(path.join(s.root, 'org-state'))).toEqual(before);
+  it('an external client app: policies through its ExtlClntAppOauthConfigurablePolicies, assignments created and deleted by id, sessions ended through the usage resources', async () => {
+    const s = await setup();
+    const file = path.join(s.root, 'desired/apps/integrations.yaml');
+    const yaml = readFileSync(file, 'utf8');
+    await writeFile(file, yaml.replace('  profiles: [Integration User]\n---', '  profiles: []\n  permissionSets: [API Integration]\n  ipRelaxation: BYPASS\n---'));
+    await writeFile(
+      path.join(s.root, 'desired/revocations/INC-3000.yaml'),
+      'apiVersion: capctl/v1\nkind: Revocation\norg: acme-prod\nid: INC-3000\napp: Acme Data Bridge\nusers: [svc-etl@acme.example]\nissuedBefore: 2026-11-01T00:00:00Z\nreason: Key rotated\n',
+    );
+    git(s.root, ['add', '-A'], s.env);
+    git(s.root, ['commit', '-qm', 'desired: Acme Data Bridge'], s.env);
+    await savePlan(s);
+    const plan = JSON.parse(readFileSync(path.join(s.root, 'plan.json'), 'utf8')) as { actions: { kind: string; app?: { name: string }; effects: { sessionsEnded: number } }[] };
+    const bridge = plan.actions.filter((a) => a.app?.name === 'Acme Data Bridge').map((a) => `${a.kind} ${a.effects.sessionsEnded}`);
+    expect(bridge).toEqual(['set-policies 0', 'set-assignments 0', 'revoke 2']);
+    const mark = s.fake.requests.length;
+    const applied = await applyPlan(s);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    const since = s.fake.requests.slice(mark);
+    const calls = writes(since);
+    expect(calls.filter((c) => c.includes('ExtlClntApp'))).toEqual(['updateMetadata ExtlClntAppOauthConfigurablePolicies Acme_Data_Bridge_oauthPlcy ×1']);
+    // One create (the permission set) in one call, one delete (the profile's assignment) by its id.
+    const composite = calls.filter((c) => c.startsWith('POST /composite'));
+    expect(composite).toEqual(['POST /composite/sobjects ×1', 'POST /composite/sobjects ×2']);
+    expect(calls.filter((c) => c.startsWith('DELETE /sobjects/SetupEntityAccess/0J0'))).toHaveLength(1);
+    const usage = since.filter((r) => r.path.includes('/apps/oauth/usage/')).map((r) => `${r.method} ${r.path.replace(/.*\/apps\/oauth\/usage/, '')}`);
+    expect(usage.filter((u) => u.startsWith('GET'))).toEqual([expect.stringMatching(/^GET \/0xIusxAGS3E8yxS9KO\/users$/), expect.stringMatching(/^GET \/0xIusxAGS3E8yxS9KO\/005\d+\/tokens$/)]);
+    expect(usage.filter((u) => u.startsWith('DELETE'))).toEqual([expect.stringMatching(/^DELETE \/tokens\/0CQ/), expect.stringMatching(/^DELETE \/tokens\/0CQ/)]);
+    expect(since.filter((r) => r.method === 'DELETE' && r.path.includes('/tokens/')).map((r) => r.outcome)).toEqual([
+      'revoked Acme Data Bridge/svc-etl@acme.example/2026-08-31T00:59:52.000+0000',
+      'revoked Acme Data Bridge/svc-etl@acme.example/2026-10-19T22:26:36.000+0000',
+    ]);
+    const app = JSON.parse(readFileSync(path.join(s.root, 'org-state/acme-prod/apps/0xIusxAGS3E8yxS9KO.json'), 'utf8')) as { policies: unknown; sessions: unknown[] };
+    expect(app.policies).toMatchObject({ profiles: [], permissionSets: ['API Integration'], ipRelaxation: 'BYPASS' });
+    expect(app.sessions).toHaveLength(6);
+    await expectNoChanges(s);
   });
 
-  it('the actor is the connected user: --actor (or CAPCTL_ACTOR) naming someone else is refused with exit 3, nothing written', async () => {
-    const s = await setup([settingsDoc, postmanInstalled]);
-    expect((await s.run(['plan', '--out', 'plan.json'])).code).toBe(0);
-    const before = await fingerprint(path.join(s.root, 'org-state'));
-    for (const extra of [{ args: ['--actor', 'auditor@acme.example'], env: {} }, { args: [], env: { CAPCTL_ACTOR: 'auditor@acme.example' } }]) {
-      const refused = await s.run(['apply', 'plan.json', ...extra.args], extra.env);
-      expect(refused.code, refused.stderr).toBe(3);
-      expect(refused.stderr).toContain('--actor auditor@acme.example is not the connected user: on the connected org acme-prod capctl acts as the user its connection is logged in as, ci-bot@acme.example');
+  it('limit exceeded: the actions before it are recorded, it is not; the same apply again finishes the job', async () => {
+    const s = await setup();
+    await savePlan(s);
+    s.fake.inject({ kind: 'limit-exceeded', match: 'updateMetadata' });
+    const first = await applyPlan(s);
+    expect(first.code).toBe(1);
+    expect(first.stdout + first.stderr).toContain('REQUEST_LIMIT_EXCEEDED');
+    expect(actionLines(s).map((l) => l.action!.kind)).toEqual(['set-org-settings']);
+    expect(git(s.root, ['log', '-1', '--format=%s'], s.env)).toMatch(/^capctl apply acme-prod: /);
+    const second = await applyPlan(s);
+    expect(second.code, second.stderr).toBe(0);
+    expect(actionLines(s).map((l) => l.action!.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expectEachTokenRevokedOnce(s.fake.requests);
+    await expectNoChanges(s);
+  });
+
+  it('a metadata item refused: the apply stops there, saying what the org said; the same apply again finishes the job', async () => {
+    const s = await setup();
+    await savePlan(s);
+    s.fake.inject({ kind: 'refuse-item', match: 'deleteMetadata' });
+    const first = await applyPlan(s);
+    expect(first.code).toBe(1);
+    expect(first.stdout + first.stderr).toContain('FIELD_INTEGRITY_EXCEPTION');
+    expect(actionLines(s).map((l) => l.action!.kind)).toEqual(['set-org-settings', 'set-policies', 'set-assignments', 'set-policies', 'set-policies']);
+    const second = await applyPlan(s);
+    expect(second.code, second.stderr).toBe(0);
+    expect(actionLines(s).map((l) => l.action!.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    await expectNoChanges(s);
+  });
+
+  it('an expired session on a JWT connection: it logs in again once and goes on', async () => {
+    const key = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const keyDir = await makeTempDir('capctl-key-');
+    dirs.push(keyDir);
+    const keyFile = path.join(keyDir, 'key.pem');
+    await writeFile(keyFile, key.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const jwtEnv = { SF_CLIENT_ID: 'capctl-ci', SF_USERNAME: actor, SF_JWT_KEY_FILE: keyFile };
+    const s = await setup('jwt', { jwt: { clientId: 'capctl-ci', publicKey: key.publicKey } }, jwtEnv);
+    await savePlan(s);
+    const mark = s.fake.requests.length;
+    s.fake.inject({ kind: 'expire-session', match: 'composite/sobjects' });
+    const applied = await applyPlan(s);
+    expect(applied.code, applied.stderr).toBe(0);
+    const since = s.fake.requests.slice(mark);
+    expect(since.filter((r) => r.path === '/services/oauth2/token')).toHaveLength(2); // the login, and one more
+    // The refused create changed nothing; sent again after the new login, it created both.
+    expect(writes(since).filter((c) => c.startsWith('POST /composite'))).toEqual(['POST /composite/sobjects', 'POST /composite/sobjects ×2']);
+    expect(since.filter((r) => r.path.endsWith('/composite/sobjects')).map((r) => r.outcome)).toEqual([undefined, 'created 2 of 2']);
+    expect(actionLines(s)).toHaveLength(9);
+  });
+
+  it('a timeout whose write went through: read back, recorded done, never done twice', async () => {
+    const s = await setup();
+    await savePlan(s);
+    // The block (the second upsertMetadata) is carried out, but its answer never comes.
+    s.fake.inject({ kind: 'apply-then-hang', match: 'upsertMetadata', skip: 1 });
+    const mark = s.fake.requests.length;
+    const applied = await applyPlan(s, { CAPCTL_API_TIMEOUT: '1' });
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(writes(s.fake.requests.slice(mark)).filter((c) => c.includes('BlacklistedConsumer capctl_0H4'))).toHaveLength(1);
+    expect(actionLines(s).map((l) => l.action!.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    await expectNoChanges(s);
+  });
+
+  it('a timeout part way through a revocation: what ended is recorded, the rest is done by the same apply again, no token twice', async () => {
+    const s = await setup();
+    await savePlan(s);
+    // Slack's 10th revoke is carried out but never answered; the read-back finds the revocation not finished.
+    s.fake.inject({ kind: 'apply-then-hang', match: 'oauth2/revoke', skip: 11 });
+    const first = await applyPlan(s, { CAPCTL_API_TIMEOUT: '1' });
+    expect(first.code).toBe(1);
+    const lines = ledger(s);
+    expect(lines.at(-1)).toMatchObject({ kind: 'observed', observed: { changes: [], sessions: [{ ended: 10 }] } });
+    expect(actionLines(s).map((l) => l.action!.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    const second = await applyPlan(s);
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect(actionLines(s).map((l) => l.action!.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(actionLines(s).find((l) => l.action!.seq === 8)!.result.sessionsEnded).toBe(48);
+    expect(expectEachTokenRevokedOnce(s.fake.requests)).toHaveLength(60);
+    await expectNoChanges(s);
+  });
+
+  it('killed at random points (SIGKILL): every re-run converges, no token is revoked twice, no action recorded twice', async () => {
+    const seed = testSeed();
+    const random = prng(seed);
+    const s = await setup();
+    await savePlan(s);
+    const bin = path.join(repoRoot, 'bin/capctl.js');
+    for (let round = 0; round < 4; round++) {
+      const mark = s.fake.requests.length;
+      // Kill after a random number of the fake's answers (the whole apply makes about 120 calls).
+      const target = mark + 1 + Math.floor(random() * 110);
+      const child = spawn(process.execPath, [bin, 'apply', 'plan.json', '--actor', actor], {
+        cwd: s.root,
+        env: { ...process.env, ...s.env, NO_COLOR: '1', CI: 'true', SF_INSTANCE_URL: s.fake.url, SF_ACCESS_TOKEN: s.fake.accessToken },
+        stdio: 'ignore',
+      });
+      const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+      const watch = setInterval(() => {
+        if (s.fake.requests.length >= target) child.kill('SIGKILL');
+      }, 1);
+      await exited;
+      clearInterval(watch);
+      const lines = actionLines(s).map((l) => l.action!.seq);
+      expect(new Set(lines).size, `seed ${seed}, round ${round}`).toBe(lines.length);
+      // The dead process's lock is cleared as its message says: `capctl unlock ORG LOCK_ID`.
+      const lockFile = path.join(s.root, 'org-state/acme-prod/.lock');
+      if (existsSync(lockFile)) {
+        const { id } = JSON.parse(readFileSync(lockFile, 'utf8')) as { id: string };
+        const unlocked = await s.run(['unlock', 'acme-prod', id]);
+        expect(unlocked.code, unlocked.stderr).toBe(0);
+      }
     }
-    expect(await fingerprint(path.join(s.root, 'org-state'))).toEqual(before);
-    // Naming the connected user is fine.
-    expect((await s.run(['apply', 'plan.json', '--actor', 'ci-bot@acme.example'])).code).toBe(4);
-  });
-
-  it("the connected user's permissions are read from the org: one that lacks them is refused with exit 3", async () => {
-    const s = await setup([settingsDoc, postmanInstalled], { connectedUser: 'auditor@acme.example' });
-    const refused = await s.run(['apply', '--auto-approve']);
-    expect(refused.code, refused.stderr).toBe(3);
-    expect(refused.stderr).toContain('apply refused: auditor@acme.example lacks permissions');
-  });
-
-  it("refuses (exit 3) an apply whose estimated calls exceed the org's remaining daily allowance (/limits), and lets one through at exactly the allowance", async () => {
-    // Blocking Slack: one upsertMetadata of BlacklistedConsumer and one read-back.
-    const s = await setup([settingsDoc, 'apiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-prod\nname: Slack\nblocked: true\nowner: it@acme.example\n']);
-    expect((await s.run(['plan', '--out', 'plan.json'])).code).toBe(0);
-    const before = await fingerprint(path.join(s.root, 'org-state'));
-    s.fake.dailyRemaining = 1;
-    const short = await s.run(['apply', 'plan.json']);
-    expect(short.code, short.stderr).toBe(3);
-    expect(short.stderr).toContain('apply refused: acme-prod has 1 API requests left today (DailyApiRequests Remaining in /limits), and this apply needs about 2 (block 2); nothing was applied.');
-    expect(await fingerprint(path.join(s.root, 'org-state'))).toEqual(before);
-    s.fake.dailyRemaining = 2;
-    const enough = await s.run(['apply', 'plan.json']);
-    expect(enough.code, enough.stderr).not.toBe(3);
-    expect(enough.stderr).not.toContain('API requests left today');
-  });
-
-  it('records changes made outside capctl on the live org as a refresh commit of their own before the apply', async () => {
-    const s = await setup([settingsDoc, postmanInstalled]);
-    // Someone blocks Asana in Setup; the plan made now relies on it (apply plans it again now).
-    s.fake.data.metadata.get('BlacklistedConsumer')!.set('capctl_Asana', { fullName: 'capctl_Asana', consumerName: 'Asana', consumerKey: 'unknown', masterLabel: 'Asana', blockedByApiWhitelisting: 'false', __lastModified: '2026-11-30T00:00:00.000Z' });
-    const result = await s.run(['apply', '--auto-approve']);
-    expect(result.code, result.stderr).toBe(4);
-    expect(git(s.root, ['log', '-1', '--format=%s%n%b'], s.env)).toMatch(/^capctl refresh acme-prod: Asana blocked/);
-    expect(git(s.root, ['log', '-1', '--format=%(trailers:key=Capctl-Refresh,valueonly)'], s.env).trim()).not.toBe('');
-    const ledger = ledgerOf(s);
-    expect(ledger.map((l) => l.kind ?? 'applied')).toEqual(['observed', 'observed']);
-    const asana = JSON.parse(git(s.root, ['show', `HEAD:org-state/acme-prod/apps/${(s.fake.data.tables.ConnectedApplication!.find((r) => r.Name === 'Asana')!.Id as string)}.json`], s.env)) as { blocked: boolean };
-    expect(asana.blocked).toBe(true);
-    expect(git(s.root, ['status', '--porcelain'], s.env)).toBe('');
+    const last = await applyPlan(s);
+    expect(last.code, `seed ${seed}: ${last.stdout}${last.stderr}`).toBe(0);
+    expect(actionLines(s).map((l) => l.action!.seq), `seed ${seed}`).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(expectEachTokenRevokedOnce(s.fake.requests), `seed ${seed}`).toHaveLength(60);
+    await expectNoChanges(s);
   });
 });

@@ -22,7 +22,8 @@ export function register(program: Command, host: Host): void {
     .action(async (org: string, lockId: string, options: UnlockOptions) => {
       const settings = await resolveSettings(options, host);
       const { openStore } = await import('../../store/open-store.js');
-      const store = openStore(settings, org);
+      // The lock is the state folder's, connected org or not.
+      const store = openStore({ ...settings, offline: true }, org);
       await store.unlock(org, lockId, { force: options.force === true });
       host.out(`Removed the lock ${lockId} of ${org}.\n`);
     });
