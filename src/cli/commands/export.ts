@@ -2,7 +2,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { declarationsOf, InputError } from '../../model/index.js';
-import { renderDiagnosticsText, sortDiagnostics } from '../../render/diagnostics.js';
+import { renderDiagnosticsText } from '../../render/diagnostics.js';
+import { orderDiagnostics } from '../../plan/diagnostic.js';
 import type { Host } from '../host.js';
 import { checkOutputFile, checkOutputFolder } from '../output-path.js';
 import { resolveSettings } from '../settings.js';
@@ -51,12 +52,12 @@ export function register(program: Command, host: Host): void {
       ]);
       const loaded = await loadDesiredState(settings.desired, { now: host.now() });
       const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
-      if (errors.length > 0) throw new InputError(`${settings.desired}: the desired state has errors; nothing written`, sortDiagnostics(errors));
+      if (errors.length > 0) throw new InputError(`${settings.desired}: the desired state has errors; nothing written`, orderDiagnostics(errors));
       const org = chooseDesiredOrg(settings.org, Object.keys(loaded.desired.orgs).sort(), settings.desired);
       const plan = await writeMetadataExport(flags.metadata, declarationsOf(loaded.desired.orgs[org]!), {
         checkFile: (file) => void checkOutputFile(path.resolve(host.cwd, file), { shown: file, readFolders }),
       });
-      const diagnostics = sortDiagnostics(plan.diagnostics);
+      const diagnostics = orderDiagnostics(plan.diagnostics);
       if (flags.format === 'json') {
         host.out(`${JSON.stringify({ org, metadata: flags.metadata, written: plan.writes.map((w) => ({ path: w.path, created: w.created })), unchanged: plan.unchanged, diagnostics }, null, 2)}\n`);
         return;

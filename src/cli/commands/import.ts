@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { InputError, type Diagnostic } from '../../model/index.js';
 import type { ImportResult } from '../../import/import-desired.js';
-import { renderDiagnosticsText, sortDiagnostics } from '../../render/diagnostics.js';
+import { renderDiagnosticsText } from '../../render/diagnostics.js';
+import { orderDiagnostics } from '../../plan/diagnostic.js';
 import type { Host } from '../host.js';
 import { checkOutputFile, checkOutputFolder } from '../output-path.js';
 import { createProgress } from '../progress.js';
@@ -51,7 +52,7 @@ function summary(result: ImportResult, outDir: string, from: string): string {
 }
 
 function report(result: ImportResult, outDir: string, from: string, flags: ImportFlags, host: Host): void {
-  const diagnostics: Diagnostic[] = sortDiagnostics(result.diagnostics);
+  const diagnostics: Diagnostic[] = orderDiagnostics(result.diagnostics);
   if (flags.format === 'json') {
     host.out(
       `${JSON.stringify(
