@@ -12,6 +12,7 @@ import type { RiskReport } from './plan/risk/evaluate-risk.js';
 import type { OrgStore } from './store/org-store.js';
 import { chooseOrg } from './store/select-org.js';
 import { isObservedLine } from './store/ledger-chain.js';
+import { count } from './plan/count.js';
 
 /** Where to read from, which org, who would apply, and when. */
 export interface PlanOrgOptions {
@@ -52,7 +53,7 @@ export async function planOrg(options: PlanOrgOptions): Promise<PlanOrgResult> {
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     throw new InputError(
-      `the desired state in ${options.desired} has ${errors.length} ${errors.length === 1 ? 'error' : 'errors'}: nothing was planned`,
+      `the desired state in ${options.desired} has ${count(errors.length, 'error')}: nothing was planned`,
       loaded.diagnostics,
     );
   }

@@ -21,6 +21,7 @@ import { missingFor, renderPermissionExpr, requiredFor } from '../plan/permissio
 import { renderAppliedAction, renderValue } from '../render/applied-action.js';
 import { checkDesiredDigest, checkReplanned, type ReviewedDesired } from './check-reviewed.js';
 import { isObservedLine, trailingLinesOfPlan } from '../store/ledger-chain.js';
+import { count } from '../plan/count.js';
 
 /** Where an apply starts: what an earlier run of the same plan did, and what is left. */
 export interface StartPoint {
@@ -219,7 +220,7 @@ function checkPermissions(actions: readonly Action[], snapshot: OrgSnapshot, hel
   }
   if (lacking.length === 0) return;
   const describe = (a: Action) => `action ${a.seq} (${a.kind}${a.app ? ` ${a.app.name}` : ''})`;
-  const message = `apply refused: ${actor} lacks permissions for ${lacking.length} of ${actions.length} ${actions.length === 1 ? 'action' : 'actions'}; nothing was applied`;
+  const message = `apply refused: ${actor} lacks permissions for ${lacking.length} of ${count(actions.length, 'action')}; nothing was applied`;
   throw new RefusedError(
     message,
     lacking.map((l) =>

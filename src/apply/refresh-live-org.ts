@@ -12,6 +12,7 @@ import { appFileName, orgFileName, usersFileName } from '../store/file-layout.js
 import { formatJson } from '../store/json-format.js';
 import { nextObservedLine } from '../store/ledger-chain.js';
 import type { LockInfo, OrgStore } from '../store/org-store.js';
+import { byCodePoint } from '../plan/names.js';
 
 /** One state file before and after the read (undefined: absent). */
 export interface StateFileChange {
@@ -129,5 +130,5 @@ function changedFiles(before: OrgSnapshot | undefined, after: OrgSnapshot): Stat
   }
   return [...files.values()]
     .filter((f) => f.before === undefined || f.after === undefined || formatJson(f.before) !== formatJson(f.after))
-    .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    .sort((a, b) => byCodePoint(a.file, b.file));
 }

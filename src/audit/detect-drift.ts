@@ -10,6 +10,7 @@ import { Trailers, type DriftChange, type DriftReport, type LedgerRecord, type O
 import { isObservedLine } from '../store/ledger-chain.js';
 import { fileStateFolder, kindOfFile } from '../store/file-layout.js';
 import { headCommit, openGitRepo, readCommits, repoPath, showFileAt, trailerValues, type CommitInfo, type GitRepo } from './git-repo.js';
+import { count } from '../plan/count.js';
 
 /** Compares the store now with the store as the ledger's last line (an apply's or a refresh's) left it. */
 export async function detectDrift(snapshot: OrgSnapshot, ledger: readonly LedgerRecord[], orgDir: string): Promise<DriftReport> {
@@ -108,9 +109,9 @@ function safeParse(text: string): unknown {
 /** Short text of a JSON value for a drift line. */
 function show(value: unknown, field = ''): string {
   if (value === undefined) return '(absent)';
-  if (field.endsWith('sessions') && Array.isArray(value)) return `${value.length} ${value.length === 1 ? 'session' : 'sessions'}`;
+  if (field.endsWith('sessions') && Array.isArray(value)) return count(value.length, 'session');
   if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null)) return `[${value.join(', ')}]`;
-  if (Array.isArray(value)) return `${value.length} ${value.length === 1 ? 'entry' : 'entries'}`;
+  if (Array.isArray(value)) return count(value.length, 'entry', 'entries');
   if (typeof value === 'object' && value !== null) return JSON.stringify(value);
   return String(value);
 }

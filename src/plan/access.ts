@@ -2,6 +2,7 @@
 // One pure function shared by the planner and `usage`; an AccessIndex over the users is built
 // once per snapshot so that counting an app's users never walks every user again.
 import type { ObservedPolicies, OrgUser } from '../model/index.js';
+import { count } from './count.js';
 
 /** The parts of an app that decide who may use it. */
 export interface AccessSubject {
@@ -195,7 +196,7 @@ export function accessLabel(kind: AccessKind, app: AccessSubject, users: number)
     case 'admin-approved': {
       const p = app.policies!.profiles.length;
       const s = app.policies!.permissionSets.length;
-      return `pre-authorized: ${p} ${p === 1 ? 'profile' : 'profiles'}, ${s} ${s === 1 ? 'permission set' : 'permission sets'} (${users} ${users === 1 ? 'user' : 'users'})`;
+      return `pre-authorized: ${count(p, 'profile')}, ${count(s, 'permission set')} (${count(users, 'user')})`;
     }
   }
 }

@@ -2,6 +2,7 @@
 import type { Diagnostic } from '../model/index.js';
 import { paint } from './color.js';
 import { escapeStrings } from './escape-text.js';
+import { count } from '../plan/count.js';
 
 /** Where a diagnostic points, as `file:line:column`, or `-` when it points nowhere. */
 export function diagnosticPlace(d: Diagnostic): string {
@@ -24,5 +25,5 @@ export function renderDiagnosticsText(diagnostics: readonly Diagnostic[], option
 export function countDiagnostics(diagnostics: readonly Diagnostic[]): string {
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
-  return `${errors} ${errors === 1 ? 'error' : 'errors'}, ${warnings} ${warnings === 1 ? 'warning' : 'warnings'}`;
+  return `${count(errors, 'error')}, ${count(warnings, 'warning')}`;
 }

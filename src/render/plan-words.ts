@@ -2,14 +2,12 @@
 import type { Action, ActionKind, Plan, Summary, UserList } from '../model/index.js';
 import { actionKinds, allActionKinds, summaryVerbs } from '../plan/action-kinds.js';
 import type { Color } from './color.js';
+import { count } from '../plan/count.js';
 
 /** The symbol and colour of each action kind, as in a Terraform plan (the registry's rows). */
 export const actionStyle: Record<ActionKind, { symbol: string; color: Color; label: string }> = actionKinds;
 
-/** `1 session`, `2 sessions`. */
-export function count(n: number, noun: string, plural = `${noun}s`): string {
-  return `${n} ${n === 1 ? noun : plural}`;
-}
+export { count } from '../plan/count.js';
 
 /** `Plan: 1 to install, 2 to update, 1 to block, 37 sessions to revoke.` */
 export function summaryLine(summary: Summary): string {

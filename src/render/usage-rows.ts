@@ -4,6 +4,7 @@
 // of every count here and only counted apart.
 import type { AppDoc, AppFile, OauthFlow, OrgSnapshot, UsageAccess, UsageAppRow, UsageTotals, UserUsage } from '../model/index.js';
 import { buildAccessIndex, effectiveAccess, type AccessIndex } from '../plan/access.js';
+import { byCodePoint } from '../plan/names.js';
 
 /** The flow the usage page never shows (R10). */
 export const hiddenFlow: OauthFlow = 'username-password';
@@ -129,7 +130,7 @@ export function appUserUsage(app: AppFile): { users: UserUsage[]; hidden: number
     seen.flows.add(session.flow);
   }
   const users = [...byUser.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(([a], [b]) => byCodePoint(a, b))
     .map(([username, u]) => ({ username, firstUsed: u.first, lastUsed: u.last, totalUses: u.uses, sessions: u.sessions, flows: [...u.flows].sort() }));
   return { users, hidden };
 }
@@ -139,6 +140,6 @@ export function appUserUsage(app: AppFile): { users: UserUsage[]; hidden: number
  * text; others (offsets, fractions of different length) by their time value.
  */
 export function compareInstants(a: string, b: string): number {
-  if (a.length === b.length && a.endsWith('Z') && b.endsWith('Z')) return a < b ? -1 : a > b ? 1 : 0;
+  if (a.length === b.length && a.endsWith('Z') && b.endsWith('Z')) return byCodePoint(a, b);
   return Date.parse(a) - Date.parse(b);
 }

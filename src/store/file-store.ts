@@ -37,6 +37,8 @@ import type { OrgData } from '../plan/transition.js';
 import { checkAgainstSchema, type StoreSchemaDef } from './schema-validators.js';
 import { currentEntry, digestAfter, digesterOf, digestOfEntries, forgetDigester, readWithEntry, type FileEntry, type HashCache } from './file-hashes.js';
 import { hashBytes, type SnapshotDigester } from './store-digest.js';
+import { count as countOf } from '../plan/count.js';
+import { byCodePoint } from '../plan/names.js';
 
 /** Options of a file store. */
 export interface FileOrgStoreOptions {
@@ -243,7 +245,7 @@ export class FileOrgStore implements OrgStore {
 
     const cache: HashCache = new Map();
     // In path order, which later digests of this cache (one per applied action) then need not sort.
-    for (const r of [...results].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0))) if (r.entry) cache.set(r.rel, r.entry);
+    for (const r of [...results].sort((a, b) => byCodePoint(a.rel, b.rel))) if (r.entry) cache.set(r.rel, r.entry);
     this.hashes.set(org, cache);
     const snapshot: OrgSnapshot = {
       slug: org,
@@ -796,7 +798,7 @@ export class FileOrgStore implements OrgStore {
     if (problems.length > maxDiagnostics) {
       diagnostics.push({ severity: 'error', code: Codes.storeMalformed, message: `and ${problems.length - maxDiagnostics} more problems`, file: orgDir });
     }
-    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+    const count = countOf(problems.length, 'problem');
     return new StoreError(`the org store ${orgDir} is malformed (${count}); nothing was written`, diagnostics);
   }
 

@@ -7,6 +7,7 @@ import type { Host } from '../host.js';
 import { createProgress, progressEnabled } from '../progress.js';
 import { planNow } from '../plan-now.js';
 import { resolveSettings } from '../settings.js';
+import { count } from '../../plan/count.js';
 
 interface ApplyOptions {
   actor?: string;
@@ -155,7 +156,7 @@ async function confirm(plan: Plan, actor: string, host: Host): Promise<void> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const n = plan.actions.length;
-    const answer = await rl.question(`\nApply ${n} ${n === 1 ? 'action' : 'actions'} to ${plan.org.name} as ${actor}? Only 'yes' is accepted: `);
+    const answer = await rl.question(`\nApply ${count(n, 'action')} to ${plan.org.name} as ${actor}? Only 'yes' is accepted: `);
     if (answer.trim() !== 'yes') throw new CapctlError('Apply cancelled: nothing was changed.', ExitCode.error);
   } finally {
     rl.close();

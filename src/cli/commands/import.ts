@@ -12,6 +12,7 @@ import { checkOutputFile, checkOutputFolder } from '../output-path.js';
 import { createProgress } from '../progress.js';
 import { resolveSettings, type Settings } from '../settings.js';
 import { addConnectionOption, addStoreOptions, apiReports, liveSettings, openSettingsOrg, withApiReport } from '../store-options.js';
+import { count } from '../../plan/count.js';
 
 interface ImportFlags {
   org?: string;
@@ -43,10 +44,10 @@ async function metadataOrg(settings: Settings): Promise<string> {
 
 function summary(result: ImportResult, outDir: string, from: string): string {
   const apps = result.declarations.apps.length;
-  const parts = [`${apps} ${apps === 1 ? 'app' : 'apps'}`];
+  const parts = [count(apps, 'app')];
   if (result.declarations.settings) parts.unshift('org settings');
   const lines = [`Imported ${result.org} from ${from}: ${parts.join(' and ')}, ${result.files.length} files written to ${outDir}/.`];
-  if (result.replaced.length > 0) lines.push(`Replaced ${result.replaced.length} existing ${result.replaced.length === 1 ? 'file' : 'files'} (--force).`);
+  if (result.replaced.length > 0) lines.push(`Replaced ${count(result.replaced.length, 'existing file')} (--force).`);
   lines.push(`Next: capctl plan --desired ${outDir} --org ${result.org}`);
   return `${lines.join('\n')}\n`;
 }
