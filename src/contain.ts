@@ -27,6 +27,7 @@ import { removeIfPresent, replaceFileDurably, writeNewFileDurably } from './stor
 import type { OrgStore } from './store/org-store.js';
 import { selectOrg } from './store/select-org.js';
 import { count } from './plan/count.js';
+import { actionName } from './plan/action-kinds.js';
 
 /** What to contain, why, as whom. */
 export interface ContainOptions {
@@ -129,7 +130,7 @@ export async function containApps(options: ContainOptions): Promise<ContainResul
     const other = plan.actions.filter((a) => !a.app || !ids.has(a.app.id) || (a.kind !== 'block' && a.kind !== 'revoke'));
     if (other.length > 0) {
       throw new InputError(
-        `the desired state holds changes not yet applied (${other.map((a) => `${a.kind}${a.app ? ` ${a.app.name}` : ''}`).join(', ')}): ` +
+        `the desired state holds changes not yet applied (${other.map(actionName).join(', ')}): ` +
           'contain applies only the containment. Apply or revert them first; nothing was contained',
       );
     }

@@ -5,7 +5,7 @@
 import { InputError, RefusedError, type Action, type DesiredOrg, type Diagnostic, type OrgSnapshot, type Plan } from '../model/index.js';
 import { createPlan } from '../plan/create-plan.js';
 import { canonicalJson } from '../plan/digest.js';
-import { describe } from '../plan/rules/guards.js';
+import { actionTitle as describe } from '../plan/action-kinds.js';
 import { count } from '../plan/count.js';
 
 /** The desired state a saved plan is held against: its folder's digest and the org's declarations. */

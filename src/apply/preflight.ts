@@ -22,6 +22,7 @@ import { renderAppliedAction, renderValue } from '../render/applied-action.js';
 import { checkDesiredDigest, checkReplanned, type ReviewedDesired } from './check-reviewed.js';
 import { isObservedLine, trailingLinesOfPlan } from '../store/ledger-chain.js';
 import { count } from '../plan/count.js';
+import { actionName } from '../plan/action-kinds.js';
 
 /** Where an apply starts: what an earlier run of the same plan did, and what is left. */
 export interface StartPoint {
@@ -219,7 +220,7 @@ function checkPermissions(actions: readonly Action[], snapshot: OrgSnapshot, hel
     if (missing.length > 0) lacking.push({ action, missing });
   }
   if (lacking.length === 0) return;
-  const describe = (a: Action) => `action ${a.seq} (${a.kind}${a.app ? ` ${a.app.name}` : ''})`;
+  const describe = (a: Action) => `action ${a.seq} (${actionName(a)})`;
   const message = `apply refused: ${actor} lacks permissions for ${lacking.length} of ${count(actions.length, 'action')}; nothing was applied`;
   throw new RefusedError(
     message,

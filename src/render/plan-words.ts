@@ -30,12 +30,7 @@ export function planFailed(plan: Plan): boolean {
   return plan.diagnostics.some((d) => d.severity === 'error');
 }
 
-/** `install Slack`, `revoke INC-2041 on Slack`, `set-org-settings`. */
-export function actionTitle(action: Action): string {
-  const detail = actionKinds[action.kind].detail;
-  if (detail) return `${action.kind} ${detail(action)} on ${action.app?.name ?? ''}`.replace('  ', ' ');
-  return action.app ? `${action.kind} ${action.app.name}` : action.kind;
-}
+export { actionTitle } from '../plan/action-kinds.js';
 
 /** `ends 25 sessions of 18 users`, or `no sessions end`. */
 export function sessionsEffect(action: Action): string {

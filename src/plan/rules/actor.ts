@@ -4,7 +4,7 @@ import { Codes, type Action, type Diagnostic } from '../../model/index.js';
 import { diagnostic } from '../diagnostic.js';
 import { missingFor, readOrgRequires, renderPermissionExpr, satisfies } from '../permissions.js';
 import type { PlanContext } from '../plan-context.js';
-import { describe } from './guards.js';
+import { actionTitle } from '../action-kinds.js';
 import { count } from '../count.js';
 
 /** How many refused actions the warning names (each action says so itself). */
@@ -29,7 +29,7 @@ export function checkActor(actor: string, actions: Action[], ctx: PlanContext): 
   for (const action of actions) {
     action.allowed = satisfies(action.requires, held);
     action.missing = missingFor(action.requires, held);
-    if (!action.allowed) refused.push(`${action.seq}. ${describe(action)} (lacks ${action.missing.join(', ')})`);
+    if (!action.allowed) refused.push(`${action.seq}. ${actionTitle(action)} (lacks ${action.missing.join(', ')})`);
   }
   if (user?.active) {
     const cannotRead = !satisfies(readOrgRequires, held);
