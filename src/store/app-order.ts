@@ -1,5 +1,7 @@
-// The order apps are listed in, everywhere (snapshot, usage, plan): by name, ignoring case first,
-// then by exact name, so that the order does not depend on the locale of the machine.
+// The order a snapshot lists its apps in, whichever backend read it (the file store, the live
+// reader): by name, ignoring case first, then by exact name (by code point), so that the order does
+// not depend on the locale of the machine. `usage` shows apps in the snapshot's order; a plan orders
+// its actions by SPEC §6 group, then by exact app name (plan/ordering.ts).
 import type { AppFile } from '../model/index.js';
 import { byCodePoint } from '../plan/names.js';
 
