@@ -103,7 +103,7 @@ async function readContainments(desired: DesiredOrg | undefined, observed: OrgSn
 export async function readReviewedDesired(options: { desired: string; org: string; store: Pick<OrgStore, 'listOrgs'>; storeName: string; now: Date }): Promise<ReviewedDesired> {
   const loading = loadDesiredStateAside(options.desired, { now: options.now }).catch((error: unknown) => {
     if (!(error instanceof InputError)) throw error;
-    throw new InputError(`${error.message}: applying a saved plan reads the desired state it was made from (give its folder with --desired DIR)`, error.diagnostics);
+    throw new InputError(`${error.message}: applying a saved plan reads the desired state it was made from (give its folder with --desired DIR)`, error.diagnostics, { cause: error });
   });
   const [loaded, orgs] = await Promise.all([loading, options.store.listOrgs()]);
   return {

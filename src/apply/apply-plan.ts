@@ -5,7 +5,7 @@
 //   line, each run one atomic store change) → record this apply → release the lock.
 // A failed action stops the apply; the report says what was done up to it. Running the same plan
 // again resumes after the last action done, so nothing is done twice.
-import { CapctlError, ExitCode, type Action, type ApplyReport, type CommitOutcome, type LedgerLine, type LedgerRecord, type Observation, type OrgSnapshot, type Plan } from '../model/index.js';
+import { AuditError, CapctlError, ExitCode, type Action, type ApplyReport, type CommitOutcome, type LedgerLine, type LedgerRecord, type Observation, type OrgSnapshot, type Plan } from '../model/index.js';
 import type { CarryOutResult, LockInfo, OrgStore } from '../store/org-store.js';
 import { isObservedLine, trailingLinesOfPlan } from '../store/ledger-chain.js';
 import type { ReviewedDesired } from './check-reviewed.js';
@@ -99,7 +99,7 @@ async function recordRefreshFirst(options: ApplyPlanOptions, snapshot: OrgSnapsh
     current: currentApply(options.plan),
   });
   if (recorded?.commit.status === 'failed') {
-    throw new CapctlError(`nothing was applied: recording the changes made outside capctl in git failed: ${recorded.commit.message} (fix git, or apply with --no-commit)`, ExitCode.error);
+    throw new AuditError(`nothing was applied: recording the changes made outside capctl in git failed: ${recorded.commit.message} (fix git, or apply with --no-commit)`);
   }
   return recorded;
 }
@@ -194,7 +194,7 @@ async function carryOutActions(options: ApplyPlanOptions, start: StartPoint, rep
         lengths = runLengths(start.remaining.length - from);
         continue;
       }
-      failure.error = new Error(`${failure.error.message} (its outcome could not be told at first; read back, the store shows it was not done)`);
+      failure.error = new Error(`${failure.error.message} (its outcome could not be told at first; read back, the store shows it was not done)`, { cause: failure.error });
     }
     if (failure) {
       const failed = from + failure.index;

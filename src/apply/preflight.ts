@@ -8,6 +8,7 @@ import {
   Codes,
   InputError,
   RefusedError,
+  StalePlanError,
   type Action,
   type Diagnostic,
   type LedgerLine,
@@ -114,12 +115,8 @@ function checkListedApps(actions: readonly Action[], snapshot: OrgSnapshot): voi
   }
 }
 
-/** The store is no longer where the plan was made (exit 3); `changes` says what changed since. */
-export class StalePlanError extends RefusedError {
-  constructor(readonly changes: string[]) {
-    super(`the store changed since the plan was made: make a new plan.\n${changes.map((l) => `  - ${l}`).join('\n')}`);
-  }
-}
+/** Defined with the rest of the error family in model/errors.ts. */
+export { StalePlanError };
 
 /** The line for a change that neither the ledger nor the plan's values explain. */
 export const changedOutsideCapctl =

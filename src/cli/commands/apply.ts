@@ -1,6 +1,6 @@
 // capctl apply [PLANFILE]: carry out a saved plan, or plan, show and confirm, then carry it out.
 import { Option, type Command } from 'commander';
-import { CapctlError, ExitCode, InputError, type Plan } from '../../model/index.js';
+import { AbortedError, CapctlError, ExitCode, InputError, type Plan } from '../../model/index.js';
 import { planFailed } from '../../render/plan-words.js';
 import type { ReviewedDesired } from '../../apply/check-reviewed.js';
 import type { Host } from '../host.js';
@@ -157,7 +157,7 @@ async function confirm(plan: Plan, actor: string, host: Host): Promise<void> {
   try {
     const n = plan.actions.length;
     const answer = await rl.question(`\nApply ${count(n, 'action')} to ${plan.org.name} as ${actor}? Only 'yes' is accepted: `);
-    if (answer.trim() !== 'yes') throw new CapctlError('Apply cancelled: nothing was changed.', ExitCode.error);
+    if (answer.trim() !== 'yes') throw new AbortedError('Apply cancelled: nothing was changed.');
   } finally {
     rl.close();
   }
