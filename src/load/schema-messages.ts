@@ -147,6 +147,9 @@ function describePattern(error: ErrorObject, path: string, context: SchemaErrorC
       `${label(path)}: ${show(data)} is not a valid refresh token policy: write infinite, zero, specific_lifetime:N:UNIT or specific_inactivity:N:UNIT (N from 1 to 9999, UNIT HOURS, DAYS or MONTHS; e.g. specific_lifetime:90:DAYS)`,
     );
   }
+  if (context.kind === 'capctl.yaml' && /^orgs\.[^.]+\.connection$/.test(path)) {
+    return diagnostic(context, path, Codes.badValue, `${label(path)}: ${show(data)} is not a connection: use env, jwt or sf:ALIAS`);
+  }
   if (path === 'id' && context.kind === 'Revocation') {
     return diagnostic(context, path, Codes.badValue, `id: ${show(data)} is not a valid revocation id: use letters, digits, dots, dashes and underscores, starting with a letter or digit (e.g. INC-2041)`);
   }

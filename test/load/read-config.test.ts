@@ -35,7 +35,7 @@ describe('readConfigValue (capctl.yaml)', () => {
     const file = await config('org: acme-prod\ndesierd: x\norgs:\n  acme-prod:\n    connection: nope\n');
     expect(problems(file)).toEqual([
       'capctl.yaml:2:1 CAP127 unknown field "desierd" (did you mean "desired"?)',
-      'capctl.yaml:5:17 CAP127 orgs.acme-prod.connection: "nope" does not have the expected form',
+      'capctl.yaml:5:17 CAP127 orgs.acme-prod.connection: "nope" is not a connection: use env, jwt or sf:ALIAS',
     ]);
   });
 
