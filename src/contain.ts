@@ -26,6 +26,8 @@ import { slugOf } from './render/desired-yaml.js';
 import { removeIfPresent, replaceFileDurably, writeNewFileDurably } from './store/durable-fs.js';
 import type { OrgStore } from './store/org-store.js';
 import { selectOrg } from './store/select-org.js';
+import { count } from './plan/count.js';
+import { actionName } from './plan/action-kinds.js';
 
 /** What to contain, why, as whom. */
 export interface ContainOptions {
@@ -83,7 +85,7 @@ export async function containApps(options: ContainOptions): Promise<ContainResul
   const now = options.now();
   const [snapshot, loaded] = await Promise.all([options.store.readSnapshot(org), loadDesiredState(options.desired, { now })]);
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length > 0) throw new InputError(`the desired state in ${options.desired} has ${errors.length} ${errors.length === 1 ? 'error' : 'errors'}: nothing was contained`, loaded.diagnostics);
+  if (errors.length > 0) throw new InputError(`the desired state in ${options.desired} has ${count(errors.length, 'error')}: nothing was contained`, loaded.diagnostics);
   const desired = Object.hasOwn(loaded.desired.orgs, org) ? loaded.desired.orgs[org] : undefined;
 
   const apps = options.vendor !== undefined ? appsOfVendor(options.vendor, desired?.apps.map((d) => d.doc) ?? [], snapshot.apps, org) : options.apps.map((name) => appNamed(name, snapshot.apps, org));
@@ -128,7 +130,7 @@ export async function containApps(options: ContainOptions): Promise<ContainResul
     const other = plan.actions.filter((a) => !a.app || !ids.has(a.app.id) || (a.kind !== 'block' && a.kind !== 'revoke'));
     if (other.length > 0) {
       throw new InputError(
-        `the desired state holds changes not yet applied (${other.map((a) => `${a.kind}${a.app ? ` ${a.app.name}` : ''}`).join(', ')}): ` +
+        `the desired state holds changes not yet applied (${other.map(actionName).join(', ')}): ` +
           'contain applies only the containment. Apply or revert them first; nothing was contained',
       );
     }

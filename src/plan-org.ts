@@ -12,6 +12,7 @@ import type { RiskReport } from './plan/risk/evaluate-risk.js';
 import type { OrgStore } from './store/org-store.js';
 import { chooseOrg } from './store/select-org.js';
 import { isObservedLine } from './store/ledger-chain.js';
+import { count } from './plan/count.js';
 
 /** Where to read from, which org, who would apply, and when. */
 export interface PlanOrgOptions {
@@ -52,7 +53,7 @@ export async function planOrg(options: PlanOrgOptions): Promise<PlanOrgResult> {
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     throw new InputError(
-      `the desired state in ${options.desired} has ${errors.length} ${errors.length === 1 ? 'error' : 'errors'}: nothing was planned`,
+      `the desired state in ${options.desired} has ${count(errors.length, 'error')}: nothing was planned`,
       loaded.diagnostics,
     );
   }
@@ -102,7 +103,7 @@ async function readContainments(desired: DesiredOrg | undefined, observed: OrgSn
 export async function readReviewedDesired(options: { desired: string; org: string; store: Pick<OrgStore, 'listOrgs'>; storeName: string; now: Date }): Promise<ReviewedDesired> {
   const loading = loadDesiredStateAside(options.desired, { now: options.now }).catch((error: unknown) => {
     if (!(error instanceof InputError)) throw error;
-    throw new InputError(`${error.message}: applying a saved plan reads the desired state it was made from (give its folder with --desired DIR)`, error.diagnostics);
+    throw new InputError(`${error.message}: applying a saved plan reads the desired state it was made from (give its folder with --desired DIR)`, error.diagnostics, { cause: error });
   });
   const [loaded, orgs] = await Promise.all([loading, options.store.listOrgs()]);
   return {

@@ -6,6 +6,7 @@
 // A failed action stops the apply; the report says what was done up to it. Running the same plan
 // again resumes after the last action done, so nothing is done twice.
 import {
+  AuditError,
   CapctlError,
   ExitCode,
   RefusedError,
@@ -141,7 +142,7 @@ async function recordRefreshFirst(options: RunOptions, snapshot: OrgSnapshot, le
     current: currentApply(options.plan),
   });
   if (recorded?.commit.status === 'failed') {
-    throw new CapctlError(`nothing was applied: recording the changes made outside capctl in git failed: ${recorded.commit.message} (fix git, or apply with --no-commit)`, ExitCode.error);
+    throw new AuditError(`nothing was applied: recording the changes made outside capctl in git failed: ${recorded.commit.message} (fix git, or apply with --no-commit)`);
   }
   return recorded;
 }
@@ -345,7 +346,7 @@ async function carryOutSegment(options: RunOptions, start: StartPoint, report: A
         lengths = runLengths(end - from);
         continue;
       }
-      failure.error = new Error(`${failure.error.message} (its outcome could not be told at first; read back, the store shows it was not done)`);
+      failure.error = new Error(`${failure.error.message} (its outcome could not be told at first; read back, the store shows it was not done)`, { cause: failure.error });
     }
     if (failure) {
       const failed = from + failure.index;

@@ -5,7 +5,8 @@
 import { InputError, RefusedError, type Action, type DesiredOrg, type Diagnostic, type OrgSnapshot, type Plan } from '../model/index.js';
 import { createPlan } from '../plan/create-plan.js';
 import { canonicalJson } from '../plan/digest.js';
-import { describe } from '../plan/rules/guards.js';
+import { actionTitle as describe } from '../plan/action-kinds.js';
+import { count } from '../plan/count.js';
 
 /** The desired state a saved plan is held against: its folder's digest and the org's declarations. */
 export interface ReviewedDesired {
@@ -25,7 +26,7 @@ const newPlanHint = 'make a new plan with `capctl plan --out` from the reviewed 
 export function checkDesiredDigest(plan: Plan, desired: ReviewedDesired): void {
   if (desired.digest === plan.basis.desiredDigest) {
     const errors = desired.diagnostics.filter((d) => d.severity === 'error');
-    if (errors.length > 0) throw new InputError(`the desired state in ${desired.folder} has ${errors.length === 1 ? '1 error' : `${errors.length} errors`}: nothing was applied`, errors);
+    if (errors.length > 0) throw new InputError(`the desired state in ${desired.folder} has ${count(errors.length, 'error')}: nothing was applied`, errors);
     return;
   }
   throw new RefusedError(
@@ -55,7 +56,7 @@ export function checkReplanned(plan: Plan, remaining: readonly Action[], snapsho
   const errors = again.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     throw new RefusedError(
-      `the desired state in ${desired.folder} gives a plan with ${errors.length === 1 ? '1 error' : `${errors.length} errors`} against the store now: nothing was applied`,
+      `the desired state in ${desired.folder} gives a plan with ${count(errors.length, 'error')} against the store now: nothing was applied`,
       errors,
     );
   }

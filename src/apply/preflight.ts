@@ -8,6 +8,7 @@ import {
   Codes,
   InputError,
   RefusedError,
+  StalePlanError,
   type Action,
   type Diagnostic,
   type LedgerLine,
@@ -22,6 +23,8 @@ import { renderAppliedAction, renderValue } from '../render/applied-action.js';
 import { checkDesiredDigest, checkReplanned, type ReviewedDesired } from './check-reviewed.js';
 import { isObservedLine, trailingLinesOfPlan } from '../store/ledger-chain.js';
 import { manualStepDone, sameApartFrom } from './manual-steps-done.js';
+import { count } from '../plan/count.js';
+import { actionName } from '../plan/action-kinds.js';
 
 /** Where an apply starts: what an earlier run of the same plan did, and what is left. */
 export interface StartPoint {
@@ -199,12 +202,8 @@ function checkListedApps(actions: readonly Action[], snapshot: OrgSnapshot): voi
   }
 }
 
-/** The store is no longer where the plan was made (exit 3); `changes` says what changed since. */
-export class StalePlanError extends RefusedError {
-  constructor(readonly changes: string[]) {
-    super(`the store changed since the plan was made: make a new plan.\n${changes.map((l) => `  - ${l}`).join('\n')}`);
-  }
-}
+/** Defined with the rest of the error family in model/errors.ts. */
+export { StalePlanError };
 
 /** The line for a change that neither the ledger nor the plan's values explain. */
 export const changedOutsideCapctl =
@@ -305,8 +304,8 @@ function checkPermissions(actions: readonly Action[], snapshot: OrgSnapshot, hel
     if (missing.length > 0) lacking.push({ action, missing });
   }
   if (lacking.length === 0) return;
-  const describe = (a: Action) => `action ${a.seq} (${a.kind}${a.app ? ` ${a.app.name}` : ''})`;
-  const message = `apply refused: ${actor} lacks permissions for ${lacking.length} of ${actions.length} ${actions.length === 1 ? 'action' : 'actions'}; nothing was applied`;
+  const describe = (a: Action) => `action ${a.seq} (${actionName(a)})`;
+  const message = `apply refused: ${actor} lacks permissions for ${lacking.length} of ${count(actions.length, 'action')}; nothing was applied`;
   throw new RefusedError(
     message,
     lacking.map((l) =>

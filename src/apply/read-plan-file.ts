@@ -23,13 +23,13 @@ export async function readPlanFile(file: string): Promise<Plan> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new InputError(`cannot read the plan file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new InputError(`cannot read the plan file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, [], { cause: error });
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new InputError(`${file} is not a plan file (not JSON: ${(error as Error).message}); save one with \`capctl plan --out ${file}\``);
+    throw new InputError(`${file} is not a plan file (not JSON: ${(error as Error).message}); save one with \`capctl plan --out ${file}\``, [], { cause: error });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof (value as { digest?: unknown }).digest !== 'string') {
     throw new InputError(`${file} is not a plan file (no digest); save one with \`capctl plan --out ${file}\``);

@@ -13,6 +13,7 @@ import { formatJson } from '../store/json-format.js';
 import { nextObservedLine } from '../store/ledger-chain.js';
 import { digestOfData } from '../store/store-digest.js';
 import type { LockInfo, OrgStore } from '../store/org-store.js';
+import { byCodePoint } from '../plan/names.js';
 
 /** One state file before and after the read (undefined: absent). */
 export interface StateFileChange {
@@ -150,5 +151,5 @@ export function changedFiles(before: Pick<OrgSnapshot, 'org' | 'users' | 'apps'>
   }
   return [...files.values()]
     .filter((f) => f.before === undefined || f.after === undefined || formatJson(f.before) !== formatJson(f.after))
-    .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    .sort((a, b) => byCodePoint(a.file, b.file));
 }

@@ -10,6 +10,8 @@ import { Trailers, type DriftChange, type DriftReport, type LedgerRecord, type O
 import { isObservedLine } from '../store/ledger-chain.js';
 import { appFileName, fileStateFolder, kindOfFile, orgFileName, usersFileName } from '../store/file-layout.js';
 import { headCommit, openGitRepo, readCommits, repoPath, showFileAt, trailerValues, type CommitInfo, type GitRepo } from './git-repo.js';
+import { count } from '../plan/count.js';
+import { byCodePoint } from '../plan/names.js';
 
 /** Compares the store now with the store as the ledger's last line (an apply's or a refresh's) left it. */
 export async function detectDrift(snapshot: OrgSnapshot, ledger: readonly LedgerRecord[], orgDir: string): Promise<DriftReport> {
@@ -82,7 +84,7 @@ export function diffSnapshots(before: OrgSnapshot, after: OrgSnapshot): DriftCha
   }
   return [...files.entries()]
     .filter(([, f]) => !same(f.before, f.after))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(([a], [b]) => byCodePoint(a, b))
     .flatMap(([file, f]) => diffStoreFile(file, f.before, f.after));
 }
 
@@ -126,9 +128,9 @@ function safeParse(text: string): unknown {
 /** Short text of a JSON value for a drift line. */
 function show(value: unknown, field = ''): string {
   if (value === undefined) return '(absent)';
-  if (field.endsWith('sessions') && Array.isArray(value)) return `${value.length} ${value.length === 1 ? 'session' : 'sessions'}`;
+  if (field.endsWith('sessions') && Array.isArray(value)) return count(value.length, 'session');
   if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null)) return `[${value.join(', ')}]`;
-  if (Array.isArray(value)) return `${value.length} ${value.length === 1 ? 'entry' : 'entries'}`;
+  if (Array.isArray(value)) return count(value.length, 'entry', 'entries');
   if (typeof value === 'object' && value !== null) return JSON.stringify(value);
   return String(value);
 }

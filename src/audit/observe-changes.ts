@@ -10,6 +10,7 @@ import type { LedgerRecord, Observation, ObservedChange, ObservedSessions, OrgSn
 import { diffStoreFile, findRecordCommit, storeFilesChangedSince, type ChangedStoreFile } from './detect-drift.js';
 import { headCommit, openGitRepo, repoPath } from './git-repo.js';
 import { kindOfFile } from '../store/file-layout.js';
+import { byCodePoint } from '../plan/names.js';
 
 /** What changed since the ledger's last line; undefined when nothing did (or the ledger is empty: nothing is recorded yet). */
 export async function observeChanges(snapshot: OrgSnapshot, ledger: readonly LedgerRecord[], orgDir: string): Promise<Observation | undefined> {
@@ -47,7 +48,7 @@ export function describeChangedFiles(files: readonly ChangedStoreFile[]): { chan
     const app = appOf(after) ?? appOf(before);
     if (app && counted.ended + counted.started + counted.used > 0) sessions.push({ app, ...counted });
   }
-  sessions.sort((a, b) => (a.app.name < b.app.name ? -1 : a.app.name > b.app.name ? 1 : a.app.id < b.app.id ? -1 : a.app.id > b.app.id ? 1 : 0));
+  sessions.sort((a, b) => byCodePoint(a.app.name, b.app.name) || byCodePoint(a.app.id, b.app.id));
   return { changes, sessions };
 }
 

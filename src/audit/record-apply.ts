@@ -8,7 +8,7 @@
 // an interrupted apply that is never resumed gets its commit from the next apply, before that one
 // changes anything.
 import path from 'node:path';
-import { InputError, type CommitOutcome, type LedgerLine, type LedgerRecord, type ObservedLine } from '../model/index.js';
+import { AuditError, type CommitOutcome, type LedgerLine, type LedgerRecord, type ObservedLine } from '../model/index.js';
 import { isObservedLine } from '../store/ledger-chain.js';
 import { renderApplyCommitMessage } from '../render/apply-commit-message.js';
 import { renderRefreshCommitMessage } from '../render/refresh-commit-message.js';
@@ -57,7 +57,7 @@ export async function checkStoreNotIgnored(orgDir: string): Promise<void> {
     const [source = '', lineNo = '', ...rest] = line.slice(0, tab).split(':');
     const pattern = rest.join(':');
     if (source === '' || pattern.startsWith('!')) continue;
-    throw new InputError(
+    throw new AuditError(
       `git ignores the org store: ${line.slice(tab + 1)} matches "${pattern}" (${source}:${lineNo}), so an apply could not be committed. ` +
         'Nothing was applied: stop ignoring it, or apply with --no-commit',
     );

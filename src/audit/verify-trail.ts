@@ -9,6 +9,7 @@ import { fileStateFolder } from '../store/file-layout.js';
 import { openGitRepo, readCommits, repoPath, trailerValues, type CommitInfo, type GitRepo } from './git-repo.js';
 import { revocationIds } from '../render/apply-commit-message.js';
 import { escapeControls } from '../render/escape-text.js';
+import { count } from '../plan/count.js';
 
 /** Checks one org's ledger (already read from the store) and, when its folder is in git, its apply and refresh commits. */
 export async function verifyTrail(org: string, orgDir: string, ledger: readonly LedgerRecord[]): Promise<VerifyReport> {
@@ -57,7 +58,7 @@ export async function verifyTrail(org: string, orgDir: string, ledger: readonly 
   }
   const uncommitted = new Set(appliedLines(ledger).filter((l) => !committedPlans.has(l.plan)).map((l) => l.plan));
   if (uncommitted.size > 0) {
-    report.notes.push(`${uncommitted.size} ${uncommitted.size === 1 ? 'plan was' : 'plans were'} applied without an apply commit (--no-commit, or not committed yet)`);
+    report.notes.push(`${count(uncommitted.size, 'plan was', 'plans were')} applied without an apply commit (--no-commit, or not committed yet)`);
   }
   return report;
 }
@@ -87,7 +88,7 @@ async function firstForeignLedgerCommit(repo: GitRepo, ledgerFile: string, capct
     const [hash = '', subject = ''] = head.split('\x1f');
     const added = stat.map((l) => Number(l.split('\t')[0])).find((n) => Number.isFinite(n) && n > 0);
     if (added === undefined || capctlCommits.has(hash)) continue;
-    const reason = `it added ${added} ${added === 1 ? 'line' : 'lines'} to ${file}, but it is neither an apply commit (${Trailers.plan}) nor a refresh commit (${Trailers.refresh}) of this org: ledger lines enter git only through capctl`;
+    const reason = `it added ${count(added, 'line')} to ${file}, but it is neither an apply commit (${Trailers.plan}) nor a refresh commit (${Trailers.refresh}) of this org: ledger lines enter git only through capctl`;
     return { hash, subject, reason };
   }
   return undefined;

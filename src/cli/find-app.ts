@@ -1,7 +1,7 @@
 // An app named on the command line: by its name as the org lists it, or by its id.
 import { InputError } from '../model/index.js';
 import type { AppFile, OrgSnapshot } from '../model/index.js';
-import { editDistance } from '../plan/names.js';
+import { byCodePoint, editDistance } from '../plan/names.js';
 
 /** The app of the snapshot named (or identified) by `nameOrId`; InputError with suggestions when none is. */
 export function findApp(snapshot: OrgSnapshot, nameOrId: string): AppFile {
@@ -25,7 +25,7 @@ function closest(wanted: string, names: readonly string[]): string[] {
       return { name, distance: n.includes(w) || w.includes(n) ? 0 : editDistance(w, n, limit + 1) };
     })
     .filter((c) => c.distance <= limit)
-    .sort((a, b) => a.distance - b.distance || (a.name < b.name ? -1 : 1))
+    .sort((a, b) => a.distance - b.distance || byCodePoint(a.name, b.name))
     .slice(0, 3)
     .map((c) => c.name);
 }

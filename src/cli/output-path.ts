@@ -4,9 +4,10 @@
 // the desired folder). Folders are compared by their real paths — every symbolic link and `..` in
 // the path, and in the folder's, resolved — so neither a symlinked parent nor `a/../b` leads past
 // the check. Each check runs before anything is written and throws an InputError saying why.
-import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { realpathSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../model/index.js';
+import { statIfThere as statOrUndefined } from '../store/durable-fs.js';
 
 /** A folder the command reads, and so never writes into; `name` says what it is in messages ("the org store org-state"). */
 export interface ReadFolder {
@@ -94,20 +95,20 @@ function realPathOf(target: string, shown: string): string {
 
 /** The entry itself (a link is not followed), or undefined when there is nothing there. */
 function lstatIfThere(file: string, shown: string): Stats | undefined {
-  return orUndefined(() => lstatSync(file), file, shown);
+  return readable(() => statOrUndefined(file, { followLinks: false }), file, shown);
 }
 
 /** What the path leads to (links followed), or undefined when there is nothing there (or a link leads nowhere). */
 function statIfThere(file: string, shown: string): Stats | undefined {
-  return orUndefined(() => statSync(file), file, shown);
+  return readable(() => statOrUndefined(file), file, shown);
 }
 
-function orUndefined(read: () => Stats, file: string, shown: string): Stats | undefined {
+/** A stat that cannot be made (permission denied, a loop of links) is the reason nothing is written. */
+function readable(read: () => Stats | undefined, file: string, shown: string): Stats | undefined {
   try {
     return read();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     if (code === 'EACCES' || code === 'EPERM') throw new InputError(`${shown}: ${file} cannot be read (permission denied); nothing written`);
     if (code === 'ELOOP') throw new InputError(`${shown}: ${file} is a loop of symbolic links; nothing written`);
     throw error;

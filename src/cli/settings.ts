@@ -1,10 +1,8 @@
 // Where a command reads from: flags win over CAPCTL_ACTOR, which wins over capctl.yaml, which
 // wins over the defaults (desired/, org-state/). capctl.yaml is looked for from the working
 // folder up to the repository root (the folder holding .git).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { InputError } from '../model/index.js';
 import type { Host } from './host.js';
 import type { OrgSettings } from '../store/open-store.js';
 
@@ -53,25 +51,14 @@ export function findConfigFile(cwd: string): string | undefined {
 }
 
 /**
- * Reads and validates capctl.yaml. Its folders are relative to the file, and so are the default
+ * Reads capctl.yaml (validated by load/read-config.ts). Its folders are relative to the file, and so are the default
  * folders (desired/, org-state/) it leaves out: it marks where they are, wherever the command runs.
  */
 export async function readConfigFile(file: string, cwd: string): Promise<ConfigFile> {
-  let value: unknown;
-  try {
-    // yaml is required only when there is a capctl.yaml, so that commands start fast without one.
-    const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
-    value = parse(readFileSync(file, 'utf8'), { uniqueKeys: true, maxAliasCount: 10 }) ?? {};
-  } catch (error) {
-    throw new InputError(`${file}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-  }
-  // ajv is loaded only when there is a capctl.yaml, so that --version, --help and unlock start without it.
-  const { compileSchema } = await import('../load/schemas.js');
-  const validate = compileSchema('capctl-config.schema.json');
-  if (!validate(value)) {
-    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`);
-    throw new InputError(`${file}: ${problems.join('; ')}`);
-  }
+  // load/read-config.ts (yaml, ajv) is loaded only when there is a capctl.yaml, so that --version,
+  // --help and unlock start without it.
+  const { readConfigValue } = await import('../load/read-config.js');
+  const value = readConfigValue(file);
   const config = value as ConfigFile;
   const base = path.dirname(file);
   const folder = (relative: string): string => path.relative(cwd, path.resolve(base, relative)) || '.';

@@ -6,6 +6,7 @@ import { InputError } from '../model/index.js';
 import { selectOrg } from '../store/select-org.js';
 import type { Host } from './host.js';
 import { resolveSettings, type Settings } from './settings.js';
+import { count } from '../plan/count.js';
 
 /** The parsed store options. */
 export interface StoreOptions {
@@ -76,7 +77,7 @@ export function apiMember(store: OrgStore): { api?: ApiReport[] } {
 export function reportApiCalls(store: OrgStore, host: Host): void {
   for (const r of apiReports(store)) {
     const usage = r.apiUsage ? `; the org's API usage is ${r.apiUsage.used}/${r.apiUsage.limit} today` : '';
-    host.err(`capctl: ${r.calls} API ${r.calls === 1 ? 'call' : 'calls'} to ${r.connection}${usage}\n`);
+    host.err(`capctl: ${count(r.calls, 'API call')} to ${r.connection}${usage}\n`);
     for (const w of r.warnings) host.err(`warning: ${w}\n`);
   }
 }

@@ -5,6 +5,7 @@
 //   cond := field = literal | field != literal | field IN (literal, …) | field >= dateTime | field > dateTime
 //   literal := 'text' | TRUE | FALSE | NULL | number;  dateTime := 2026-06-01T00:00:00Z (unquoted, as SOQL writes it)
 // A field may be a relationship path (Profile.Name). Nothing else: no OR, no LIMIT, no subqueries.
+import { byCodePoint } from '../plan/names.js';
 
 /** A parsed query. */
 export interface Soql {
@@ -170,7 +171,7 @@ export function evaluate(query: Soql, rows: readonly Row[], knownField: (path: s
     selected = [...selected].sort((a, b) => {
       const x = String(fieldValue(a, field) ?? '');
       const y = String(fieldValue(b, field) ?? '');
-      return (x < y ? -1 : x > y ? 1 : 0) * (descending ? -1 : 1);
+      return byCodePoint(x, y) * (descending ? -1 : 1);
     });
   }
   if (query.fields === 'count') return selected;

@@ -5,6 +5,7 @@
 import type { AppDoc, AppFile, DeclaredPolicies, Declarations, Diagnostic, OrgSettingsDoc, OrgSnapshot } from '../model/index.js';
 import { Codes } from '../model/index.js';
 import { isAllowlisted } from '../plan/access.js';
+import { byCodePoint } from '../plan/names.js';
 
 /** Declarations of one org's settings: allowlisting, OAuth flows, and `unmanagedApps: report`. */
 function settingsFromSnapshot(snapshot: OrgSnapshot): OrgSettingsDoc {
@@ -60,7 +61,7 @@ export function declarationsFromSnapshot(snapshot: OrgSnapshot): { declarations:
   const diagnostics: Diagnostic[] = [];
   const allowlisting = snapshot.org.settings.adminApprovedAppsOnly;
   const apps = [...snapshot.apps]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1))
+    .sort((a, b) => byCodePoint(a.name, b.name) || byCodePoint(a.id, b.id))
     .map((app) => appFromSnapshot(app, snapshot.slug, allowlisting, diagnostics));
   return { declarations: { org: snapshot.slug, settings: settingsFromSnapshot(snapshot), apps, revocations: [] }, diagnostics };
 }

@@ -2,11 +2,10 @@
 // --force is not given, or a file stands where a folder goes (or a folder where a file goes),
 // nothing is written and the error lists every path in the way. The caller's checkFile refuses any
 // other target before the first write (a symbolic link, a FIFO, a file of the org store).
-import { statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../model/index.js';
 import type { DesiredFile } from '../render/desired-yaml.js';
-import { replaceFileDurably } from '../store/durable-fs.js';
+import { replaceFileDurably, statIfThere } from '../store/durable-fs.js';
 
 /** Writes `files` under `outDir`; returns the paths written (relative to outDir) and those replaced. */
 export async function writeDesiredFiles(
@@ -60,15 +59,4 @@ function checkTargets(outDir: string, files: readonly DesiredFile[]): { replaced
     else if (found) replaced.push(file.path);
   }
   return { replaced, inTheWay };
-}
-
-/** The stats of a path, or undefined when there is nothing there (or a file stands where a folder of it would be). */
-function statIfThere(file: string): Stats | undefined {
-  try {
-    return statSync(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw error;
-  }
 }

@@ -3,6 +3,7 @@ import type { Dirent } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Codes, InputError, type Diagnostic } from '../model/index.js';
+import { byCodePoint } from '../plan/names.js';
 
 /** A file larger than this is refused unread (SPEC §10). */
 export const maxFileBytes = 5 * 1024 * 1024;
@@ -32,7 +33,7 @@ export interface ReadFilesResult {
 export async function readDesiredFiles(dir: string): Promise<ReadFilesResult> {
   await assertFolder(dir);
   const diagnostics: Diagnostic[] = [];
-  const relatives = (await findFiles(dir, diagnostics)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const relatives = (await findFiles(dir, diagnostics)).sort(byCodePoint);
   const files = await Promise.all(relatives.map((relative) => readOne(dir, relative, diagnostics)));
   return { files, diagnostics };
 }
@@ -65,7 +66,7 @@ async function findFiles(dir: string, diagnostics: Diagnostic[]): Promise<string
       diagnostics.push({ severity: 'error', code: Codes.unreadableFile, message: `folder cannot be read (${reason})`, file: folder });
       return;
     }
-    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    for (const entry of entries.sort((a, b) => byCodePoint(a.name, b.name))) {
       const relative = relativeDir === '' ? entry.name : `${relativeDir}/${entry.name}`;
       const file = path.join(dir, relative);
       let isFolder = entry.isDirectory();

@@ -1,7 +1,7 @@
 // ajv's errors → messages a person understands without reading the schema, at the node at fault.
 import type { ErrorObject } from 'ajv';
 import { Codes, type Code, type Diagnostic, type SourcePos } from '../model/index.js';
-import { closestName } from '../plan/names.js';
+import { didYouMean } from '../plan/names.js';
 
 /** The document an error list belongs to: what it is, where its nodes are. */
 export interface SchemaErrorContext {
@@ -68,12 +68,12 @@ function describeOne(error: ErrorObject, context: SchemaErrorContext): Diagnosti
     case 'additionalProperties': {
       const field = String(params.additionalProperty);
       const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-      const suggestion = closestName(field, known);
+      const hint = didYouMean(field, known);
       const where = path ? ` in ${path}` : '';
       const fieldPath = joinPath(path, field);
       return {
-        ...diagnostic(context, `${fieldPath}#key`, Codes.unknownField, `unknown field "${field}"${where}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`),
-        ...(suggestion ? {} : { detail: `allowed fields${path ? ` in ${path}` : ` of ${article(context.kind)}`}: ${known.join(', ')}` }),
+        ...diagnostic(context, `${fieldPath}#key`, Codes.unknownField, `unknown field "${field}"${where}${hint}`),
+        ...(hint ? {} : { detail: `allowed fields${path ? ` in ${path}` : ` of ${article(context.kind)}`}: ${known.join(', ')}` }),
       };
     }
     case 'required': {
@@ -86,13 +86,8 @@ function describeOne(error: ErrorObject, context: SchemaErrorContext): Diagnosti
       return diagnostic(context, path, Codes.wrongType, `${label(path)}: expected ${describeType(String(params.type))}, got ${describeValue(data)}`);
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map(String);
-      const suggestion = typeof data === 'string' ? closestName(data, allowed) : undefined;
-      return diagnostic(
-        context,
-        path,
-        Codes.badEnum,
-        `${label(path)}: ${show(data)} is not one of ${allowed.join(', ')}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
-      );
+      const hint = typeof data === 'string' ? didYouMean(data, allowed) : '';
+      return diagnostic(context, path, Codes.badEnum, `${label(path)}: ${show(data)} is not one of ${allowed.join(', ')}${hint}`);
     }
     case 'const':
       return diagnostic(context, path, Codes.badValue, `${label(path)}: must be ${show(params.allowedValue)}, not ${show(data)}`);
@@ -151,6 +146,9 @@ function describePattern(error: ErrorObject, path: string, context: SchemaErrorC
       Codes.badValue,
       `${label(path)}: ${show(data)} is not a valid refresh token policy: write infinite, zero, specific_lifetime:N:UNIT or specific_inactivity:N:UNIT (N from 1 to 9999, UNIT HOURS, DAYS or MONTHS; e.g. specific_lifetime:90:DAYS)`,
     );
+  }
+  if (context.kind === 'capctl.yaml' && /^orgs\.[^.]+\.connection$/.test(path)) {
+    return diagnostic(context, path, Codes.badValue, `${label(path)}: ${show(data)} is not a connection: use env, jwt or sf:ALIAS`);
   }
   if (path === 'id' && context.kind === 'Revocation') {
     return diagnostic(context, path, Codes.badValue, `id: ${show(data)} is not a valid revocation id: use letters, digits, dots, dashes and underscores, starting with a letter or digit (e.g. INC-2041)`);

@@ -1,7 +1,7 @@
 // One document: its apiVersion and kind, then its kind's JSON Schema, then what a schema cannot check.
 import type { ValidateFunction } from 'ajv';
 import { Codes, type Diagnostic, type SourcePos } from '../model/index.js';
-import { closestName } from '../plan/names.js';
+import { didYouMean } from '../plan/names.js';
 import { allUsersDeclared, assignmentsNeedAdminApprovedMessage } from '../plan/rules/assignments-need-admin-approved.js';
 import type { ParsedDocument } from './parse-documents.js';
 import { compileSchema } from './schemas.js';
@@ -66,11 +66,11 @@ export function validateDocument(document: ParsedDocument, options: { now: Date 
     return out;
   }
   if (!isDocumentKind(kind)) {
-    const suggestion = typeof kind === 'string' ? closestName(kind, kinds) : undefined;
+    const hint = typeof kind === 'string' ? didYouMean(kind, kinds) : '';
     out.push({
       severity: 'error',
       code: Codes.unknownKind,
-      message: `kind: ${quote(kind)} is not a known kind${suggestion ? ` (did you mean "${suggestion}"?)` : ''}: use one of ${kinds.join(', ')}`,
+      message: `kind: ${quote(kind)} is not a known kind${hint}: use one of ${kinds.join(', ')}`,
       ...at('kind'),
     });
     return out;

@@ -6,6 +6,7 @@ import { Codes } from '../model/index.js';
 import { hostPath, valueRows, type ElementTexts, type FieldMapping } from './field-map.js';
 import { classifyMetadataFile, fullNameOf, type MetadataFileKind } from './metadata-types.js';
 import { childElement, childElements, childText, elementName, parseXmlDocument, textOf, type XmlNode } from './xml-document.js';
+import { byCodePoint } from '../plan/names.js';
 
 /** One file of the tree: its path (as it is shown to people) and its text, or why it was not read. */
 export interface MetadataFile {
@@ -117,7 +118,7 @@ export function parseMetadataTree(files: readonly MetadataFile[], org: string): 
   const blocks: { file: string; name: string }[] = [];
   const settings: Partial<Record<'ConnectedAppSettings' | 'OauthOidcSettings', { file: string; root: XmlNode }>> = {};
 
-  for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+  for (const file of [...files].sort((a, b) => byCodePoint(a.path, b.path))) {
     const kind = classifyMetadataFile(file.path);
     if (kind === undefined) continue;
     if ('ignored' in kind) {
@@ -260,7 +261,7 @@ export function parseMetadataTree(files: readonly MetadataFile[], org: string): 
   }
 
   for (const candidate of apps.values()) used.push(candidate.file, ...candidate.more);
-  const sortedApps = [...apps.values()].map((c) => c.doc).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sortedApps = [...apps.values()].map((c) => c.doc).sort((a, b) => byCodePoint(a.name, b.name));
   return {
     declarations: { org, ...(settingsDoc ? { settings: settingsDoc } : {}), apps: sortedApps, revocations: [] },
     used: [...new Set(used)].sort(),

@@ -24,6 +24,7 @@ import {
   type XmlDocument,
   type XmlNode,
 } from './xml-document.js';
+import { byCodePoint } from '../plan/names.js';
 
 /** An existing metadata file: its path relative to the export folder (posix) and its text. */
 export interface ExistingFile {
@@ -121,7 +122,7 @@ function checkNoCredentials(write: MetadataWrite, original: string | undefined):
   }
 }
 
-const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+const byPath = (a: { path: string }, b: { path: string }) => byCodePoint(a.path, b.path);
 
 /**
  * The writes that make the metadata under a folder say what `declarations` say. `existing` is

@@ -4,6 +4,7 @@
 // gives back the same text, except that a self-closing `<x/>` comes back as `<x></x>`; editing
 // one element leaves every other byte where it was.
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
+import { byCodePoint } from '../plan/names.js';
 
 /** One node of a preserveOrder tree: `{ name: children, ':@'?: attributes }`, `#text`, `#comment` or `#cdata`. */
 export type XmlNode = Record<string, unknown>;
@@ -167,9 +168,7 @@ export function indentUnit(doc: XmlDocument): string {
 
 /** Compares element names the way Salesforce orders them in retrieved metadata. */
 function namesInOrder(a: string, b: string): number {
-  const la = a.toLowerCase();
-  const lb = b.toLowerCase();
-  return la < lb ? -1 : la > lb ? 1 : 0;
+  return byCodePoint(a.toLowerCase(), b.toLowerCase());
 }
 
 /**

@@ -32,6 +32,8 @@ export const Codes = {
   tooDeeplyNested: 'CAP124',
   symlinkLoop: 'CAP125',
   exceptionTooLong: 'CAP126',
+  // capctl.yaml (src/load/read-config.ts): any problem of the file, at its line and column.
+  badConfig: 'CAP127',
 
   // --- CAP2xx: the org store (src/store) ---
   storeMalformed: 'CAP201',

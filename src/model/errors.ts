@@ -10,22 +10,27 @@ export const ExitCode = {
   manualStep: 4,
 } as const;
 
+// The closed family of errors that stop a command (STYLE: caught in one place, cli/program.ts).
+// Each carries its exit code, a message for people and, where it comes from another error, that
+// error as its `cause` (ES2022) rather than only its words pasted into the message.
+
 /** Something that stops a command: carries the exit code and a message for people. */
 export class CapctlError extends Error {
   constructor(
     message: string,
     readonly exitCode: number,
     readonly diagnostics: Diagnostic[] = [],
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = new.target.name;
   }
 }
 
 /** Bad input (desired state, store, flags): exit 1, nothing written. */
 export class InputError extends CapctlError {
-  constructor(message: string, diagnostics: Diagnostic[] = []) {
-    super(message, ExitCode.error, diagnostics);
+  constructor(message: string, diagnostics: Diagnostic[] = [], options?: ErrorOptions) {
+    super(message, ExitCode.error, diagnostics, options);
   }
 }
 
@@ -34,13 +39,41 @@ export class StoreError extends InputError {}
 
 /** The command may not go ahead (permissions, stale or altered plan, held lock): exit 3. */
 export class RefusedError extends CapctlError {
-  constructor(message: string, diagnostics: Diagnostic[] = []) {
-    super(message, ExitCode.refused, diagnostics);
+  constructor(message: string, diagnostics: Diagnostic[] = [], options?: ErrorOptions) {
+    super(message, ExitCode.refused, diagnostics, options);
   }
 }
 
 /** The org's lock is held by someone else. */
 export class LockHeldError extends RefusedError {}
+
+/** The store is no longer where the plan was made (exit 3); `changes` says what changed since. */
+export class StalePlanError extends RefusedError {
+  constructor(readonly changes: string[]) {
+    super(`the store changed since the plan was made: make a new plan.\n${changes.map((l) => `  - ${l}`).join('\n')}`);
+  }
+}
+
+/** An action that cannot be carried out on the data given (a plan made for another state: a bug or a stale plan): exit 1. */
+export class TransitionError extends CapctlError {
+  constructor(message: string) {
+    super(message, ExitCode.error);
+  }
+}
+
+/** The person asked said no (anything but "yes" at the prompt): exit 1, nothing changed. */
+export class AbortedError extends CapctlError {
+  constructor(message: string) {
+    super(message, ExitCode.error);
+  }
+}
+
+/** The audit trail in git could not be read or written where a command needs it: exit 1. */
+export class AuditError extends CapctlError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, ExitCode.error, [], options);
+  }
+}
 
 /** What went wrong talking to a Salesforce org (SPEC §13): each stops the command with exit 1. */
 export type SalesforceFailure = 'limit' | 'session' | 'login' | 'malformed' | 'timeout' | 'setup' | 'api';
@@ -54,7 +87,8 @@ export class SalesforceError extends CapctlError {
     message: string,
     readonly failure: SalesforceFailure,
     readonly connection: string,
+    options?: ErrorOptions,
   ) {
-    super(message, ExitCode.error);
+    super(message, ExitCode.error, [], options);
   }
 }

@@ -237,3 +237,15 @@ export function transitionApp(app: AppFile, action: Action): { app: AppFile; res
   if (transition.scope !== 'app') throw new TransitionError(`${action.kind} is not an app action`);
   return transition.apply(app, action);
 }
+
+/** `block Dropbox`, `set-org-settings`: an action's kind and the app it acts on. */
+export function actionName(action: Pick<Action, 'kind' | 'app'>): string {
+  return action.app ? `${action.kind} ${action.app.name}` : action.kind;
+}
+
+/** `block Dropbox`, `revoke INC-2041 on Slack`, `set-org-settings`: what every view and message calls an action. */
+export function actionTitle(action: Action): string {
+  const detail = actionKinds[action.kind].detail;
+  if (detail) return `${action.kind} ${detail(action)} on ${action.app?.name ?? ''}`.replace('  ', ' ');
+  return actionName(action);
+}

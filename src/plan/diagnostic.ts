@@ -1,5 +1,6 @@
 // Building plan diagnostics: a severity, a stable code, a message, and the place it is about.
 import type { Code, Declared, Diagnostic, SourcePos } from '../model/index.js';
+import { byCodePoint } from './names.js';
 
 /** A diagnostic pointing at a place in the desired state (or nowhere). */
 export function diagnostic(severity: Diagnostic['severity'], code: Code, message: string, at?: SourcePos, detail?: string): Diagnostic {
@@ -20,21 +21,21 @@ export function where(at: SourcePos): string {
 
 const severityRank = { error: 0, warning: 1, info: 2 } as const;
 
-/** The plan's order of diagnostics: errors, then warnings, then notes; each by place, code and message. */
+/**
+ * THE order of diagnostics, wherever they are shown (plan, validate, check, import, export, usage):
+ * by place (file, line, column; those without a file first), then errors before warnings before
+ * notes, then by code and message. Strings by code point, so the order is the same on every machine.
+ */
 export function orderDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   return [...diagnostics].sort(
     (a, b) =>
-      severityRank[a.severity] - severityRank[b.severity] ||
-      compare(a.file ?? '', b.file ?? '') ||
+      byCodePoint(a.file ?? '', b.file ?? '') ||
       (a.line ?? 0) - (b.line ?? 0) ||
       (a.column ?? 0) - (b.column ?? 0) ||
-      compare(a.code, b.code) ||
-      compare(a.message, b.message),
+      severityRank[a.severity] - severityRank[b.severity] ||
+      byCodePoint(a.code, b.code) ||
+      byCodePoint(a.message, b.message),
   );
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Where a field's value is; else where its key is; else the document (for fields given as lists or maps). */

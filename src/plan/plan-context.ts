@@ -9,7 +9,6 @@ import type {
   OrgSnapshot,
   OrgUser,
 } from '../model/index.js';
-import { buildAccessIndex, type AccessIndex } from './access.js';
 import type { Containment } from './risk/rule.js';
 import { UserUniverse } from './user-sets.js';
 
@@ -48,7 +47,6 @@ export interface PlanContext {
   usersByName: ReadonlyMap<string, OrgUser>;
   profiles: ReadonlySet<string>;
   permissionSets: ReadonlySet<string>;
-  access: AccessIndex;
   settings: SettingsTarget;
   /** The active users ranked, for comparing who may use an app: built on first use. */
   universe(): UserUniverse;
@@ -60,7 +58,6 @@ export function buildPlanContext(input: PlanInput): PlanContext {
   const desired = input.desired ?? { slug: observed.slug, apps: [], revocations: [] };
   const appsByName = new Map<string, AppFile>();
   for (const app of observed.apps) if (!appsByName.has(app.name)) appsByName.set(app.name, app);
-  const access = buildAccessIndex(observed.users);
   let universe: UserUniverse | undefined;
   return {
     input,
@@ -70,9 +67,8 @@ export function buildPlanContext(input: PlanInput): PlanContext {
     usersByName: new Map(observed.users.map((u) => [u.username, u])),
     profiles: new Set(observed.org.profiles),
     permissionSets: new Set(observed.org.permissionSets),
-    access,
     settings: settingsTarget(desired.settings, observed),
-    universe: () => (universe ??= new UserUniverse(access)),
+    universe: () => (universe ??= new UserUniverse(observed.users)),
   };
 }
 

@@ -2,7 +2,7 @@
 // which simulates a plan to count its effects, and by apply, which carries actions out through the
 // store. action-kinds.ts names each kind's transition; applyAction there carries one out.
 // Pure: a new value is returned and the input is never changed; only the affected app is copied.
-import type { Action, ActionResult, AppFile, ObservedPolicies, OrgFile, OrgSnapshot, Session } from '../model/index.js';
+import { TransitionError, type Action, type ActionResult, type AppFile, type ObservedPolicies, type OrgFile, type OrgSnapshot, type Session } from '../model/index.js';
 import { isAllowlisted } from './access.js';
 import { byCodePoint } from './names.js';
 
@@ -20,10 +20,8 @@ export interface Transition {
   changed: { org: boolean; apps: string[] };
 }
 
-/** An action that cannot be carried out on the data given (a plan made for another state: a bug or a stale plan). */
-export class TransitionError extends Error {
-  override name = 'TransitionError';
-}
+/** Defined with the rest of the error family in model/errors.ts. */
+export { TransitionError };
 
 /** The policies an app gets when it is installed (SPEC §3 defaults); later actions change them. */
 export function installDefaults(): ObservedPolicies {

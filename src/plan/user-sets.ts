@@ -1,11 +1,12 @@
-// Who may use an app, as sets of active users that a plan can compare thousands of times over an
-// org of 100,000 users. Each active user gets a rank (their place in username order); a set is a
+// Who may use an app (SPEC §5): THE engine, for the planner (who gains and loses access) and for
+// `usage` (how many users an app admits), as sets of active users that a plan can compare
+// thousands of times over an org of 100,000 users. Each active user gets a rank (their place in username order); a set is a
 // sorted array of ranks, or "every active user". Sets of profiles and permission sets are built
 // once and merged; the set of an assignment is cached, so the before and after of consecutive
 // actions cost nothing; a diff is a linear merge; and listing the first 1000 usernames of "all
 // users but these" stops after 1000 names instead of walking every user.
-import type { UserList } from '../model/index.js';
-import { accessKind, accessLabel, type AccessIndex, type AccessKind, type AccessSubject } from './access.js';
+import type { OrgUser, UserList } from '../model/index.js';
+import { accessKind, accessLabel, type AccessKind, type AccessSubject } from './access.js';
 import { sortedNames } from './names.js';
 
 /** At most this many usernames are listed in a UserList (its count says how many there are). */
@@ -28,17 +29,31 @@ export class UserUniverse {
   /** Active usernames in order: rank → username. */
   readonly sorted: readonly string[];
   private readonly rank = new Map<string, number>();
+  private readonly byProfile = new Map<string, string[]>();
+  private readonly byPermissionSet = new Map<string, string[]>();
   private readonly groups = new Map<string, Int32Array>();
   private readonly assignments = new Map<string, Int32Array>();
   private readonly approvers: Int32Array;
   private readonly anyClient: Int32Array;
   private approversWithAnyClient?: Int32Array;
 
-  constructor(private readonly index: AccessIndex) {
-    this.sorted = sortedNames(index.active);
+  /** Ranks the active users of an org (inactive users have no access to anything). */
+  constructor(users: readonly OrgUser[]) {
+    const active: string[] = [];
+    const approvers: string[] = [];
+    const anyClient: string[] = [];
+    for (const user of users) {
+      if (!user.active) continue;
+      active.push(user.username);
+      push(this.byProfile, user.profile, user.username);
+      for (const set of user.permissionSets) push(this.byPermissionSet, set, user.username);
+      if (user.permissions.includes('CanApproveUninstalledApps')) approvers.push(user.username);
+      if (user.permissions.includes('UseAnyApiClient')) anyClient.push(user.username);
+    }
+    this.sorted = sortedNames(active);
     this.sorted.forEach((user, i) => this.rank.set(user, i));
-    this.approvers = this.ranksOf(index.canApproveUninstalled);
-    this.anyClient = this.ranksOf(index.useAnyApiClient);
+    this.approvers = this.ranksOf(approvers);
+    this.anyClient = this.ranksOf(anyClient);
   }
 
   /** How many active users there are. */
@@ -53,7 +68,10 @@ export class UserUniverse {
     return { kind, label: accessLabel(kind, app, countOf(users, this.size)), users };
   }
 
-  /** The users of an access case (see access.ts usersWithAccess, which this mirrors). */
+  /**
+   * The users of an access case. Under allowlisting, a non-allowlisted app is open only to users with
+   * Use Any API Client (and, when it is not installed, also Approve Uninstalled Connected Apps).
+   */
   private usersOf(kind: AccessKind, app: AccessSubject): UserSet {
     switch (kind) {
       case 'blocked':
@@ -77,8 +95,8 @@ export class UserUniverse {
     let ranks = this.assignments.get(key);
     if (!ranks) {
       const parts = [
-        ...profiles.map((p) => this.group(`p:${p}`, this.index.byProfile.get(p))),
-        ...permissionSets.map((s) => this.group(`s:${s}`, this.index.byPermissionSet.get(s))),
+        ...profiles.map((p) => this.group(`p:${p}`, this.byProfile.get(p))),
+        ...permissionSets.map((s) => this.group(`s:${s}`, this.byPermissionSet.get(s))),
       ];
       ranks = parts.reduce(union, new Int32Array(0));
       this.assignments.set(key, ranks);
@@ -119,6 +137,11 @@ export class UserUniverse {
   everyoneBut(anyClientKeepsAccess: 'all' | 'approvers'): UserList {
     const from = anyClientKeepsAccess === 'all' ? { all: false as const, ranks: undefined } : { all: false as const, ranks: this.approvers };
     return this.minus(from, { all: false, ranks: this.anyClient });
+  }
+
+  /** How many active users a set admits. */
+  sizeOf(set: UserSet): number {
+    return countOf(set, this.size);
   }
 
   /** How many of `users` (or all active users) a set admits. */
@@ -162,6 +185,12 @@ export class UserUniverse {
     }
     return { count, users: listed };
   }
+}
+
+function push(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 function countOf(set: UserSet, everyone: number): number {

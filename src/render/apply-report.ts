@@ -6,6 +6,7 @@ import { paint } from './color.js';
 import { escapeControls, escapeStrings } from './escape-text.js';
 import { renderRecordedChanges } from './refresh-report.js';
 import { actionTitle, count, manualPageName } from './plan-words.js';
+import { actionName } from '../plan/action-kinds.js';
 
 /**
  * `; the plan counted 25` when the action ended another number of sessions than its plan counted:
@@ -34,7 +35,7 @@ export function renderApplyStart(org: string, planDigest: string, actor: string,
 }
 
 function notDoneLines(actions: readonly Action[]): string {
-  return actions.map((a) => `  · ${a.seq}. ${a.kind}${a.app ? ` ${a.app.name}` : ''}\n`).join('');
+  return actions.map((a) => `  · ${a.seq}. ${actionName(a)}\n`).join('');
 }
 
 /** The summary after the per-action lines: the outcome, the revision, the git commit. */
@@ -57,7 +58,7 @@ export function renderApplySummary(data: ApplyReport, color: boolean): string {
       break;
     case 'failed': {
       const f = report.failure!;
-      out += `${paint('Apply failed', 'red', color)} at action ${f.action.seq} (${f.action.kind}${f.action.app ? ` ${f.action.app.name}` : ''}): ${f.message}\n`;
+      out += `${paint('Apply failed', 'red', color)} at action ${f.action.seq} (${actionName(f.action)}): ${f.message}\n`;
       out += `Done before the failure: ${count(lines.length, 'action')}, ${count(ended, 'session')} ended (store revision ${report.revisionAfter}).\n`;
       if (report.notDone.length > 0) out += `Not done (${report.notDone.length}):\n${notDoneLines(report.notDone)}`;
       out += 'Fix the cause and run the same apply again: it continues after the last action done.\n';

@@ -3,6 +3,7 @@
 // same bytes and a re-import after a change gives a small, readable diff.
 import { Document } from 'yaml';
 import type { AppDoc, Declarations, OrgSettingsDoc, RevocationDoc } from '../model/index.js';
+import { byCodePoint } from '../plan/names.js';
 
 /** One file to write, relative to the desired-state folder. */
 export interface DesiredFile {
@@ -85,7 +86,7 @@ export function slugOf(name: string): string {
  * (skipping any slug already in use), so the result depends only on the set of names.
  */
 export function uniqueSlugs(names: readonly string[]): Map<string, string> {
-  const sorted = [...new Set(names)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = [...new Set(names)].sort(byCodePoint);
   const groups = new Map<string, string[]>();
   for (const name of sorted) {
     const slug = slugOf(name);
@@ -128,5 +129,5 @@ export function renderDesiredFiles(declarations: Declarations, options: { source
       text: renderYamlDocument(ordered(revocation, revocationFieldOrder), header(`Revocation ${revocation.id}`)),
     });
   }
-  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return files.sort((a, b) => byCodePoint(a.path, b.path));
 }

@@ -2,21 +2,7 @@
 import type { Diagnostic } from '../model/index.js';
 import { paint } from './color.js';
 import { escapeStrings } from './escape-text.js';
-
-const severityRank = { error: 0, warning: 1, info: 2 } as const;
-
-/** Sorts diagnostics by file, line and column; those without a file come first. */
-export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  return [...diagnostics].sort(
-    (a, b) =>
-      (a.file ?? '').localeCompare(b.file ?? '') ||
-      (a.line ?? 0) - (b.line ?? 0) ||
-      (a.column ?? 0) - (b.column ?? 0) ||
-      severityRank[a.severity] - severityRank[b.severity] ||
-      a.code.localeCompare(b.code) ||
-      a.message.localeCompare(b.message),
-  );
-}
+import { count } from '../plan/count.js';
 
 /** Where a diagnostic points, as `file:line:column`, or `-` when it points nowhere. */
 export function diagnosticPlace(d: Diagnostic): string {
@@ -39,5 +25,5 @@ export function renderDiagnosticsText(diagnostics: readonly Diagnostic[], option
 export function countDiagnostics(diagnostics: readonly Diagnostic[]): string {
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
-  return `${errors} ${errors === 1 ? 'error' : 'errors'}, ${warnings} ${warnings === 1 ? 'warning' : 'warnings'}`;
+  return `${count(errors, 'error')}, ${count(warnings, 'warning')}`;
 }

@@ -2,14 +2,12 @@
 import type { Action, ActionKind, ManualStep, Plan, Summary, UserList } from '../model/index.js';
 import { actionKinds, allActionKinds, summaryVerbs } from '../plan/action-kinds.js';
 import type { Color } from './color.js';
+import { count } from '../plan/count.js';
 
 /** The symbol and colour of each action kind, as in a Terraform plan (the registry's rows). */
 export const actionStyle: Record<ActionKind, { symbol: string; color: Color; label: string }> = actionKinds;
 
-/** `1 session`, `2 sessions`. */
-export function count(n: number, noun: string, plural = `${noun}s`): string {
-  return `${n} ${n === 1 ? noun : plural}`;
-}
+export { count } from '../plan/count.js';
 
 /** `Plan: 1 to install, 2 to update, 1 to block, 37 sessions to revoke.` */
 export function summaryLine(summary: Summary): string {
@@ -32,12 +30,7 @@ export function planFailed(plan: Plan): boolean {
   return plan.diagnostics.some((d) => d.severity === 'error');
 }
 
-/** `install Slack`, `revoke INC-2041 on Slack`, `set-org-settings`. */
-export function actionTitle(action: Action): string {
-  const detail = actionKinds[action.kind].detail;
-  if (detail) return `${action.kind} ${detail(action)} on ${action.app?.name ?? ''}`.replace('  ', ' ');
-  return action.app ? `${action.kind} ${action.app.name}` : action.kind;
-}
+export { actionTitle } from '../plan/action-kinds.js';
 
 /** `ends 25 sessions of 18 users`, or `no sessions end`. */
 export function sessionsEffect(action: Action): string {

@@ -28,7 +28,7 @@ export function renderReason(action: Action, org: string): string {
     }
     case 'declared-installed': {
       const n = reason.params.deniedAttempts;
-      const denied = n !== null && n > 0 ? ` (it denied ${n} ${n === 1 ? 'attempt' : 'attempts'} to use it)` : '';
+      const denied = n !== null && n > 0 ? ` (it denied ${count(n, 'attempt')} to use it)` : '';
       return (
         `"${name}" is declared installed: true, but ${org} has no local copy of it${denied}. Installing gives it the default ` +
         `policies (all users may self-authorize, ipRelaxation ENFORCE, refreshTokenPolicy infinite), which the declared policies then change` +

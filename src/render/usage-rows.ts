@@ -3,7 +3,8 @@
 // Username-password sessions are one-time tokens the page does not show (R10): they are left out
 // of every count here and only counted apart.
 import type { AppDoc, AppFile, OauthFlow, OrgSnapshot, UsageAccess, UsageAppRow, UsageTotals, UserUsage } from '../model/index.js';
-import { buildAccessIndex, effectiveAccess, type AccessIndex } from '../plan/access.js';
+import { UserUniverse } from '../plan/user-sets.js';
+import { byCodePoint } from '../plan/names.js';
 
 /** The flow the usage page never shows (R10). */
 export const hiddenFlow: OauthFlow = 'username-password';
@@ -11,14 +12,14 @@ export const hiddenFlow: OauthFlow = 'username-password';
 /** What every row of one org's page needs: computed once per snapshot. */
 export interface UsageContext {
   allowlisting: boolean;
-  index: AccessIndex;
+  universe: UserUniverse;
   /** Effective access by what decides it: many apps share one assignment (10,000 apps, a few dozen assignments). */
   accessByKey: Map<string, UsageAccess>;
 }
 
 /** Builds the per-snapshot context of the usage page. */
 export function usageContext(snapshot: Pick<OrgSnapshot, 'org' | 'users'>): UsageContext {
-  return { allowlisting: snapshot.org.settings.adminApprovedAppsOnly, index: buildAccessIndex(snapshot.users), accessByKey: new Map() };
+  return { allowlisting: snapshot.org.settings.adminApprovedAppsOnly, universe: new UserUniverse(snapshot.users), accessByKey: new Map() };
 }
 
 /** The effective access of an app, as the usage page shows it. */
@@ -27,8 +28,8 @@ export function usageAccess(app: AppFile, context: UsageContext): UsageAccess {
   const key = `${app.installed}\u0001${app.blocked}\u0001${p ? `${p.permittedUsers}\u0001${p.profiles.join('\u0000')}\u0001${p.permissionSets.join('\u0000')}` : ''}`;
   let access = context.accessByKey.get(key);
   if (access === undefined) {
-    const computed = effectiveAccess(app, context.allowlisting, context.index);
-    access = { kind: computed.kind, label: computed.label, users: computed.users };
+    const computed = context.universe.accessOf(app, context.allowlisting);
+    access = { kind: computed.kind, label: computed.label, users: context.universe.sizeOf(computed.users) };
     context.accessByKey.set(key, access);
   }
   return access;
@@ -129,7 +130,7 @@ export function appUserUsage(app: AppFile): { users: UserUsage[]; hidden: number
     seen.flows.add(session.flow);
   }
   const users = [...byUser.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(([a], [b]) => byCodePoint(a, b))
     .map(([username, u]) => ({ username, firstUsed: u.first, lastUsed: u.last, totalUses: u.uses, sessions: u.sessions, flows: [...u.flows].sort() }));
   return { users, hidden };
 }
@@ -139,6 +140,6 @@ export function appUserUsage(app: AppFile): { users: UserUsage[]; hidden: number
  * text; others (offsets, fractions of different length) by their time value.
  */
 export function compareInstants(a: string, b: string): number {
-  if (a.length === b.length && a.endsWith('Z') && b.endsWith('Z')) return a < b ? -1 : a > b ? 1 : 0;
+  if (a.length === b.length && a.endsWith('Z') && b.endsWith('Z')) return byCodePoint(a, b);
   return Date.parse(a) - Date.parse(b);
 }

@@ -119,6 +119,7 @@ async function jwtLogin(input: {
       `${input.name}: ${timedOut ? `no answer within ${input.timeoutMs} ms to the login` : `cannot reach the login URL (${(err as Error).message})`}`,
       timedOut ? 'timeout' : 'login',
       input.name,
+      { cause: err },
     );
   }
   const text = await response.text();

@@ -15,6 +15,7 @@
 import type { Action, AppFile, OrgFile, Values } from '../model/index.js';
 import { connectedAppRefreshCodec, externalClientAppRefreshCodec } from '../metadata/field-map.js';
 import type { BackendExecutors } from '../plan/action-kinds.js';
+import { count } from '../plan/count.js';
 import type { OrgData } from '../plan/transition.js';
 import { collectionBatch, metadataWriteBatch, type SfClient, type SfRecord, type WriteResult } from './client.js';
 import { mapSnapshot, type LiveRecords } from './map-snapshot.js';
@@ -353,7 +354,7 @@ function refuseFailures(subject: string, what: string, results: readonly WriteRe
   const failed = results.filter((r) => !r.success);
   if (failed.length === 0) return;
   const errors = failed.flatMap((r) => r.errors).join('; ');
-  throw new ActionRefused(`${subject}: the org refused ${failed.length} of ${results.length} ${results.length === 1 ? 'item' : 'items'} of ${what}: ${errors || 'no reason given'}`);
+  throw new ActionRefused(`${subject}: the org refused ${failed.length} of ${count(results.length, 'item')} of ${what}: ${errors || 'no reason given'}`);
 }
 
 function soqlId(id: string): string {

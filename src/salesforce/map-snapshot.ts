@@ -9,6 +9,8 @@ import { connectedAppRefreshCodec, enumCodec, externalClientAppRefreshCodec } fr
 import type { SfRecord } from './client.js';
 import { derivedAppId } from './derived-id.js';
 import * as U from './unconfirmed.js';
+import { count } from '../plan/count.js';
+import { byCodePoint } from '../plan/names.js';
 
 /** Everything one read of an org brought back, as the API answered it. */
 export interface LiveRecords {
@@ -100,7 +102,7 @@ export function mapSnapshot(slug: string, records: LiveRecords, revision: number
     }
     return { username: text(u.Username), profile, permissionSets: listed, permissions: permissionOrder.filter((p) => held.has(p)), active: u.IsActive === true };
   });
-  users.sort((a, b) => compare(a.username, b.username));
+  users.sort((a, b) => byCodePoint(a.username, b.username));
 
   // Who each app is assigned to (SetupEntityAccess → the profile or permission set of its ParentId).
   const assigned = new Map<string, { profiles: string[]; permissionSets: string[] }>();
@@ -197,8 +199,8 @@ export function mapSnapshot(slug: string, records: LiveRecords, revision: number
     const session: Session = { user, created: instant(token.CreatedDate), lastUsed: instant(U.lastUsedOf(token)), useCount: Math.max(0, Number(token.UseCount ?? 0) || 0), flow: 'unknown' };
     app.sessions.push(session);
   }
-  if (neverUsed > 0) warnings.push(`${neverUsed} OauthToken ${neverUsed === 1 ? 'row has' : 'rows have'} no LastUsedDate: last use shown as creation`);
-  for (const app of apps) app.sessions.sort((a, b) => compare(a.created, b.created) || compare(a.user, b.user) || compare(a.lastUsed, b.lastUsed) || a.useCount - b.useCount);
+  if (neverUsed > 0) warnings.push(`${count(neverUsed, 'OauthToken row has', 'OauthToken rows have')} no LastUsedDate: last use shown as creation`);
+  for (const app of apps) app.sessions.sort((a, b) => byCodePoint(a.created, b.created) || byCodePoint(a.user, b.user) || byCodePoint(a.lastUsed, b.lastUsed) || a.useCount - b.useCount);
 
   return { org, users, apps, warnings };
 }
@@ -264,8 +266,4 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import type { AppFile } from '../model/index.js';
 import type { SfClient, SfRecord } from './client.js';
 import { isUninstalledToken, oauthTokenCap, oauthTokenFields, tokensSinceSoql } from './unconfirmed.js';
+import { byCodePoint } from '../plan/names.js';
 
 /** The tokens read, and what could not be read. */
 export interface TokenRead {
@@ -208,7 +209,7 @@ function instantMs(value: unknown): number | undefined {
 /** A digest of every app's sessions, as the store holds them (what the last read must have written). */
 export function sessionsDigest(apps: readonly AppFile[]): string {
   const hash = createHash('sha256');
-  for (const app of [...apps].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+  for (const app of [...apps].sort((a, b) => byCodePoint(a.id, b.id))) {
     if (app.sessions.length === 0) continue;
     hash.update(`app\t${app.id}\t${app.name}\t${app.installed}\n`);
     for (const s of app.sessions) hash.update(`${s.user}\t${s.created}\t${s.lastUsed}\t${s.useCount}\t${s.flow}\n`);

@@ -143,7 +143,7 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
   try {
     mapped = mapSnapshot(slug, records, options.previous?.snapshot.org.revision ?? 0);
   } catch (err) {
-    if (err instanceof UnmappableRecord) throw new SalesforceError(`${client.connection}: malformed response: ${err.message}`, 'malformed', client.connection);
+    if (err instanceof UnmappableRecord) throw new SalesforceError(`${client.connection}: malformed response: ${err.message}`, 'malformed', client.connection, { cause: err });
     throw err;
   }
   sortAppsByName(mapped.apps);

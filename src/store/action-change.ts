@@ -8,6 +8,7 @@ import type { OrgData, TransitionResult } from '../plan/transition.js';
 import { formatJson } from './json-format.js';
 import { appFileName, orgFileName } from './file-layout.js';
 import type { FileChange } from './file-change.js';
+import { byCodePoint } from '../plan/names.js';
 
 /** The store change of one action. */
 export interface ActionChange {
@@ -57,7 +58,7 @@ function transitionFiles(data: OrgData, action: Action, raisesRevision: boolean,
       const at = indexOf?.(id);
       return (at !== undefined && transition.next.apps[at]?.id === id ? transition.next.apps[at] : transition.next.apps.find((app) => app.id === id))!;
     });
-    apps.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    apps.sort((a, b) => byCodePoint(a.id, b.id));
     for (const app of apps) {
       files.push({ path: appFileName(app.id), content: formatJson(app) });
       values.push(app);

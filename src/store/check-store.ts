@@ -3,6 +3,7 @@
 import type { AppFile, OrgFile, OrgUser } from '../model/index.js';
 import { Codes } from '../model/index.js';
 import { appFileName, orgFileName, usersFileName } from './file-layout.js';
+import { byCodePoint } from '../plan/names.js';
 
 /** A problem of the store: the file (relative to the org folder), where in it, and what. */
 export interface StoreProblem {
@@ -104,7 +105,7 @@ export class StoreChecker {
  * one file's problems keep the order they were found in.
  */
 export function compareProblemFiles(a: StoreProblem, b: StoreProblem): number {
-  return fileRank(a.file) - fileRank(b.file) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
+  return fileRank(a.file) - fileRank(b.file) || byCodePoint(a.file, b.file);
 }
 
 function fileRank(file: string): number {

@@ -3,6 +3,7 @@
 // rename so that the new name survives a power cut too. A rename within one folder is atomic, so a
 // reader sees either the whole old file or the whole new one, never a mix.
 import { randomBytes } from 'node:crypto';
+import { lstatSync, statSync, type Stats } from 'node:fs';
 import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -73,6 +74,20 @@ export async function listDir(dir: string): Promise<string[]> {
 /** Whether an error is "no such file or folder". */
 export function isNotFound(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+/**
+ * What a path leads to (links followed; with `followLinks: false`, the entry itself), or undefined
+ * when there is nothing there, or a file stands where a folder of the path would be.
+ */
+export function statIfThere(file: string, options: { followLinks?: boolean } = {}): Stats | undefined {
+  try {
+    return options.followLinks === false ? lstatSync(file) : statSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
 }
 
 /** Whether an error is "already exists". */

@@ -11,6 +11,7 @@ import { appsDirName, journalFileName, ledgerFileName } from './file-layout.js';
 import { readJournal, type Journal } from './journal.js';
 import { checkLinesAppendable } from './ledger-file.js';
 import { checkLayoutFolder, EntryProblem } from './store-entry.js';
+import { count as countOf } from '../plan/count.js';
 
 /** Default folder of the file store, relative to the working directory. */
 export const defaultOrgStateDir = 'org-state';
@@ -115,7 +116,7 @@ export class OrgFolders {
     if (problems.length > maxDiagnostics) {
       diagnostics.push({ severity: 'error', code: Codes.storeMalformed, message: `and ${problems.length - maxDiagnostics} more problems`, file: orgDir });
     }
-    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+    const count = countOf(problems.length, 'problem');
     return new StoreError(`the org store ${orgDir} is malformed (${count}); nothing was written`, diagnostics);
   }
 }

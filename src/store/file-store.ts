@@ -26,6 +26,7 @@ import { formatJson } from './json-format.js';
 import { acquireLock, readLockInfo, releaseLock, removeLock, type LockOptions } from './lock-file.js';
 import type { CarryOutContext, CarryOutResult, LockInfo, OrgLock, OrgStore, SnapshotReadOptions, StateFolder } from './org-store.js';
 import { SnapshotFileReader } from './read-snapshot-files.js';
+import { byCodePoint } from '../plan/names.js';
 
 export { defaultOrgStateDir } from './file-org-folder.js';
 export type { RecoveryReport } from './commit-run.js';
@@ -175,7 +176,7 @@ export class FileOrgStore implements OrgStore {
         files.push({ path: orgFileName, content: formatJson(step.org) });
         values.push(step.org);
       }
-      for (const app of [...(step.apps ?? [])].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+      for (const app of [...(step.apps ?? [])].sort((a, b) => byCodePoint(a.id, b.id))) {
         files.push({ path: appFileName(app.id), content: formatJson(app) });
         values.push(app);
       }

@@ -22,6 +22,7 @@ import type { SnapshotReadOptions } from './org-store.js';
 import { parseStoreJson } from './parse-store-json.js';
 import { checkAgainstSchema } from './schema-validators.js';
 import { entryProblemOf, EntryProblem } from './store-entry.js';
+import { byCodePoint } from '../plan/names.js';
 
 const maxLocateBytes = 16 * 1024 * 1024;
 /**
@@ -165,7 +166,7 @@ export class SnapshotFileReader {
 
     const cache: HashCache = new Map();
     // In path order, which later digests of this cache (one per applied action) then need not sort.
-    for (const r of [...results].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0))) if (r.entry) cache.set(r.rel, r.entry);
+    for (const r of [...results].sort((a, b) => byCodePoint(a.rel, b.rel))) if (r.entry) cache.set(r.rel, r.entry);
     const snapshot: OrgSnapshot = {
       slug: org,
       org: orgFile,

@@ -1,21 +1,37 @@
 // Which org a command works on: the one named with --org, else the only org the store holds.
-import { InputError, StoreError } from '../model/index.js';
+import { InputError, StoreError, type CapctlError } from '../model/index.js';
 import { closestName } from '../plan/names.js';
 import type { OrgStore } from './org-store.js';
 
-/** The org to use among `orgs`: `requested` when present, else the only one. */
-export function chooseOrg(requested: string | undefined, orgs: readonly string[], storeName: string): string {
+/** What stops a choice of org, in the words of where the orgs come from (a store, a desired folder). */
+export interface OrgChoiceErrors {
+  unknown(requested: string, orgs: readonly string[]): CapctlError;
+  none(): CapctlError;
+  several(orgs: readonly string[]): CapctlError;
+}
+
+/** The errors of a choice among the orgs of an org store. */
+function storeChoiceErrors(storeName: string): OrgChoiceErrors {
+  return {
+    unknown: (requested, orgs) => {
+      const known = orgs.length > 0 ? `the store has: ${orgs.join(', ')}` : 'the store has no orgs';
+      const hint = closestName(requested, orgs);
+      return new StoreError(`no org "${requested}" in ${storeName} (${known})${hint === undefined ? '' : `: did you mean "${hint}"?`}`);
+    },
+    none: () => new StoreError(`no org in ${storeName}: each org is a folder ${storeName}/<org>/ with org.json, users.json and apps/`),
+    several: (orgs) => new InputError(`${storeName} holds several orgs (${orgs.join(', ')}): choose one with --org`),
+  };
+}
+
+/** The org to use among `orgs`: `requested` when present, else the only one; `from` names the store (or says what went wrong). */
+export function chooseOrg(requested: string | undefined, orgs: readonly string[], from: string | OrgChoiceErrors): string {
+  const errors = typeof from === 'string' ? storeChoiceErrors(from) : from;
   if (requested !== undefined) {
     if (orgs.includes(requested)) return requested;
-    const known = orgs.length > 0 ? `the store has: ${orgs.join(', ')}` : 'the store has no orgs';
-    const hint = closestName(requested, orgs);
-    throw new StoreError(`no org "${requested}" in ${storeName} (${known})${hint === undefined ? '' : `: did you mean "${hint}"?`}`);
+    throw errors.unknown(requested, orgs);
   }
   if (orgs.length === 1) return orgs[0]!;
-  if (orgs.length === 0) {
-    throw new StoreError(`no org in ${storeName}: each org is a folder ${storeName}/<org>/ with org.json, users.json and apps/`);
-  }
-  throw new InputError(`${storeName} holds several orgs (${orgs.join(', ')}): choose one with --org`);
+  throw orgs.length === 0 ? errors.none() : errors.several(orgs);
 }
 
 /** The org to use: `requested` when the store has it, else the store's only org. */

@@ -6,6 +6,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { OrgSnapshot } from '../model/index.js';
 import { appFileName, orgFileName, usersFileName } from './file-layout.js';
 import { formatJson } from './json-format.js';
+import { byCodePoint } from '../plan/names.js';
 
 /** sha256 (hex) of a file's bytes. */
 export function hashBytes(bytes: Uint8Array): string {
@@ -21,7 +22,7 @@ export function snapshotDigest(fileHashes: Iterable<readonly [string, string]>):
   // order already (a Map filled in order keeps it), so check before sorting, and hash one string
   // instead of 10,000 small ones (the per-call cost of update() is most of the time otherwise).
   const entries = [...fileHashes];
-  if (!isSortedByPath(entries)) entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (!isSortedByPath(entries)) entries.sort(([a], [b]) => byCodePoint(a, b));
   const lines = new Array<string>(entries.length);
   for (let i = 0; i < entries.length; i++) lines[i] = `${entries[i]![0]} ${entries[i]![1]}\n`;
   return `sha256:${createHash('sha256').update(lines.join('')).digest('hex')}`;
@@ -50,7 +51,7 @@ export class SnapshotDigester {
 
   constructor(fileHashes: Iterable<readonly [string, string]>) {
     const entries = [...fileHashes];
-    if (!isSortedByPath(entries)) entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    if (!isSortedByPath(entries)) entries.sort(([a], [b]) => byCodePoint(a, b));
     let offset = 0;
     const lines = new Array<string>(entries.length);
     entries.forEach(([rel, fileHash], i) => {

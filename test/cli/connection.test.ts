@@ -62,6 +62,7 @@ describe('a connection in capctl.yaml', () => {
     const root = await repoWith('orgs:\n  acme-prod:\n    connection: password\n');
     const result = await runCapctl(['plan'], { cwd: root });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/capctl\.yaml: \/orgs\/acme-prod\/connection must match pattern/);
+    // capctl.yaml's problems are diagnostics (issue 17): code CAP127 at the value's line and column.
+    expect(result.stderr).toContain('capctl.yaml:3:17  error  CAP127  orgs.acme-prod.connection: "password" is not a connection: use env, jwt or sf:ALIAS\n');
   });
 });

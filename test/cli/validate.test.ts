@@ -129,4 +129,17 @@ describe('capctl validate with capctl.yaml', () => {
     const fromFlag = await runCapctl(['validate', '--desired', 'elsewhere'], { cwd: dir });
     expect(fromFlag).toMatchObject({ code: 1, stderr: 'capctl: the desired-state folder "elsewhere" does not exist\n' });
   });
+
+  it('lists diagnostics in the one order of every command: by file, by code point', async () => {
+    const dir = await makeTempDir('capctl-validate-');
+    temps.push(dir);
+    await mkdir(path.join(dir, 'desired'));
+    const unknownKind = 'apiVersion: capctl/v1\nkind: Nonsense\norg: acme-prod\n';
+    await writeFile(path.join(dir, 'desired/a.yaml'), unknownKind);
+    await writeFile(path.join(dir, 'desired/B.yaml'), unknownKind);
+    const result = await runCapctl(['validate', '--format', 'json'], { cwd: dir });
+    const output = JSON.parse(result.stdout) as { diagnostics: { file: string; severity: string }[] };
+    // By locale, a.yaml would come first; by code point, "B" (U+0042) comes before "a" (U+0061).
+    expect(output.diagnostics.map((d) => d.file)).toEqual(['desired/B.yaml', 'desired/a.yaml']);
+  });
 });

@@ -22,6 +22,11 @@ function kinds(p: Plan): string[] {
   return p.actions.map((a) => (a.app ? `${a.kind} ${a.app.name}` : a.kind));
 }
 
+/** The plan's first error (diagnostics are in place order, so warnings may come before it). */
+function firstError(p: Plan): Plan['diagnostics'][number] {
+  return p.diagnostics.find((d) => d.severity === 'error')!;
+}
+
 function checked(p: Plan): Plan {
   expectValidPlan(p);
   expect(isInPlanOrder(p.actions)).toBe(true);
@@ -59,8 +64,8 @@ describe('createPlan', () => {
     const observed = snapshot({ users, allowlisting: true, apps: [app('Workbench', { blocked: true })] });
     const p = checked(plan(desired({ apps: [appDoc('Workbench', { blocked: false })] }), observed));
     expect(codes(p, 'error')).toEqual(['CAP310']);
-    expect(p.diagnostics[0]!.message).toMatch(/installed: true and policies.permittedUsers: admin-approved/);
-    expect(p.diagnostics[0]).toMatchObject({ file: 'apps/workbench.yaml' });
+    expect(firstError(p).message).toMatch(/installed: true and policies.permittedUsers: admin-approved/);
+    expect(firstError(p)).toMatchObject({ file: 'apps/workbench.yaml' });
     expect(p.actions).toEqual([]);
     expect(p.summary.unblock).toBe(0);
 
@@ -72,7 +77,7 @@ describe('createPlan', () => {
     const observed = snapshot({ users, apiAccessControl: false, apps: [app('Slack')] });
     const p = checked(plan(desired({ settings: settingsDoc({ adminApprovedAppsOnly: true }) }), observed));
     expect(codes(p, 'error')).toEqual(['CAP311']);
-    expect(p.diagnostics[0]!.message).toContain('Salesforce Support');
+    expect(firstError(p).message).toContain('Salesforce Support');
     expect(p.actions).toEqual([]);
   });
 
@@ -155,8 +160,8 @@ describe('createPlan', () => {
     const observed = snapshot({ users, apps: [app('Slack')] });
     const p = checked(plan(desired({ apps: [appDoc('Slak', { blocked: true }), appDoc('Slack', { blocked: true })] }), observed));
     expect(codes(p, 'error')).toEqual(['CAP301']);
-    expect(p.diagnostics[0]!.message).toMatch(/Spring '26.*external client app must be created in the org first/);
-    expect(p.diagnostics[0]!.message).toContain('did you mean "Slack"');
+    expect(firstError(p).message).toMatch(/Spring '26.*external client app must be created in the org first/);
+    expect(firstError(p).message).toContain('did you mean "Slack"');
     expect(p.actions).toEqual([]);
   });
 
@@ -164,7 +169,7 @@ describe('createPlan', () => {
     const observed = snapshot({ users, apps: [app('Slack'), app('Zoom')] });
     const p = checked(plan(desired({ apps: [appDoc('Slcak', { blocked: true })] }), observed));
     expect(codes(p, 'error')).toEqual(['CAP301']);
-    expect(p.diagnostics[0]!.message).toContain('(did you mean "Slack"?)');
+    expect(firstError(p).message).toContain('(did you mean "Slack"?)');
   });
 
   it('checks a declared id and kind against the org', () => {
@@ -236,12 +241,12 @@ describe('createPlan', () => {
     const guards = settingsDoc({ unmanagedApps: 'ignore', guards: { protectedApps: ['Salesforce CLI', 'Gearset'] } });
     const blocked = checked(plan(desired({ settings: guards, apps: [appDoc('Salesforce CLI', { blocked: true })] }), observed));
     expect(codes(blocked, 'error')).toEqual(['CAP318']);
-    expect(blocked.diagnostics[0]!.message).toMatch(/"Salesforce CLI" is protected \(org\.yaml:\d+:\d+\), but this plan blocks it \(apps\/salesforce-cli\.yaml:\d+:\d+\)/);
+    expect(firstError(blocked).message).toMatch(/"Salesforce CLI" is protected \(org\.yaml:\d+:\d+\), but this plan blocks it \(apps\/salesforce-cli\.yaml:\d+:\d+\)/);
     expect(blocked.actions).toEqual([]);
     const narrowed = checked(plan(desired({ settings: guards, apps: [appDoc('Salesforce CLI', { policies: { permittedUsers: 'admin-approved', profiles: ['Sales User'] } })] }), observed));
     expect(codes(narrowed, 'error')).toEqual(['CAP318']);
     const removed = checked(plan(desired({ settings: guards, apps: [appDoc('Gearset', { policies: { profiles: ['System Administrator'] } })] }), observed));
-    expect(removed.diagnostics[0]!.message).toContain('removes the assignment of profile Sales User');
+    expect(firstError(removed).message).toContain('removes the assignment of profile Sales User');
     const widened = checked(plan(desired({ settings: guards, apps: [appDoc('Gearset', { policies: { profiles: ['Sales User', 'System Administrator', 'Standard User'] } })] }), observed));
     expect(codes(widened, 'error')).toEqual([]);
     expect(kinds(widened)).toEqual(['set-assignments Gearset']);
@@ -252,7 +257,7 @@ describe('createPlan', () => {
     const observed = snapshot({ users, apps: [app('Dropbox', { sessions })] });
     const p = checked(plan(desired({ settings: settingsDoc({ guards: { maxSessionsEnded: 5 } }), apps: [appDoc('Dropbox', { blocked: true })] }), observed));
     expect(codes(p, 'error')).toEqual(['CAP319']);
-    expect(p.diagnostics[0]!.message).toContain('end 6 sessions, more than the 5 allowed: block Dropbox (6)');
+    expect(firstError(p).message).toContain('end 6 sessions, more than the 5 allowed: block Dropbox (6)');
     expect(p.summary).toMatchObject({ block: 0, sessionsEnded: 0 });
   });
 

@@ -178,7 +178,8 @@ describe('risk rules', () => {
     const observed = snapshot({ apiAccessControl: false, apps: [app('Drift'), app('Zoom')] });
     const decls = [appDoc('Drift', { owner: 'x', policies: { ipRelaxation: 'BYPASS' } }), appDoc('Zoom', { blocked: true })];
     const p = plan(desired({ settings: settingsDoc({ rules: { CAPR001: 'warn', CAPR003: 'deny' } }), apps: decls }), observed);
-    expect(p.diagnostics.filter((d) => d.code.startsWith('CAPR')).map((d) => [d.severity, d.code])).toEqual([
+    const levels = p.diagnostics.filter((d) => d.code.startsWith('CAPR')).map((d) => [d.severity, d.code]);
+    expect(levels.sort()).toEqual([
       ['error', 'CAPR003'],
       ['warning', 'CAPR001'],
     ]);

@@ -1,12 +1,13 @@
 // capctl apply [PLANFILE]: carry out a saved plan, or plan, show and confirm, then carry it out.
 import { Option, type Command } from 'commander';
-import { CapctlError, ExitCode, InputError, type Plan } from '../../model/index.js';
+import { AbortedError, CapctlError, ExitCode, InputError, type Plan } from '../../model/index.js';
 import { planFailed } from '../../render/plan-words.js';
 import type { ReviewedDesired } from '../../apply/check-reviewed.js';
 import type { Host } from '../host.js';
 import { createProgress, progressEnabled } from '../progress.js';
 import { planNow } from '../plan-now.js';
 import { resolveSettings } from '../settings.js';
+import { count } from '../../plan/count.js';
 
 interface ApplyOptions {
   actor?: string;
@@ -195,8 +196,8 @@ async function confirm(plan: Plan, actor: string, host: Host): Promise<void> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const n = plan.actions.length;
-    const answer = await rl.question(`\nApply ${n} ${n === 1 ? 'action' : 'actions'} to ${plan.org.name} as ${actor}? Only 'yes' is accepted: `);
-    if (answer.trim() !== 'yes') throw new CapctlError('Apply cancelled: nothing was changed.', ExitCode.error);
+    const answer = await rl.question(`\nApply ${count(n, 'action')} to ${plan.org.name} as ${actor}? Only 'yes' is accepted: `);
+    if (answer.trim() !== 'yes') throw new AbortedError('Apply cancelled: nothing was changed.');
   } finally {
     rl.close();
   }

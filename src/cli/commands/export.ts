@@ -2,7 +2,9 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { declarationsOf, InputError } from '../../model/index.js';
-import { renderDiagnosticsText, sortDiagnostics } from '../../render/diagnostics.js';
+import { renderDiagnosticsText } from '../../render/diagnostics.js';
+import { orderDiagnostics } from '../../plan/diagnostic.js';
+import { chooseOrg } from '../../store/select-org.js';
 import type { Host } from '../host.js';
 import { checkOutputFile, checkOutputFolder } from '../output-path.js';
 import { resolveSettings } from '../settings.js';
@@ -16,13 +18,11 @@ interface ExportFlags {
 
 /** The org to export: --org (or capctl.yaml's) when the desired state declares it, else the only one it declares. */
 function chooseDesiredOrg(requested: string | undefined, orgs: readonly string[], dir: string): string {
-  if (requested !== undefined) {
-    if (orgs.includes(requested)) return requested;
-    throw new InputError(`${dir} declares nothing for org "${requested}" (it declares: ${orgs.join(', ') || 'no org'})`);
-  }
-  if (orgs.length === 1) return orgs[0]!;
-  if (orgs.length === 0) throw new InputError(`${dir} declares no org`);
-  throw new InputError(`${dir} declares several orgs (${orgs.join(', ')}): choose one with --org`);
+  return chooseOrg(requested, orgs, {
+    unknown: (org, declared) => new InputError(`${dir} declares nothing for org "${org}" (it declares: ${declared.join(', ') || 'no org'})`),
+    none: () => new InputError(`${dir} declares no org`),
+    several: (declared) => new InputError(`${dir} declares several orgs (${declared.join(', ')}): choose one with --org`),
+  });
 }
 
 /** Registers `capctl export`. */
@@ -51,12 +51,12 @@ export function register(program: Command, host: Host): void {
       ]);
       const loaded = await loadDesiredState(settings.desired, { now: host.now() });
       const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
-      if (errors.length > 0) throw new InputError(`${settings.desired}: the desired state has errors; nothing written`, sortDiagnostics(errors));
+      if (errors.length > 0) throw new InputError(`${settings.desired}: the desired state has errors; nothing written`, orderDiagnostics(errors));
       const org = chooseDesiredOrg(settings.org, Object.keys(loaded.desired.orgs).sort(), settings.desired);
       const plan = await writeMetadataExport(flags.metadata, declarationsOf(loaded.desired.orgs[org]!), {
         checkFile: (file) => void checkOutputFile(path.resolve(host.cwd, file), { shown: file, readFolders }),
       });
-      const diagnostics = sortDiagnostics(plan.diagnostics);
+      const diagnostics = orderDiagnostics(plan.diagnostics);
       if (flags.format === 'json') {
         host.out(`${JSON.stringify({ org, metadata: flags.metadata, written: plan.writes.map((w) => ({ path: w.path, created: w.created })), unchanged: plan.unchanged, diagnostics }, null, 2)}\n`);
         return;

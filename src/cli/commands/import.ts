@@ -5,12 +5,14 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { InputError, type Diagnostic } from '../../model/index.js';
 import type { ImportResult } from '../../import/import-desired.js';
-import { renderDiagnosticsText, sortDiagnostics } from '../../render/diagnostics.js';
+import { renderDiagnosticsText } from '../../render/diagnostics.js';
+import { orderDiagnostics } from '../../plan/diagnostic.js';
 import type { Host } from '../host.js';
 import { checkOutputFile, checkOutputFolder } from '../output-path.js';
 import { createProgress } from '../progress.js';
 import { resolveSettings, type Settings } from '../settings.js';
 import { addConnectionOption, addStoreOptions, apiMember, apiReports, liveSettings, openSettingsOrg, withApiReport, type ApiReport } from '../store-options.js';
+import { count } from '../../plan/count.js';
 
 interface ImportFlags {
   org?: string;
@@ -42,16 +44,16 @@ async function metadataOrg(settings: Settings): Promise<string> {
 
 function summary(result: ImportResult, outDir: string, from: string): string {
   const apps = result.declarations.apps.length;
-  const parts = [`${apps} ${apps === 1 ? 'app' : 'apps'}`];
+  const parts = [count(apps, 'app')];
   if (result.declarations.settings) parts.unshift('org settings');
   const lines = [`Imported ${result.org} from ${from}: ${parts.join(' and ')}, ${result.files.length} files written to ${outDir}/.`];
-  if (result.replaced.length > 0) lines.push(`Replaced ${result.replaced.length} existing ${result.replaced.length === 1 ? 'file' : 'files'} (--force).`);
+  if (result.replaced.length > 0) lines.push(`Replaced ${count(result.replaced.length, 'existing file')} (--force).`);
   lines.push(`Next: capctl plan --desired ${outDir} --org ${result.org}`);
   return `${lines.join('\n')}\n`;
 }
 
 function report(result: ImportResult, outDir: string, from: string, flags: ImportFlags, host: Host, api: { api?: ApiReport[] } = {}): void {
-  const diagnostics: Diagnostic[] = sortDiagnostics(result.diagnostics);
+  const diagnostics: Diagnostic[] = orderDiagnostics(result.diagnostics);
   if (flags.format === 'json') {
     host.out(
       `${JSON.stringify(

@@ -95,10 +95,11 @@ async function readDeclared(dir: string, given: boolean, org: string, host: Host
     if (given) host.err(`capctl: warning: the desired-state folder "${dir}" does not exist: ${notShown}\n`);
     return undefined;
   }
-  const [{ loadDesiredStateAside }, { usageOwnership }, { renderDiagnosticsText, sortDiagnostics }, { count }] = await Promise.all([
+  const [{ loadDesiredStateAside }, { usageOwnership }, { renderDiagnosticsText }, { orderDiagnostics }, { count }] = await Promise.all([
     import('../../load/load-desired-aside.js'),
     import('../../render/usage-rows.js'),
     import('../../render/diagnostics.js'),
+    import('../../plan/diagnostic.js'),
     import('../../render/plan-words.js'),
   ]);
   let loaded;
@@ -109,7 +110,7 @@ async function readDeclared(dir: string, given: boolean, org: string, host: Host
     host.err(`capctl: warning: ${error.message}: ${notShown}\n`);
     return undefined;
   }
-  const errors = sortDiagnostics(loaded.diagnostics.filter((d) => d.severity === 'error'));
+  const errors = orderDiagnostics(loaded.diagnostics.filter((d) => d.severity === 'error'));
   if (errors.length > 0) {
     const more = errors.length > quotedErrors ? `  … and ${count(errors.length - quotedErrors, 'more error')} (capctl validate ${dir} lists every problem)\n` : '';
     host.err(

@@ -2,7 +2,8 @@
 import { statSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../../model/index.js';
-import { countDiagnostics, renderDiagnosticsText, sortDiagnostics } from '../../render/diagnostics.js';
+import { countDiagnostics, renderDiagnosticsText } from '../../render/diagnostics.js';
+import { orderDiagnostics } from '../../plan/diagnostic.js';
 import { count } from '../../render/plan-words.js';
 import type { Host } from '../host.js';
 import { resolveSettings } from '../settings.js';
@@ -33,7 +34,7 @@ export function register(program: Command, host: Host): void {
       const { diagnostics, documents, desired } = await loadDesiredState(folder, { now: host.now() });
       const orgs = await storeOrgs(settings.orgState, options.orgState !== undefined);
       if (orgs) diagnostics.push(...(await import('../../load/check-orgs.js')).checkDeclaredOrgs(desired, orgs, settings.orgState));
-      const sorted = sortDiagnostics(diagnostics);
+      const sorted = orderDiagnostics(diagnostics);
       const errors = sorted.filter((d) => d.severity === 'error').length;
       const warnings = sorted.filter((d) => d.severity === 'warning').length;
       const files = desired.files.length;

@@ -1,5 +1,6 @@
 // CAPR002: an app in use that no file declares: nobody reviewed it.
 import { appLabel, type RiskRule } from './rule.js';
+import { count } from '../count.js';
 
 /** An app with sessions that no file declares. */
 export const capr002: RiskRule = {
@@ -21,7 +22,3 @@ export const capr002: RiskRule = {
     return { findings };
   },
 };
-
-function count(n: number, word: string): string {
-  return `${n} ${n === 1 ? word : `${word}s`}`;
-}

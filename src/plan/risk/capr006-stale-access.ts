@@ -1,6 +1,7 @@
 // CAPR006: stale standing access — an installed app nobody has used for 90 days.
 import type { RiskRule } from './rule.js';
 import { appLabel } from './rule.js';
+import { count } from '../count.js';
 
 /** Days after which a session counts as stale. */
 export const staleAfterDays = 90;
@@ -26,7 +27,7 @@ export const capr006: RiskRule = {
       findings.push({
         subject: { kind: 'app' as const, name: app.name, id: app.id },
         message:
-          `${appLabel(app)} has ${app.sessions.length === 1 ? '1 session' : `${app.sessions.length} sessions`}, none used in the last ` +
+          `${appLabel(app)} has ${count(app.sessions.length, 'session')}, none used in the last ` +
           `${staleAfterDays} days (last ${new Date(last).toISOString().slice(0, 10)}): revoke them, or uninstall the app.`,
         ...(decl ? { at: decl.positions.name ?? decl.source } : {}),
       });

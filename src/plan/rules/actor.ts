@@ -4,7 +4,8 @@ import { Codes, type Action, type Diagnostic } from '../../model/index.js';
 import { diagnostic } from '../diagnostic.js';
 import { missingFor, readOrgRequires, renderPermissionExpr, satisfies } from '../permissions.js';
 import type { PlanContext } from '../plan-context.js';
-import { describe } from './guards.js';
+import { actionTitle } from '../action-kinds.js';
+import { count } from '../count.js';
 
 /** How many refused actions the warning names (each action says so itself). */
 const listedActions = 10;
@@ -28,7 +29,7 @@ export function checkActor(actor: string, actions: Action[], ctx: PlanContext): 
   for (const action of actions) {
     action.allowed = satisfies(action.requires, held);
     action.missing = missingFor(action.requires, held);
-    if (!action.allowed) refused.push(`${action.seq}. ${describe(action)} (lacks ${action.missing.join(', ')})`);
+    if (!action.allowed) refused.push(`${action.seq}. ${actionTitle(action)} (lacks ${action.missing.join(', ')})`);
   }
   if (user?.active) {
     const cannotRead = !satisfies(readOrgRequires, held);
@@ -38,7 +39,7 @@ export function checkActor(actor: string, actions: Action[], ctx: PlanContext): 
       if (refused.length > 0) {
         const listed = refused.slice(0, listedActions).join('; ');
         const more = refused.length > listedActions ? `; and ${refused.length - listedActions} more` : '';
-        parts.push(`lacks permissions for ${refused.length} of ${actions.length} ${actions.length === 1 ? 'action' : 'actions'}: ${listed}${more}`);
+        parts.push(`lacks permissions for ${refused.length} of ${count(actions.length, 'action')}: ${listed}${more}`);
       }
       diagnostics.push(
         diagnostic(

@@ -6,6 +6,8 @@ import { isAllowlisted } from '../access.js';
 import { diagnostic, fieldAt } from '../diagnostic.js';
 import type { PlanContext } from '../plan-context.js';
 import type { AppTarget } from '../targets.js';
+import { count } from '../count.js';
+import { byCodePoint } from '../names.js';
 
 /** R3: allowlisting declared on for an org without the feature. */
 export function checkAllowlistingFeature(ctx: PlanContext): Diagnostic[] {
@@ -46,17 +48,17 @@ export function noteAllowlistingOn(action: Action, ctx: PlanContext): Diagnostic
   const cutOff = action.effects.appsCutOff ?? [];
   if (cutOff.length === 0) return [];
   const shown = [...cutOff]
-    .sort((a, b) => b.sessionsEnded - a.sessionsEnded || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .sort((a, b) => b.sessionsEnded - a.sessionsEnded || byCodePoint(a.name, b.name))
     .slice(0, 10)
-    .map((a) => `${a.name} (${a.sessionsEnded} ${a.sessionsEnded === 1 ? 'session' : 'sessions'})`);
+    .map((a) => `${a.name} (${count(a.sessionsEnded, 'session')})`);
   const more = cutOff.length > shown.length ? `, and ${cutOff.length - shown.length} more` : '';
   const decl = ctx.settings.decl;
   return [
     diagnostic(
       'warning',
       Codes.allowlistingCutsOff,
-      `Turning on API client allowlisting blocks ${cutOff.length} ${cutOff.length === 1 ? 'app' : 'apps'} org-wide ` +
-        `and ends ${action.effects.sessionsEnded} ${action.effects.sessionsEnded === 1 ? 'session' : 'sessions'}` +
+      `Turning on API client allowlisting blocks ${count(cutOff.length, 'app')} org-wide ` +
+        `and ends ${count(action.effects.sessionsEnded, 'session')}` +
         `${shown.length > 0 ? `: ${shown.join(', ')}${more}` : ''}. Only users with Use Any API Client keep using them; ` +
         `install and set permittedUsers: admin-approved on every app that must stay usable.`,
       decl ? fieldAt(decl, 'adminApprovedAppsOnly') : undefined,

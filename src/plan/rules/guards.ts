@@ -2,7 +2,7 @@
 // A protected app is never blocked, uninstalled or narrowed; a plan ends at most maxSessionsEnded
 // sessions. Breaking either is an error that names the guard and the actions that break it.
 import { Codes, type Action, type Diagnostic } from '../../model/index.js';
-import { actionKinds } from '../action-kinds.js';
+import { actionTitle } from '../action-kinds.js';
 import { diagnostic, fieldAt, where } from '../diagnostic.js';
 import type { Narrowing } from '../draft-actions.js';
 import { sortedNames } from '../names.js';
@@ -53,7 +53,7 @@ export function checkGuards(actions: readonly SimulatedAction[], ctx: PlanContex
         .filter(({ action }) => action.effects.sessionsEnded > 0)
         .sort((a, b) => b.action.effects.sessionsEnded - a.action.effects.sessionsEnded)
         .slice(0, 10)
-        .map(({ action }) => `${describe(action)} (${action.effects.sessionsEnded})`);
+        .map(({ action }) => `${actionTitle(action)} (${action.effects.sessionsEnded})`);
       diagnostics.push(
         diagnostic(
           'error',
@@ -82,11 +82,4 @@ function narrowingText(narrowing: Narrowing): string {
       return `removes the assignment of ${sortedNames([...profiles.map((n) => `profile ${n}`), ...permissionSets.map((n) => `permission set ${n}`)]).join(', ')}`;
     }
   }
-}
-
-/** `block Dropbox`, `revoke INC-2041 on Slack`, `set-org-settings`. */
-export function describe(action: Action): string {
-  const detail = actionKinds[action.kind].detail;
-  if (detail) return `${action.kind} ${detail(action)} on ${action.app?.name ?? ''}`;
-  return action.app ? `${action.kind} ${action.app.name}` : action.kind;
 }

@@ -3,6 +3,7 @@
 import { Codes, type Diagnostic } from '../../model/index.js';
 import { diagnostic, fieldAt } from '../diagnostic.js';
 import type { PlanContext } from '../plan-context.js';
+import { count, plural } from '../count.js';
 
 /** A warning when the org, once the plan is applied, still allows the username-password flow. */
 export function checkUsernamePasswordFlow(ctx: PlanContext): Diagnostic[] {
@@ -21,11 +22,11 @@ export function checkUsernamePasswordFlow(ctx: PlanContext): Diagnostic[] {
   }
   const seen =
     (sessions > 0
-      ? ` ${ctx.observed.slug} has ${sessions} username-password ${sessions === 1 ? 'session' : 'sessions'} on ${apps} ${apps === 1 ? 'app' : 'apps'}.`
+      ? ` ${ctx.observed.slug} has ${count(sessions, 'username-password session')} on ${count(apps, 'app')}.`
       : '') +
     // A live org does not show a session's flow: say so rather than count those sessions as none.
     (unknown > 0
-      ? ` Whether any of ${ctx.observed.slug}'s ${unknown} ${unknown === 1 ? 'session' : 'sessions'} of unknown flow ${unknown === 1 ? 'is a username-password session' : 'are username-password sessions'} cannot be judged (no Salesforce API shows a session's flow).`
+      ? ` Whether any of ${ctx.observed.slug}'s ${count(unknown, 'session')} of unknown flow ${plural(unknown, 'is a username-password session', 'are username-password sessions')} cannot be judged (no Salesforce API shows a session's flow).`
       : '');
   const decl = ctx.settings.decl;
   const declared = decl?.doc.oauthFlows?.blockUsernamePassword === false;

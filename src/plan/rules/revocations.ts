@@ -5,6 +5,7 @@ import { Codes, type AppFile, type Declared, type Diagnostic, type RevocationDoc
 import { diagnostic, fieldAt } from '../diagnostic.js';
 import { didYouMean } from '../names.js';
 import type { PlanContext } from '../plan-context.js';
+import { count, plural } from '../count.js';
 
 /** The org's app a revocation names, and what is wrong with its references. */
 export function checkRevocation(decl: Declared<RevocationDoc>, ctx: PlanContext): { app?: AppFile; diagnostics: Diagnostic[] } {
@@ -58,8 +59,8 @@ export function noteRevocationCoveredByRevocation(decl: Declared<RevocationDoc>,
   return diagnostic(
     'info',
     Codes.revocationCovered,
-    `Revocation ${doc.id} needs no action of its own: ${earlier.length === 1 ? 'revocation' : 'revocations'} ${earlier.join(', ')} ` +
-      `in this plan already ${earlier.length === 1 ? 'ends' : 'end'} every session of "${doc.app}" it matches.`,
+    `Revocation ${doc.id} needs no action of its own: ${plural(earlier.length, 'revocation')} ${earlier.join(', ')} ` +
+      `in this plan already ${plural(earlier.length, 'ends', 'end')} every session of "${doc.app}" it matches.`,
     decl.source,
   );
 }
@@ -73,7 +74,7 @@ export function noteReauthorization(decl: Declared<RevocationDoc>, stillAllowed:
   if (stillAllowed > 0) {
     const who =
       doc.users === 'all'
-        ? `${stillAllowed} ${stillAllowed === 1 ? 'user' : 'users'}`
+        ? count(stillAllowed, 'user')
         : doc.users.length === 1
           ? 'the revoked user'
           : `${stillAllowed} of the ${doc.users.length} revoked users`;

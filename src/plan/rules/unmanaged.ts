@@ -3,6 +3,7 @@
 import { Codes, type AppFile, type Diagnostic, type SourcePos } from '../../model/index.js';
 import { diagnostic, fieldAt } from '../diagnostic.js';
 import type { PlanContext } from '../plan-context.js';
+import { count } from '../count.js';
 
 /** Where unmanagedApps is declared (or the settings document, or nowhere). */
 export function unmanagedAppsSource(ctx: PlanContext): SourcePos | undefined {
@@ -21,7 +22,7 @@ export function noteUnmanagedApp(app: AppFile, ctx: PlanContext): Diagnostic {
   const state = [
     app.installed ? 'installed' : 'not installed',
     ...(app.blocked ? ['blocked'] : []),
-    `${app.sessions.length} ${app.sessions.length === 1 ? 'session' : 'sessions'}`,
+    count(app.sessions.length, 'session'),
   ].join(', ');
   return diagnostic(
     'info',
@@ -47,7 +48,7 @@ export function noteDeniedAttempts(app: AppFile, ctx: PlanContext): Diagnostic |
       unmanagedAppsSource(ctx),
     );
   }
-  const attempts = `${app.deniedAttempts} ${app.deniedAttempts === 1 ? 'attempt' : 'attempts'}`;
+  const attempts = count(app.deniedAttempts, 'attempt');
   return diagnostic(
     'info',
     Codes.deniedAttempts,
