@@ -2,14 +2,13 @@
 // desired-state folder, as the plan would leave it. Findings that no file declares point at the
 // app, user or org in the store, so that every finding has a place (and SARIF a location).
 import path from 'node:path';
-import type { Diagnostic, OrgSnapshot, SourcePos } from './model/index.js';
+import type { Diagnostic, OrgSnapshot, SourcePos, StatePart } from './model/index.js';
 import { planOrg } from './plan-org.js';
 import { evaluateRisk, type RiskReport } from './plan/risk/evaluate-risk.js';
 import { riskFacts } from './plan/risk/facts.js';
 import type { RiskSubject } from './plan/risk/rule.js';
-import type { OrgStore } from './store/org-store.js';
+import type { OrgStore, StateFolder } from './store/org-store.js';
 import { selectOrg } from './store/select-org.js';
-import { appFileName, orgFileName, usersFileName } from './store/file-layout.js';
 
 /** What to check. */
 export interface CheckOrgOptions {
@@ -39,15 +38,16 @@ export async function checkOrg(options: CheckOrgOptions): Promise<CheckOrgResult
   if (options.desired !== undefined) {
     const planned = await planOrg({ desired: options.desired, store: options.store, storeName: options.storeName, org: slug, now: options.now });
     const observed = await options.store.readSnapshot(slug);
-    return { org: planned.plan.org, mode: 'planned', risk: planned.risk, locate: locator(options.storeName, observed), loadWarnings: planned.loadWarnings };
+    return { org: planned.plan.org, mode: 'planned', risk: planned.risk, locate: locator(options.storeName, observed, options.store.stateFolder(slug)), loadWarnings: planned.loadWarnings };
   }
   const observed = await options.store.readSnapshot(slug);
   const facts = riskFacts({ slug, org: observed.org, apps: observed.apps, users: observed.users, desired: undefined, now: options.now });
-  return { org: { name: slug, id: observed.org.id }, mode: 'observed', risk: evaluateRisk(facts, []), locate: locator(options.storeName, observed), loadWarnings: [] };
+  return { org: { name: slug, id: observed.org.id }, mode: 'observed', risk: evaluateRisk(facts, []), locate: locator(options.storeName, observed, options.store.stateFolder(slug)), loadWarnings: [] };
 }
 
-function locator(storeName: string, observed: OrgSnapshot): (subject: RiskSubject) => SourcePos {
+/** Where each subject is: its entry of the org's state folder (the folder itself on a backend that keeps none). */
+function locator(storeName: string, observed: OrgSnapshot, state: StateFolder | undefined): (subject: RiskSubject) => SourcePos {
   const folder = path.join(storeName, observed.slug);
-  const at = (file: string): SourcePos => ({ file: path.join(folder, file).split(path.sep).join('/'), line: 1, column: 1 });
-  return (subject) => (subject.kind === 'app' ? at(appFileName(subject.id)) : subject.kind === 'user' ? at(usersFileName) : at(orgFileName));
+  const at = (part: StatePart): SourcePos => ({ file: path.join(folder, state?.entryOf(part) ?? '.').split(path.sep).join('/'), line: 1, column: 1 });
+  return (subject) => at(subject.kind === 'app' ? { kind: 'app', appId: subject.id } : subject.kind === 'user' ? { kind: 'users' } : { kind: 'org' });
 }

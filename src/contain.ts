@@ -25,6 +25,7 @@ import { containedAppYaml, containmentIdPrefix, containmentRevocation, containme
 import { slugOf } from './render/desired-yaml.js';
 import { removeIfPresent, replaceFileDurably, writeNewFileDurably } from './store/durable-fs.js';
 import type { OrgStore } from './store/org-store.js';
+import { stateFolderOf } from './store/open-store.js';
 import { selectOrg } from './store/select-org.js';
 import { count } from './plan/count.js';
 import { actionName } from './plan/action-kinds.js';
@@ -136,7 +137,7 @@ export async function containApps(options: ContainOptions): Promise<ContainResul
     }
     if (options.dryRun) return { org, plan, contained };
     applying = true;
-    const orgDir = path.join(options.storeName, org);
+    const folder = stateFolderOf(options.store, org);
     const subject = `capctl contain ${org}: ${contained.map((c) => c.app.name).join(', ')} (${contained.map((c) => c.revocation).join(', ')})`;
     const also = {
       paths: [...edits.keys()],
@@ -153,8 +154,8 @@ export async function containApps(options: ContainOptions): Promise<ContainResul
       lockTimeoutMs: options.lockTimeoutMs,
       command: 'capctl contain',
       audit: {
-        ...(options.commit ? { recordPending: (ledger, upToSeq, current) => recordPendingApplies(org, orgDir, ledger, upToSeq, { ...current, also }) } : {}),
-        describeChanges: (s) => describeUncommittedChanges(orgDir, s),
+        ...(options.commit ? { recordPending: (ledger, upToSeq, current) => recordPendingApplies(org, folder, ledger, upToSeq, { ...current, also }) } : {}),
+        describeChanges: (s) => describeUncommittedChanges(folder, s),
       },
     });
     if (report.status === 'no-changes') {

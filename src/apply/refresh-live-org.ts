@@ -7,17 +7,19 @@
 // A failed read (limit, session, login, malformed answer, timeout) throws before anything is
 // written. Usage counters (a session's lastUsed, useCount) alone are not a change: they move
 // every minute on a live org, and a refresh that only they moved would commit noise.
-import type { AppFile, CommitOutcome, LedgerRecord, ObservedChange, ObservedSessions, OrgSnapshot, RefreshReport } from '../model/index.js';
-import { appFileName, orgFileName, usersFileName } from '../store/file-layout.js';
+import type { AppFile, CommitOutcome, LedgerRecord, ObservedChange, ObservedSessions, OrgSnapshot, RefreshReport, StatePart } from '../model/index.js';
 import { formatJson } from '../store/json-format.js';
 import { nextObservedLine } from '../store/ledger-chain.js';
 import { digestOfData } from '../store/store-digest.js';
-import type { LockInfo, OrgStore } from '../store/org-store.js';
+import type { LockInfo, OrgStore, StateFolder } from '../store/org-store.js';
 import { byCodePoint } from '../plan/names.js';
 
 /** One state file before and after the read (undefined: absent). */
 export interface StateFileChange {
+  /** The entry of the state folder. */
   file: string;
+  /** Which part of the state it holds. */
+  part: StatePart;
   before: unknown;
   after: unknown;
 }
@@ -71,7 +73,7 @@ export async function refreshLiveOrg(options: RefreshLiveOptions): Promise<Refre
     const ledger = await store.readLedger(org);
     const folder = store.stateFolder(org);
     if (!folder?.writeObserved) throw new Error(`refresh: the store keeps no state folder for ${org} to write`);
-    const changed = changedFiles(before, live.snapshot);
+    const changed = changedFiles(before, live.snapshot, folder);
     const described = before === undefined ? { changes: [], sessions: [] } : options.describe(changed);
     const notes = before === undefined ? [`the first read of ${org}: its state folder starts here`] : [];
     const last = ledger.at(-1);
@@ -135,19 +137,24 @@ function withoutUsage(app: AppFile): unknown {
   return { ...app, sessions: app.sessions.map(({ lastUsed: _lastUsed, useCount: _useCount, ...rest }) => rest) };
 }
 
-/** The state files whose bytes differ (usage counters included), in path order. */
-export function changedFiles(before: Pick<OrgSnapshot, 'org' | 'users' | 'apps'> | undefined, after: Pick<OrgSnapshot, 'org' | 'users' | 'apps'>): StateFileChange[] {
+/** The state files whose bytes differ (usage counters included), in path order: each part of the state as `folder` names its entry. */
+export function changedFiles(
+  before: Pick<OrgSnapshot, 'org' | 'users' | 'apps'> | undefined,
+  after: Pick<OrgSnapshot, 'org' | 'users' | 'apps'>,
+  folder: Pick<StateFolder, 'entryOf'>,
+): StateFileChange[] {
   const files = new Map<string, StateFileChange>();
-  const put = (file: string, side: 'before' | 'after', value: unknown): void => {
-    const entry = files.get(file) ?? { file, before: undefined, after: undefined };
+  const put = (part: StatePart, side: 'before' | 'after', value: unknown): void => {
+    const file = folder.entryOf(part);
+    const entry = files.get(file) ?? { file, part, before: undefined, after: undefined };
     entry[side] = value;
     files.set(file, entry);
   };
   for (const [side, snapshot] of [['before', before], ['after', after]] as const) {
     if (snapshot === undefined) continue;
-    put(orgFileName, side, snapshot.org);
-    put(usersFileName, side, snapshot.users);
-    for (const app of snapshot.apps) put(appFileName(app.id), side, app);
+    put({ kind: 'org' }, side, snapshot.org);
+    put({ kind: 'users' }, side, snapshot.users);
+    for (const app of snapshot.apps) put({ kind: 'app', appId: app.id }, side, app);
   }
   return [...files.values()]
     .filter((f) => f.before === undefined || f.after === undefined || formatJson(f.before) !== formatJson(f.after))

@@ -6,15 +6,15 @@
 // or not. What drifted is named by comparing the store now with the files of the commit that
 // recorded that line (git knows which files changed since, `git diff <commit>`); without such a
 // commit (--no-commit, or no git) the report says that the store moved and that it cannot name how.
-import { Trailers, type DriftChange, type DriftReport, type LedgerRecord, type OrgSnapshot } from '../model/index.js';
+import { Trailers, type DriftChange, type DriftReport, type LedgerRecord, type OrgSnapshot, type StatePart } from '../model/index.js';
 import { isObservedLine } from '../store/ledger-chain.js';
-import { appFileName, fileStateFolder, kindOfFile, orgFileName, usersFileName } from '../store/file-layout.js';
+import type { StateFolder } from '../store/org-store.js';
 import { headCommit, openGitRepo, readCommits, repoPath, showFileAt, trailerValues, type CommitInfo, type GitRepo } from './git-repo.js';
 import { count } from '../plan/count.js';
 import { byCodePoint } from '../plan/names.js';
 
 /** Compares the store now with the store as the ledger's last line (an apply's or a refresh's) left it. */
-export async function detectDrift(snapshot: OrgSnapshot, ledger: readonly LedgerRecord[], orgDir: string): Promise<DriftReport> {
+export async function detectDrift(snapshot: OrgSnapshot, ledger: readonly LedgerRecord[], folder: StateFolder): Promise<DriftReport> {
   const report: DriftReport = { org: snapshot.slug, drifted: false, actualDigest: snapshot.digest, changes: [], notes: [] };
   const last = ledger.at(-1);
   if (!last) {
@@ -26,19 +26,19 @@ export async function detectDrift(snapshot: OrgSnapshot, ledger: readonly Ledger
   if (last.result.storeDigest === snapshot.digest) return report;
   report.drifted = true;
 
-  const repo = await openGitRepo(orgDir);
+  const repo = await openGitRepo(folder.dir);
   if (!repo) {
     report.notes.push('the store is not in a git repository, so the changes cannot be named: compare it with a backup, or re-import the org');
     return report;
   }
-  const orgPath = await repoPath(repo, orgDir);
+  const orgPath = await repoPath(repo, folder.dir);
   const commit = await findRecordCommit(repo, orgPath, last);
   if (!commit) {
     report.notes.push(`no commit records ledger line ${last.seq} (made with --no-commit?), so the changes cannot be named`);
     return report;
   }
   report.lastApply.commit = commit.hash;
-  report.changes = await changesSince(repo, commit.hash, orgPath, snapshot);
+  report.changes = await changesSince(repo, commit.hash, orgPath, snapshot, folder);
   if (report.changes.length === 0) {
     report.notes.push(`the store's digest differs from the last apply's, but its files match commit ${commit.hash.slice(0, 12)}: the drift predates that commit or is in uncommitted files it does not hold`);
   }
@@ -49,12 +49,12 @@ export async function detectDrift(snapshot: OrgSnapshot, ledger: readonly Ledger
  * The store files that differ from their committed version (HEAD), field by field, as lines for a
  * message; [] when the store is not in git or matches HEAD.
  */
-export async function describeUncommittedChanges(orgDir: string, snapshot: OrgSnapshot): Promise<string[]> {
-  const repo = await openGitRepo(orgDir);
+export async function describeUncommittedChanges(folder: StateFolder, snapshot: OrgSnapshot): Promise<string[]> {
+  const repo = await openGitRepo(folder.dir);
   if (!repo) return [];
   const head = await headCommit(repo);
   if (!head) return [];
-  const changes = await changesSince(repo, head, await repoPath(repo, orgDir), snapshot);
+  const changes = await changesSince(repo, head, await repoPath(repo, folder.dir), snapshot, folder);
   return changes.map((c) => `${c.app ? c.app.name : c.file}: ${c.field} ${c.before} → ${c.after} (not committed: changed since commit ${head.slice(0, 12)})`);
 }
 
@@ -66,38 +66,43 @@ export async function findRecordCommit(repo: GitRepo, orgPath: string, last: Led
   );
 }
 
-async function changesSince(repo: GitRepo, commit: string, orgPath: string, snapshot: OrgSnapshot): Promise<DriftChange[]> {
-  return (await storeFilesChangedSince(repo, commit, orgPath, snapshot)).flatMap(({ file, before, after }) => diffStoreFile(file, before, after));
+async function changesSince(repo: GitRepo, commit: string, orgPath: string, snapshot: OrgSnapshot, folder: StateFolder): Promise<DriftChange[]> {
+  return (await storeFilesChangedSince(repo, commit, orgPath, snapshot, folder)).flatMap(({ file, part, before, after }) => diffStoreFile(file, before, after, part));
 }
 
 /**
- * The differences between two states of an org (a live org against its state folder), file by
- * file as diffStoreFile names them, in path order.
+ * The differences between two states of an org (a live org against its state folder), entry by
+ * entry of the folder as diffStoreFile names them, in path order.
  */
-export function diffSnapshots(before: OrgSnapshot, after: OrgSnapshot): DriftChange[] {
-  const files = new Map<string, { before?: unknown; after?: unknown }>();
+export function diffSnapshots(before: OrgSnapshot, after: OrgSnapshot, folder: StateFolder): DriftChange[] {
+  const files = new Map<string, { part: StatePart; before?: unknown; after?: unknown }>();
   for (const [side, snapshot] of [['before', before], ['after', after]] as const) {
-    const put = (file: string, value: unknown): void => void files.set(file, { ...files.get(file), [side]: value });
-    put(orgFileName, snapshot.org);
-    put(usersFileName, snapshot.users);
-    for (const app of snapshot.apps) put(appFileName(app.id), app);
+    const put = (part: StatePart, value: unknown): void => {
+      const file = folder.entryOf(part);
+      files.set(file, { part, ...files.get(file), [side]: value });
+    };
+    put({ kind: 'org' }, snapshot.org);
+    put({ kind: 'users' }, snapshot.users);
+    for (const app of snapshot.apps) put({ kind: 'app', appId: app.id }, app);
   }
   return [...files.entries()]
     .filter(([, f]) => !same(f.before, f.after))
     .sort(([a], [b]) => byCodePoint(a, b))
-    .flatMap(([file, f]) => diffStoreFile(file, f.before, f.after));
+    .flatMap(([file, f]) => diffStoreFile(file, f.before, f.after, f.part));
 }
 
 /** A store file that differs from its version at a commit: both contents (undefined where absent). */
 export interface ChangedStoreFile {
   /** Relative to the org folder. */
   file: string;
+  /** Which part of the state it holds (the folder's `describe`). */
+  part: StatePart | undefined;
   before: unknown;
   after: unknown;
 }
 
 /** The store files (not the ledger, lock or journal) that differ from their version at `commit`, in path order. */
-export async function storeFilesChangedSince(repo: GitRepo, commit: string, orgPath: string, snapshot: OrgSnapshot): Promise<ChangedStoreFile[]> {
+export async function storeFilesChangedSince(repo: GitRepo, commit: string, orgPath: string, snapshot: OrgSnapshot, state: StateFolder): Promise<ChangedStoreFile[]> {
   const changed = new Set(
     [
       ...(await repo.git.raw(['--literal-pathspecs', 'diff', '--name-only', commit, '--', orgPath])).split('\n'),
@@ -105,14 +110,13 @@ export async function storeFilesChangedSince(repo: GitRepo, commit: string, orgP
     ].filter(Boolean),
   );
   const prefix = orgPath === '.' ? '' : `${orgPath}/`;
-  const state = fileStateFolder(orgPath);
   const files: ChangedStoreFile[] = [];
   for (const full of [...changed].sort()) {
     const file = full.startsWith(prefix) ? full.slice(prefix.length) : full;
     if (!state.isObserved(file)) continue;
     const beforeText = await showFileAt(repo, commit, full);
     const before: unknown = beforeText === undefined ? undefined : safeParse(beforeText);
-    files.push({ file, before, after: state.contentOf(file, snapshot) });
+    files.push({ file, part: state.describe(file), before, after: state.contentOf(file, snapshot) });
   }
   return files;
 }
@@ -141,13 +145,14 @@ function same(a: unknown, b: unknown): boolean {
 
 /**
  * The differences between two versions of one store file, field by field: an app's or the org's
- * fields (nested objects by dotted path; a list of sessions by count), users by username.
+ * fields (nested objects by dotted path; a list of sessions by count), users by username. `part`:
+ * which part of the state the file holds (its state folder's `describe`).
  */
-export function diffStoreFile(file: string, before: unknown, after: unknown): DriftChange[] {
+export function diffStoreFile(file: string, before: unknown, after: unknown, part: StatePart | undefined): DriftChange[] {
   const app = appRef(after) ?? appRef(before);
   const base = { file, ...(app ? { app } : {}) };
   if (before === undefined || after === undefined) return [{ ...base, field: '(file)', before: before === undefined ? '(absent)' : 'present', after: after === undefined ? '(absent)' : 'present' }];
-  if (kindOfFile(file) === 'UsersFile' && Array.isArray(before) && Array.isArray(after)) return diffUsers(base, before, after);
+  if (part?.kind === 'users' && Array.isArray(before) && Array.isArray(after)) return diffUsers(base, before, after);
   const changes: DriftChange[] = [];
   walk(before, after, '', (field, b, a) => changes.push({ ...base, field, before: show(b, field), after: show(a, field) }));
   return changes;

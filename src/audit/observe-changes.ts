@@ -9,11 +9,11 @@
 import type { LedgerRecord, Observation, ObservedChange, ObservedSessions, OrgSnapshot, Session } from '../model/index.js';
 import { diffStoreFile, findRecordCommit, storeFilesChangedSince, type ChangedStoreFile } from './detect-drift.js';
 import { headCommit, openGitRepo, repoPath } from './git-repo.js';
-import { kindOfFile } from '../store/file-layout.js';
+import type { StateFolder } from '../store/org-store.js';
 import { byCodePoint } from '../plan/names.js';
 
 /** What changed since the ledger's last line; undefined when nothing did (or the ledger is empty: nothing is recorded yet). */
-export async function observeChanges(snapshot: OrgSnapshot, ledger: readonly LedgerRecord[], orgDir: string): Promise<Observation | undefined> {
+export async function observeChanges(snapshot: OrgSnapshot, ledger: readonly LedgerRecord[], folder: StateFolder): Promise<Observation | undefined> {
   const last = ledger.at(-1);
   if (!last || last.result.storeDigest === snapshot.digest) return undefined;
   const unnamed = (note: string, files?: string[]): Observation => ({
@@ -21,16 +21,16 @@ export async function observeChanges(snapshot: OrgSnapshot, ledger: readonly Led
     ...(files ? { files } : {}),
     notes: [note],
   });
-  const repo = await openGitRepo(orgDir);
+  const repo = await openGitRepo(folder.dir);
   if (!repo) return unnamed('the store is not in a git repository, so what changed cannot be named: only that its digest moved');
-  const orgPath = await repoPath(repo, orgDir);
+  const orgPath = await repoPath(repo, folder.dir);
   const commit = await findRecordCommit(repo, orgPath, last);
   if (!commit) {
     const head = await headCommit(repo);
-    const files = head ? (await storeFilesChangedSince(repo, head, orgPath, snapshot)).map((f) => f.file) : [];
+    const files = head ? (await storeFilesChangedSince(repo, head, orgPath, snapshot, folder)).map((f) => f.file) : [];
     return unnamed(`no commit records ledger line ${last.seq} (made with --no-commit?), so what changed cannot be named: only that the digest moved`, files);
   }
-  const changed = (await storeFilesChangedSince(repo, commit.hash, orgPath, snapshot)).filter((f) => f.before !== undefined || f.after !== undefined);
+  const changed = (await storeFilesChangedSince(repo, commit.hash, orgPath, snapshot, folder)).filter((f) => f.before !== undefined || f.after !== undefined);
   if (changed.length === 0) {
     return unnamed(`the digest moved, but the store files match commit ${commit.hash.slice(0, 12)}: the change cannot be named`, []);
   }
@@ -41,9 +41,9 @@ export async function observeChanges(snapshot: OrgSnapshot, ledger: readonly Led
 export function describeChangedFiles(files: readonly ChangedStoreFile[]): { changes: ObservedChange[]; sessions: ObservedSessions[] } {
   const changes: ObservedChange[] = [];
   const sessions: ObservedSessions[] = [];
-  for (const { file, before, after } of files) {
-    changes.push(...diffStoreFile(file, before, after).filter((c) => c.field !== 'sessions'));
-    if (kindOfFile(file) !== 'AppFile') continue;
+  for (const { file, part, before, after } of files) {
+    changes.push(...diffStoreFile(file, before, after, part).filter((c) => c.field !== 'sessions'));
+    if (part?.kind !== 'app') continue;
     const counted = countSessions(sessionsOf(before), sessionsOf(after));
     const app = appOf(after) ?? appOf(before);
     if (app && counted.ended + counted.started + counted.used > 0) sessions.push({ app, ...counted });

@@ -12,7 +12,7 @@ import { AuditError, type CommitOutcome, type LedgerLine, type LedgerRecord, typ
 import { isObservedLine } from '../store/ledger-chain.js';
 import { renderApplyCommitMessage } from '../render/apply-commit-message.js';
 import { renderRefreshCommitMessage } from '../render/refresh-commit-message.js';
-import { fileStateFolder } from '../store/file-layout.js';
+import type { StateFolder } from '../store/org-store.js';
 import { commitPaths, openGitRepo, repoPath, showFileAt, type GitRepo } from './git-repo.js';
 
 /** What recording an apply did. */
@@ -37,18 +37,16 @@ async function commitOrgFiles(repo: GitRepo, orgDir: string, files: readonly str
   return commit ? { status: 'committed', commit, subject: message.split('\n')[0]!, files: paths } : { status: 'nothing-to-commit' };
 }
 
-/** The org folder's entries an apply commits (SPEC §4): what git must not ignore. */
-const committedEntries = fileStateFolder('.').entries;
-
 /**
  * Refuses, before anything changes, an org folder that git ignores (`.gitignore`,
  * `.git/info/exclude`): its apply could be carried out but never committed. Files git already
  * tracks are not ignored, whatever the rules say. Nothing to check outside git.
  */
-export async function checkStoreNotIgnored(orgDir: string): Promise<void> {
-  const repo = await openGitRepo(orgDir);
+export async function checkStoreNotIgnored(folder: StateFolder): Promise<void> {
+  const repo = await openGitRepo(folder.dir);
   if (!repo) return;
-  const paths = await Promise.all(committedEntries.map((entry) => repoPath(repo, path.join(orgDir, entry))));
+  // The folder's entries an apply commits (SPEC §4): what git must not ignore.
+  const paths = await Promise.all(folder.entries.map((entry) => repoPath(repo, path.join(folder.dir, entry))));
   // --non-matching prints every path ("::<TAB>path" when no rule matches), so git exits 0.
   const out = await repo.git.raw(['check-ignore', '--verbose', '--non-matching', '--', ...paths]);
   for (const line of out.split('\n')) {
@@ -78,8 +76,8 @@ export interface CurrentApply {
 }
 
 /** How many ledger lines the ledger committed at HEAD holds (0 without one, or without a HEAD). */
-async function committedLedgerLines(repo: GitRepo, orgDir: string): Promise<number> {
-  const text = await showFileAt(repo, 'HEAD', await repoPath(repo, path.join(orgDir, fileStateFolder(orgDir).ledger)));
+async function committedLedgerLines(repo: GitRepo, folder: StateFolder): Promise<number> {
+  const text = await showFileAt(repo, 'HEAD', await repoPath(repo, path.join(folder.dir, folder.ledger)));
   if (!text) return 0;
   return text.split('\n').filter((l) => l.trim() !== '').length;
 }
@@ -91,20 +89,20 @@ async function committedLedgerLines(repo: GitRepo, orgDir: string): Promise<numb
  */
 export async function recordPendingApplies(
   org: string,
-  orgDir: string,
+  folder: StateFolder,
   ledger: readonly LedgerRecord[],
   upToSeq: number,
   current: CurrentApply,
 ): Promise<RecordOutcome[]> {
   // One repository for the whole run: each commit needs no `rev-parse --show-toplevel` of its own.
-  const repo = await openGitRepo(orgDir);
+  const repo = await openGitRepo(folder.dir);
   if (!repo) return [{ status: 'not-in-a-repository' }];
-  const committed = await committedLedgerLines(repo, orgDir);
+  const committed = await committedLedgerLines(repo, folder);
   const pending = ledger.slice(committed, Math.max(committed, upToSeq));
   const outcomes: RecordOutcome[] = [];
   for (const group of groupByPlan(pending)) {
     if (!Array.isArray(group)) {
-      outcomes.push(await commitOrgFiles(repo, orgDir, fileStateFolder(orgDir).filesOf([group]), renderRefreshCommitMessage(org, group), group.actor));
+      outcomes.push(await commitOrgFiles(repo, folder.dir, folder.filesOf([group]), renderRefreshCommitMessage(org, group, folder.describe), group.actor));
       continue;
     }
     const isCurrent = group[0]!.plan === current.planDigest;
@@ -119,9 +117,9 @@ export async function recordPendingApplies(
       ...(isCurrent && current.revisionAfter !== undefined ? { revisionAfter: current.revisionAfter } : {}),
       ...(isCurrent ? {} : { note: 'This apply was not committed when it ran (it was interrupted, or run with --no-commit); the next apply recorded it.' }),
     });
-    const files = fileStateFolder(orgDir).filesOf(group);
+    const files = folder.filesOf(group);
     const also = isCurrent ? current.also : undefined;
-    outcomes.push(await commitOrgFiles(repo, orgDir, files, also ? withAlso(message, also) : message, actor, also?.paths));
+    outcomes.push(await commitOrgFiles(repo, folder.dir, files, also ? withAlso(message, also) : message, actor, also?.paths));
   }
   return outcomes;
 }

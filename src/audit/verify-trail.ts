@@ -1,18 +1,18 @@
 // `capctl verify`: the ledger's hash chain (applied actions and observed lines alike), every apply
 // commit against the ledger lines it records, every refresh commit against its observed line, and
 // that no ledger line entered git in a commit that is neither an apply nor a refresh (a hand-made
-// commit of ledger.jsonl). Reports the first thing that breaks: a ledger line, or a commit.
+// commit of the ledger). Reports the first thing that breaks: a ledger line, or a commit.
 import path from 'node:path';
 import { Trailers, type LedgerRecord, type VerifyReport } from '../model/index.js';
 import { appliedLines, isObservedLine, linesOfPlan, verifyChain } from '../store/ledger-chain.js';
-import { fileStateFolder } from '../store/file-layout.js';
+import type { StateFolder } from '../store/org-store.js';
 import { openGitRepo, readCommits, repoPath, trailerValues, type CommitInfo, type GitRepo } from './git-repo.js';
 import { revocationIds } from '../render/apply-commit-message.js';
 import { escapeControls } from '../render/escape-text.js';
 import { count } from '../plan/count.js';
 
 /** Checks one org's ledger (already read from the store) and, when its folder is in git, its apply and refresh commits. */
-export async function verifyTrail(org: string, orgDir: string, ledger: readonly LedgerRecord[]): Promise<VerifyReport> {
+export async function verifyTrail(org: string, folder: StateFolder, ledger: readonly LedgerRecord[]): Promise<VerifyReport> {
   const report: VerifyReport = { org, ledgerLines: ledger.length, applyCommits: 0, refreshCommits: 0, ok: true, notes: [] };
   const broken = verifyChain(ledger);
   if (broken) {
@@ -20,18 +20,18 @@ export async function verifyTrail(org: string, orgDir: string, ledger: readonly 
     report.failure = { kind: 'ledger-line', ...broken };
     return report;
   }
-  const repo = await openGitRepo(orgDir);
+  const repo = await openGitRepo(folder.dir);
   if (!repo) {
     report.notes.push('the store is not in a git repository: only the ledger chain was checked');
     return report;
   }
-  const all = await readCommits(repo, [await repoPath(repo, orgDir)]);
+  const all = await readCommits(repo, [await repoPath(repo, folder.dir)]);
   const ofOrg = (c: CommitInfo) => trailerValues(c, Trailers.org).includes(org);
   const commits = all.filter((c) => trailerValues(c, Trailers.plan).length > 0 && ofOrg(c));
   const refreshes = all.filter((c) => trailerValues(c, Trailers.plan).length === 0 && trailerValues(c, Trailers.refresh).length > 0 && ofOrg(c));
   report.applyCommits = commits.length;
   report.refreshCommits = refreshes.length;
-  const foreign = await firstForeignLedgerCommit(repo, path.join(orgDir, fileStateFolder(orgDir).ledger), new Set([...commits, ...refreshes].map((c) => c.hash)));
+  const foreign = await firstForeignLedgerCommit(repo, path.join(folder.dir, folder.ledger), new Set([...commits, ...refreshes].map((c) => c.hash)));
   if (foreign) {
     report.ok = false;
     report.failure = { kind: 'commit', commit: foreign.hash, subject: foreign.subject, reason: foreign.reason };

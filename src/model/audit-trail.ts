@@ -74,6 +74,15 @@ export interface VerifyReport {
   notes: string[];
 }
 
+/**
+ * A part of an org's observed state, said neutrally: the org's own record, its users, or one app
+ * (by id). A state folder (store/org-store.ts StateFolder) names the entry that holds each part.
+ */
+export type StatePart = { kind: 'org' } | { kind: 'users' } | { kind: 'app'; appId: string };
+
+/** Which part of the state an entry of a state folder holds (a StateFolder's `describe`); undefined for an entry that is none. */
+export type DescribeEntry = (entry: string) => StatePart | undefined;
+
 /** One difference between the store now and the store as the last apply left it. */
 export interface DriftChange {
   /** Store file, relative to the org folder. */

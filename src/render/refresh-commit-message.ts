@@ -1,7 +1,9 @@
 // The message of a refresh commit (SPEC §8): a short subject naming what changed outside capctl
 // (`capctl refresh acme-prod: Asana blocked, 3 sessions ended`), a body with every change, and the
 // trailers Capctl-Org, Capctl-Actor, Capctl-Refresh (the observed line's hash) and Capctl-Ledger-Seq.
-import { Trailers, type ObservedChange, type ObservedChanges, type ObservedLine } from '../model/index.js';
+// A change names the entry of the state folder it is in (`file`); which part of the state that is
+// (the org, its users, an app) the folder tells (`DescribeEntry`, its StateFolder's `describe`).
+import { Trailers, type DescribeEntry, type ObservedChange, type ObservedChanges, type ObservedLine } from '../model/index.js';
 import { count } from './plan-words.js';
 
 /** Longest subject before the per-app phrases give way to counts (as for an apply commit). */
@@ -19,22 +21,23 @@ function topKey(field: string): string {
 }
 
 /** `Asana blocked`, `Slack policies changed`, `org settings changed`, `2 users changed`, `3 sessions ended`: what changed, in file order. */
-export function observedPhrases(observed: ObservedChanges): string[] {
+export function observedPhrases(observed: ObservedChanges, describe: DescribeEntry): string[] {
   if (!observed.named) return ['store changed (not named: no earlier state to compare with)'];
   const out: string[] = [];
   const byFile = new Map<string, ObservedChange[]>();
   for (const change of observed.changes) byFile.set(change.file, [...(byFile.get(change.file) ?? []), change]);
   for (const [file, changes] of byFile) {
-    if (file === 'users.json') {
+    const part = describe(file)?.kind;
+    if (part === 'users') {
       out.push(`${count(new Set(changes.map((c) => topKey(c.field))).size, 'user')} changed`);
       continue;
     }
-    const name = file === 'org.json' ? 'org' : oneLine(changes[0]!.app?.name ?? file);
+    const name = part === 'org' ? 'org' : oneLine(changes[0]!.app?.name ?? file);
     const other = new Set<string>();
     for (const c of changes) {
       if (c.field === '(file)') out.push(`${name} ${c.after === '(absent)' ? 'removed' : 'added'}`);
-      else if (c.field === 'blocked' && file !== 'org.json') out.push(`${name} ${c.after === 'true' ? 'blocked' : 'unblocked'}`);
-      else if (c.field === 'installed' && file !== 'org.json') out.push(`${name} ${c.after === 'true' ? 'installed' : 'uninstalled'}`);
+      else if (c.field === 'blocked' && part !== 'org') out.push(`${name} ${c.after === 'true' ? 'blocked' : 'unblocked'}`);
+      else if (c.field === 'installed' && part !== 'org') out.push(`${name} ${c.after === 'true' ? 'installed' : 'uninstalled'}`);
       else other.add(topKey(c.field));
     }
     if (other.size > 0) out.push(`${name} ${[...other].join(' and ')} changed`);
@@ -49,12 +52,13 @@ function sessionPhrases(observed: ObservedChanges): string[] {
 }
 
 /** `capctl refresh acme-prod: Asana blocked, 3 sessions ended`, kept short (counts when the names do not fit). */
-export function renderRefreshSubject(org: string, observed: ObservedChanges): string {
+export function renderRefreshSubject(org: string, observed: ObservedChanges, describe: DescribeEntry): string {
   const head = `capctl refresh ${org}: `;
-  const subject = head + observedPhrases(observed).join(', ');
+  const subject = head + observedPhrases(observed, describe).join(', ');
   if (subject.length <= maxSubject) return subject;
-  const apps = new Set(observed.changes.filter((c) => c.file.startsWith('apps/')).map((c) => c.file)).size;
-  const others = ['org.json', 'users.json'].filter((f) => observed.changes.some((c) => c.file === f)).map((f) => (f === 'org.json' ? 'org' : 'users'));
+  const kinds = observed.changes.map((c) => ({ file: c.file, kind: describe(c.file)?.kind }));
+  const apps = new Set(kinds.filter((c) => c.kind === 'app').map((c) => c.file)).size;
+  const others = (['org', 'users'] as const).filter((kind) => kinds.some((c) => c.kind === kind));
   const targets = [apps > 0 ? count(apps, 'app') : '', ...others].filter(Boolean).join(', ');
   return head + [targets ? `changes to ${targets}` : '', ...sessionPhrases(observed)].filter(Boolean).join(', ');
 }
@@ -80,10 +84,10 @@ export function refreshTrailers(org: string, line: ObservedLine): [string, strin
 }
 
 /** The whole message: subject, what was recorded, one line per change, trailers. */
-export function renderRefreshCommitMessage(org: string, line: ObservedLine, note?: string): string {
+export function renderRefreshCommitMessage(org: string, line: ObservedLine, describe: DescribeEntry, note?: string): string {
   const intro = `Recorded changes made outside capctl to ${org}, found by ${line.actor} (ledger line ${line.seq}; store digest ${line.observed.previousDigest ?? '(none)'} → ${line.result.storeDigest}).`;
   const body = renderObservedLines(line.observed).map((l) => `  ${l}`);
-  const parts = [renderRefreshSubject(org, line.observed), intro + (note ? `\n\n${note}` : '')];
+  const parts = [renderRefreshSubject(org, line.observed, describe), intro + (note ? `\n\n${note}` : '')];
   if (body.length > 0) parts.push(body.join('\n'));
   parts.push(refreshTrailers(org, line).map(([k, v]) => `${k}: ${v}`).join('\n'));
   return `${parts.join('\n\n')}\n`;

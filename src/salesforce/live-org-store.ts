@@ -33,7 +33,6 @@ import { applyAction } from '../plan/action-kinds.js';
 import { canonicalJson } from '../plan/digest.js';
 import type { OrgData } from '../plan/transition.js';
 import type { FileOrgStore } from '../store/file-store.js';
-import { appFileName, orgFileName } from '../store/file-layout.js';
 import { formatJson } from '../store/json-format.js';
 import { isObservedLine, nextLedgerLine, nextObservedLine, opensApply } from '../store/ledger-chain.js';
 import type { CarryOutContext, CarryOutFailure, CarryOutResult, LockInfo, LockRequest, OrgLock, OrgStore, SnapshotReadOptions, StateFolder } from '../store/org-store.js';
@@ -190,10 +189,11 @@ export class LiveOrgStore implements OrgStore {
     return this.files.readSnapshot(org);
   }
 
-  /** Whether the org's state folder holds an org.json (a refresh wrote it). */
+  /** Whether the org's state folder holds the org's record (a refresh wrote it). */
   async hasStateFolder(org: string): Promise<boolean> {
+    const folder = this.files.stateFolder(org);
     try {
-      await readFile(path.join(this.files.root, org, orgFileName));
+      await readFile(path.join(folder.dir, folder.entryOf({ kind: 'org' })));
       return true;
     } catch {
       return false;
@@ -377,7 +377,7 @@ export class LiveOrgStore implements OrgStore {
           nextObservedLine(previous, {
             at: entry.at,
             actor: entry.actor,
-            observed: { named: true, ...(previous ? { previousDigest: previous.result.storeDigest } : {}), ...describeMoves(before, shownOrg, changedApps) },
+            observed: { named: true, ...(previous ? { previousDigest: previous.result.storeDigest } : {}), ...describeMoves(this.files.stateFolder(org), before, shownOrg, changedApps) },
             storeDigest,
             files: [...files],
           }),
@@ -435,17 +435,17 @@ function touched(action: Action, snapshot: OrgData): ReadBack {
   return { apps: app ? [app] : [] };
 }
 
-/** What moved between the state before and what the org shows, as an observed line names it. */
-function describeMoves(before: OrgData, org: OrgFile | undefined, apps: readonly AppFile[]): { changes: ObservedChange[]; sessions: ObservedSessions[] } {
+/** What moved between the state before and what the org shows, as an observed line names it (each change at its entry of the state folder). */
+function describeMoves(state: StateFolder, before: OrgData, org: OrgFile | undefined, apps: readonly AppFile[]): { changes: ObservedChange[]; sessions: ObservedSessions[] } {
   const changes: ObservedChange[] = [];
   const sessions: ObservedSessions[] = [];
-  if (org) changes.push({ file: orgFileName, field: 'settings', before: JSON.stringify(before.org.settings), after: JSON.stringify(org.settings) });
+  if (org) changes.push({ file: state.entryOf({ kind: 'org' }), field: 'settings', before: JSON.stringify(before.org.settings), after: JSON.stringify(org.settings) });
   for (const app of apps) {
     const was = before.apps.find((a) => a.id === app.id);
     const ref = { name: app.name, id: app.id };
     for (const field of ['installed', 'blocked', 'policies'] as const) {
       if (formatJson(was?.[field] ?? null) !== formatJson(app[field] ?? null)) {
-        changes.push({ file: appFileName(app.id), app: ref, field, before: JSON.stringify(was?.[field] ?? null), after: JSON.stringify(app[field] ?? null) });
+        changes.push({ file: state.entryOf({ kind: 'app', appId: app.id }), app: ref, field, before: JSON.stringify(was?.[field] ?? null), after: JSON.stringify(app[field] ?? null) });
       }
     }
     const key = (s: AppFile['sessions'][number]): string => `${s.user}@${s.created}`;

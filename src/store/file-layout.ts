@@ -9,7 +9,7 @@
 //   org-state/<org>/.lock           who holds the org (lock-file.ts)
 //   org-state/<org>/.journal.json   a decided change not yet fully carried out (journal.ts)
 import path from 'node:path';
-import type { AppFile, LedgerRecord, OrgFile, OrgSnapshot } from '../model/index.js';
+import type { AppFile, LedgerRecord, OrgFile, OrgSnapshot, StatePart } from '../model/index.js';
 import type { StateFolder } from './org-store.js';
 
 /** The org's own record. */
@@ -40,6 +40,19 @@ export function kindOfFile(rel: string): StoreFileKind {
   return 'AppFile';
 }
 
+/** The file (relative to the org folder) that holds a part of the state. */
+export function fileOfPart(part: StatePart): string {
+  return part.kind === 'org' ? orgFileName : part.kind === 'users' ? usersFileName : appFileName(part.appId);
+}
+
+/** Which part of the state a file (relative to the org folder) holds: undefined for the ledger, a lock, a journal or a file of no part. */
+export function partOfFile(rel: string): StatePart | undefined {
+  if (rel === orgFileName) return { kind: 'org' };
+  if (rel === usersFileName) return { kind: 'users' };
+  const app = /^apps\/([^/]+)\.json$/.exec(rel);
+  return app && !app[1]!.startsWith('.') ? { kind: 'app', appId: app[1]! } : undefined;
+}
+
 /** Whether `rel` (relative to the org folder, `/` separators) is a file of the observed state: not the ledger, a lock, a journal or a temporary file. */
 export function isStateFile(rel: string): boolean {
   if (rel === ledgerFileName || rel.endsWith(lockFileName) || rel.startsWith('.') || rel.includes('/.')) return false;
@@ -62,6 +75,8 @@ export function fileStateFolder(orgDir: string): StateFolder {
     ledger: ledgerFileName,
     entries: ['.', ledgerFileName, orgFileName, usersFileName, appsDirName],
     filesOf: (lines: readonly LedgerRecord[]) => [...new Set([...lines.flatMap((l) => l.result.files ?? []), ledgerFileName])],
+    entryOf: fileOfPart,
+    describe: partOfFile,
     isObserved: isStateFile,
     contentOf: contentOfFile,
   };

@@ -7,7 +7,6 @@ import os from 'node:os';
 import { InputError, LockHeldError, RefusedError, StoreError, type Action, type AppFile, type LedgerLine, type LedgerRecord, type ObservedLine, type OrgFile, type OrgSnapshot } from '../model/index.js';
 import { applyAction } from '../plan/action-kinds.js';
 import type { OrgData } from '../plan/transition.js';
-import { appFileName, kindOfFile, orgFileName } from './file-layout.js';
 import { nextLedgerLine, opensApply } from './ledger-chain.js';
 import type { CarryOutContext, CarryOutFailure, CarryOutResult, LockInfo, LockRequest, OrgLock, OrgStore, SnapshotReadOptions, StateFolder } from './org-store.js';
 import { checkAgainstSchema } from './schema-validators.js';
@@ -96,7 +95,7 @@ export class MemoryOrgStore implements OrgStore {
         const transition = applyAction(held.data, action);
         const revised: OrgFile = i === 0 && opensApply(held.ledger.at(-1), context.planDigest) ? { ...transition.next.org, revision: held.data.org.revision + 1 } : transition.next.org;
         data = { ...transition.next, org: revised };
-        checkValues([...(transition.changed.org || revised !== transition.next.org ? [[orgFileName, revised] as const] : []), ...changedApps(data.apps, transition.changed.apps)]);
+        checkValues([...(transition.changed.org || revised !== transition.next.org ? [['OrgFile', 'org record', revised] as const] : []), ...changedApps(data.apps, transition.changed.apps)]);
         result = transition.result;
       } catch (error) {
         return {
@@ -207,15 +206,15 @@ function failure(index: number, outcome: 'failed' | 'unknown'): CarryOutFailure 
   };
 }
 
-function changedApps(apps: readonly AppFile[], ids: readonly string[]): [string, AppFile][] {
+function changedApps(apps: readonly AppFile[], ids: readonly string[]): ['AppFile', string, AppFile][] {
   const wanted = new Set(ids);
-  return apps.filter((a) => wanted.has(a.id)).map((a) => [appFileName(a.id), a]);
+  return apps.filter((a) => wanted.has(a.id)).map((a) => ['AppFile', `app ${a.id}`, a]);
 }
 
 /** A backend never keeps a value it would refuse to read (a hand-edited plan can ask for one). */
-function checkValues(values: readonly (readonly [string, unknown])[]): void {
-  for (const [name, value] of values) {
-    const problems = checkAgainstSchema(kindOfFile(name), value);
+function checkValues(values: readonly (readonly ['OrgFile' | 'AppFile', string, unknown])[]): void {
+  for (const [def, name, value] of values) {
+    const problems = checkAgainstSchema(def, value);
     if (problems.length > 0) throw new Error(`it would write an invalid ${name}: ${problems.map((p) => p.message.replace(/^the file: /, '')).join('; ')}`);
   }
 }

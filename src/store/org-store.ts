@@ -4,7 +4,7 @@
 // never a backend's mechanics (files, journals, HTTP). Every backend passes the same contract
 // suite (test/store/contract.ts): the file store of org-state/ (file-store.ts) and the in-memory
 // one (memory-store.ts) do.
-import type { Action, LedgerLine, LedgerRecord, ObservedLine, OrgFile, OrgSnapshot } from '../model/index.js';
+import type { Action, LedgerLine, LedgerRecord, ObservedLine, OrgFile, OrgSnapshot, StatePart } from '../model/index.js';
 
 /** Who holds an org's lock. */
 export interface LockInfo {
@@ -134,7 +134,8 @@ export interface OrgLocker {
 
 /**
  * The state folder `org-state/<org>/`, written as observed, that git records beside the desired
- * state (audit/): audit asks it which files to commit and what they hold, never the layout.
+ * state (audit/): audit asks it which files to commit, which part of the state each holds and what
+ * it holds, never the layout.
  */
 export interface StateFolder {
   /** The org's folder. */
@@ -145,6 +146,10 @@ export interface StateFolder {
   readonly entries: readonly string[];
   /** The files (relative to `dir`) that the actions of `lines` changed, and the ledger. */
   filesOf(lines: readonly LedgerRecord[]): string[];
+  /** The entry (relative to `dir`) that holds a part of the state: the org's record, its users or an app's. */
+  entryOf(part: StatePart): string;
+  /** Which part of the state an entry (relative to `dir`) holds; undefined for one that holds none (the ledger, a lock, a journal). */
+  describe(rel: string): StatePart | undefined;
   /** Whether a file of the folder is part of the observed state (not the ledger, a lock or a journal). */
   isObserved(rel: string): boolean;
   /** What a state file holds in `snapshot`, as data (undefined when it has no such file). */

@@ -11,6 +11,7 @@ import { readPlanFile } from '../../src/apply/read-plan-file.js';
 import { RefusedError, type Action, type LedgerLine, type Plan } from '../../src/model/index.js';
 import { planDigest } from '../../src/plan/digest.js';
 import { FileOrgStore } from '../../src/store/file-store.js';
+import { fileStateFolder } from '../../src/store/file-layout.js';
 import type { CarryOutContext, CarryOutResult, OrgStore } from '../../src/store/org-store.js';
 import { backends, planWith, type OpenBackend } from '../helpers/backends.js';
 import { fingerprint } from '../helpers/fingerprint.js';
@@ -114,7 +115,9 @@ describe.each(backends)('applyPlan on the $name', (backend) => {
     const report = await applyTo(plan);
     expect(report.status).toBe('failed');
     expect(report.failure?.action.seq).toBe(edited.seq);
-    expect(report.failure?.message).toMatch(new RegExp(`it would write an invalid apps/${edited.app!.id}\\.json: /policies/ipRelaxation: must be one of "ENFORCE", `));
+    // The file store names the file it would write; the in-memory one, the app.
+    const where = backend.files ? `apps/${edited.app!.id}\\.json` : `app ${edited.app!.id}`;
+    expect(report.failure?.message).toMatch(new RegExp(`it would write an invalid ${where}: /policies/ipRelaxation: must be one of "ENFORCE", `));
     expect(report.applied.map((l) => l.action.seq)).toEqual(plan.actions.filter((a) => a.seq < edited.seq).map((a) => a.seq));
     // The store still reads, and holds exactly what its ledger says.
     const store = b.reopen();
@@ -283,7 +286,7 @@ describe('applyPlan with the git audit trail', () => {
     try {
       initRepo(dir, env);
       const plan = await savePlan(desired, orgState, planFile);
-      const orgDir = path.join(orgState, ORG);
+      const orgDir = fileStateFolder(path.join(orgState, ORG));
       const audit = { recordPending: (ledger: readonly LedgerLine[], upTo: number, current: Parameters<typeof recordPendingApplies>[4]) => recordPendingApplies(ORG, orgDir, ledger, upTo, current) };
       const failing = failingAt(new FileOrgStore(orgState), 5, 'report');
       const first = await applyPlan({ store: failing, plan, actor: ADMIN, now, lockTimeoutMs: 0, command: 'test', audit });

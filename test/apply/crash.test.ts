@@ -12,6 +12,7 @@ import { applyPlan, runLengths } from '../../src/apply/apply-plan.js';
 import { verifyTrail } from '../../src/audit/verify-trail.js';
 import type { LedgerLine, Plan } from '../../src/model/index.js';
 import { FileOrgStore } from '../../src/store/file-store.js';
+import { fileStateFolder } from '../../src/store/file-layout.js';
 import { makeTempDir, removeDir, repoRoot } from '../helpers/cli.js';
 import { startNode, sleep } from '../helpers/child.js';
 import { ADMIN, ORG, savePlan, writeGeneratedOrg } from '../helpers/generated-org.js';
@@ -60,7 +61,7 @@ async function checkAfterKill(orgState: string): Promise<number> {
   expect(snapshot.digest, 'the store is exactly where its last ledger line says').toBe(expected);
   expect(snapshot.org.revision).toBe(ledger.length > 0 ? 1 : 0);
   expect(ledger.map((l) => l.action.seq), 'each action at most once, in order').toEqual(plan.actions.slice(0, ledger.length).map((a) => a.seq));
-  expect((await verifyTrail(ORG, path.join(orgState, ORG), ledger)).ok).toBe(true);
+  expect((await verifyTrail(ORG, fileStateFolder(path.join(orgState, ORG)), ledger)).ok).toBe(true);
   return ledger.length;
 }
 

@@ -7,6 +7,7 @@ import { verifyTrail } from '../../src/audit/verify-trail.js';
 import { readHistory } from '../../src/audit/read-history.js';
 import { canonicalJson } from '../../src/plan/digest.js';
 import type { LedgerLine } from '../../src/model/index.js';
+import { fileStateFolder } from '../../src/store/file-layout.js';
 import { makeTempDir, removeDir } from '../helpers/cli.js';
 import { git, gitEnv, initRepo, useEnv } from '../helpers/git.js';
 import { action, fakeDigest, ledgerOf, result } from '../helpers/actions.js';
@@ -50,11 +51,11 @@ async function twoApplies(): Promise<LedgerLine[]> {
   await writeFile(path.join(orgDir, 'apps/Dropbox.json'), '{"blocked": true}\n');
   await writeFile(path.join(orgDir, 'apps/Slack.json'), '{"sessions": []}\n');
   await writeLedger(a);
-  expect((await recordPendingApplies('acme-prod', orgDir, a, a.length, { planDigest: planA, desiredCommit: null }))[0]!.status).toBe('committed');
+  expect((await recordPendingApplies('acme-prod', fileStateFolder(orgDir), a, a.length, { planDigest: planA, desiredCommit: null }))[0]!.status).toBe('committed');
   const b = ledgerOf(planB, [[action(1, 'unblock', 'Workbench'), { ...result('unblocked'), files: ['apps/Workbench.json'] }]], 'ops-admin@acme.example', a);
   await writeFile(path.join(orgDir, 'apps/Workbench.json'), '{"blocked": false}\n');
   await writeLedger(b);
-  expect((await recordPendingApplies('acme-prod', orgDir, b, b.length, { planDigest: planB, desiredCommit: 'abc' }))[0]!.status).toBe('committed');
+  expect((await recordPendingApplies('acme-prod', fileStateFolder(orgDir), b, b.length, { planDigest: planB, desiredCommit: 'abc' }))[0]!.status).toBe('committed');
   return b;
 }
 
@@ -68,14 +69,14 @@ describe('recordPendingApplies', () => {
       'org-state/acme-prod/ledger.jsonl',
     ]);
     // Nothing pending: a second call commits nothing.
-    expect(await recordPendingApplies('acme-prod', orgDir, ledger, ledger.length, { planDigest: planB, desiredCommit: 'abc' })).toEqual([]);
+    expect(await recordPendingApplies('acme-prod', fileStateFolder(orgDir), ledger, ledger.length, { planDigest: planB, desiredCommit: 'abc' })).toEqual([]);
   });
 
   it('commits an earlier interrupted apply separately, marked as recorded late', async () => {
     const a = ledgerOf(planA, [[action(1, 'block', 'Dropbox'), { ...result('blocked', 3, 2), files: ['apps/Dropbox.json'] }]]);
     await writeFile(path.join(orgDir, 'apps/Dropbox.json'), '{"blocked": true}\n');
     await writeLedger(a);
-    const outcomes = await recordPendingApplies('acme-prod', orgDir, a, 1, { planDigest: planB, desiredCommit: null });
+    const outcomes = await recordPendingApplies('acme-prod', fileStateFolder(orgDir), a, 1, { planDigest: planB, desiredCommit: null });
     expect(outcomes.map((o) => o.status)).toEqual(['committed']);
     const message = git(dir, ['log', '-1', '--format=%B'], env);
     expect(message).toContain('the next apply recorded it');
@@ -86,13 +87,13 @@ describe('recordPendingApplies', () => {
 describe('verifyTrail', () => {
   it('passes for a sound ledger whose commits match it', async () => {
     const ledger = await twoApplies();
-    expect(await verifyTrail('acme-prod', orgDir, ledger)).toMatchObject({ ok: true, ledgerLines: 3, applyCommits: 2 });
+    expect(await verifyTrail('acme-prod', fileStateFolder(orgDir), ledger)).toMatchObject({ ok: true, ledgerLines: 3, applyCommits: 2 });
   });
 
   it('names a hand-edited ledger line', async () => {
     const ledger = await twoApplies();
     ledger[1] = { ...ledger[1]!, result: { ...ledger[1]!.result, sessionsEnded: 1 } };
-    expect(await verifyTrail('acme-prod', orgDir, ledger)).toMatchObject({ ok: false, failure: { kind: 'ledger-line', line: 2 } });
+    expect(await verifyTrail('acme-prod', fileStateFolder(orgDir), ledger)).toMatchObject({ ok: false, failure: { kind: 'ledger-line', line: 2 } });
   });
 
   it('names a commit whose trailers do not match the ledger', async () => {
@@ -100,7 +101,7 @@ describe('verifyTrail', () => {
     await writeFile(path.join(orgDir, 'org.json'), '{"revision": 9}\n');
     git(dir, ['add', '--all'], env);
     git(dir, ['commit', '-q', '-m', 'capctl apply acme-prod: forged', '-m', `Capctl-Org: acme-prod\nCapctl-Actor: mallory@acme.example\nCapctl-Plan: ${planA}`], env);
-    const report = await verifyTrail('acme-prod', orgDir, ledger);
+    const report = await verifyTrail('acme-prod', fileStateFolder(orgDir), ledger);
     expect(report).toMatchObject({ ok: false, failure: { kind: 'commit', subject: 'capctl apply acme-prod: forged' } });
     expect(report.failure && 'reason' in report.failure ? report.failure.reason : '').toContain('mallory@acme.example');
   });
@@ -112,7 +113,7 @@ describe('verifyTrail', () => {
       [action(2, 'revoke', 'Slack', inc('INC-2041')), { ...result('revoked', 4, 1), files: ['apps/Slack.json'] }],
     ]);
     const forged = ledgerOf(planB, [[ledger[2]!.action, ledger[2]!.result]], 'ops-admin@acme.example', rewritten);
-    const report = await verifyTrail('acme-prod', orgDir, forged);
+    const report = await verifyTrail('acme-prod', fileStateFolder(orgDir), forged);
     expect(report).toMatchObject({ ok: false, failure: { kind: 'commit', reason: expect.stringContaining('rewritten') } });
   });
 });

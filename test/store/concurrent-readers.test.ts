@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { detectDrift } from '../../src/audit/detect-drift.js';
 import type { OrgSnapshot } from '../../src/model/index.js';
 import { FileOrgStore } from '../../src/store/file-store.js';
+import { fileStateFolder } from '../../src/store/file-layout.js';
 import { copyInto, makeTempDir, removeDir, repoRoot, runCapctl, type CliResult } from '../helpers/cli.js';
 import { startNode } from '../helpers/child.js';
 // @ts-expect-error -- a plain .mjs fixture without type declarations
@@ -52,7 +53,7 @@ describe('readers during a concurrent apply', () => {
         const k = expectWholeState(snapshot);
         expect(ledger.length, `the ledger read with the snapshot of revision ${k}`).toBe(k);
         if (k > 0) expect(ledger.at(-1)!.result.storeDigest).toBe(snapshot.digest);
-        const drift = await detectDrift(snapshot, ledger, orgDir);
+        const drift = await detectDrift(snapshot, ledger, fileStateFolder(orgDir));
         expect(drift.drifted, `drift at revision ${k}`).toBe(false);
         seen.add(k);
         reads++;

@@ -103,7 +103,7 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
   };
   // Said before anything changes (and before the question), not as a failed commit after the apply.
   const refuseIgnoredStore = async (org: string): Promise<void> => {
-    if (options.commit) await checkStoreNotIgnored(stateFolderOf(store, org).dir);
+    if (options.commit) await checkStoreNotIgnored(stateFolderOf(store, org));
   };
 
   let plan: Plan;
@@ -133,13 +133,13 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
   }
 
   const org = plan.org.name;
-  const orgDir = stateFolderOf(store, org).dir;
+  const folder = stateFolderOf(store, org);
   const live =
     store instanceof LiveOrgStore && connected(org)
       ? {
           readStored: () => store.storedSnapshot(org),
           describe: (before: Parameters<typeof changedFiles>[1], after: Parameters<typeof changedFiles>[1]) => {
-            const files = changedFiles(before, after);
+            const files = changedFiles(before, after, folder);
             return { ...describeChangedFiles(files), files: files.map((f) => f.file) };
           },
         }
@@ -158,9 +158,9 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
     ...(desired ? { desired } : {}),
     command: `capctl apply${planFile ? ` ${planFile}` : ''}`,
     audit: {
-      ...(options.commit ? { recordPending: (ledger, upToSeq, current) => recordPendingApplies(org, orgDir, ledger, upToSeq, current) } : {}),
-      describeChanges: (snapshot) => describeUncommittedChanges(orgDir, snapshot),
-      observe: (snapshot, ledger) => observeChanges(snapshot, ledger, orgDir),
+      ...(options.commit ? { recordPending: (ledger, upToSeq, current) => recordPendingApplies(org, folder, ledger, upToSeq, current) } : {}),
+      describeChanges: (snapshot) => describeUncommittedChanges(folder, snapshot),
+      observe: (snapshot, ledger) => observeChanges(snapshot, ledger, folder),
     },
     onWait: (holder) =>
       host.err(`Waiting up to ${options.lockTimeout}s for the lock of ${org}, held by ${holder.user} (${holder.command}, pid ${holder.pid} on ${holder.host}, since ${holder.acquiredAt})…\n`),

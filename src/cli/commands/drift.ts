@@ -39,11 +39,12 @@ export function register(program: Command, host: Host): void {
           stored = await store.storedSnapshot(org);
           if (stored) snapshot = usageAsStored(stored, snapshot);
         }
-        const drift = await detectDrift(snapshot, ledger, store.stateFolder(org)?.dir ?? noStateFolder(org));
+        const folder = store.stateFolder(org) ?? noStateFolder(org);
+        const drift = await detectDrift(snapshot, ledger, folder);
         if (drift.drifted && stored) {
           // The org moved, not the folder's files: name what moved against the folder.
           const { diffSnapshots } = await import('../../audit/detect-drift.js');
-          return { ...drift, changes: diffSnapshots(stored, snapshot), notes: [] };
+          return { ...drift, changes: diffSnapshots(stored, snapshot, folder), notes: [] };
         }
         return drift;
       });

@@ -63,7 +63,8 @@ export function register(program: Command, host: Host): void {
         const live = store;
         const report = await withApiReport(store, host, async () => {
           const [{ refreshLiveOrg }, { describeChangedFiles }] = await Promise.all([import('../../apply/refresh-live-org.js'), import('../../audit/observe-changes.js')]);
-          const orgDir = store.stateFolder(org).dir;
+          const folder = store.stateFolder(org);
+          const orgDir = folder.dir;
           return refreshLiveOrg({
             store,
             org,
@@ -83,7 +84,7 @@ export function register(program: Command, host: Host): void {
             },
             createFolder: () => mkdir(orgDir, { recursive: true }).then(() => undefined),
             describe: (files) => describeChangedFiles(files),
-            ...(options.commit ? { recordPending: (ledger, upToSeq) => recordPendingApplies(org, orgDir, ledger, upToSeq, { planDigest: 'none', desiredCommit: null }) } : {}),
+            ...(options.commit ? { recordPending: (ledger, upToSeq) => recordPendingApplies(org, folder, ledger, upToSeq, { planDigest: 'none', desiredCommit: null }) } : {}),
             onWait,
           });
         });
@@ -92,7 +93,7 @@ export function register(program: Command, host: Host): void {
         if (report.recorded?.commit.status === 'failed') host.exitCode = ExitCode.error;
         return;
       }
-      const orgDir = store.stateFolder(org)?.dir ?? noStateFolder(org);
+      const folder = store.stateFolder(org) ?? noStateFolder(org);
       const report = await refreshOrg({
         store,
         org,
@@ -101,8 +102,8 @@ export function register(program: Command, host: Host): void {
         lockTimeoutMs,
         command: 'capctl refresh',
         audit: {
-          observe: (snapshot, ledger) => observeChanges(snapshot, ledger, orgDir),
-          ...(options.commit ? { recordPending: (ledger, upToSeq, current) => recordPendingApplies(org, orgDir, ledger, upToSeq, current) } : {}),
+          observe: (snapshot, ledger) => observeChanges(snapshot, ledger, folder),
+          ...(options.commit ? { recordPending: (ledger, upToSeq, current) => recordPendingApplies(org, folder, ledger, upToSeq, current) } : {}),
         },
         onWait,
       });

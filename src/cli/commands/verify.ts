@@ -23,7 +23,7 @@ export function register(program: Command, host: Host): void {
         import('../../render/audit-trail.js'),
       ]);
       const ledger = await store.readLedger(org);
-      const report = await verifyTrail(org, store.stateFolder(org)?.dir ?? noStateFolder(org), ledger);
+      const report = await verifyTrail(org, store.stateFolder(org) ?? noStateFolder(org), ledger);
       if (options.format === 'json') host.out(`${JSON.stringify(report, null, 2)}\n`);
       else host.out(renderVerifyText(report, host.color));
       host.exitCode = report.ok ? ExitCode.ok : ExitCode.error;
