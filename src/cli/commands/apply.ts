@@ -94,8 +94,11 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
     import('../../apply/refresh-live-org.js'),
     import('../store-options.js'),
   ]);
+  const barShown = progressEnabled(host, options.quiet);
+  const progress = createProgress(host, options.quiet);
   // A connected org is read (and changed) through the API; its actor is the connected user.
-  const store = openStore(liveSettings(settings, options.connection, host), settings.org, { live: true });
+  const onRevokeProgress = (done: number, total: number, app: string): void => progress.part(done, total, `revoking the sessions of ${app}`);
+  const store = openStore(liveSettings(settings, options.connection, host), settings.org, { live: true, onRevokeProgress });
   const connected = (org: string): boolean => store instanceof LiveOrgStore && store.connectionOf(org) !== undefined;
   const json = options.format === 'json';
   const needActor = (org: string): void => {
@@ -144,8 +147,6 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
           },
         }
       : undefined;
-  const barShown = progressEnabled(host, options.quiet);
-  const progress = createProgress(host, options.quiet);
   const held: string[] = [];
   let applied = 0;
   const report = await applyPlan({
