@@ -81,7 +81,7 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
     { openStore, stateFolderOf },
     { LiveOrgStore },
     { changedFiles },
-    { liveSettings, reportApiCalls },
+    { apiMember, apiReports, liveSettings, reportApiCalls },
   ] = await Promise.all([
     import('../../apply/apply-plan.js'),
     import('../../apply/read-plan-file.js'),
@@ -149,6 +149,8 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
       : undefined;
   const held: string[] = [];
   let applied = 0;
+  // The reads of planning now were said on stderr (planNow); the apply's own are said after it.
+  const said = planFile === undefined ? apiReports(store).length : 0;
   const report = await applyPlan({
     store,
     plan,
@@ -177,9 +179,9 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
   }).finally(() => {
     progress.stop();
     for (const text of held) host.out(text);
-    if (planFile !== undefined) reportApiCalls(store, host);
+    reportApiCalls(store, host, said);
   });
-  if (json) host.out(`${JSON.stringify(report, null, 2)}\n`);
+  if (json) host.out(`${JSON.stringify({ ...report, ...apiMember(store) }, null, 2)}\n`);
   else if (report.status === 'no-changes' || report.status === 'already-applied') host.out(render.renderApplyReportText(report, host.color));
   else host.out(render.renderApplySummary(report, host.color));
   if (report.status === 'failed' || report.commit?.status === 'failed') host.exitCode = ExitCode.error;
