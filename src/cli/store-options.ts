@@ -73,9 +73,9 @@ export function apiMember(store: OrgStore): { api?: ApiReport[] } {
   return api.length > 0 ? { api } : {};
 }
 
-/** Says on stderr how many API calls each live read made, the org's API usage, and what it could not read. */
-export function reportApiCalls(store: OrgStore, host: Host): void {
-  for (const r of apiReports(store)) {
+/** Says on stderr how many API calls each live read made (from the `from`th on), the org's API usage, and what it could not read. */
+export function reportApiCalls(store: OrgStore, host: Host, from = 0): void {
+  for (const r of apiReports(store).slice(from)) {
     const usage = r.apiUsage ? `; the org's API usage is ${r.apiUsage.used}/${r.apiUsage.limit} today` : '';
     host.err(`capctl: ${count(r.calls, 'API call')} to ${r.connection}${usage}\n`);
     for (const w of r.warnings) host.err(`warning: ${w}\n`);

@@ -35,6 +35,8 @@ export interface StoreSettings {
 export interface OpenStoreOptions extends FileOrgStoreOptions {
   /** The command reads the org (plan, usage, drift, import, refresh, check): a connected org is read live. */
   live?: boolean;
+  /** A connected org: called as a revocation ends sessions (apply's progress bar on a terminal). */
+  onRevokeProgress?(done: number, total: number, app: string): void;
 }
 
 /**
@@ -42,7 +44,7 @@ export interface OpenStoreOptions extends FileOrgStoreOptions {
  * state folder is the file store's); without it, a connected `org` is refused (InputError, exit 1).
  */
 export function openStore(settings: StoreSettings, org?: string, options: OpenStoreOptions = {}): OrgStore {
-  const { live, ...fileOptions } = options;
+  const { live, onRevokeProgress, ...fileOptions } = options;
   const files = new FileOrgStore(settings.orgState, fileOptions);
   if (settings.offline) return files;
   if (!live) {
@@ -57,6 +59,7 @@ export function openStore(settings: StoreSettings, org?: string, options: OpenSt
     ...(settings.connection !== undefined ? { defaultConnection: settings.connection } : {}),
     env: settings.env ?? {},
     ...(Number.isFinite(timeout) && timeout > 0 ? { timeoutMs: Math.round(timeout * 1000) } : {}),
+    ...(onRevokeProgress ? { onRevokeProgress } : {}),
   });
 }
 

@@ -190,6 +190,32 @@ describe('apply on a connected org', () => {
     expect(enough.stderr).not.toContain('API requests left today');
   });
 
+  it('says its API calls on stderr, one line per live read (planning now, then its own), and carries them in --format json as `api`', async () => {
+    const slackBlocked = 'apiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-prod\nname: Slack\nblocked: true\nowner: it@acme.example\n';
+    const s = await setup([settingsDoc, slackBlocked]);
+    const lines = (stderr: string): number[] => [...stderr.matchAll(/^capctl: (\d+) API calls? to env \(http:\/\/127\.0\.0\.1:\d+\); the org's API usage is \d+\/\d+ today$/gm)].map((m) => Number(m[1]));
+    const sum = (ns: readonly number[]): number => ns.reduce((a, b) => a + b, 0);
+    // Without a plan file: the plan's read, then the apply's (its read under the lock, its block and read-back).
+    let mark = s.fake.requests.length;
+    const applied = await s.run(['apply', '--auto-approve', '--format', 'json']);
+    expect(applied.code, applied.stderr).toBe(0);
+    const report = JSON.parse(applied.stdout) as { status: string; api: { connection: string; calls: number; apiUsage: { used: number; limit: number }; warnings: string[]; tokensMissing: number }[] };
+    expect(report.status).toBe('applied');
+    const said = lines(applied.stderr);
+    expect(said).toHaveLength(2);
+    expect(report.api.map((r) => r.calls)).toEqual(said);
+    expect(report.api[0]).toMatchObject({ connection: `env (${s.fake.url})`, warnings: [], tokensMissing: 0 });
+    // Every call the fake answered, counted once.
+    expect(sum(said)).toBe(s.fake.requests.length - mark);
+    // With a plan file, in text: the apply's reads only, each once.
+    expect((await s.run(['plan', '--out', 'plan.json'])).code).toBe(0);
+    mark = s.fake.requests.length;
+    const again = await s.run(['apply', 'plan.json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(sum(lines(again.stderr))).toBe(s.fake.requests.length - mark);
+    expect(lines(again.stderr)).toHaveLength(1);
+  });
+
   it('records changes made outside capctl on the live org as a refresh commit of their own before the apply', async () => {
     const s = await setup([settingsDoc, postmanInstalled]);
     // Someone blocks Asana in Setup; the plan made now relies on it (apply plans it again now).

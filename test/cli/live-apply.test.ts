@@ -5,7 +5,7 @@
 // a store that say exactly what happened, and the same apply run again finishes the job; a SIGKILL
 // at random points never makes a token be revoked twice nor an action be recorded twice.
 import { generateKeyPairSync } from 'node:crypto';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -189,6 +189,40 @@ describe('apply on a connected org', () => {
     expect(app.policies).toMatchObject({ profiles: [], permissionSets: ['API Integration'], ipRelaxation: 'BYPASS' });
     expect(app.sessions).toHaveLength(6);
     await expectNoChanges(s);
+  });
+
+  // A terminal for stderr only: util-linux `script` runs the apply on a pseudo-terminal, its stdout sent to a file.
+  const hasScript = /util-linux/.test(spawnSync('script', ['--version'], { encoding: 'utf8' }).stdout ?? '');
+  it.skipIf(!hasScript)('on a terminal, a revocation shows its sessions ending on the progress bar (stderr); piped, no bar', async () => {
+    const s = await setup();
+    await savePlan(s);
+    const terminal = { CI: undefined, TERM: 'xterm-256color', NO_COLOR: undefined };
+    // Piped: no bar, no label.
+    const piped = await s.run(['apply', 'plan.json', '--actor', actor, '--format', 'json'], terminal);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stderr).not.toMatch(/revoking|[█░]/);
+    // Again on a new org, on a terminal.
+    await s.fake.close();
+    const t = await setup();
+    await savePlan(t);
+    const out = path.join(t.root, 'stdout.txt');
+    const shown = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
+      const child = spawn('script', ['-qec', 'exec "$CAPCTL_NODE" "$CAPCTL_BIN" apply plan.json --actor "$CAPCTL_ACTOR_NAME" >"$CAPCTL_OUT"', '/dev/null'], {
+        cwd: t.root,
+        env: { ...process.env, ...t.env, ...terminal, SF_INSTANCE_URL: t.fake.url, SF_ACCESS_TOKEN: t.fake.accessToken, CAPCTL_NODE: process.execPath, CAPCTL_BIN: path.join(repoRoot, 'bin/capctl.js'), CAPCTL_ACTOR_NAME: actor, CAPCTL_OUT: out },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let text = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (text += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, text }));
+    });
+    expect(shown.code, shown.text).toBe(0);
+    expect(readFileSync(out, 'utf8')).toContain('Apply complete: 9 actions applied, 85 sessions ended.');
+    // The bar of the actions, then the revocations' own counts (Jira's 2, Slack's 58) under their label.
+    expect(shown.text).toMatch(/applying to acme-prod \[[█░]+\] \d+\/9/);
+    expect(shown.text).toMatch(/revoking the sessions of Slack \[[█░]+\] \d+\/58/);
+    expect(shown.text).toMatch(/revoking the sessions of Jira Cloud Connector \[[█░]+\] \d+\/2/);
   });
 
   it('limit exceeded: the actions before it are recorded, it is not; the same apply again finishes the job', async () => {

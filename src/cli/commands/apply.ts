@@ -81,7 +81,7 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
     { openStore, stateFolderOf },
     { LiveOrgStore },
     { changedFiles },
-    { liveSettings, reportApiCalls },
+    { apiMember, apiReports, liveSettings, reportApiCalls },
   ] = await Promise.all([
     import('../../apply/apply-plan.js'),
     import('../../apply/read-plan-file.js'),
@@ -94,8 +94,11 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
     import('../../apply/refresh-live-org.js'),
     import('../store-options.js'),
   ]);
+  const barShown = progressEnabled(host, options.quiet);
+  const progress = createProgress(host, options.quiet);
   // A connected org is read (and changed) through the API; its actor is the connected user.
-  const store = openStore(liveSettings(settings, options.connection, host), settings.org, { live: true });
+  const onRevokeProgress = (done: number, total: number, app: string): void => progress.part(done, total, `revoking the sessions of ${app}`);
+  const store = openStore(liveSettings(settings, options.connection, host), settings.org, { live: true, onRevokeProgress });
   const connected = (org: string): boolean => store instanceof LiveOrgStore && store.connectionOf(org) !== undefined;
   const json = options.format === 'json';
   const needActor = (org: string): void => {
@@ -144,10 +147,10 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
           },
         }
       : undefined;
-  const barShown = progressEnabled(host, options.quiet);
-  const progress = createProgress(host, options.quiet);
   const held: string[] = [];
   let applied = 0;
+  // The reads of planning now were said on stderr (planNow); the apply's own are said after it.
+  const said = planFile === undefined ? apiReports(store).length : 0;
   const report = await applyPlan({
     store,
     plan,
@@ -176,9 +179,9 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
   }).finally(() => {
     progress.stop();
     for (const text of held) host.out(text);
-    if (planFile !== undefined) reportApiCalls(store, host);
+    reportApiCalls(store, host, said);
   });
-  if (json) host.out(`${JSON.stringify(report, null, 2)}\n`);
+  if (json) host.out(`${JSON.stringify({ ...report, ...apiMember(store) }, null, 2)}\n`);
   else if (report.status === 'no-changes' || report.status === 'already-applied') host.out(render.renderApplyReportText(report, host.color));
   else host.out(render.renderApplySummary(report, host.color));
   if (report.status === 'failed' || report.commit?.status === 'failed') host.exitCode = ExitCode.error;
