@@ -60,7 +60,7 @@ describe('applyOrg', () => {
     expect(report.org).toBe(ORG);
     expect(report.actor).toBe(ADMIN);
     expect(report.planDigest).toBe(plan.digest);
-    expect(report.applied.map((l) => l.action.id)).toEqual(plan.actions.map((a) => a.id));
+    expect(report.applied.map((l) => l.action.seq)).toEqual(plan.actions.map((a) => a.seq));
     const n = plan.actions.length;
     expect(events).toEqual([
       `started ${ORG} ${ADMIN} ${n}`,
