@@ -15,6 +15,8 @@ export { installDefaults, TransitionError, type OrgData, type Transition, type T
 export { actionKinds, applyAction, type ActionKindRow, type BackendExecutors } from './plan/action-kinds.js';
 export { isInPlanOrder, groupOf, actionGroups } from './plan/ordering.js';
 export { planOrg, readReviewedDesired, type PlanOrgOptions, type PlanOrgResult } from './plan-org.js';
+export { applyOrg, type ApplyOrgOptions, type ApplyReporter } from './apply-org.js';
+export { apiReports, type ApiReport } from './store/api-reports.js';
 export { checkDesiredDigest, checkReplanned, firstDifference, type ReviewedDesired } from './apply/check-reviewed.js';
 export { checkDeclaredOrgs } from './load/check-orgs.js';
 export { createPlanAndRisk } from './plan/create-plan.js';
@@ -38,6 +40,7 @@ export { observeChanges } from './audit/observe-changes.js';
 export { renderRefreshCommitMessage, renderRefreshSubject } from './render/refresh-commit-message.js';
 export { recordPendingApplies, recordApplyCommit } from './audit/record-apply.js';
 export { readHistory, type HistoryQuery } from './audit/read-history.js';
+export { readHistoryFiles, type HistoryFilter } from './audit/history-files.js';
 export { verifyTrail } from './audit/verify-trail.js';
 export { detectDrift, describeUncommittedChanges, diffStoreFile } from './audit/detect-drift.js';
 export { renderApplyCommitMessage, renderApplySubject } from './render/apply-commit-message.js';

@@ -1,6 +1,6 @@
-// Plans the org now, as `capctl plan` and `capctl apply` without a plan file both do: from the
-// desired state and the store the settings name, as the settings' actor; the desired state's load
-// warnings go to stderr.
+// Plans the org now, as `capctl plan` does (`capctl apply` without a plan file plans the same way,
+// in apply-org.ts): from the desired state and the store the settings name, as the settings'
+// actor; the desired state's load warnings go to stderr.
 import type { Plan } from '../model/index.js';
 import type { OrgStore } from '../store/org-store.js';
 import type { Host } from './host.js';

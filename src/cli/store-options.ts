@@ -7,6 +7,9 @@ import { selectOrg } from '../store/select-org.js';
 import type { Host } from './host.js';
 import { resolveSettings, type Settings } from './settings.js';
 import { count } from '../plan/count.js';
+import { apiReports, type ApiReport } from '../store/api-reports.js';
+
+export { apiReports, apiMember, type ApiReport } from '../store/api-reports.js';
 
 /** The parsed store options. */
 export interface StoreOptions {
@@ -52,30 +55,14 @@ export async function openSettingsOrg(
   return { store: openStore(settings, org, live), org };
 }
 
-/** What the live reads of a command cost, as its stderr line says it and its JSON carries it. */
-export interface ApiReport {
-  connection: string;
-  calls: number;
-  apiUsage?: { used: number; limit: number };
-  warnings: string[];
-  tokensMissing: number;
-}
-
-/** The live reads the store made (none for the file store). */
-export function apiReports(store: OrgStore): ApiReport[] {
-  const reads = (store as { reads?: { connection: string; calls: number; limitInfo?: { used: number; limit: number }; warnings: string[]; tokensMissing: number }[] }).reads ?? [];
-  return reads.map((r) => ({ connection: r.connection, calls: r.calls, ...(r.limitInfo ? { apiUsage: r.limitInfo } : {}), warnings: r.warnings, tokensMissing: r.tokensMissing }));
-}
-
-/** `api` of a command's JSON: the live reads it made, when it made any (a file-mode command's JSON is unchanged). */
-export function apiMember(store: OrgStore): { api?: ApiReport[] } {
-  const api = apiReports(store);
-  return api.length > 0 ? { api } : {};
-}
-
 /** Says on stderr how many API calls each live read made (from the `from`th on), the org's API usage, and what it could not read. */
 export function reportApiCalls(store: OrgStore, host: Host, from = 0): void {
-  for (const r of apiReports(store).slice(from)) {
+  sayApiCalls(apiReports(store).slice(from), host);
+}
+
+/** Says on stderr how many API calls each of these live reads made, the org's API usage, and what it could not read. */
+export function sayApiCalls(reports: readonly ApiReport[], host: Host): void {
+  for (const r of reports) {
     const usage = r.apiUsage ? `; the org's API usage is ${r.apiUsage.used}/${r.apiUsage.limit} today` : '';
     host.err(`capctl: ${count(r.calls, 'API call')} to ${r.connection}${usage}\n`);
     for (const w of r.warnings) host.err(`warning: ${w}\n`);

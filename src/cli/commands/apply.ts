@@ -1,13 +1,12 @@
 // capctl apply [PLANFILE]: carry out a saved plan, or plan, show and confirm, then carry it out.
 import { Option, type Command } from 'commander';
-import { AbortedError, CapctlError, ExitCode, InputError, type Plan } from '../../model/index.js';
+import { AbortedError, ExitCode, InputError, type Plan } from '../../model/index.js';
 import { planFailed } from '../../render/plan-words.js';
-import type { ReviewedDesired } from '../../apply/check-reviewed.js';
 import type { Host } from '../host.js';
 import { createProgress, progressEnabled } from '../progress.js';
-import { planNow } from '../plan-now.js';
 import { resolveSettings } from '../settings.js';
 import { count } from '../../plan/count.js';
+import type { ApiReport } from '../../store/api-reports.js';
 
 interface ApplyOptions {
   actor?: string;
@@ -71,117 +70,55 @@ async function runApply(planFile: string | undefined, options: ApplyOptions, hos
   const given = settings.actor;
   const lockTimeoutMs = parseLockTimeout(options.lockTimeout);
   // Loaded on use, so that other commands start without them.
-  const [
-    { applyPlan },
-    { checkPlanOrg, readPlanFile },
-    { describeUncommittedChanges },
-    { describeChangedFiles, observeChanges },
-    { checkStoreNotIgnored, recordPendingApplies },
-    render,
-    { openStore, stateFolderOf },
-    { LiveOrgStore },
-    { changedFiles },
-    { apiMember, apiReports, liveSettings, reportApiCalls },
-  ] = await Promise.all([
-    import('../../apply/apply-plan.js'),
-    import('../../apply/read-plan-file.js'),
-    import('../../audit/detect-drift.js'),
-    import('../../audit/observe-changes.js'),
-    import('../../audit/record-apply.js'),
+  const [{ applyOrg }, render, { renderPlanText }, { renderDiagnosticsText }, { liveSettings, sayApiCalls }] = await Promise.all([
+    import('../../apply-org.js'),
     import('../../render/apply-report.js'),
-    import('../../store/open-store.js'),
-    import('../../salesforce/live-org-store.js'),
-    import('../../apply/refresh-live-org.js'),
+    import('../../render/plan-text.js'),
+    import('../../render/diagnostics.js'),
     import('../store-options.js'),
   ]);
+  const json = options.format === 'json';
   const barShown = progressEnabled(host, options.quiet);
   const progress = createProgress(host, options.quiet);
-  // A connected org is read (and changed) through the API; its actor is the connected user.
-  const onRevokeProgress = (done: number, total: number, app: string): void => progress.part(done, total, `revoking the sessions of ${app}`);
-  const store = openStore(liveSettings(settings, options.connection, host), settings.org, { live: true, onRevokeProgress });
-  const connected = (org: string): boolean => store instanceof LiveOrgStore && store.connectionOf(org) !== undefined;
-  const json = options.format === 'json';
-  const needActor = (org: string): void => {
-    if (!given && !connected(org)) throw new InputError('apply needs the user it runs as: --actor USERNAME, or CAPCTL_ACTOR');
-  };
-  // Said before anything changes (and before the question), not as a failed commit after the apply.
-  const refuseIgnoredStore = async (org: string): Promise<void> => {
-    if (options.commit) await checkStoreNotIgnored(stateFolderOf(store, org));
-  };
-
-  let plan: Plan;
-  let desired: ReviewedDesired | undefined;
-  if (planFile !== undefined) {
-    plan = await readPlanFile(planFile);
-    await checkPlanOrg(plan, settings.org, store, settings.orgState);
-    needActor(plan.org.name);
-    await refuseIgnoredStore(plan.org.name);
-    // A saved plan must be what the reviewed desired state gives: the preflight plans it again.
-    const { readReviewedDesired } = await import('../../plan-org.js');
-    desired = await readReviewedDesired({ desired: settings.desired, org: plan.org.name, store, storeName: settings.orgState, now: host.now() });
-  } else {
-    if (!given && !(store instanceof LiveOrgStore)) needActor(settings.org ?? '');
-    plan = await planNow(settings, host, store, { ...(options.connection !== undefined ? { connection: options.connection } : {}) });
-    needActor(plan.org.name);
-    if (!json) host.out((await import('../../render/plan-text.js')).renderPlanText(plan, { color: host.color }));
-    if (planFailed(plan)) {
-      if (json) host.out(`${JSON.stringify({ plan }, null, 2)}\n`);
-      throw new CapctlError('the plan has errors, so it has no actions: nothing was applied', ExitCode.error);
-    }
-    await refuseIgnoredStore(plan.org.name);
-    // A refusal for permissions comes from the preflight, before any question; a plan without
-    // actions still goes through apply, which records earlier interrupted applies in git.
-    const refused = plan.actions.some((a) => a.allowed === false);
-    if (!options.autoApprove && !refused && plan.actions.length > 0) await confirm(plan, given ?? 'the connected user', host);
-  }
-
-  const org = plan.org.name;
-  const folder = stateFolderOf(store, org);
-  const live =
-    store instanceof LiveOrgStore && connected(org)
-      ? {
-          readStored: () => store.storedSnapshot(org),
-          describe: (before: Parameters<typeof changedFiles>[1], after: Parameters<typeof changedFiles>[1]) => {
-            const files = changedFiles(before, after, folder);
-            return { ...describeChangedFiles(files), files: files.map((f) => f.file) };
-          },
-        }
-      : undefined;
   const held: string[] = [];
-  let applied = 0;
-  // The reads of planning now were said on stderr (planNow); the apply's own are said after it.
-  const said = planFile === undefined ? apiReports(store).length : 0;
-  const report = await applyPlan({
-    store,
-    plan,
-    actor: given,
-    ...(live ? { live } : {}),
+  const api: ApiReport[] = [];
+  const report = await applyOrg({
+    ...liveSettings(settings, options.connection, host),
+    ...(planFile !== undefined ? { planFile } : {}),
     now: () => host.now(),
     lockTimeoutMs,
-    ...(desired ? { desired } : {}),
-    command: `capctl apply${planFile ? ` ${planFile}` : ''}`,
-    audit: {
-      ...(options.commit ? { recordPending: (ledger, upToSeq, current) => recordPendingApplies(org, folder, ledger, upToSeq, current) } : {}),
-      describeChanges: (snapshot) => describeUncommittedChanges(folder, snapshot),
-      observe: (snapshot, ledger) => observeChanges(snapshot, ledger, folder),
-    },
-    onWait: (holder) =>
-      host.err(`Waiting up to ${options.lockTimeout}s for the lock of ${org}, held by ${holder.user} (${holder.command}, pid ${holder.pid} on ${holder.host}, since ${holder.acquiredAt})…\n`),
-    onStart: (start) => {
-      if (!json && start.remaining.length > 0) host.out(render.renderApplyStart(org, plan.digest, start.actor, start.resumed));
-      if (start.remaining.length > 0) progress.start(start.remaining.length, `applying to ${org}`);
-    },
-    onApplied: (line) => {
-      progress.update(++applied);
+    commit: options.commit,
+    ...(options.autoApprove ? {} : { confirm: (plan: Plan) => confirm(plan, given ?? 'the connected user', host) }),
+    reporter: {
+      warnings: (diagnostics) => host.err(renderDiagnosticsText(diagnostics, { color: false })),
+      planned: (plan) => {
+        if (!json) host.out(renderPlanText(plan, { color: host.color }));
+        else if (planFailed(plan)) host.out(`${JSON.stringify({ plan }, null, 2)}\n`);
+      },
+      waiting: (holder, org) =>
+        host.err(`Waiting up to ${options.lockTimeout}s for the lock of ${org}, held by ${holder.user} (${holder.command}, pid ${holder.pid} on ${holder.host}, since ${holder.acquiredAt})…\n`),
+      started: (start, plan) => {
+        if (start.remaining.length === 0) return;
+        if (!json) host.out(render.renderApplyStart(plan.org.name, plan.digest, start.actor, start.resumed));
+        progress.start(start.remaining.length, `applying to ${plan.org.name}`);
+      },
+      progress: (done) => progress.update(done),
       // With a bar on the terminal, the lines wait until it is gone, so the two never interleave.
-      if (!json) (barShown ? held : { push: (t: string) => host.out(t) }).push(render.renderAppliedLine(line, host.color));
+      applied: (line) => {
+        if (!json) (barShown ? held : { push: (t: string) => host.out(t) }).push(render.renderAppliedLine(line, host.color));
+      },
+      finished: () => {
+        progress.stop();
+        for (const text of held) host.out(text);
+      },
+      revokeProgress: (done, total, app) => progress.part(done, total, `revoking the sessions of ${app}`),
+      apiCalls: (reports) => {
+        api.push(...reports);
+        sayApiCalls(reports, host);
+      },
     },
-  }).finally(() => {
-    progress.stop();
-    for (const text of held) host.out(text);
-    reportApiCalls(store, host, said);
   });
-  if (json) host.out(`${JSON.stringify({ ...report, ...apiMember(store) }, null, 2)}\n`);
+  if (json) host.out(`${JSON.stringify({ ...report, ...(api.length > 0 ? { api } : {}) }, null, 2)}\n`);
   else if (report.status === 'no-changes' || report.status === 'already-applied') host.out(render.renderApplyReportText(report, host.color));
   else host.out(render.renderApplySummary(report, host.color));
   if (report.status === 'failed' || report.commit?.status === 'failed') host.exitCode = ExitCode.error;

@@ -1,7 +1,5 @@
 // capctl history: the audit trail read from git — applies and changes to the desired state, newest first.
-import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import type { DesiredState } from '../../model/index.js';
 import type { Host } from '../host.js';
 import { chooseOrg, resolveSettings } from '../settings.js';
 
@@ -30,15 +28,21 @@ export function register(program: Command, host: Host): void {
     .addHelpText('after', '\nExamples:\n  $ capctl history --revocation INC-2041\n  $ capctl history --app Slack --format json\n')
     .action(async (options: HistoryOptions) => {
       const settings = await resolveSettings({ desired: options.desired, orgState: options.orgState, org: options.org }, host);
-      const [{ readHistory }, { renderHistoryText }, { openStore }] = await Promise.all([
+      const [{ readHistory }, { readHistoryFiles }, { renderHistoryText }, { openStore }] = await Promise.all([
         import('../../audit/read-history.js'),
+        import('../../audit/history-files.js'),
         import('../../render/audit-trail.js'),
         import('../../store/open-store.js'),
       ]);
       const store = openStore(settings, settings.org);
       // An org the store does not have is an error, as in verify and drift, never "No history found".
       if (settings.org !== undefined) chooseOrg(settings.org, await store.listOrgs(), settings.orgState);
-      const desired = existsSync(settings.desired) ? await desiredFiles(settings.desired, settings.org, options, host) : undefined;
+      const filter = {
+        ...(settings.org !== undefined ? { org: settings.org } : {}),
+        ...(options.app !== undefined ? { app: options.app } : {}),
+        ...(options.revocation !== undefined ? { revocation: options.revocation } : {}),
+      };
+      const desired = await readHistoryFiles(settings.desired, filter, host.now());
       const entries = await readHistory({
         storeDir: settings.orgState,
         ...(settings.org ? { org: settings.org } : {}),
@@ -50,34 +54,4 @@ export function register(program: Command, host: Host): void {
       if (options.format === 'json') host.out(`${JSON.stringify({ entries }, null, 2)}\n`);
       else host.out(renderHistoryText(entries, host.color));
     });
-}
-
-/** The desired files to follow: those declaring the app, the revocation or the org; [] for the whole folder. */
-async function desiredFiles(root: string, org: string | undefined, options: HistoryOptions, host: Host): Promise<{ root: string; files: string[] } | undefined> {
-  if (!options.app && !options.revocation && !org) return { root, files: [] };
-  const { loadDesiredState } = await import('../../load/load-desired.js');
-  let desired: DesiredState;
-  try {
-    ({ desired } = await loadDesiredState(root, { now: host.now() }));
-  } catch {
-    return undefined;
-  }
-  const files = new Set<string>();
-  for (const [slug, declared] of Object.entries(desired.orgs)) {
-    if (org && slug !== org) continue;
-    const filterByApp = options.app !== undefined;
-    const filterByRevocation = options.revocation !== undefined;
-    if (!filterByApp && !filterByRevocation && declared.settings) files.add(declared.settings.source.file);
-    for (const app of declared.apps) {
-      if (filterByRevocation) continue;
-      if (!filterByApp || app.doc.name === options.app || app.doc.id === options.app) files.add(app.source.file);
-    }
-    for (const revocation of declared.revocations) {
-      if (filterByRevocation && revocation.doc.id !== options.revocation) continue;
-      if (filterByApp && revocation.doc.app !== options.app) continue;
-      files.add(revocation.source.file);
-    }
-  }
-  // Nothing declares it: follow no desired file rather than the whole folder.
-  return files.size > 0 ? { root, files: [...files].sort() } : undefined;
 }
