@@ -241,8 +241,28 @@ function decoded<V>(result: { value?: V; problem?: string }, fallback: V, app: s
 /** A record the API answered that cannot be mapped (the reader reports it as a malformed response). */
 export class UnmappableRecord extends Error {}
 
-/** An instant as the store writes it: UTC, `Z`, milliseconds only when there are some. */
+/** A dateTime already in UTC (`Z`, `+0000`, `+00:00`), seconds or milliseconds: year, month, day, hour, minute, second, `.ms`. */
+const utcShape = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d{3})?(?:Z|\+0000|\+00:00)$/;
+const monthDays = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * An instant as the store writes it: UTC, `Z`, milliseconds only when there are some. A UTC
+ * dateTime whose every part is in range (the common case: a million tokens' dates) is rewritten as
+ * text, the same string the Date round trip below gives it; anything else takes that round trip.
+ */
 export function instant(value: unknown): string {
+  const m = typeof value === 'string' ? utcShape.exec(value) : null;
+  if (m !== null) {
+    const year = Number(m[1]);
+    const month = Number(m[2]);
+    const day = Number(m[3]);
+    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    const dayOk = day >= 1 && (day <= 28 || (month >= 1 && month <= 12 && day <= monthDays[month - 1]! && (month !== 2 || day <= 28 || leap)));
+    if (year >= 1970 && month >= 1 && month <= 12 && dayOk && Number(m[4]) <= 23 && Number(m[5]) <= 59 && Number(m[6]) <= 59) {
+      const text = m[0];
+      return m[7] === undefined || m[7] === '.000' ? `${text.slice(0, 19)}Z` : `${text.slice(0, 23)}Z`;
+    }
+  }
   const date = new Date(typeof value === 'string' ? value.replace(/([+-]\d\d)(\d\d)$/, '$1:$2') : NaN);
   if (Number.isNaN(date.getTime())) throw new UnmappableRecord(`"${String(value)}" is not a dateTime`);
   return date.toISOString().replace('.000Z', 'Z');
