@@ -3,7 +3,9 @@
 // what could not be mapped, as warnings) goes out. What no API shows is not invented: a session's
 // flow is `unknown`, denied attempts are null, an uninstalled app without tokens or a block is not
 // listed. Orders follow the file store: users by username, apps by name, sessions by creation;
-// the org's profiles and permission sets in the org's own (Id) order.
+// the org's profiles and permission sets in the org's own (Id) order. Objects are built with their
+// keys in sorted order, as the store's JSON has them, so that formatting a million sessions (the
+// digest, the state files) copies none of them.
 import type { AppFile, IpRelaxation, ObservedPolicies, OrgFile, OrgUser, Permission, PermittedUsers, Session } from '../model/index.js';
 import { connectedAppRefreshCodec, enumCodec, externalClientAppRefreshCodec } from '../metadata/field-map.js';
 import type { SfRecord } from './client.js';
@@ -98,7 +100,7 @@ export function mapSnapshot(slug: string, records: LiveRecords, revision: number
       addPermissions(held, set, records.canApprove, set.IsOwnedByProfile === true);
       if (sets.kind.get(text(set.Id)) === 'set' && !listed.includes(text(set.Label))) listed.push(text(set.Label));
     }
-    return { username: text(u.Username), profile, permissionSets: listed, permissions: permissionOrder.filter((p) => held.has(p)), active: u.IsActive === true };
+    return { active: u.IsActive === true, permissionSets: listed, permissions: permissionOrder.filter((p) => held.has(p)), profile, username: text(u.Username) };
   });
   users.sort((a, b) => compare(a.username, b.username));
 
@@ -140,15 +142,15 @@ export function mapSnapshot(slug: string, records: LiveRecords, revision: number
     const policy = (metadata?.oauthPolicy ?? {}) as SfRecord;
     const texts = (element: string): string[] => (policy[element] === undefined || policy[element] === null ? [] : [String(policy[element])]);
     add({
-      id,
-      name,
-      type: 'ConnectedApp',
-      packaged: U.packagedFrom(menuByApp.get(id)),
-      installed: true,
       blocked: (consumerKey !== '' && blockedKeys.has(consumerKey)) || blockedNames.has(name),
       deniedAttempts: null,
+      id,
+      installed: true,
+      name,
+      packaged: U.packagedFrom(menuByApp.get(id)),
       policies: policies(row.OptionsAllowAdminApprovedUsersOnly === true ? 'admin-approved' : 'all-users', assigned.get(id), decoded(ipRelaxationCodec.decode(texts), 'ENFORCE', name, warnings), decoded(connectedAppRefreshCodec.decode(texts), 'infinite', name, warnings)),
       sessions: [],
+      type: 'ConnectedApp',
     });
   }
   const ecaPolicies = new Map<string, SfRecord>();
@@ -163,19 +165,19 @@ export function mapSnapshot(slug: string, records: LiveRecords, revision: number
     if (!p) warnings.push(`external client app "${name}": its OAuth policies could not be read; they are shown as the defaults (all users, ENFORCE, infinite)`);
     const texts = (element: string): string[] => (p?.[element] === undefined || p?.[element] === null ? [] : [String(p[element])]);
     add({
-      id,
-      name,
-      type: 'ExternalClientApp',
-      packaged: U.externalClientAppPackaged,
-      installed: true,
       blocked: blockedNames.has(name),
       deniedAttempts: null,
+      id,
+      installed: true,
+      name,
+      packaged: U.externalClientAppPackaged,
       policies: policies(decoded(ecaPermittedCodec.decode(texts), 'all-users', name, warnings), assigned.get(id), decoded(ecaIpCodec.decode(texts), 'ENFORCE', name, warnings), decoded(externalClientAppRefreshCodec.decode(texts), 'infinite', name, warnings)),
       sessions: [],
+      type: 'ExternalClientApp',
     });
   }
   const uninstalled = (name: string, blocked: boolean): AppFile => {
-    const app: AppFile = { id: derivedAppId(name), name, type: 'ConnectedApp', packaged: false, installed: false, blocked, deniedAttempts: null, derivedId: true, sessions: [] };
+    const app: AppFile = { blocked, deniedAttempts: null, derivedId: true, id: derivedAppId(name), installed: false, name, packaged: false, sessions: [], type: 'ConnectedApp' };
     add(app);
     return app;
   };
@@ -194,7 +196,7 @@ export function mapSnapshot(slug: string, records: LiveRecords, revision: number
     let app = U.isUninstalledToken(token) ? appByName.get(appName) : (appById.get(text(item?.ApplicationId)) ?? appByName.get(appName));
     app ??= uninstalled(appName, false);
     if (token.LastUsedDate === null || token.LastUsedDate === undefined) neverUsed++;
-    const session: Session = { user, created: instant(token.CreatedDate), lastUsed: instant(U.lastUsedOf(token)), useCount: Math.max(0, Number(token.UseCount ?? 0) || 0), flow: 'unknown' };
+    const session: Session = { created: instant(token.CreatedDate), flow: 'unknown', lastUsed: instant(U.lastUsedOf(token)), useCount: Math.max(0, Number(token.UseCount ?? 0) || 0), user };
     app.sessions.push(session);
   }
   if (neverUsed > 0) warnings.push(`${neverUsed} OauthToken ${neverUsed === 1 ? 'row has' : 'rows have'} no LastUsedDate: last use shown as creation`);
@@ -230,7 +232,7 @@ function addPermissions(held: Set<Permission>, set: SfRecord, canApprove: LiveRe
 }
 
 function policies(permittedUsers: PermittedUsers, assigned: { profiles: string[]; permissionSets: string[] } | undefined, ipRelaxation: IpRelaxation, refreshTokenPolicy: string): ObservedPolicies {
-  return { permittedUsers, profiles: unique(assigned?.profiles ?? []), permissionSets: unique(assigned?.permissionSets ?? []), ipRelaxation, refreshTokenPolicy };
+  return { ipRelaxation, permissionSets: unique(assigned?.permissionSets ?? []), permittedUsers, profiles: unique(assigned?.profiles ?? []), refreshTokenPolicy };
 }
 
 function decoded<V>(result: { value?: V; problem?: string }, fallback: V, app: string, warnings: string[]): V {
