@@ -262,6 +262,8 @@ export function instant(value: unknown): string {
     const dayOk = day >= 1 && (day <= 28 || (month >= 1 && month <= 12 && day <= monthDays[month - 1]! && (month !== 2 || day <= 28 || leap)));
     if (year >= 1970 && month >= 1 && month <= 12 && dayOk && Number(m[4]) <= 23 && Number(m[5]) <= 59 && Number(m[6]) <= 59) {
       const text = m[0];
+      // Already as the store writes it (a session taken from the store): that very string, no copy.
+      if (text.endsWith('Z') && m[7] !== '.000') return text;
       return m[7] === undefined || m[7] === '.000' ? `${text.slice(0, 19)}Z` : `${text.slice(0, 23)}Z`;
     }
   }

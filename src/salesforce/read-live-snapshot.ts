@@ -26,13 +26,23 @@ export type AppMetadataCache = Record<string, AppMetadataCacheEntry>;
 
 /** How a read goes. */
 export interface ReadLiveOptions {
-  /** The last read: its snapshot (for the store revision) and its metadata cache. */
-  previous?: { snapshot: OrgSnapshot; appMetadata: AppMetadataCache; sessions?: SessionsCache };
+  /**
+   * The last read: its snapshot (for the store revision) and its metadata cache. May be a promise
+   * (the state folder still being read): the reads that do not need it start meanwhile.
+   */
+  previous?: PreviousRead | Promise<PreviousRead | undefined>;
   signal?: AbortSignal;
   /** Called as each step starts, for a progress line. */
   onProgress?: (step: string) => void;
   /** Users per OauthToken chunk (default 256). */
   userChunk?: number;
+}
+
+/** What the last read left: the state folder's snapshot and the caches beside it. */
+export interface PreviousRead {
+  snapshot: OrgSnapshot;
+  appMetadata: AppMetadataCache;
+  sessions?: SessionsCache;
 }
 
 /** A read's result: the snapshot, how many calls it took, the org's API usage, and what could not be read. */
@@ -85,12 +95,13 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
   const externalClientAppsRead = client.query(U.externalClientAppSoql);
   const setupEntityAccessRead = client.query("SELECT ParentId, SetupEntityId FROM SetupEntityAccess WHERE SetupEntityType IN ('ConnectedApplication', 'ExternalClientApplication') ORDER BY Id");
 
-  const metadataRead = Promise.all([permissionSetsRead, connectedAppsRead]).then(async ([permissionSets, connectedApps]) => {
+  const previousRead = Promise.resolve(options.previous);
+  const metadataRead = Promise.all([permissionSetsRead, connectedAppsRead, previousRead]).then(async ([permissionSets, connectedApps, previous]) => {
     step('metadata');
     const profileNames = permissionSets.filter((s) => s.IsOwnedByProfile === true).map((s) => String((s.Profile as SfRecord | null)?.Name ?? ''));
     const setNames = permissionSets.filter((s) => s.IsOwnedByProfile !== true).map((s) => String(s.Name));
     const [connectedAppRead, ecaPolicies, blocks, settings, setMetadata, profileMetadata] = await Promise.all([
-      readConnectedAppMetadata(client, connectedApps, options.previous?.appMetadata ?? {}),
+      readConnectedAppMetadata(client, connectedApps, previous?.appMetadata ?? {}),
       readAll(client, U.externalClientAppPolicyType),
       readAll(client, 'BlacklistedConsumer'),
       Promise.all(U.settingsReads.map(async (s) => (await client.metadataRead(s.type, [s.fullName]))[0])),
@@ -104,17 +115,17 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
     return { connectedAppRead, ecaPolicies, blocks, settings, canApprove };
   });
 
-  const tokensRead = Promise.all([usersRead, connectedAppsRead, externalClientAppsRead]).then(([users, connectedApps, externalClientApps]) => {
+  const tokensRead = Promise.all([usersRead, connectedAppsRead, externalClientAppsRead, previousRead]).then(([users, connectedApps, externalClientApps, previous]) => {
     step('sessions');
     const userIdByName = new Map(users.map((u) => [String(u.Username), String(u.Id)]));
-    const previousSessions = options.previous?.sessions;
+    const previousSessions = previous?.sessions;
     return readOauthTokens(client, users.map((u) => String(u.Id)), {
       ...(options.userChunk !== undefined ? { userChunk: options.userChunk } : {}),
       userIdByName,
-      ...(options.previous && previousSessions
+      ...(previous && previousSessions
         ? {
             before: {
-              apps: options.previous.snapshot.apps,
+              apps: previous.snapshot.apps,
               cache: previousSessions,
               installed: new Map([...connectedApps.map((a) => [String(a.Id), String(a.Name)] as const), ...externalClientApps.map((a) => [String(a.Id), String(a.MasterLabel)] as const)]),
             },
@@ -123,7 +134,7 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
     });
   });
 
-  const [organizations, permissionSets, users, assignments, connectedApps, menuItems, externalClientApps, setupEntityAccess, metadata, tokenRead] = await Promise.all([
+  const [organizations, permissionSets, users, assignments, connectedApps, menuItems, externalClientApps, setupEntityAccess, metadata, tokenRead, previous] = await Promise.all([
     organizationRead,
     permissionSetsRead,
     usersRead,
@@ -134,6 +145,7 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
     setupEntityAccessRead,
     metadataRead,
     tokensRead,
+    previousRead,
   ]);
   const organization = organizations[0];
   if (!organization) throw new SalesforceError(`${client.connection}: malformed response: the Organization query returned no row`, 'malformed', client.connection);
@@ -160,7 +172,7 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
   };
   let mapped: MappedSnapshot;
   try {
-    mapped = mapSnapshot(slug, records, options.previous?.snapshot.org.revision ?? 0);
+    mapped = mapSnapshot(slug, records, previous?.snapshot.org.revision ?? 0);
   } catch (err) {
     if (err instanceof UnmappableRecord) throw new SalesforceError(`${client.connection}: malformed response: ${err.message}`, 'malformed', client.connection);
     throw err;
