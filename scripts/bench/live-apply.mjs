@@ -17,10 +17,12 @@ function callKind(request) {
   if (request.path.endsWith('/services/oauth2/revoke')) return 'revoke';
   if (request.path.endsWith('/services/oauth2/userinfo')) return 'userinfo';
   if (request.soql) return `query ${/\bFROM\s+(\w+)/i.exec(request.soql)?.[1] ?? '?'}`;
+  if (request.pageOf) return `query ${request.pageOf} (next page)`;
   return `${request.method} ${request.path.replace(/^\/services\/data\/v[\d.]+/, '').replace(/\/[0-9A-Za-z]{15,18}$/, '/{id}')}`;
 }
 
-function countBy(requests) {
+/** The recorded requests counted by kind of call, kinds in order. */
+export function countBy(requests) {
   const counts = {};
   for (const r of requests) counts[callKind(r)] = (counts[callKind(r)] ?? 0) + 1;
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -56,9 +58,9 @@ export async function benchLiveApply({ measure, capctl, repo, env, fake, generat
   for (const a of plan.actions) actionsByKind[a.kind] = (actionsByKind[a.kind] ?? 0) + 1;
 
   log(`live apply of ${plan.actions.length} actions`);
-  const from = fake.requests.length;
+  const from = (await fake.requestsSince(0)).length;
   const applied = await measure([capctl, 'apply', '--org', slug, '--desired', desired, '--auto-approve', '--no-commit', '--format', 'json'], { cwd: repo, env });
-  const requests = fake.requests.slice(from);
+  const requests = await fake.requestsSince(from);
   // The preflight's read: everything up to the last read of the org before the first write.
   const firstWrite = requests.findIndex((r) => (r.soap && /^(create|update|upsert|delete)Metadata$/.test(r.soap.call)) || (r.method !== 'GET' && !r.grant && !r.soap));
   const preflight = firstWrite < 0 ? requests.length : firstWrite;

@@ -26,6 +26,8 @@ export interface FakeOrgData {
   fields: Record<string, Set<string>>;
   /** Per table, the fields a query finds rows by through an index (soql.ts evaluate): never edit them in place. */
   indexed: Record<string, string[]>;
+  /** Per table, the dateTime fields a `>=` / `>` finds rows by through a sorted index (soql.ts evaluate; these may be edited in place). */
+  ranged: Record<string, string[]>;
   /** Tooling API tables (Profile with its Metadata). */
   tooling: Record<string, Row[]>;
   toolingFields: Record<string, Set<string>>;
@@ -223,6 +225,7 @@ export function seedFakeOrg(snapshot: OrgSnapshot): FakeOrgData {
     tables,
     fields,
     indexed: { OauthToken: ['UserId', 'AppName'] },
+    ranged: { OauthToken: ['CreatedDate', 'LastUsedDate'] },
     tooling: { Profile: toolingProfiles },
     toolingFields: { Profile: new Set(['Id', 'Name', 'Metadata']) },
     metadata,

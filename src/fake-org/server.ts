@@ -49,6 +49,8 @@ export interface RecordedRequest {
   path: string;
   /** The SOQL of a query. */
   soql?: string;
+  /** A query's next page (`/query/{locator}`): the sObject that query reads. */
+  pageOf?: string;
   /** A SOAP call: its name, the metadata type and the names it carries. */
   soap?: { call: string; type?: string; fullNames?: string[] };
   /** The OAuth grant type of a token request. */
@@ -119,7 +121,7 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
   /** Who each token is logged in as (username). */
   const tokenUsers = new Map<string, string>();
   let dailyRemaining: number | undefined;
-  const locators = new Map<string, { rows: Row[]; size: number }>();
+  const locators = new Map<string, { rows: Row[]; size: number; from: string }>();
   const dailyLimit = options.dailyLimit ?? 100_000;
   let used = options.usedBefore ?? 0;
   let locatorCount = 0;
@@ -181,6 +183,9 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     if (rest) {
       const q = parsed.searchParams.get('q');
       if (q !== null) record.soql = q;
+      const locator = /^\/query\/(01gFAKE[0-9]+)-[0-9]+$/.exec(rest[1]!);
+      const of = locator ? locators.get(locator[1]!)?.from : undefined;
+      if (of !== undefined) record.pageOf = of;
     }
     const fault = takeFault(soap ? `${path} ${soap.call}` : `${path}${parsed.search}`);
     if (fault?.kind === 'hang') return void hang(res);
@@ -292,19 +297,19 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     const table = data.tables[parsed.from];
     const fields = data.fields[parsed.from];
     if (!table || !fields) throw new SoqlError(`sObject type '${parsed.from}' is not supported.`);
-    const rows = evaluate(parsed, table, (f) => fields.has(f), data.indexed[parsed.from]);
+    const rows = evaluate(parsed, table, (f) => fields.has(f), data.indexed[parsed.from], data.ranged[parsed.from]);
     if (parsed.fields === 'count') return { totalSize: rows.length, done: true, records: [] };
     if (parsed.from === 'OauthToken') {
       // The token cap: at most 2,500 rows answered, 500 per page; totalSize is what is answered (U).
       const capped = rows.slice(0, oauthTokenCap);
-      return startPages(capped, tokenPageSize);
+      return startPages(capped, tokenPageSize, parsed.from);
     }
-    return startPages(rows, pageSize);
+    return startPages(rows, pageSize, parsed.from);
   }
 
-  function startPages(rows: Row[], size: number): unknown {
+  function startPages(rows: Row[], size: number, from: string): unknown {
     const id = `01gFAKE${String(++locatorCount).padStart(8, '0')}`;
-    locators.set(id, { rows, size });
+    locators.set(id, { rows, size, from });
     return page(id, 0);
   }
 

@@ -159,12 +159,16 @@ export function fieldValue(row: Row, path: string): unknown {
  * `indexed`: fields of this table looked up through an index rather than a scan (an `=` or `IN`
  * on one of them costs what it returns): the index is built on first use and again whenever the
  * table is replaced or changes length, so an indexed field must not be edited in place.
+ * `ranged`: dateTime fields a `>=` / `>` finds rows by through a sorted index (a "since" query
+ * costs what it returns, not a parse of every row's date); these may be edited in place: each use
+ * first checks that every row still holds the text it was indexed with, and builds it again if not.
  */
-export function evaluate(query: Soql, rows: readonly Row[], knownField: (path: string) => boolean, indexed: readonly string[] = []): Row[] {
+export function evaluate(query: Soql, rows: readonly Row[], knownField: (path: string) => boolean, indexed: readonly string[] = [], ranged: readonly string[] = []): Row[] {
   const paths = [...(query.fields === 'count' ? [] : query.fields), ...query.where.map((c) => c.field), ...(query.orderBy ? [query.orderBy.field] : [])];
   for (const path of paths) if (!knownField(path)) throw new SoqlError(`No such column '${path}' on entity '${query.from}'`);
   const lookup = query.where.find((c) => (c.op === '=' || c.op === 'in') && indexed.includes(c.field));
-  const candidates = lookup ? lookUp(rows, lookup) : rows;
+  const range = lookup ? undefined : query.where.find((c) => (c.op === '>=' || c.op === '>') && ranged.includes(c.field));
+  const candidates = lookup ? lookUp(rows, lookup) : range ? rangeOf(rows, range) : rows;
   let selected = candidates.filter((row) => query.where.every((c) => matches(fieldValue(row, c.field), c)));
   if (query.orderBy) {
     const { field, descending } = query.orderBy;
@@ -204,6 +208,62 @@ function lookUp(rows: readonly Row[], c: Condition): Row[] {
   const positions = new Set<number>();
   for (const value of c.values) for (const at of byValue.get(value) ?? []) positions.add(at);
   return [...positions].sort((a, b) => a - b).map((at) => rows[at]!);
+}
+
+interface RangeIndex {
+  /** Each row's text of the field when indexed (undefined: not a string). */
+  texts: unknown[];
+  /** The positions of the rows holding a dateTime, by instant; `instants` in the same order. */
+  positions: number[];
+  instants: number[];
+  /** The positions of the rows holding a text that is no dateTime: always candidates, so the filter throws on them as a scan would. */
+  malformed: number[];
+}
+
+const rangeIndexes = new WeakMap<readonly Row[], Map<string, RangeIndex>>();
+
+/** The rows whose dateTime field is at or after (`>=`) or after (`>`) the bound, in table order. */
+function rangeOf(rows: readonly Row[], c: Condition): Row[] {
+  let byField = rangeIndexes.get(rows);
+  if (!byField) rangeIndexes.set(rows, (byField = new Map()));
+  let index = byField.get(c.field);
+  if (!index || !stillHolds(rows, c.field, index.texts)) byField.set(c.field, (index = buildRange(rows, c.field)));
+  const bound = (c.values[0] as DateTimeLiteral).dateTime;
+  // The first instant at or past the bound (>=) or past it (>).
+  let lo = 0;
+  let hi = index.instants.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = index.instants[mid]!;
+    if (c.op === '>=' ? at < bound : at <= bound) lo = mid + 1;
+    else hi = mid;
+  }
+  return [...index.positions.slice(lo), ...index.malformed]
+    .sort((a, b) => a - b)
+    .map((at) => rows[at]!);
+}
+
+function stillHolds(rows: readonly Row[], field: string, texts: readonly unknown[]): boolean {
+  if (texts.length !== rows.length) return false;
+  for (let at = 0; at < rows.length; at++) if (fieldValue(rows[at]!, field) !== texts[at]) return false;
+  return true;
+}
+
+/** Parses every row's date once; a value that is no string matches no bound (as in matches()). */
+function buildRange(rows: readonly Row[], field: string): RangeIndex {
+  const texts: unknown[] = [];
+  const entries: [number, number][] = [];
+  const malformed: number[] = [];
+  rows.forEach((row, at) => {
+    const value = fieldValue(row, field);
+    texts.push(value);
+    if (typeof value !== 'string') return;
+    const ms = Date.parse(value.replace(/([+-][0-9]{2})([0-9]{2})$/, '$1:$2'));
+    if (Number.isNaN(ms)) malformed.push(at);
+    else entries.push([ms, at]);
+  });
+  entries.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return { texts, positions: entries.map((e) => e[1]), instants: entries.map((e) => e[0]), malformed };
 }
 
 /** A dateTime as Salesforce writes it (`2026-06-03T04:57:19.000+0000`) or as SOQL does, in ms. */

@@ -324,7 +324,9 @@ class JsforceClient implements SfClient {
     let url: string | undefined = firstUrl;
     while (url !== undefined) {
       const pageUrl: string = url;
-      const page = this.queryPage(await this.call(`query ${soql}`, true, () => this.conn.request(pageUrl)), soql);
+      // A next page goes ahead of the calls waiting for a slot: a long query is a chain of pages, one
+      // at a time, and queued behind every other call its chain would set the read's wall time.
+      const page = this.queryPage(await this.call(`query ${soql}`, true, () => this.conn.request(pageUrl), pageUrl !== firstUrl), soql);
       if (maxRows !== undefined && page.totalSize > maxRows) {
         throw this.malformed(`the query answered ${page.totalSize} rows, more than the ${maxRows} capctl reads at once: ${soql}`);
       }
@@ -356,11 +358,11 @@ class JsforceClient implements SfClient {
   }
 
   /** One request: a pool slot, a timeout, safe retries, one re-login, counted, errors typed. */
-  private async call<T>(what: string, idempotent: boolean, request: () => Promise<T>): Promise<T> {
+  private async call<T>(what: string, idempotent: boolean, request: () => Promise<T>, ahead = false): Promise<T> {
     let attempt = 0;
     for (;;) {
       try {
-        return await this.slot(() => this.timed(what, request));
+        return await this.slot(() => this.timed(what, request), ahead);
       } catch (err) {
         if (err instanceof CapctlError) throw err;
         const failure = classify(err);
@@ -390,8 +392,9 @@ class JsforceClient implements SfClient {
     await this.relogin;
   }
 
-  private async slot<T>(run: () => Promise<T>): Promise<T> {
-    while (this.active >= this.parallelism) await new Promise<void>((resolve) => this.waiting.push(resolve));
+  /** Runs in one of the `parallelism` slots, waiting in line for one (`ahead`: at the head of the line). */
+  private async slot<T>(run: () => Promise<T>, ahead = false): Promise<T> {
+    while (this.active >= this.parallelism) await new Promise<void>((resolve) => (ahead ? this.waiting.unshift(resolve) : this.waiting.push(resolve)));
     this.active++;
     try {
       return await run();
@@ -492,8 +495,10 @@ async function goneOn(codes: readonly string[], request: () => Promise<unknown>)
 
 function stripAttributes(record: SfRecord): SfRecord {
   const out: SfRecord = {};
-  for (const [key, value] of Object.entries(record)) {
-    if (key === 'attributes') continue;
+  // for…in over a parsed JSON object (own keys only, no prototype chain to speak of): no entries array per record.
+  for (const key in record) {
+    if (key === 'attributes' || !Object.prototype.hasOwnProperty.call(record, key)) continue;
+    const value = record[key];
     out[key] = value !== null && typeof value === 'object' && !Array.isArray(value) ? stripAttributes(value as SfRecord) : value;
   }
   return out;

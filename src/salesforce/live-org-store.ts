@@ -41,7 +41,7 @@ import { estimateApplyCalls, type CallEstimate } from './call-estimate.js';
 import type { LimitInfo, SfClient } from './client.js';
 import type { LiveContext, ReadBack } from './live-executors.js';
 import type { SessionsCache } from './oauth-tokens.js';
-import type { AppMetadataCache, LiveRead } from './read-live-snapshot.js';
+import type { AppMetadataCache, LiveRead, PreviousRead } from './read-live-snapshot.js';
 
 /** The metadata cache of the last refresh, beside the state files (not part of the snapshot; no secret in it). */
 export const appMetadataCacheFileName = '.live-metadata.json';
@@ -141,9 +141,16 @@ export class LiveOrgStore implements OrgStore {
       import('./read-live-snapshot.js'),
     ]);
     const spec = parseConnection(text);
-    const previousSnapshot = options.previous ?? (await this.storedSnapshot(org));
-    const appMetadata = previousSnapshot ? await this.readCache(org) : {};
-    const sessions = previousSnapshot ? await this.readSessionsCache(org) : undefined;
+    // The state folder is read while the org is: the live reads that do not need it (the login,
+    // the long User and PermissionSetAssignment queries) do not wait for a million sessions' files.
+    const previous = (async (): Promise<PreviousRead | undefined> => {
+      const snapshot = options.previous ?? (await this.storedSnapshot(org));
+      if (!snapshot) return undefined;
+      const [appMetadata, sessions] = await Promise.all([this.readCache(org), this.readSessionsCache(org)]);
+      return { snapshot, appMetadata, ...(sessions ? { sessions } : {}) };
+    })();
+    // Awaited by the read below; a failure before it (the login) must not leave it unhandled.
+    previous.catch(() => undefined);
     let logins = 0;
     let session;
     try {
@@ -166,7 +173,7 @@ export class LiveOrgStore implements OrgStore {
     this.reads.push(stats);
     try {
       const read = await readLiveSnapshot(client, org, {
-        ...(previousSnapshot ? { previous: { snapshot: previousSnapshot, appMetadata, ...(sessions ? { sessions } : {}) } } : {}),
+        previous,
         ...(options.signal ? { signal: options.signal } : {}),
       });
       read.snapshot.live = { instanceUrl: session.instanceUrl, ...(options.forApply ? await readApplyFacts(client) : {}) };

@@ -3,7 +3,9 @@
 // what could not be mapped, as warnings) goes out. What no API shows is not invented: a session's
 // flow is `unknown`, denied attempts are null, an uninstalled app without tokens or a block is not
 // listed. Orders follow the file store: users by username, apps by name, sessions by creation;
-// the org's profiles and permission sets in the org's own (Id) order.
+// the org's profiles and permission sets in the org's own (Id) order. Objects are built with their
+// keys in sorted order, as the store's JSON has them, so that formatting a million sessions (the
+// digest, the state files) copies none of them.
 import type { AppFile, IpRelaxation, ObservedPolicies, OrgFile, OrgUser, Permission, PermittedUsers, Session } from '../model/index.js';
 import { connectedAppRefreshCodec, enumCodec, externalClientAppRefreshCodec } from '../metadata/field-map.js';
 import type { SfRecord } from './client.js';
@@ -100,7 +102,7 @@ export function mapSnapshot(slug: string, records: LiveRecords, revision: number
       addPermissions(held, set, records.canApprove, set.IsOwnedByProfile === true);
       if (sets.kind.get(text(set.Id)) === 'set' && !listed.includes(text(set.Label))) listed.push(text(set.Label));
     }
-    return { username: text(u.Username), profile, permissionSets: listed, permissions: permissionOrder.filter((p) => held.has(p)), active: u.IsActive === true };
+    return { active: u.IsActive === true, permissionSets: listed, permissions: permissionOrder.filter((p) => held.has(p)), profile, username: text(u.Username) };
   });
   users.sort((a, b) => byCodePoint(a.username, b.username));
 
@@ -142,15 +144,15 @@ export function mapSnapshot(slug: string, records: LiveRecords, revision: number
     const policy = (metadata?.oauthPolicy ?? {}) as SfRecord;
     const texts = (element: string): string[] => (policy[element] === undefined || policy[element] === null ? [] : [String(policy[element])]);
     add({
-      id,
-      name,
-      type: 'ConnectedApp',
-      packaged: U.packagedFrom(menuByApp.get(id)),
-      installed: true,
       blocked: (consumerKey !== '' && blockedKeys.has(consumerKey)) || blockedNames.has(name),
       deniedAttempts: null,
+      id,
+      installed: true,
+      name,
+      packaged: U.packagedFrom(menuByApp.get(id)),
       policies: policies(row.OptionsAllowAdminApprovedUsersOnly === true ? 'admin-approved' : 'all-users', assigned.get(id), decoded(ipRelaxationCodec.decode(texts), 'ENFORCE', name, warnings), decoded(connectedAppRefreshCodec.decode(texts), 'infinite', name, warnings)),
       sessions: [],
+      type: 'ConnectedApp',
     });
   }
   const ecaPolicies = new Map<string, SfRecord>();
@@ -165,19 +167,19 @@ export function mapSnapshot(slug: string, records: LiveRecords, revision: number
     if (!p) warnings.push(`external client app "${name}": its OAuth policies could not be read; they are shown as the defaults (all users, ENFORCE, infinite)`);
     const texts = (element: string): string[] => (p?.[element] === undefined || p?.[element] === null ? [] : [String(p[element])]);
     add({
-      id,
-      name,
-      type: 'ExternalClientApp',
-      packaged: U.externalClientAppPackaged,
-      installed: true,
       blocked: blockedNames.has(name),
       deniedAttempts: null,
+      id,
+      installed: true,
+      name,
+      packaged: U.externalClientAppPackaged,
       policies: policies(decoded(ecaPermittedCodec.decode(texts), 'all-users', name, warnings), assigned.get(id), decoded(ecaIpCodec.decode(texts), 'ENFORCE', name, warnings), decoded(externalClientAppRefreshCodec.decode(texts), 'infinite', name, warnings)),
       sessions: [],
+      type: 'ExternalClientApp',
     });
   }
   const uninstalled = (name: string, blocked: boolean): AppFile => {
-    const app: AppFile = { id: derivedAppId(name), name, type: 'ConnectedApp', packaged: false, installed: false, blocked, deniedAttempts: null, derivedId: true, sessions: [] };
+    const app: AppFile = { blocked, deniedAttempts: null, derivedId: true, id: derivedAppId(name), installed: false, name, packaged: false, sessions: [], type: 'ConnectedApp' };
     add(app);
     return app;
   };
@@ -196,7 +198,7 @@ export function mapSnapshot(slug: string, records: LiveRecords, revision: number
     let app = U.isUninstalledToken(token) ? appByName.get(appName) : (appById.get(text(item?.ApplicationId)) ?? appByName.get(appName));
     app ??= uninstalled(appName, false);
     if (token.LastUsedDate === null || token.LastUsedDate === undefined) neverUsed++;
-    const session: Session = { user, created: instant(token.CreatedDate), lastUsed: instant(U.lastUsedOf(token)), useCount: Math.max(0, Number(token.UseCount ?? 0) || 0), flow: 'unknown' };
+    const session: Session = { created: instant(token.CreatedDate), flow: 'unknown', lastUsed: instant(U.lastUsedOf(token)), useCount: Math.max(0, Number(token.UseCount ?? 0) || 0), user };
     app.sessions.push(session);
   }
   if (neverUsed > 0) warnings.push(`${count(neverUsed, 'OauthToken row has', 'OauthToken rows have')} no LastUsedDate: last use shown as creation`);
@@ -232,7 +234,7 @@ function addPermissions(held: Set<Permission>, set: SfRecord, canApprove: LiveRe
 }
 
 function policies(permittedUsers: PermittedUsers, assigned: { profiles: string[]; permissionSets: string[] } | undefined, ipRelaxation: IpRelaxation, refreshTokenPolicy: string): ObservedPolicies {
-  return { permittedUsers, profiles: unique(assigned?.profiles ?? []), permissionSets: unique(assigned?.permissionSets ?? []), ipRelaxation, refreshTokenPolicy };
+  return { ipRelaxation, permissionSets: unique(assigned?.permissionSets ?? []), permittedUsers, profiles: unique(assigned?.profiles ?? []), refreshTokenPolicy };
 }
 
 function decoded<V>(result: { value?: V; problem?: string }, fallback: V, app: string, warnings: string[]): V {
@@ -243,8 +245,30 @@ function decoded<V>(result: { value?: V; problem?: string }, fallback: V, app: s
 /** A record the API answered that cannot be mapped (the reader reports it as a malformed response). */
 export class UnmappableRecord extends Error {}
 
-/** An instant as the store writes it: UTC, `Z`, milliseconds only when there are some. */
+/** A dateTime already in UTC (`Z`, `+0000`, `+00:00`), seconds or milliseconds: year, month, day, hour, minute, second, `.ms`. */
+const utcShape = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d{3})?(?:Z|\+0000|\+00:00)$/;
+const monthDays = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * An instant as the store writes it: UTC, `Z`, milliseconds only when there are some. A UTC
+ * dateTime whose every part is in range (the common case: a million tokens' dates) is rewritten as
+ * text, the same string the Date round trip below gives it; anything else takes that round trip.
+ */
 export function instant(value: unknown): string {
+  const m = typeof value === 'string' ? utcShape.exec(value) : null;
+  if (m !== null) {
+    const year = Number(m[1]);
+    const month = Number(m[2]);
+    const day = Number(m[3]);
+    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    const dayOk = day >= 1 && (day <= 28 || (month >= 1 && month <= 12 && day <= monthDays[month - 1]! && (month !== 2 || day <= 28 || leap)));
+    if (year >= 1970 && month >= 1 && month <= 12 && dayOk && Number(m[4]) <= 23 && Number(m[5]) <= 59 && Number(m[6]) <= 59) {
+      const text = m[0];
+      // Already as the store writes it (a session taken from the store): that very string, no copy.
+      if (text.endsWith('Z') && m[7] !== '.000') return text;
+      return m[7] === undefined || m[7] === '.000' ? `${text.slice(0, 19)}Z` : `${text.slice(0, 23)}Z`;
+    }
+  }
   const date = new Date(typeof value === 'string' ? value.replace(/([+-]\d\d)(\d\d)$/, '$1:$2') : NaN);
   if (Number.isNaN(date.getTime())) throw new UnmappableRecord(`"${String(value)}" is not a dateTime`);
   return date.toISOString().replace('.000Z', 'Z');

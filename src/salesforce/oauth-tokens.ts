@@ -129,68 +129,81 @@ export async function readTokensSinceLastRead(
   const { apps, cache, installed } = before;
   if (sessionsDigest(apps) !== cache.digest || usersDigest(apps, userIdByName) !== cache.users) return undefined;
   const installedNames = new Set(installed.values());
-  const stored: { app: AppFile; key: string; created: number; token: SfRecord }[] = [];
+  // A million sessions: one pass for the newest creation and use, each session's creation kept as a number.
+  let storedCount = 0;
+  for (const app of apps) storedCount += app.sessions.length;
+  const createdAt = new Float64Array(storedCount);
+  let newestCreated = -Infinity;
+  let newestUse = -Infinity;
+  let at = 0;
   for (const app of apps) {
     if (app.sessions.length === 0) continue;
     // Its tokens name the app as they did: the same installed app (id and name), or still none installed by its name.
     if (app.installed ? installed.get(app.id) !== app.name : installedNames.has(app.name)) return undefined;
     for (const session of app.sessions) {
-      const userId = userIdByName.get(session.user)!;
       const created = Date.parse(session.created);
-      const token: SfRecord = {
-        AppName: app.name,
-        AppMenuItem: app.installed ? { ApplicationId: app.id } : null,
-        UserId: userId,
-        CreatedDate: session.created,
-        LastUsedDate: session.lastUsed,
-        UseCount: session.useCount,
-      };
-      stored.push({ app, key: `${app.installed ? `id:${app.id}` : `name:${app.name}`}|${userId}|${created}`, created, token });
+      createdAt[at++] = created;
+      if (created > newestCreated) newestCreated = created;
+      const use = Date.parse(session.lastUsed);
+      if (use > newestUse) newestUse = use;
     }
   }
-  if (stored.length === 0) return counted === 0 ? { tokens: [], reused: 0 } : undefined;
+  if (storedCount === 0) return counted === 0 ? { tokens: [], reused: 0 } : undefined;
   const toSecond = (ms: number): number => Math.floor(ms / 1000) * 1000;
-  let newestCreated = -Infinity;
-  let newestUse = -Infinity;
-  for (const s of stored) {
-    newestCreated = Math.max(newestCreated, s.created);
-    newestUse = Math.max(newestUse, Date.parse(String(s.token.LastUsedDate)));
-  }
   const createdFrom = toSecond(newestCreated);
   const usedFrom = toSecond(newestUse);
   const [recent, used] = await Promise.all([underCap(client, tokensSinceSoql('CreatedDate', createdFrom)), underCap(client, tokensSinceSoql('LastUsedDate', usedFrom))]);
   if (!recent || !used) return undefined;
-  const older = stored.filter((s) => s.created < createdFrom);
-  if (counted - recent.length !== older.length) return undefined;
-  const groups = new Map<string, SfRecord[]>();
-  for (const s of older) {
-    const group = groups.get(s.key);
-    if (group) group.push(s.token);
-    else groups.set(s.key, [s.token]);
-  }
+  // The older tokens used since, by app, user and creation (few: they came back in one query under the cap).
+  const keyOf = (app: string, userId: string, created: number): string => `${app}|${userId}|${created}`;
   const moved = new Map<string, SfRecord[]>();
+  const movedCreations = new Set<number>();
   for (const token of used) {
     const created = instantMs(token.CreatedDate);
     if (created === undefined) return undefined;
     if (created >= createdFrom) continue; // read with the recent ones
     const item = token.AppMenuItem as SfRecord | null | undefined;
-    const key = `${isUninstalledToken(token) ? `name:${String(token.AppName)}` : `id:${String(item!.ApplicationId)}`}|${String(token.UserId)}|${created}`;
-    if (!groups.has(key)) return undefined;
+    const key = keyOf(isUninstalledToken(token) ? `name:${String(token.AppName)}` : `id:${String(item!.ApplicationId)}`, String(token.UserId), created);
     const list = moved.get(key);
     if (list) list.push(token);
     else moved.set(key, [token]);
+    movedCreations.add(created);
   }
-  for (const [key, tokens] of moved) if (tokens.length !== groups.get(key)!.length) return undefined;
+  // One pass over the stored sessions issued before createdFrom: the org's older tokens, which
+  // equal counts prove are exactly these. A group (same app, user and creation: adjacent, as the
+  // store orders sessions) that was used since is replaced by its tokens as read now, whole.
   const tokens: SfRecord[] = [...recent];
+  const matched = new Map<string, number>();
+  let older = 0;
   let reused = 0;
-  for (const [key, group] of groups) {
-    const now = moved.get(key);
-    if (now) tokens.push(...now);
-    else {
-      tokens.push(...group);
-      reused += group.length;
+  at = 0;
+  for (const app of apps) {
+    if (app.sessions.length === 0) continue;
+    const appKey = app.installed ? `id:${app.id}` : `name:${app.name}`;
+    // One AppMenuItem per app, shared by its tokens (never changed in place).
+    const menuItem = app.installed ? { ApplicationId: app.id } : null;
+    for (const session of app.sessions) {
+      const created = createdAt[at++]!;
+      if (created >= createdFrom) continue;
+      older++;
+      const userId = userIdByName.get(session.user)!;
+      if (movedCreations.has(created)) {
+        const key = keyOf(appKey, userId, created);
+        const now = moved.get(key);
+        if (now) {
+          const seen = matched.get(key) ?? 0;
+          if (seen === 0) tokens.push(...now);
+          matched.set(key, seen + 1);
+          continue;
+        }
+      }
+      tokens.push({ AppName: app.name, AppMenuItem: menuItem, UserId: userId, CreatedDate: session.created, LastUsedDate: session.lastUsed, UseCount: session.useCount });
+      reused++;
     }
   }
+  if (counted - recent.length !== older) return undefined;
+  // Every token used since matches stored sessions one to one.
+  for (const [key, now] of moved) if (matched.get(key) !== now.length) return undefined;
   return { tokens, reused };
 }
 
@@ -211,20 +224,24 @@ export function sessionsDigest(apps: readonly AppFile[]): string {
   const hash = createHash('sha256');
   for (const app of [...apps].sort((a, b) => byCodePoint(a.id, b.id))) {
     if (app.sessions.length === 0) continue;
-    hash.update(`app\t${app.id}\t${app.name}\t${app.installed}\n`);
-    for (const s of app.sessions) hash.update(`${s.user}\t${s.created}\t${s.lastUsed}\t${s.useCount}\t${s.flow}\n`);
+    // One update per app (the same bytes as one per session, without a million calls into crypto).
+    let text = `app\t${app.id}\t${app.name}\t${app.installed}\n`;
+    for (const s of app.sessions) text += `${s.user}\t${s.created}\t${s.lastUsed}\t${s.useCount}\t${s.flow}\n`;
+    hash.update(text);
   }
   return hash.digest('hex');
 }
 
 /** A digest of the Id of each user holding a session; undefined when one of them is no user now. */
 export function usersDigest(apps: readonly AppFile[], userIdByName: ReadonlyMap<string, string>): string | undefined {
-  const names = [...new Set(apps.flatMap((a) => a.sessions.map((s) => s.user)))].sort();
-  const hash = createHash('sha256');
+  const holders = new Set<string>();
+  for (const app of apps) for (const s of app.sessions) holders.add(s.user);
+  const names = [...holders].sort();
+  let text = '';
   for (const name of names) {
     const id = userIdByName.get(name);
     if (id === undefined) return undefined;
-    hash.update(`${name}\t${id}\n`);
+    text += `${name}\t${id}\n`;
   }
-  return hash.digest('hex');
+  return createHash('sha256').update(text).digest('hex');
 }

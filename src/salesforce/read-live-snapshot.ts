@@ -26,13 +26,23 @@ export type AppMetadataCache = Record<string, AppMetadataCacheEntry>;
 
 /** How a read goes. */
 export interface ReadLiveOptions {
-  /** The last read: its snapshot (for the store revision) and its metadata cache. */
-  previous?: { snapshot: OrgSnapshot; appMetadata: AppMetadataCache; sessions?: SessionsCache };
+  /**
+   * The last read: its snapshot (for the store revision) and its metadata cache. May be a promise
+   * (the state folder still being read): the reads that do not need it start meanwhile.
+   */
+  previous?: PreviousRead | Promise<PreviousRead | undefined>;
   signal?: AbortSignal;
   /** Called as each step starts, for a progress line. */
   onProgress?: (step: string) => void;
   /** Users per OauthToken chunk (default 256). */
   userChunk?: number;
+}
+
+/** What the last read left: the state folder's snapshot and the caches beside it. */
+export interface PreviousRead {
+  snapshot: OrgSnapshot;
+  appMetadata: AppMetadataCache;
+  sessions?: SessionsCache;
 }
 
 /** A read's result: the snapshot, how many calls it took, the org's API usage, and what could not be read. */
@@ -63,63 +73,84 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
   };
   const startCalls = client.stats().calls;
 
+  // Each read starts as soon as what it needs is in: the long queries (User, PermissionSetAssignment:
+  // a chain of pages each) start first and run beside everything else; the tokens need the users
+  // (their ids) and the installed apps, the metadata the permission sets and the apps. One
+  // Promise.all awaits them all, so a failure of any is the read's, and none goes unhandled.
   step('org');
-  const [organizations, describe] = await Promise.all([
-    client.query('SELECT Id, Name, OrganizationType, IsSandbox FROM Organization'),
-    client.describe('PermissionSet'),
+  const describeRead = client.describe('PermissionSet');
+  const organizationRead = client.query('SELECT Id, Name, OrganizationType, IsSandbox FROM Organization');
+  step('users and permission sets');
+  const usersRead = client.query('SELECT Id, Username, IsActive, Profile.Name FROM User ORDER BY Id');
+  const assignmentsRead = client.query('SELECT AssigneeId, PermissionSetId FROM PermissionSetAssignment WHERE IsActive = TRUE ORDER BY Id');
+  const permissionSetsRead = describeRead.then((describe) => {
+    const fieldNames = new Set(describe.fields.map((f) => f.name));
+    const permissionFields = [...permissionFieldNames, ...(fieldNames.has('PermissionsUseAnyApiClient') ? ['PermissionsUseAnyApiClient'] : [])];
+    return client.query(`SELECT Id, Name, Label, IsOwnedByProfile, PermissionSetGroupId, Profile.Name, ${permissionFields.join(', ')} FROM PermissionSet ORDER BY Id`);
+  });
+
+  step('apps');
+  const connectedAppsRead = client.query('SELECT Id, Name, LastModifiedDate, OptionsAllowAdminApprovedUsersOnly FROM ConnectedApplication ORDER BY Id');
+  const menuItemsRead = client.query(U.appMenuItemSoql);
+  const externalClientAppsRead = client.query(U.externalClientAppSoql);
+  const setupEntityAccessRead = client.query("SELECT ParentId, SetupEntityId FROM SetupEntityAccess WHERE SetupEntityType IN ('ConnectedApplication', 'ExternalClientApplication') ORDER BY Id");
+
+  const previousRead = Promise.resolve(options.previous);
+  const metadataRead = Promise.all([permissionSetsRead, connectedAppsRead, previousRead]).then(async ([permissionSets, connectedApps, previous]) => {
+    step('metadata');
+    const profileNames = permissionSets.filter((s) => s.IsOwnedByProfile === true).map((s) => String((s.Profile as SfRecord | null)?.Name ?? ''));
+    const setNames = permissionSets.filter((s) => s.IsOwnedByProfile !== true).map((s) => String(s.Name));
+    const [connectedAppRead, ecaPolicies, blocks, settings, setMetadata, profileMetadata] = await Promise.all([
+      readConnectedAppMetadata(client, connectedApps, previous?.appMetadata ?? {}),
+      readAll(client, U.externalClientAppPolicyType),
+      readAll(client, 'BlacklistedConsumer'),
+      Promise.all(U.settingsReads.map(async (s) => (await client.metadataRead(s.type, [s.fullName]))[0])),
+      readInBatches(client, 'PermissionSet', setNames),
+      Promise.all(profileNames.map(async (name) => (await client.toolingQuery(U.profileMetadataSoql(name)))[0])),
+    ]);
+    const canApprove = {
+      profiles: new Set(profileMetadata.filter((p) => U.holdsCanApprove(p?.Metadata as SfRecord | undefined)).map((p) => String(p!.Name))),
+      permissionSets: new Set(setMetadata.filter((m) => U.holdsCanApprove(m)).map((m) => String(m.fullName))),
+    };
+    return { connectedAppRead, ecaPolicies, blocks, settings, canApprove };
+  });
+
+  const tokensRead = Promise.all([usersRead, connectedAppsRead, externalClientAppsRead, previousRead]).then(([users, connectedApps, externalClientApps, previous]) => {
+    step('sessions');
+    const userIdByName = new Map(users.map((u) => [String(u.Username), String(u.Id)]));
+    const previousSessions = previous?.sessions;
+    return readOauthTokens(client, users.map((u) => String(u.Id)), {
+      ...(options.userChunk !== undefined ? { userChunk: options.userChunk } : {}),
+      userIdByName,
+      ...(previous && previousSessions
+        ? {
+            before: {
+              apps: previous.snapshot.apps,
+              cache: previousSessions,
+              installed: new Map([...connectedApps.map((a) => [String(a.Id), String(a.Name)] as const), ...externalClientApps.map((a) => [String(a.Id), String(a.MasterLabel)] as const)]),
+            },
+          }
+        : {}),
+    });
+  });
+
+  const [organizations, permissionSets, users, assignments, connectedApps, menuItems, externalClientApps, setupEntityAccess, metadata, tokenRead, previous] = await Promise.all([
+    organizationRead,
+    permissionSetsRead,
+    usersRead,
+    assignmentsRead,
+    connectedAppsRead,
+    menuItemsRead,
+    externalClientAppsRead,
+    setupEntityAccessRead,
+    metadataRead,
+    tokensRead,
+    previousRead,
   ]);
   const organization = organizations[0];
   if (!organization) throw new SalesforceError(`${client.connection}: malformed response: the Organization query returned no row`, 'malformed', client.connection);
-  const fieldNames = new Set(describe.fields.map((f) => f.name));
-  const permissionFields = [...permissionFieldNames, ...(fieldNames.has('PermissionsUseAnyApiClient') ? ['PermissionsUseAnyApiClient'] : [])];
-
-  step('users and permission sets');
-  const [permissionSets, users, assignments] = await Promise.all([
-    client.query(`SELECT Id, Name, Label, IsOwnedByProfile, PermissionSetGroupId, Profile.Name, ${permissionFields.join(', ')} FROM PermissionSet ORDER BY Id`),
-    client.query('SELECT Id, Username, IsActive, Profile.Name FROM User ORDER BY Id'),
-    client.query('SELECT AssigneeId, PermissionSetId FROM PermissionSetAssignment WHERE IsActive = TRUE ORDER BY Id'),
-  ]);
-
-  step('apps');
-  const [connectedApps, menuItems, externalClientApps, setupEntityAccess] = await Promise.all([
-    client.query('SELECT Id, Name, LastModifiedDate, OptionsAllowAdminApprovedUsersOnly FROM ConnectedApplication ORDER BY Id'),
-    client.query(U.appMenuItemSoql),
-    client.query(U.externalClientAppSoql),
-    client.query("SELECT ParentId, SetupEntityId FROM SetupEntityAccess WHERE SetupEntityType IN ('ConnectedApplication', 'ExternalClientApplication') ORDER BY Id"),
-  ]);
-
-  step('metadata');
-  const profileNames = permissionSets.filter((s) => s.IsOwnedByProfile === true).map((s) => String((s.Profile as SfRecord | null)?.Name ?? ''));
-  const setNames = permissionSets.filter((s) => s.IsOwnedByProfile !== true).map((s) => String(s.Name));
-  const [connectedAppRead, ecaPolicies, blocks, settings, setMetadata, profileMetadata] = await Promise.all([
-    readConnectedAppMetadata(client, connectedApps, options.previous?.appMetadata ?? {}),
-    readAll(client, U.externalClientAppPolicyType),
-    readAll(client, 'BlacklistedConsumer'),
-    Promise.all(U.settingsReads.map(async (s) => (await client.metadataRead(s.type, [s.fullName]))[0])),
-    readInBatches(client, 'PermissionSet', setNames),
-    Promise.all(profileNames.map(async (name) => (await client.toolingQuery(U.profileMetadataSoql(name)))[0])),
-  ]);
-  const canApprove = {
-    profiles: new Set(profileMetadata.filter((p) => U.holdsCanApprove(p?.Metadata as SfRecord | undefined)).map((p) => String(p!.Name))),
-    permissionSets: new Set(setMetadata.filter((m) => U.holdsCanApprove(m)).map((m) => String(m.fullName))),
-  };
-
-  step('sessions');
+  const { connectedAppRead, ecaPolicies, blocks, settings, canApprove } = metadata;
   const userIdByName = new Map(users.map((u) => [String(u.Username), String(u.Id)]));
-  const previousSessions = options.previous?.sessions;
-  const tokenRead = await readOauthTokens(client, users.map((u) => String(u.Id)), {
-    ...(options.userChunk !== undefined ? { userChunk: options.userChunk } : {}),
-    userIdByName,
-    ...(options.previous && previousSessions
-      ? {
-          before: {
-            apps: options.previous.snapshot.apps,
-            cache: previousSessions,
-            installed: new Map([...connectedApps.map((a) => [String(a.Id), String(a.Name)] as const), ...externalClientApps.map((a) => [String(a.Id), String(a.MasterLabel)] as const)]),
-          },
-        }
-      : {}),
-  });
 
   step('snapshot');
   const records: LiveRecords = {
@@ -141,7 +172,7 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
   };
   let mapped: MappedSnapshot;
   try {
-    mapped = mapSnapshot(slug, records, options.previous?.snapshot.org.revision ?? 0);
+    mapped = mapSnapshot(slug, records, previous?.snapshot.org.revision ?? 0);
   } catch (err) {
     if (err instanceof UnmappableRecord) throw new SalesforceError(`${client.connection}: malformed response: ${err.message}`, 'malformed', client.connection, { cause: err });
     throw err;

@@ -151,4 +151,19 @@ describe('faults of a live org', () => {
     expect(read.snapshot.apps.length).toBeGreaterThan(0);
     expect(fake.maxInFlight).toBeLessThanOrEqual(2);
   });
+
+  it("a query's next page goes ahead of the calls waiting for a slot", async () => {
+    const setup = await fakeWithClient({}, { parallelism: 1 });
+    fake = setup.fake;
+    // The bundled example's tokens take two pages (500 a page); three other queries wait behind the first.
+    const tokens = setup.client.query('SELECT AppName, AppMenuItem.ApplicationId, UserId, CreatedDate, LastUsedDate, UseCount FROM OauthToken');
+    const others = [1, 2, 3].map(() => setup.client.query('SELECT Id, Name, OrganizationType, IsSandbox FROM Organization'));
+    expect((await tokens).length).toBeGreaterThan(500);
+    await Promise.all(others);
+    const order = fake.requests.map((r) => (r.pageOf ? 'next page' : r.soql!.includes('FROM OauthToken') ? 'tokens' : 'org'));
+    // The slot the first page frees may go to the call first in line; the next page is then ahead of the others.
+    expect(order.indexOf('next page')).toBeLessThan(order.lastIndexOf('org'));
+    expect(order.indexOf('next page')).toBeLessThanOrEqual(2);
+    expect(order.filter((o) => o === 'org')).toHaveLength(3);
+  });
 });

@@ -1,0 +1,73 @@
+// The fake org's SOQL evaluator (src/fake-org/soql.ts): a query through an index gives exactly the
+// rows a scan gives, in table order: `=` / `IN` on an indexed field, and `>=` / `>` on a ranged
+// dateTime field, also after a date is edited in place (as tests do to the fake's tokens), with
+// rows holding no date, a date that is no dateTime, ties on the bound, and other conditions ANDed.
+import { describe, expect, it } from 'vitest';
+import { evaluate, parseSoql, SoqlError, type Row } from '../../src/fake-org/soql.js';
+
+const fields = new Set(['Id', 'UserId', 'AppName', 'CreatedDate', 'LastUsedDate']);
+const known = (f: string): boolean => fields.has(f);
+
+function tokens(): Row[] {
+  const rows: Row[] = [];
+  for (let i = 0; i < 60; i++) {
+    const created = new Date(Date.UTC(2026, 0, 1) + ((i * 37) % 50) * 3_600_000).toISOString().replace('Z', '+0000');
+    rows.push({ attributes: { type: 'OauthToken' }, Id: `t${i}`, UserId: `u${i % 7}`, AppName: `app${i % 3}`, CreatedDate: created, LastUsedDate: i % 5 === 0 ? null : created });
+  }
+  return rows;
+}
+
+/** The query through the indexes and by a scan (no index): the same rows, in the same order. */
+function both(soql: string, rows: Row[]): Row[] {
+  const parsed = parseSoql(soql);
+  const scanned = evaluate(parsed, rows, known);
+  const looked = evaluate(parsed, rows, known, ['UserId', 'AppName'], ['CreatedDate', 'LastUsedDate']);
+  expect(looked, soql).toEqual(scanned);
+  return looked;
+}
+
+describe('the fake SOQL evaluator: an index answers what a scan does', () => {
+  it('>= and > on a dateTime, on the bound and either side of it, with nulls', () => {
+    const rows = tokens();
+    for (const hour of [-1, 0, 1, 12, 13, 24, 49, 50]) {
+      const bound = new Date(Date.UTC(2026, 0, 1) + hour * 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      for (const op of ['>=', '>']) {
+        for (const field of ['CreatedDate', 'LastUsedDate']) {
+          const got = both(`SELECT Id, CreatedDate FROM OauthToken WHERE ${field} ${op} ${bound}`, rows);
+          const expected = rows.filter((r) => typeof r[field] === 'string' && (op === '>=' ? Date.parse(String(r[field]).replace('+0000', 'Z')) >= Date.parse(bound) : Date.parse(String(r[field]).replace('+0000', 'Z')) > Date.parse(bound)));
+          expect(got.map((r) => r.Id)).toEqual(expected.map((r) => r.Id));
+        }
+      }
+    }
+  });
+
+  it('follows a date edited in place, and a row added', () => {
+    const rows = tokens();
+    const soql = 'SELECT Id FROM OauthToken WHERE LastUsedDate >= 2026-01-02T00:00:00Z';
+    const before = both(soql, rows).map((r) => r.Id);
+    rows[0]!.LastUsedDate = '2026-03-01T00:00:00.000+0000'; // was null
+    rows[1]!.LastUsedDate = '2025-01-01T00:00:00.000+0000'; // moved back
+    const after = both(soql, rows).map((r) => r.Id);
+    expect(after).toContain('t0');
+    expect(after).not.toContain('t1');
+    expect(after).not.toEqual(before);
+    rows.push({ attributes: { type: 'OauthToken' }, Id: 'late', UserId: 'u1', AppName: 'app1', CreatedDate: '2026-05-01T00:00:00.000+0000', LastUsedDate: '2026-05-01T00:00:00.000+0000' });
+    expect(both(soql, rows).map((r) => r.Id)).toContain('late');
+  });
+
+  it('a date that is no dateTime is refused as a scan refuses it', () => {
+    const rows = tokens();
+    rows[3]!.CreatedDate = 'yesterday';
+    const parsed = parseSoql('SELECT Id FROM OauthToken WHERE CreatedDate >= 2026-01-01T00:00:00Z');
+    expect(() => evaluate(parsed, rows, known)).toThrow(SoqlError);
+    expect(() => evaluate(parsed, rows, known, [], ['CreatedDate'])).toThrow(SoqlError);
+  });
+
+  it('= and IN on an indexed field, with a date condition ANDed', () => {
+    const rows = tokens();
+    both("SELECT Id FROM OauthToken WHERE UserId IN ('u1', 'u3', 'nobody')", rows);
+    both("SELECT Id FROM OauthToken WHERE AppName = 'app2' AND CreatedDate > 2026-01-01T10:00:00Z", rows);
+    both("SELECT Id FROM OauthToken WHERE CreatedDate > 2026-01-01T10:00:00Z AND AppName = 'app2'", rows);
+    both('SELECT COUNT() FROM OauthToken WHERE LastUsedDate > 2026-01-01T10:00:00Z', rows);
+  });
+});
