@@ -5,15 +5,15 @@
 // preflight, the actions, the ledger → the git commit of the changed store files (the audit
 // trail). What happens on the way goes to one injected reporter; the result is the apply's report.
 import { applyPlan } from './apply/apply-plan.js';
-import type { ReviewedDesired } from './apply/check-reviewed.js';
+import type { ReviewedDesired } from './apply/assert-reviewed.js';
 import type { StartPoint } from './apply/preflight.js';
-import { checkPlanOrg, readPlanFile } from './apply/read-plan-file.js';
+import { assertPlanOrg, readPlanFile } from './apply/read-plan-file.js';
 import { changedFiles } from './apply/refresh-live-org.js';
 import { describeUncommittedChanges } from './audit/detect-drift.js';
 import { describeChangedFiles, observeChanges } from './audit/observe-changes.js';
-import { checkStoreNotIgnored, recordPendingApplies } from './audit/record-apply.js';
+import { assertStoreNotIgnored, recordPendingApplies } from './audit/record-apply.js';
 import { CapctlError, ExitCode, InputError, type ApplyReport, type Diagnostic, type LedgerLine, type Plan } from './model/index.js';
-import { planOrg, readReviewedDesired } from './plan-org.js';
+import { readAndPlanOrg, readReviewedDesired } from './read-and-plan-org.js';
 import { planFailed } from './render/plan-words.js';
 import { LiveOrgStore } from './salesforce/live-org-store.js';
 import { apiMember, apiReports, type ApiReport } from './store/api-reports.js';
@@ -82,7 +82,7 @@ export async function applyOrg(options: ApplyOrgOptions): Promise<ApplyReport> {
   };
   // Said before anything changes (and before the question), not as a failed commit after the apply.
   const refuseIgnoredStore = async (org: string): Promise<void> => {
-    if (commit) await checkStoreNotIgnored(stateFolderOf(store, org));
+    if (commit) await assertStoreNotIgnored(stateFolderOf(store, org));
   };
   // Each live read is said once: those of planning now after it, the apply's own after the apply.
   let said = 0;
@@ -96,7 +96,7 @@ export async function applyOrg(options: ApplyOrgOptions): Promise<ApplyReport> {
   let desired: ReviewedDesired | undefined;
   if (options.planFile !== undefined) {
     plan = await readPlanFile(options.planFile);
-    await checkPlanOrg(plan, options.org, store, options.orgState);
+    await assertPlanOrg(plan, options.org, store, options.orgState);
     needActor(plan.org.name);
     await refuseIgnoredStore(plan.org.name);
     // A saved plan must be what the reviewed desired state gives: the preflight plans it again.
@@ -159,7 +159,7 @@ export async function applyOrg(options: ApplyOrgOptions): Promise<ApplyReport> {
 /** The plan of the org now, as `capctl plan` makes it: the API calls of a live read said, then the desired state's warnings. */
 async function planHere(options: ApplyOrgOptions, store: ReturnType<typeof openStore>, sayApiCalls: () => void, reporter: ApplyReporter): Promise<Plan> {
   const org = await selectOrg(store, options.org, options.orgState);
-  const { plan, loadWarnings } = await planOrg({
+  const { plan, loadWarnings } = await readAndPlanOrg({
     desired: options.desired,
     store,
     storeName: options.orgState,

@@ -3,7 +3,7 @@
 // app, user or org in the store, so that every finding has a place (and SARIF a location).
 import path from 'node:path';
 import type { Diagnostic, OrgSnapshot, SourcePos, StatePart } from './model/index.js';
-import { planOrg } from './plan-org.js';
+import { readAndPlanOrg } from './read-and-plan-org.js';
 import { evaluateRisk, type RiskReport } from './plan/risk/evaluate-risk.js';
 import { riskFacts } from './plan/risk/facts.js';
 import type { RiskSubject } from './plan/risk/rule.js';
@@ -36,7 +36,7 @@ export interface CheckOrgResult {
 export async function checkOrg(options: CheckOrgOptions): Promise<CheckOrgResult> {
   const slug = await selectOrg(options.store, options.org, options.storeName);
   if (options.desired !== undefined) {
-    const planned = await planOrg({ desired: options.desired, store: options.store, storeName: options.storeName, org: slug, now: options.now });
+    const planned = await readAndPlanOrg({ desired: options.desired, store: options.store, storeName: options.storeName, org: slug, now: options.now });
     const observed = await options.store.readSnapshot(slug);
     return { org: planned.plan.org, mode: 'planned', risk: planned.risk, locate: locator(options.storeName, observed, options.store.stateFolder(slug)), loadWarnings: planned.loadWarnings };
   }

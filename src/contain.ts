@@ -19,8 +19,8 @@ import { describeUncommittedChanges } from './audit/detect-drift.js';
 import { commitPaths, openGitRepo, repoPath } from './audit/git-repo.js';
 import { recordPendingApplies } from './audit/record-apply.js';
 import { loadDesiredState } from './load/load-desired.js';
-import { CapctlError, ExitCode, InputError, Trailers, type ApplyReport, type AppFile, type CommitOutcome, type Plan } from './model/index.js';
-import { planOrg } from './plan-org.js';
+import { CapctlError, ExitCode, InputError, Trailers, type ApplyReport, type ObservedApp, type CommitOutcome, type Plan } from './model/index.js';
+import { readAndPlanOrg } from './read-and-plan-org.js';
 import { containedAppYaml, containmentIdPrefix, containmentRevocation, containmentRevocationYaml, setBlockedInYaml } from './render/containment-yaml.js';
 import { slugOf } from './render/desired-yaml.js';
 import { removeIfPresent, replaceFileDurably, writeNewFileDurably } from './store/durable-fs.js';
@@ -122,7 +122,7 @@ export async function containApps(options: ContainOptions): Promise<ContainResul
   await writeEdits([...edits.values()]);
   let applying = false;
   try {
-    const { plan } = await planOrg({ desired: options.desired, store: options.store, storeName: options.storeName, org, actor: options.actor, now });
+    const { plan } = await readAndPlanOrg({ desired: options.desired, store: options.store, storeName: options.storeName, org, actor: options.actor, now });
     options.onPlan?.(plan);
     if (plan.diagnostics.some((d) => d.severity === 'error')) {
       throw new CapctlError('the containment plan has errors, so nothing was contained: the desired state is as it was', ExitCode.error);
@@ -190,13 +190,13 @@ async function commitDesiredFiles(desired: string, files: readonly string[], mes
   }
 }
 
-function appNamed(name: string, apps: readonly AppFile[], org: string): AppFile {
+function appNamed(name: string, apps: readonly ObservedApp[], org: string): ObservedApp {
   const app = apps.find((a) => a.name === name) ?? apps.find((a) => a.id === name);
   if (!app) throw new InputError(`${org} lists no app named "${name}": nothing was contained`);
   return app;
 }
 
-function appsOfVendor(vendor: string, declared: readonly { name: string; vendor?: string }[], apps: readonly AppFile[], org: string): AppFile[] {
+function appsOfVendor(vendor: string, declared: readonly { name: string; vendor?: string }[], apps: readonly ObservedApp[], org: string): ObservedApp[] {
   const wanted = vendor.trim().toLowerCase();
   const names = declared.filter((d) => d.vendor?.trim().toLowerCase() === wanted).map((d) => d.name);
   const found = apps.filter((a) => names.includes(a.name));
@@ -204,7 +204,7 @@ function appsOfVendor(vendor: string, declared: readonly { name: string; vendor?
   return found;
 }
 
-function uniqueById(apps: readonly AppFile[]): AppFile[] {
+function uniqueById(apps: readonly ObservedApp[]): ObservedApp[] {
   return [...new Map(apps.map((a) => [a.id, a])).values()];
 }
 

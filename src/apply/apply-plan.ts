@@ -27,7 +27,7 @@ import { digestOfData } from '../store/store-digest.js';
 import type { CarryOutResult, LockInfo, OrgStore } from '../store/org-store.js';
 import { isObservedLine, nextLedgerLine, nextObservedLine, opensApply, trailingLinesOfPlan } from '../store/ledger-chain.js';
 import { sessionsEndedByHand, withAppsOf } from './manual-steps-done.js';
-import type { ReviewedDesired } from './check-reviewed.js';
+import type { ReviewedDesired } from './assert-reviewed.js';
 import { changedOutsideCapctl, preflight, StalePlanError, type StartPoint } from './preflight.js';
 import { recordOutsideChanges } from './refresh-org.js';
 
@@ -76,7 +76,7 @@ export interface ApplyPlanOptions {
   command: string;
   /** Omitted for a store without an audit trail. */
   audit?: ApplyAudit;
-  /** A saved plan's reviewed desired state: the plan must be what it gives (check-reviewed.ts). */
+  /** A saved plan's reviewed desired state: the plan must be what it gives (assert-reviewed.ts). */
   desired?: ReviewedDesired;
   /** Called once when the lock is held by another apply and this one starts waiting. */
   onWait?(holder: LockInfo): void;
@@ -105,7 +105,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyReport>
     const live = snapshot.live && options.live ? options.live : undefined;
     const stored = live ? await live.readStored() : undefined;
     const start = await preflightNamingChanges({ plan, snapshot, ledger, actor: options.actor, stored, ...(options.desired ? { desired: options.desired } : {}) }, options.audit);
-    checkApiAllowance(store, org, start, snapshot);
+    assertApiAllowance(store, org, start, snapshot);
     const { live: _live, ...rest } = options;
     const run: RunOptions = { ...rest, actor: start.actor, ...(live ? { live: { ...live, snapshot } } : {}) };
     options.onStart?.(start);
@@ -193,7 +193,7 @@ async function recordLiveRefreshFirst(options: RunOptions, live: LiveApply & { s
  * On a live org, refuses (exit 3) before anything changes an apply whose estimated API calls (the
  * backend's, by the batching of each kind) exceed what the org has left of its daily allowance.
  */
-function checkApiAllowance(store: OrgStore, org: string, start: StartPoint, snapshot: OrgSnapshot): void {
+function assertApiAllowance(store: OrgStore, org: string, start: StartPoint, snapshot: OrgSnapshot): void {
   const left = snapshot.live?.apiRequestsRemaining;
   const runs = plannedRuns(start);
   if (left === undefined || !store.estimateCalls || runs.length === 0) return;

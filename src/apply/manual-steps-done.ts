@@ -2,7 +2,7 @@
 // it in Setup; the next apply reads the org and sees it done. What the step asked for, once done,
 // is what the plan expected: it does not make the plan stale. Pure: these say whether the org shows
 // a step done and whether it moved in nothing else (sessions apart, which come and go).
-import type { Action, AppFile, OrgSnapshot } from '../model/index.js';
+import type { Action, ObservedApp, OrgSnapshot } from '../model/index.js';
 import { stateDigestOf } from '../plan/digest.js';
 import { sortAppsByName } from '../store/app-order.js';
 
@@ -42,8 +42,8 @@ export function sameApartFrom(a: State, b: State, names: ReadonlySet<string>): b
 
 /** The sessions a manual step ended: those of its app before that the org no longer has, and their distinct users. */
 export function sessionsEndedByHand(action: Action, before: Pick<OrgSnapshot, 'apps'>, after: Pick<OrgSnapshot, 'apps'>): { sessionsEnded: number; usersAffected: number } {
-  const sessions = (s: Pick<OrgSnapshot, 'apps'>): AppFile['sessions'] => s.apps.filter((a) => a.name === action.app?.name).flatMap((a) => a.sessions);
-  const key = (x: AppFile['sessions'][number]): string => `${x.user}\u0000${x.created}`;
+  const sessions = (s: Pick<OrgSnapshot, 'apps'>): ObservedApp['sessions'] => s.apps.filter((a) => a.name === action.app?.name).flatMap((a) => a.sessions);
+  const key = (x: ObservedApp['sessions'][number]): string => `${x.user}\u0000${x.created}`;
   const left = new Set(sessions(after).map(key));
   const ended = sessions(before).filter((x) => !left.has(key(x)));
   return { sessionsEnded: ended.length, usersAffected: new Set(ended.map((x) => x.user)).size };

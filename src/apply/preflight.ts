@@ -1,7 +1,7 @@
 // The checks an apply makes before anything changes (SPEC §8): the plan is intact and for this org,
 // the actor exists and is active, the store is still where the plan was made (or where an
 // interrupted apply of the same plan stopped), every action names an app the org lists, a saved
-// plan is what the reviewed desired state gives (check-reviewed.ts), and the actor holds every
+// plan is what the reviewed desired state gives (assert-reviewed.ts), and the actor holds every
 // permission the remaining actions need. Pure: the caller reads the snapshot and the ledger under
 // the org's lock.
 import {
@@ -20,7 +20,7 @@ import {
 import { canonicalJson, planDigest, stateDigestOf } from '../plan/digest.js';
 import { missingFor, renderPermissionExpr, requiredFor } from '../plan/permissions.js';
 import { renderAppliedAction, renderValue } from '../render/applied-action.js';
-import { checkDesiredDigest, checkReplanned, type ReviewedDesired } from './check-reviewed.js';
+import { assertDesiredDigest, assertReplanned, type ReviewedDesired } from './assert-reviewed.js';
 import { isObservedLine, trailingLinesOfPlan } from '../store/ledger-chain.js';
 import { manualStepDone, sameApartFrom } from './manual-steps-done.js';
 import { count } from '../plan/count.js';
@@ -47,7 +47,7 @@ function refusal(code: string, message: string): Diagnostic {
 }
 
 /** Refuses a plan whose content no longer matches its digest (edited after it was saved). */
-export function checkPlanIntact(plan: Plan, file: string): void {
+export function assertPlanIntact(plan: Plan, file: string): void {
   const expected = planDigest(plan);
   if (expected !== plan.digest) {
     const message = `${file} was altered after it was made: its digest is ${plan.digest}, but its content hashes to ${expected}. Make a new plan with \`capctl plan --out\`.`;
@@ -87,17 +87,17 @@ export function preflight(input: {
     const message = `actor ${actor} is not an active user of ${snapshot.slug}`;
     throw new RefusedError(message);
   }
-  if (desired) checkDesiredDigest(plan, desired);
+  if (desired) assertDesiredDigest(plan, desired);
   const found = startOrPastManualSteps(plan, snapshot, ledger, desired !== undefined, input.stored);
   const doneByHand = found.remaining.filter((a) => manualStepDone(a, snapshot));
   const byHand = new Set(doneByHand);
   const carriedOut = found.remaining.filter((a) => !byHand.has(a));
-  checkListedApps(carriedOut, snapshot);
+  assertListedApps(carriedOut, snapshot);
   // Resumed, the store is where the plan's done actions left it: planned again, it gives the rest
   // (steps done by hand are no longer planned; what waited for their install is not yet this plan's).
-  if (desired) checkReplanned(plan, carriedOut, snapshot, desired, waitingFor(doneByHand));
+  if (desired) assertReplanned(plan, carriedOut, snapshot, desired, waitingFor(doneByHand));
   // A manual step too: the actor answers for it in the ledger (and the plan said what it needs).
-  checkPermissions(found.remaining, snapshot, new Set(user.permissions), actor);
+  assertPermissions(found.remaining, snapshot, new Set(user.permissions), actor);
   return { ...found, actor, doneByHand };
 }
 
@@ -155,7 +155,7 @@ function startPoint(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerRe
     if (snapshot.digest === plan.basis.storeDigest) return { resumed: [], remaining: plan.actions, firstRun: true };
     // The store moved, but only its sessions (the state digest is the basis's) and no apply ran
     // since (same revision, no line of an apply after the basis): sessions came or went (SPEC §7). A saved plan then
-    // stands if planning its reviewed desired state again gives the same actions (checkReplanned,
+    // stands if planning its reviewed desired state again gives the same actions (assertReplanned,
     // which also checks the guards on the counts of now); apply counts the sessions again.
     const relied = plan.basis.stateDigest;
     if (replanned && relied !== undefined && stateDigestOf(snapshot) === relied && !appliedSince(plan, ledger)) {
@@ -189,7 +189,7 @@ function trailingLinesOfPlanAmidSessions(ledger: readonly LedgerRecord[], planDi
 }
 
 /** Refuses a plan with an action on an app the org does not list (by id), or lists by another name. */
-function checkListedApps(actions: readonly Action[], snapshot: OrgSnapshot): void {
+function assertListedApps(actions: readonly Action[], snapshot: OrgSnapshot): void {
   const names = new Map(snapshot.apps.map((a) => [a.id, a.name]));
   for (const action of actions) {
     if (!action.app) continue;
@@ -294,7 +294,7 @@ function changedValues(actions: readonly Action[], snapshot: OrgSnapshot): strin
  * action and what it lacks. The requirement is checked as the plan states it and as this version
  * of capctl derives it from the action and the app (packaged apps also need InstallPackaging).
  */
-function checkPermissions(actions: readonly Action[], snapshot: OrgSnapshot, held: ReadonlySet<string>, actor: string): void {
+function assertPermissions(actions: readonly Action[], snapshot: OrgSnapshot, held: ReadonlySet<string>, actor: string): void {
   const lacking: { action: Action; missing: string[] }[] = [];
   const packagedIds = new Set(snapshot.apps.filter((a) => a.packaged).map((a) => a.id)); // not a search of every app per action
   for (const action of actions) {

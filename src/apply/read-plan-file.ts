@@ -4,7 +4,7 @@ import { InputError, RefusedError, type Plan } from '../model/index.js';
 import type { OrgStore } from '../store/org-store.js';
 import { planFormatVersion } from '../plan/create-plan.js';
 import { checkAgainstSchema } from '../store/schema-validators.js';
-import { checkPlanIntact } from './preflight.js';
+import { assertPlanIntact } from './preflight.js';
 
 const problemsShown = 3;
 
@@ -35,8 +35,8 @@ export async function readPlanFile(file: string): Promise<Plan> {
     throw new InputError(`${file} is not a plan file (no digest); save one with \`capctl plan --out ${file}\``);
   }
   // An edit shows first as a digest that no longer matches, whatever else it broke.
-  checkPlanIntact(value as Plan, file);
-  checkPlanFormat(value as Plan, file);
+  assertPlanIntact(value as Plan, file);
+  assertPlanFormat(value as Plan, file);
   const problem = planProblem(value as Plan);
   if (problem) throw new InputError(`${file} is not a valid plan (format version ${planFormatVersion}): ${problem}`);
   return value as Plan;
@@ -46,7 +46,7 @@ export async function readPlanFile(file: string): Promise<Plan> {
  * An intact plan of an older format version was saved by an older capctl: its actions say less
  * than apply relies on (format 1: reasons as words, not data), so it is refused (exit 3) and made again.
  */
-function checkPlanFormat(plan: Plan, file: string): void {
+function assertPlanFormat(plan: Plan, file: string): void {
   const version: unknown = plan.formatVersion;
   if (typeof version === 'number' && Number.isInteger(version) && version >= 1 && version < planFormatVersion) {
     throw new RefusedError(
@@ -78,7 +78,7 @@ function planProblem(plan: Plan): string | undefined {
  * store holds; else RefusedError (exit 3). Returns the plan's org. (Its org id is checked against
  * the store under the lock, in the preflight.)
  */
-export async function checkPlanOrg(plan: Plan, requested: string | undefined, store: Pick<OrgStore, 'listOrgs'>, storeName: string): Promise<string> {
+export async function assertPlanOrg(plan: Plan, requested: string | undefined, store: Pick<OrgStore, 'listOrgs'>, storeName: string): Promise<string> {
   if (requested !== undefined && requested !== plan.org.name) {
     throw new RefusedError(`the plan is for org ${plan.org.name} (${plan.org.id}), not ${requested}: make a plan for ${requested}`);
   }

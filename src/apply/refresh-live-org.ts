@@ -7,7 +7,7 @@
 // A failed read (limit, session, login, malformed answer, timeout) throws before anything is
 // written. Usage counters (a session's lastUsed, useCount) alone are not a change: they move
 // every minute on a live org, and a refresh that only they moved would commit noise.
-import type { AppFile, CommitOutcome, LedgerRecord, ObservedChange, ObservedSessions, OrgSnapshot, RefreshReport, StatePart } from '../model/index.js';
+import type { ObservedApp, CommitOutcome, LedgerRecord, ObservedChange, ObservedSessions, OrgSnapshot, RefreshReport, StatePart } from '../model/index.js';
 import { formatJson } from '../store/json-format.js';
 import { nextObservedLine } from '../store/ledger-chain.js';
 import { digestOfData } from '../store/store-digest.js';
@@ -133,7 +133,7 @@ export function usageAsStored(stored: OrgSnapshot, live: OrgSnapshot): OrgSnapsh
   return { ...live, apps, digest: digestOfData(data) };
 }
 
-function withoutUsage(app: AppFile): unknown {
+function withoutUsage(app: ObservedApp): unknown {
   return { ...app, sessions: app.sessions.map(({ lastUsed: _lastUsed, useCount: _useCount, ...rest }) => rest) };
 }
 

@@ -42,7 +42,7 @@ async function commitOrgFiles(repo: GitRepo, orgDir: string, files: readonly str
  * `.git/info/exclude`): its apply could be carried out but never committed. Files git already
  * tracks are not ignored, whatever the rules say. Nothing to check outside git.
  */
-export async function checkStoreNotIgnored(folder: StateFolder): Promise<void> {
+export async function assertStoreNotIgnored(folder: StateFolder): Promise<void> {
   const repo = await openGitRepo(folder.dir);
   if (!repo) return;
   // The folder's entries an apply commits (SPEC §4): what git must not ignore.

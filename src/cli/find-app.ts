@@ -1,10 +1,10 @@
 // An app named on the command line: by its name as the org lists it, or by its id.
 import { InputError } from '../model/index.js';
-import type { AppFile, OrgSnapshot } from '../model/index.js';
+import type { ObservedApp, OrgSnapshot } from '../model/index.js';
 import { byCodePoint, editDistance } from '../plan/names.js';
 
 /** The app of the snapshot named (or identified) by `nameOrId`; InputError with suggestions when none is. */
-export function findApp(snapshot: OrgSnapshot, nameOrId: string): AppFile {
+export function findApp(snapshot: OrgSnapshot, nameOrId: string): ObservedApp {
   const exact = snapshot.apps.find((a) => a.name === nameOrId) ?? snapshot.apps.find((a) => a.id === nameOrId);
   if (exact) return exact;
   const folded = nameOrId.toLowerCase();

@@ -39,7 +39,7 @@ function notAFile(found: Stats): string | undefined {
  * Refuses `file` as a place to write a file: anything but a regular file or a new path, a path
  * under a file, or a path inside one of the folders read. Returns the real path it would write.
  */
-export function checkOutputFile(file: string, check: OutputCheck): string {
+export function assertOutputFile(file: string, check: OutputCheck): string {
   const target = path.resolve(file);
   const found = lstatIfThere(target, check.shown);
   if (found) {
@@ -47,22 +47,22 @@ export function checkOutputFile(file: string, check: OutputCheck): string {
     if (what !== undefined) throw new InputError(`${check.shown} is ${what}: capctl writes only a regular file or a new path; nothing written`);
   }
   const real = realPathOf(target, check.shown);
-  checkOutside(target, real, check);
+  assertOutside(target, real, check);
   return real;
 }
 
 /** Refuses `dir` as a folder to write files into: anything but a folder or a new path, or one inside a folder read. */
-export function checkOutputFolder(dir: string, check: OutputCheck): string {
+export function assertOutputFolder(dir: string, check: OutputCheck): string {
   const target = path.resolve(dir);
   const found = statIfThere(target, check.shown);
   if (found && !found.isDirectory()) throw new InputError(`${check.shown} is ${found.isFile() ? 'a file' : notAFile(found)!}, not a folder; nothing written`);
   const real = realPathOf(target, check.shown);
-  checkOutside(target, real, check);
+  assertOutside(target, real, check);
   return real;
 }
 
 /** Throws when `real` (the real path of `target`) is one of the folders read, or inside one. */
-function checkOutside(target: string, real: string, check: OutputCheck): void {
+function assertOutside(target: string, real: string, check: OutputCheck): void {
   for (const folder of check.readFolders) {
     const inside = path.relative(realPathOf(path.resolve(folder.dir), folder.dir), real);
     if (inside === '' || (inside !== '..' && !inside.startsWith(`..${path.sep}`) && !path.isAbsolute(inside))) {

@@ -11,7 +11,7 @@
 // - an uninstalled app exists only as its tokens (OauthToken.AppName, no AppMenuItem) and, when
 //   blocked, as its BlacklistedConsumer; the flow and denied attempts are nowhere (no API has them).
 import { createHash } from 'node:crypto';
-import type { AppFile, OrgSnapshot, Permission } from '../model/index.js';
+import type { ObservedApp, OrgSnapshot, Permission } from '../model/index.js';
 import { connectedAppRefreshCodec, externalClientAppRefreshCodec } from '../metadata/field-map.js';
 import type { Row } from './soql.js';
 
@@ -263,12 +263,12 @@ function assignment(id: string, userId: string, setId: string, groupId: string |
   return { attributes: attrs('PermissionSetAssignment', id), Id: id, AssigneeId: userId, PermissionSetId: setId, PermissionSetGroupId: groupId };
 }
 
-function seaRow(id: string, parentId: string, app: AppFile, isEca: boolean): Row {
+function seaRow(id: string, parentId: string, app: ObservedApp, isEca: boolean): Row {
   return { attributes: attrs('SetupEntityAccess', id), Id: id, ParentId: parentId, SetupEntityId: app.id, SetupEntityType: isEca ? 'ExternalClientApplication' : 'ConnectedApplication' };
 }
 
 /** The ConnectedApp metadata component of an installed connected app, as the org keeps it. */
-export function connectedAppComponent(app: AppFile): Component {
+export function connectedAppComponent(app: ObservedApp): Component {
   const policy = connectedAppRefreshCodec.encode(app.policies!.refreshTokenPolicy);
   return {
     fullName: apiName(app.name),
@@ -279,7 +279,7 @@ export function connectedAppComponent(app: AppFile): Component {
   };
 }
 
-function ecaPolicies(app: AppFile): Component {
+function ecaPolicies(app: ObservedApp): Component {
   const refresh = externalClientAppRefreshCodec.encode(app.policies!.refreshTokenPolicy);
   const ip = { ENFORCE: 'Enforce', BYPASS_2FACTOR: 'Bypass_2factor', BYPASS: 'Bypass', ENFORCE_RELAXREFRESH: 'Enforce_RelaxRefresh' }[app.policies!.ipRelaxation];
   const component: Component = {

@@ -2,7 +2,7 @@
 // the org's settings, no revocations and no guards. Planning them against the same org gives no
 // actions; where a value could not be declared without a plan error, it is left out (not
 // managed) and a remark says so.
-import type { AppDoc, AppFile, DeclaredPolicies, Declarations, Diagnostic, OrgSettingsDoc, OrgSnapshot } from '../model/index.js';
+import type { AppDoc, ObservedApp, DeclaredPolicies, Declarations, Diagnostic, OrgSettingsDoc, OrgSnapshot } from '../model/index.js';
 import { Codes } from '../model/index.js';
 import { isAllowlisted } from '../plan/access.js';
 import { byCodePoint } from '../plan/names.js';
@@ -25,7 +25,7 @@ function settingsFromSnapshot(snapshot: OrgSnapshot): OrgSettingsDoc {
 }
 
 /** The declaration of one app as the org has it. */
-function appFromSnapshot(app: AppFile, org: string, allowlisting: boolean, diagnostics: Diagnostic[]): AppDoc {
+function appFromSnapshot(app: ObservedApp, org: string, allowlisting: boolean, diagnostics: Diagnostic[]): AppDoc {
   const doc: AppDoc = { apiVersion: 'capctl/v1', kind: app.type, org, name: app.name, id: app.id, installed: app.installed, blocked: app.blocked };
   if (allowlisting && !app.blocked && !isAllowlisted(app)) {
     // Blocked org-wide by allowlisting, not by itself: `blocked: false` would be a plan error (R2).

@@ -26,13 +26,13 @@ export interface ImportTarget {
   outDir: string;
   force: boolean;
   /** Called for each file before anything is written; throws to refuse the path (a link, a FIFO, a file of the store). */
-  checkFile?: (file: string) => void;
+  assertFile?: (file: string) => void;
   /** Called after each file is written. */
   onProgress?: (done: number, total: number) => void;
 }
 
 async function write(org: string, declarations: Declarations, files: DesiredFile[], target: ImportTarget, diagnostics: Diagnostic[]): Promise<ImportResult> {
-  const { written, replaced } = await writeDesiredFiles(target.outDir, files, { force: target.force, ...(target.checkFile ? { checkFile: target.checkFile } : {}), ...(target.onProgress ? { onProgress: target.onProgress } : {}) });
+  const { written, replaced } = await writeDesiredFiles(target.outDir, files, { force: target.force, ...(target.assertFile ? { assertFile: target.assertFile } : {}), ...(target.onProgress ? { onProgress: target.onProgress } : {}) });
   return { org, declarations, files: written, replaced, diagnostics };
 }
 

@@ -1,6 +1,6 @@
 // Writes desired-state files into a folder, all or nothing: when any of them is already there and
 // --force is not given, or a file stands where a folder goes (or a folder where a file goes),
-// nothing is written and the error lists every path in the way. The caller's checkFile refuses any
+// nothing is written and the error lists every path in the way. The caller's assertFile refuses any
 // other target before the first write (a symbolic link, a FIFO, a file of the org store).
 import path from 'node:path';
 import { InputError } from '../model/index.js';
@@ -11,14 +11,14 @@ import { replaceFileDurably, statIfThere } from '../store/durable-fs.js';
 export async function writeDesiredFiles(
   outDir: string,
   files: readonly DesiredFile[],
-  options: { force: boolean; checkFile?: (file: string) => void; onProgress?: (done: number, total: number) => void },
+  options: { force: boolean; assertFile?: (file: string) => void; onProgress?: (done: number, total: number) => void },
 ): Promise<{ written: string[]; replaced: string[] }> {
   const { replaced, inTheWay } = checkTargets(outDir, files);
   if (inTheWay.length > 0) {
     if (inTheWay.length === 1) throw new InputError(`${inTheWay[0]!}; nothing written`);
     throw new InputError(`${inTheWay.length} paths are in the way; nothing written:\n${inTheWay.map((line) => `  ${line}`).join('\n')}`);
   }
-  if (options.checkFile) for (const file of files) options.checkFile(path.join(outDir, file.path));
+  if (options.assertFile) for (const file of files) options.assertFile(path.join(outDir, file.path));
   if (replaced.length > 0 && !options.force) {
     const list = replaced.map((file) => `  ${path.join(outDir, file)}`).join('\n');
     throw new InputError(`${replaced.length} of the files to write already exist; nothing written (--force replaces them):\n${list}`);

@@ -76,7 +76,7 @@ interface Candidate {
 }
 
 /** Drops assignments that SPEC R7 forbids with `all-users`, saying so. */
-function checkAssignments(candidate: Candidate, diagnostics: Diagnostic[]): void {
+function normalizeAssignments(candidate: Candidate, diagnostics: Diagnostic[]): void {
   const policies = candidate.doc.policies;
   if (!policies) return;
   if (policies.permittedUsers === 'all-users') {
@@ -231,7 +231,7 @@ export function parseMetadataTree(files: readonly MetadataFile[], org: string): 
       remark('warning', Codes.metadataDuplicateApp, candidate.file, `not used: ${earlier.file} already declares an app named "${candidate.doc.name}"`);
       continue;
     }
-    checkAssignments(candidate, diagnostics);
+    normalizeAssignments(candidate, diagnostics);
     // An app whose metadata sets no policy declares none (rather than an empty `policies:`).
     if (candidate.doc.policies && Object.keys(candidate.doc.policies).length === 0) delete candidate.doc.policies;
     apps.set(candidate.doc.name, candidate);

@@ -115,7 +115,7 @@ function countElements(text: string, name: string): number {
 }
 
 /** Refuses (as a bug) any write that would add a credential element. */
-function checkNoCredentials(write: MetadataWrite, original: string | undefined): void {
+function assertNoCredentials(write: MetadataWrite, original: string | undefined): void {
   for (const name of credentialElements) {
     const before = original === undefined ? 0 : countElements(original, name);
     if (countElements(write.text, name) !== before) throw new Error(`export would change <${name}> in ${write.path}: refused`);
@@ -305,7 +305,7 @@ export function planMetadataExport(declarations: Declarations, existing: readonl
       continue;
     }
     const write = { path: file.path, text: renderXmlDocument(file.doc), created: file.created };
-    checkNoCredentials(write, file.created ? undefined : file.text);
+    assertNoCredentials(write, file.created ? undefined : file.text);
     writes.push(write);
   }
   return { writes: writes.sort(byPath), unchanged: unchanged.sort(), diagnostics };

@@ -44,9 +44,9 @@ async function readExisting(dir: string, relativePaths: readonly string[]): Prom
   return files;
 }
 
-/** What an export may be told: `checkFile` is called with each path to write before the first write, and throws to refuse one. */
+/** What an export may be told: `assertFile` is called with each path to write before the first write, and throws to refuse one. */
 export interface ExportOptions {
-  checkFile?: (file: string) => void;
+  assertFile?: (file: string) => void;
 }
 
 /** Plans the export of one org's declarations into `dir` and writes it (nothing when a path is refused); returns what it did. */
@@ -54,7 +54,7 @@ export async function writeMetadataExport(dir: string, declarations: Declaration
   const relative = existsSync(dir) ? await findMetadataFiles(dir) : [];
   const existing = await readExisting(dir, relative);
   const plan = planMetadataExport(declarations, existing, choosePackageRoot(dir, relative));
-  if (options.checkFile) for (const write of plan.writes) options.checkFile(path.join(dir, write.path));
+  if (options.assertFile) for (const write of plan.writes) options.assertFile(path.join(dir, write.path));
   // Each file's folders are made as it is written (a new tree included).
   for (const write of plan.writes) await replaceFileDurably(path.join(dir, write.path), write.text);
   // Messages name files as the user can open them: below the folder they gave.

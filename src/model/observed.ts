@@ -1,13 +1,13 @@
-import type { AppFile, OrgFile, OrgUser } from './generated/schema-types.js';
+import type { ObservedApp, ObservedOrg, OrgUser } from './generated/schema-types.js';
 
 /** One consistent read of an org from its store: validated, with a digest of what was read. */
 export interface OrgSnapshot {
   /** The org's slug (its folder name). */
   slug: string;
-  org: OrgFile;
+  org: ObservedOrg;
   users: OrgUser[];
   /** Every app the org lists, sorted by name. */
-  apps: AppFile[];
+  apps: ObservedApp[];
   /** sha256 over the store's files (not the ledger or lock), independent of read order. */
   digest: string;
   /** A connected org read through the API: where it was reached (absent: read from the store's files). Not part of the digest. */

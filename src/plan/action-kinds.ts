@@ -4,7 +4,7 @@
 // A new kind is: its value in the ActionKind enum (schemas/plan.schema.json), a row here, its
 // transition (transition.ts), the draft function that plans it (draft-actions.ts) and one executor
 // per backend (BackendExecutors).
-import type { Action, ActionKind, ActionResult, AppFile, PermissionExpr, Values } from '../model/index.js';
+import type { Action, ActionKind, ActionResult, ObservedApp, PermissionExpr, Values } from '../model/index.js';
 import type { ActionGroup } from './ordering.js';
 import {
   applyOrgSettings,
@@ -76,7 +76,7 @@ export interface ActionKindRow {
    * On a connected org, whether the action on this app has no API (salesforce-api.md §2): the plan
    * marks it manual (manual-steps.ts) and apply stops before it. Absent: always through the API.
    */
-  manualOnLiveOrg?: (app: AppFile) => boolean;
+  manualOnLiveOrg?: (app: ObservedApp) => boolean;
 }
 
 const manageApps: PermissionExpr = { allOf: ['CustomizeApplication', { anyOf: ['ModifyAllData', 'ManageRemoteAccess'] }] };
@@ -218,7 +218,7 @@ export function kindGroup(action: Pick<Action, 'kind' | 'after'>): ActionGroup {
  * `indexOf` may tell where an app is in `data.apps` (apply carries out hundreds of actions on
  * 10,000 apps whose order never changes); a wrong answer only costs a search.
  */
-export function applyAction(data: OrgData, action: Action, indexOf?: (id: string) => number | undefined): Transition {
+export function transitionOf(data: OrgData, action: Action, indexOf?: (id: string) => number | undefined): Transition {
   const transition = actionKinds[action.kind].transition;
   if (transition.scope === 'org') return transition.apply(data, action);
   const hinted = action.app !== undefined ? indexOf?.(action.app.id) : undefined;
@@ -232,7 +232,7 @@ export function applyAction(data: OrgData, action: Action, indexOf?: (id: string
 }
 
 /** Carries out an app action (a kind whose transition has the scope of one app) on that app alone. */
-export function transitionApp(app: AppFile, action: Action): { app: AppFile; result: TransitionResult } {
+export function transitionApp(app: ObservedApp, action: Action): { app: ObservedApp; result: TransitionResult } {
   const transition = actionKinds[action.kind].transition;
   if (transition.scope !== 'app') throw new TransitionError(`${action.kind} is not an app action`);
   return transition.apply(app, action);

@@ -8,7 +8,7 @@ import { planDigest, stateDigestOf } from './digest.js';
 import { draftActions, type RevocationTarget } from './draft-actions.js';
 import { deferAfterManualInstall } from './manual-steps.js';
 import { buildPlanContext, type PlanContext, type PlanInput } from './plan-context.js';
-import { checkActor } from './rules/actor.js';
+import { markActorPermissions } from './rules/actor.js';
 import { checkAllowlistingFeature, checkUnblockUnderAllowlisting, noteAllowlistingOn } from './rules/allowlisting.js';
 import { matchDeclaredApp } from './rules/app-identity.js';
 import { checkGuards } from './rules/guards.js';
@@ -85,7 +85,7 @@ export function createPlanAndRisk(input: PlanInput): { plan: Plan; risk: RiskRep
   const failed = diagnostics.some((d) => d.severity === 'error');
   if (!failed) diagnostics.push(...simulated.diagnostics, ...notesOnActions(simulated.actions, simulated.final, ctx));
   const actions = failed ? [] : simulated.actions.map(({ action }, i) => ({ ...action, seq: i + 1 }));
-  if (input.actor !== undefined) diagnostics.push(...checkActor(input.actor, actions, ctx));
+  if (input.actor !== undefined) diagnostics.push(...markActorPermissions(input.actor, actions, ctx));
   return { plan: assemble(ctx, actions.map(orderActionKeys), orderDiagnostics(diagnostics)), risk };
 }
 

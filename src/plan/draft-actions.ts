@@ -4,7 +4,7 @@
 // that turn out to change nothing.
 import {
   type ActionKind,
-  type AppFile,
+  type ObservedApp,
   type Declared,
   type Diagnostic,
   type NameChanges,
@@ -28,7 +28,7 @@ export interface DraftAction {
   order: OrderKey;
   kind: ActionKind;
   /** The app as the org has it now (absent for org settings). */
-  app?: AppFile;
+  app?: ObservedApp;
   revocation?: Declared<RevocationDoc>;
   /** Ids of the revocations this block or uninstall covers (R9), so the audit trail still names them. */
   covers?: string[];
@@ -51,7 +51,7 @@ export type Narrowing =
 /** A revocation whose references check out, with the org's app it names. */
 export interface RevocationTarget {
   decl: Declared<RevocationDoc>;
-  app: AppFile;
+  app: ObservedApp;
 }
 
 /** Every action the targets need, unordered, and the notes about revocations they cover. */
@@ -59,7 +59,7 @@ export function draftActions(
   ctx: PlanContext,
   targets: readonly AppTarget[],
   revocations: readonly RevocationTarget[],
-  unmanagedBlocks: readonly AppFile[],
+  unmanagedBlocks: readonly ObservedApp[],
 ): { drafts: DraftAction[]; diagnostics: Diagnostic[] } {
   const drafts: DraftAction[] = [...draftOrgSettings(ctx)];
   for (const target of targets) drafts.push(...draftApp(target));
@@ -250,7 +250,7 @@ function draftPolicies(target: AppTarget): DraftAction[] {
   return drafts;
 }
 
-function draftUnmanagedBlock(app: AppFile, ctx: PlanContext): DraftAction {
+function draftUnmanagedBlock(app: ObservedApp, ctx: PlanContext): DraftAction {
   return {
     order: key('block', app.name),
     kind: 'block',

@@ -4,7 +4,7 @@
 // person does it: the app's install approval page (R12) when its id is known, else Setup's
 // Connected Apps OAuth Usage page. Which kinds, on which apps, is the action-kind registry's
 // `manualOnLiveOrg`. A file-store org has no manual step: the store is the org.
-import { Codes, type ActionKind, type AppFile, type Diagnostic, type ManualStep, type OrgSnapshot } from '../model/index.js';
+import { Codes, type ActionKind, type ObservedApp, type Diagnostic, type ManualStep, type OrgSnapshot } from '../model/index.js';
 import { actionKinds } from './action-kinds.js';
 import { approvalUrl } from './approval-url.js';
 import { diagnostic } from './diagnostic.js';
@@ -15,7 +15,7 @@ import type { PlanContext } from './plan-context.js';
 export const oauthUsagePath = '/lightning/setup/ConnectedAppsUsage/home';
 
 /** The manual step of an action of `kind` on `app`, or undefined when capctl carries it out itself. */
-export function manualStepOf(kind: ActionKind, app: AppFile | undefined, observed: Pick<OrgSnapshot, 'org' | 'live'>): ManualStep | undefined {
+export function manualStepOf(kind: ActionKind, app: ObservedApp | undefined, observed: Pick<OrgSnapshot, 'org' | 'live'>): ManualStep | undefined {
   const live = observed.live;
   const manual = actionKinds[kind].manualOnLiveOrg;
   if (!live || !app || !manual?.(app)) return undefined;

@@ -1,7 +1,7 @@
 // What every planning step reads: the input, the org indexed once, and the org settings the
 // declaration asks for. Built once per plan so that no step walks all users or apps again.
 import type {
-  AppFile,
+  ObservedApp,
   Declared,
   DesiredOrg,
   OauthFlowSettings,
@@ -43,7 +43,7 @@ export interface PlanContext {
   observed: OrgSnapshot;
   /** The declaration, empty when no file declares the org. */
   desired: DesiredOrg;
-  appsByName: ReadonlyMap<string, AppFile>;
+  appsByName: ReadonlyMap<string, ObservedApp>;
   usersByName: ReadonlyMap<string, OrgUser>;
   profiles: ReadonlySet<string>;
   permissionSets: ReadonlySet<string>;
@@ -56,7 +56,7 @@ export interface PlanContext {
 export function buildPlanContext(input: PlanInput): PlanContext {
   const { observed } = input;
   const desired = input.desired ?? { slug: observed.slug, apps: [], revocations: [] };
-  const appsByName = new Map<string, AppFile>();
+  const appsByName = new Map<string, ObservedApp>();
   for (const app of observed.apps) if (!appsByName.has(app.name)) appsByName.set(app.name, app);
   let universe: UserUniverse | undefined;
   return {

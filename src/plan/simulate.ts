@@ -2,7 +2,7 @@
 // one on a working copy of the org, through the same transitions apply uses, so that each action's
 // effects are those of the state it will actually meet. A revocation that meets no matching
 // session (an earlier one ended them) is dropped.
-import type { Action, AppFile, CutOffApp, Diagnostic, Effects, OrgFile } from '../model/index.js';
+import type { Action, ObservedApp, CutOffApp, Diagnostic, Effects, ObservedOrg } from '../model/index.js';
 import { isAllowlisted } from './access.js';
 import { actionKinds, transitionApp } from './action-kinds.js';
 import { approvalUrl } from './approval-url.js';
@@ -17,8 +17,8 @@ import { revocationMatcher, transitionOrgSettings, useAnyApiClientUsers } from '
 
 /** The org as it is after the simulated actions. */
 export interface SimulatedOrg {
-  org: OrgFile;
-  apps: Map<string, AppFile>;
+  org: ObservedOrg;
+  apps: Map<string, ObservedApp>;
 }
 
 /** An action of the plan together with the draft it came from. */

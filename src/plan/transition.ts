@@ -1,8 +1,8 @@
 // What each kind of action does to an org (SPEC §5, §6): the single definition shared by the planner,
 // which simulates a plan to count its effects, and by apply, which carries actions out through the
-// store. action-kinds.ts names each kind's transition; applyAction there carries one out.
+// store. action-kinds.ts names each kind's transition; transitionOf there carries one out.
 // Pure: a new value is returned and the input is never changed; only the affected app is copied.
-import { TransitionError, type Action, type ActionResult, type AppFile, type ObservedPolicies, type OrgFile, type OrgSnapshot, type Session } from '../model/index.js';
+import { TransitionError, type Action, type ActionResult, type ObservedApp, type ObservedPolicies, type ObservedOrg, type OrgSnapshot, type Session } from '../model/index.js';
 import { isAllowlisted } from './access.js';
 import { byCodePoint } from './names.js';
 
@@ -29,7 +29,7 @@ export function installDefaults(): ObservedPolicies {
 }
 
 /** An app action carried out on that app alone: the app after it, and what it did. */
-export type AppTransition = (app: AppFile, action: Action) => { app: AppFile; result: TransitionResult };
+export type AppTransition = (app: ObservedApp, action: Action) => { app: ObservedApp; result: TransitionResult };
 
 /** Turning allowlisting on or off and changing the OAuth flow settings: org.json and, for allowlisting on, the apps it cuts off. */
 export function applyOrgSettings(data: OrgData, action: Action): Transition {
@@ -45,20 +45,20 @@ export function applyOrgSettings(data: OrgData, action: Action): Transition {
 }
 
 /** Install: the org gets its local copy, with the default policies. */
-export function installApp(app: AppFile): { app: AppFile; result: TransitionResult } {
+export function installApp(app: ObservedApp): { app: ObservedApp; result: TransitionResult } {
   if (app.installed) return unchanged(app);
   return { app: { ...app, installed: true, policies: installDefaults() }, result: done('installed') };
 }
 
 /** Uninstall: the local copy goes, with its policies, assignments and sessions (R6). */
-export function uninstallApp(app: AppFile): { app: AppFile; result: TransitionResult } {
+export function uninstallApp(app: ObservedApp): { app: ObservedApp; result: TransitionResult } {
   if (!app.installed) return unchanged(app);
   const { policies: _policies, ...rest } = app;
   return { app: { ...rest, installed: false, sessions: [] }, result: ended('uninstalled', app.sessions) };
 }
 
 /** set-policies: permittedUsers, ipRelaxation, refreshTokenPolicy. */
-export function setPolicies(app: AppFile, action: Action): { app: AppFile; result: TransitionResult } {
+export function setPolicies(app: ObservedApp, action: Action): { app: ObservedApp; result: TransitionResult } {
   const after = action.after ?? {};
   const values: Partial<ObservedPolicies> = {};
   if (after.permittedUsers === 'all-users' || after.permittedUsers === 'admin-approved') values.permittedUsers = after.permittedUsers;
@@ -68,7 +68,7 @@ export function setPolicies(app: AppFile, action: Action): { app: AppFile; resul
 }
 
 /** set-assignments: the profiles and permission sets pre-authorized; name lists are kept sorted, as the store keeps them. */
-export function setAssignments(app: AppFile, action: Action): { app: AppFile; result: TransitionResult } {
+export function setAssignments(app: ObservedApp, action: Action): { app: ObservedApp; result: TransitionResult } {
   const after = action.after ?? {};
   const values: Partial<ObservedPolicies> = {};
   if (Array.isArray(after.profiles)) values.profiles = [...after.profiles].sort(byCodePoint);
@@ -77,19 +77,19 @@ export function setAssignments(app: AppFile, action: Action): { app: AppFile; re
 }
 
 /** Block: all current sessions end, and new ones are refused (R1). */
-export function blockApp(app: AppFile): { app: AppFile; result: TransitionResult } {
+export function blockApp(app: ObservedApp): { app: ObservedApp; result: TransitionResult } {
   if (app.blocked) return unchanged(app);
   return { app: { ...app, blocked: true, sessions: [] }, result: ended('blocked', app.sessions) };
 }
 
 /** Unblock: no session changes. */
-export function unblockApp(app: AppFile): { app: AppFile; result: TransitionResult } {
+export function unblockApp(app: ObservedApp): { app: ObservedApp; result: TransitionResult } {
   if (!app.blocked) return unchanged(app);
   return { app: { ...app, blocked: false }, result: done('unblocked') };
 }
 
 /** Revoke: the sessions the revocation matches end, and nothing else (R9). */
-export function revokeSessions(app: AppFile, action: Action): { app: AppFile; result: TransitionResult } {
+export function revokeSessions(app: ObservedApp, action: Action): { app: ObservedApp; result: TransitionResult } {
   const revocation = action.revocation;
   if (!revocation) throw new TransitionError(`revoke on ${app.name}: the action names no revocation`);
   const { kept, ended: gone } = splitSessions(app.sessions, revocationMatcher(revocation.users, revocation.issuedBefore));
@@ -103,11 +103,11 @@ export function revokeSessions(app: AppFile, action: Action): { app: AppFile; re
  * the apps whose sessions changed.
  */
 export function transitionOrgSettings(
-  org: OrgFile,
-  apps: Iterable<AppFile>,
+  org: ObservedOrg,
+  apps: Iterable<ObservedApp>,
   action: Action,
   useAnyApiClient: ReadonlySet<string>,
-): { org: OrgFile; orgChanged: boolean; apps: AppFile[]; result: TransitionResult } {
+): { org: ObservedOrg; orgChanged: boolean; apps: ObservedApp[]; result: TransitionResult } {
   const after = action.after ?? {};
   const settings = { ...org.settings, oauthFlows: { ...org.settings.oauthFlows } };
   if (typeof after.adminApprovedAppsOnly === 'boolean') settings.adminApprovedAppsOnly = after.adminApprovedAppsOnly;
@@ -123,7 +123,7 @@ export function transitionOrgSettings(
     Object.entries(settings.oauthFlows).some(([key, value]) => org.settings.oauthFlows[key as keyof typeof settings.oauthFlows] !== value);
   if (!orgChanged) return { org, orgChanged: false, apps: [], result: skipped() };
 
-  const changedApps: AppFile[] = [];
+  const changedApps: ObservedApp[] = [];
   const gone: Session[] = [];
   if (settings.adminApprovedAppsOnly && !org.settings.adminApprovedAppsOnly) {
     for (const app of apps) {
@@ -156,7 +156,7 @@ function splitSessions(sessions: readonly Session[], ends: (session: Session) =>
   return { kept, ended: gone };
 }
 
-function updatePolicies(app: AppFile, action: Action, values: Partial<ObservedPolicies>): { app: AppFile; result: TransitionResult } {
+function updatePolicies(app: ObservedApp, action: Action, values: Partial<ObservedPolicies>): { app: ObservedApp; result: TransitionResult } {
   if (!app.installed || !app.policies) throw new TransitionError(`${action.kind} on ${app.name}: the app is not installed`);
   const next = { ...app.policies, ...values };
   if (samePolicies(app.policies, next)) return unchanged(app);
@@ -177,7 +177,7 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((item, i) => item === b[i]);
 }
 
-function unchanged(app: AppFile): { app: AppFile; result: TransitionResult } {
+function unchanged(app: ObservedApp): { app: ObservedApp; result: TransitionResult } {
   return { app, result: skipped() };
 }
 

@@ -3,7 +3,7 @@
 // every comment and every other byte of the file stays as it was), a new declaration for an app no
 // file declares, and the Revocation that records the containment. Pure.
 import { isMap, isScalar, parseAllDocuments, type Pair } from 'yaml';
-import type { AppFile, RevocationDoc } from '../model/index.js';
+import type { ObservedApp, RevocationDoc } from '../model/index.js';
 import { renderYamlDocument } from './desired-yaml.js';
 
 export { containmentIdPrefix } from '../plan/risk/rule.js';
@@ -40,7 +40,7 @@ export function setBlockedInYaml(text: string, name: string): string | undefined
 }
 
 /** The declaration of an app no file declares, blocked, with a comment saying why it was written. */
-export function containedAppYaml(org: string, app: Pick<AppFile, 'name' | 'id' | 'type'>, note: string): string {
+export function containedAppYaml(org: string, app: Pick<ObservedApp, 'name' | 'id' | 'type'>, note: string): string {
   return renderYamlDocument({ apiVersion: 'capctl/v1', kind: app.type, org, name: app.name, id: app.id, blocked: true }, note);
 }
 

@@ -2,7 +2,7 @@
 // an org snapshot one app at a time so that the page can be printed as it is computed. Pure.
 // Username-password sessions are one-time tokens the page does not show (R10): they are left out
 // of every count here and only counted apart.
-import type { AppDoc, AppFile, OauthFlow, OrgSnapshot, UsageAccess, UsageAppRow, UsageTotals, UserUsage } from '../model/index.js';
+import type { AppDoc, ObservedApp, OauthFlow, OrgSnapshot, UsageAccess, UsageAppRow, UsageTotals, UserUsage } from '../model/index.js';
 import { UserUniverse } from '../plan/user-sets.js';
 import { byCodePoint } from '../plan/names.js';
 
@@ -23,7 +23,7 @@ export function usageContext(snapshot: Pick<OrgSnapshot, 'org' | 'users'>): Usag
 }
 
 /** The effective access of an app, as the usage page shows it. */
-export function usageAccess(app: AppFile, context: UsageContext): UsageAccess {
+export function usageAccess(app: ObservedApp, context: UsageContext): UsageAccess {
   const p = app.policies;
   const key = `${app.installed}\u0001${app.blocked}\u0001${p ? `${p.permittedUsers}\u0001${p.profiles.join('\u0000')}\u0001${p.permissionSets.join('\u0000')}` : ''}`;
   let access = context.accessByKey.get(key);
@@ -54,7 +54,7 @@ export function usageOwnership(declared: readonly Pick<AppDoc, 'name' | 'owner' 
 }
 
 /** One row of the page: linear in the app's sessions. `ownership`: what the app's declaration says about who answers for it. */
-export function usageAppRow(app: AppFile, access: UsageAccess, ownership?: UsageOwnership): UsageAppRow {
+export function usageAppRow(app: ObservedApp, access: UsageAccess, ownership?: UsageOwnership): UsageAppRow {
   const users = new Set<string>();
   let sessions = 0;
   for (const session of app.sessions) {
@@ -84,7 +84,7 @@ export class UsageTotalsCounter {
   private unknownFlow = 0;
 
   /** Counts one app (with its row, already computed). */
-  add(app: AppFile, row: UsageAppRow): void {
+  add(app: ObservedApp, row: UsageAppRow): void {
     this.totals.apps++;
     if (app.installed) this.totals.installed++;
     if (app.blocked) this.totals.blocked++;
@@ -103,14 +103,14 @@ export class UsageTotalsCounter {
 }
 
 /** How many of an app's sessions have a flow the org does not show (a live org). */
-export function unknownFlowCount(app: AppFile): number {
+export function unknownFlowCount(app: ObservedApp): number {
   let unknown = 0;
   for (const session of app.sessions) if (session.flow === 'unknown') unknown++;
   return unknown;
 }
 
 /** The users of one app, sorted by username, and how many username-password sessions are not shown. */
-export function appUserUsage(app: AppFile): { users: UserUsage[]; hidden: number } {
+export function appUserUsage(app: ObservedApp): { users: UserUsage[]; hidden: number } {
   const byUser = new Map<string, { first: string; last: string; uses: number; sessions: number; flows: Set<OauthFlow> }>();
   let hidden = 0;
   for (const session of app.sessions) {

@@ -4,7 +4,7 @@
 // bounds of the counts), never from a second pass over the sessions. Pure.
 // When the desired state declares who answers for the apps (owner, vendor, criticality), the table
 // ends with a column for each of those fields that some listed app declares, and no other.
-import type { AppFile, UsageAccess, UsageAppRow, UsageOrgRef, UsageTotals, UserUsage } from '../model/index.js';
+import type { ObservedApp, UsageAccess, UsageAppRow, UsageOrgRef, UsageTotals, UserUsage } from '../model/index.js';
 import { paint } from './color.js';
 import { escapeControls } from './escape-text.js';
 import { count } from './plan-words.js';
@@ -41,7 +41,7 @@ const notDeclared = '-';
  * upper bound of users and sessions shown); and, given what the desired state declares (by app
  * name), a column for each declared field that some listed app has.
  */
-export function usageTableLayout(apps: readonly AppFile[], accesses: readonly UsageAccess[], ownership?: ReadonlyMap<string, UsageOwnership>): UsageTableLayout {
+export function usageTableLayout(apps: readonly ObservedApp[], accesses: readonly UsageAccess[], ownership?: ReadonlyMap<string, UsageOwnership>): UsageTableLayout {
   let name = headings.name.length;
   let access = headings.access.length;
   let maxSessions = 0;
@@ -64,7 +64,7 @@ export function usageTableLayout(apps: readonly AppFile[], accesses: readonly Us
   };
 }
 
-function declaredColumns(apps: readonly AppFile[], ownership: ReadonlyMap<string, UsageOwnership> | undefined): DeclaredColumn[] {
+function declaredColumns(apps: readonly ObservedApp[], ownership: ReadonlyMap<string, UsageOwnership> | undefined): DeclaredColumn[] {
   if (!ownership || ownership.size === 0) return [];
   const widths = new Map<DeclaredColumn['field'], number>();
   for (const app of apps) {

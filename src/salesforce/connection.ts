@@ -56,7 +56,7 @@ export async function openSession(spec: ConnectionSpec, options: OpenOptions): P
 function envSession(env: OpenOptions['env']): SfSession {
   const missing = connectionVariables.env.filter((name) => !env[name]);
   if (missing.length > 0) throw new InputError(`connection env needs ${missing.join(' and ')} (an access token and the org's instance URL)`);
-  const instanceUrl = checkUrl(env.SF_INSTANCE_URL!, 'SF_INSTANCE_URL', 'env');
+  const instanceUrl = assertUrl(env.SF_INSTANCE_URL!, 'SF_INSTANCE_URL', 'env');
   return { connection: `env (${instanceUrl})`, instanceUrl, accessToken: env.SF_ACCESS_TOKEN! };
 }
 
@@ -64,7 +64,7 @@ async function jwtSession(options: OpenOptions): Promise<SfSession> {
   const env = options.env;
   const missing = ['SF_CLIENT_ID', 'SF_USERNAME', 'SF_JWT_KEY_FILE'].filter((name) => !env[name]);
   if (missing.length > 0) throw new InputError(`connection jwt needs ${missing.join(', ')} (SF_LOGIN_URL defaults to ${defaultLoginUrl})`);
-  const loginUrl = checkUrl(env.SF_LOGIN_URL || defaultLoginUrl, 'SF_LOGIN_URL', 'jwt');
+  const loginUrl = assertUrl(env.SF_LOGIN_URL || defaultLoginUrl, 'SF_LOGIN_URL', 'jwt');
   const name = `jwt (${env.SF_USERNAME} at ${loginUrl})`;
   let key: KeyObject;
   try {
@@ -137,7 +137,7 @@ async function jwtLogin(input: {
   if (typeof json.access_token !== 'string' || typeof json.instance_url !== 'string') {
     throw new SalesforceError(`${input.name}: malformed response: the login answer has no access_token or instance_url`, 'malformed', input.name);
   }
-  return { accessToken: json.access_token, instanceUrl: checkUrl(json.instance_url, 'instance_url', input.name) };
+  return { accessToken: json.access_token, instanceUrl: assertUrl(json.instance_url, 'instance_url', input.name) };
 }
 
 /** What @salesforce/core offers that capctl uses. */
@@ -172,7 +172,7 @@ async function sfSession(alias: string): Promise<SfSession> {
   return { connection: name, instanceUrl: conn.instanceUrl, accessToken: conn.accessToken };
 }
 
-function checkUrl(text: string, what: string, connection: string): string {
+function assertUrl(text: string, what: string, connection: string): string {
   let url: URL;
   try {
     url = new URL(text);

@@ -12,7 +12,7 @@
 //   install / uninstall  no API: refused (a manual step)
 // An error the org gave for an item (a refused component or record) is ActionRefused: trying the
 // same action again cannot help. A SalesforceError is the client's (limit, session, timeout…).
-import type { Action, AppFile, OrgFile, Values } from '../model/index.js';
+import type { Action, ObservedApp, ObservedOrg, Values } from '../model/index.js';
 import { connectedAppRefreshCodec, externalClientAppRefreshCodec } from '../metadata/field-map.js';
 import type { BackendExecutors } from '../plan/action-kinds.js';
 import { count } from '../plan/count.js';
@@ -36,8 +36,8 @@ export interface LiveContext {
 
 /** The parts of the org an action touched, as the org shows them after it (the app gone: in `removedApps`). */
 export interface ReadBack {
-  org?: OrgFile;
-  apps: AppFile[];
+  org?: ObservedOrg;
+  apps: ObservedApp[];
 }
 
 /** How one kind is carried out on a live org. */
@@ -137,14 +137,14 @@ function setEncoded(target: SfRecord, encoded: Record<string, string[] | null>):
   }
 }
 
-function ecaPolicyName(context: LiveContext, app: AppFile): string {
+function ecaPolicyName(context: LiveContext, app: ObservedApp): string {
   const row = context.records.externalClientApps.find((r) => r.Id === app.id);
   const component = context.records.externalClientAppPolicies.find((p) => U.externalClientAppPolicyKey(p) === row?.DeveloperName);
   if (!component || typeof component.fullName !== 'string') throw new ActionRefused(`${app.name}: its OAuth policies (${U.externalClientAppPolicyType}) were not read; nothing was changed`);
   return component.fullName;
 }
 
-async function readPolicies(context: LiveContext, app: AppFile): Promise<void> {
+async function readPolicies(context: LiveContext, app: ObservedApp): Promise<void> {
   const { client, records } = context;
   if (app.type === 'ExternalClientApp') {
     const fullName = ecaPolicyName(context, app);
@@ -205,7 +205,7 @@ async function setAssignments(context: LiveContext, action: Action): Promise<voi
   for (const row of remove) await context.client.deleteRecord('SetupEntityAccess', String(row.Id));
 }
 
-async function readAssignments(context: LiveContext, app: AppFile): Promise<void> {
+async function readAssignments(context: LiveContext, app: ObservedApp): Promise<void> {
   const rows = await context.client.query(`SELECT ParentId, SetupEntityId FROM SetupEntityAccess WHERE SetupEntityId = '${soqlId(app.id)}' ORDER BY Id`);
   context.records.setupEntityAccess = [...context.records.setupEntityAccess.filter((r) => r.SetupEntityId !== app.id), ...rows];
 }
@@ -282,7 +282,7 @@ async function revoke(context: LiveContext, action: Action): Promise<void> {
   }
 }
 
-async function readTokens(context: LiveContext, app: AppFile): Promise<void> {
+async function readTokens(context: LiveContext, app: ObservedApp): Promise<void> {
   const { client, records } = context;
   const count = await client.count(`SELECT COUNT() FROM OauthToken WHERE AppName = ${soqlText(app.name)}`);
   const rows =
@@ -295,7 +295,7 @@ async function readTokens(context: LiveContext, app: AppFile): Promise<void> {
 // --- helpers ------------------------------------------------------------------------------------
 
 /** The read-back of an app action: the reads given (each updating the records), then the app mapped from them. */
-function readBackApp(...reads: ((context: LiveContext, app: AppFile) => Promise<void>)[]): LiveExecutor['readBack'] {
+function readBackApp(...reads: ((context: LiveContext, app: ObservedApp) => Promise<void>)[]): LiveExecutor['readBack'] {
   return async (context, action) => {
     const app = appOf(context, action);
     for (const read of reads) await read(context, app);
@@ -305,7 +305,7 @@ function readBackApp(...reads: ((context: LiveContext, app: AppFile) => Promise<
 }
 
 /** One app as the records show it, mapped by map-snapshot with only what concerns it. */
-export function mapApp(context: Pick<LiveContext, 'slug' | 'records' | 'data'>, app: Pick<AppFile, 'id' | 'name'>): AppFile | undefined {
+export function mapApp(context: Pick<LiveContext, 'slug' | 'records' | 'data'>, app: Pick<ObservedApp, 'id' | 'name'>): ObservedApp | undefined {
   const r = context.records;
   const tokens = r.tokens.filter((t) => belongsTo(t, app));
   const userIds = new Set(tokens.map((t) => String(t.UserId)));
@@ -330,11 +330,11 @@ export function mapApp(context: Pick<LiveContext, 'slug' | 'records' | 'data'>, 
   return apps.find((a) => a.id === app.id);
 }
 
-function belongsTo(token: SfRecord, app: Pick<AppFile, 'id' | 'name'>): boolean {
+function belongsTo(token: SfRecord, app: Pick<ObservedApp, 'id' | 'name'>): boolean {
   return (token.AppMenuItem as SfRecord | null | undefined)?.ApplicationId === app.id || token.AppName === app.name;
 }
 
-function appOf(context: LiveContext, action: Action): AppFile {
+function appOf(context: LiveContext, action: Action): ObservedApp {
   const app = context.data.apps.find((a) => a.id === action.app?.id);
   if (!app) throw new ActionRefused(`${action.kind}: the org lists no app with id ${action.app?.id ?? '(none)'}`);
   return app;

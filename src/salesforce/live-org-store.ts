@@ -20,16 +20,16 @@ import {
   InputError,
   SalesforceError,
   type Action,
-  type AppFile,
+  type ObservedApp,
   type LedgerLine,
   type LedgerRecord,
   type ObservedChange,
   type ObservedLine,
   type ObservedSessions,
-  type OrgFile,
+  type ObservedOrg,
   type OrgSnapshot,
 } from '../model/index.js';
-import { applyAction } from '../plan/action-kinds.js';
+import { transitionOf } from '../plan/action-kinds.js';
 import { canonicalJson } from '../plan/digest.js';
 import type { OrgData } from '../plan/transition.js';
 import type { FileOrgStore } from '../store/file-store.js';
@@ -356,14 +356,14 @@ export class LiveOrgStore implements OrgStore {
     let done: boolean;
     try {
       // Assignments in any order: the org lists them in its own.
-      const sorted = (app: AppFile): AppFile => (app.policies ? { ...app, policies: { ...app.policies, profiles: [...app.policies.profiles].sort(), permissionSets: [...app.policies.permissionSets].sort() } } : app);
-      done = applyAction({ ...data, apps: data.apps.map((a) => (changedApps.includes(a) ? sorted(a) : a)) }, entry.action).result.status === 'skipped';
+      const sorted = (app: ObservedApp): ObservedApp => (app.policies ? { ...app, policies: { ...app.policies, profiles: [...app.policies.profiles].sort(), permissionSets: [...app.policies.permissionSets].sort() } } : app);
+      done = transitionOf({ ...data, apps: data.apps.map((a) => (changedApps.includes(a) ? sorted(a) : a)) }, entry.action).result.status === 'skipped';
     } catch {
       done = false;
     }
     if (done) {
-      const { result } = applyAction(before, entry.action);
-      const orgFile: OrgFile | undefined = entry.bumpRevision ? { ...data.org, revision: before.org.revision + 1 } : shownOrg;
+      const { result } = transitionOf(before, entry.action);
+      const orgFile: ObservedOrg | undefined = entry.bumpRevision ? { ...data.org, revision: before.org.revision + 1 } : shownOrg;
       if (orgFile) data.org = orgFile;
       const [line] = await this.files.recordSteps(org, [
         {
@@ -443,7 +443,7 @@ function touched(action: Action, snapshot: OrgData): ReadBack {
 }
 
 /** What moved between the state before and what the org shows, as an observed line names it (each change at its entry of the state folder). */
-function describeMoves(state: StateFolder, before: OrgData, org: OrgFile | undefined, apps: readonly AppFile[]): { changes: ObservedChange[]; sessions: ObservedSessions[] } {
+function describeMoves(state: StateFolder, before: OrgData, org: ObservedOrg | undefined, apps: readonly ObservedApp[]): { changes: ObservedChange[]; sessions: ObservedSessions[] } {
   const changes: ObservedChange[] = [];
   const sessions: ObservedSessions[] = [];
   if (org) changes.push({ file: state.entryOf({ kind: 'org' }), field: 'settings', before: JSON.stringify(before.org.settings), after: JSON.stringify(org.settings) });
@@ -455,7 +455,7 @@ function describeMoves(state: StateFolder, before: OrgData, org: OrgFile | undef
         changes.push({ file: state.entryOf({ kind: 'app', appId: app.id }), app: ref, field, before: JSON.stringify(was?.[field] ?? null), after: JSON.stringify(app[field] ?? null) });
       }
     }
-    const key = (s: AppFile['sessions'][number]): string => `${s.user}@${s.created}`;
+    const key = (s: ObservedApp['sessions'][number]): string => `${s.user}@${s.created}`;
     const old = new Set((was?.sessions ?? []).map(key));
     const now = new Set(app.sessions.map(key));
     const ended = [...old].filter((k) => !now.has(k)).length;

@@ -1,4 +1,4 @@
-// API records → the store's snapshot model (src/model: OrgFile, OrgUser, AppFile), the one place
+// API records → the store's snapshot model (src/model: ObservedOrg, OrgUser, ObservedApp), the one place
 // that knows how Salesforce's objects become capctl's. Pure: the records come in, a snapshot (and
 // what could not be mapped, as warnings) goes out. What no API shows is not invented: a session's
 // flow is `unknown`, denied attempts are null, an uninstalled app without tokens or a block is not
@@ -6,7 +6,7 @@
 // the org's profiles and permission sets in the org's own (Id) order. Objects are built with their
 // keys in sorted order, as the store's JSON has them, so that formatting a million sessions (the
 // digest, the state files) copies none of them.
-import type { AppFile, IpRelaxation, ObservedPolicies, OrgFile, OrgUser, Permission, PermittedUsers, Session } from '../model/index.js';
+import type { ObservedApp, IpRelaxation, ObservedPolicies, ObservedOrg, OrgUser, Permission, PermittedUsers, Session } from '../model/index.js';
 import { connectedAppRefreshCodec, enumCodec, externalClientAppRefreshCodec } from '../metadata/field-map.js';
 import type { SfRecord } from './client.js';
 import { derivedAppId } from './derived-id.js';
@@ -37,9 +37,9 @@ export interface LiveRecords {
 
 /** The snapshot's content (the digest is computed by the reader) and what could not be mapped. */
 export interface MappedSnapshot {
-  org: OrgFile;
+  org: ObservedOrg;
   users: OrgUser[];
-  apps: AppFile[];
+  apps: ObservedApp[];
   warnings: string[];
 }
 
@@ -63,7 +63,7 @@ export function mapSnapshot(slug: string, records: LiveRecords, revision: number
   const warnings: string[] = [];
   const sets = indexPermissionSets(records.permissionSets);
 
-  const org: OrgFile = {
+  const org: ObservedOrg = {
     id: text(records.organization.Id),
     name: slug,
     edition: text(records.organization.OrganizationType).replace(/ Edition$/, '') || 'Unknown',
@@ -126,10 +126,10 @@ export function mapSnapshot(slug: string, records: LiveRecords, revision: number
     if (target?.name) blockedNames.add(target.name);
   }
 
-  const apps: AppFile[] = [];
-  const appByName = new Map<string, AppFile>();
-  const appById = new Map<string, AppFile>();
-  const add = (app: AppFile): void => {
+  const apps: ObservedApp[] = [];
+  const appByName = new Map<string, ObservedApp>();
+  const appById = new Map<string, ObservedApp>();
+  const add = (app: ObservedApp): void => {
     apps.push(app);
     appByName.set(app.name, app);
     appById.set(app.id, app);
@@ -178,8 +178,8 @@ export function mapSnapshot(slug: string, records: LiveRecords, revision: number
       type: 'ExternalClientApp',
     });
   }
-  const uninstalled = (name: string, blocked: boolean): AppFile => {
-    const app: AppFile = { blocked, deniedAttempts: null, derivedId: true, id: derivedAppId(name), installed: false, name, packaged: false, sessions: [], type: 'ConnectedApp' };
+  const uninstalled = (name: string, blocked: boolean): ObservedApp => {
+    const app: ObservedApp = { blocked, deniedAttempts: null, derivedId: true, id: derivedAppId(name), installed: false, name, packaged: false, sessions: [], type: 'ConnectedApp' };
     add(app);
     return app;
   };

@@ -12,7 +12,7 @@
 // Anything that cannot be proved so (a store edited since, a user renamed, an app installed or
 // uninstalled, a token revoked, too many moved) falls back to reading them all.
 import { createHash } from 'node:crypto';
-import type { AppFile } from '../model/index.js';
+import type { ObservedApp } from '../model/index.js';
 import type { SfClient, SfRecord } from './client.js';
 import { isUninstalledToken, oauthTokenCap, oauthTokenFields, tokensSinceSoql } from './unconfirmed.js';
 import { byCodePoint } from '../plan/names.js';
@@ -46,7 +46,7 @@ export interface SessionsCache {
 
 /** The last read, for readTokensSinceLastRead: the store's apps and the cache the last read left. */
 export interface TokensBefore {
-  apps: readonly AppFile[];
+  apps: readonly ObservedApp[];
   cache: SessionsCache;
   /** The live org's installed apps (ConnectedApplication and ECA rows), id → name. */
   installed: ReadonlyMap<string, string>;
@@ -220,7 +220,7 @@ function instantMs(value: unknown): number | undefined {
 }
 
 /** A digest of every app's sessions, as the store holds them (what the last read must have written). */
-export function sessionsDigest(apps: readonly AppFile[]): string {
+export function sessionsDigest(apps: readonly ObservedApp[]): string {
   const hash = createHash('sha256');
   for (const app of [...apps].sort((a, b) => byCodePoint(a.id, b.id))) {
     if (app.sessions.length === 0) continue;
@@ -233,7 +233,7 @@ export function sessionsDigest(apps: readonly AppFile[]): string {
 }
 
 /** A digest of the Id of each user holding a session; undefined when one of them is no user now. */
-export function usersDigest(apps: readonly AppFile[], userIdByName: ReadonlyMap<string, string>): string | undefined {
+export function usersDigest(apps: readonly ObservedApp[], userIdByName: ReadonlyMap<string, string>): string | undefined {
   const holders = new Set<string>();
   for (const app of apps) for (const s of app.sessions) holders.add(s.user);
   const names = [...holders].sort();

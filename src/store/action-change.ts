@@ -2,8 +2,8 @@
 // transition of src/plan/transition.ts, the one definition of what an action does), exactly the
 // store files that change, and the action's result. Pure. The file store's executor of every kind
 // is that transition written as files: `fileExecutors` fills the registry's slot (action-kinds.ts).
-import type { Action, AppFile, OrgFile } from '../model/index.js';
-import { applyAction, type BackendExecutors } from '../plan/action-kinds.js';
+import type { Action, ObservedApp, ObservedOrg } from '../model/index.js';
+import { transitionOf, type BackendExecutors } from '../plan/action-kinds.js';
 import type { OrgData, TransitionResult } from '../plan/transition.js';
 import { formatJson } from './json-format.js';
 import { appFileName, orgFileName } from './file-layout.js';
@@ -15,13 +15,13 @@ export interface ActionChange {
   next: OrgData;
   files: FileChange[];
   /** What each of `files` holds, as data (the same order): for checking before it is written. */
-  values: (OrgFile | AppFile)[];
+  values: (ObservedOrg | ObservedApp)[];
   result: TransitionResult;
 }
 
 /**
  * Carries out `action` on `data`; with `raisesRevision` (the action opens an apply) the org's revision also goes up by one (the
- * first action of an apply). Files are org.json and apps/<id>.json, in path order. `indexOf`: see applyAction.
+ * first action of an apply). Files are org.json and apps/<id>.json, in path order. `indexOf`: see transitionOf.
  */
 export function actionChange(data: OrgData, action: Action, raisesRevision: boolean, indexOf?: (id: string) => number | undefined): ActionChange {
   return fileExecutors[action.kind](data, action, raisesRevision, indexOf);
@@ -43,11 +43,11 @@ const fileExecutors: BackendExecutors<FileExecutor> = {
 };
 
 function transitionFiles(data: OrgData, action: Action, raisesRevision: boolean, indexOf?: (id: string) => number | undefined): ActionChange {
-  const transition = applyAction(data, action, indexOf);
-  let org: OrgFile = transition.next.org;
+  const transition = transitionOf(data, action, indexOf);
+  let org: ObservedOrg = transition.next.org;
   if (raisesRevision) org = { ...org, revision: data.org.revision + 1 };
   const files: FileChange[] = [];
-  const values: (OrgFile | AppFile)[] = [];
+  const values: (ObservedOrg | ObservedApp)[] = [];
   if (transition.changed.org || raisesRevision) {
     files.push({ path: orgFileName, content: formatJson(org) });
     values.push(org);

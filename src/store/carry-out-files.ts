@@ -3,7 +3,7 @@
 // written as one atomic change (commit-run.ts), or as several when its files add up to more than
 // `maxChangeBytes`. A commit that fails before its journal is written is `failed`; after, `unknown`
 // (recovery, which `settle` and the next lock run, finishes it).
-import type { Action, AppFile, LedgerLine, OrgSnapshot } from '../model/index.js';
+import type { Action, ObservedApp, LedgerLine, OrgSnapshot } from '../model/index.js';
 import type { OrgData } from '../plan/transition.js';
 import { actionChange } from './action-change.js';
 import type { RunCommitter } from './commit-run.js';
@@ -75,7 +75,7 @@ export class FileExecutor {
       let change;
       try {
         change = actionChange(data, action, i === 0 && opensRun, this.appIndexOf(org, data.apps, action.app?.id));
-        checkWritable(change.files, change.values);
+        assertWritable(change.files, change.values);
       } catch (error) {
         // A transition that fails, or a file the store would refuse to read, fails the same way again.
         const failure = (await writePending()) ?? { index: i, error: asError(error), outcome: 'failed' as const, retryable: false };
@@ -102,8 +102,8 @@ export class FileExecutor {
     return failure === undefined ? { applied } : { applied, failure };
   }
 
-  /** Where each app is in `apps` (kept between actions: they never reorder the list, see applyAction). */
-  private appIndexOf(org: string, apps: readonly AppFile[], id: string | undefined): (id: string) => number | undefined {
+  /** Where each app is in `apps` (kept between actions: they never reorder the list, see transitionOf). */
+  private appIndexOf(org: string, apps: readonly ObservedApp[], id: string | undefined): (id: string) => number | undefined {
     let index = this.caches.of(org).appIndex;
     if (index === undefined || (id !== undefined && apps[index.get(id) ?? -1]?.id !== id)) {
       index = new Map(apps.map((app, i) => [app.id, i]));
@@ -119,7 +119,7 @@ export class FileExecutor {
  * recomputed, can ask for values the planner never gives): the store never writes a file that it
  * would refuse to read. Checks across files (users, profiles) are the planner's.
  */
-export function checkWritable(files: readonly FileChange[], values: readonly unknown[]): void {
+export function assertWritable(files: readonly FileChange[], values: readonly unknown[]): void {
   files.forEach(({ path: rel }, i) => {
     const problems = checkAgainstSchema(kindOfFile(rel), values[i]);
     if (problems.length > 0) {

@@ -1,6 +1,6 @@
 // Checks across the files of one org's store, once each file has passed its schema: the things a
 // schema cannot see. Pure: the file store reads, this judges. Linear in the size of the store.
-import type { AppFile, OrgFile, OrgUser } from '../model/index.js';
+import type { ObservedApp, ObservedOrg, OrgUser } from '../model/index.js';
 import { Codes } from '../model/index.js';
 import { appFileName, orgFileName, usersFileName } from './file-layout.js';
 import { byCodePoint } from '../plan/names.js';
@@ -34,7 +34,7 @@ export class StoreChecker {
   private readonly sessionCounts: SessionCounts;
   private readonly filesOfName = new Map<string, string[]>();
 
-  constructor(slug: string, org: OrgFile, users: readonly OrgUser[]) {
+  constructor(slug: string, org: ObservedOrg, users: readonly OrgUser[]) {
     const problems = this.problems;
     this.profiles = new Set(org.profiles);
     this.permissionSets = new Set(org.permissionSets);
@@ -75,7 +75,7 @@ export class StoreChecker {
   }
 
   /** Checks one app file (already valid against its schema). */
-  checkApp(file: string, app: AppFile): void {
+  checkApp(file: string, app: ObservedApp): void {
     const expectedFile = appFileName(app.id);
     if (file !== expectedFile) {
       this.problems.push({ file, code: Codes.storeAppIdMismatch, message: `app id "${app.id}" does not match the file name (expected ${expectedFile})`, pointer: '/id' });
@@ -112,7 +112,7 @@ function fileRank(file: string): number {
   return file === orgFileName ? 0 : file === usersFileName ? 1 : 2;
 }
 
-function checkPolicies(file: string, app: AppFile, profiles: Set<string>, permissionSets: Set<string>, problems: StoreProblem[]): void {
+function checkPolicies(file: string, app: ObservedApp, profiles: Set<string>, permissionSets: Set<string>, problems: StoreProblem[]): void {
   if (app.installed && app.policies === undefined) {
     problems.push({ file, code: Codes.storePoliciesMismatch, message: `app "${app.name}" is installed but has no policies`, pointer: '/installed' });
   }
@@ -170,7 +170,7 @@ class SessionCounts {
   }
 }
 
-function checkSessions(file: string, app: AppFile, userIndex: Map<string, number>, counts: SessionCounts, problems: StoreProblem[]): void {
+function checkSessions(file: string, app: ObservedApp, userIndex: Map<string, number>, counts: SessionCounts, problems: StoreProblem[]): void {
   const unknown = new Set<string>();
   const sessions = app.sessions;
   for (let i = 0; i < sessions.length; i++) {

@@ -98,8 +98,8 @@ export class RunCommitter {
       // Every entry the journal's roll forward touches is checked first: a link is never renamed
       // into the store, and the ledger is appended to only when it is a regular file.
       await this.folders.storeCall(org, async () => {
-        for (const { temp } of journal.replace) checkRegularOrMissing(orgDir, temp);
-        checkRegularOrMissing(orgDir, ledgerFileName);
+        for (const { temp } of journal.replace) assertRegularOrMissing(orgDir, temp);
+        assertRegularOrMissing(orgDir, ledgerFileName);
       });
       await rollForward(orgDir, journal);
     }
@@ -204,7 +204,7 @@ async function digestRun(orgDir: string, cache: HashCache, changes: readonly Sto
 }
 
 /** Throws EntryProblem unless `rel` is a regular file or missing. */
-function checkRegularOrMissing(orgDir: string, rel: string): void {
+function assertRegularOrMissing(orgDir: string, rel: string): void {
   let info;
   try {
     info = lstatSync(path.join(orgDir, rel));
@@ -216,7 +216,7 @@ function checkRegularOrMissing(orgDir: string, rel: string): void {
 }
 
 /** Throws StoreError when the folders a change writes in are not writable (found before anything changes). */
-export function checkWritableFolders(orgDir: string): void {
+export function assertWritableFolders(orgDir: string): void {
   for (const dir of [orgDir, path.join(orgDir, appsDirName)]) {
     try {
       accessSync(dir, constants.W_OK);

@@ -33,7 +33,7 @@ export interface OrgMemory {
    * the ledger as it was at that moment, so that a snapshot and its ledger belong together.
    */
   readAt?: ReadGeneration;
-  /** Where each app is in the working snapshot's list: actions never reorder it (see applyAction). */
+  /** Where each app is in the working snapshot's list: actions never reorder it (see transitionOf). */
   appIndex?: Map<string, number>;
 }
 

@@ -9,7 +9,7 @@
 //   org-state/<org>/.lock           who holds the org (lock-file.ts)
 //   org-state/<org>/.journal.json   a decided change not yet fully carried out (journal.ts)
 import path from 'node:path';
-import type { AppFile, LedgerRecord, OrgFile, OrgSnapshot, StatePart } from '../model/index.js';
+import type { ObservedApp, LedgerRecord, ObservedOrg, OrgSnapshot, StatePart } from '../model/index.js';
 import type { StateFolder } from './org-store.js';
 
 /** The org's own record. */
@@ -60,7 +60,7 @@ export function isStateFile(rel: string): boolean {
 }
 
 /** The content of a state file in `snapshot`, as data (undefined when the snapshot has no such file). */
-export function contentOfFile(rel: string, snapshot: Pick<OrgSnapshot, 'org' | 'users' | 'apps'>): OrgFile | OrgSnapshot['users'] | AppFile | undefined {
+export function contentOfFile(rel: string, snapshot: Pick<OrgSnapshot, 'org' | 'users' | 'apps'>): ObservedOrg | OrgSnapshot['users'] | ObservedApp | undefined {
   if (rel === orgFileName) return snapshot.org;
   if (rel === usersFileName) return snapshot.users;
   const app = /^apps\/(.+)\.json$/.exec(rel);

@@ -9,8 +9,8 @@ import { compareProblemFiles, type StoreProblem } from './check-store.js';
 import { isNotFound } from './durable-fs.js';
 import { appsDirName, journalFileName, ledgerFileName } from './file-layout.js';
 import { readJournal, type Journal } from './journal.js';
-import { checkLinesAppendable } from './ledger-file.js';
-import { checkLayoutFolder, EntryProblem } from './store-entry.js';
+import { assertLinesAppendable } from './ledger-file.js';
+import { assertLayoutFolder, EntryProblem } from './store-entry.js';
 import { count as countOf } from '../plan/count.js';
 
 /** Default folder of the file store, relative to the working directory. */
@@ -64,7 +64,7 @@ export class OrgFolders {
     } catch {
       throw new StoreError(`the org store ${orgDir} cannot be read (permission denied): its folder must be readable`);
     }
-    await this.storeCall(org, () => checkLayoutFolder(orgDir, appsDirName));
+    await this.storeCall(org, () => assertLayoutFolder(orgDir, appsDirName));
     return orgDir;
   }
 
@@ -84,7 +84,7 @@ export class OrgFolders {
   async readJournalOrFail(org: string, orgDir: string): Promise<Journal | undefined> {
     try {
       const journal = await readJournal(orgDir);
-      if (journal !== undefined) await checkLinesAppendable(path.join(orgDir, ledgerFileName), journal.ledgerLines, journalFileName);
+      if (journal !== undefined) await assertLinesAppendable(path.join(orgDir, ledgerFileName), journal.ledgerLines, journalFileName);
       return journal;
     } catch (error) {
       if (error instanceof EntryProblem) throw this.malformed(org, [problemOf(error)]);

@@ -11,10 +11,10 @@
 //   lock-file.ts            one holder per org
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Action, AppFile, LedgerRecord, ObservedLine, OrgFile, OrgSnapshot } from '../model/index.js';
+import type { Action, ObservedApp, LedgerRecord, ObservedLine, ObservedOrg, OrgSnapshot } from '../model/index.js';
 import { Codes } from '../model/index.js';
-import { checkWritable, FileExecutor } from './carry-out-files.js';
-import { checkWritableFolders, RunCommitter, type RecoveryReport } from './commit-run.js';
+import { assertWritable, FileExecutor } from './carry-out-files.js';
+import { assertWritableFolders, RunCommitter, type RecoveryReport } from './commit-run.js';
 import { listDir, removeIfPresent, replaceFileDurably, syncDir } from './durable-fs.js';
 import { FileStoreCaches } from './file-caches.js';
 import type { FileChange, StoreChange } from './file-change.js';
@@ -171,7 +171,7 @@ export class FileOrgStore implements OrgStore {
     const lines: LedgerRecord[] = [];
     const changes: StoreChange[] = steps.map((step) => {
       const files: FileChange[] = [];
-      const values: (OrgFile | AppFile)[] = [];
+      const values: (ObservedOrg | ObservedApp)[] = [];
       if (step.org) {
         files.push({ path: orgFileName, content: formatJson(step.org) });
         values.push(step.org);
@@ -180,7 +180,7 @@ export class FileOrgStore implements OrgStore {
         files.push({ path: appFileName(app.id), content: formatJson(app) });
         values.push(app);
       }
-      checkWritable(files, values);
+      assertWritable(files, values);
       for (const id of step.removedApps ?? []) files.push({ path: appFileName(id), content: null });
       const paths = files.map((f) => f.path);
       return {
@@ -228,7 +228,7 @@ export class FileOrgStore implements OrgStore {
     this.caches.forget(org, 'lock-taken');
     let recovery: RecoveryReport;
     try {
-      checkWritableFolders(orgDir);
+      assertWritableFolders(orgDir);
       recovery = await this.recover(org);
     } catch (error) {
       await releaseLock(orgDir, info.id);
@@ -273,8 +273,8 @@ export class FileOrgStore implements OrgStore {
 
 /** One step recordSteps writes: the state files it changed and its ledger line. */
 export interface RecordedStep {
-  org?: OrgFile;
-  apps?: readonly AppFile[];
+  org?: ObservedOrg;
+  apps?: readonly ObservedApp[];
   removedApps?: readonly string[];
   /** Builds the line from the ledger's last line, the digest right after the step and the files it changed (relative to the org folder). */
   line(previous: LedgerRecord | undefined, storeDigest: string, files: readonly string[]): LedgerRecord;

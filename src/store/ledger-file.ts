@@ -115,7 +115,7 @@ export async function appendLedgerLinesOnce(file: string, lines: readonly Ledger
  * ledger at `file`: they continue it, or it already ends with some of them. Writes nothing: a
  * journal is checked before any of its files is renamed.
  */
-export async function checkLinesAppendable(file: string, lines: readonly LedgerRecord[], journalFile: string): Promise<void> {
+export async function assertLinesAppendable(file: string, lines: readonly LedgerRecord[], journalFile: string): Promise<void> {
   if (lines.length === 0) return;
   const handle = await openRegularHandle(path.dirname(file), ledgerFileName);
   let last: string | undefined;

@@ -4,8 +4,8 @@
 // run apply and the contract suite on it; a backend being built can compare itself with it.
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { InputError, LockHeldError, RefusedError, StoreError, type Action, type AppFile, type LedgerLine, type LedgerRecord, type ObservedLine, type OrgFile, type OrgSnapshot } from '../model/index.js';
-import { applyAction } from '../plan/action-kinds.js';
+import { InputError, LockHeldError, RefusedError, StoreError, type Action, type ObservedApp, type LedgerLine, type LedgerRecord, type ObservedLine, type ObservedOrg, type OrgSnapshot } from '../model/index.js';
+import { transitionOf } from '../plan/action-kinds.js';
 import type { OrgData } from '../plan/transition.js';
 import { nextLedgerLine, opensApply } from './ledger-chain.js';
 import type { CarryOutContext, CarryOutFailure, CarryOutResult, LockInfo, LockRequest, OrgLock, OrgStore, SnapshotReadOptions, StateFolder } from './org-store.js';
@@ -92,10 +92,10 @@ export class MemoryOrgStore implements OrgStore {
       let data: OrgData;
       let result;
       try {
-        const transition = applyAction(held.data, action);
-        const revised: OrgFile = i === 0 && opensApply(held.ledger.at(-1), context.planDigest) ? { ...transition.next.org, revision: held.data.org.revision + 1 } : transition.next.org;
+        const transition = transitionOf(held.data, action);
+        const revised: ObservedOrg = i === 0 && opensApply(held.ledger.at(-1), context.planDigest) ? { ...transition.next.org, revision: held.data.org.revision + 1 } : transition.next.org;
         data = { ...transition.next, org: revised };
-        checkValues([...(transition.changed.org || revised !== transition.next.org ? [['OrgFile', 'org record', revised] as const] : []), ...changedApps(data.apps, transition.changed.apps)]);
+        assertValues([...(transition.changed.org || revised !== transition.next.org ? [['OrgFile', 'org record', revised] as const] : []), ...changedApps(data.apps, transition.changed.apps)]);
         result = transition.result;
       } catch (error) {
         return {
@@ -206,13 +206,13 @@ function failure(index: number, outcome: 'failed' | 'unknown'): CarryOutFailure 
   };
 }
 
-function changedApps(apps: readonly AppFile[], ids: readonly string[]): ['AppFile', string, AppFile][] {
+function changedApps(apps: readonly ObservedApp[], ids: readonly string[]): ['AppFile', string, ObservedApp][] {
   const wanted = new Set(ids);
   return apps.filter((a) => wanted.has(a.id)).map((a) => ['AppFile', `app ${a.id}`, a]);
 }
 
 /** A backend never keeps a value it would refuse to read (a hand-edited plan can ask for one). */
-function checkValues(values: readonly (readonly ['OrgFile' | 'AppFile', string, unknown])[]): void {
+function assertValues(values: readonly (readonly ['OrgFile' | 'AppFile', string, unknown])[]): void {
   for (const [def, name, value] of values) {
     const problems = checkAgainstSchema(def, value);
     if (problems.length > 0) throw new Error(`it would write an invalid ${name}: ${problems.map((p) => p.message.replace(/^the file: /, '')).join('; ')}`);

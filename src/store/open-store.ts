@@ -48,7 +48,7 @@ export function openStore(settings: StoreSettings, org?: string, options: OpenSt
   const files = new FileOrgStore(settings.orgState, fileOptions);
   if (settings.offline) return files;
   if (!live) {
-    if (org !== undefined) checkConnection(settings, org);
+    if (org !== undefined) assertNoConnection(settings, org);
     return files;
   }
   const connections = connectionsOf(settings);
@@ -74,7 +74,7 @@ function connectionsOf(settings: StoreSettings): Record<string, string> {
 }
 
 /** Refuses an org that has a connection where the command cannot work on a live org (apply, contain). */
-export function checkConnection(settings: StoreSettings, org: string): void {
+export function assertNoConnection(settings: StoreSettings, org: string): void {
   if (settings.offline) return;
   // Own keys only: an org named `constructor` must not find Object.prototype's.
   const connection = settings.connection ?? (settings.orgs !== undefined && Object.hasOwn(settings.orgs, org) ? settings.orgs[org]?.connection : undefined);

@@ -4,7 +4,7 @@
 // never a backend's mechanics (files, journals, HTTP). Every backend passes the same contract
 // suite (test/store/contract.ts): the file store of org-state/ (file-store.ts) and the in-memory
 // one (memory-store.ts) do.
-import type { Action, LedgerLine, LedgerRecord, ObservedLine, OrgFile, OrgSnapshot, StatePart } from '../model/index.js';
+import type { Action, LedgerLine, LedgerRecord, ObservedLine, ObservedOrg, OrgSnapshot, StatePart } from '../model/index.js';
 
 /** Who holds an org's lock. */
 export interface LockInfo {
@@ -25,7 +25,7 @@ export interface OrgLock {
 /** What a snapshot read tells before it is done, so that output can start at once on a large org. */
 export interface SnapshotReadOptions {
   /** Called once, when the org's own record has been read and is valid, before its apps are read. */
-  onOrg?(org: OrgFile, appCount: number): void;
+  onOrg?(org: ObservedOrg, appCount: number): void;
   /** Called as apps are read: how many so far, of how many. */
   onProgress?(appsRead: number, appCount: number): void;
   /** Stops the read: it then throws the signal's reason. */

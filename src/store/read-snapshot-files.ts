@@ -6,7 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import { lstatSync } from 'node:fs';
 import path from 'node:path';
-import type { AppFile, LedgerRecord, OrgFile, OrgSnapshot, OrgUser } from '../model/index.js';
+import type { ObservedApp, LedgerRecord, ObservedOrg, OrgSnapshot, OrgUser } from '../model/index.js';
 import { Codes, StoreError } from '../model/index.js';
 import { sortAppsByName } from './app-order.js';
 import { StoreChecker, type StoreProblem } from './check-store.js';
@@ -139,7 +139,7 @@ export class SnapshotFileReader {
     const appRels = rels.filter((rel) => kindOfFile(rel) === 'AppFile');
     const read = (rel: string): Promise<ReadResult> => readStoreFile(orgDir, rel, sources.get(rel));
     const orgRead = await read(orgFileName);
-    const orgFile = orgRead.value as OrgFile | undefined;
+    const orgFile = orgRead.value as ObservedOrg | undefined;
     if (orgFile !== undefined) options.onOrg?.(orgFile, appRels.length);
     const usersRead = await read(usersFileName);
     const users = usersRead.value as OrgUser[] | undefined;
@@ -151,7 +151,7 @@ export class SnapshotFileReader {
       options.signal?.throwIfAborted();
       const result = await read(rel);
       options.onProgress?.(appReads.length + 1, appRels.length);
-      if (result.value !== undefined) checker?.checkApp(rel, result.value as AppFile);
+      if (result.value !== undefined) checker?.checkApp(rel, result.value as ObservedApp);
       appReads.push(result);
     }
     const results = [orgRead, usersRead, ...appReads];
@@ -171,7 +171,7 @@ export class SnapshotFileReader {
       slug: org,
       org: orgFile,
       users,
-      apps: sortAppsByName(appReads.map((r) => r.value as AppFile)),
+      apps: sortAppsByName(appReads.map((r) => r.value as ObservedApp)),
       digest: digestOfEntries(cache),
     };
     this.caches.remember(org, { hashes: cache, working: snapshot, lastRead: snapshot });

@@ -101,7 +101,7 @@ export function entryProblemOf(orgDir: string, rel: string, error: unknown): Ent
 }
 
 /** A folder of the layout (`apps`): true when it is a folder, false when missing; EntryProblem otherwise. */
-export function checkLayoutFolder(orgDir: string, rel: string): boolean {
+export function assertLayoutFolder(orgDir: string, rel: string): boolean {
   let info;
   try {
     info = lstatOrUndefined(path.join(orgDir, rel));

@@ -307,12 +307,12 @@ describe('applyPlan with the git audit trail', () => {
 describe('a stale plan of the bundled example', () => {
   it('names only values the plan was made from, not those its own earlier actions leave', async () => {
     const { copyInto } = await import('../helpers/cli.js');
-    const { planOrg } = await import('../../src/plan-org.js');
+    const { readAndPlanOrg } = await import('../../src/read-and-plan-org.js');
     const { readFile } = await import('node:fs/promises');
     const bundled = path.join(dir, 'bundled');
     await copyInto('org-state', bundled);
     const store = new FileOrgStore(bundled);
-    const { plan } = await planOrg({ desired: 'examples/acme', store, storeName: bundled, now: new Date('2026-11-29T00:00:00Z') });
+    const { plan } = await readAndPlanOrg({ desired: 'examples/acme', store, storeName: bundled, now: new Date('2026-11-29T00:00:00Z') });
     // DocuSign is installed, then its policies set: the second action's `before` is the install's defaults.
     expect(plan.actions.filter((a) => a.app?.name === 'DocuSign eSignature').map((a) => a.kind)).toEqual(['install', 'set-assignments', 'set-policies']);
     const snapshot = await store.readSnapshot(ORG);

@@ -6,11 +6,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/apply/apply-plan.js';
-import { firstDifference } from '../../src/apply/check-reviewed.js';
+import { firstDifference } from '../../src/apply/assert-reviewed.js';
 import { RefusedError, type Action, type Plan } from '../../src/model/index.js';
 import { planDigest } from '../../src/plan/digest.js';
 import { requiredFor } from '../../src/plan/permissions.js';
-import { planOrg, readReviewedDesired } from '../../src/plan-org.js';
+import { readAndPlanOrg, readReviewedDesired } from '../../src/read-and-plan-org.js';
 import { FileOrgStore } from '../../src/store/file-store.js';
 import { fingerprint } from '../helpers/fingerprint.js';
 import { copyInto, makeTempDir, removeDir, runCapctl } from '../helpers/cli.js';
@@ -156,7 +156,7 @@ describe('an interrupted apply of a saved plan resumes against the reviewed desi
     const now = new Date('2026-11-29T00:00:00Z');
     const template = path.join(dir, 'template');
     await copyInto('org-state', template);
-    const { plan } = await planOrg({ desired: 'examples/acme', store: new FileOrgStore(template), storeName: template, now });
+    const { plan } = await readAndPlanOrg({ desired: 'examples/acme', store: new FileOrgStore(template), storeName: template, now });
     const kinds = new Set(plan.actions.map((a) => a.kind));
     expect(kinds.size, [...kinds].join(', ')).toBeGreaterThanOrEqual(5);
     const reviewed = await readReviewedDesired({ desired: 'examples/acme', org: ORG, store: new FileOrgStore(template), storeName: template, now });
@@ -210,7 +210,7 @@ describe('the guards are checked again at apply', () => {
     const dir = await makeTempDir();
     temps.push(dir);
     const { orgState, desired } = await writeGeneratedOrg(dir, 6);
-    const { plan } = await planOrg({ desired, store: new FileOrgStore(orgState), storeName: orgState, now: new Date('2026-11-28T12:00:00Z') });
+    const { plan } = await readAndPlanOrg({ desired, store: new FileOrgStore(orgState), storeName: orgState, now: new Date('2026-11-28T12:00:00Z') });
     // The same folder's digest with a guard the plan breaks: as if the rules had changed since the plan.
     const file = path.join(desired, 'apps.yaml');
     await writeFile(file, (await readFile(file, 'utf8')).replace('unmanagedApps: ignore\n', 'unmanagedApps: ignore\nguards:\n  maxSessionsEnded: 1\n'));

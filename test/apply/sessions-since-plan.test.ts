@@ -4,7 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AppFile, Plan } from '../../src/model/index.js';
+import type { ObservedApp, Plan } from '../../src/model/index.js';
 import { planDigest } from '../../src/plan/digest.js';
 import { fingerprint } from '../helpers/fingerprint.js';
 import { makeTempDir, removeDir, runCapctl } from '../helpers/cli.js';
@@ -30,7 +30,7 @@ async function savePlan(): Promise<Plan> {
 /** A new session of u1 on app `i`, as a user logging in after the plan was made. */
 async function addSession(i: number): Promise<void> {
   const file = path.join(orgState, ORG, 'apps', `${appId(i)}.json`);
-  const app = JSON.parse(await readFile(file, 'utf8')) as AppFile;
+  const app = JSON.parse(await readFile(file, 'utf8')) as ObservedApp;
   app.sessions.push({ user: 'u1@acme.example', created: '2026-11-28T12:30:00Z', lastUsed: '2026-11-28T12:30:00Z', useCount: 1, flow: 'web-server' });
   await writeFile(file, `${JSON.stringify(app, null, 2)}\n`);
 }

@@ -2,7 +2,7 @@
 // file store on the folder itself, the in-memory store on a copy read once (it then has no file).
 // Tests reach both through the ports; `files` says which may also look at the folder.
 import type { Plan } from '../../src/model/index.js';
-import { planOrg } from '../../src/plan-org.js';
+import { readAndPlanOrg } from '../../src/read-and-plan-org.js';
 import { FileOrgStore } from '../../src/store/file-store.js';
 import { MemoryOrgStore, type MemoryOrgStoreOptions } from '../../src/store/memory-store.js';
 import type { OrgStore } from '../../src/store/org-store.js';
@@ -63,5 +63,5 @@ export const backends: readonly TestBackend[] = [fileBackend, memoryBackend];
 
 /** The plan of `desired` for the org store `store` holds (as savePlan makes it, without writing a file). */
 export async function planWith(store: OrgStore, desired: string, now = new Date('2026-11-28T12:00:00Z')): Promise<Plan> {
-  return (await planOrg({ desired, store, storeName: 'the store', now })).plan;
+  return (await readAndPlanOrg({ desired, store, storeName: 'the store', now })).plan;
 }

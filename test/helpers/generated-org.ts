@@ -4,10 +4,10 @@
 import { allPermissions } from '../../src/plan/permissions.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AppFile, OrgFile, OrgUser, Plan } from '../../src/model/index.js';
+import type { ObservedApp, ObservedOrg, OrgUser, Plan } from '../../src/model/index.js';
 import { formatJson } from '../../src/store/json-format.js';
 import { FileOrgStore } from '../../src/store/file-store.js';
-import { planOrg } from '../../src/plan-org.js';
+import { readAndPlanOrg } from '../../src/read-and-plan-org.js';
 import { renderPlanJson } from '../../src/render/plan-json.js';
 
 /** The org's slug and the user with every permission who applies. */
@@ -27,7 +27,7 @@ export async function writeGeneratedOrg(dir: string, apps: number): Promise<{ or
   const desired = path.join(dir, 'desired');
   await mkdir(path.join(orgDir, 'apps'), { recursive: true });
   await mkdir(desired, { recursive: true });
-  const org: OrgFile = {
+  const org: ObservedOrg = {
     id: '00D5e0000001AcmEAA',
     name: ORG,
     edition: 'Enterprise',
@@ -50,7 +50,7 @@ export async function writeGeneratedOrg(dir: string, apps: number): Promise<{ or
   const docs: string[] = ['apiVersion: capctl/v1\nkind: OrgSettings\norg: acme-prod\nunmanagedApps: ignore\n'];
   for (let i = 1; i <= apps; i++) {
     const name = `App ${String(i).padStart(3, '0')}`;
-    const app: AppFile = {
+    const app: ObservedApp = {
       id: appId(i),
       name,
       type: 'ConnectedApp',
@@ -77,7 +77,7 @@ export async function writeGeneratedOrg(dir: string, apps: number): Promise<{ or
 
 /** Plans the org as `capctl plan --out` does (in process) and writes the plan to `file`. */
 export async function savePlan(desired: string, orgState: string, file: string, now = new Date('2026-11-28T12:00:00Z')): Promise<Plan> {
-  const { plan } = await planOrg({ desired, store: new FileOrgStore(orgState), storeName: orgState, now });
+  const { plan } = await readAndPlanOrg({ desired, store: new FileOrgStore(orgState), storeName: orgState, now });
   await writeFile(file, renderPlanJson(plan));
   return plan;
 }

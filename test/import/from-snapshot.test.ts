@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { declarationsFromSnapshot } from '../../src/import/from-snapshot.js';
-import type { AppFile, OrgSnapshot } from '../../src/model/index.js';
+import type { ObservedApp, OrgSnapshot } from '../../src/model/index.js';
 
 const policies = { permittedUsers: 'all-users' as const, profiles: [], permissionSets: [], ipRelaxation: 'ENFORCE' as const, refreshTokenPolicy: 'infinite' };
-function appFile(name: string, id: string, extra: Partial<AppFile> = {}): AppFile {
+function appFile(name: string, id: string, extra: Partial<ObservedApp> = {}): ObservedApp {
   return { id, name, type: 'ConnectedApp', packaged: false, installed: true, blocked: false, deniedAttempts: 0, policies, sessions: [], ...extra };
 }
-function snapshot(allowlisting: boolean, apps: AppFile[]): OrgSnapshot {
+function snapshot(allowlisting: boolean, apps: ObservedApp[]): OrgSnapshot {
   return {
     slug: 'acme-prod',
     org: {

@@ -1,7 +1,7 @@
 // fast-check generators of small orgs and schema-valid declarations about them (some of which
 // name things the org does not have), and the declaration an import of the org would write.
 import fc from 'fast-check';
-import type { AppDoc, AppFile, DesiredOrg, OrgSettingsDoc, OrgSnapshot, OrgUser, Permission, RevocationDoc, Session } from '../../src/model/index.js';
+import type { AppDoc, ObservedApp, DesiredOrg, OrgSettingsDoc, OrgSnapshot, OrgUser, Permission, RevocationDoc, Session } from '../../src/model/index.js';
 import { declarationsFromSnapshot } from '../../src/import/from-snapshot.js';
 import { allPermissions, declared, idFor } from './builders.js';
 
@@ -42,7 +42,7 @@ const policiesArb = fc.record({
   refreshTokenPolicy: fc.constantFrom(...refreshPolicies),
 });
 
-const appArb = (name: string, users: readonly string[]): fc.Arbitrary<AppFile> =>
+const appArb = (name: string, users: readonly string[]): fc.Arbitrary<ObservedApp> =>
   fc
     .record({
       type: fc.constantFrom('ConnectedApp' as const, 'ExternalClientApp' as const),
@@ -54,7 +54,7 @@ const appArb = (name: string, users: readonly string[]): fc.Arbitrary<AppFile> =
       sessions: users.length === 0 ? fc.constant<Session[]>([]) : fc.array(sessionArb(users), { maxLength: 6 }),
     })
     .map(({ policies, ...app }) => {
-      const out: AppFile = { id: idFor(name), name, ...app, sessions: app.blocked ? [] : app.sessions };
+      const out: ObservedApp = { id: idFor(name), name, ...app, sessions: app.blocked ? [] : app.sessions };
       if (app.installed) out.policies = policies;
       return out;
     });
@@ -124,7 +124,7 @@ const appDocArb = (name: string, org: OrgSnapshot): fc.Arbitrary<AppDoc> =>
     });
 
 /** An app declaration that the org can satisfy: its kind, known names, assignments only when admin-approved. */
-const coherentAppDocArb = (app: AppFile): fc.Arbitrary<AppDoc> =>
+const coherentAppDocArb = (app: ObservedApp): fc.Arbitrary<AppDoc> =>
   fc
     .record({
       installed: maybe(fc.boolean()),

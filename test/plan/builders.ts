@@ -3,7 +3,7 @@
 import { allPermissions } from '../../src/plan/permissions.js';
 import type {
   AppDoc,
-  AppFile,
+  ObservedApp,
   Declared,
   DesiredOrg,
   OrgSettingsDoc,
@@ -35,9 +35,9 @@ export function session(userName: string, created: string, fields: Partial<Sessi
 }
 
 /** An installed, all-users, unblocked app unless told otherwise. */
-export function app(name: string, fields: Partial<AppFile> = {}): AppFile {
+export function app(name: string, fields: Partial<ObservedApp> = {}): ObservedApp {
   const installed = fields.installed ?? true;
-  const base: AppFile = {
+  const base: ObservedApp = {
     id: idFor(name),
     name,
     type: 'ConnectedApp',
@@ -56,7 +56,7 @@ export function app(name: string, fields: Partial<AppFile> = {}): AppFile {
 /** An org snapshot (slug acme-prod) with the given users and apps. */
 export function snapshot(fields: {
   users?: OrgUser[];
-  apps?: AppFile[];
+  apps?: ObservedApp[];
   allowlisting?: boolean;
   apiAccessControl?: boolean;
   blockUsernamePassword?: boolean;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { DesiredOrg, OrgSnapshot, Plan, RuleLevels } from '../../src/model/index.js';
 import { isInPlanOrder } from '../../src/plan/ordering.js';
 import { requiredFor } from '../../src/plan/permissions.js';
-import { applyAction } from '../../src/plan/action-kinds.js';
+import { transitionOf } from '../../src/plan/action-kinds.js';
 import type { OrgData } from '../../src/plan/transition.js';
 import { declarationOf, orgAndCoherentDeclarationArb, orgAndDeclarationArb, orgArb } from './arbitraries.js';
 import { riskRules } from '../../src/plan/risk/rules.js';
@@ -23,7 +23,7 @@ function hasErrors(p: Plan): boolean {
 function applyPlan(observed: OrgSnapshot, p: Plan): OrgSnapshot {
   let data: OrgData = { org: observed.org, users: observed.users, apps: observed.apps };
   for (const action of p.actions) {
-    const { next, result } = applyAction(data, action);
+    const { next, result } = transitionOf(data, action);
     expect(result.status).not.toBe('skipped');
     expect({ sessionsEnded: result.sessionsEnded, usersAffected: result.usersAffected }).toEqual({
       sessionsEnded: action.effects.sessionsEnded,

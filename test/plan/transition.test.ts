@@ -1,7 +1,7 @@
-// applyAction: what one action does to an org, and which store files it changes.
+// transitionOf: what one action does to an org, and which store files it changes.
 import { describe, expect, it } from 'vitest';
 import type { Action } from '../../src/model/index.js';
-import { applyAction } from '../../src/plan/action-kinds.js';
+import { transitionOf } from '../../src/plan/action-kinds.js';
 import { TransitionError, type OrgData } from '../../src/plan/transition.js';
 import { allPermissions, app, session, snapshot, user } from './builders.js';
 
@@ -25,10 +25,10 @@ function action(kind: Action['kind'], appName: string | undefined, fields: Parti
 
 const slackOf = (d: OrgData) => d.apps.find((a) => a.name === 'Slack')!;
 
-describe('applyAction', () => {
+describe('transitionOf', () => {
   it('install gives the default policies and touches only that app', () => {
     const before = data();
-    const { next, result, changed } = applyAction(before, action('install', 'Zoom'));
+    const { next, result, changed } = transitionOf(before, action('install', 'Zoom'));
     expect(result).toEqual({ status: 'installed', sessionsEnded: 0, usersAffected: 0 });
     expect(next.apps.find((a) => a.name === 'Zoom')!.policies).toEqual({ permittedUsers: 'all-users', profiles: [], permissionSets: [], ipRelaxation: 'ENFORCE', refreshTokenPolicy: 'infinite' });
     expect(changed).toEqual({ org: false, apps: [before.apps.find((a) => a.name === 'Zoom')!.id] });
@@ -39,55 +39,55 @@ describe('applyAction', () => {
   it('finds the app where indexOf says, and by a search when indexOf is wrong or silent', () => {
     const before = data();
     const block = action('block', 'Slack');
-    const expected = applyAction(before, block);
+    const expected = transitionOf(before, block);
     const at = before.apps.findIndex((a) => a.name === 'Slack');
     for (const indexOf of [() => at, () => (at + 1) % before.apps.length, () => 99, () => undefined]) {
-      const { next, changed } = applyAction(before, block, indexOf);
+      const { next, changed } = transitionOf(before, block, indexOf);
       expect(next).toEqual(expected.next);
       expect(changed).toEqual(expected.changed);
     }
   });
 
   it('uninstall removes policies, assignments and every session', () => {
-    const { next, result } = applyAction(data(), action('uninstall', 'Slack'));
+    const { next, result } = transitionOf(data(), action('uninstall', 'Slack'));
     expect(result).toEqual({ status: 'uninstalled', sessionsEnded: 3, usersAffected: 2 });
     expect(slackOf(next)).toMatchObject({ installed: false, sessions: [] });
     expect(slackOf(next).policies).toBeUndefined();
   });
 
   it('block ends all sessions; unblock ends none', () => {
-    const blocked = applyAction(data(), action('block', 'Slack'));
+    const blocked = transitionOf(data(), action('block', 'Slack'));
     expect(blocked.result).toEqual({ status: 'blocked', sessionsEnded: 3, usersAffected: 2 });
     expect(slackOf(blocked.next)).toMatchObject({ blocked: true, sessions: [] });
-    const unblocked = applyAction(data(), action('unblock', 'Box'));
+    const unblocked = transitionOf(data(), action('unblock', 'Box'));
     expect(unblocked.result.status).toBe('unblocked');
   });
 
   it('revoke ends only the named users\' sessions created before the cutoff', () => {
     const revocation = { id: 'INC-1', users: ['b@x'], issuedBefore: '2026-11-20T00:00:00Z', reason: 'r' };
-    const { next, result } = applyAction(data(), action('revoke', 'Slack', { revocation }));
+    const { next, result } = transitionOf(data(), action('revoke', 'Slack', { revocation }));
     expect(result).toEqual({ status: 'revoked', sessionsEnded: 1, usersAffected: 1 });
     expect(slackOf(next).sessions.map((s) => [s.user, s.created])).toEqual([
       ['a@x', '2026-11-01T00:00:00Z'],
       ['b@x', '2026-11-25T00:00:00Z'],
     ]);
-    const again = applyAction(next, action('revoke', 'Slack', { revocation }));
+    const again = transitionOf(next, action('revoke', 'Slack', { revocation }));
     expect(again.result.status).toBe('skipped');
     expect(again.changed).toEqual({ org: false, apps: [] });
     expect(again.next).toBe(next);
   });
 
   it('set-policies and set-assignments change only the values named, keeping name lists sorted', () => {
-    const policies = applyAction(data(), action('set-policies', 'Slack', { after: { permittedUsers: 'admin-approved', ipRelaxation: 'BYPASS' } }));
+    const policies = transitionOf(data(), action('set-policies', 'Slack', { after: { permittedUsers: 'admin-approved', ipRelaxation: 'BYPASS' } }));
     expect(slackOf(policies.next).policies).toMatchObject({ permittedUsers: 'admin-approved', ipRelaxation: 'BYPASS', refreshTokenPolicy: 'infinite' });
-    const assignments = applyAction(policies.next, action('set-assignments', 'Slack', { after: { permissionSets: ['Zeta', 'Alpha'] } }));
+    const assignments = transitionOf(policies.next, action('set-assignments', 'Slack', { after: { permissionSets: ['Zeta', 'Alpha'] } }));
     expect(slackOf(assignments.next).policies!.permissionSets).toEqual(['Alpha', 'Zeta']);
     expect(assignments.result).toEqual({ status: 'updated', sessionsEnded: 0, usersAffected: 0 });
   });
 
   it('turning allowlisting on ends sessions on apps off the allowlist, except for Use Any API Client users', () => {
     const before = data();
-    const { next, result, changed } = applyAction(before, action('set-org-settings', undefined, { after: { adminApprovedAppsOnly: true } }));
+    const { next, result, changed } = transitionOf(before, action('set-org-settings', undefined, { after: { adminApprovedAppsOnly: true } }));
     expect(next.org.settings.adminApprovedAppsOnly).toBe(true);
     expect(result).toEqual({ status: 'updated', sessionsEnded: 2, usersAffected: 1 });
     expect(slackOf(next).sessions.map((s) => s.user)).toEqual(['a@x']);
@@ -96,14 +96,14 @@ describe('applyAction', () => {
   });
 
   it('org OAuth settings change org.json only', () => {
-    const { next, changed } = applyAction(data(), action('set-org-settings', undefined, { after: { oauthFlows: { blockUsernamePassword: false } } }));
+    const { next, changed } = transitionOf(data(), action('set-org-settings', undefined, { after: { oauthFlows: { blockUsernamePassword: false } } }));
     expect(next.org.settings.oauthFlows.blockUsernamePassword).toBe(false);
     expect(changed).toEqual({ org: true, apps: [] });
   });
 
   it('refuses actions that do not fit the data', () => {
-    expect(() => applyAction(data(), action('set-policies', 'Zoom', { after: { ipRelaxation: 'BYPASS' } }))).toThrow(TransitionError);
-    expect(() => applyAction(data(), { ...action('block', 'Slack'), app: { name: 'Gone', id: '0H4000000000000000' } })).toThrow(/no app with id/);
+    expect(() => transitionOf(data(), action('set-policies', 'Zoom', { after: { ipRelaxation: 'BYPASS' } }))).toThrow(TransitionError);
+    expect(() => transitionOf(data(), { ...action('block', 'Slack'), app: { name: 'Gone', id: '0H4000000000000000' } })).toThrow(/no app with id/);
     expect(allPermissions).toHaveLength(8);
   });
 });

@@ -1,7 +1,7 @@
 // Shared set-up of the live-org tests: the bundled example read by the file store, the fake org
 // seeded from it, and a client of the real jsforce-based SfClient on it.
 import path from 'node:path';
-import type { AppFile, OrgSnapshot } from '../../src/model/index.js';
+import type { ObservedApp, OrgSnapshot } from '../../src/model/index.js';
 import { createClient, type ClientOptions, type SfClient } from '../../src/salesforce/client.js';
 import { derivedAppId } from '../../src/salesforce/derived-id.js';
 import { FileOrgStore } from '../../src/store/file-store.js';
@@ -30,7 +30,7 @@ export async function fakeWithClient(
  * (with a derived id, not packaged as far as the API tells), the others not listed.
  */
 export function asLiveOrgShowsIt(snapshot: OrgSnapshot): Pick<OrgSnapshot, 'org' | 'users' | 'apps'> {
-  const apps: AppFile[] = [];
+  const apps: ObservedApp[] = [];
   for (const app of snapshot.apps) {
     const sessions = app.sessions.map((s) => ({ ...s, flow: 'unknown' as const }));
     if (app.installed) {

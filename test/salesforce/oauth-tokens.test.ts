@@ -1,7 +1,7 @@
 // OauthToken past its cap of 2,500 rows per query (salesforce-api.md §1): counted, then read in
 // chunks of users, a chunk still over the cap halved; a shortfall is reported, never dropped.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AppFile, OrgUser, Session } from '../../src/model/index.js';
+import type { ObservedApp, OrgUser, Session } from '../../src/model/index.js';
 import { createClient } from '../../src/salesforce/client.js';
 import { readOauthTokens } from '../../src/salesforce/oauth-tokens.js';
 import { readLiveSnapshot } from '../../src/salesforce/read-live-snapshot.js';
@@ -19,7 +19,7 @@ async function orgWithTokens(users: number, apps: number) {
   const people: OrgUser[] = Array.from({ length: users }, (_, i) => user(`u${String(i).padStart(4, '0')}@acme.example`));
   const sessions = (): Session[] =>
     people.flatMap((p) => Array.from({ length: 5 }, (_, k) => ({ user: p.username, created: `2026-06-0${k + 1}T00:00:00Z`, lastUsed: `2026-06-0${k + 1}T00:00:00Z`, useCount: 1, flow: 'web-server' as const })));
-  const list: AppFile[] = Array.from({ length: apps }, (_, i) => app(`App ${String(i).padStart(3, '0')}`, { sessions: sessions() }));
+  const list: ObservedApp[] = Array.from({ length: apps }, (_, i) => app(`App ${String(i).padStart(3, '0')}`, { sessions: sessions() }));
   fake = await startFakeOrg({ snapshot: snapshot({ users: people, apps: list }) });
   const client = createClient({ connection: `env (${fake.url})`, instanceUrl: fake.url, accessToken: fake.accessToken });
   const ids = fake.data.tables.User!.map((u) => String(u.Id));

@@ -2,7 +2,7 @@
 // since, and takes the others from the store — but only when that is provably what a full read
 // gives: each case here is checked against a full read of the same fake org.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AppFile, OrgSnapshot, OrgUser, Session } from '../../src/model/index.js';
+import type { ObservedApp, OrgSnapshot, OrgUser, Session } from '../../src/model/index.js';
 import { readLiveSnapshot, type LiveRead } from '../../src/salesforce/read-live-snapshot.js';
 import type { FakeOrg } from '../../src/fake-org/server.js';
 import type { SfClient } from '../../src/salesforce/client.js';
@@ -29,7 +29,7 @@ async function setUp() {
       const created = base + n++ * minute;
       return { user: p.username, created: at(created), lastUsed: at(created + 30 * minute), useCount: 3, flow: 'unknown' as const };
     }));
-  const apps: AppFile[] = ['Alpha', 'Beta', 'Gamma'].map((name) => app(name, { sessions: sessions() }));
+  const apps: ObservedApp[] = ['Alpha', 'Beta', 'Gamma'].map((name) => app(name, { sessions: sessions() }));
   const setup = await fakeWithClient({ snapshot: snapshot({ users: people, apps }) });
   fake = setup.fake;
   return setup;

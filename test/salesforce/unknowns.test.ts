@@ -1,7 +1,7 @@
 // What a live org does not show (SPEC §13): a session's flow is `unknown`, denied attempts are
 // null. The planner and the usage page say so, and never count them as zero.
 import { describe, expect, it } from 'vitest';
-import type { AppFile } from '../../src/model/index.js';
+import type { ObservedApp } from '../../src/model/index.js';
 import { UsageTotalsCounter, usageAccess, usageAppRow, usageContext } from '../../src/render/usage-rows.js';
 import { renderAppUsageFooter, renderAppUsageHeading, renderUsageFooter, renderUsageRows, usageTableLayout, userTableLayout } from '../../src/render/usage-text.js';
 import { JsonArrayPieces, renderAppUsageJsonEnd } from '../../src/render/usage-json.js';
@@ -42,7 +42,7 @@ describe('the planner on what a live org does not show', () => {
 });
 
 describe('the usage page on what a live org does not show', () => {
-  const postman: AppFile = app('Postman', { installed: false, deniedAttempts: null, derivedId: true, sessions: [session('jdoe@acme.example', '2026-06-01T00:00:00Z', { flow: 'unknown' })] });
+  const postman: ObservedApp = app('Postman', { installed: false, deniedAttempts: null, derivedId: true, sessions: [session('jdoe@acme.example', '2026-06-01T00:00:00Z', { flow: 'unknown' })] });
   const observed = snapshot({ users, apps: [postman] });
 
   it('shows ? for denied attempts not observed, and counts sessions of unknown flow apart', () => {

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/apply/apply-plan.js';
-import { planOrg } from '../../src/plan-org.js';
+import { readAndPlanOrg } from '../../src/read-and-plan-org.js';
 import { FileOrgStore } from '../../src/store/file-store.js';
 import { MemoryOrgStore } from '../../src/store/memory-store.js';
 import { memoryStoreOf } from '../helpers/backends.js';
@@ -51,7 +51,7 @@ describe('the two backends agree', () => {
       const files = new FileOrgStore(path.join(dir, 'org-state'));
       const memory = await memoryStoreOf(path.join(dir, 'org-state'));
       const now = new Date('2026-11-28T12:00:00Z');
-      const plans = await Promise.all([files, memory].map(async (store) => (await planOrg({ desired: 'examples/acme', store, storeName: 'store', now })).plan));
+      const plans = await Promise.all([files, memory].map(async (store) => (await readAndPlanOrg({ desired: 'examples/acme', store, storeName: 'store', now })).plan));
       expect(plans[1]).toEqual(plans[0]);
       const reports = [];
       for (const store of [files, memory]) {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { InputError, LockHeldError, StoreError, type ActionKind, type LedgerLine, type LedgerRecord, type Plan } from '../../src/model/index.js';
-import { planOrg } from '../../src/plan-org.js';
+import { readAndPlanOrg } from '../../src/read-and-plan-org.js';
 import { isObservedLine, nextObservedLine, verifyChain } from '../../src/store/ledger-chain.js';
 import type { OrgStore } from '../../src/store/org-store.js';
 import { digestOfData } from '../../src/store/store-digest.js';
@@ -65,7 +65,7 @@ export function backendContract(factory: BackendFactory): void {
     }
 
     async function planFor(store: OrgStore, desired: string): Promise<Plan> {
-      return (await planOrg({ desired, store, storeName: 'the store', now: madeAt })).plan;
+      return (await readAndPlanOrg({ desired, store, storeName: 'the store', now: madeAt })).plan;
     }
 
     function apply(store: OrgStore, plan: Plan, actor: string) {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AppFile, LedgerLine } from '../../src/model/index.js';
+import type { ObservedApp, LedgerLine } from '../../src/model/index.js';
 import { StoreError } from '../../src/model/index.js';
 import { digestOf } from '../../src/plan/digest.js';
 import { approvalUrl } from '../../src/plan/approval-url.js';
@@ -38,7 +38,7 @@ async function storeFiles(orgDir: string): Promise<string[]> {
   return ['org.json', 'users.json', ...(await readdir(path.join(orgDir, 'apps'))).map((f) => `apps/${f}`)];
 }
 
-function ledgerLine(seq: number, prev: string, storeDigest: string, app: AppFile): LedgerLine {
+function ledgerLine(seq: number, prev: string, storeDigest: string, app: ObservedApp): LedgerLine {
   const line = {
     seq,
     at: '2026-11-28T12:00:00Z',
@@ -282,9 +282,9 @@ describe('a run of changes (commitAll)', () => {
     const one = await bundledCopy();
     const run = await bundledCopy();
     const before = await new FileOrgStore(one.root).readSnapshot('acme-prod');
-    const app = (name: string): AppFile => before.apps.find((a) => a.name === name)!;
+    const app = (name: string): ObservedApp => before.apps.find((a) => a.name === name)!;
     const [slack, zoom, dropbox] = [app('Slack'), app('Zoom'), app('Dropbox')];
-    const file = (a: AppFile): string => `apps/${a.id}.json`;
+    const file = (a: ObservedApp): string => `apps/${a.id}.json`;
     const changes = [
       [{ path: 'org.json', content: formatJson({ ...before.org, revision: before.org.revision + 1 }) }, { path: file(slack), content: formatJson({ ...slack, blocked: true }) }],
       [{ path: file(slack), content: formatJson({ ...slack, blocked: true, sessions: [] }) }, { path: file(dropbox), content: formatJson({ ...dropbox, deniedAttempts: 9 }) }],

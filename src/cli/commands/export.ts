@@ -6,7 +6,7 @@ import { renderDiagnosticsText } from '../../render/diagnostics.js';
 import { orderDiagnostics } from '../../plan/diagnostic.js';
 import { chooseOrg } from '../../store/select-org.js';
 import type { Host } from '../host.js';
-import { checkOutputFile, checkOutputFolder } from '../output-path.js';
+import { assertOutputFile, assertOutputFolder } from '../output-path.js';
 import { resolveSettings } from '../settings.js';
 
 interface ExportFlags {
@@ -43,7 +43,7 @@ export function register(program: Command, host: Host): void {
         { dir: path.resolve(host.cwd, settings.desired), name: `the desired folder ${settings.desired}` },
         { dir: path.resolve(host.cwd, settings.orgState), name: `the org store ${settings.orgState}` },
       ];
-      checkOutputFolder(path.resolve(host.cwd, flags.metadata), { shown: `--metadata ${flags.metadata}`, readFolders });
+      assertOutputFolder(path.resolve(host.cwd, flags.metadata), { shown: `--metadata ${flags.metadata}`, readFolders });
       // Loaded on use, so that other commands start without the XML parser.
       const [{ loadDesiredState }, { writeMetadataExport }] = await Promise.all([
         import('../../load/load-desired.js'),
@@ -54,7 +54,7 @@ export function register(program: Command, host: Host): void {
       if (errors.length > 0) throw new InputError(`${settings.desired}: the desired state has errors; nothing written`, orderDiagnostics(errors));
       const org = chooseDesiredOrg(settings.org, Object.keys(loaded.desired.orgs).sort(), settings.desired);
       const plan = await writeMetadataExport(flags.metadata, declarationsOf(loaded.desired.orgs[org]!), {
-        checkFile: (file) => void checkOutputFile(path.resolve(host.cwd, file), { shown: file, readFolders }),
+        assertFile: (file) => void assertOutputFile(path.resolve(host.cwd, file), { shown: file, readFolders }),
       });
       const diagnostics = orderDiagnostics(plan.diagnostics);
       if (flags.format === 'json') {

@@ -8,7 +8,7 @@ import type { ImportResult } from '../../import/import-desired.js';
 import { renderDiagnosticsText } from '../../render/diagnostics.js';
 import { orderDiagnostics } from '../../plan/diagnostic.js';
 import type { Host } from '../host.js';
-import { checkOutputFile, checkOutputFolder } from '../output-path.js';
+import { assertOutputFile, assertOutputFolder } from '../output-path.js';
 import { createProgress } from '../progress.js';
 import { resolveSettings, type Settings } from '../settings.js';
 import { addConnectionOption, addStoreOptions, apiMember, apiReports, liveSettings, openSettingsOrg, withApiReport, type ApiReport } from '../store-options.js';
@@ -88,13 +88,13 @@ export function register(program: Command, host: Host): void {
       const settings = await resolveSettings({ org: flags.org, orgState: flags.orgState, ...(flags.out ? { desired: flags.out } : {}) }, host);
       // Never into the org store: not the folder, and not one file of it (a link inside --out may lead there).
       const outCheck = { readFolders: [{ dir: path.resolve(host.cwd, settings.orgState), name: `the org store ${settings.orgState}` }] };
-      checkOutputFolder(path.resolve(host.cwd, settings.desired), { ...outCheck, shown: settings.desired });
+      assertOutputFolder(path.resolve(host.cwd, settings.desired), { ...outCheck, shown: settings.desired });
       const progress = createProgress(host, flags.quiet);
       let started = false;
       const target = {
         outDir: settings.desired,
         force: flags.force === true,
-        checkFile: (file: string) => void checkOutputFile(path.resolve(host.cwd, file), { ...outCheck, shown: file }),
+        assertFile: (file: string) => void assertOutputFile(path.resolve(host.cwd, file), { ...outCheck, shown: file }),
         onProgress: (done: number, total: number) => {
           if (!started) progress.start(total, `writing ${settings.desired}/`);
           started = true;

@@ -6,8 +6,8 @@ import { Option, type Command } from 'commander';
 import { ExitCode, InputError, type Plan } from '../../model/index.js';
 import { count, planFailed } from '../../render/plan-words.js';
 import type { Host } from '../host.js';
-import { checkOutputFile, type OutputCheck } from '../output-path.js';
-import { planNow } from '../plan-now.js';
+import { assertOutputFile, type OutputCheck } from '../output-path.js';
+import { readAndPlanNow } from '../read-and-plan-now.js';
 import { resolveSettings, type Settings } from '../settings.js';
 
 interface PlanOptions {
@@ -50,8 +50,8 @@ export function register(program: Command, host: Host): void {
     .action(async (options: PlanOptions) => {
       const settings = await resolveSettings({ desired: options.desired, orgState: options.orgState, org: options.org, actor: options.actor }, host);
       const out = options.out === undefined ? undefined : outFileCheck(options.out, settings, host);
-      if (out) checkOutFile(out);
-      const plan = await planNow(settings, host, undefined, { ...(options.connection !== undefined ? { connection: options.connection } : {}), offline: options.offline === true });
+      if (out) assertOutFile(out);
+      const plan = await readAndPlanNow(settings, host, undefined, { ...(options.connection !== undefined ? { connection: options.connection } : {}), offline: options.offline === true });
       host.out(await render(plan, options.format, host.color));
 
       if (planFailed(plan)) {
@@ -63,7 +63,7 @@ export function register(program: Command, host: Host): void {
       if (out) {
         const [{ replaceFileDurably }, { renderPlanJson }] = await Promise.all([import('../../store/durable-fs.js'), import('../../render/plan-json.js')]);
         // Again just before the write: the path may have changed while the plan was made.
-        checkOutFile(out);
+        assertOutFile(out);
         await replaceFileDurably(out.file, renderPlanJson(plan));
         host.err(`Saved the plan to ${options.out}: apply it with \`capctl apply ${options.out}\`.\n`);
       }
@@ -90,11 +90,11 @@ function outFileCheck(out: string, settings: Settings, host: Host): OutFile {
 }
 
 /** Refuses an --out that cannot be saved as a regular file outside the folders read: a folder, a link, a FIFO, a device, a path under a file, a path in the store or the desired folder. */
-function checkOutFile(out: OutFile): void {
+function assertOutFile(out: OutFile): void {
   if (isFolder(out.file)) {
     throw new InputError(`--out ${out.given} is a folder: name the file to save the plan in (for example --out ${path.join(out.given, 'plan.json')})`);
   }
-  checkOutputFile(out.file, out);
+  assertOutputFile(out.file, out);
 }
 
 async function render(plan: Plan, format: PlanOptions['format'], color: boolean): Promise<string> {
@@ -103,7 +103,7 @@ async function render(plan: Plan, format: PlanOptions['format'], color: boolean)
   return (await import('../../render/plan-text.js')).renderPlanText(plan, { color });
 }
 
-/** Whether a folder itself (not a link to one) stands at the path; anything else is left to checkOutputFile. */
+/** Whether a folder itself (not a link to one) stands at the path; anything else is left to assertOutputFile. */
 function isFolder(file: string): boolean {
   try {
     return lstatSync(file).isDirectory();

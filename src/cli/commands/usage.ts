@@ -6,7 +6,7 @@
 // not to show it: the page shows what the valid documents declare.
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { InputError, type AppFile, type OrgSnapshot, type UsageOrgRef } from '../../model/index.js';
+import { InputError, type ObservedApp, type OrgSnapshot, type UsageOrgRef } from '../../model/index.js';
 import { appUserUsage, unknownFlowCount, UsageTotalsCounter, usageAccess, usageAppRow, usageContext, type UsageOwnership } from '../../render/usage-rows.js';
 import {
   renderAppUsageFooter,
@@ -143,7 +143,7 @@ async function printAppsPage(host: Host, snapshot: OrgSnapshot, format: 'text' |
   host.out(layout ? renderUsageFooter(totals.result(), declared ? { desired: declared.desired, layout } : undefined) : renderUsageJsonEnd(pieces, totals.result(), api));
 }
 
-async function printAppPage(host: Host, snapshot: OrgSnapshot, app: AppFile, format: 'text' | 'json', declared: Declared | undefined, api?: readonly unknown[]): Promise<void> {
+async function printAppPage(host: Host, snapshot: OrgSnapshot, app: ObservedApp, format: 'text' | 'json', declared: Declared | undefined, api?: readonly unknown[]): Promise<void> {
   const orgRef: UsageOrgRef = { name: snapshot.slug, id: snapshot.org.id };
   const row = usageAppRow(app, usageAccess(app, usageContext(snapshot)), declared?.ownership.get(app.name));
   const { users, hidden } = appUserUsage(app);

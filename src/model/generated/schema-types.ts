@@ -48,7 +48,7 @@ export type AppId = string;
 /**
  * users.json: every user of the org with their profile, permission sets and permissions.
  */
-export type UsersFile = OrgUser[];
+export type ObservedUsers = OrgUser[];
 /**
  * The OAuth flow a session came from; `unknown` when the org does not show it (a live org: no API exposes a token's flow).
  */
@@ -293,7 +293,7 @@ export interface ObservedOrgSettings {
 /**
  * org.json: the org itself, its settings, the profiles and permission sets it has, and the store revision.
  */
-export interface OrgFile {
+export interface ObservedOrg {
   id: OrgId;
   name: OrgSlug;
   /**
@@ -347,7 +347,7 @@ export interface Session {
 /**
  * apps/<id>.json: one app the org lists on its Connected Apps OAuth Usage page, its policies (when installed) and its sessions.
  */
-export interface AppFile {
+export interface ObservedApp {
   id: AppId;
   name: string;
   type: 'ConnectedApp' | 'ExternalClientApp';

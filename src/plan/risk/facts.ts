@@ -1,12 +1,12 @@
 // The facts the rules read, from an org (as it is, or as a plan leaves it) and its declaration.
-import type { AppDoc, AppFile, Declared, DesiredOrg, OrgFile, OrgUser } from '../../model/index.js';
+import type { AppDoc, ObservedApp, Declared, DesiredOrg, ObservedOrg, OrgUser } from '../../model/index.js';
 import type { Containment, PlannedUnblock, RiskFacts } from './rule.js';
 
 /** What riskFacts is built from. */
 export interface RiskFactsInput {
   slug: string;
-  org: OrgFile;
-  apps: Iterable<AppFile>;
+  org: ObservedOrg;
+  apps: Iterable<ObservedApp>;
   users: readonly OrgUser[];
   desired: DesiredOrg | undefined;
   now: Date;

@@ -1,6 +1,6 @@
 // What a risk rule is (SPEC §14): data — an id, a default level, why, where to read more — and a
 // pure evaluation over the org as it is or as a plan would leave it. One file per rule.
-import type { AppDoc, AppFile, Declared, OrgFile, OrgSettingsDoc, OrgUser, RuleLevel, RuleLevels, SourcePos } from '../../model/index.js';
+import type { AppDoc, ObservedApp, Declared, ObservedOrg, OrgSettingsDoc, OrgUser, RuleLevel, RuleLevels, SourcePos } from '../../model/index.js';
 
 /** A rule id, `CAPR001`…: the keys of OrgSettings.rules. */
 export type RuleId = keyof RuleLevels;
@@ -31,8 +31,8 @@ export interface PlannedUnblock {
 /** Everything a rule may look at. Pure data: the org (as it is, or as the plan leaves it) and the declaration. */
 export interface RiskFacts {
   slug: string;
-  org: OrgFile;
-  apps: readonly AppFile[];
+  org: ObservedOrg;
+  apps: readonly ObservedApp[];
   users: readonly OrgUser[];
   /** Declared apps by name (empty when no file declares the org). */
   declared: ReadonlyMap<string, Declared<AppDoc>>;

@@ -11,7 +11,7 @@ import { count } from '../count.js';
 const listedActions = 10;
 
 /** Marks each action allowed or not for the actor and returns what the reviewer should know. */
-export function checkActor(actor: string, actions: Action[], ctx: PlanContext): Diagnostic[] {
+export function markActorPermissions(actor: string, actions: Action[], ctx: PlanContext): Diagnostic[] {
   const slug = ctx.observed.slug;
   const user = ctx.usersByName.get(actor);
   const diagnostics: Diagnostic[] = [];

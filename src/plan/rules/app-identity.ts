@@ -1,11 +1,11 @@
 // R8 and identity checks: a declared app must be one the org lists, with the same id and kind.
-import { Codes, type AppDoc, type AppFile, type Declared, type Diagnostic } from '../../model/index.js';
+import { Codes, type AppDoc, type ObservedApp, type Declared, type Diagnostic } from '../../model/index.js';
 import { diagnostic, fieldAt } from '../diagnostic.js';
 import { didYouMean } from '../names.js';
 import type { PlanContext } from '../plan-context.js';
 
 /** The org's app a declaration names, and what is wrong with the match. */
-export function matchDeclaredApp(decl: Declared<AppDoc>, ctx: PlanContext): { app?: AppFile; diagnostics: Diagnostic[] } {
+export function matchDeclaredApp(decl: Declared<AppDoc>, ctx: PlanContext): { app?: ObservedApp; diagnostics: Diagnostic[] } {
   const { doc } = decl;
   const org = ctx.observed.slug;
   const app = ctx.appsByName.get(doc.name);

@@ -1,14 +1,14 @@
 // R9: a revocation ends the matching sessions created before its cutoff and nothing else. It must
 // name an app the org lists and users the org has; a block or uninstall of the same app in the
 // same plan covers it; and a revoked user can authorize again unless the app keeps them out.
-import { Codes, type AppFile, type Declared, type Diagnostic, type RevocationDoc } from '../../model/index.js';
+import { Codes, type ObservedApp, type Declared, type Diagnostic, type RevocationDoc } from '../../model/index.js';
 import { diagnostic, fieldAt } from '../diagnostic.js';
 import { didYouMean } from '../names.js';
 import type { PlanContext } from '../plan-context.js';
 import { count, plural } from '../count.js';
 
 /** The org's app a revocation names, and what is wrong with its references. */
-export function checkRevocation(decl: Declared<RevocationDoc>, ctx: PlanContext): { app?: AppFile; diagnostics: Diagnostic[] } {
+export function checkRevocation(decl: Declared<RevocationDoc>, ctx: PlanContext): { app?: ObservedApp; diagnostics: Diagnostic[] } {
   const { doc } = decl;
   const org = ctx.observed.slug;
   const diagnostics: Diagnostic[] = [];

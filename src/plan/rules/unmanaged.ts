@@ -1,6 +1,6 @@
 // Apps the org lists that no file declares (unmanagedApps), and R4: uninstalled apps whose use
 // the org denied, listed for review (possibly a legitimate need, possibly a suspicious app).
-import { Codes, type AppFile, type Diagnostic, type SourcePos } from '../../model/index.js';
+import { Codes, type ObservedApp, type Diagnostic, type SourcePos } from '../../model/index.js';
 import { diagnostic, fieldAt } from '../diagnostic.js';
 import type { PlanContext } from '../plan-context.js';
 import { count } from '../count.js';
@@ -12,13 +12,13 @@ export function unmanagedAppsSource(ctx: PlanContext): SourcePos | undefined {
 }
 
 /** The org's apps that no declaration names, in the org's order. */
-export function undeclaredApps(ctx: PlanContext): AppFile[] {
+export function undeclaredApps(ctx: PlanContext): ObservedApp[] {
   const declared = new Set(ctx.desired.apps.map((d) => d.doc.name));
   return ctx.observed.apps.filter((app) => !declared.has(app.name));
 }
 
 /** unmanagedApps: report — one note per undeclared app. */
-export function noteUnmanagedApp(app: AppFile, ctx: PlanContext): Diagnostic {
+export function noteUnmanagedApp(app: ObservedApp, ctx: PlanContext): Diagnostic {
   const state = [
     app.installed ? 'installed' : 'not installed',
     ...(app.blocked ? ['blocked'] : []),
@@ -36,7 +36,7 @@ export function noteUnmanagedApp(app: AppFile, ctx: PlanContext): Diagnostic {
  * R4: an undeclared, uninstalled app whose use the org denied; or, when the org does not show
  * denied attempts (a live org: deniedAttempts null), one whose denials cannot be judged.
  */
-export function noteDeniedAttempts(app: AppFile, ctx: PlanContext): Diagnostic | undefined {
+export function noteDeniedAttempts(app: ObservedApp, ctx: PlanContext): Diagnostic | undefined {
   if (app.installed || app.deniedAttempts === 0) return undefined;
   if (app.deniedAttempts === null) {
     return diagnostic(

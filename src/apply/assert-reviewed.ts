@@ -23,7 +23,7 @@ export interface ReviewedDesired {
 const newPlanHint = 'make a new plan with `capctl plan --out` from the reviewed desired state';
 
 /** Refuses (exit 3) a plan made from another desired state than `desired`'s folder holds now. */
-export function checkDesiredDigest(plan: Plan, desired: ReviewedDesired): void {
+export function assertDesiredDigest(plan: Plan, desired: ReviewedDesired): void {
   if (desired.digest === plan.basis.desiredDigest) {
     const errors = desired.diagnostics.filter((d) => d.severity === 'error');
     if (errors.length > 0) throw new InputError(`the desired state in ${desired.folder} has ${count(errors.length, 'error')}: nothing was applied`, errors);
@@ -44,7 +44,7 @@ export function checkDesiredDigest(plan: Plan, desired: ReviewedDesired): void {
  * their manual install, set apart). The
  * time is the plan's own: it only dates a plan.
  */
-export function checkReplanned(plan: Plan, remaining: readonly Action[], snapshot: OrgSnapshot, desired: ReviewedDesired, installedByHand: ReadonlySet<string> = new Set()): void {
+export function assertReplanned(plan: Plan, remaining: readonly Action[], snapshot: OrgSnapshot, desired: ReviewedDesired, installedByHand: ReadonlySet<string> = new Set()): void {
   const madeAt = Date.parse(plan.createdAt);
   if (!Number.isFinite(madeAt)) throw new RefusedError(`the plan's createdAt, ${JSON.stringify(plan.createdAt)}, is not an instant: ${newPlanHint}`);
   const again = createPlan({

@@ -17,10 +17,10 @@ export interface PlanReads {
  * printed on stderr. With `reads`, a connected org is read live (writing nothing), and the API
  * calls it took are said on stderr.
  */
-export async function planNow(settings: Settings, host: Host, store?: OrgStore, reads?: PlanReads): Promise<Plan> {
+export async function readAndPlanNow(settings: Settings, host: Host, store?: OrgStore, reads?: PlanReads): Promise<Plan> {
   // Loaded on use, so that other commands start without YAML, JSON Schema or git.
-  const [{ planOrg }, { renderDiagnosticsText }, { checkConnection, openStore }, { selectOrg }] = await Promise.all([
-    import('../plan-org.js'),
+  const [{ readAndPlanOrg }, { renderDiagnosticsText }, { assertNoConnection, openStore }, { selectOrg }] = await Promise.all([
+    import('../read-and-plan-org.js'),
     import('../render/diagnostics.js'),
     import('../store/open-store.js'),
     import('../store/select-org.js'),
@@ -29,9 +29,9 @@ export async function planNow(settings: Settings, host: Host, store?: OrgStore, 
   const orgStore = store ?? openStore(storeSettings, undefined, reads ? { live: true } : {});
   // The org first (the one named, else the only one): without `reads`, an org capctl.yaml connects is refused before any read.
   const org = await selectOrg(orgStore, settings.org, settings.orgState);
-  if (!reads) checkConnection(settings, org);
+  if (!reads) assertNoConnection(settings, org);
   const { reportApiCalls } = await import('./store-options.js');
-  const { plan, loadWarnings } = await planOrg({
+  const { plan, loadWarnings } = await readAndPlanOrg({
     desired: settings.desired,
     store: orgStore,
     storeName: settings.orgState,

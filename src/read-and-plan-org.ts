@@ -1,7 +1,7 @@
 // Planning one org from its folders: read the desired state and the org store, find the desired
 // folder's git commit, and hand them to the pure planner. The library's way to make a plan; `capctl
 // plan` (and `apply` without a plan file) call it.
-import type { ReviewedDesired } from './apply/check-reviewed.js';
+import type { ReviewedDesired } from './apply/assert-reviewed.js';
 import { readDesiredCommit } from './audit/desired-commit.js';
 import { checkDeclaredOrgs } from './load/check-orgs.js';
 import { loadDesiredStateAside } from './load/load-desired-aside.js';
@@ -15,7 +15,7 @@ import { isObservedLine } from './store/ledger-chain.js';
 import { count } from './plan/count.js';
 
 /** Where to read from, which org, who would apply, and when. */
-export interface PlanOrgOptions {
+export interface ReadAndPlanOrgOptions {
   /** The desired-state folder. */
   desired: string;
   store: OrgStore;
@@ -28,7 +28,7 @@ export interface PlanOrgOptions {
 }
 
 /** A plan and the desired-state warnings met on the way (errors stop planning). */
-export interface PlanOrgResult {
+export interface ReadAndPlanOrgResult {
   org: string;
   plan: Plan;
   /** The risk rules' report on the org as the plan would leave it (all of it, not only the plan's scope). */
@@ -40,7 +40,7 @@ export interface PlanOrgResult {
  * Plans one org. Throws InputError (exit 1) carrying the loader's diagnostics when the desired
  * state has errors, and StoreError when the store is malformed; plan rules are diagnostics of the plan.
  */
-export async function planOrg(options: PlanOrgOptions): Promise<PlanOrgResult> {
+export async function readAndPlanOrg(options: ReadAndPlanOrgOptions): Promise<ReadAndPlanOrgResult> {
   const orgs = await options.store.listOrgs();
   const org = chooseOrg(options.org, orgs, options.storeName);
   // The YAML is parsed on another thread while this one reads the store; the desired state's
