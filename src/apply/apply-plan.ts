@@ -30,6 +30,7 @@ import { sessionsEndedByHand, withAppsOf } from './manual-steps-done.js';
 import type { ReviewedDesired } from './assert-reviewed.js';
 import { changedOutsideCapctl, preflight, StalePlanError, type StartPoint } from './preflight.js';
 import { recordOutsideChanges } from './refresh-org.js';
+import { takeLock } from './take-lock.js';
 
 /** The audit trail (git) as apply uses it; see src/audit/. */
 export interface ApplyAudit {
@@ -93,12 +94,7 @@ type RunOptions = Omit<ApplyPlanOptions, 'actor' | 'live'> & { actor: string; li
 export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyReport> {
   const { store, plan } = options;
   const org = plan.org.name;
-  const lock = await store.lock(org, {
-    timeoutMs: options.lockTimeoutMs,
-    command: options.command,
-    user: options.actor ?? 'the connected user',
-    ...(options.onWait ? { onWait: options.onWait } : {}),
-  });
+  const lock = await takeLock(store, org, options.actor ?? 'the connected user', options);
   try {
     const snapshot = await store.readSnapshot(org, { forApply: true });
     const ledger = await store.readLedger(org);

@@ -13,6 +13,7 @@ import { nextObservedLine } from '../store/ledger-chain.js';
 import { digestOfData } from '../store/store-digest.js';
 import type { LockInfo, OrgStore, StateFolder } from '../store/org-store.js';
 import { byCodePoint } from '../plan/names.js';
+import { takeLock } from './take-lock.js';
 
 /** One state file before and after the read (undefined: absent). */
 export interface StateFileChange {
@@ -60,12 +61,7 @@ export async function refreshLiveOrg(options: RefreshLiveOptions): Promise<Refre
   const report: RefreshReport = { org, status: 'no-changes', storeDigest: stored?.digest ?? live.snapshot.digest, earlierCommits: [] };
   if (stored !== undefined && !movedApartFromUsage(stored, live.snapshot)) return report;
   if (stored === undefined) await options.createFolder();
-  const lock = await store.lock(org, {
-    timeoutMs: options.lockTimeoutMs,
-    command: options.command,
-    user: options.actor,
-    ...(options.onWait ? { onWait: options.onWait } : {}),
-  });
+  const lock = await takeLock(store, org, options.actor, options);
   try {
     // Under the lock: the folder as it is now (another refresh may have written it meanwhile).
     const before = stored === undefined ? undefined : await options.readStored();

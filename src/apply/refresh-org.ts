@@ -10,6 +10,7 @@
 import type { CommitOutcome, LedgerRecord, Observation, OrgSnapshot, RecordedChanges, RefreshReport } from '../model/index.js';
 import type { LockInfo, OrgStore } from '../store/org-store.js';
 import { nextObservedLine } from '../store/ledger-chain.js';
+import { takeLock } from './take-lock.js';
 
 /** The audit trail (git) as refresh uses it; see src/audit/. */
 export interface RefreshAudit {
@@ -41,12 +42,7 @@ export function hasOutsideChanges(snapshot: OrgSnapshot, ledger: readonly Ledger
 /** Records the org as it is now, under its lock. */
 export async function refreshOrg(options: RefreshOrgOptions): Promise<RefreshReport> {
   const { store, org } = options;
-  const lock = await store.lock(org, {
-    timeoutMs: options.lockTimeoutMs,
-    command: options.command,
-    user: options.actor,
-    ...(options.onWait ? { onWait: options.onWait } : {}),
-  });
+  const lock = await takeLock(store, org, options.actor, options);
   try {
     const snapshot = await store.readSnapshot(org);
     const ledger = await store.readLedger(org);
