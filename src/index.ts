@@ -16,6 +16,7 @@ export { actionKinds, transitionOf, type ActionKindRow, type BackendExecutors } 
 export { isInPlanOrder, groupOf, actionGroups } from './plan/ordering.js';
 export { readAndPlanOrg, readReviewedDesired, type ReadAndPlanOrgOptions, type ReadAndPlanOrgResult } from './read-and-plan-org.js';
 export { applyOrg, type ApplyOrgOptions, type ApplyReporter } from './apply-org.js';
+export { refreshOrgState, type RefreshOrgStateOptions, type RefreshReporter } from './refresh-org-state.js';
 export { apiReports, type ApiReport } from './store/api-reports.js';
 export { assertDesiredDigest, assertReplanned, firstDifference, type ReviewedDesired } from './apply/assert-reviewed.js';
 export { checkDeclaredOrgs } from './load/check-orgs.js';

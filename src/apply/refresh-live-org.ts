@@ -11,9 +11,9 @@ import type { ObservedApp, CommitOutcome, LedgerRecord, ObservedChange, Observed
 import { formatJson } from '../store/json-format.js';
 import { nextObservedLine } from '../store/ledger-chain.js';
 import { digestOfData } from '../store/store-digest.js';
-import type { LockInfo, OrgStore, StateFolder } from '../store/org-store.js';
+import type { StateFolder } from '../store/org-store.js';
 import { byCodePoint } from '../plan/names.js';
-import { takeLock } from './take-lock.js';
+import { takeLock, type LockedRunOptions } from './take-lock.js';
 
 /** One state file before and after the read (undefined: absent). */
 export interface StateFileChange {
@@ -33,13 +33,7 @@ export interface LiveState {
 }
 
 /** What refreshLiveOrg needs. */
-export interface RefreshLiveOptions {
-  store: OrgStore;
-  org: string;
-  actor: string;
-  now(): Date;
-  lockTimeoutMs: number;
-  command: string;
+export interface RefreshLiveOptions extends LockedRunOptions {
   /** The org as its state folder holds it, or undefined when it has none yet. */
   readStored(): Promise<OrgSnapshot | undefined>;
   /** Reads the live org (given what the folder holds, for its revision and cache). Writes nothing. */
@@ -50,7 +44,6 @@ export interface RefreshLiveOptions {
   describe(files: readonly StateFileChange[]): { changes: ObservedChange[]; sessions: ObservedSessions[] };
   /** Omitted with --no-commit: commits the ledger lines up to `upToSeq` that git does not hold yet. */
   recordPending?(ledger: readonly LedgerRecord[], upToSeq: number): Promise<CommitOutcome[]>;
-  onWait?(holder: LockInfo): void;
 }
 
 /** Makes the state folder match the live org, or writes nothing when only usage counters moved. */

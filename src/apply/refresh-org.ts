@@ -8,9 +8,9 @@
 // `apply` records pending outside changes the same way (recordOutsideChanges), after its preflight
 // and before its first action.
 import type { CommitOutcome, LedgerRecord, Observation, OrgSnapshot, RecordedChanges, RefreshReport } from '../model/index.js';
-import type { LockInfo, OrgStore } from '../store/org-store.js';
+import type { OrgStore } from '../store/org-store.js';
 import { nextObservedLine } from '../store/ledger-chain.js';
-import { takeLock } from './take-lock.js';
+import { takeLock, type LockedRunOptions } from './take-lock.js';
 
 /** The audit trail (git) as refresh uses it; see src/audit/. */
 export interface RefreshAudit {
@@ -21,16 +21,8 @@ export interface RefreshAudit {
 }
 
 /** What refreshOrg needs. */
-export interface RefreshOrgOptions {
-  store: OrgStore;
-  org: string;
-  actor: string;
-  now(): Date;
-  lockTimeoutMs: number;
-  /** The command line, written into the lock file. */
-  command: string;
+export interface RefreshOrgOptions extends LockedRunOptions {
   audit?: RefreshAudit;
-  onWait?(holder: LockInfo): void;
 }
 
 /** Whether the store moved since the ledger's last line (an empty ledger has recorded nothing to move from). */

@@ -1,6 +1,6 @@
 // The one way apply and refresh take an org's lock: the command line and who runs it go into the
 // lock file, and a holder met on the way is reported once.
-import type { LockInfo, OrgLock, OrgLocker } from '../store/org-store.js';
+import type { LockInfo, OrgLock, OrgLocker, OrgStore } from '../store/org-store.js';
 
 /** How a command waits for its org's lock. */
 export interface LockWaitOptions {
@@ -14,4 +14,12 @@ export interface LockWaitOptions {
 /** Takes the org's lock for `user` (see OrgLocker.lock). */
 export function takeLock(store: OrgLocker, org: string, user: string, options: LockWaitOptions): Promise<OrgLock> {
   return store.lock(org, { timeoutMs: options.lockTimeoutMs, command: options.command, user, ...(options.onWait ? { onWait: options.onWait } : {}) });
+}
+
+/** What a run under an org's lock (a refresh, file or live) is given: the store, the org, who runs it, the clock, how to wait. */
+export interface LockedRunOptions extends LockWaitOptions {
+  store: OrgStore;
+  org: string;
+  actor: string;
+  now(): Date;
 }

@@ -14,7 +14,7 @@
 //
 // jsforce and the connection code are loaded on the first live read, so that commands on an
 // unconnected org never load them.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   InputError,
@@ -32,6 +32,7 @@ import {
 import { transitionOf } from '../plan/action-kinds.js';
 import { canonicalJson } from '../plan/digest.js';
 import type { OrgData } from '../plan/transition.js';
+import { replaceFileDurably } from '../store/durable-fs.js';
 import type { FileOrgStore } from '../store/file-store.js';
 import { formatJson } from '../store/json-format.js';
 import { isObservedLine, nextLedgerLine, nextObservedLine, opensApply } from '../store/ledger-chain.js';
@@ -194,6 +195,27 @@ export class LiveOrgStore implements OrgStore {
   async storedSnapshot(org: string): Promise<OrgSnapshot | undefined> {
     if (!(await this.hasStateFolder(org))) return undefined;
     return this.files.readSnapshot(org);
+  }
+
+  /**
+   * A live read as `refresh` records it: the snapshot, and the caches kept beside the state files
+   * (`.live-metadata.json`, `.live-sessions.json`; no secret, no token), written and committed
+   * with them. `stored` is what the state folder holds, for the reads the caches spare.
+   */
+  async readLiveState(org: string, stored: OrgSnapshot | undefined): Promise<{ snapshot: OrgSnapshot; kept: { files: string[]; write(): Promise<void> } }> {
+    const read = await this.readLive(org, stored ? { previous: stored } : {});
+    const dir = this.files.stateFolder(org).dir;
+    const write = async (): Promise<void> => {
+      await replaceFileDurably(path.join(dir, appMetadataCacheFileName), formatJson(read.appMetadata));
+      // No sessions cache (some tokens could not be read) is an empty one: the next read reads every token.
+      await replaceFileDurably(path.join(dir, sessionsCacheFileName), formatJson(read.sessions ?? {}));
+    };
+    return { snapshot: read.snapshot, kept: { files: [appMetadataCacheFileName, sessionsCacheFileName], write } };
+  }
+
+  /** Creates the state folder of an org never refreshed. */
+  async createStateFolder(org: string): Promise<void> {
+    await mkdir(this.files.stateFolder(org).dir, { recursive: true });
   }
 
   /** Whether the org's state folder holds the org's record (a refresh wrote it). */

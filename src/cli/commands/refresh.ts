@@ -1,16 +1,11 @@
 // capctl refresh: record the org as it is now (for the file store, its files as they are), so that
 // changes made outside capctl are never absorbed silently: one observed ledger line and, in git,
-// a refresh commit of its own. Nothing changed: nothing is written.
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
+// a refresh commit of its own. Nothing changed: nothing is written. The work is the library's
+// refreshOrgState (src/refresh-org-state.ts); this file is its options and its words.
 import { Option, type Command } from 'commander';
-import { appMetadataCacheFileName, LiveOrgStore, sessionsCacheFileName } from '../../salesforce/live-org-store.js';
-import { replaceFileDurably } from '../../store/durable-fs.js';
-import { formatJson } from '../../store/json-format.js';
-import type { LockInfo } from '../../store/org-store.js';
 import { ExitCode, InputError } from '../../model/index.js';
 import type { Host } from '../host.js';
-import { addConnectionOption, addStoreOptions, apiReports, liveSettings, noStateFolder, openSettingsOrg, withApiReport, type StoreOptions } from '../store-options.js';
+import { addConnectionOption, addStoreOptions, liveSettings, sayApiCalls, type StoreOptions } from '../store-options.js';
 import { resolveSettings } from '../settings.js';
 
 interface RefreshOptions extends StoreOptions {
@@ -50,62 +45,17 @@ export function register(program: Command, host: Host): void {
         throw new InputError(`--lock-timeout must be a number of seconds, not "${options.lockTimeout}"`);
       }
       const actor = settings.actor ?? (host.env.USER || 'capctl');
-      const [{ store, org }, { refreshOrg }, { observeChanges }, { recordPendingApplies }, { renderRefreshText }] = await Promise.all([
-        openSettingsOrg(liveSettings(settings, options.connection, host), { live: true }),
-        import('../../apply/refresh-org.js'),
-        import('../../audit/observe-changes.js'),
-        import('../../audit/record-apply.js'),
-        import('../../render/refresh-report.js'),
-      ]);
-      const lockTimeoutMs = Math.round(seconds * 1000);
-      const onWait = (holder: LockInfo): void => host.err(`Waiting up to ${options.lockTimeout}s for the lock of ${org}, held by ${holder.user} (${holder.command}, pid ${holder.pid})…\n`);
-      if (store instanceof LiveOrgStore && store.connectionOf(org) !== undefined) {
-        const live = store;
-        const report = await withApiReport(store, host, async () => {
-          const [{ refreshLiveOrg }, { describeChangedFiles }] = await Promise.all([import('../../apply/refresh-live-org.js'), import('../../audit/observe-changes.js')]);
-          const folder = store.stateFolder(org);
-          const orgDir = folder.dir;
-          return refreshLiveOrg({
-            store,
-            org,
-            actor,
-            now: () => host.now(),
-            lockTimeoutMs,
-            command: 'capctl refresh',
-            readStored: () => live.storedSnapshot(org),
-            readLive: async (stored) => {
-              const read = await live.readLive(org, stored ? { previous: stored } : {});
-              const write = async (): Promise<void> => {
-                await replaceFileDurably(path.join(orgDir, appMetadataCacheFileName), formatJson(read.appMetadata));
-                // No sessions cache (some tokens could not be read) is an empty one: the next read reads every token.
-                await replaceFileDurably(path.join(orgDir, sessionsCacheFileName), formatJson(read.sessions ?? {}));
-              };
-              return { snapshot: read.snapshot, kept: { files: [appMetadataCacheFileName, sessionsCacheFileName], write } };
-            },
-            createFolder: () => mkdir(orgDir, { recursive: true }).then(() => undefined),
-            describe: (files) => describeChangedFiles(files),
-            ...(options.commit ? { recordPending: (ledger, upToSeq) => recordPendingApplies(org, folder, ledger, upToSeq, { planDigest: 'none', desiredCommit: null }) } : {}),
-            onWait,
-          });
-        });
-        if (options.format === 'json') host.out(`${JSON.stringify({ ...report, api: apiReports(store) }, null, 2)}\n`);
-        else host.out(renderRefreshText(report));
-        if (report.recorded?.commit.status === 'failed') host.exitCode = ExitCode.error;
-        return;
-      }
-      const folder = store.stateFolder(org) ?? noStateFolder(org);
-      const report = await refreshOrg({
-        store,
-        org,
+      const [{ refreshOrgState }, { renderRefreshText }] = await Promise.all([import('../../refresh-org-state.js'), import('../../render/refresh-report.js')]);
+      const report = await refreshOrgState({
+        ...liveSettings(settings, options.connection, host),
         actor,
         now: () => host.now(),
-        lockTimeoutMs,
-        command: 'capctl refresh',
-        audit: {
-          observe: (snapshot, ledger) => observeChanges(snapshot, ledger, folder),
-          ...(options.commit ? { recordPending: (ledger, upToSeq, current) => recordPendingApplies(org, folder, ledger, upToSeq, current) } : {}),
+        lockTimeoutMs: Math.round(seconds * 1000),
+        commit: options.commit,
+        reporter: {
+          waiting: (holder, org) => host.err(`Waiting up to ${options.lockTimeout}s for the lock of ${org}, held by ${holder.user} (${holder.command}, pid ${holder.pid})…\n`),
+          apiCalls: (reports) => sayApiCalls(reports, host),
         },
-        onWait,
       });
       if (options.format === 'json') host.out(`${JSON.stringify(report, null, 2)}\n`);
       else host.out(renderRefreshText(report));
