@@ -70,10 +70,7 @@ async function readApplies(repo: GitRepo, query: HistoryQuery): Promise<HistoryE
     if (query.app && !actions.some((a) => concerns(a, query.app!))) continue;
     out.push({
       type: 'apply',
-      commit: commit.hash,
-      date: commit.date,
-      author: `${commit.authorName} <${commit.authorEmail}>`,
-      subject: commit.subject,
+      ...commitOf(commit),
       org,
       actor: trailerValues(commit, Trailers.actor)[0],
       plan,
@@ -96,10 +93,7 @@ function refreshEntry(commit: CommitInfo, org: string, hash: string, ledger: rea
   const appsChanged = observed ? [...observed.changes.flatMap((c) => (c.app ? [c.app] : [])), ...observed.sessions.map((s) => s.app)] : [];
   const entry: HistoryEntry = {
     type: 'refresh',
-    commit: commit.hash,
-    date: commit.date,
-    author: `${commit.authorName} <${commit.authorEmail}>`,
-    subject: commit.subject,
+    ...commitOf(commit),
     org,
     actor: trailerValues(commit, Trailers.actor)[0],
     revocations: [],
@@ -109,6 +103,11 @@ function refreshEntry(commit: CommitInfo, org: string, hash: string, ledger: rea
     observed: lines,
   };
   return { entry, appsChanged };
+}
+
+/** What every history entry says of its commit. */
+function commitOf(commit: CommitInfo): Pick<HistoryEntry, 'commit' | 'date' | 'author' | 'subject'> {
+  return { commit: commit.hash, date: commit.date, author: `${commit.authorName} <${commit.authorEmail}>`, subject: commit.subject };
 }
 
 function concerns(action: TrailAction, app: string): boolean {
@@ -158,10 +157,7 @@ async function readDesiredChanges(repo: GitRepo, desired: { root: string; files:
   const prefix = root === '.' ? '' : `${root}/`;
   return commits.map((commit) => ({
     type: 'desired-change' as const,
-    commit: commit.hash,
-    date: commit.date,
-    author: `${commit.authorName} <${commit.authorEmail}>`,
-    subject: commit.subject,
+    ...commitOf(commit),
     revocations: [],
     actions: [],
     sessionsEnded: 0,

@@ -87,6 +87,18 @@ const usagePage: PermissionExpr = { allOf: ['ViewSetup', 'ManageUsers', 'Customi
 /** Reading the org (any plan, `usage`). */
 export const readOrgRequires: PermissionExpr = { allOf: ['ViewSetup', 'ManageUsers'] };
 
+/** How every update looks and reads: `~` in yellow, "update", "updated". */
+const updating = { symbol: '~', color: 'yellow', label: 'update', verb: 'update', pastTense: 'updated' } as const;
+
+/** A kind that acts on one app: its legend word is its verb unless said, the commit subject counts apps unless said. */
+function appKind(row: Omit<ActionKindRow, 'label' | 'subject' | 'transition'> & Partial<Pick<ActionKindRow, 'label' | 'subject'>> & { apply: AppTransition }): ActionKindRow {
+  const { apply, ...rest } = row;
+  return { label: row.verb, subject: 'apps', ...rest, transition: { scope: 'app', apply } };
+}
+
+/** Installing or uninstalling needs InstallPackaging too for a packaged app; neither has an API on a live org. */
+const packageStep = { requires: (packaged: boolean) => (packaged ? manageAppsPackaged : manageApps), manualOnLiveOrg: () => true } as const;
+
 /**
  * Every kind, in the order of the ActionKind enum (the plan summary's key order). Block, unblock and
  * revoke are actions of the usage page, for which the seed names no permission of their own: their
@@ -94,96 +106,40 @@ export const readOrgRequires: PermissionExpr = { allOf: ['ViewSetup', 'ManageUse
  */
 export const actionKinds: { readonly [K in ActionKind]: ActionKindRow } = {
   'set-org-settings': {
+    ...updating,
     group: (after) => (after?.adminApprovedAppsOnly === false ? 'allowlisting-off' : after?.adminApprovedAppsOnly === true ? 'allowlisting-on' : 'org-settings'),
     requires: () => modifyAll,
-    symbol: '~',
-    color: 'yellow',
-    label: 'update',
-    verb: 'update',
     subject: 'org',
-    pastTense: 'updated',
     applied: (p) => `updated org settings${p.changes}${p.ended}`,
     diff: {},
     transition: { scope: 'org', apply: applyOrgSettings },
   },
-  install: {
-    group: 'install',
-    requires: (packaged) => (packaged ? manageAppsPackaged : manageApps),
-    symbol: '+',
-    color: 'green',
-    label: 'install',
-    verb: 'install',
-    subject: 'apps',
-    pastTense: 'installed',
-    applied: (p) => `installed ${p.app}`,
-    transition: { scope: 'app', apply: installApp },
-    manualOnLiveOrg: () => true,
-  },
-  uninstall: {
+  install: appKind({ ...packageStep, group: 'install', symbol: '+', color: 'green', verb: 'install', pastTense: 'installed', applied: (p) => `installed ${p.app}`, apply: installApp }),
+  uninstall: appKind({
+    ...packageStep,
     group: 'uninstall',
-    requires: (packaged) => (packaged ? manageAppsPackaged : manageApps),
     symbol: '-',
     color: 'red',
-    label: 'uninstall',
     verb: 'uninstall',
-    subject: 'apps',
     pastTense: 'uninstalled',
     applied: (p) => `uninstalled ${p.app}${p.ended}`,
-    transition: { scope: 'app', apply: uninstallApp },
-    manualOnLiveOrg: () => true,
-  },
-  'set-policies': {
-    group: 'policies',
-    requires: () => manageApps,
-    symbol: '~',
-    color: 'yellow',
-    label: 'update',
-    verb: 'update',
-    subject: 'apps',
-    pastTense: 'updated',
-    applied: (p) => `updated policies of ${p.app}${p.changes}${p.ended}`,
-    diff: { wrap: 'policies' },
-    transition: { scope: 'app', apply: setPolicies },
-  },
-  'set-assignments': {
-    group: 'policies',
-    requires: () => modifyAll,
-    symbol: '~',
-    color: 'yellow',
-    label: 'update',
-    verb: 'update',
-    subject: 'apps',
-    pastTense: 'updated',
-    applied: (p) => `updated assignments of ${p.app}${p.changes}${p.ended}`,
-    diff: { wrap: 'policies' },
-    transition: { scope: 'app', apply: setAssignments },
-  },
-  block: {
+    apply: uninstallApp,
+  }),
+  'set-policies': appKind({ ...updating, group: 'policies', requires: () => manageApps, applied: (p) => `updated policies of ${p.app}${p.changes}${p.ended}`, diff: { wrap: 'policies' }, apply: setPolicies }),
+  'set-assignments': appKind({ ...updating, group: 'policies', requires: () => modifyAll, applied: (p) => `updated assignments of ${p.app}${p.changes}${p.ended}`, diff: { wrap: 'policies' }, apply: setAssignments }),
+  block: appKind({
     group: 'block',
     requires: () => usagePage,
     symbol: 'x',
     color: 'red',
-    label: 'block',
     verb: 'block',
-    subject: 'apps',
     pastTense: 'blocked',
     applied: (p) => `blocked ${p.app}${p.ended}`,
-    transition: { scope: 'app', apply: blockApp },
+    apply: blockApp,
     manualOnLiveOrg: (app) => app.derivedId === true,
-  },
-  unblock: {
-    group: 'unblock',
-    requires: () => usagePage,
-    symbol: 'o',
-    color: 'green',
-    label: 'unblock',
-    verb: 'unblock',
-    subject: 'apps',
-    pastTense: 'unblocked',
-    applied: (p) => `unblocked ${p.app}`,
-    transition: { scope: 'app', apply: unblockApp },
-  },
-  revoke: {
+  }),
+  unblock: appKind({ group: 'unblock', requires: () => usagePage, symbol: 'o', color: 'green', verb: 'unblock', pastTense: 'unblocked', applied: (p) => `unblocked ${p.app}`, apply: unblockApp }),
+  revoke: appKind({
     group: 'revoke',
     requires: () => readOrgRequires,
     symbol: '!',
@@ -194,8 +150,8 @@ export const actionKinds: { readonly [K in ActionKind]: ActionKindRow } = {
     subject: 'sessions',
     pastTense: 'revoked',
     applied: (p) => `revoked ${p.sessions} of ${p.app}${p.revocation}`,
-    transition: { scope: 'app', apply: revokeSessions },
-  },
+    apply: revokeSessions,
+  }),
 };
 
 /** Every action kind, in the order of the ActionKind enum. */
