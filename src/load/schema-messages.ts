@@ -1,4 +1,6 @@
-// ajv's errors → messages a person understands without reading the schema, at the node at fault.
+// ajv's errors → messages a person understands without reading the schema, at the node at fault:
+// the one translator of schema errors, for every file capctl reads (desired documents and
+// capctl.yaml with their positions; the store's files and a saved plan by JSON pointer).
 import type { ErrorObject } from 'ajv';
 import { Codes, type Code, type Diagnostic, type SourcePos } from '../model/index.js';
 import { didYouMean } from '../plan/names.js';
@@ -11,6 +13,20 @@ export interface SchemaErrorContext {
   positions: Record<string, SourcePos>;
 }
 
+/** One problem in words: where (a dotted path, `#key` for a field's name; and its JSON pointer), its code, what is wrong. */
+export interface SchemaProblemWords {
+  path: string;
+  pointer: string;
+  code: Code;
+  message: string;
+  detail?: string;
+}
+
+/** What the words need to know of the document: its kind (`ConnectedApp`, `app file`). */
+interface WordsContext {
+  kind: string;
+}
+
 /**
  * One diagnostic per real problem. The branch errors of a `oneOf`/`anyOf` are folded: when the value's
  * shape picks one branch, that branch's errors are described; otherwise one message says what is expected.
@@ -18,7 +34,8 @@ export interface SchemaErrorContext {
 export function describeSchemaErrors(errors: readonly ErrorObject[], context: SchemaErrorContext): Diagnostic[] {
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
-  for (const diagnostic of describeAll(errors, context)) {
+  for (const words of describeAll(errors, context)) {
+    const diagnostic: Diagnostic = { severity: 'error', code: words.code, message: words.message, ...positionAt(context, words.path), ...(words.detail ? { detail: words.detail } : {}) };
     const key = `${diagnostic.line}:${diagnostic.column}:${diagnostic.message}`;
     if (!seen.has(key)) {
       seen.add(key);
@@ -28,11 +45,22 @@ export function describeSchemaErrors(errors: readonly ErrorObject[], context: Sc
   return out;
 }
 
-function describeAll(errors: readonly ErrorObject[], context: SchemaErrorContext): Diagnostic[] {
+/** The same words for a document known by JSON pointers (a store file, a plan): one per real problem, in ajv's order. */
+export function describeSchemaProblems(errors: readonly ErrorObject[], kind: string): SchemaProblemWords[] {
+  const seen = new Set<string>();
+  return describeAll(errors, { kind }).filter((words) => {
+    const key = `${words.pointer} ${words.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function describeAll(errors: readonly ErrorObject[], context: WordsContext): SchemaProblemWords[] {
   const groups = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf');
   const inGroup = (e: ErrorObject, group: ErrorObject): boolean =>
     e !== group && e.schemaPath.startsWith(`${group.schemaPath}/`) && isUnder(e.instancePath, group.instancePath);
-  const out: Diagnostic[] = [];
+  const out: SchemaProblemWords[] = [];
   for (const error of errors) {
     if (groups.some((group) => inGroup(error, group))) continue;
     if (error.keyword === 'oneOf' || error.keyword === 'anyOf') {
@@ -45,7 +73,7 @@ function describeAll(errors: readonly ErrorObject[], context: SchemaErrorContext
 }
 
 /** A oneOf/anyOf: the errors of the one branch whose shape fits the value, or a single summary. */
-function describeGroup(group: ErrorObject, members: ErrorObject[], context: SchemaErrorContext): Diagnostic[] {
+function describeGroup(group: ErrorObject, members: ErrorObject[], context: WordsContext): SchemaProblemWords[] {
   const branches = new Map<string, ErrorObject[]>();
   for (const member of members) {
     const branch = member.schemaPath.slice(group.schemaPath.length + 1).split('/')[0] ?? '';
@@ -57,11 +85,12 @@ function describeGroup(group: ErrorObject, members: ErrorObject[], context: Sche
   const path = pointerToPath(group.instancePath);
   const description = (group.parentSchema as { description?: string } | undefined)?.description;
   const expected = description ? description.replace(/`/g, '').replace(/\.$/, '') : 'a value of another shape';
-  return [diagnostic(context, path, Codes.wrongType, `${label(path)}: expected ${expected}, got ${describeValue(group.data)}`)];
+  return [words(group.instancePath, path, Codes.wrongType, `${label(path)}: expected ${expected}, got ${describeValue(group.data)}`)];
 }
 
-function describeOne(error: ErrorObject, context: SchemaErrorContext): Diagnostic {
+function describeOne(error: ErrorObject, context: WordsContext): SchemaProblemWords {
   const path = pointerToPath(error.instancePath);
+  const diagnostic = (_context: WordsContext, at: string, code: Code, message: string): SchemaProblemWords => words(pointerOf(error, at, path), at, code, message);
   const params = error.params as Record<string, unknown>;
   const data = error.data;
   switch (error.keyword) {
@@ -125,8 +154,9 @@ function describeOne(error: ErrorObject, context: SchemaErrorContext): Diagnosti
   }
 }
 
-function describePattern(error: ErrorObject, path: string, context: SchemaErrorContext): Diagnostic {
+function describePattern(error: ErrorObject, path: string, context: WordsContext): SchemaProblemWords {
   const data = error.data;
+  const diagnostic = (_context: WordsContext, at: string, code: Code, message: string): SchemaProblemWords => words(error.instancePath, at, code, message);
   if (error.schemaPath.includes('/OrgSlug/')) {
     const problem = error.keyword === 'maxLength' ? 'is longer than 63 characters' : 'is not a valid org slug';
     return diagnostic(
@@ -159,8 +189,15 @@ function describePattern(error: ErrorObject, path: string, context: SchemaErrorC
   return diagnostic(context, path, Codes.badValue, `${label(path)}: ${show(data)} does not have the expected form`);
 }
 
-function diagnostic(context: SchemaErrorContext, path: string, code: Code, message: string): Diagnostic {
-  return { severity: 'error', code, message, ...positionAt(context, path) };
+function words(pointer: string, path: string, code: Code, message: string): SchemaProblemWords {
+  return { path, pointer, code, message };
+}
+
+/** The JSON pointer of what a message names: the error's node, or the field or item below it that `at` names. */
+function pointerOf(error: ErrorObject, at: string, path: string): string {
+  if (at === path) return error.instancePath;
+  const below = at.slice(path === '' ? 0 : path.length + 1).replace(/#key$/, '');
+  return `${error.instancePath}/${below.replace(/~/g, '~0').replace(/\//g, '~1')}`;
 }
 
 /** Where a path is; a path without a recorded position falls back to its nearest ancestor. */

@@ -1,32 +1,54 @@
-// The JSON Schemas of schemas/, loaded once and compiled with ajv (draft 2020-12 + formats).
+// The one JSON Schema registry of capctl: every schema of schemas/ (desired documents, capctl.yaml,
+// the store's files, a saved plan), compiled by ajv (draft 2020-12) with one set of formats, the
+// only module that loads ajv. `date-time` is store/instant.ts's exact RFC 3339 check (a real
+// calendar date, a time zone; fast enough for a store's million sessions). Two instances of the same
+// registry: `diagnose` collects every error with the failing value and schema (verbose), which
+// schema-messages.ts turns into words; `check` stops at the first error, the path every valid
+// file takes. Each is made on first use: a process that only commits or locks (a crash test's
+// child, an apply resuming) never loads ajv. Both packages are CommonJS, so require() is sync.
 import { readFileSync, readdirSync } from 'node:fs';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
+import { isInstant } from '../store/instant.js';
 
 /** The schemas/ folder of the package (the same from src/ and from dist/). */
 export const schemasDir = new URL('../../schemas/', import.meta.url);
 
-let ajv: Ajv2020 | undefined;
+/** `diagnose`: every error, with its value (for messages); `check`: valid or not, at the first error. */
+export type SchemaMode = 'diagnose' | 'check';
 
-/** The shared ajv instance with every schema of schemas/ added. */
-export function schemaRegistry(): Ajv2020 {
-  if (ajv) return ajv;
-  // verbose: errors carry the failing value and schema, which src/load/schema-messages.ts turns into
-  // messages. validateSchema: false skips compiling the draft 2020-12 meta-schema on every start (a
-  // quarter of a second); test/load/schema.test.ts checks every schema against it instead.
-  const instance = new Ajv2020({ allErrors: true, strict: false, verbose: true, validateSchema: false });
-  (addFormatsModule as unknown as (a: Ajv2020) => void)(instance);
+const require = createRequire(import.meta.url);
+const registries = new Map<SchemaMode, Ajv2020>();
+
+function registry(mode: SchemaMode): Ajv2020 {
+  const made = registries.get(mode);
+  if (made) return made;
+  const { Ajv2020: AjvClass } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  const addFormats = (require('ajv-formats') as { default: (ajv: Ajv2020) => Ajv2020 }).default;
+  // validateSchema: false skips compiling the draft 2020-12 meta-schema on every start (a quarter of
+  // a second, before a large org's usage can print its first line); test/load/schema.test.ts checks
+  // every schema against the meta-schema instead.
+  const diagnose = mode === 'diagnose';
+  const ajv = new AjvClass({ allErrors: diagnose, verbose: diagnose, strict: true, strictTypes: false, strictTuples: false, validateSchema: false });
+  addFormats(ajv);
+  ajv.addFormat('date-time', { type: 'string', validate: isInstant });
   for (const file of readdirSync(schemasDir).filter((f) => f.endsWith('.schema.json')).sort()) {
-    instance.addSchema(JSON.parse(readFileSync(new URL(file, schemasDir), 'utf8')) as object);
+    ajv.addSchema(JSON.parse(readFileSync(new URL(file, schemasDir), 'utf8')) as object);
   }
-  ajv = instance;
-  return instance;
+  registries.set(mode, ajv);
+  return ajv;
 }
 
-/** A compiled validator for a schema file, or one of its $defs (`org-state.schema.json#/$defs/AppFile`). */
-export function compileSchema(ref: string): ValidateFunction {
-  const id = `https://capctl.dev/schemas/${ref}`;
-  const validate = schemaRegistry().getSchema(id);
-  if (!validate) throw new Error(`no schema ${ref}`);
+const compiled = new Map<string, ValidateFunction>();
+
+/** The compiled validator of a schema file, or one of its $defs (`org-state.schema.json#/$defs/AppFile`), compiled once per process. */
+export function compileSchema(ref: string, mode: SchemaMode = 'diagnose'): ValidateFunction {
+  const key = `${mode} ${ref}`;
+  let validate = compiled.get(key);
+  if (validate === undefined) {
+    validate = registry(mode).getSchema(`https://capctl.dev/schemas/${ref}`);
+    if (!validate) throw new Error(`no schema ${ref}`);
+    compiled.set(key, validate);
+  }
   return validate;
 }

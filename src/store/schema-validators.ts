@@ -1,11 +1,9 @@
-// The JSON Schema validators of the store's files (schemas/org-state.schema.json) and of a saved plan
-// (schemas/plan.schema.json), compiled once per process.
-// Two of each: a fast one that stops at the first error (the path every good file takes), and,
-// compiled only when a file fails, one that collects every error for the message.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import { isInstant } from './instant.js';
+// The store's files (schemas/org-state.schema.json) and a saved plan (schemas/plan.schema.json)
+// checked against their schemas: through the one registry (load/schemas.ts) at the first error,
+// the path every good file takes, and only when a file fails, once more for every error, put into
+// words by the one translator (load/schema-messages.ts).
+import { compileSchema } from '../load/schemas.js';
+import { describeSchemaProblems } from '../load/schema-messages.js';
 
 /** The definitions of org-state.schema.json that a store file or line is checked against. */
 export type StoreSchemaDef = 'OrgFile' | 'UsersFile' | 'AppFile' | 'LedgerLine' | 'ObservedLine';
@@ -19,90 +17,29 @@ export interface SchemaProblem {
   message: string;
 }
 
-const schemaFiles = ['desired-state.schema.json', 'org-state.schema.json', 'plan.schema.json'];
-const orgStateId = 'https://capctl.dev/schemas/org-state.schema.json';
-const planId = 'https://capctl.dev/schemas/plan.schema.json';
 const maxProblemsPerValue = 20;
 
-// ajv is loaded on first use, not on import: a process that only commits or locks (a crash test's
-// child, an apply resuming) should not pay for it. Both packages are CommonJS, so require() is sync.
-const require = createRequire(import.meta.url);
+/** What the messages call a value of each definition (`missing required field "id" (an app file needs …)`). */
+const kindOf: Record<SchemaDef, string> = {
+  OrgFile: 'org file',
+  UsersFile: 'users file',
+  AppFile: 'app file',
+  LedgerLine: 'ledger line',
+  ObservedLine: 'observed ledger line',
+  Plan: 'plan',
+};
 
-function makeAjv(allErrors: boolean): Ajv2020 {
-  const { Ajv2020: AjvClass } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
-  const formats = require('ajv-formats') as { default: (ajv: Ajv2020) => Ajv2020 };
-  const addFormats = formats.default;
-  // validateSchema: false skips compiling the draft 2020-12 meta-schema on every start (an eighth of
-  // a second, before a large org's usage can print its first line); test/load/schema.test.ts checks
-  // every schema against the meta-schema instead.
-  const ajv = new AjvClass({ allErrors, strict: true, strictTypes: false, strictTuples: false, validateSchema: false });
-  addFormats(ajv);
-  ajv.addFormat('date-time', { type: 'string', validate: isInstant });
-  for (const file of schemaFiles) {
-    ajv.addSchema(JSON.parse(readFileSync(new URL(`../../schemas/${file}`, import.meta.url), 'utf8')) as object);
-  }
-  return ajv;
-}
-
-const compiled = { fast: new Map<SchemaDef, ValidateFunction>(), thorough: new Map<SchemaDef, ValidateFunction>() };
-let fastAjv: Ajv2020 | undefined;
-let thoroughAjv: Ajv2020 | undefined;
-
-function validatorFor(def: SchemaDef, thorough: boolean): ValidateFunction {
-  const cache = thorough ? compiled.thorough : compiled.fast;
-  let validate = cache.get(def);
-  if (validate === undefined) {
-    const ajv = thorough ? (thoroughAjv ??= makeAjv(true)) : (fastAjv ??= makeAjv(false));
-    const id = def === 'Plan' ? planId : `${orgStateId}#/$defs/${def}`;
-    validate = ajv.getSchema(id);
-    if (validate === undefined) throw new Error(`schema ${id} is missing`);
-    cache.set(def, validate);
-  }
-  return validate;
+function refOf(def: SchemaDef): string {
+  return def === 'Plan' ? 'plan.schema.json' : `org-state.schema.json#/$defs/${def}`;
 }
 
 /** Checks a parsed value against a store definition or the plan schema: no problems means it is valid. */
 export function checkAgainstSchema(def: SchemaDef, value: unknown): SchemaProblem[] {
-  if (validatorFor(def, false)(value)) return [];
-  const thorough = validatorFor(def, true);
+  if (compileSchema(refOf(def), 'check')(value)) return [];
+  const thorough = compileSchema(refOf(def), 'diagnose');
   thorough(value);
-  const problems = simplify(thorough.errors ?? []).map(describe);
+  const problems = describeSchemaProblems(thorough.errors ?? [], kindOf[def]).map((p) => ({ pointer: p.pointer, message: p.message }));
   return problems.length > maxProblemsPerValue
     ? [...problems.slice(0, maxProblemsPerValue), { pointer: '', message: `and ${problems.length - maxProblemsPerValue} more problems` }]
     : problems;
-}
-
-// A failed oneOf/anyOf reports every branch; keep the most specific errors a person can act on.
-function simplify(errors: ErrorObject[]): ErrorObject[] {
-  const specific = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if');
-  const seen = new Set<string>();
-  return (specific.length > 0 ? specific : errors).filter((e) => {
-    const key = `${e.instancePath} ${e.keyword} ${JSON.stringify(e.params)}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
-function describe(error: ErrorObject): SchemaProblem {
-  const where = error.instancePath === '' ? 'the file' : error.instancePath;
-  const params = error.params as Record<string, unknown>;
-  switch (error.keyword) {
-    case 'additionalProperties':
-      return {
-        pointer: `${error.instancePath}/${String(params.additionalProperty).replace(/~/g, '~0').replace(/\//g, '~1')}`,
-        message: `${where}: unknown field "${String(params.additionalProperty)}"`,
-      };
-    case 'required':
-      return { pointer: error.instancePath, message: `${where}: missing required field "${String(params.missingProperty)}"` };
-    case 'enum':
-      return {
-        pointer: error.instancePath,
-        message: `${where}: must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
-      };
-    case 'format':
-      return { pointer: error.instancePath, message: `${where}: must be an RFC 3339 date-time such as 2026-11-20T00:00:00Z` };
-    default:
-      return { pointer: error.instancePath, message: `${where}: ${error.message ?? error.keyword}` };
-  }
 }

@@ -117,7 +117,7 @@ describe.each(backends)('applyPlan on the $name', (backend) => {
     expect(report.failure?.action.seq).toBe(edited.seq);
     // The file store names the file it would write; the in-memory one, the app.
     const where = backend.files ? `apps/${edited.app!.id}\\.json` : `app ${edited.app!.id}`;
-    expect(report.failure?.message).toMatch(new RegExp(`it would write an invalid ${where}: /policies/ipRelaxation: must be one of "ENFORCE", `));
+    expect(report.failure?.message).toMatch(new RegExp(`it would write an invalid ${where}: policies\\.ipRelaxation: "WHATEVER" is not one of ENFORCE, BYPASS_2FACTOR, `));
     expect(report.applied.map((l) => l.action.seq)).toEqual(plan.actions.filter((a) => a.seq < edited.seq).map((a) => a.seq));
     // The store still reads, and holds exactly what its ledger says.
     const store = b.reopen();
