@@ -13,10 +13,10 @@ import { describeUncommittedChanges } from './audit/detect-drift.js';
 import { describeChangedFiles, observeChanges } from './audit/observe-changes.js';
 import { assertStoreNotIgnored, recordPendingApplies } from './audit/record-apply.js';
 import { CapctlError, ExitCode, InputError, type ApplyReport, type Diagnostic, type LedgerLine, type Plan } from './model/index.js';
-import { readAndPlanOrg, readReviewedDesired } from './read-and-plan-org.js';
+import { planOrgNow, readReviewedDesired } from './read-and-plan-org.js';
 import { planFailed } from './render/plan-words.js';
 import { LiveOrgStore } from './salesforce/live-org-store.js';
-import { apiMember, apiReports, type ApiReport } from './store/api-reports.js';
+import { apiReports, type ApiReport } from './store/api-reports.js';
 import { openStore, stateFolderOf, type StoreSettings } from './store/open-store.js';
 import type { LockInfo } from './store/org-store.js';
 import { selectOrg } from './store/select-org.js';
@@ -158,16 +158,13 @@ export async function applyOrg(options: ApplyOrgOptions): Promise<ApplyReport> {
 
 /** The plan of the org now, as `capctl plan` makes it: the API calls of a live read said, then the desired state's warnings. */
 async function planHere(options: ApplyOrgOptions, store: ReturnType<typeof openStore>, sayApiCalls: () => void, reporter: ApplyReporter): Promise<Plan> {
-  const org = await selectOrg(store, options.org, options.orgState);
-  const { plan, loadWarnings } = await readAndPlanOrg({
+  return planOrgNow({
     desired: options.desired,
     store,
     storeName: options.orgState,
-    org,
+    org: await selectOrg(store, options.org, options.orgState),
     ...(options.actor !== undefined ? { actor: options.actor } : {}),
     now: options.now(),
-  }).finally(sayApiCalls);
-  if (loadWarnings.length > 0) reporter.warnings?.(loadWarnings);
-  // A live read's calls, in the JSON too (`api`, outside the digest).
-  return { ...plan, ...apiMember(store) };
+    reporter: { apiCalls: sayApiCalls, ...(reporter.warnings ? { warnings: (w) => reporter.warnings?.(w) } : {}) },
+  });
 }

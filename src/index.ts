@@ -14,7 +14,7 @@ export { createPlan, type PlanInput } from './plan/create-plan.js';
 export { installDefaults, TransitionError, type OrgData, type Transition, type TransitionResult } from './plan/transition.js';
 export { actionKinds, transitionOf, type ActionKindRow, type BackendExecutors } from './plan/action-kinds.js';
 export { isInPlanOrder, groupOf, actionGroups } from './plan/ordering.js';
-export { readAndPlanOrg, readReviewedDesired, type ReadAndPlanOrgOptions, type ReadAndPlanOrgResult } from './read-and-plan-org.js';
+export { planOrgNow, readAndPlanOrg, readReviewedDesired, type PlanNowReporter, type ReadAndPlanOrgOptions, type ReadAndPlanOrgResult } from './read-and-plan-org.js';
 export { applyOrg, type ApplyOrgOptions, type ApplyReporter } from './apply-org.js';
 export { refreshOrgState, type RefreshOrgStateOptions, type RefreshReporter } from './refresh-org-state.js';
 export { apiReports, type ApiReport } from './store/api-reports.js';

@@ -9,6 +9,7 @@ import { InputError, type DesiredOrg, type Diagnostic, type OrgSnapshot, type Pl
 import { containmentIdPrefix, type Containment } from './plan/risk/rule.js';
 import { createPlanAndRisk } from './plan/create-plan.js';
 import type { RiskReport } from './plan/risk/evaluate-risk.js';
+import { apiMember, apiReports, type ApiReport } from './store/api-reports.js';
 import type { OrgStore } from './store/org-store.js';
 import { chooseOrg } from './store/select-org.js';
 import { isObservedLine } from './store/ledger-chain.js';
@@ -34,6 +35,29 @@ export interface ReadAndPlanOrgResult {
   /** The risk rules' report on the org as the plan would leave it (all of it, not only the plan's scope). */
   risk: RiskReport;
   loadWarnings: Diagnostic[];
+}
+
+/** What planning now says as it goes; every event is optional, and none of them decides anything. */
+export interface PlanNowReporter {
+  /** The desired state's warnings (errors stop planning instead). */
+  warnings?(diagnostics: Diagnostic[]): void;
+  /** The API calls a live read made (said also when planning failed). */
+  apiCalls?(reports: ApiReport[]): void;
+}
+
+/**
+ * The plan of an org now, as `capctl plan` and an apply without a plan file make it: readAndPlanOrg,
+ * its API calls and then its warnings said, a live read's calls carried in the plan (`api`, outside
+ * its digest).
+ */
+export async function planOrgNow(options: ReadAndPlanOrgOptions & { reporter?: PlanNowReporter }): Promise<Plan> {
+  const reporter = options.reporter ?? {};
+  const { plan, loadWarnings } = await readAndPlanOrg(options).finally(() => {
+    const reports = apiReports(options.store);
+    if (reports.length > 0) reporter.apiCalls?.(reports);
+  });
+  if (loadWarnings.length > 0) reporter.warnings?.(loadWarnings);
+  return { ...plan, ...apiMember(options.store) };
 }
 
 /**

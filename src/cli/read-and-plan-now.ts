@@ -19,7 +19,7 @@ export interface PlanReads {
  */
 export async function readAndPlanNow(settings: Settings, host: Host, store?: OrgStore, reads?: PlanReads): Promise<Plan> {
   // Loaded on use, so that other commands start without YAML, JSON Schema or git.
-  const [{ readAndPlanOrg }, { renderDiagnosticsText }, { assertNoConnection, openStore }, { selectOrg }] = await Promise.all([
+  const [{ planOrgNow }, { renderDiagnosticsText }, { assertNoConnection, openStore }, { selectOrg }] = await Promise.all([
     import('../read-and-plan-org.js'),
     import('../render/diagnostics.js'),
     import('../store/open-store.js'),
@@ -30,17 +30,17 @@ export async function readAndPlanNow(settings: Settings, host: Host, store?: Org
   // The org first (the one named, else the only one): without `reads`, an org capctl.yaml connects is refused before any read.
   const org = await selectOrg(orgStore, settings.org, settings.orgState);
   if (!reads) assertNoConnection(settings, org);
-  const { reportApiCalls } = await import('./store-options.js');
-  const { plan, loadWarnings } = await readAndPlanOrg({
+  const { sayApiCalls } = await import('./store-options.js');
+  return planOrgNow({
     desired: settings.desired,
     store: orgStore,
     storeName: settings.orgState,
     org,
     ...(settings.actor !== undefined ? { actor: settings.actor } : {}),
     now: host.now(),
-  }).finally(() => reportApiCalls(orgStore, host));
-  if (loadWarnings.length > 0) host.err(renderDiagnosticsText(loadWarnings, { color: false }));
-  // A live read's calls, in the JSON too (`api`, outside the digest).
-  const { apiMember } = await import('./store-options.js');
-  return { ...plan, ...apiMember(orgStore) };
+    reporter: {
+      apiCalls: (reports) => sayApiCalls(reports, host),
+      warnings: (warnings) => host.err(renderDiagnosticsText(warnings, { color: false })),
+    },
+  });
 }

@@ -58,8 +58,9 @@ export function describeSchemaProblems(errors: readonly ErrorObject[], kind: str
 
 function describeAll(errors: readonly ErrorObject[], context: WordsContext): SchemaProblemWords[] {
   const groups = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf');
+  const refMembers = membersByRef(errors, groups);
   const inGroup = (e: ErrorObject, group: ErrorObject): boolean =>
-    e !== group && e.schemaPath.startsWith(`${group.schemaPath}/`) && isUnder(e.instancePath, group.instancePath);
+    e !== group && ((e.schemaPath.startsWith(`${group.schemaPath}/`) && isUnder(e.instancePath, group.instancePath)) || refMembers.get(group)?.has(e) === true);
   const out: SchemaProblemWords[] = [];
   for (const error of errors) {
     if (groups.some((group) => inGroup(error, group))) continue;
@@ -72,11 +73,36 @@ function describeAll(errors: readonly ErrorObject[], context: WordsContext): Sch
   return out;
 }
 
+/**
+ * The errors of a oneOf/anyOf's branches that a `$ref` took elsewhere (their schemaPath is the
+ * definition's, not the group's): ajv lists a group's branch errors right before the group, so they
+ * are the run just before it of errors under its node, less those of the group's own schema's other
+ * keywords.
+ */
+function membersByRef(errors: readonly ErrorObject[], groups: readonly ErrorObject[]): Map<ErrorObject, Set<ErrorObject>> {
+  const out = new Map<ErrorObject, Set<ErrorObject>>();
+  for (const group of groups) {
+    const own = `${group.schemaPath.slice(0, group.schemaPath.lastIndexOf('/'))}/`;
+    const members = new Set<ErrorObject>();
+    for (let i = errors.indexOf(group) - 1; i >= 0 && isUnder(errors[i]!.instancePath, group.instancePath); i--) {
+      if (!errors[i]!.schemaPath.startsWith(own)) members.add(errors[i]!);
+    }
+    out.set(group, members);
+  }
+  return out;
+}
+
+/** Which branch of a group an error is of: its index under the group, or the definition a `$ref` took it to. */
+function branchOf(member: ErrorObject, group: ErrorObject): string {
+  if (member.schemaPath.startsWith(`${group.schemaPath}/`)) return member.schemaPath.slice(group.schemaPath.length + 1).split('/')[0] ?? '';
+  return member.schemaPath.split('/').slice(0, 3).join('/');
+}
+
 /** A oneOf/anyOf: the errors of the one branch whose shape fits the value, or a single summary. */
 function describeGroup(group: ErrorObject, members: ErrorObject[], context: WordsContext): SchemaProblemWords[] {
   const branches = new Map<string, ErrorObject[]>();
   for (const member of members) {
-    const branch = member.schemaPath.slice(group.schemaPath.length + 1).split('/')[0] ?? '';
+    const branch = branchOf(member, group);
     branches.set(branch, [...(branches.get(branch) ?? []), member]);
   }
   const shapeMismatch = (e: ErrorObject): boolean => e.instancePath === group.instancePath && ['type', 'const', 'enum'].includes(e.keyword);

@@ -126,14 +126,14 @@ describe('capctl apply refuses, and changes nothing', () => {
   it('a plan forged with its digest recomputed but not a valid plan: exit 1 saying where, nothing applied', async () => {
     const { planDigest } = await import('../../src/plan/digest.js');
     const forgeries: { name: string; forge: (plan: Plan) => void; message: string }[] = [
-      { name: 'null-action', forge: (p) => (p.actions as unknown[]).push(null), message: `/actions/${g.plan.actions.length}: must be object` },
-      { name: 'null-diagnostic', forge: (p) => (p.diagnostics as unknown[]).push(null), message: `/diagnostics/${g.plan.diagnostics.length}: must be object` },
-      { name: 'requires-object', forge: (p) => ((p.actions[0] as { requires: unknown }).requires = { foo: 1 }), message: '/actions/0/requires: ' },
-      { name: 'requires-null', forge: (p) => ((p.actions[0] as { requires: unknown }).requires = null), message: '/actions/0/requires: must be object' },
+      { name: 'null-action', forge: (p) => (p.actions as unknown[]).push(null), message: `actions.${g.plan.actions.length}: expected a mapping, got nothing` },
+      { name: 'null-diagnostic', forge: (p) => (p.diagnostics as unknown[]).push(null), message: `diagnostics.${g.plan.diagnostics.length}: expected a mapping, got nothing` },
+      { name: 'requires-object', forge: (p) => ((p.actions[0] as { requires: unknown }).requires = { foo: 1 }), message: 'actions.0.requires: ' },
+      { name: 'requires-null', forge: (p) => ((p.actions[0] as { requires: unknown }).requires = null), message: 'actions.0.requires: expected A permission name, or all / any of several expressions, got nothing' },
       {
         name: 'revocation-users-number',
         forge: (p) => ((p.actions.find((a) => a.kind === 'revoke')!.revocation as { users: unknown }).users = 5),
-        message: '/revocation/users: must be array',
+        message: '.revocation.users: expected all, or a list of usernames, got the number 5',
       },
     ];
     for (const { name, forge, message } of forgeries) {

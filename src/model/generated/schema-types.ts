@@ -431,6 +431,9 @@ export interface AppRef {
 }
 export interface PlannedRevocation {
   id: string;
+  /**
+   * `all`, or a list of usernames.
+   */
   users: 'all' | string[];
   issuedBefore: string;
   reason: string;
