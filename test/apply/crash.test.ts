@@ -71,19 +71,24 @@ interface LaneResult {
   killedMidway: number;
 }
 
-/** Applies the plan to fresh copies of the store, killing runs, until `quota` kills are done. */
-async function lane(id: number, quota: number, seed: number, reference: string[]): Promise<LaneResult> {
+/**
+ * Applies the plan to fresh copies of the store, killing runs, until `quota` kills are done and
+ * `midwayQuota` of them fell between the first and the last action (a loaded machine lets more kills
+ * land after the last action: it kills on until then, up to five times the quota).
+ */
+async function lane(id: number, quota: number, midwayQuota: number, seed: number, reference: string[]): Promise<LaneResult> {
   const random = prng(seed);
   const result: LaneResult = { kills: 0, applies: 0, killedMidway: 0 };
   const total = plan.actions.length;
-  while (result.kills < quota) {
+  const wantMore = (): boolean => (result.kills < quota || result.killedMidway < midwayQuota) && result.kills < quota * 5;
+  while (wantMore()) {
     const orgState = path.join(base, `lane-${id}-${result.applies}`);
     await cp(template, orgState, { recursive: true });
     let done = 0;
     for (;;) {
       const child = startNode(bin, ['apply', planFile, '--actor', ADMIN, '--desired', desired, '--org-state', orgState, '--no-commit'], { NO_COLOR: '1', CI: 'true' });
       let killed = false;
-      if (result.kills < quota) {
+      if (wantMore()) {
         // Most kills land while actions are carried out: right after the lines of a run that is not
         // the last (a run's lines come together once it is done), chosen by the seed, while the next
         // run is under way. Some land during start, lock and preflight.
@@ -133,7 +138,7 @@ describe('apply killed at random moments', () => {
     expect(reference).toHaveLength(plan.actions.length);
 
     const seed = testSeed();
-    const results = await Promise.all(Array.from({ length: LANES }, (_, i) => lane(i, Math.ceil(KILLS / LANES), seed + i, reference)));
+    const results = await Promise.all(Array.from({ length: LANES }, (_, i) => lane(i, Math.ceil(KILLS / LANES), Math.floor(KILLS / 4 / LANES) + 1, seed + i, reference)));
     const kills = results.reduce((n, r) => n + r.kills, 0);
     const midway = results.reduce((n, r) => n + r.killedMidway, 0);
     const applies = results.reduce((n, r) => n + r.applies, 0);
