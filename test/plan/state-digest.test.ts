@@ -71,9 +71,10 @@ describe('stateDigestOf', () => {
     const app = { blocked: false, id: '0H4000000000000001', name: 'A', policies: { ipRelaxation: 'ENFORCE', profiles: ['P'] }, sessions: [{ user: 'u' }] };
     const data = { org: { id: 'o', profiles: ['P'] }, users: [{ active: true, username: 'u' }], apps: [app] };
     const digest = stateDigestOf(data);
-    expect(stateDigestOf({ ...data, apps: [{ ...app, sessions: [] }] })).toBe(digest);
-    expect(stateDigestOf({ ...data, apps: [{ ...app, name: 'B' }] })).not.toBe(digest);
-    expect(stateDigestOf({ ...data, apps: [{ ...app, policies: { ...app.policies, profiles: ['Q'] } }] })).not.toBe(digest);
+    const withApp = (changed: typeof app) => stateDigestOf({ ...data, apps: [changed] });
+    expect(withApp({ ...app, sessions: [] })).toBe(digest);
+    expect(withApp({ ...app, name: 'B' })).not.toBe(digest);
+    expect(withApp({ ...app, policies: { ...app.policies, profiles: ['Q'] } })).not.toBe(digest);
     // The pinned value: the canonical form of these parts, as every earlier plan recorded it.
     expect(digest).toBe(expectedDigest(data));
   });
