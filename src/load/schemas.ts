@@ -33,10 +33,50 @@ function registry(mode: SchemaMode): Ajv2020 {
   addFormats(ajv);
   ajv.addFormat('date-time', { type: 'string', validate: isInstant });
   for (const file of readdirSync(schemasDir).filter((f) => f.endsWith('.schema.json')).sort()) {
-    ajv.addSchema(JSON.parse(readFileSync(new URL(file, schemasDir), 'utf8')) as object);
+    const schema = JSON.parse(readFileSync(new URL(file, schemasDir), 'utf8')) as SchemaObject;
+    ajv.addSchema(diagnose ? schema : withItemsInlined(schema));
   }
   registries.set(mode, ajv);
   return ajv;
+}
+
+type SchemaObject = Record<string, unknown>;
+
+/** Keywords whose values are data, not schemas: never rewritten. */
+const dataKeywords = new Set(['const', 'enum', 'default', 'examples']);
+
+/**
+ * The schema with each list's `items: {"$ref": "#/$defs/X"}` replaced by a copy of X, for the `check`
+ * registry: ajv compiles a $ref to a definition that holds refs of its own as a call, and a call
+ * per session (an options object and a path string each) costs a million sessions a third of their
+ * check. The copy sits in the same document, so the refs inside it mean what they meant; a
+ * definition that names itself ($id, $anchor) or holds a list of itself is left as a ref. The
+ * `diagnose` registry, whose errors are shown, checks against the schema as written.
+ */
+function withItemsInlined(schema: SchemaObject): SchemaObject {
+  const defs = (schema.$defs ?? {}) as Record<string, SchemaObject>;
+  const visit = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(visit);
+    if (node === null || typeof node !== 'object') return node;
+    const out: SchemaObject = {};
+    for (const [key, value] of Object.entries(node)) out[key] = key === 'items' ? inlined(value) : dataKeywords.has(key) ? value : visit(value);
+    return out;
+  };
+  const inlined = (items: unknown): unknown => {
+    const ref = (items as SchemaObject | null)?.$ref;
+    const name = typeof ref === 'string' && ref.startsWith('#/$defs/') ? ref.slice('#/$defs/'.length) : undefined;
+    const def = name !== undefined && Object.keys(items as SchemaObject).length === 1 && Object.hasOwn(defs, name) ? defs[name] : undefined;
+    if (def === undefined || '$id' in def || '$anchor' in def || '$dynamicAnchor' in def || inlining.has(name!)) return visit(items);
+    inlining.add(name!);
+    try {
+      return visit(def);
+    } finally {
+      inlining.delete(name!);
+    }
+  };
+  // The definitions being copied: a list of itself inside one stays a ref.
+  const inlining = new Set<string>();
+  return visit(schema) as SchemaObject;
 }
 
 const compiled = new Map<string, ValidateFunction>();

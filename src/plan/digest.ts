@@ -57,9 +57,48 @@ function keysOf(value: unknown, keys: Set<string>, skip?: string): void {
  * of 100,000 users.
  */
 function canonicalWithout(value: object, skip?: string): string {
+  if (inSortedOrder(value, skip, true)) return JSON.stringify(skip === undefined || Array.isArray(value) ? value : without(value, skip));
   const keys = new Set<string>();
   keysOf(value, keys, skip);
   return JSON.stringify(value, [...keys].sort());
+}
+
+/**
+ * Whether plain JSON.stringify already gives `value` the form canonicalWithout's replacer would
+ * (the store's files are written with sorted keys, so its values usually are): every object a plain
+ * one whose keys come in sorted order, none named `__proto__` (which the replacer would read
+ * through to the prototype), and `skip` nowhere below the top (where the replacer would keep it).
+ * One walk, without collecting the keys.
+ */
+function inSortedOrder(value: object, skip: string | undefined, top = false): boolean {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item !== null && typeof item === 'object' && !inSortedOrder(item, skip)) return false;
+    }
+    return true;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  let previous: string | undefined;
+  for (const key in value) {
+    if (key === '__proto__') return false;
+    if (key === skip) {
+      if (top) continue;
+      return false;
+    }
+    if (previous !== undefined && !(previous < key)) return false;
+    previous = key;
+    const member = (value as Record<string, unknown>)[key];
+    if (member !== null && typeof member === 'object' && !inSortedOrder(member, skip)) return false;
+  }
+  return true;
+}
+
+/** A shallow copy of `value` without its member `skip`, the other keys in their order. */
+function without(value: object, skip: string): object {
+  const out: Record<string, unknown> = {};
+  for (const key in value) if (key !== skip) out[key] = (value as Record<string, unknown>)[key];
+  return out;
 }
 
 function statePart(value: object, skip?: string): string {

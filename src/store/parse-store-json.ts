@@ -30,7 +30,7 @@ export function parseStoreJson(raw: string): { value: unknown; text: string } | 
     if (found) problem.at = { line: found.line, column: found.column };
     return { problem, text };
   }
-  if (countTightKeys(text) !== countKeys(value)) {
+  if (countTightKeys(text) !== (value !== null && typeof value === 'object' ? countKeys(value) : 0)) {
     const duplicate = findDuplicateKey(text);
     if (duplicate !== undefined) {
       const message = `duplicate key ${JSON.stringify(duplicate.key)} (also at line ${duplicate.first.line}, column ${duplicate.first.column}): JSON keeps only one of them`;
@@ -63,15 +63,24 @@ function countTightKeys(text: string): number | undefined {
   return count;
 }
 
-/** The keys of every object in a parsed JSON value. */
-function countKeys(value: unknown): number {
-  if (value === null || typeof value !== 'object') return 0;
+/**
+ * The keys of every object in a parsed JSON value. Only objects and arrays are visited: a call per
+ * string or number (five per session of a million) would cost as much as the count itself.
+ */
+function countKeys(value: object): number {
   let count = 0;
   if (Array.isArray(value)) {
-    for (const item of value) count += countKeys(item);
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item !== null && typeof item === 'object') count += countKeys(item);
+    }
     return count;
   }
   const object = value as Record<string, unknown>;
-  for (const key in object) count += 1 + countKeys(object[key]);
+  for (const key in object) {
+    count += 1;
+    const member = object[key];
+    if (member !== null && typeof member === 'object') count += countKeys(member);
+  }
   return count;
 }

@@ -19,10 +19,10 @@ export const capr006: RiskRule = {
     const cutoff = facts.now.getTime() - staleAfterDays * dayMs;
     for (const app of facts.apps) {
       if (!app.installed || app.blocked || app.sessions.length === 0) continue;
+      if (usedSince(app.sessions, cutoff)) continue;
       // A loop, not Math.max(...): a busy app has more sessions than a call takes arguments.
       let last = -Infinity;
       for (const session of app.sessions) last = Math.max(last, Date.parse(session.lastUsed));
-      if (last >= cutoff) continue;
       const decl = facts.declared.get(app.name);
       findings.push({
         subject: { kind: 'app' as const, name: app.name, id: app.id },
@@ -35,3 +35,12 @@ export const capr006: RiskRule = {
     return { findings };
   },
 };
+
+/**
+ * Whether a session was used at `cutoff` or later: the first one found ends the search, so that an
+ * app in use (most of a large org's sessions) costs a few dates, not one per session.
+ */
+function usedSince(sessions: readonly { lastUsed: string }[], cutoff: number): boolean {
+  for (const session of sessions) if (Date.parse(session.lastUsed) >= cutoff) return true;
+  return false;
+}
