@@ -5,7 +5,7 @@ import type { ReviewedDesired } from './apply/assert-reviewed.js';
 import { readDesiredCommit } from './audit/desired-commit.js';
 import { checkDeclaredOrgs } from './load/check-orgs.js';
 import { loadDesiredStateAside } from './load/load-desired-aside.js';
-import { InputError, type DesiredOrg, type Diagnostic, type LedgerRecord, type OrgSnapshot, type Plan } from './model/index.js';
+import { InputError, StoreError, type DesiredOrg, type Diagnostic, type LedgerRecord, type OrgSnapshot, type Plan } from './model/index.js';
 import { containmentIdPrefix, type Containment } from './plan/risk/rule.js';
 import { createPlanAndRisk } from './plan/create-plan.js';
 import type { RiskReport } from './plan/risk/evaluate-risk.js';
@@ -49,7 +49,9 @@ export async function readAndPlanOrg(options: ReadAndPlanOrgOptions): Promise<Re
   // The ledger after the snapshot (its ledger): it gives the store's revision (storeRevision).
   const readStore = async (): Promise<[OrgSnapshot, LedgerRecord[]]> => {
     const snapshot = await options.store.readSnapshot(org);
-    return [snapshot, await options.store.readLedger(org)];
+    // A connected org never refreshed has no state folder, so no ledger yet.
+    const ledger = snapshot.live ? await options.store.readLedger(org).catch((error: unknown) => (error instanceof StoreError ? [] : Promise.reject(error))) : await options.store.readLedger(org);
+    return [snapshot, ledger];
   };
   const reading = Promise.all([readStore(), readDesiredCommit(options.desired)]);
   reading.catch(() => undefined); // awaited below, unless the desired state stops us first
