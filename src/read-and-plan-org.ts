@@ -5,14 +5,14 @@ import type { ReviewedDesired } from './apply/assert-reviewed.js';
 import { readDesiredCommit } from './audit/desired-commit.js';
 import { checkDeclaredOrgs } from './load/check-orgs.js';
 import { loadDesiredStateAside } from './load/load-desired-aside.js';
-import { InputError, type DesiredOrg, type Diagnostic, type OrgSnapshot, type Plan } from './model/index.js';
+import { InputError, StoreError, type DesiredOrg, type Diagnostic, type LedgerRecord, type OrgSnapshot, type Plan } from './model/index.js';
 import { containmentIdPrefix, type Containment } from './plan/risk/rule.js';
 import { createPlanAndRisk } from './plan/create-plan.js';
 import type { RiskReport } from './plan/risk/evaluate-risk.js';
 import { apiMember, apiReports, type ApiReport } from './store/api-reports.js';
 import type { OrgStore } from './store/org-store.js';
 import { chooseOrg } from './store/select-org.js';
-import { isObservedLine } from './store/ledger-chain.js';
+import { isObservedLine, storeRevision } from './store/ledger-chain.js';
 import { count } from './plan/count.js';
 
 /** Where to read from, which org, who would apply, and when. */
@@ -70,7 +70,14 @@ export async function readAndPlanOrg(options: ReadAndPlanOrgOptions): Promise<Re
   // The YAML is parsed on another thread while this one reads the store; the desired state's
   // problems are reported first, whatever the store holds.
   const loading = loadDesiredStateAside(options.desired, { now: options.now });
-  const reading = Promise.all([options.store.readSnapshot(org), readDesiredCommit(options.desired)]);
+  // The ledger after the snapshot (its ledger): it gives the store's revision (storeRevision).
+  const readStore = async (): Promise<[OrgSnapshot, LedgerRecord[]]> => {
+    const snapshot = await options.store.readSnapshot(org);
+    // A connected org never refreshed has no state folder, so no ledger yet.
+    const ledger = snapshot.live ? await options.store.readLedger(org).catch((error: unknown) => (error instanceof StoreError ? [] : Promise.reject(error))) : await options.store.readLedger(org);
+    return [snapshot, ledger];
+  };
+  const reading = Promise.all([readStore(), readDesiredCommit(options.desired)]);
   reading.catch(() => undefined); // awaited below, unless the desired state stops us first
   const loaded = await loading;
   loaded.diagnostics.push(...checkDeclaredOrgs(loaded.desired, orgs, options.storeName));
@@ -81,17 +88,17 @@ export async function readAndPlanOrg(options: ReadAndPlanOrgOptions): Promise<Re
       loaded.diagnostics,
     );
   }
-  const [observed, desiredCommit] = await reading;
+  const [[observed, ledger], desiredCommit] = await reading;
   // Own keys only: a store org named `constructor` must not find Object.prototype's.
   const desired = Object.hasOwn(loaded.desired.orgs, org) ? loaded.desired.orgs[org] : undefined;
-  const contained = await readContainments(desired, observed, options.store);
+  const contained = readContainments(desired, observed, ledger);
   const { plan, risk } = createPlanAndRisk({
     desired,
     ...(contained.length > 0 ? { contained } : {}),
     observed,
     now: options.now,
     ...(options.actor !== undefined ? { actor: options.actor } : {}),
-    basis: { desiredDigest: loaded.desired.digest, desiredCommit },
+    basis: { desiredDigest: loaded.desired.digest, desiredCommit, storeRevision: storeRevision(observed.org.revision, ledger) },
   });
   return { org, plan, risk, loadWarnings: loaded.diagnostics };
 }
@@ -99,15 +106,14 @@ export async function readAndPlanOrg(options: ReadAndPlanOrgOptions): Promise<Re
 /**
  * The containments (capctl contain) of apps the declaration would unblock, for risk rule CAPR008:
  * the CONTAIN- Revocation that recorded each (its reason), and who applied the block and when,
- * from the ledger. The ledger is read only when such an unblock is declared.
+ * from the ledger.
  */
-async function readContainments(desired: DesiredOrg | undefined, observed: OrgSnapshot, store: OrgStore): Promise<Containment[]> {
+function readContainments(desired: DesiredOrg | undefined, observed: OrgSnapshot, ledger: readonly LedgerRecord[]): Containment[] {
   if (!desired) return [];
   const blocked = new Map(observed.apps.filter((a) => a.blocked).map((a) => [a.name, a]));
   const unblocked = new Set(desired.apps.filter((d) => d.doc.blocked === false && blocked.has(d.doc.name)).map((d) => d.doc.name));
   const records = desired.revocations.filter((r) => r.doc.id.startsWith(containmentIdPrefix) && unblocked.has(r.doc.app));
   if (records.length === 0) return [];
-  const ledger = await store.readLedger(observed.slug);
   return records.map(({ doc }) => {
     const app = blocked.get(doc.app)!;
     const block = ledger.findLast((l) => !isObservedLine(l) && l.action.kind === 'block' && l.action.app?.id === app.id);

@@ -25,7 +25,7 @@ import {
 import { actionKinds } from '../plan/action-kinds.js';
 import { digestOfData } from '../store/store-digest.js';
 import type { CarryOutResult, LockInfo, OrgStore } from '../store/org-store.js';
-import { isObservedLine, nextLedgerLine, nextObservedLine, opensApply, trailingLinesOfPlan } from '../store/ledger-chain.js';
+import { isObservedLine, nextLedgerLine, nextObservedLine, storeRevision, trailingLinesOfPlan } from '../store/ledger-chain.js';
 import { sessionsEndedByHand, withAppsOf } from './manual-steps-done.js';
 import type { ReviewedDesired } from './assert-reviewed.js';
 import { changedOutsideCapctl, preflight, StalePlanError, type StartPoint } from './preflight.js';
@@ -105,12 +105,12 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyReport>
     const { live: _live, ...rest } = options;
     const run: RunOptions = { ...rest, actor: start.actor, ...(live ? { live: { ...live, snapshot } } : {}) };
     options.onStart?.(start);
-    const report = startReport(plan, start.actor, start, start.base);
+    const report = startReport(plan, start.actor, start, storeRevision(start.base.org.revision, ledger));
     report.earlierCommits = await recordEarlierApplies(run, ledger, start);
     const refreshed = run.live ? await recordLiveRefreshFirst(run, run.live, ledger, start) : await recordRefreshFirst(run, snapshot, ledger, start);
     if (refreshed) report.refreshed = refreshed;
     await carryOutActions(run, start, report);
-    if (start.firstRun && report.applied.length > 0) report.revisionAfter = start.base.org.revision + 1;
+    report.revisionAfter = storeRevision(start.base.org.revision, [...ledger, ...(refreshed ? [refreshed.line] : []), ...report.applied]);
     const commit = await recordThisApply(run, [...ledger, ...(refreshed ? [refreshed.line] : []), ...report.applied], report);
     if (commit) report.commit = commit;
     return report;
@@ -223,7 +223,8 @@ export function plannedRuns(start: Pick<StartPoint, 'remaining' | 'doneByHand'>)
   return runs;
 }
 
-function startReport(plan: Plan, actor: string, start: StartPoint, snapshot: OrgSnapshot): ApplyReport {
+/** The report before any action; `revision`: the store's now (ledger-chain.ts storeRevision). */
+function startReport(plan: Plan, actor: string, start: StartPoint, revision: number): ApplyReport {
   return {
     org: plan.org.name,
     actor,
@@ -234,8 +235,8 @@ function startReport(plan: Plan, actor: string, start: StartPoint, snapshot: Org
     notDone: [],
     earlierCommits: [],
     // A resumed apply raised the revision with its first action, in an earlier run.
-    revisionBefore: start.firstRun ? snapshot.org.revision : plan.basis.storeRevision,
-    revisionAfter: snapshot.org.revision,
+    revisionBefore: start.firstRun ? revision : plan.basis.storeRevision,
+    revisionAfter: revision,
   };
 }
 
@@ -370,16 +371,16 @@ async function recordDoneByHand(options: RunOptions, action: Action): Promise<Le
   if (!before) throw new Error(`apply: ${org} has no state folder to record the manual step ${action.seq} in`);
   const after = withAppsOf(before, live.snapshot, new Set([action.app!.name]));
   const last = (await options.store.readLedger(org)).at(-1);
-  // The revision comes from the ledger: the action that opens an apply raises it (ledger-chain.ts).
-  const state = opensApply(last, options.plan.digest) ? { ...after, org: { ...after.org, revision: after.org.revision + 1 } } : after;
-  const files = live.describe(before, state).files;
+  // No counter is written: the revision comes from the ledger (ledger-chain.ts storeRevision).
+  const state = after;
+  const parts = live.describe(before, state).files.flatMap((file) => folder.describe(file) ?? []);
   return folder.writeObserved(state, (storeDigest) =>
     nextLedgerLine(last, {
       at: options.now().toISOString(),
       actor: options.actor,
       plan: options.plan.digest,
       action,
-      result: { status: actionKinds[action.kind].pastTense, ...sessionsEndedByHand(action, before, live.snapshot), files, storeDigest, byHand: true },
+      result: { status: actionKinds[action.kind].pastTense, ...sessionsEndedByHand(action, before, live.snapshot), parts, storeDigest, byHand: true },
     }),
   );
 }

@@ -21,7 +21,7 @@ import { canonicalJson, planDigest, stateDigestOf } from '../plan/digest.js';
 import { missingFor, renderPermissionExpr, requiredFor } from '../plan/permissions.js';
 import { renderAppliedAction, renderValue } from '../render/applied-action.js';
 import { assertDesiredDigest, assertReplanned, type ReviewedDesired } from './assert-reviewed.js';
-import { isObservedLine, trailingLinesOfPlan } from '../store/ledger-chain.js';
+import { isObservedLine, storeRevision, trailingLinesOfPlan } from '../store/ledger-chain.js';
 import { manualStepDone, sameApartFrom } from './manual-steps-done.js';
 import { count } from '../plan/count.js';
 import { actionName } from '../plan/action-kinds.js';
@@ -151,7 +151,7 @@ function startOrPastManualSteps(plan: Plan, snapshot: OrgSnapshot, ledger: reado
 
 /** At the basis: a fresh apply. Else where an interrupted apply of this plan stopped, or refused as stale. */
 function startPoint(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerRecord[], replanned: boolean): Omit<StartPoint, 'actor' | 'doneByHand' | 'base'> {
-  if (snapshot.org.revision === plan.basis.storeRevision) {
+  if (storeRevision(snapshot.org.revision, ledger) === plan.basis.storeRevision) {
     if (snapshot.digest === plan.basis.storeDigest) return { resumed: [], remaining: plan.actions, firstRun: true };
     // The store moved, but only its sessions (the state digest is the basis's) and no apply ran
     // since (same revision, no line of an apply after the basis): sessions came or went (SPEC §7). A saved plan then
@@ -223,8 +223,9 @@ function appliedSince(plan: Plan, ledger: readonly LedgerRecord[]): boolean {
 /** What changed since a plan was made: revision, applies since, and the planned-from values that no longer hold. */
 export function describeStoreChanges(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerRecord[]): string[] {
   const out: string[] = [];
-  if (snapshot.org.revision !== plan.basis.storeRevision) {
-    out.push(`store revision was ${plan.basis.storeRevision} when the plan was made, it is ${snapshot.org.revision} now`);
+  const revision = storeRevision(snapshot.org.revision, ledger);
+  if (revision !== plan.basis.storeRevision) {
+    out.push(`store revision was ${plan.basis.storeRevision} when the plan was made, it is ${revision} now`);
   }
   out.push(`store digest was ${plan.basis.storeDigest}, it is ${snapshot.digest} now`);
   const since = linesSince(plan, ledger);

@@ -1,9 +1,10 @@
 // `capctl import`: desired-state YAML that matches what is already there, from the org store or
 // from an sfdx source tree's metadata. Read, turn into declarations, render, write (never over an
 // existing file without force).
-import type { Declarations, Diagnostic } from '../model/index.js';
+import { StoreError, type Declarations, type Diagnostic } from '../model/index.js';
 import { renderDesiredFiles, type DesiredFile } from '../render/desired-yaml.js';
 import { readMetadataTree } from '../metadata/read-metadata.js';
+import { storeRevision } from '../store/ledger-chain.js';
 import type { OrgStore } from '../store/org-store.js';
 import { declarationsFromSnapshot } from './from-snapshot.js';
 import { writeDesiredFiles } from './write-desired.js';
@@ -39,8 +40,11 @@ async function write(org: string, declarations: Declarations, files: DesiredFile
 /** Imports one org from the org store: an org.yaml and one file per listed app. */
 export async function importFromStore(store: OrgStore, org: string, storeName: string, target: ImportTarget): Promise<ImportResult> {
   const snapshot = await store.readSnapshot(org);
+  // The store's revision comes from its ledger; a connected org never refreshed has no state folder, so no ledger yet.
+  const ledger = snapshot.live ? await store.readLedger(org).catch((error: unknown) => (error instanceof StoreError ? [] : Promise.reject(error))) : await store.readLedger(org);
+  const revision = storeRevision(snapshot.org.revision, ledger);
   const { declarations, diagnostics } = declarationsFromSnapshot(snapshot);
-  const files = renderDesiredFiles(declarations, { source: `the org store ${storeName} (revision ${snapshot.org.revision})` });
+  const files = renderDesiredFiles(declarations, { source: `the org store ${storeName} (revision ${revision})` });
   return write(org, declarations, files, target, diagnostics);
 }
 

@@ -153,7 +153,7 @@ function assemble(ctx: PlanContext, actions: Action[], diagnostics: Diagnostic[]
     org: { name: observed.slug, id: observed.org.id },
     basis: {
       orgId: observed.org.id,
-      storeRevision: observed.org.revision,
+      storeRevision: input.basis.storeRevision ?? observed.org.revision,
       storeDigest: observed.digest,
       stateDigest: stateDigestOf(observed),
       desiredDigest: input.basis.desiredDigest,

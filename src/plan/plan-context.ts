@@ -21,7 +21,8 @@ export interface PlanInput {
   /** The user whose permissions each action is checked against. */
   actor?: string;
   /** What the declaration was read from: the digest of its files and its git commit. */
-  basis: { desiredDigest: string; desiredCommit: string | null };
+  /** `storeRevision`: the store's revision, which its ledger gives (store/ledger-chain.ts storeRevision); default the org record's (a store whose ledger records no apply). */
+  basis: { desiredDigest: string; desiredCommit: string | null; storeRevision?: number };
   /** Apps `capctl contain` blocked, with who, when and why (risk rule CAPR008). */
   contained?: readonly Containment[];
 }

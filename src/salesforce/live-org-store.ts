@@ -28,6 +28,7 @@ import {
   type ObservedSessions,
   type ObservedOrg,
   type OrgSnapshot,
+  type StatePart,
 } from '../model/index.js';
 import { transitionOf } from '../plan/action-kinds.js';
 import { canonicalJson } from '../plan/digest.js';
@@ -35,7 +36,7 @@ import type { OrgData } from '../plan/transition.js';
 import { replaceFileDurably } from '../store/durable-fs.js';
 import type { FileOrgStore } from '../store/file-store.js';
 import { formatJson } from '../store/json-format.js';
-import { isObservedLine, nextLedgerLine, nextObservedLine, opensApply } from '../store/ledger-chain.js';
+import { isObservedLine, nextLedgerLine, nextObservedLine } from '../store/ledger-chain.js';
 import type { CarryOutContext, CarryOutFailure, CarryOutResult, LockInfo, LockRequest, OrgLock, OrgStore, SnapshotReadOptions, StateFolder } from '../store/org-store.js';
 import { digestOfData } from '../store/store-digest.js';
 import { estimateApplyCalls, type CallEstimate } from './call-estimate.js';
@@ -84,13 +85,12 @@ interface LiveIntent {
   actor: string;
   at: string;
   action: Action;
-  bumpRevision: boolean;
   /** The ledger's last seq before it. */
   afterSeq: number;
 }
 
 /** Who carried an action out, under which plan, when. */
-type ActionEntry = Pick<LiveIntent, 'plan' | 'actor' | 'at' | 'action' | 'bumpRevision'>;
+type ActionEntry = Pick<LiveIntent, 'plan' | 'actor' | 'at' | 'action'>;
 
 /** The org store of connected orgs: live reads, the file store for everything kept. */
 export class LiveOrgStore implements OrgStore {
@@ -282,8 +282,8 @@ export class LiveOrgStore implements OrgStore {
       };
       for (const [index, action] of actions.entries()) {
         const last = (await this.files.readLedger(org)).at(-1);
-        // The revision comes from the ledger: the action that opens an apply raises it (ledger-chain.ts).
-        const entry: ActionEntry = { plan: context.planDigest, actor: context.actor, at: context.at.toISOString(), action, bumpRevision: opensApply(last, context.planDigest) };
+        // No counter is written: the revision comes from the ledger (ledger-chain.ts storeRevision).
+        const entry: ActionEntry = { plan: context.planDigest, actor: context.actor, at: context.at.toISOString(), action };
         const before: OrgData = exec.data;
         const afterSeq = last?.seq ?? 0;
         await this.files.writeIntent(org, { format: 1, ...entry, afterSeq } satisfies LiveIntent);
@@ -385,14 +385,12 @@ export class LiveOrgStore implements OrgStore {
     }
     if (done) {
       const { result } = transitionOf(before, entry.action);
-      const orgFile: ObservedOrg | undefined = entry.bumpRevision ? { ...data.org, revision: before.org.revision + 1 } : shownOrg;
-      if (orgFile) data.org = orgFile;
+      const parts: StatePart[] = [...(shownOrg ? [{ kind: 'org' as const }] : []), ...changedApps.map((a) => ({ kind: 'app' as const, appId: a.id }))];
       const [line] = await this.files.recordSteps(org, [
         {
-          ...(orgFile ? { org: orgFile } : {}),
+          ...(shownOrg ? { org: shownOrg } : {}),
           apps: changedApps,
-          line: (previous, storeDigest, files) =>
-            nextLedgerLine(previous, { at: entry.at, actor: entry.actor, plan: entry.plan, action: entry.action, result: { ...result, files: [...files], storeDigest } }),
+          line: (previous, storeDigest) => nextLedgerLine(previous, { at: entry.at, actor: entry.actor, plan: entry.plan, action: entry.action, result: { ...result, parts, storeDigest } }),
         },
       ]);
       return { data, line: line! };

@@ -2,7 +2,7 @@
 // transition of src/plan/transition.ts, the one definition of what an action does), exactly the
 // store files that change, and the action's result. Pure. The file store's executor of every kind
 // is that transition written as files: `fileExecutors` fills the registry's slot (action-kinds.ts).
-import type { Action, ObservedApp, ObservedOrg } from '../model/index.js';
+import type { Action, ObservedApp, ObservedOrg, StatePart } from '../model/index.js';
 import { transitionOf, type BackendExecutors } from '../plan/action-kinds.js';
 import type { OrgData, TransitionResult } from '../plan/transition.js';
 import { formatJson } from './json-format.js';
@@ -16,15 +16,17 @@ export interface ActionChange {
   files: FileChange[];
   /** What each of `files` holds, as data (the same order): for checking before it is written. */
   values: (ObservedOrg | ObservedApp)[];
+  /** The parts of the state that change (the same order as `files`), for the action's ledger line. */
+  parts: StatePart[];
   result: TransitionResult;
 }
 
 /**
- * Carries out `action` on `data`; with `raisesRevision` (the action opens an apply) the org's revision also goes up by one (the
- * first action of an apply). Files are org.json and apps/<id>.json, in path order. `indexOf`: see transitionOf.
+ * Carries out `action` on `data`. Files are org.json and apps/<id>.json, in path order; org.json's
+ * revision is never raised (the revision comes from the ledger). `indexOf`: see transitionOf.
  */
-export function actionChange(data: OrgData, action: Action, raisesRevision: boolean, indexOf?: (id: string) => number | undefined): ActionChange {
-  return fileExecutors[action.kind](data, action, raisesRevision, indexOf);
+export function actionChange(data: OrgData, action: Action, indexOf?: (id: string) => number | undefined): ActionChange {
+  return fileExecutors[action.kind](data, action, indexOf);
 }
 
 /** How the file store carries out one action. */
@@ -42,15 +44,16 @@ const fileExecutors: BackendExecutors<FileExecutor> = {
   revoke: transitionFiles,
 };
 
-function transitionFiles(data: OrgData, action: Action, raisesRevision: boolean, indexOf?: (id: string) => number | undefined): ActionChange {
+function transitionFiles(data: OrgData, action: Action, indexOf?: (id: string) => number | undefined): ActionChange {
   const transition = transitionOf(data, action, indexOf);
-  let org: ObservedOrg = transition.next.org;
-  if (raisesRevision) org = { ...org, revision: data.org.revision + 1 };
+  const org: ObservedOrg = transition.next.org;
   const files: FileChange[] = [];
   const values: (ObservedOrg | ObservedApp)[] = [];
-  if (transition.changed.org || raisesRevision) {
+  const parts: StatePart[] = [];
+  if (transition.changed.org) {
     files.push({ path: orgFileName, content: formatJson(org) });
     values.push(org);
+    parts.push({ kind: 'org' });
   }
   if (transition.changed.apps.length > 0) {
     // Usually one app of 10,000: where `indexOf` says, else found by a scan (never a map of all of them per action).
@@ -62,7 +65,8 @@ function transitionFiles(data: OrgData, action: Action, raisesRevision: boolean,
     for (const app of apps) {
       files.push({ path: appFileName(app.id), content: formatJson(app) });
       values.push(app);
+      parts.push({ kind: 'app', appId: app.id });
     }
   }
-  return { next: { ...transition.next, org }, files, values, result: transition.result };
+  return { next: transition.next, files, values, parts, result: transition.result };
 }

@@ -12,7 +12,7 @@ import type { FileChange, StoreChange } from './file-change.js';
 import { kindOfFile } from './file-layout.js';
 import type { OrgFolders } from './file-org-folder.js';
 import { readJournal } from './journal.js';
-import { nextLedgerLine, opensApply } from './ledger-chain.js';
+import { nextLedgerLine } from './ledger-chain.js';
 import type { CarryOutContext, CarryOutResult } from './org-store.js';
 import type { SnapshotFileReader } from './read-snapshot-files.js';
 import { checkAgainstSchema } from './schema-validators.js';
@@ -33,10 +33,10 @@ export class FileExecutor {
   /**
    * Carries out a run of actions, in order, as ONE atomic change (commitAll): computes each
    * action's next state with the pure transition and writes exactly the files that change, with
-   * each action's ledger line (whose result records the files it changed and the snapshot digest
-   * right after it). A run whose files add up to more than `maxChangeBytes` is written as several
-   * changes, one after the other, so that memory stays bounded. When the run opens an apply
-   * (`opensApply`) the revision in org.json goes up by one with its first action. An action whose
+   * each action's ledger line (whose result records the parts of the state it changed and the
+   * snapshot digest right after it). A run whose files add up to more than `maxChangeBytes` is
+   * written as several changes, one after the other, so that memory stays bounded. No counter is
+   * written: the revision comes from the ledger (ledger-chain.ts storeRevision). An action whose
    * transition fails, or whose change cannot be written, ends the run there: those before it are
    * written. Call while holding the org's lock: the state is the snapshot and ledger read under it
    * (or left by the last carryOut), not read again for every run.
@@ -45,7 +45,6 @@ export class FileExecutor {
     let data: OrgData = this.caches.of(org).working ?? (await this.reader.readSnapshot(org));
     const known = this.caches.of(org).lastLine;
     let previous = (known !== undefined ? known : (await this.reader.readLedger(org)).at(-1)) ?? undefined;
-    const opensRun = opensApply(previous, context.planDigest);
     const applied: LedgerLine[] = [];
     let pending: StoreChange[] = [];
     let pendingBytes = 0;
@@ -74,7 +73,7 @@ export class FileExecutor {
     for (const [i, action] of actions.entries()) {
       let change;
       try {
-        change = actionChange(data, action, i === 0 && opensRun, this.appIndexOf(org, data.apps, action.app?.id));
+        change = actionChange(data, action, this.appIndexOf(org, data.apps, action.app?.id));
         assertWritable(change.files, change.values);
       } catch (error) {
         // A transition that fails, or a file the store would refuse to read, fails the same way again.
@@ -82,7 +81,7 @@ export class FileExecutor {
         return { applied, failure };
       }
       data = change.next;
-      const result = { ...change.result, files: change.files.map((f) => f.path) };
+      const result = { ...change.result, parts: change.parts };
       const entry = { at: context.at.toISOString(), actor: context.actor, plan: context.planDigest, action };
       pending.push({
         files: change.files,

@@ -68,13 +68,19 @@ export function contentOfFile(rel: string, snapshot: Pick<OrgSnapshot, 'org' | '
   return undefined;
 }
 
+/** The files a ledger line's action changed: its parts' files (a line written before parts were: the files it names). */
+function filesOfLine(line: LedgerRecord): string[] {
+  const { files, parts } = line.result as { files?: string[]; parts?: readonly StatePart[] };
+  return [...(files ?? []), ...(parts ?? []).map(fileOfPart)];
+}
+
 /** The state folder of one org of the file store, as audit/ sees it. */
 export function fileStateFolder(orgDir: string): StateFolder {
   return {
     dir: orgDir,
     ledger: ledgerFileName,
     entries: ['.', ledgerFileName, orgFileName, usersFileName, appsDirName],
-    filesOf: (lines: readonly LedgerRecord[]) => [...new Set([...lines.flatMap((l) => l.result.files ?? []), ledgerFileName])],
+    filesOf: (lines: readonly LedgerRecord[]) => [...new Set([...lines.flatMap(filesOfLine), ledgerFileName])],
     entryOf: fileOfPart,
     describe: partOfFile,
     isObserved: isStateFile,

@@ -24,13 +24,33 @@ export function isObservedLine(line: LedgerRecord): line is ObservedLine {
 }
 
 /**
- * Whether an action of `planDigest` carried out after `last` (the ledger's last line, undefined
- * when it has none) opens an apply, which raises the store's revision by one: the line before it
- * is not of its plan. The ledger alone tells it, for every backend: a later run of the same apply,
- * or an apply resumed after the last action it did, follows a line of its own plan.
+ * Whether an action of `planDigest` carried out after the ledger's `lines` opens an apply: the
+ * last applied-action line before it (observed lines skipped) is not of its plan. A later run of
+ * the same apply, or one resumed after a partial failure recorded as an observed line, goes on
+ * with the apply it belongs to.
  */
-export function opensApply(last: LedgerRecord | undefined, planDigest: string): boolean {
-  return last === undefined || isObservedLine(last) || last.plan !== planDigest;
+export function opensApply(lines: readonly LedgerRecord[], planDigest: string): boolean {
+  const lastApplied = lines.findLast((line): line is LedgerLine => !isObservedLine(line));
+  return lastApplied === undefined || lastApplied.plan !== planDigest;
+}
+
+/**
+ * The store's revision: a function of the ledger, the same for every backend. `base` is the
+ * revision the state folder was made with (org.json's `revision`, which no apply writes); each
+ * apply the ledger records raises it by one, once, at the line that opens it (`opensApply`).
+ * Lines that carry `result.files` were written by capctl before the revision came from the ledger,
+ * which raised org.json's revision itself as it wrote them: they are counted in `base` already, so
+ * a state folder written by it goes on from the revision it shows, never jumping.
+ */
+export function storeRevision(base: number, lines: readonly LedgerRecord[]): number {
+  let revision = base;
+  let lastPlan: string | undefined;
+  for (const line of lines) {
+    if (isObservedLine(line)) continue;
+    if (line.plan !== lastPlan && line.result.files === undefined) revision += 1;
+    lastPlan = line.plan;
+  }
+  return revision;
 }
 
 /** The applied-action lines of a ledger, in order. */

@@ -4,10 +4,11 @@
 // run apply and the contract suite on it; a backend being built can compare itself with it.
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { InputError, LockHeldError, RefusedError, StoreError, type Action, type ObservedApp, type LedgerLine, type LedgerRecord, type ObservedLine, type ObservedOrg, type OrgSnapshot } from '../model/index.js';
+import { InputError, LockHeldError, RefusedError, StoreError, type Action, type ObservedApp, type LedgerLine, type LedgerRecord, type ObservedLine, type OrgSnapshot, type StatePart } from '../model/index.js';
+import { byCodePoint } from '../plan/names.js';
 import { transitionOf } from '../plan/action-kinds.js';
 import type { OrgData } from '../plan/transition.js';
-import { nextLedgerLine, opensApply } from './ledger-chain.js';
+import { nextLedgerLine } from './ledger-chain.js';
 import type { CarryOutContext, CarryOutFailure, CarryOutResult, LockInfo, LockRequest, OrgLock, OrgStore, SnapshotReadOptions, StateFolder } from './org-store.js';
 import { checkAgainstSchema } from './schema-validators.js';
 import { digestOfData } from './store-digest.js';
@@ -92,11 +93,11 @@ export class MemoryOrgStore implements OrgStore {
       let data: OrgData;
       let result;
       try {
+        // No counter is written: the revision comes from the ledger (ledger-chain.ts storeRevision).
         const transition = transitionOf(held.data, action);
-        const revised: ObservedOrg = i === 0 && opensApply(held.ledger.at(-1), context.planDigest) ? { ...transition.next.org, revision: held.data.org.revision + 1 } : transition.next.org;
-        data = { ...transition.next, org: revised };
-        assertValues([...(transition.changed.org || revised !== transition.next.org ? [['OrgFile', 'org record', revised] as const] : []), ...changedApps(data.apps, transition.changed.apps)]);
-        result = transition.result;
+        data = transition.next;
+        assertValues([...(transition.changed.org ? [['OrgFile', 'org record', data.org] as const] : []), ...changedApps(data.apps, transition.changed.apps)]);
+        result = { ...transition.result, parts: partsOf(transition.changed) };
       } catch (error) {
         return {
           applied,
@@ -204,6 +205,11 @@ function failure(index: number, outcome: 'failed' | 'unknown'): CarryOutFailure 
     outcome,
     retryable: outcome === 'failed',
   };
+}
+
+/** The parts of the state a transition changed: the org's record, then its apps by id. */
+function partsOf(changed: { org: boolean; apps: readonly string[] }): StatePart[] {
+  return [...(changed.org ? [{ kind: 'org' as const }] : []), ...[...changed.apps].sort(byCodePoint).map((appId) => ({ kind: 'app' as const, appId }))];
 }
 
 function changedApps(apps: readonly ObservedApp[], ids: readonly string[]): ['AppFile', string, ObservedApp][] {

@@ -79,10 +79,10 @@ export interface ActionExecutor {
   /**
    * Carries out a run of actions, in order: each action `done` (it changed the org and its ledger
    * line is appended), `failed` or `unknown` (CarryOutFailure), which ends the run after those
-   * before it. A thrown error means nothing of the run was done. An action that opens an apply
-   * (ledger-chain.ts `opensApply`: the ledger's line before it is not of its plan) raises the
-   * org's revision by one. Call only while holding the org's lock, after reading the snapshot and
-   * the ledger under it.
+   * before it. A thrown error means nothing of the run was done. No backend writes a revision:
+   * the store's revision is a function of the ledger (ledger-chain.ts `storeRevision`), and each
+   * line's result names the parts of the state its action changed (`parts`), never files. Call
+   * only while holding the org's lock, after reading the snapshot and the ledger under it.
    */
   carryOut(org: string, actions: readonly Action[], context: CarryOutContext): Promise<CarryOutResult>;
   /**
@@ -144,7 +144,7 @@ export interface StateFolder {
   readonly ledger: string;
   /** The entries of the folder (relative to `dir`, `.` the folder itself) that git must record. */
   readonly entries: readonly string[];
-  /** The files (relative to `dir`) that the actions of `lines` changed, and the ledger. */
+  /** The files (relative to `dir`) that hold the parts of the state the lines' actions changed (`result.parts`; a line of an older capctl: its `result.files`), and the ledger. */
   filesOf(lines: readonly LedgerRecord[]): string[];
   /** The entry (relative to `dir`) that holds a part of the state: the org's record, its users or an app's. */
   entryOf(part: StatePart): string;

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { InputError, LockHeldError, StoreError, type ActionKind, type LedgerLine, type LedgerRecord, type Plan } from '../../src/model/index.js';
 import { readAndPlanOrg } from '../../src/read-and-plan-org.js';
-import { isObservedLine, nextObservedLine, verifyChain } from '../../src/store/ledger-chain.js';
+import { isObservedLine, nextObservedLine, storeRevision, verifyChain } from '../../src/store/ledger-chain.js';
 import type { OrgStore } from '../../src/store/org-store.js';
 import { digestOfData } from '../../src/store/store-digest.js';
 import { copyInto, makeTempDir, removeDir } from '../helpers/cli.js';
@@ -72,6 +72,12 @@ export function backendContract(factory: BackendFactory): void {
       return applyPlan({ store, plan, actor, now, lockTimeoutMs: 0, command: 'contract' });
     }
 
+    /** The store's revision: the snapshot's base and the applies its ledger records (ledger-chain.ts). */
+    async function revisionOf(store: OrgStore): Promise<number> {
+      const snapshot = await store.readSnapshot(ORG);
+      return storeRevision(snapshot.org.revision, await store.readLedger(ORG));
+    }
+
     /** Checks what every apply must leave: a whole chain, each line's digest, the last one the store's. */
     async function expectConsistent(store: OrgStore): Promise<void> {
       const ledger = await store.readLedger(ORG);
@@ -118,7 +124,7 @@ export function backendContract(factory: BackendFactory): void {
           expect(report.status).toBe('applied');
           expect(report.applied.map((l) => l.action)).toEqual(plan.actions);
           expect(report.applied.map((l) => l.result.sessionsEnded)).toEqual(plan.actions.map((a) => a.effects.sessionsEnded));
-          expect((await store.readSnapshot(ORG)).org.revision).toBe(plan.basis.storeRevision + 1);
+          expect(await revisionOf(store)).toBe(plan.basis.storeRevision + 1);
           await expectConsistent(store);
           expect((await planFor(store, desired)).actions).toEqual([]);
           expect((await apply(store, plan, actor)).status).toBe('already-applied');
@@ -140,7 +146,7 @@ export function backendContract(factory: BackendFactory): void {
         expect(second.resumed).toEqual(first.applied);
         expect(second.applied.map((l) => l.action)).toEqual(first.notDone);
         await expectConsistent(backend.reopen());
-        expect((await backend.reopen().readSnapshot(ORG)).org.revision).toBe(1);
+        expect(await revisionOf(backend.reopen())).toBe(1);
       });
 
       it('an action whose outcome is unknown is read back before anything else, and never done twice', async () => {
@@ -213,6 +219,45 @@ export function backendContract(factory: BackendFactory): void {
         expect(observed.result.storeDigest).toBe(before.digest);
         expect(verifyChain(after)).toBeUndefined();
         expect((await store.readSnapshot(ORG)).digest).toBe(before.digest);
+      });
+    });
+
+    describe('the revision', () => {
+      it('comes from the ledger: each apply raises it by one, and no backend writes a counter', async () => {
+        const { store, desired, actor } = await seeded('example');
+        const base = (await store.readSnapshot(ORG)).org.revision;
+        expect(base).toBe(7);
+        const plan = await planFor(store, desired);
+        expect(plan.basis.storeRevision).toBe(7);
+        const report = await apply(store, plan, actor);
+        expect(report).toMatchObject({ status: 'applied', revisionBefore: 7, revisionAfter: 8 });
+        // The org record keeps the base it was made with; the ledger says 8.
+        expect((await store.readSnapshot(ORG)).org.revision).toBe(base);
+        expect(await revisionOf(store)).toBe(8);
+        const lines = applied(await store.readLedger(ORG));
+        expect(lines.every((l) => l.result.files === undefined && l.result.parts !== undefined)).toBe(true);
+        // Planning again is at 8; a plan made before the apply is stale, naming both.
+        expect((await planFor(store, desired)).basis.storeRevision).toBe(8);
+      });
+
+      it('counts an apply once when a partial failure was recorded as an observed line before the re-run', async () => {
+        const backend = await generated({ fault: { at: 3, outcome: 'failed' } });
+        const plan = await planFor(backend.store, backend.desired);
+        const first = await apply(backend.store, plan, ADMIN);
+        expect(first).toMatchObject({ status: 'failed', revisionBefore: 0, revisionAfter: 1 });
+        // What the failed action did before it stopped (sessions ended), as the live backend records it.
+        const ledger = await backend.store.readLedger(ORG);
+        const lock = await backend.store.lock(ORG, { timeoutMs: 0, command: 'contract partial' });
+        await backend.store.recordObserved(ORG, (storeDigest) =>
+          nextObservedLine(ledger.at(-1), { at: now().toISOString(), actor: ADMIN, observed: { named: true, previousDigest: storeDigest, changes: [], sessions: [] }, storeDigest }),
+        );
+        await lock.release();
+        expect(await revisionOf(backend.reopen())).toBe(1);
+        const second = await apply(backend.reopen(), plan, ADMIN);
+        expect(second).toMatchObject({ status: 'applied', revisionBefore: 0, revisionAfter: 1 });
+        expect(second.resumed).toEqual(first.applied);
+        expect(await revisionOf(backend.reopen())).toBe(1);
+        expect((await backend.reopen().readSnapshot(ORG)).org.revision).toBe(0);
       });
     });
 

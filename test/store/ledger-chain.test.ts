@@ -1,6 +1,7 @@
 // The ledger's hash chain, on plain data.
 import { describe, expect, it } from 'vitest';
-import { GENESIS, hashLedgerLine, nextLedgerLine, nextObservedLine, opensApply, trailingLinesOfPlan, verifyChain } from '../../src/store/ledger-chain.js';
+import { GENESIS, hashLedgerLine, nextLedgerLine, nextObservedLine, opensApply, storeRevision, trailingLinesOfPlan, verifyChain } from '../../src/store/ledger-chain.js';
+import type { LedgerRecord } from '../../src/model/index.js';
 import { canonicalJson, sha256 } from '../../src/plan/digest.js';
 import { action, fakeDigest, ledgerOf, result } from '../helpers/actions.js';
 
@@ -65,17 +66,56 @@ describe('ledger lines', () => {
     expect(verifyChain([...lines, next])).toBeUndefined();
   });
 
-  it('an action opens an apply (raising the revision) unless the line before it is of its own plan', () => {
+  it('an action opens an apply unless the last applied line before it is of its own plan (observed lines skipped)', () => {
     const lines = sample();
-    expect(opensApply(undefined, planA)).toBe(true);
-    expect(opensApply(lines.at(-1), planB)).toBe(true);
-    expect(opensApply(lines.at(-1), planA)).toBe(false);
+    expect(opensApply([], planA)).toBe(true);
+    expect(opensApply(lines, planB)).toBe(true);
+    expect(opensApply(lines, planA)).toBe(false);
     const observed = nextObservedLine(lines.at(-1), {
       at: '2026-11-28T11:00:00.000Z',
       actor: 'x',
-      observed: { named: false, previousDigest: lines.at(-1)!.result.storeDigest, changes: [], sessions: [] },
+      observed: { named: true, previousDigest: lines.at(-1)!.result.storeDigest, changes: [], sessions: [] },
       storeDigest: fakeDigest('c'),
     });
-    expect(opensApply(observed, planA)).toBe(true);
+    // A partial failure recorded as an observed line: the re-run goes on with the same apply.
+    expect(opensApply([...lines, observed], planA)).toBe(false);
+    expect(opensApply([...lines, observed], planB)).toBe(true);
+    expect(opensApply([observed], planA)).toBe(true);
+  });
+
+  it('the revision is the base plus the applies the ledger records, each counted once', () => {
+    const first = sample(); // one apply of three actions
+    expect(storeRevision(7, [])).toBe(7);
+    expect(storeRevision(7, first.slice(0, 1))).toBe(8);
+    expect(storeRevision(7, first)).toBe(8);
+    const observed = nextObservedLine(first.at(-1), {
+      at: '2026-11-28T11:00:00.000Z',
+      actor: 'x',
+      observed: { named: true, previousDigest: first.at(-1)!.result.storeDigest, changes: [], sessions: [] },
+      storeDigest: fakeDigest('c'),
+    });
+    // The same apply resumed after an observed line: still one apply.
+    const after = (previous: LedgerRecord[], plan: string): LedgerRecord[] => [
+      ...previous,
+      nextLedgerLine(previous.at(-1), { at: '2026-11-28T12:00:00.000Z', actor: 'x', plan, action: action(4, 'unblock', 'W'), result: result('unblocked') }),
+    ];
+    const resumed = after([...first, observed], planA);
+    expect(storeRevision(7, resumed)).toBe(8);
+    const other = after(resumed, planB);
+    expect(storeRevision(7, other)).toBe(9);
+    // planA again after planB: another apply.
+    expect(storeRevision(7, after(other, planA))).toBe(10);
+  });
+
+  it('lines written before the revision came from the ledger (with result.files) are in the base already', () => {
+    // A state folder written by an older capctl: its apply raised org.json's revision (to 9) as it wrote these lines.
+    const old = ledgerOf(planA, [
+      [action(1, 'install', 'Slack'), { ...result('installed'), files: ['apps/0Hx1.json', 'org.json'] }],
+      [action(2, 'block', 'Dropbox'), { ...result('blocked'), files: ['apps/0Hx2.json'] }],
+    ]);
+    expect(storeRevision(9, old)).toBe(9);
+    // This capctl goes on from 9: the apply of another plan is 10, the old apply resumed stays 9.
+    expect(storeRevision(9, ledgerOf(planB, [[action(1, 'unblock', 'W'), result('unblocked')]], 'x', old))).toBe(10);
+    expect(storeRevision(9, ledgerOf(planA, [[action(3, 'unblock', 'W'), result('unblocked')]], 'x', old))).toBe(9);
   });
 });

@@ -310,7 +310,7 @@ export interface ObservedOrg {
   profiles: string[];
   permissionSets: string[];
   /**
-   * Goes up by one with every apply.
+   * The revision the state folder was made with; no apply writes it. The store's revision is it plus the applies the ledger records (ledger-chain.ts storeRevision).
    */
   revision: number;
 }
@@ -585,9 +585,21 @@ export interface ActionResult {
   sessionsEnded: number;
   usersAffected: number;
   /**
-   * Store files the action rewrote, relative to the org folder.
+   * Store files the action rewrote, relative to the org folder: written by capctl before `parts` (such a line's apply raised org.json's revision itself).
    */
   files?: string[];
+  /**
+   * The parts of the state the action changed (the org's record, its users, an app by id), in order; the state folder maps them to its entries.
+   */
+  parts?: (
+    | {
+        kind: 'org' | 'users';
+      }
+    | {
+        kind: 'app';
+        appId: string;
+      }
+  )[];
   /**
    * Snapshot digest of the store right after the action: lets a resumed apply prove where it stopped.
    */
