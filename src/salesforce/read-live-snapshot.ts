@@ -179,7 +179,12 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
     throw err;
   }
   sortAppsByName(mapped.apps);
-  const snapshot: OrgSnapshot = { slug, org: mapped.org, users: mapped.users, apps: mapped.apps, digest: digestOfData(mapped) };
+  // The digest formats every app: worked out when first asked for (a plan's basis, a refresh that
+  // writes), never by a refresh where nothing moved. Values are immutable, so it is the same then.
+  const data = { org: mapped.org, users: mapped.users, apps: [...mapped.apps] };
+  let digest: string | undefined;
+  const snapshot = { slug, org: mapped.org, users: mapped.users, apps: mapped.apps } as OrgSnapshot;
+  Object.defineProperty(snapshot, 'digest', { enumerable: true, configurable: true, get: () => (digest ??= digestOfData(data)) });
   const stats = client.stats();
   const read: LiveRead = {
     snapshot,
