@@ -36,8 +36,11 @@ export interface LiveState {
 export interface RefreshLiveOptions extends LockedRunOptions {
   /** The org as its state folder holds it, or undefined when it has none yet. */
   readStored(): Promise<OrgSnapshot | undefined>;
-  /** Reads the live org (given what the folder holds, for its revision and cache). Writes nothing. */
-  readLive(stored: OrgSnapshot | undefined): Promise<LiveState>;
+  /**
+   * Reads the live org (given what the folder holds, for its revision and cache: still being read,
+   * so that the reads that do not need it start at once). Writes nothing.
+   */
+  readLive(stored: Promise<OrgSnapshot | undefined>): Promise<LiveState>;
   /** Creates the folder of an org never refreshed. */
   createFolder(): Promise<void>;
   /** Names the changes of the changed files (audit's describeChangedFiles). */
@@ -49,8 +52,13 @@ export interface RefreshLiveOptions extends LockedRunOptions {
 /** Makes the state folder match the live org, or writes nothing when only usage counters moved. */
 export async function refreshLiveOrg(options: RefreshLiveOptions): Promise<RefreshReport> {
   const { store, org } = options;
-  const stored = await options.readStored();
-  const live = await options.readLive(stored);
+  // The state folder is read while the org is: the live read waits for it only where it needs it.
+  // A folder that cannot be read is reported as before, ahead of anything the live read says.
+  const storedRead = options.readStored();
+  const liveRead = options.readLive(storedRead);
+  liveRead.catch(() => undefined);
+  const stored = await storedRead;
+  const live = await liveRead;
   const report: RefreshReport = { org, status: 'no-changes', storeDigest: stored?.digest ?? live.snapshot.digest, earlierCommits: [] };
   if (stored !== undefined && !movedApartFromUsage(stored, live.snapshot)) return report;
   if (stored === undefined) await options.createFolder();
@@ -93,12 +101,12 @@ export async function refreshLiveOrg(options: RefreshLiveOptions): Promise<Refre
 
 /** Whether anything but usage counters differs between the folder's state and the live one. */
 export function movedApartFromUsage(stored: OrgSnapshot, live: OrgSnapshot): boolean {
-  if (formatJson(stored.org) !== formatJson(live.org) || formatJson(stored.users) !== formatJson(live.users)) return true;
+  if (!sameJson(stored.org, live.org) || !sameJson(stored.users, live.users)) return true;
   if (stored.apps.length !== live.apps.length) return true;
   const byId = new Map(stored.apps.map((a) => [a.id, a]));
   return live.apps.some((app) => {
     const was = byId.get(app.id);
-    return was === undefined || formatJson(withoutUsage(was)) !== formatJson(withoutUsage(app));
+    return was === undefined || !sameApartFromUsage(was, app);
   });
 }
 
@@ -113,8 +121,8 @@ export function usageAsStored(stored: OrgSnapshot, live: OrgSnapshot): OrgSnapsh
   let replaced = false;
   const apps = live.apps.map((app) => {
     const was = byId.get(app.id);
-    if (was === undefined || formatJson(withoutUsage(was)) !== formatJson(withoutUsage(app))) return app;
-    if (formatJson(was) !== formatJson(app)) replaced = true;
+    if (was === undefined || !sameApartFromUsage(was, app)) return app;
+    if (!sameJson(was, app)) replaced = true;
     return was;
   });
   if (!replaced) return live;
@@ -122,8 +130,52 @@ export function usageAsStored(stored: OrgSnapshot, live: OrgSnapshot): OrgSnapsh
   return { ...live, apps, digest: digestOfData(data) };
 }
 
-function withoutUsage(app: ObservedApp): unknown {
-  return { ...app, sessions: app.sessions.map(({ lastUsed: _lastUsed, useCount: _useCount, ...rest }) => rest) };
+const usageCounters: ReadonlySet<string> = new Set(['lastUsed', 'useCount']);
+
+/** Whether two apps format the same (formatJson) once their sessions' usage counters are set aside. */
+function sameApartFromUsage(was: ObservedApp, app: ObservedApp): boolean {
+  if (was === app) return true;
+  const { sessions: before, ...restBefore } = was;
+  const { sessions: after, ...restAfter } = app;
+  if (!sameJson(restBefore, restAfter) || before.length !== after.length) return false;
+  for (let i = 0; i < before.length; i++) if (!sameJson(before[i], after[i], usageCounters)) return false;
+  return true;
+}
+
+/**
+ * Whether two values give the same formatJson text, without writing it (a million sessions'
+ * worth): keys in any order, a member whose value is undefined as absent, an undefined array item
+ * as null, numbers as JSON writes them (NaN and the infinities as null). `skip`: members of the top object left out.
+ */
+export function sameJson(a: unknown, b: unknown, skip?: ReadonlySet<string>): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return asJsonScalar(a) === asJsonScalar(b);
+  if (hasToJson(a) || hasToJson(b)) return formatJson(a) === formatJson(b);
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let members = 0;
+  for (const key of Object.keys(x)) {
+    if (x[key] === undefined || skip?.has(key)) continue;
+    members++;
+    if (!Object.hasOwn(y, key) || y[key] === undefined || !sameJson(x[key], y[key])) return false;
+  }
+  for (const key of Object.keys(y)) if (y[key] !== undefined && !skip?.has(key)) members--;
+  return members === 0;
+}
+
+/** A scalar as JSON writes it: an undefined array item, NaN and the infinities are null. */
+function asJsonScalar(value: unknown): unknown {
+  if (value === undefined || (typeof value === 'number' && !Number.isFinite(value))) return null;
+  return value;
+}
+
+function hasToJson(value: object): boolean {
+  return typeof (value as { toJSON?: unknown }).toJSON === 'function';
 }
 
 /** The state files whose bytes differ (usage counters included), in path order: each part of the state as `folder` names its entry. */
@@ -146,6 +198,6 @@ export function changedFiles(
     for (const app of snapshot.apps) put({ kind: 'app', appId: app.id }, side, app);
   }
   return [...files.values()]
-    .filter((f) => f.before === undefined || f.after === undefined || formatJson(f.before) !== formatJson(f.after))
+    .filter((f) => f.before === undefined || f.after === undefined || !sameJson(f.before, f.after))
     .sort((a, b) => byCodePoint(a.file, b.file));
 }

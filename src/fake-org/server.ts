@@ -435,6 +435,12 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     json(res, 200, { access_token: issue(claims.sub), instance_url: url, id: `${url}/id/${data.orgId}/005000000000000001`, token_type: 'Bearer', scope: 'api' });
   }
 
+  // Idle connections are kept a minute, as the load balancers in front of real servers keep them,
+  // not node's 5 s: a client whose event loop was busy for longer (a million sessions parsed) would
+  // otherwise send its next requests on sockets this server had closed, and retry them (each
+  // attempt a counted call, which this server never received).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());

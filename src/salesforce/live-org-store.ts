@@ -133,7 +133,7 @@ export class LiveOrgStore implements OrgStore {
    * Reads a connected org through the API. The state folder, when there is one, gives the store
    * revision and the metadata cache (apps whose LastModifiedDate has not moved are not read again).
    */
-  async readLive(org: string, options: SnapshotReadOptions & { previous?: OrgSnapshot } = {}): Promise<LiveRead> {
+  async readLive(org: string, options: SnapshotReadOptions & { previous?: OrgSnapshot | Promise<OrgSnapshot | undefined> } = {}): Promise<LiveRead> {
     const text = this.connectionOf(org);
     if (text === undefined) throw new InputError(`org ${org} has no connection: it is read from its files in ${this.files.root}`);
     const [{ parseConnection, openSession }, { createClient }, { readLiveSnapshot }] = await Promise.all([
@@ -145,7 +145,7 @@ export class LiveOrgStore implements OrgStore {
     // The state folder is read while the org is: the live reads that do not need it (the login,
     // the long User and PermissionSetAssignment queries) do not wait for a million sessions' files.
     const previous = (async (): Promise<PreviousRead | undefined> => {
-      const snapshot = options.previous ?? (await this.storedSnapshot(org));
+      const snapshot = (await options.previous) ?? (await this.storedSnapshot(org));
       if (!snapshot) return undefined;
       const [appMetadata, sessions] = await Promise.all([this.readCache(org), this.readSessionsCache(org)]);
       return { snapshot, appMetadata, ...(sessions ? { sessions } : {}) };

@@ -33,6 +33,12 @@ export interface LiveRecords {
   /** Names of profiles and permission sets (by PermissionSet.Name) that hold CanApproveUninstalledApps. */
   canApprove: { profiles: Set<string>; permissionSets: Set<string> };
   tokens: SfRecord[];
+  /**
+   * Tokens taken from the store (oauth-tokens.ts readTokensSinceLastRead), each with the stored
+   * session it stands for: the sessions digest proved it is as the last read mapped it, so it is
+   * kept as it is rather than mapped again.
+   */
+  storedSessions?: ReadonlyMap<SfRecord, Session>;
 }
 
 /** The snapshot's content (the digest is computed by the reader) and what could not be mapped. */
@@ -198,6 +204,11 @@ export function mapSnapshot(slug: string, records: LiveRecords, revision: number
     let app = U.isUninstalledToken(token) ? appByName.get(appName) : (appById.get(text(item?.ApplicationId)) ?? appByName.get(appName));
     app ??= uninstalled(appName, false);
     if (token.LastUsedDate === null || token.LastUsedDate === undefined) neverUsed++;
+    const stored = records.storedSessions?.get(token);
+    if (stored !== undefined && stored.user === user) {
+      app.sessions.push(stored);
+      continue;
+    }
     const session: Session = { created: instant(token.CreatedDate), flow: 'unknown', lastUsed: instant(U.lastUsedOf(token)), useCount: Math.max(0, Number(token.UseCount ?? 0) || 0), user };
     app.sessions.push(session);
   }

@@ -12,7 +12,7 @@
 // Anything that cannot be proved so (a store edited since, a user renamed, an app installed or
 // uninstalled, a token revoked, too many moved) falls back to reading them all.
 import { createHash } from 'node:crypto';
-import type { ObservedApp } from '../model/index.js';
+import type { ObservedApp, Session } from '../model/index.js';
 import type { SfClient, SfRecord } from './client.js';
 import { isUninstalledToken, oauthTokenCap, oauthTokenFields, tokensSinceSoql } from './unconfirmed.js';
 import { byCodePoint } from '../plan/names.js';
@@ -57,12 +57,12 @@ export async function readOauthTokens(
   client: SfClient,
   userIds: readonly string[],
   options: { userChunk?: number; before?: TokensBefore; userIdByName?: ReadonlyMap<string, string> } = {},
-): Promise<TokenRead & { reused: number }> {
+): Promise<TokenRead & { reused: number; storedSessions?: Map<SfRecord, Session> }> {
   const counted = await client.count('SELECT COUNT() FROM OauthToken');
   // Worth it only when reading them all takes more calls than its two queries.
   if (options.before && options.userIdByName && counted > 2 * oauthTokenPage) {
     const since = await readTokensSinceLastRead(client, counted, options.before, options.userIdByName);
-    if (since) return { tokens: since.tokens, counted, missing: 0, warnings: [], reused: since.reused };
+    if (since) return { tokens: since.tokens, counted, missing: 0, warnings: [], reused: since.reused, storedSessions: since.storedSessions };
   }
   return { ...(await readAll(client, counted, userIds, options)), reused: 0 };
 }
@@ -125,7 +125,7 @@ export async function readTokensSinceLastRead(
   counted: number,
   before: TokensBefore,
   userIdByName: ReadonlyMap<string, string>,
-): Promise<{ tokens: SfRecord[]; reused: number } | undefined> {
+): Promise<{ tokens: SfRecord[]; reused: number; storedSessions: Map<SfRecord, Session> } | undefined> {
   const { apps, cache, installed } = before;
   if (sessionsDigest(apps) !== cache.digest || usersDigest(apps, userIdByName) !== cache.users) return undefined;
   const installedNames = new Set(installed.values());
@@ -148,7 +148,7 @@ export async function readTokensSinceLastRead(
       if (use > newestUse) newestUse = use;
     }
   }
-  if (storedCount === 0) return counted === 0 ? { tokens: [], reused: 0 } : undefined;
+  if (storedCount === 0) return counted === 0 ? { tokens: [], reused: 0, storedSessions: new Map() } : undefined;
   const toSecond = (ms: number): number => Math.floor(ms / 1000) * 1000;
   const createdFrom = toSecond(newestCreated);
   const usedFrom = toSecond(newestUse);
@@ -173,6 +173,8 @@ export async function readTokensSinceLastRead(
   // equal counts prove are exactly these. A group (same app, user and creation: adjacent, as the
   // store orders sessions) that was used since is replaced by its tokens as read now, whole.
   const tokens: SfRecord[] = [...recent];
+  // Each token taken from the store, with the session it came from: already as the mapping makes it.
+  const storedSessions = new Map<SfRecord, Session>();
   const matched = new Map<string, number>();
   let older = 0;
   let reused = 0;
@@ -197,14 +199,16 @@ export async function readTokensSinceLastRead(
           continue;
         }
       }
-      tokens.push({ AppName: app.name, AppMenuItem: menuItem, UserId: userId, CreatedDate: session.created, LastUsedDate: session.lastUsed, UseCount: session.useCount });
+      const token: SfRecord = { AppName: app.name, AppMenuItem: menuItem, UserId: userId, CreatedDate: session.created, LastUsedDate: session.lastUsed, UseCount: session.useCount };
+      tokens.push(token);
+      storedSessions.set(token, session);
       reused++;
     }
   }
   if (counted - recent.length !== older) return undefined;
   // Every token used since matches stored sessions one to one.
   for (const [key, now] of moved) if (matched.get(key) !== now.length) return undefined;
-  return { tokens, reused };
+  return { tokens, reused, storedSessions };
 }
 
 /** One query's rows, or undefined when it reached the cap (so rows may be missing). */

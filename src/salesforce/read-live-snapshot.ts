@@ -53,7 +53,7 @@ export interface LiveRead {
   warnings: string[];
   /** The metadata cache for the next read. */
   appMetadata: AppMetadataCache;
-  /** What the next read needs to take unmoved tokens from the store (absent when some could not be read). */
+  /** What the next read needs to take unmoved tokens from the store (absent when some could not be read; worked out when first asked for). */
   sessions?: SessionsCache;
   /** Tokens taken from the store, proved unmoved (oauth-tokens.ts readTokensSinceLastRead), rather than read again. */
   tokensReused: number;
@@ -169,6 +169,7 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
     oauthOidcSettings: settings[1],
     canApprove,
     tokens: tokenRead.tokens,
+    ...(tokenRead.storedSessions ? { storedSessions: tokenRead.storedSessions } : {}),
   };
   let mapped: MappedSnapshot;
   try {
@@ -178,20 +179,30 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
     throw err;
   }
   sortAppsByName(mapped.apps);
-  const snapshot: OrgSnapshot = { slug, org: mapped.org, users: mapped.users, apps: mapped.apps, digest: digestOfData(mapped) };
-  const sessionsCache = sessionsCacheOf(snapshot, userIdByName);
+  // The digest formats every app: worked out when first asked for (a plan's basis, a refresh that
+  // writes), never by a refresh where nothing moved. Values are immutable, so it is the same then.
+  const data = { org: mapped.org, users: mapped.users, apps: [...mapped.apps] };
+  let digest: string | undefined;
+  const snapshot = { slug, org: mapped.org, users: mapped.users, apps: mapped.apps } as OrgSnapshot;
+  Object.defineProperty(snapshot, 'digest', { enumerable: true, configurable: true, get: () => (digest ??= digestOfData(data)) });
   const stats = client.stats();
-  return {
+  const read: LiveRead = {
     snapshot,
     calls: stats.calls - startCalls,
     ...(stats.limitInfo ? { limitInfo: stats.limitInfo } : {}),
     warnings: [...connectedAppRead.warnings, ...tokenRead.warnings, ...mapped.warnings],
     appMetadata: connectedAppRead.cache,
-    ...(tokenRead.missing === 0 && sessionsCache ? { sessions: sessionsCache } : {}),
     tokensMissing: tokenRead.missing,
     tokensReused: tokenRead.reused,
     records,
   };
+  // The sessions cache digests every session: worked out only when a refresh writes it (a plan,
+  // or a refresh where nothing moved, never does), from this read's snapshot.
+  if (tokenRead.missing === 0) {
+    let cache: SessionsCache | undefined | null = null;
+    Object.defineProperty(read, 'sessions', { enumerable: true, configurable: true, get: () => (cache === null ? (cache = sessionsCacheOf(snapshot, userIdByName)) : cache) });
+  }
+  return read;
 }
 
 function sessionsCacheOf(snapshot: OrgSnapshot, userIdByName: ReadonlyMap<string, string>): SessionsCache | undefined {

@@ -66,6 +66,23 @@ describe('reading tokens since the last read', () => {
     expect(since.snapshot.digest).toBe(first.snapshot.digest);
   });
 
+  it('the sessions taken from the store are its own, not mapped again; those read again are new', async () => {
+    const { client } = await setUp();
+    const first = await readLiveSnapshot(client, 'acme-prod');
+    const tokens = fake!.data.tables.OauthToken!;
+    tokens[5]!.LastUsedDate = sfAt(base + 3 * 24 * 60 * minute);
+    const { since } = await readBoth(client, previousOf(first));
+    const stored = first.snapshot.apps[0]!.sessions;
+    const now = since.snapshot.apps[0]!.sessions;
+    expect(now[4]).toBe(stored[4]);
+    expect(now[5]).not.toBe(stored[5]);
+    expect(now[5]).toMatchObject({ user: stored[5]!.user, created: stored[5]!.created, lastUsed: '2026-05-04T00:00:00Z' });
+    // The newest token (issued in the second the query starts from) is read again.
+    const last = since.snapshot.apps.at(-1)!.sessions;
+    expect(last.at(-1)).not.toBe(first.snapshot.apps.at(-1)!.sessions.at(-1));
+    expect(last.at(-1)).toEqual(first.snapshot.apps.at(-1)!.sessions.at(-1));
+  });
+
   it('tokens used since: their new counters, still without reading them all', async () => {
     const { client } = await setUp();
     const first = await readLiveSnapshot(client, 'acme-prod');
