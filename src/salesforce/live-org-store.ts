@@ -200,9 +200,9 @@ export class LiveOrgStore implements OrgStore {
   /**
    * A live read as `refresh` records it: the snapshot, and the caches kept beside the state files
    * (`.live-metadata.json`, `.live-sessions.json`; no secret, no token), written and committed
-   * with them. `stored` is what the state folder holds, for the reads the caches spare.
+   * with them. `stored` is what the state folder holds (or its read under way), for the reads the caches spare.
    */
-  async readLiveState(org: string, stored: OrgSnapshot | undefined): Promise<{ snapshot: OrgSnapshot; kept: { files: string[]; write(): Promise<void> } }> {
+  async readLiveState(org: string, stored: OrgSnapshot | Promise<OrgSnapshot | undefined> | undefined): Promise<{ snapshot: OrgSnapshot; kept: { files: string[]; write(): Promise<void> } }> {
     const read = await this.readLive(org, stored ? { previous: stored } : {});
     const dir = this.files.stateFolder(org).dir;
     const write = async (): Promise<void> => {
