@@ -301,7 +301,8 @@ export class LiveOrgStore implements OrgStore {
           const later = shown.slice(i + 1);
           const outcome = await this.recordOutcome(org, entry, exec.data, shown[i]!, later);
           exec.data = outcome.data;
-          this.live.get(org)!.read.snapshot = { slug: org, ...outcome.data, digest: outcome.line?.result.storeDigest ?? this.live.get(org)!.read.snapshot.digest };
+          const read = this.live.get(org)!.read;
+          read.snapshot = { ...read.snapshot, ...outcome.data, digest: outcome.line?.result.storeDigest ?? read.snapshot.digest };
           if (outcome.line) last = outcome.line;
           if (outcome.line && !isObservedLine(outcome.line)) {
             applied.push(outcome.line);
