@@ -22,7 +22,7 @@ function callKind(request) {
   if (request.path.endsWith('/services/oauth2/userinfo')) return 'userinfo';
   if (request.soql) return `query ${/\bFROM\s+(\w+)/i.exec(request.soql)?.[1] ?? '?'}`;
   if (request.pageOf) return `query ${request.pageOf} (next page)`;
-  return `${request.method} ${request.path.replace(/^\/services\/data\/v[\d.]+/, '').replace(/\/[0-9A-Za-z]{15,18}$/, '/{id}')}`;
+  return `${request.method} ${request.path.replace(/^\/services\/data\/v[\d.]+/, '').replace(/\/[0-9A-Za-z]{15,18}(?=\/|$)/g, '/{id}')}`;
 }
 
 /**
