@@ -2,12 +2,16 @@
 // SPEC §11 org served by the fake org (20 ms per answer), after live.mjs's refresh and plan, and the
 // same plan applied in file mode for the time it takes without an org to talk to.
 //
+// The plan is made on the desired folder live.mjs plans (the apps a live org lists); its manual
+// steps (uninstalls: no API, they would stop the apply with exit 4) are left out by a variant of
+// it that keeps those apps installed as the org has them (`manualStepsLeftOut` names them).
 // Reported: the apply's wall time, its API calls in all and by kind of call (from the fake's own
-// record of the requests), the calls the batching needs (salesforce/call-estimate.ts: by each
-// kind's batching, per run, plus one read-back per group of actions), and the preflight's read.
-// Targets: the actions' calls (the apply's, less its preflight read) ≤ the batching's; wall ≤ 1.5 ×
+// record of the requests), the actions by kind, the calls the estimate gives
+// (salesforce/call-estimate.ts: exactly what the executors send, batched as the store batches
+// them, read-backs included), and the preflight's read.
+// Targets: the actions' calls (the apply's, less its preflight read) ≤ the estimate; wall ≤ 1.5 ×
 // (calls × latency ÷ parallelism) + the file-mode apply time.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** What kind of call one recorded request of the fake is: `updateMetadata ConnectedApp`, `revoke`, `query OauthToken`… */
@@ -18,7 +22,24 @@ function callKind(request) {
   if (request.path.endsWith('/services/oauth2/userinfo')) return 'userinfo';
   if (request.soql) return `query ${/\bFROM\s+(\w+)/i.exec(request.soql)?.[1] ?? '?'}`;
   if (request.pageOf) return `query ${request.pageOf} (next page)`;
-  return `${request.method} ${request.path.replace(/^\/services\/data\/v[\d.]+/, '').replace(/\/[0-9A-Za-z]{15,18}$/, '/{id}')}`;
+  return `${request.method} ${request.path.replace(/^\/services\/data\/v[\d.]+/, '').replace(/\/[0-9A-Za-z]{15,18}(?=\/|$)/g, '/{id}')}`;
+}
+
+/**
+ * A copy of the desired folder in which each app of a manual step keeps the org's install state
+ * (its file's `installed:` flipped back), so that the plan has no step without an API.
+ */
+function withoutManualSteps(from, manual) {
+  const to = `${from}-no-manual`;
+  cpSync(from, to, { recursive: true });
+  const names = new Set(manual.map((a) => a.app.name));
+  for (const file of readdirSync(path.join(to, 'apps'))) {
+    const at = path.join(to, 'apps', file);
+    const text = readFileSync(at, 'utf8');
+    const name = /^name: (.*)$/m.exec(text)?.[1];
+    if (name !== undefined && names.has(name)) writeFileSync(at, text.replace(/^installed: (true|false)$/m, (_, v) => `installed: ${v === 'true' ? 'false' : 'true'}`));
+  }
+  return to;
 }
 
 /** The recorded requests counted by kind of call, kinds in order. */
@@ -33,8 +54,13 @@ export function countBy(requests) {
  * `measure` runs one capctl process (live.mjs's); `repo` holds the connected org's state folder
  * (refreshed by live.mjs), `generated` the bench's desired state and file store.
  */
-export async function benchLiveApply({ measure, capctl, repo, env, fake, generated, slug, actor, latencyMs, parallelism, wallFactor, repoRoot, log }) {
-  const desired = path.join(generated, 'desired');
+export async function benchLiveApply({ measure, capctl, repo, env, fake, generated, desired: listed, slug, actor, latencyMs, parallelism, wallFactor, repoRoot, log }) {
+  // The manual steps (uninstalls, installs: no API) would stop the live apply with exit 4 before
+  // the end: the bench applies a variant of the desired state that leaves those apps as the org has them.
+  const first = JSON.parse((await measure([capctl, 'plan', '--org', slug, '--desired', listed, '--format', 'json'], { cwd: repo, env })).stdout);
+  const manual = first.actions.filter((a) => a.manual);
+  const desired = manual.length === 0 ? listed : withoutManualSteps(listed, manual);
+
   // File mode: the same plan against a copy of the generated store.
   const scratch = mkdtempSync(path.join(path.dirname(generated), 'file-apply-'));
   let fileApply;
@@ -49,11 +75,13 @@ export async function benchLiveApply({ measure, capctl, repo, env, fake, generat
   // The plan the live apply will carry out, and the calls its batching needs.
   const planned = await measure([capctl, 'plan', '--org', slug, '--desired', desired, '--format', 'json'], { cwd: repo, env });
   const plan = JSON.parse(planned.stdout);
-  const [{ estimateApplyCalls }, { plannedRuns }] = await Promise.all([
+  const [{ estimateApplyCalls }, { plannedRuns }, { FileOrgStore }] = await Promise.all([
     import(path.join(repoRoot, 'dist/salesforce/call-estimate.js')),
     import(path.join(repoRoot, 'dist/apply/apply-plan.js')),
+    import(path.join(repoRoot, 'dist/store/file-store.js')),
   ]);
-  const estimate = estimateApplyCalls(plannedRuns({ remaining: plan.actions, doneByHand: [] }));
+  const stored = await new FileOrgStore(path.join(repo, 'org-state')).readSnapshot(slug);
+  const estimate = estimateApplyCalls(plannedRuns({ remaining: plan.actions, doneByHand: [] }, true), stored.apps);
   const actionsByKind = {};
   for (const a of plan.actions) actionsByKind[a.kind] = (actionsByKind[a.kind] ?? 0) + 1;
 
@@ -61,9 +89,8 @@ export async function benchLiveApply({ measure, capctl, repo, env, fake, generat
   const from = (await fake.requestsSince(0)).length;
   const applied = await measure([capctl, 'apply', '--org', slug, '--desired', desired, '--auto-approve', '--no-commit', '--format', 'json'], { cwd: repo, env });
   const requests = await fake.requestsSince(from);
-  // The preflight's read: everything up to the last read of the org before the first write.
-  const firstWrite = requests.findIndex((r) => (r.soap && /^(create|update|upsert|delete)Metadata$/.test(r.soap.call)) || (r.method !== 'GET' && !r.grant && !r.soap));
-  const preflight = firstWrite < 0 ? requests.length : firstWrite;
+  // The preflight's read: everything up to its last call, userinfo and /limits (the apply's facts).
+  const preflight = 1 + Math.max(...['/limits', '/services/oauth2/userinfo'].map((p) => requests.findLastIndex((r) => r.path.endsWith(p))));
   const actionCalls = requests.length - preflight;
   if (applied.code !== 0) log(`live apply exited ${applied.code}: ${applied.stderr.slice(-2000)}`);
 
@@ -77,7 +104,7 @@ export async function benchLiveApply({ measure, capctl, repo, env, fake, generat
     result: {
       actions: plan.actions.length,
       actionsByKind,
-      manual: plan.actions.filter((a) => a.manual).length,
+      manualStepsLeftOut: manual.map((a) => `${a.kind} ${a.app.name}`),
       code: applied.code,
       wallMs: Math.round(applied.wallMs),
       fileApplyMs: Math.round(fileApply.wallMs),

@@ -159,7 +159,7 @@ async function main() {
       results.planLive = await run([capctl, 'plan', '--org', benchOrg.slug, '--desired', desiredListed, '--format', 'json']);
       // The apply phase (issue 15), in a file of its own: scripts/bench/live-apply.mjs.
       const { benchLiveApply } = await import('./live-apply.mjs');
-      applyPhase = await benchLiveApply({ measure, capctl, repo, env, fake, generated, slug: benchOrg.slug, actor: benchActor, latencyMs: options.latencyMs, parallelism, wallFactor: live.wallFactor, repoRoot, log });
+      applyPhase = await benchLiveApply({ measure, capctl, repo, env, fake, generated, desired: desiredListed, slug: benchOrg.slug, actor: benchActor, latencyMs: options.latencyMs, parallelism, wallFactor: live.wallFactor, repoRoot, log });
     } finally {
       await fake.close();
     }

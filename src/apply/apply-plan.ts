@@ -191,7 +191,7 @@ async function recordLiveRefreshFirst(options: RunOptions, live: LiveApply & { s
  */
 function assertApiAllowance(store: OrgStore, org: string, start: StartPoint, snapshot: OrgSnapshot): void {
   const left = snapshot.live?.apiRequestsRemaining;
-  const runs = plannedRuns(start);
+  const runs = plannedRuns(start, snapshot.live !== undefined);
   if (left === undefined || !store.estimateCalls || runs.length === 0) return;
   const estimate = store.estimateCalls(org, runs);
   if (estimate.calls <= left) return;
@@ -202,13 +202,13 @@ function assertApiAllowance(store: OrgStore, org: string, start: StartPoint, sna
   );
 }
 
-/** The runs carryOutActions will hand the store, up to the first manual step not done (where it stops). */
-export function plannedRuns(start: Pick<StartPoint, 'remaining' | 'doneByHand'>): Action[][] {
+/** The runs carryOutActions will hand the store (`live`: a connected org's), up to the first manual step not done (where it stops). */
+export function plannedRuns(start: Pick<StartPoint, 'remaining' | 'doneByHand'>, live = false): Action[][] {
   const runs: Action[][] = [];
   let segment: Action[] = [];
   const flush = (): void => {
     let from = 0;
-    for (const length of runLengths(segment.length)) runs.push(segment.slice(from, (from += length)));
+    for (const length of runLengths(segment.length, live)) runs.push(segment.slice(from, (from += length)));
     segment = [];
   };
   for (const action of start.remaining) {
@@ -273,10 +273,12 @@ const maxRunLength = 32;
 /**
  * The lengths of the runs the actions are carried out in: 1, 2, 4, … up to maxRunLength. The first
  * results show at once, and a short apply still has a point to resume from after most actions.
+ * On a connected org (`live`) every run is maxRunLength: the live store records each action on its
+ * own as it is done, and a longer run lets consecutive metadata writes share a call (10 per call).
  */
-export function runLengths(actions: number): number[] {
+export function runLengths(actions: number, live = false): number[] {
   const lengths: number[] = [];
-  for (let done = 0, next = 1; done < actions; next = Math.min(next * 2, maxRunLength)) {
+  for (let done = 0, next = live ? maxRunLength : 1; done < actions; next = Math.min(next * 2, maxRunLength)) {
     lengths.push(Math.min(next, actions - done));
     done += lengths.at(-1)!;
   }
@@ -320,7 +322,7 @@ async function carryOutActions(options: RunOptions, start: StartPoint, report: A
  */
 async function carryOutSegment(options: RunOptions, start: StartPoint, report: ApplyReport, first: number, end: number): Promise<boolean> {
   let from = first;
-  let lengths = runLengths(end - from);
+  let lengths = runLengths(end - from, options.live !== undefined);
   while (lengths.length > 0) {
     const length = lengths.shift()!;
     const result = await carryOutRun(options, start.remaining.slice(from, from + length));
@@ -340,7 +342,7 @@ async function carryOutSegment(options: RunOptions, start: StartPoint, report: A
       if (readBack.length > 0) {
         // Done after all: go on after the last action done, in runs again.
         from += done;
-        lengths = runLengths(end - from);
+        lengths = runLengths(end - from, options.live !== undefined);
         continue;
       }
       failure.error = new Error(`${failure.error.message} (its outcome could not be told at first; read back, the store shows it was not done)`, { cause: failure.error });

@@ -12,6 +12,7 @@
 //   POST /services/Soap/m/NN.N              listMetadata, readMetadata; createMetadata, updateMetadata,
 //                                           upsertMetadata, deleteMetadata (writes.ts)
 //   POST /composite/sobjects                SetupEntityAccess records, ≤200 per call (writes.ts)
+//   DELETE /composite/sobjects?ids=…       SetupEntityAccess records by id, ≤200 per call (writes.ts)
 //   DELETE /sobjects/SetupEntityAccess/{id}
 //   GET, DELETE /apps/oauth/usage/…         external client apps' users and tokens (writes.ts)
 //   POST /services/oauth2/revoke            form body token=<DeleteToken> (writes.ts)
@@ -30,7 +31,7 @@ import { CallRefused, fakeWrites, type MetadataResult, type RestAnswer } from '.
 /** A fault the next matching requests get instead of their answer. */
 export interface Fault {
   /**
-   * `refuse-item`: a write's first item fails (per-item result), the rest go through.
+   * `refuse-item`: a write's item at `item` (default the first) fails (per-item result), the rest go through.
    * `apply-then-hang`: a write is carried out, but its answer never comes (the client times out).
    */
   kind: 'limit-exceeded' | 'expire-session' | 'hang' | 'malformed-json' | 'server-error' | 'echo-token' | 'refuse-item' | 'apply-then-hang';
@@ -40,6 +41,8 @@ export interface Fault {
   times?: number;
   /** How many matching requests go through untouched first (default 0). */
   skip?: number;
+  /** `refuse-item`: the index of the item refused (default 0). */
+  item?: number;
 }
 
 /** One request the fake got, as tests assert it: never the token. */
@@ -198,7 +201,7 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
       if (fault?.kind === 'limit-exceeded') return soapFault(res, 'sf:REQUEST_LIMIT_EXCEEDED', 'REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded.');
       if (fault?.kind === 'server-error') return text(res, 503, 'text/html', '<html>Service Unavailable</html>');
       if (fault?.kind === 'malformed-json') return text(res, 200, 'text/xml', '<soapenv:Envelope><soapenv:Body><oops');
-      return soapCall(soap.call, soap.args, record, fault?.kind, fault?.kind === 'apply-then-hang' ? hang(res) : res);
+      return soapCall(soap.call, soap.args, record, fault, fault?.kind === 'apply-then-hang' ? hang(res) : res);
     }
     if (path === '/services/oauth2/userinfo' && req.method === 'GET') {
       if (!authorized) return json(res, 401, { error: 'invalid_token', error_description: 'Session expired or invalid' });
@@ -213,7 +216,7 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     if (fault?.kind === 'echo-token') return json(res, 400, [{ message: `The session ${token} may not do this`, errorCode: 'INSUFFICIENT_ACCESS' }]);
     const out = fault?.kind === 'apply-then-hang' ? hang(res) : res;
     if (req.method === 'GET' && !rest[1]!.startsWith('/apps/oauth/usage/')) return restCall(req.method, rest[1]!, parsed.searchParams, out);
-    return restWrite(req.method ?? 'GET', rest[1]!, body, record, fault?.kind === 'refuse-item', out);
+    return restWrite(req.method ?? 'GET', rest[1]!, parsed.searchParams, body, record, fault?.kind === 'refuse-item' ? fault.item : undefined, out);
   }
 
   /** A request that never gets its answer; returns a response that swallows what is written to it. */
@@ -231,7 +234,7 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
   }
 
   /** The REST writes (and the usage resources' reads) of writes.ts. */
-  function restWrite(method: string, route: string, body: string, record: RecordedRequest, refuse: boolean, res: ServerResponse): void {
+  function restWrite(method: string, route: string, search: URLSearchParams, body: string, record: RecordedRequest, refuseAt: number | undefined, res: ServerResponse): void {
     const base = `${url}/services/data/v62.0`;
     const usage = writes.usage(method, route, base);
     if (usage) return answer(usage, record, res);
@@ -244,7 +247,12 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
       }
       const records = (parsed as { records?: unknown } | null)?.records;
       if (Array.isArray(records)) record.items = records.length;
-      return answer(writes.createRecords(parsed, refuse), record, res);
+      return answer(writes.createRecords(parsed, refuseAt), record, res);
+    }
+    if (route === '/composite/sobjects' && method === 'DELETE') {
+      const ids = (search.get('ids') ?? '').split(',').filter((id) => id !== '');
+      record.items = ids.length;
+      return answer(writes.deleteRecords(ids, refuseAt), record, res);
     }
     const one = /^\/sobjects\/([A-Za-z]+)\/([A-Za-z0-9]+)$/.exec(route);
     if (one && method === 'DELETE') {
@@ -334,7 +342,8 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     return { size: rows.length, totalSize: rows.length, done: true, queryLocator: null, entityTypeName: parsed.from, records: parsed.fields === 'count' ? [] : rows };
   }
 
-  function soapCall(call: string, args: Record<string, unknown>, record: RecordedRequest, fault: Fault['kind'] | undefined, res: ServerResponse): void {
+  function soapCall(call: string, args: Record<string, unknown>, record: RecordedRequest, fault: Required<Fault> | undefined, res: ServerResponse): void {
+    const refuseAt = fault?.kind === 'refuse-item' ? fault.item : undefined;
     const byType = (type: string): Map<string, Component & { __lastModified: string }> => {
       let m = data.metadata.get(type);
       if (!m) data.metadata.set(type, (m = new Map()));
@@ -375,8 +384,8 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
         try {
           results =
             call === 'deleteMetadata'
-              ? writes.deleteMetadata(String(args.type ?? ''), items as string[], fault === 'refuse-item')
-              : writes.saveMetadata(call, items as Record<string, unknown>[], fault === 'refuse-item');
+              ? writes.deleteMetadata(String(args.type ?? ''), items as string[], refuseAt)
+              : writes.saveMetadata(call, items as Record<string, unknown>[], refuseAt);
         } catch (err) {
           if (err instanceof CallRefused) return soapFault(res, err.code, err.message);
           throw err;
@@ -462,7 +471,7 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
       dailyRemaining = value;
     },
     inject(fault) {
-      faults.push({ kind: fault.kind, match: fault.match ?? '', times: fault.times ?? 1, skip: fault.skip ?? 0 });
+      faults.push({ kind: fault.kind, match: fault.match ?? '', times: fault.times ?? 1, skip: fault.skip ?? 0, item: fault.item ?? 0 });
     },
     touchApp(id, at) {
       const row = [...(data.tables.ConnectedApplication ?? []), ...(data.tables.ExternalClientApplication ?? [])].find((r) => r.Id === id);

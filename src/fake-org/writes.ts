@@ -4,7 +4,8 @@
 // org does not have, a ConnectedApp update carrying a consumerSecret, more than 10 components per
 // metadata call, more than 200 records per sObject Collections call, a DeleteToken already used.
 //   metadata CRUD  createMetadata / updateMetadata / upsertMetadata / deleteMetadata, per-item results
-//   REST           POST /composite/sobjects (SetupEntityAccess), DELETE /sobjects/SetupEntityAccess/{id}
+//   REST           POST /composite/sobjects (SetupEntityAccess), DELETE /composite/sobjects?ids=… (≤200),
+//                  DELETE /sobjects/SetupEntityAccess/{id}
 //   OAuth          POST /services/oauth2/revoke (form body token=<DeleteToken>)
 //   usage          GET /apps/oauth/usage/{appId}/users, GET and DELETE …/{appId}/{userId}/tokens,
 //                  DELETE /apps/oauth/usage/tokens/{tokenId} (external client apps)
@@ -63,7 +64,7 @@ const requiredFields: Record<string, string[]> = {
   OauthOidcSettings: ['fullName'],
 };
 
-/** The fake org's write side, over its data. `refuseNext` makes the next item written fail (an injected fault). */
+/** The fake org's write side, over its data. A write's `refuseAt` is the index of the item it fails (an injected fault; undefined: none). */
 export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()) {
   let idCount = 0;
   const newId = (prefix: string): string => `${prefix}9${String(++idCount).padStart(14, '0')}`;
@@ -120,7 +121,7 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
 
   return {
     /** createMetadata / updateMetadata / upsertMetadata: one result per component, in order. */
-    saveMetadata(call: 'createMetadata' | 'updateMetadata' | 'upsertMetadata', components: readonly Component[], refuse: boolean): MetadataResult[] {
+    saveMetadata(call: 'createMetadata' | 'updateMetadata' | 'upsertMetadata', components: readonly Component[], refuseAt?: number): MetadataResult[] {
       if (components.length > metadataWriteBatch) throw new CallRefused('sf:INVALID_ARGUMENT', `INVALID_ARGUMENT: at most ${metadataWriteBatch} components per ${call} call`);
       return components.map((component, i) => {
         const type = String((component['@_xsi:type'] as string | undefined) ?? '').replace(/^.*:/, '');
@@ -129,7 +130,7 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
         const exists = byType(type).has(fullName);
         const created = call === 'upsertMetadata' ? { created: !exists } : {};
         const error =
-          refuse && i === 0
+          i === refuseAt
             ? { statusCode: 'FIELD_INTEGRITY_EXCEPTION', message: 'the org refused this component (a fault injected into the fake)' }
             : call === 'createMetadata' && exists
               ? { statusCode: 'DUPLICATE_VALUE', message: 'duplicate value found' }
@@ -145,17 +146,17 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
     },
 
     /** deleteMetadata: one result per name. */
-    deleteMetadata(type: string, fullNames: readonly string[], refuse: boolean): MetadataResult[] {
+    deleteMetadata(type: string, fullNames: readonly string[], refuseAt?: number): MetadataResult[] {
       if (fullNames.length > metadataWriteBatch) throw new CallRefused('sf:INVALID_ARGUMENT', `INVALID_ARGUMENT: at most ${metadataWriteBatch} components per deleteMetadata call`);
       return fullNames.map((fullName, i) => {
-        if (refuse && i === 0) return { fullName, success: false, errors: [{ statusCode: 'FIELD_INTEGRITY_EXCEPTION', message: 'the org refused this component (a fault injected into the fake)' }] };
+        if (i === refuseAt) return { fullName, success: false, errors: [{ statusCode: 'FIELD_INTEGRITY_EXCEPTION', message: 'the org refused this component (a fault injected into the fake)' }] };
         const ok = byType(type).delete(fullName);
         return { fullName, success: ok, errors: ok ? [] : [{ statusCode: 'INVALID_CROSS_REFERENCE_KEY', message: 'no such component' }] };
       });
     },
 
     /** POST /composite/sobjects: SetupEntityAccess records, each with its own result (allOrNone false). */
-    createRecords(body: unknown, refuse: boolean): RestAnswer {
+    createRecords(body: unknown, refuseAt?: number): RestAnswer {
       const request = body as { allOrNone?: unknown; records?: unknown } | null;
       if (!request || !Array.isArray(request.records)) return { status: 400, body: [{ message: 'records: a list of records is required', errorCode: 'JSON_PARSER_ERROR' }] };
       if (request.records.length > collectionBatch) {
@@ -164,7 +165,7 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
       const results = (request.records as Row[]).map((record, i) => {
         const fail = (statusCode: string, message: string, fields: string[] = []) => ({ success: false, errors: [{ statusCode, message, fields }] });
         const type = (record.attributes as { type?: unknown } | undefined)?.type;
-        if (refuse && i === 0) return fail('FIELD_INTEGRITY_EXCEPTION', 'the org refused this record (a fault injected into the fake)');
+        if (i === refuseAt) return fail('FIELD_INTEGRITY_EXCEPTION', 'the org refused this record (a fault injected into the fake)');
         if (type !== 'SetupEntityAccess') return fail('INVALID_TYPE', `the fake org creates only SetupEntityAccess records, not ${String(type)}`);
         if ('SetupEntityType' in record) return fail('INVALID_FIELD_FOR_INSERT_UPDATE', 'Unable to create/update fields: SetupEntityType. Please check the security settings of this field.', ['SetupEntityType']);
         for (const field of ['ParentId', 'SetupEntityId']) if (typeof record[field] !== 'string' || record[field] === '') return fail('REQUIRED_FIELD_MISSING', `Required fields are missing: [${field}]`, [field]);
@@ -181,6 +182,23 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
         return { id, success: true, errors: [] };
       });
       return { status: 200, body: results, outcome: `created ${results.filter((r) => r.success).length} of ${results.length}` };
+    },
+
+    /** DELETE /composite/sobjects?ids=…: SetupEntityAccess records, each with its own result (allOrNone false); one already gone is ENTITY_IS_DELETED. */
+    deleteRecords(ids: readonly string[], refuseAt?: number): RestAnswer {
+      if (ids.length === 0) return { status: 400, body: [{ message: 'ids: at least one id is required', errorCode: 'MALFORMED_ID' }] };
+      if (ids.length > collectionBatch) {
+        return { status: 400, body: [{ message: `record limit reached. cannot submit more than ${collectionBatch} records into this call`, errorCode: 'EXCEEDED_ID_LIMIT' }] };
+      }
+      const rows = table('SetupEntityAccess');
+      const results = ids.map((id, i) => {
+        if (i === refuseAt) return { id, success: false, errors: [{ statusCode: 'FIELD_INTEGRITY_EXCEPTION', message: 'the org refused this record (a fault injected into the fake)', fields: [] }] };
+        const at = rows.findIndex((r) => r.Id === id);
+        if (at < 0) return { id, success: false, errors: [{ statusCode: 'ENTITY_IS_DELETED', message: 'entity is deleted', fields: [] }] };
+        rows.splice(at, 1);
+        return { id, success: true, errors: [] };
+      });
+      return { status: 200, body: results, outcome: `deleted ${results.filter((r) => r.success).length} of ${results.length}` };
     },
 
     /** DELETE /sobjects/SetupEntityAccess/{id}. */

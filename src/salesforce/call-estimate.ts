@@ -1,16 +1,25 @@
 // How many API calls carrying out actions on a live org takes (salesforce-api.md §2, §6), for the
-// apply's check against the org's remaining daily allowance (SPEC §13). Pure. Each run of actions
-// that apply hands the executor is batched on its own, kind by kind (consecutive actions of one
-// kind form a group):
-//   set-org-settings   one upsertMetadata per settings type it changes (ConnectedAppSettings, OauthOidcSettings)
-//   set-policies       readMetadata and updateMetadata of the whole component, 10 per call each
-//   set-assignments    one SetupEntityAccess query for the rows; creates and deletes, 200 per call each
-//   block              upsertMetadata of BlacklistedConsumer, 10 per call
-//   unblock            listMetadata of BlacklistedConsumer, then deleteMetadata, 10 per call
-//   revoke             per app, the OauthToken query (500 rows per page); then one revoke call per token
+// apply's check against the org's remaining daily allowance (SPEC §13): exactly the calls the
+// executors (live-executors.ts) make when nothing fails, their read-backs included. Pure. Each run
+// of actions that apply hands the store is cut into batches (batchesOf, which the store uses too):
+// consecutive set-policies, block or unblock actions writing the same metadata type share one call
+// of at most 10 components; every other action is a batch of its own.
+//   set-org-settings   per settings type it changes (ConnectedAppSettings, OauthOidcSettings) one
+//                      readMetadata and one upsertMetadata; read back: one readMetadata of each type
+//   set-policies       per batch one readMetadata and one updateMetadata; read back: one readMetadata,
+//                      and for connected apps one ConnectedApplication query
+//   set-assignments    one SetupEntityAccess query; creates and deletes by sObject Collections, 200
+//                      per call each; read back: one query
+//   block              per batch one upsertMetadata; read back: one readMetadata of the blocks, and
+//                      per app one COUNT() of its tokens (a block ends them)
+//   unblock            per batch one deleteMetadata (one block per app); read back: one readMetadata
+//   revoke             connected app: the app's OauthToken query (500 rows per page; again while it
+//                      answers the 2,500-row cap and some matched), one revoke per token; external client app: its users, each user's tokens, one DELETE per
+//                      token; read back: one COUNT() and the tokens left, 500 per page
 //   install, uninstall manual steps (no API): none
-// and every group one read-back of what it changed.
-import type { Action, ActionKind, NameChanges } from '../model/index.js';
+// Without the org's data (`apps`), an app is taken as a connected app holding exactly the sessions
+// its action ends.
+import type { Action, ActionKind, NameChanges, ObservedApp } from '../model/index.js';
 
 /** The estimate: calls in all, and by action kind. */
 export interface CallEstimate {
@@ -18,18 +27,65 @@ export interface CallEstimate {
   byKind: Partial<Record<ActionKind, number>>;
 }
 
-const metadataBatch = 10;
+/** The metadata call a batched action's write goes in, and how many items it sends. */
+export interface BatchCall {
+  key: string;
+  items: number;
+}
+
+/** The most components one metadata CRUD call (and one readMetadata) takes. */
+export const metadataBatch = 10;
 const collectionBatch = 200;
 const tokenPage = 500;
+/** OauthToken answers at most this many rows to one query (unconfirmed.ts oauthTokenCap). */
+const tokenCap = 2500;
+const extlClntAppPolicyType = 'ExtlClntAppOauthConfigurablePolicies';
 
-/** The calls of `runs` (each the actions apply hands the executor at once, in order). */
-export function estimateApplyCalls(runs: readonly (readonly Action[])[]): CallEstimate {
+/** The call of an action whose kind is batched by metadata call; undefined for the other kinds. */
+export function metadataBatchKey(action: Action, appType: ObservedApp['type'] | undefined): BatchCall | undefined {
+  switch (action.kind) {
+    case 'set-policies':
+      return { key: `updateMetadata ${appType === 'ExternalClientApp' ? extlClntAppPolicyType : 'ConnectedApp'}`, items: 1 };
+    case 'block':
+      return { key: 'upsertMetadata BlacklistedConsumer', items: 1 };
+    case 'unblock':
+      return { key: 'deleteMetadata BlacklistedConsumer', items: 1 };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Consecutive items with the same call, at most 10 items and 10 actions to a batch; an item with
+ * no call is a batch of its own.
+ */
+export function batchesOf<T>(items: readonly T[], callOf: (item: T) => BatchCall | undefined): T[][] {
+  const batches: T[][] = [];
+  let open: { key: string; items: number; batch: T[] } | undefined;
+  for (const item of items) {
+    const call = callOf(item);
+    if (call && open && open.key === call.key && open.items + call.items <= metadataBatch && open.batch.length < metadataBatch) {
+      open.batch.push(item);
+      open.items += call.items;
+      continue;
+    }
+    const batch = [item];
+    batches.push(batch);
+    open = call ? { key: call.key, items: call.items, batch } : undefined;
+  }
+  return batches;
+}
+
+/** The calls of `runs` (each the actions apply hands the store at once, in order), given the org's apps as last read. */
+export function estimateApplyCalls(runs: readonly (readonly Action[])[], apps: readonly ObservedApp[] = []): CallEstimate {
+  const byId = new Map(apps.map((a) => [a.id, a]));
+  const appOf = (action: Action): ObservedApp | undefined => (action.app ? byId.get(action.app.id) : undefined);
   const byKind: Partial<Record<ActionKind, number>> = {};
   let calls = 0;
   for (const run of runs) {
-    for (const group of groupsOf(run)) {
-      const kind = group[0]!.kind;
-      const n = batchCalls(kind, group) + (group[0]!.manual ? 0 : 1);
+    for (const batch of batchesOf(run, (a) => metadataBatchKey(a, appOf(a)?.type))) {
+      const kind = batch[0]!.kind;
+      const n = batchCalls(batch, appOf(batch[0]!));
       byKind[kind] = (byKind[kind] ?? 0) + n;
       calls += n;
     }
@@ -37,43 +93,59 @@ export function estimateApplyCalls(runs: readonly (readonly Action[])[]): CallEs
   return { calls, byKind };
 }
 
-/** Consecutive actions of one kind. */
-function groupsOf(run: readonly Action[]): Action[][] {
-  const groups: Action[][] = [];
-  for (const action of run) {
-    const last = groups.at(-1);
-    if (last && last[0]!.kind === action.kind && !action.manual && !last[0]!.manual) last.push(action);
-    else groups.push([action]);
-  }
-  return groups;
-}
-
 function batches(n: number, size: number): number {
   return Math.ceil(n / size);
 }
 
-function batchCalls(kind: ActionKind, group: readonly Action[]): number {
-  if (group[0]!.manual) return 0;
-  switch (kind) {
-    case 'set-org-settings':
-      return group.reduce((n, a) => n + (a.after?.adminApprovedAppsOnly !== undefined ? 1 : 0) + (a.after?.oauthFlows !== undefined ? 1 : 0), 0);
+/** The calls of one batch (all its actions of one kind). */
+function batchCalls(batch: readonly Action[], app: ObservedApp | undefined): number {
+  const action = batch[0]!;
+  if (action.manual) return 0;
+  switch (action.kind) {
+    case 'set-org-settings': {
+      const types = (action.after?.adminApprovedAppsOnly !== undefined ? 1 : 0) + (action.after?.oauthFlows !== undefined ? 1 : 0);
+      return 2 * types + 2;
+    }
     case 'set-policies':
-      return 2 * batches(group.length, metadataBatch);
+      return app?.type === 'ExternalClientApp' ? 3 : 4;
     case 'set-assignments': {
-      const changes = group.flatMap((a) => namesChanged(a));
+      const changes = namesChanged(action);
       const added = changes.reduce((n, c) => n + c.added.length, 0);
       const removed = changes.reduce((n, c) => n + c.removed.length, 0);
-      return 1 + batches(added, collectionBatch) + batches(removed, collectionBatch);
+      return 1 + batches(added, collectionBatch) + batches(removed, collectionBatch) + 1;
     }
     case 'block':
-      return batches(group.length, metadataBatch);
+      return 2 + batch.length;
     case 'unblock':
-      return 1 + batches(group.length, metadataBatch);
+      return 2;
     case 'revoke':
-      return group.reduce((n, a) => n + Math.max(1, batches(a.effects.sessionsEnded, tokenPage)) + a.effects.sessionsEnded, 0);
+      return revokeCalls(action, app);
     case 'install':
     case 'uninstall':
       return 0;
+  }
+}
+
+function revokeCalls(action: Action, app: ObservedApp | undefined): number {
+  const ended = action.effects.sessionsEnded;
+  const held = app ? app.sessions.length : ended;
+  const left = Math.max(0, held - ended);
+  // The read-back: COUNT(), then the tokens left (none: no query); past the cap, at least a page per 500.
+  const readBack = 1 + (left === 0 ? 0 : Math.max(1, batches(left, tokenPage)) + (left > tokenCap ? 1 : 0));
+  if (app?.type === 'ExternalClientApp') {
+    const named = action.revocation && action.revocation.users !== 'all' ? new Set(action.revocation.users) : undefined;
+    const users = new Set(app.sessions.map((s) => s.user).filter((u) => named === undefined || named.has(u))).size;
+    return 1 + users + ended + readBack;
+  }
+  // Query, revoke what matches; while a query answers the cap and some matched, again.
+  let calls = readBack;
+  for (let heldNow = held, endedNow = ended; ; ) {
+    const rows = Math.min(heldNow, tokenCap);
+    const revoked = Math.min(rows, endedNow);
+    calls += Math.max(1, batches(rows, tokenPage)) + revoked;
+    heldNow -= revoked;
+    endedNow -= revoked;
+    if (rows < tokenCap || revoked === 0) return calls;
   }
 }
 

@@ -77,6 +77,8 @@ export interface SfClient {
   metadataDelete(type: string, fullNames: readonly string[]): Promise<WriteResult[]>;
   /** sObject Collections create (`POST /composite/sobjects`, allOrNone false) of at most 200 records: one result per record. Never retried. */
   createRecords(type: string, records: readonly SfRecord[]): Promise<WriteResult[]>;
+  /** sObject Collections delete (`DELETE /composite/sobjects?ids=…`, allOrNone false) of at most 200 ids: one result per id (a record already gone: ENTITY_IS_DELETED). Never retried. */
+  deleteRecords(type: string, ids: readonly string[]): Promise<WriteResult[]>;
   /** `DELETE /sobjects/{type}/{id}`: `gone` when the org no longer has it. */
   deleteRecord(type: string, id: string): Promise<'deleted' | 'gone'>;
   /** `POST /services/oauth2/revoke` with a token's DeleteToken: `gone` when the org answers invalid_token (already revoked). The token never reaches a message. */
@@ -251,6 +253,13 @@ class JsforceClient implements SfClient {
     if (records.length > collectionBatch) throw new Error(`an sObject Collections create takes at most ${collectionBatch} records, not ${records.length}`);
     const body: unknown = await this.call(`create ${records.length} ${type}`, false, () => this.conn.sobject(type).create(records.map((r) => ({ ...r }))));
     return this.writeResults(body, records.length, `create ${type}`);
+  }
+
+  async deleteRecords(type: string, ids: readonly string[]): Promise<WriteResult[]> {
+    if (ids.length === 0) return [];
+    if (ids.length > collectionBatch) throw new Error(`an sObject Collections delete takes at most ${collectionBatch} ids, not ${ids.length}`);
+    const body: unknown = await this.call(`delete ${ids.length} ${type}`, false, () => this.conn.sobject(type).destroy([...ids]));
+    return this.writeResults(body, ids.length, `delete ${type}`);
   }
 
   async deleteRecord(type: string, id: string): Promise<'deleted' | 'gone'> {

@@ -5,18 +5,25 @@
 // executor here.
 //   set-org-settings  readMetadata + upsertMetadata ConnectedAppSettings / OauthOidcSettings
 //   set-policies      readMetadata, capctl's fields changed, updateMetadata (never a consumerSecret)
-//   set-assignments   SetupEntityAccess: created by sObject Collections (≤200 per call), deleted by Id
+//   set-assignments   SetupEntityAccess: created and deleted by sObject Collections (≤200 per call)
 //   block / unblock   upsertMetadata / deleteMetadata BlacklistedConsumer
+// set-policies, block and unblock are batched (`liveBatching`): consecutive actions of one kind
+// that write the same metadata type go in ONE call of at most 10 components (batchesOf in
+// call-estimate.ts, which counts the calls the same way), read before and back after by one
+// readMetadata of their names; each item's result is its action's. jsforce sends no
+// AllOrNoneHeader (its SOAP envelope carries only SessionHeader and CallOptions), so the org saves
+// the items it does not refuse: the caller records each action as the read-back shows it.
 //   revoke            each matching token's DeleteToken to POST /services/oauth2/revoke (a token
 //                     already gone counts as done); external client apps: the usage resources
 //   install / uninstall  no API: refused (a manual step)
 // An error the org gave for an item (a refused component or record) is ActionRefused: trying the
 // same action again cannot help. A SalesforceError is the client's (limit, session, timeout…).
-import type { Action, ObservedApp, ObservedOrg, Values } from '../model/index.js';
+import type { Action, ActionKind, ObservedApp, ObservedOrg, Values } from '../model/index.js';
 import { connectedAppRefreshCodec, externalClientAppRefreshCodec } from '../metadata/field-map.js';
 import type { BackendExecutors } from '../plan/action-kinds.js';
 import { count } from '../plan/count.js';
 import type { OrgData } from '../plan/transition.js';
+import { metadataBatchKey, type BatchCall } from './call-estimate.js';
 import { collectionBatch, metadataWriteBatch, type SfClient, type SfRecord, type WriteResult } from './client.js';
 import { mapSnapshot, type LiveRecords } from './map-snapshot.js';
 import type { AppMetadataCache } from './read-live-snapshot.js';
@@ -53,17 +60,51 @@ export class ActionRefused extends Error {
   override name = 'ActionRefused';
 }
 
+/**
+ * A kind whose consecutive actions share one metadata call (set-policies, block, unblock). The
+ * actions handed to it are one batch (batchesOf: the same call, at most 10 items).
+ */
+export interface LiveBatching {
+  /** The call the action's write goes in, and how many items it sends; undefined: it is carried out alone (its executor). */
+  callOf(context: LiveContext, action: Action): BatchCall | undefined;
+  /**
+   * Makes the batch's calls: per action in order, undefined when its item was saved, or the org's
+   * refusal. An action that cannot be sent (the org lacks what it changes) is refused before the
+   * call, and the actions after it are not sent: the list then ends with that refusal.
+   * Throws the client's SalesforceError when the whole call failed.
+   */
+  carryOut(context: LiveContext, actions: readonly Action[]): Promise<(ActionRefused | undefined)[]>;
+  /** Reads back what the actions change (one read of their names), updating `context.records`; one ReadBack per action. */
+  readBack(context: LiveContext, actions: readonly Action[]): Promise<ReadBack[]>;
+}
+
 /** Every kind's executor on a live org. */
 export const liveExecutors: BackendExecutors<LiveExecutor> = {
   'set-org-settings': { carryOut: setOrgSettings, readBack: readBackSettings },
   install: { carryOut: noApi('installing'), readBack: readBackApp() },
   uninstall: { carryOut: noApi('uninstalling'), readBack: readBackApp() },
-  'set-policies': { carryOut: setPolicies, readBack: readBackApp(readPolicies) },
+  'set-policies': { carryOut: setPolicies, readBack: readBackApp((context, app) => readPolicies(context, [app])) },
   'set-assignments': { carryOut: setAssignments, readBack: readBackApp(readAssignments) },
-  block: { carryOut: block, readBack: readBackApp(readBlocks, readTokens) },
-  unblock: { carryOut: unblock, readBack: readBackApp(readBlocks) },
+  block: { carryOut: block, readBack: (context, action) => readBackBlockBatch(context, [action]).then((shown) => shown[0]!) },
+  unblock: { carryOut: unblock, readBack: (context, action) => readBackUnblockBatch(context, [action]).then((shown) => shown[0]!) },
   revoke: { carryOut: revoke, readBack: readBackApp(readTokens) },
 };
+
+/** The kinds batched by metadata call. */
+export const liveBatching: Partial<Record<ActionKind, LiveBatching>> = {
+  'set-policies': { callOf: (context, action) => batchCallOf(context, action), carryOut: setPoliciesBatch, readBack: readBackPoliciesBatch },
+  block: { callOf: (context, action) => batchCallOf(context, action), carryOut: blockBatch, readBack: readBackBlockBatch },
+  unblock: { callOf: (context, action) => batchCallOf(context, action), carryOut: unblockBatch, readBack: readBackUnblockBatch },
+};
+
+/** The call of a batched action: by the app's type; an unblock's items are the blocks it deletes. */
+function batchCallOf(context: LiveContext, action: Action): BatchCall | undefined {
+  const app = context.data.apps.find((a) => a.id === action.app?.id);
+  if (!app) return undefined;
+  const call = metadataBatchKey(action, app.type);
+  if (!call) return undefined;
+  return action.kind === 'unblock' ? { ...call, items: blockNamesOf(context, app).length } : call;
+}
 
 function noApi(what: string): LiveExecutor['carryOut'] {
   return (_context, action) =>
@@ -103,28 +144,68 @@ async function readBackSettings(context: LiveContext): Promise<ReadBack> {
 // --- set-policies -------------------------------------------------------------------------------
 
 async function setPolicies(context: LiveContext, action: Action): Promise<void> {
-  const app = appOf(context, action);
+  refuseFirst(await setPoliciesBatch(context, [action]));
+}
+
+/** The metadata type of an app's OAuth policies. */
+function policyTypeOf(app: ObservedApp): string {
+  return app.type === 'ExternalClientApp' ? U.externalClientAppPolicyType : 'ConnectedApp';
+}
+
+/** The fullName of an app's policies component; ActionRefused when it was not read. */
+function policyNameOf(context: LiveContext, app: ObservedApp): string {
+  if (app.type === 'ExternalClientApp') return ecaPolicyName(context, app);
+  const fullName = context.appMetadata[app.id]?.fullName;
+  if (fullName === undefined) throw new ActionRefused(`${app.name}: its ConnectedApp metadata was not read, so its policies cannot be changed through the Metadata API; nothing was changed`);
+  return fullName;
+}
+
+/** The component as read, with capctl's fields changed to the action's `after` (never a consumerSecret). */
+function policiesChanged(app: ObservedApp, action: Action, component: SfRecord): SfRecord {
   const after = action.after ?? {};
   if (app.type === 'ExternalClientApp') {
-    const fullName = ecaPolicyName(context, app);
-    const component = await readOne(context.client, U.externalClientAppPolicyType, fullName);
     const changed: SfRecord = { ...component };
     if (after.permittedUsers === 'admin-approved' || after.permittedUsers === 'all-users') changed.permittedUsersPolicyType = after.permittedUsers === 'admin-approved' ? 'AdminApprovedPreAuthorized' : 'AllSelfAuthorized';
     if (typeof after.ipRelaxation === 'string') changed.ipRelaxationPolicyType = ecaIp[after.ipRelaxation] ?? after.ipRelaxation;
     if (typeof after.refreshTokenPolicy === 'string') setEncoded(changed, externalClientAppRefreshCodec.encode(after.refreshTokenPolicy));
-    await saved(context.client, 'update', U.externalClientAppPolicyType, [changed]);
-    return;
+    return changed;
   }
-  const fullName = context.appMetadata[app.id]?.fullName;
-  if (fullName === undefined) throw new ActionRefused(`${app.name}: its ConnectedApp metadata was not read, so its policies cannot be changed through the Metadata API; nothing was changed`);
-  const component = await readOne(context.client, 'ConnectedApp', fullName);
   const changed = U.connectedAppToSend(component);
   const config = { ...((changed.oauthConfig as SfRecord | undefined) ?? {}) };
   const policy = { ...((changed.oauthPolicy as SfRecord | undefined) ?? {}) };
   if (after.permittedUsers === 'admin-approved' || after.permittedUsers === 'all-users') config.isAdminApproved = String(after.permittedUsers === 'admin-approved');
   if (typeof after.ipRelaxation === 'string') policy.ipRelaxation = after.ipRelaxation;
   if (typeof after.refreshTokenPolicy === 'string') setEncoded(policy, connectedAppRefreshCodec.encode(after.refreshTokenPolicy));
-  await saved(context.client, 'update', 'ConnectedApp', [{ ...changed, oauthConfig: config, oauthPolicy: policy }]);
+  return { ...changed, oauthConfig: config, oauthPolicy: policy };
+}
+
+/** One readMetadata of the batch's components, one updateMetadata of them changed. */
+async function setPoliciesBatch(context: LiveContext, actions: readonly Action[]): Promise<(ActionRefused | undefined)[]> {
+  const { items, refused } = sendable(actions, (action) => {
+    const app = appOf(context, action);
+    return { action, app, fullName: policyNameOf(context, app) };
+  });
+  if (items.length === 0) return refused ? [refused] : [];
+  const type = policyTypeOf(items[0]!.app);
+  const read = new Map((await context.client.metadataRead(type, items.map((i) => i.fullName))).map((c) => [String(c.fullName), c]));
+  let stop = refused;
+  const components: SfRecord[] = [];
+  for (const item of items) {
+    const component = read.get(item.fullName);
+    if (!component) {
+      stop = new ActionRefused(`the org has no ${type} ${item.fullName} to change; nothing was changed`);
+      break;
+    }
+    components.push(policiesChanged(item.app, item.action, component));
+  }
+  const results = components.length === 0 ? [] : await context.client.metadataSave('update', type, components);
+  return [...results.map((r, i) => itemRefusal(items[i]!.app.name, `updateMetadata ${type}`, [r])), ...(stop ? [stop] : [])];
+}
+
+async function readBackPoliciesBatch(context: LiveContext, actions: readonly Action[]): Promise<ReadBack[]> {
+  const apps = listedApps(context, actions);
+  await readPolicies(context, apps);
+  return actions.map((action) => mappedApp(context, action));
 }
 
 const ecaIp: Record<string, string> = { ENFORCE: 'Enforce', BYPASS_2FACTOR: 'Bypass_2factor', BYPASS: 'Bypass', ENFORCE_RELAXREFRESH: 'Enforce_RelaxRefresh' };
@@ -144,26 +225,37 @@ function ecaPolicyName(context: LiveContext, app: ObservedApp): string {
   return component.fullName;
 }
 
-async function readPolicies(context: LiveContext, app: ObservedApp): Promise<void> {
+/** The policies of apps of one type (one batch): one readMetadata of their components; connected apps also one ConnectedApplication query. */
+async function readPolicies(context: LiveContext, apps: readonly ObservedApp[]): Promise<void> {
   const { client, records } = context;
-  if (app.type === 'ExternalClientApp') {
-    const fullName = ecaPolicyName(context, app);
-    const [component] = await client.metadataRead(U.externalClientAppPolicyType, [fullName]);
-    records.externalClientAppPolicies = [...records.externalClientAppPolicies.filter((p) => p.fullName !== fullName), ...(component ? [component] : [])];
+  if (apps.length === 0) return;
+  const names = new Map<string, ObservedApp>();
+  for (const app of apps) {
+    try {
+      names.set(policyNameOf(context, app), app);
+    } catch (error) {
+      if (!(error instanceof ActionRefused)) throw error;
+    }
+  }
+  const fullNames = [...names.keys()];
+  if (apps[0]!.type === 'ExternalClientApp') {
+    const components = fullNames.length === 0 ? [] : await client.metadataRead(U.externalClientAppPolicyType, fullNames);
+    records.externalClientAppPolicies = [...records.externalClientAppPolicies.filter((p) => !names.has(String(p.fullName))), ...components];
     return;
   }
-  const fullName = context.appMetadata[app.id]?.fullName;
+  const ids = new Set(apps.map((a) => a.id));
   const [rows, components] = await Promise.all([
-    client.query(`SELECT Id, Name, LastModifiedDate, OptionsAllowAdminApprovedUsersOnly FROM ConnectedApplication WHERE Id = '${soqlId(app.id)}'`),
-    fullName === undefined ? Promise.resolve([]) : client.metadataRead('ConnectedApp', [fullName]),
+    client.query(`SELECT Id, Name, LastModifiedDate, OptionsAllowAdminApprovedUsersOnly FROM ConnectedApplication WHERE Id IN (${[...ids].map((id) => `'${soqlId(id)}'`).join(', ')})`),
+    fullNames.length === 0 ? Promise.resolve([]) : client.metadataRead('ConnectedApp', fullNames),
   ]);
-  records.connectedApps = [...records.connectedApps.filter((r) => r.Id !== app.id), ...rows];
-  const component = components[0];
-  if (component) {
+  records.connectedApps = [...records.connectedApps.filter((r) => !ids.has(String(r.Id))), ...rows];
+  for (const component of components) {
+    const app = names.get(String(component.fullName));
+    if (!app) continue;
     const metadata: SfRecord = { oauthPolicy: component.oauthPolicy ?? null, oauthConfig: { consumerKey: (component.oauthConfig as SfRecord | undefined)?.consumerKey ?? null } };
     records.connectedAppMetadata.set(app.id, metadata);
-    const row = rows[0];
-    if (row && fullName !== undefined) context.appMetadata[app.id] = { lastModified: String(row.LastModifiedDate), fullName, metadata };
+    const row = rows.find((r) => r.Id === app.id);
+    if (row) context.appMetadata[app.id] = { lastModified: String(row.LastModifiedDate), fullName: String(component.fullName), metadata };
   }
 }
 
@@ -202,7 +294,14 @@ async function setAssignments(context: LiveContext, action: Action): Promise<voi
     );
     refuseFailures(app.name, 'SetupEntityAccess create', results);
   }
-  for (const row of remove) await context.client.deleteRecord('SetupEntityAccess', String(row.Id));
+  for (let i = 0; i < remove.length; i += collectionBatch) {
+    const results = await context.client.deleteRecords(
+      'SetupEntityAccess',
+      remove.slice(i, i + collectionBatch).map((row) => String(row.Id)),
+    );
+    // A row already gone is what deleting it wants.
+    refuseFailures(app.name, 'SetupEntityAccess delete', results.filter((r) => !r.errors.every((e) => e.startsWith('ENTITY_IS_DELETED'))));
+  }
 }
 
 async function readAssignments(context: LiveContext, app: ObservedApp): Promise<void> {
@@ -213,37 +312,83 @@ async function readAssignments(context: LiveContext, app: ObservedApp): Promise<
 // --- block / unblock ----------------------------------------------------------------------------
 
 async function block(context: LiveContext, action: Action): Promise<void> {
-  const app = appOf(context, action);
-  const consumerKey = (context.records.connectedAppMetadata.get(app.id)?.oauthConfig as SfRecord | undefined)?.consumerKey;
-  if (typeof consumerKey !== 'string' || consumerKey === '') {
-    throw new ActionRefused(`${app.name}: no API shows its consumer key, which a block (BlacklistedConsumer) needs: block it on the Connected Apps OAuth Usage page in Setup; nothing was changed`);
-  }
-  const component = { fullName: U.blockFullName(app.id), consumerKey, consumerName: app.name, masterLabel: app.name, blockedByApiWhitelisting: 'false' };
-  await saved(context.client, 'upsert', 'BlacklistedConsumer', [component]);
+  refuseFirst(await blockBatch(context, [action]));
 }
 
-async function unblock(context: LiveContext, action: Action): Promise<void> {
-  const app = appOf(context, action);
+/** One upsertMetadata of the batch's BlacklistedConsumer components. */
+async function blockBatch(context: LiveContext, actions: readonly Action[]): Promise<(ActionRefused | undefined)[]> {
+  const { items, refused } = sendable(actions, (action) => {
+    const app = appOf(context, action);
+    const consumerKey = (context.records.connectedAppMetadata.get(app.id)?.oauthConfig as SfRecord | undefined)?.consumerKey;
+    if (typeof consumerKey !== 'string' || consumerKey === '') {
+      throw new ActionRefused(`${app.name}: no API shows its consumer key, which a block (BlacklistedConsumer) needs: block it on the Connected Apps OAuth Usage page in Setup; nothing was changed`);
+    }
+    return { app, component: { fullName: U.blockFullName(app.id), consumerKey, consumerName: app.name, masterLabel: app.name, blockedByApiWhitelisting: 'false' } };
+  });
+  if (items.length === 0) return refused ? [refused] : [];
+  const results = await context.client.metadataSave('upsert', 'BlacklistedConsumer', items.map((i) => i.component));
+  return [...results.map((r, i) => itemRefusal(items[i]!.app.name, 'upsertMetadata BlacklistedConsumer', [r])), ...(refused ? [refused] : [])];
+}
+
+async function readBackBlockBatch(context: LiveContext, actions: readonly Action[]): Promise<ReadBack[]> {
+  const apps = listedApps(context, actions);
+  await readBlocks(context, apps.map((a) => U.blockFullName(a.id)));
+  // A block ends the app's sessions (R1).
+  for (const app of apps) await readTokens(context, app);
+  return actions.map((action) => mappedApp(context, action));
+}
+
+/** The names of the BlacklistedConsumer components that block an app (by its consumer key, or its name). */
+function blockNamesOf(context: LiveContext, app: ObservedApp): string[] {
   const consumerKey = (context.records.connectedAppMetadata.get(app.id)?.oauthConfig as SfRecord | undefined)?.consumerKey;
-  const names = context.records.blocks
+  return context.records.blocks
     .filter((b) => {
       const target = U.blockTarget(b);
       return target !== undefined && ((typeof consumerKey === 'string' && consumerKey !== '' && target.consumerKey === consumerKey) || target.name === app.name);
     })
     .map((b) => String(b.fullName));
+}
+
+async function unblock(context: LiveContext, action: Action): Promise<void> {
+  const app = appOf(context, action);
+  const names = blockNamesOf(context, app);
   for (let i = 0; i < names.length; i += metadataWriteBatch) {
-    const results = await context.client.metadataDelete('BlacklistedConsumer', names.slice(i, i + metadataWriteBatch));
-    // A block already gone is what unblocking wants.
-    refuseFailures(app.name, 'deleteMetadata BlacklistedConsumer', results.filter((r) => !r.errors.every((e) => e.startsWith('INVALID_CROSS_REFERENCE_KEY'))));
+    refuseFirst(await deleteBlocks(context, [{ app, names: names.slice(i, i + metadataWriteBatch) }]));
   }
 }
 
-async function readBlocks(context: LiveContext): Promise<void> {
-  const listed = await context.client.metadataList('BlacklistedConsumer');
-  const names = listed.map((f) => f.fullName);
-  const blocks: SfRecord[] = [];
-  for (let i = 0; i < names.length; i += metadataWriteBatch) blocks.push(...(await context.client.metadataRead('BlacklistedConsumer', names.slice(i, i + metadataWriteBatch))));
-  context.records.blocks = blocks;
+/** One deleteMetadata of the batch's blocks (at most 10 names in all). */
+async function unblockBatch(context: LiveContext, actions: readonly Action[]): Promise<(ActionRefused | undefined)[]> {
+  const { items, refused } = sendable(actions, (action) => {
+    const app = appOf(context, action);
+    return { app, names: blockNamesOf(context, app) };
+  });
+  return [...(await deleteBlocks(context, items)), ...(refused ? [refused] : [])];
+}
+
+async function deleteBlocks(context: LiveContext, items: readonly { app: ObservedApp; names: string[] }[]): Promise<(ActionRefused | undefined)[]> {
+  const names = items.flatMap((i) => i.names);
+  const results = names.length === 0 ? [] : await context.client.metadataDelete('BlacklistedConsumer', names);
+  let at = 0;
+  return items.map((item) => {
+    const mine = results.slice(at, (at += item.names.length));
+    // A block already gone is what unblocking wants.
+    return itemRefusal(item.app.name, 'deleteMetadata BlacklistedConsumer', mine.filter((r) => !r.errors.every((e) => e.startsWith('INVALID_CROSS_REFERENCE_KEY'))), mine.length);
+  });
+}
+
+async function readBackUnblockBatch(context: LiveContext, actions: readonly Action[]): Promise<ReadBack[]> {
+  const apps = listedApps(context, actions);
+  await readBlocks(context, apps.flatMap((app) => blockNamesOf(context, app)));
+  return actions.map((action) => mappedApp(context, action));
+}
+
+/** The blocks named (the ones an action wrote or deleted), read again: at most 10 names per readMetadata. */
+async function readBlocks(context: LiveContext, names: readonly string[]): Promise<void> {
+  const read: SfRecord[] = [];
+  for (let i = 0; i < names.length; i += metadataWriteBatch) read.push(...(await context.client.metadataRead('BlacklistedConsumer', names.slice(i, i + metadataWriteBatch))));
+  const gone = new Set(names);
+  context.records.blocks = [...context.records.blocks.filter((b) => !gone.has(String(b.fullName))), ...read];
 }
 
 // --- revoke -------------------------------------------------------------------------------------
@@ -274,11 +419,18 @@ async function revoke(context: LiveContext, action: Action): Promise<void> {
     }
     return;
   }
-  const tokens = (await context.client.query(U.revokeTokensSoql(app.name))).filter((t) => matches(String(t.UserId), t.CreatedDate));
-  for (const token of tokens) {
-    // A token already gone (revoked by an earlier, interrupted run, or by its user) counts as done.
-    await context.client.revokeToken(String(token.DeleteToken));
-    context.onRevokeProgress?.(++done, tokens.length, app.name);
+  // OauthToken answers at most its cap of rows to a query: while a query answers that many and some
+  // of them matched (each revoked is gone from the next answer), query again.
+  for (;;) {
+    const rows = await context.client.query(U.revokeTokensSoql(app.name));
+    const tokens = rows.filter((t) => matches(String(t.UserId), t.CreatedDate));
+    const total = Math.max(action.effects.sessionsEnded, done + tokens.length);
+    for (const token of tokens) {
+      // A token already gone (revoked by an earlier, interrupted run, or by its user) counts as done.
+      await context.client.revokeToken(String(token.DeleteToken));
+      context.onRevokeProgress?.(++done, total, app.name);
+    }
+    if (rows.length < U.oauthTokenCap || tokens.length === 0) return;
   }
 }
 
@@ -286,13 +438,58 @@ async function readTokens(context: LiveContext, app: ObservedApp): Promise<void>
   const { client, records } = context;
   const count = await client.count(`SELECT COUNT() FROM OauthToken WHERE AppName = ${soqlText(app.name)}`);
   const rows =
-    count <= U.oauthTokenCap
+    count === 0
+      ? []
+      : count <= U.oauthTokenCap
       ? await client.query(U.appTokensSoql(app.name))
       : (await readOauthTokens(client, records.users.map((u) => String(u.Id)))).tokens.filter((t) => t.AppName === app.name);
   records.tokens = [...records.tokens.filter((t) => !belongsTo(t, app)), ...rows];
 }
 
 // --- helpers ------------------------------------------------------------------------------------
+
+/** What a batch can send: each action's item in order, up to the first that cannot be sent (its refusal). */
+function sendable<T>(actions: readonly Action[], itemOf: (action: Action) => T): { items: T[]; refused?: ActionRefused } {
+  const items: T[] = [];
+  for (const action of actions) {
+    try {
+      items.push(itemOf(action));
+    } catch (error) {
+      if (error instanceof ActionRefused) return { items, refused: error };
+      throw error;
+    }
+  }
+  return { items };
+}
+
+/** A batch of one: its refusal thrown. */
+function refuseFirst(outcomes: readonly (ActionRefused | undefined)[]): void {
+  const refused = outcomes.find((o) => o !== undefined);
+  if (refused) throw refused;
+}
+
+/** The refusal of one action's items of a call, or undefined when none failed. */
+function itemRefusal(subject: string, what: string, results: readonly WriteResult[], sent = results.length): ActionRefused | undefined {
+  try {
+    refuseFailures(subject, what, results, sent);
+    return undefined;
+  } catch (error) {
+    if (error instanceof ActionRefused) return error;
+    throw error;
+  }
+}
+
+/** The apps of the actions that the org lists. */
+function listedApps(context: LiveContext, actions: readonly Action[]): ObservedApp[] {
+  return actions.flatMap((action) => context.data.apps.filter((a) => a.id === action.app?.id));
+}
+
+/** The app of an action as the records now show it. */
+function mappedApp(context: LiveContext, action: Action): ReadBack {
+  const app = context.data.apps.find((a) => a.id === action.app?.id);
+  const mapped = app ? mapApp(context, app) : undefined;
+  return { apps: mapped ? [mapped] : [] };
+}
 
 /** The read-back of an app action: the reads given (each updating the records), then the app mapped from them. */
 function readBackApp(...reads: ((context: LiveContext, app: ObservedApp) => Promise<void>)[]): LiveExecutor['readBack'] {
@@ -350,11 +547,11 @@ async function saved(client: SfClient, call: 'update' | 'upsert', type: string, 
   refuseFailures(String(components[0]?.fullName ?? type), `${call}Metadata ${type}`, await client.metadataSave(call, type, components));
 }
 
-function refuseFailures(subject: string, what: string, results: readonly WriteResult[]): void {
+function refuseFailures(subject: string, what: string, results: readonly WriteResult[], sent = results.length): void {
   const failed = results.filter((r) => !r.success);
   if (failed.length === 0) return;
   const errors = failed.flatMap((r) => r.errors).join('; ');
-  throw new ActionRefused(`${subject}: the org refused ${failed.length} of ${count(results.length, 'item')} of ${what}: ${errors || 'no reason given'}`);
+  throw new ActionRefused(`${subject}: the org refused ${failed.length} of ${count(sent, 'item')} of ${what}: ${errors || 'no reason given'}`);
 }
 
 function soqlId(id: string): string {

@@ -39,7 +39,7 @@ import { formatJson } from '../store/json-format.js';
 import { isObservedLine, nextLedgerLine, nextObservedLine } from '../store/ledger-chain.js';
 import type { CarryOutContext, CarryOutFailure, CarryOutResult, LockInfo, LockRequest, OrgLock, OrgStore, SnapshotReadOptions, StateFolder } from '../store/org-store.js';
 import { digestOfData } from '../store/store-digest.js';
-import { estimateApplyCalls, type CallEstimate } from './call-estimate.js';
+import { batchesOf, estimateApplyCalls, type CallEstimate } from './call-estimate.js';
 import type { LimitInfo, SfClient } from './client.js';
 import type { LiveContext, ReadBack } from './live-executors.js';
 import type { SessionsCache } from './oauth-tokens.js';
@@ -78,19 +78,28 @@ export interface LiveOrgOptions {
   onRevokeProgress?(done: number, total: number, app: string): void;
 }
 
-/** The action in flight on a live org, as its intent file holds it (no secret). */
+/** The actions in flight on a live org (one batch: one call), as its intent file holds them (no secret). */
 interface LiveIntent {
-  format: 1;
+  format: 2;
   plan: string;
   actor: string;
   at: string;
-  action: Action;
-  /** The ledger's last seq before it. */
+  /** In plan order. */
+  actions: Action[];
+  /** The ledger's last seq before them. */
   afterSeq: number;
 }
 
-/** Who carried an action out, under which plan, when. */
-type ActionEntry = Pick<LiveIntent, 'plan' | 'actor' | 'at' | 'action'>;
+/** What a run of an earlier capctl left: one action. */
+interface LiveIntentOfOne extends Omit<LiveIntent, 'format' | 'actions'> {
+  format: 1;
+  action: Action;
+}
+
+/** Who carried an action out, under which plan, when (no counter is written: the revision comes from the ledger, ledger-chain.ts storeRevision). */
+interface ActionEntry extends Pick<LiveIntent, 'plan' | 'actor' | 'at'> {
+  action: Action;
+}
 
 /** The org store of connected orgs: live reads, the file store for everything kept. */
 export class LiveOrgStore implements OrgStore {
@@ -271,7 +280,7 @@ export class LiveOrgStore implements OrgStore {
           failure: { index: 0, error: new InputError(`the state folder of ${org} does not hold the org as it was just read: run \`capctl refresh\` first; nothing was changed`), outcome: 'failed', retryable: false },
         };
       }
-      const { liveExecutors } = await import('./live-executors.js');
+      const { liveBatching, liveExecutors } = await import('./live-executors.js');
       const exec: LiveContext = {
         client: live.client,
         slug: org,
@@ -280,39 +289,56 @@ export class LiveOrgStore implements OrgStore {
         appMetadata: live.read.appMetadata,
         ...(this.options.onRevokeProgress ? { onRevokeProgress: this.options.onRevokeProgress } : {}),
       };
-      for (const [index, action] of actions.entries()) {
+      const batched = batchesOf(actions, (action) => liveBatching[action.kind]?.callOf(exec, action));
+      let index = 0;
+      for (const batch of batched) {
+        const first = index;
+        index += batch.length;
         const last = (await this.files.readLedger(org)).at(-1);
-        // No counter is written: the revision comes from the ledger (ledger-chain.ts storeRevision).
-        const entry: ActionEntry = { plan: context.planDigest, actor: context.actor, at: context.at.toISOString(), action };
-        const before: OrgData = exec.data;
-        const afterSeq = last?.seq ?? 0;
-        await this.files.writeIntent(org, { format: 1, ...entry, afterSeq } satisfies LiveIntent);
-        const executor = liveExecutors[action.kind];
+        const common = { plan: context.planDigest, actor: context.actor, at: context.at.toISOString() };
+        // The intent names every action of the batch before its call, so that a kill mid-call is settled for each.
+        await this.files.writeIntent(org, { format: 2, ...common, actions: batch, afterSeq: last?.seq ?? 0 } satisfies LiveIntent);
+        const batching = batch.length > 1 || liveBatching[batch[0]!.kind]?.callOf(exec, batch[0]!) ? liveBatching[batch[0]!.kind] : undefined;
+        const executor = liveExecutors[batch[0]!.kind];
+        // Per action: the org's refusal of its item (undefined: saved or not told apart).
+        let refusals: (Error | undefined)[] = [];
         let failure: CarryOutFailure | undefined;
         try {
-          await executor.carryOut(exec, action);
+          if (batching) refusals = await batching.carryOut(exec, batch);
+          else await executor.carryOut(exec, batch[0]!);
         } catch (error) {
-          failure = failureOf(error, index);
+          failure = failureOf(error, first);
           if (failure.outcome === 'unknown') return { applied, failure }; // the intent stays: settle() reads it back
         }
-        let shown: ReadBack;
+        let shown: ReadBack[];
         try {
-          shown = await executor.readBack(exec, action);
+          shown = batching ? await batching.readBack(exec, batch) : [await executor.readBack(exec, batch[0]!)];
         } catch (error) {
           // What the calls did cannot be told: the intent stays for settle() or the next run.
-          return { applied, failure: failure ?? { ...failureOf(error, index), outcome: 'unknown' } };
+          return { applied, failure: failure ?? { ...failureOf(error, first), outcome: 'unknown' } };
         }
-        const outcome = await this.recordOutcome(org, entry, before, shown);
+        // In plan order: each action the org shows done is recorded done; the first that is not stops the apply.
+        for (const [i, action] of batch.entries()) {
+          const entry: ActionEntry = { ...common, action };
+          const later = shown.slice(i + 1);
+          const outcome = await this.recordOutcome(org, entry, exec.data, shown[i]!, later);
+          exec.data = outcome.data;
+          const read = this.live.get(org)!.read;
+          read.snapshot = { ...read.snapshot, ...outcome.data, digest: outcome.line?.result.storeDigest ?? read.snapshot.digest };
+          if (outcome.line && !isObservedLine(outcome.line)) {
+            applied.push(outcome.line);
+            continue; // done, even if a call failed on the way (the org shows it)
+          }
+          await this.files.writeIntent(org, null);
+          const why = refusals[i]?.message ?? (i === 0 ? failure?.error.message : undefined) ?? `the calls for it succeeded, but the org does not show it done`;
+          const partly = !outcome.line
+            ? ''
+            : later.length > 0
+              ? '; what its call changed besides (the Metadata API saves each item of a call on its own: jsforce sends no AllOrNoneHeader) is recorded as an observed ledger line: plan again to go on'
+              : '; what it changed before it stopped is recorded as an observed ledger line';
+          return { applied, failure: { ...(failure ?? { outcome: 'failed', retryable: false }), index: first + i, error: new Error(`${why}${partly}`) } };
+        }
         await this.files.writeIntent(org, null);
-        exec.data = outcome.data;
-        this.live.get(org)!.read.snapshot = { slug: org, ...outcome.data, digest: outcome.line?.result.storeDigest ?? live.read.snapshot.digest };
-        if (outcome.line && !isObservedLine(outcome.line)) {
-          applied.push(outcome.line);
-          continue; // done, even if a call failed on the way (the org shows it)
-        }
-        const why = failure?.error.message ?? `the calls for it succeeded, but the org does not show it done`;
-        const partly = outcome.line ? '; what it changed before it stopped is recorded as an observed ledger line' : '';
-        return { applied, failure: { ...(failure ?? { index, outcome: 'failed', retryable: false }), error: new Error(`${why}${partly}`) } };
       }
       return { applied };
     } finally {
@@ -325,7 +351,7 @@ export class LiveOrgStore implements OrgStore {
   /** A connected org: the calls carrying out the runs takes (call-estimate.ts); undefined for an org read from its files. */
   estimateCalls(org: string, runs: readonly (readonly Action[])[]): CallEstimate {
     if (this.connectionOf(org) === undefined) return { calls: 0, byKind: {} };
-    return estimateApplyCalls(runs);
+    return estimateApplyCalls(runs, this.live.get(org)?.read.snapshot.apps);
   }
 
   /** After an unknown outcome: a connected org is read again, and the action in flight recorded done iff the org shows it. */
@@ -343,22 +369,28 @@ export class LiveOrgStore implements OrgStore {
    * the state folder's revision and digest.
    */
   private async recoverIntent(org: string, read: LiveRead): Promise<void> {
-    const intent = (await this.files.readIntent(org)) as LiveIntent | undefined;
+    const intent = (await this.files.readIntent(org)) as LiveIntent | LiveIntentOfOne | undefined;
     if (intent === undefined) return;
-    if (intent.format !== 1 || typeof intent.plan !== 'string' || typeof intent.action?.kind !== 'string' || typeof intent.afterSeq !== 'number') {
+    const actions = intent.format === 1 ? [intent.action] : intent.format === 2 && Array.isArray(intent.actions) ? intent.actions : undefined;
+    if (!actions || actions.length === 0 || typeof intent.plan !== 'string' || actions.some((a) => typeof a?.kind !== 'string') || typeof intent.afterSeq !== 'number') {
       throw new InputError(`the intent file of ${org}'s state folder is not one capctl wrote; remove it after checking the org`);
     }
     const ledger = await this.files.readLedger(org);
-    const recorded = ledger.some((l) => l.seq > intent.afterSeq && !isObservedLine(l) && l.plan === intent.plan && canonicalJson(l.action) === canonicalJson(intent.action));
-    if (!recorded) {
-      const before = await this.files.readSnapshot(org);
-      const shown = touched(intent.action, read.snapshot);
-      await this.recordOutcome(org, intent, before, shown);
+    let before: OrgData = await this.files.readSnapshot(org);
+    // In plan order: each action the org shows done is recorded (once); at the first it does not, what moved is an observed line.
+    for (const [i, action] of actions.entries()) {
+      const recorded = ledger.some((l) => l.seq > intent.afterSeq && !isObservedLine(l) && l.plan === intent.plan && canonicalJson(l.action) === canonicalJson(action));
+      if (recorded) continue;
+      const entry: ActionEntry = { plan: intent.plan, actor: intent.actor, at: intent.at, action };
+      const outcome = await this.recordOutcome(org, entry, before, touched(action, read.snapshot), actions.slice(i + 1).map((a) => touched(a, read.snapshot)));
+      if (!outcome.line || isObservedLine(outcome.line)) break;
+      before = outcome.data;
     }
     await this.files.writeIntent(org, null);
     const revision = (await this.files.readSnapshot(org)).org.revision;
     const data = { org: { ...read.snapshot.org, revision }, users: read.snapshot.users, apps: read.snapshot.apps };
-    read.snapshot = { slug: org, ...data, digest: digestOfData(data) };
+    // The live facts (connected user, allowance) stay: the preflight needs them.
+    read.snapshot = { ...read.snapshot, ...data, digest: digestOfData(data) };
   }
 
   /**
@@ -366,15 +398,25 @@ export class LiveOrgStore implements OrgStore {
    * (the transition has nothing left to do on them) → its files and ledger line; else, when they
    * moved, an observed line; else nothing. Returns the org data after.
    */
-  private async recordOutcome(org: string, entry: ActionEntry, before: OrgData, shown: ReadBack): Promise<{ data: OrgData; line?: LedgerRecord }> {
+  private async recordOutcome(org: string, entry: ActionEntry, before: OrgData, own: ReadBack, later: readonly ReadBack[] = []): Promise<{ data: OrgData; line?: LedgerRecord }> {
     const beforeApps = new Map(before.apps.map((a) => [a.id, a]));
-    const changedApps = shown.apps.filter((a) => formatJson(a) !== formatJson(beforeApps.get(a.id) ?? null));
-    const shownOrg = shown.org && formatJson(shown.org) !== formatJson(before.org) ? shown.org : undefined;
-    const data: OrgData = {
-      org: shownOrg ?? before.org,
-      users: before.users,
-      apps: changedApps.length === 0 ? before.apps : before.apps.map((a) => changedApps.find((c) => c.id === a.id) ?? a),
+    const moved = (shown: ReadBack) => ({
+      apps: shown.apps.filter((a) => formatJson(a) !== formatJson(beforeApps.get(a.id) ?? null)),
+      org: shown.org && formatJson(shown.org) !== formatJson(before.org) ? shown.org : undefined,
+    });
+    const withMoves = (shown: ReadBack): { data: OrgData; changedApps: ObservedApp[]; shownOrg?: ObservedOrg } => {
+      const { apps: changedApps, org: shownOrg } = moved(shown);
+      return {
+        data: {
+          org: shownOrg ?? before.org,
+          users: before.users,
+          apps: changedApps.length === 0 ? before.apps : before.apps.map((a) => changedApps.find((c) => c.id === a.id) ?? a),
+        },
+        changedApps,
+        ...(shownOrg ? { shownOrg } : {}),
+      };
     };
+    let { data, changedApps, shownOrg } = withMoves(own);
     let done: boolean;
     try {
       // Assignments in any order: the org lists them in its own.
@@ -394,6 +436,11 @@ export class LiveOrgStore implements OrgStore {
         },
       ]);
       return { data, line: line! };
+    }
+    // Not done: what it and the rest of its call (saved item by item) moved is one observed line.
+    if (later.length > 0) {
+      const apps = new Map([...later.flatMap((r) => r.apps), ...own.apps].map((a) => [a.id, a]));
+      ({ data, changedApps, shownOrg } = withMoves({ ...(own.org ? { org: own.org } : {}), apps: [...apps.values()] }));
     }
     if (!shownOrg && changedApps.length === 0) return { data };
     const [line] = await this.files.recordSteps(org, [

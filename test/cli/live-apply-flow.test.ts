@@ -175,16 +175,16 @@ describe('apply on a connected org', () => {
   });
 
   it("refuses (exit 3) an apply whose estimated calls exceed the org's remaining daily allowance (/limits), and lets one through at exactly the allowance", async () => {
-    // Blocking Slack: one upsertMetadata of BlacklistedConsumer and one read-back.
+    // Blocking Slack: one upsertMetadata of BlacklistedConsumer; read back, its readMetadata and the COUNT() of Slack's tokens.
     const s = await setup([settingsDoc, 'apiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-prod\nname: Slack\nblocked: true\nowner: it@acme.example\n']);
     expect((await s.run(['plan', '--out', 'plan.json'])).code).toBe(0);
     const before = await fingerprint(path.join(s.root, 'org-state'));
     s.fake.dailyRemaining = 1;
     const short = await s.run(['apply', 'plan.json']);
     expect(short.code, short.stderr).toBe(3);
-    expect(short.stderr).toContain('apply refused: acme-prod has 1 API requests left today (DailyApiRequests Remaining in /limits), and this apply needs about 2 (block 2); nothing was applied.');
+    expect(short.stderr).toContain('apply refused: acme-prod has 1 API requests left today (DailyApiRequests Remaining in /limits), and this apply needs about 3 (block 3); nothing was applied.');
     expect(await fingerprint(path.join(s.root, 'org-state'))).toEqual(before);
-    s.fake.dailyRemaining = 2;
+    s.fake.dailyRemaining = 3;
     const enough = await s.run(['apply', 'plan.json']);
     expect(enough.code, enough.stderr).not.toBe(3);
     expect(enough.stderr).not.toContain('API requests left today');

@@ -1,8 +1,8 @@
 // The calls an apply takes on a live org, by the batching of each kind (salesforce-api.md §2, §6),
-// on the batch boundaries, per run, with one read-back per group of consecutive actions of a kind.
+// on the batch boundaries (10/11 components, 200/201 rows), per run, read-backs included.
 import { describe, expect, it } from 'vitest';
-import type { Action } from '../../src/model/index.js';
-import { estimateApplyCalls } from '../../src/salesforce/call-estimate.js';
+import type { Action, ObservedApp } from '../../src/model/index.js';
+import { batchesOf, estimateApplyCalls } from '../../src/salesforce/call-estimate.js';
 
 function action(kind: Action['kind'], fields: Partial<Action> = {}): Action {
   return { seq: 1, kind, app: { name: 'A', id: '0H4000000000000AAA' }, reason: { code: 'declared-blocked', params: {} }, requires: 'ViewSetup', effects: { sessionsEnded: 0, usersAffected: 0 }, ...fields } as Action;
@@ -11,36 +11,61 @@ function action(kind: Action['kind'], fields: Partial<Action> = {}): Action {
 const times = (n: number, make: () => Action): Action[] => Array.from({ length: n }, make);
 
 describe('estimateApplyCalls', () => {
-  it('metadata writes go 10 per call: 10 policies are one read and one update, 11 are two of each; plus one read-back', () => {
-    expect(estimateApplyCalls([times(10, () => action('set-policies'))])).toEqual({ calls: 3, byKind: { 'set-policies': 3 } });
-    expect(estimateApplyCalls([times(11, () => action('set-policies'))])).toEqual({ calls: 5, byKind: { 'set-policies': 5 } });
-    expect(estimateApplyCalls([times(10, () => action('block'))]).calls).toBe(2);
-    expect(estimateApplyCalls([times(11, () => action('block'))]).calls).toBe(3);
-    expect(estimateApplyCalls([times(10, () => action('unblock'))]).calls).toBe(3);
+  it('metadata writes go 10 per call: 10 policies are one batch (read, update, and read back by one readMetadata and one query), 11 are two', () => {
+    expect(estimateApplyCalls([times(10, () => action('set-policies'))])).toEqual({ calls: 4, byKind: { 'set-policies': 4 } });
+    expect(estimateApplyCalls([times(11, () => action('set-policies'))])).toEqual({ calls: 8, byKind: { 'set-policies': 8 } });
+    // An external client app's policies are read back without the ConnectedApplication query.
+    const eca = { id: '0H4000000000000AAA', name: 'A', type: 'ExternalClientApp', sessions: [] } as unknown as ObservedApp;
+    expect(estimateApplyCalls([times(10, () => action('set-policies'))], [eca]).calls).toBe(3);
+    // A block: one upsert, one readMetadata back, one COUNT() of each app's tokens.
+    expect(estimateApplyCalls([times(10, () => action('block'))]).calls).toBe(1 + 1 + 10);
+    expect(estimateApplyCalls([times(11, () => action('block'))]).calls).toBe(1 + 1 + 10 + (1 + 1 + 1));
+    expect(estimateApplyCalls([times(10, () => action('unblock'))]).calls).toBe(2);
+    expect(estimateApplyCalls([times(11, () => action('unblock'))]).calls).toBe(4);
   });
 
-  it('assignments go 200 per call, creates and deletes apart, after one query', () => {
+  it('batches follow the store: consecutive items of one call, at most 10 items, a new batch at another call', () => {
+    const call = (key: string, items = 1) => ({ key, items });
+    expect(batchesOf([1, 2, 3], () => call('a')).map((b) => b.length)).toEqual([3]);
+    expect(batchesOf(Array.from({ length: 21 }, (_, i) => i), () => call('a')).map((b) => b.length)).toEqual([10, 10, 1]);
+    expect(batchesOf([1, 2, 3, 4], (i) => (i === 3 ? undefined : call(i < 3 ? 'a' : 'b'))).map((b) => b.length)).toEqual([2, 1, 1]);
+    // Items, not actions, fill a call: 4 + 4 + 2 fit, a third of 4 does not.
+    expect(batchesOf([4, 4, 2, 4], (n) => call('a', n)).map((b) => b.length)).toEqual([3, 1]);
+  });
+
+  it('assignments go 200 per call, creates and deletes apart, after one query and before one read-back', () => {
     const assign = (added: number, removed: number): Action =>
       action('set-assignments', {
         reason: { code: 'assignments-differ', params: { from: 'org', changes: [{ field: 'permissionSets', added: Array.from({ length: added }, () => 'x'), removed: Array.from({ length: removed }, () => 'y') }] } },
       });
     expect(estimateApplyCalls([[assign(200, 0)]]).calls).toBe(1 + 1 + 1);
-    expect(estimateApplyCalls([[assign(201, 1)]]).calls).toBe(1 + 2 + 1 + 1);
+    expect(estimateApplyCalls([[assign(201, 200)]]).calls).toBe(1 + 2 + 1 + 1);
+    expect(estimateApplyCalls([[assign(0, 201)]]).calls).toBe(1 + 2 + 1);
+    // One per action: assignments are not batched across actions.
+    expect(estimateApplyCalls([[assign(1, 0), assign(1, 0)]]).calls).toBe(2 * 3);
   });
 
-  it('a revocation is one call per token after its token query (500 rows a page); settings one per type; manual steps none', () => {
+  it("a revocation: the app's token query (500 rows a page, again past the 2,500 cap), one call per token, then a COUNT() and the tokens left", () => {
     expect(estimateApplyCalls([[action('revoke', { effects: { sessionsEnded: 500, usersAffected: 3 } })]]).calls).toBe(1 + 500 + 1);
     expect(estimateApplyCalls([[action('revoke', { effects: { sessionsEnded: 501, usersAffected: 3 } })]]).calls).toBe(2 + 501 + 1);
-    expect(estimateApplyCalls([[action('set-org-settings', { after: { adminApprovedAppsOnly: true, oauthFlows: { blockUserAgent: true } } })]]).calls).toBe(2 + 1);
+    // 2,500: the query answers the cap, so it is made again (answering none).
+    expect(estimateApplyCalls([[action('revoke', { effects: { sessionsEnded: 2500, usersAffected: 3 } })]]).calls).toBe(5 + 2500 + 1 + 1);
+    // The app holds more tokens than end: the pages of all, and the read-back's pages of the rest.
+    const held = { id: '0H4000000000000AAA', name: 'A', type: 'ConnectedApp', sessions: Array.from({ length: 600 }, (_, i) => ({ user: `u${i}` })) } as unknown as ObservedApp;
+    expect(estimateApplyCalls([[action('revoke', { effects: { sessionsEnded: 2, usersAffected: 1 } })]], [held]).calls).toBe(2 + 2 + 1 + 2);
+  });
+
+  it('settings: a read and an upsert per type, two reads back; manual steps none', () => {
+    expect(estimateApplyCalls([[action('set-org-settings', { after: { adminApprovedAppsOnly: true, oauthFlows: { blockUserAgent: true } } })]]).calls).toBe(4 + 2);
+    expect(estimateApplyCalls([[action('set-org-settings', { after: { oauthFlows: { blockUserAgent: true } } })]]).calls).toBe(2 + 2);
     expect(estimateApplyCalls([[action('install', { manual: { page: 'oauth-usage', url: 'https://x/lightning/setup/ConnectedAppsUsage/home' } })]])).toEqual({ calls: 0, byKind: { install: 0 } });
   });
 
-  it('each run is batched on its own, and each group of one kind reads back once', () => {
+  it('each run is batched on its own; kinds interleaved make batches of their own', () => {
     const policies = times(12, () => action('set-policies'));
-    // One run: 2 reads + 2 updates + 1 read-back; runs of 2 and 10: (2 + 1) + (2 + 1).
-    expect(estimateApplyCalls([policies]).calls).toBe(5);
-    expect(estimateApplyCalls([policies.slice(0, 2), policies.slice(2)]).calls).toBe(6);
-    // Kinds interleaved make groups of their own.
-    expect(estimateApplyCalls([[action('block'), action('unblock'), action('block')]])).toEqual({ calls: 2 + 3 + 2, byKind: { block: 4, unblock: 3 } });
+    expect(estimateApplyCalls([policies]).calls).toBe(8);
+    expect(estimateApplyCalls([policies.slice(0, 2), policies.slice(2)]).calls).toBe(8);
+    expect(estimateApplyCalls([policies.slice(0, 1), policies.slice(1, 3), policies.slice(3)]).calls).toBe(12);
+    expect(estimateApplyCalls([[action('block'), action('unblock'), action('block')]])).toEqual({ calls: 3 + 2 + 3, byKind: { block: 6, unblock: 2 } });
   });
 });
