@@ -9,32 +9,22 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Action, ObservedApp, OrgSnapshot } from '../../src/model/index.js';
-import { startFakeOrg, type FakeOrg, type RecordedRequest } from '../../src/fake-org/server.js';
+import type { RecordedRequest } from '../../src/fake-org/server.js';
 import { plannedRuns } from '../../src/apply/apply-plan.js';
 import { estimateApplyCalls } from '../../src/salesforce/call-estimate.js';
 import { FileOrgStore } from '../../src/store/file-store.js';
-import { copyInto, makeTempDir, removeDir, repoRoot, runCapctl, type CliResult } from '../helpers/cli.js';
+import { copyInto, repoRoot, runCapctl } from '../helpers/cli.js';
 import { gitEnv, initRepo } from '../helpers/git.js';
 import { bundledSnapshot } from '../salesforce/helpers.js';
+import { liveFixtures, type LiveSetup } from '../helpers/live-fixtures.js';
 
-const dirs: string[] = [];
-let fake: FakeOrg | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-  await Promise.all(dirs.splice(0).map(removeDir));
-});
+const fixtures = liveFixtures();
 
 const actor = 'ci-bot@acme.example';
 
-interface Setup {
-  root: string;
-  env: Record<string, string | undefined>;
-  fake: FakeOrg;
-  run(args: string[]): Promise<CliResult>;
-}
+type Setup = LiveSetup;
 
 const appName = (i: number): string => `Batch App ${String(i).padStart(2, '0')}`;
 
@@ -58,8 +48,7 @@ async function orgWithApps(n: number): Promise<OrgSnapshot> {
  * declared admin-approved (one set-policies action each). Refreshed once, the plan saved.
  */
 async function setup(n: number, bundled = false): Promise<Setup> {
-  const root = await makeTempDir('capctl-live-batch-');
-  dirs.push(root);
+  const root = await fixtures.tempDir('capctl-live-batch-');
   if (bundled) {
     await copyInto(path.join(repoRoot, 'examples/acme'), path.join(root, 'desired'));
     const { rm } = await import('node:fs/promises');
@@ -78,7 +67,7 @@ async function setup(n: number, bundled = false): Promise<Setup> {
   await writeFile(path.join(root, '.gitignore'), 'plan.json\n');
   const env = gitEnv(root);
   initRepo(root, env);
-  fake = await startFakeOrg({ snapshot: await orgWithApps(n) });
+  const fake = await fixtures.startFake({ snapshot: await orgWithApps(n) });
   const liveEnv = { ...env, SF_INSTANCE_URL: fake.url, SF_ACCESS_TOKEN: fake.accessToken, CAPCTL_ACTOR: undefined };
   const s: Setup = { root, env, fake, run: (args) => runCapctl(args, { cwd: root, env: liveEnv }) };
   const refreshed = await s.run(['refresh', '--actor', actor]);
@@ -142,8 +131,7 @@ describe('apply on a connected org: batched writes', () => {
       expect(afterPreflight(since)).toHaveLength(4 * batches);
       expect(actionLines(s).map((l) => l.action!.seq)).toEqual(plan.actions.map((a) => a.seq));
       await expectNoChanges(s);
-      await fake!.close();
-      fake = undefined;
+      await fixtures.closeFakes();
     }
   });
 

@@ -7,27 +7,16 @@
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeOrg, type FakeOrg } from '../../src/fake-org/server.js';
-import { makeTempDir, removeDir, runCapctl, type CliResult } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { runCapctl } from '../helpers/cli.js';
 import { fingerprint } from '../helpers/fingerprint.js';
 import { git, gitEnv, initRepo } from '../helpers/git.js';
 import { bundledSnapshot } from '../salesforce/helpers.js';
+import { liveFixtures, type LiveSetup } from '../helpers/live-fixtures.js';
 
-const dirs: string[] = [];
-let fake: FakeOrg | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-  await Promise.all(dirs.splice(0).map(removeDir));
-});
+const fixtures = liveFixtures();
 
-interface Setup {
-  root: string;
-  env: Record<string, string | undefined>;
-  fake: FakeOrg;
-  run(args: string[], extraEnv?: Record<string, string | undefined>): Promise<CliResult>;
-}
+type Setup = LiveSetup;
 
 const settingsDoc = 'apiVersion: capctl/v1\nkind: OrgSettings\norg: acme-prod\nunmanagedApps: ignore\n';
 /** Postman: an uninstalled app the bundled org knows only from its tokens. */
@@ -35,8 +24,7 @@ const postmanInstalled = 'apiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-p
 
 /** A git repository whose desired state declares `docs`, with the org's state folder refreshed from the fake. */
 async function setup(docs: string[], fakeOptions: { connectedUser?: string } = {}): Promise<Setup> {
-  const root = await makeTempDir('capctl-live-apply-');
-  dirs.push(root);
+  const root = await fixtures.tempDir('capctl-live-apply-');
   await writeFile(path.join(root, 'capctl.yaml'), 'orgs:\n  acme-prod:\n    connection: env\n');
   await writeFile(path.join(root, '.gitignore'), 'plan.json\n');
   const { mkdir } = await import('node:fs/promises');
@@ -44,7 +32,7 @@ async function setup(docs: string[], fakeOptions: { connectedUser?: string } = {
   await writeFile(path.join(root, 'desired/org.yaml'), docs.join('---\n'));
   const env = gitEnv(root);
   initRepo(root, env);
-  fake = await startFakeOrg({ snapshot: await bundledSnapshot(), ...fakeOptions });
+  const fake = await fixtures.startFake({ snapshot: await bundledSnapshot(), ...fakeOptions });
   const liveEnv = { ...env, SF_INSTANCE_URL: fake.url, SF_ACCESS_TOKEN: fake.accessToken, CAPCTL_ACTOR: undefined };
   const s: Setup = { root, env, fake, run: (args, extraEnv = {}) => runCapctl(args, { cwd: root, env: { ...liveEnv, ...extraEnv } }) };
   const refreshed = await s.run(['refresh', '--actor', 'ci-bot@acme.example']);

@@ -9,41 +9,30 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeOrg, type FakeOrg, type FakeOrgOptions, type RecordedRequest } from '../../src/fake-org/server.js';
-import { copyInto, makeTempDir, removeDir, repoRoot, runCapctl, type CliResult } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import type { FakeOrgOptions, RecordedRequest } from '../../src/fake-org/server.js';
+import { copyInto, repoRoot, runCapctl } from '../helpers/cli.js';
 import { git, gitEnv, initRepo } from '../helpers/git.js';
 import { prng } from '../helpers/prng.js';
 import { testSeed } from '../helpers/seed.js';
 import { bundledSnapshot } from '../salesforce/helpers.js';
+import { liveFixtures, type LiveSetup } from '../helpers/live-fixtures.js';
 
-const dirs: string[] = [];
-let fake: FakeOrg | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-  await Promise.all(dirs.splice(0).map(removeDir));
-});
+const fixtures = liveFixtures();
 
 const actor = 'ci-bot@acme.example';
 
-interface Setup {
-  root: string;
-  env: Record<string, string | undefined>;
-  fake: FakeOrg;
-  run(args: string[], extraEnv?: Record<string, string | undefined>): Promise<CliResult>;
-}
+type Setup = LiveSetup;
 
 /** A git repository with the bundled desired state (less its two apps no API shows), capctl.yaml connecting acme-prod, refreshed once. */
 async function setup(connection = 'env', fakeOptions: Partial<FakeOrgOptions> = {}, extraEnv: Record<string, string> = {}): Promise<Setup> {
-  const root = await makeTempDir('capctl-live-apply-');
-  dirs.push(root);
+  const root = await fixtures.tempDir('capctl-live-apply-');
   await copyInto(path.join(repoRoot, 'examples/acme'), path.join(root, 'desired'));
   for (const file of ['docusign.yaml', 'zoom.yaml']) await rm(path.join(root, 'desired/apps', file));
   await writeFile(path.join(root, 'capctl.yaml'), `orgs:\n  acme-prod:\n    connection: ${connection}\n`);
   const env = gitEnv(root);
   initRepo(root, env);
-  fake = await startFakeOrg({ snapshot: await bundledSnapshot(), ...fakeOptions });
+  const fake = await fixtures.startFake({ snapshot: await bundledSnapshot(), ...fakeOptions });
   const liveEnv = { ...env, SF_INSTANCE_URL: fake.url, SF_ACCESS_TOKEN: fake.accessToken, SF_LOGIN_URL: fake.url, ...extraEnv };
   const s: Setup = { root, env, fake, run: (args, more = {}) => runCapctl(args, { cwd: root, env: { ...liveEnv, ...more } }) };
   const refreshed = await s.run(['refresh', '--actor', actor]);
@@ -256,8 +245,7 @@ describe('apply on a connected org', () => {
 
   it('an expired session on a JWT connection: it logs in again once and goes on', async () => {
     const key = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const keyDir = await makeTempDir('capctl-key-');
-    dirs.push(keyDir);
+    const keyDir = await fixtures.tempDir('capctl-key-');
     const keyFile = path.join(keyDir, 'key.pem');
     await writeFile(keyFile, key.privateKey.export({ type: 'pkcs8', format: 'pem' }));
     const jwtEnv = { SF_CLIENT_ID: 'capctl-ci', SF_USERNAME: actor, SF_JWT_KEY_FILE: keyFile };

@@ -8,32 +8,22 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeOrg, type Fault, type FakeOrg } from '../../src/fake-org/server.js';
+import { describe, expect, it } from 'vitest';
+import type { Fault } from '../../src/fake-org/server.js';
 import { fakeConsumerKey } from '../../src/fake-org/seed.js';
-import { copyInto, makeTempDir, removeDir, repoRoot, runCapctl, type CliResult } from '../helpers/cli.js';
+import { copyInto, repoRoot, runCapctl, type CliResult } from '../helpers/cli.js';
 import { fingerprint } from '../helpers/fingerprint.js';
 import { git, gitEnv, initRepo } from '../helpers/git.js';
 import { bundledSnapshot } from '../salesforce/helpers.js';
+import { liveFixtures, type LiveSetup } from '../helpers/live-fixtures.js';
 import { compileSchema } from '../../src/load/schemas.js';
 import type { Plan } from '../../src/model/index.js';
 import { planDigest } from '../../src/plan/digest.js';
 import { expectValidPlan } from '../plan/plan-schema.js';
 
-const dirs: string[] = [];
-let fake: FakeOrg | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-  await Promise.all(dirs.splice(0).map(removeDir));
-});
+const fixtures = liveFixtures();
 
-interface Setup {
-  root: string;
-  env: Record<string, string | undefined>;
-  fake: FakeOrg;
-  run(args: string[], extraEnv?: Record<string, string | undefined>): Promise<CliResult>;
-}
+type Setup = LiveSetup;
 
 /**
  * A git repository with the bundled example's desired state (its two declared apps that no API
@@ -41,14 +31,13 @@ interface Setup {
  * seeded from the bundled store.
  */
 async function setup(): Promise<Setup> {
-  const root = await makeTempDir('capctl-live-');
-  dirs.push(root);
+  const root = await fixtures.tempDir('capctl-live-');
   await copyInto(path.join(repoRoot, 'examples/acme'), path.join(root, 'desired'));
   for (const file of ['docusign.yaml', 'zoom.yaml']) await rm(path.join(root, 'desired/apps', file));
   await writeFile(path.join(root, 'capctl.yaml'), 'orgs:\n  acme-prod:\n    connection: env\n');
   const env = gitEnv(root);
   initRepo(root, env);
-  fake = await startFakeOrg({ snapshot: await bundledSnapshot() });
+  const fake = await fixtures.startFake({ snapshot: await bundledSnapshot() });
   const liveEnv = { ...env, SF_INSTANCE_URL: fake.url, SF_ACCESS_TOKEN: fake.accessToken };
   return { root, env, fake, run: (args, extraEnv = {}) => runCapctl(args, { cwd: root, env: { ...liveEnv, ...extraEnv } }) };
 }
@@ -265,8 +254,7 @@ describe('a connected org', () => {
       let extraEnv: Record<string, string | undefined> = { CAPCTL_API_TIMEOUT: '1' };
       let connection = `env (${s.fake.url})`;
       if (fault === 'login') {
-        const keyFile = path.join(await makeTempDir('capctl-key-'), 'key.pem');
-        dirs.push(path.dirname(keyFile));
+        const keyFile = path.join(await fixtures.tempDir('capctl-key-'), 'key.pem');
         await writeFile(keyFile, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
         extraEnv = { ...extraEnv, SF_CLIENT_ID: 'capctl-ci', SF_USERNAME: 'ci@acme.example', SF_JWT_KEY_FILE: keyFile, SF_LOGIN_URL: s.fake.url };
         connection = `jwt (ci@acme.example at ${s.fake.url})`;
