@@ -54,6 +54,8 @@ export interface RecordedRequest {
   soql?: string;
   /** A query's next page (`/query/{locator}`): the sObject that query reads. */
   pageOf?: string;
+  /** The query string of a usage resource's request (`page=0&pageSize=100`), when it has one. */
+  query?: string;
   /** A SOAP call: its name, the metadata type and the names it carries. */
   soap?: { call: string; type?: string; fullNames?: string[] };
   /** The OAuth grant type of a token request. */
@@ -189,6 +191,7 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
       const locator = /^\/query\/(01gFAKE[0-9]+)-[0-9]+$/.exec(rest[1]!);
       const of = locator ? locators.get(locator[1]!)?.from : undefined;
       if (of !== undefined) record.pageOf = of;
+      if (rest[1]!.startsWith('/apps/oauth/usage/') && parsed.search !== '') record.query = parsed.search.slice(1);
     }
     const fault = takeFault(soap ? `${path} ${soap.call}` : `${path}${parsed.search}`);
     if (fault?.kind === 'hang') return void hang(res);
@@ -236,7 +239,7 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
   /** The REST writes (and the usage resources' reads) of writes.ts. */
   function restWrite(method: string, route: string, search: URLSearchParams, body: string, record: RecordedRequest, refuseAt: number | undefined, res: ServerResponse): void {
     const base = `${url}/services/data/v62.0`;
-    const usage = writes.usage(method, route, base);
+    const usage = writes.usage(method, route, base, search);
     if (usage) return answer(usage, record, res);
     if (route === '/composite/sobjects' && method === 'POST') {
       let parsed: unknown;

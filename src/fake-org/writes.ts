@@ -7,8 +7,9 @@
 //   REST           POST /composite/sobjects (SetupEntityAccess), DELETE /composite/sobjects?ids=… (≤200),
 //                  DELETE /sobjects/SetupEntityAccess/{id}
 //   OAuth          POST /services/oauth2/revoke (form body token=<DeleteToken>)
-//   usage          GET /apps/oauth/usage/{appId}/users, GET and DELETE …/{appId}/{userId}/tokens,
-//                  DELETE /apps/oauth/usage/tokens/{tokenId} (external client apps)
+//   usage          GET /apps/oauth/usage/{appId}/users?page=&pageSize= (100 a page by default),
+//                  GET and DELETE …/{appId}/{userId}/tokens, DELETE /apps/oauth/usage/tokens/{tokenId}
+//                  (external client apps)
 // What an action does beyond its own record is done here too, as the org does it: a block ends the
 // app's sessions (R1); a ConnectedApp update moves its ConnectedApplication row (permitted users,
 // LastModifiedDate).
@@ -222,7 +223,7 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
     },
 
     /** The usage resources of external client apps (REST, under /services/data/vNN.N). */
-    usage(method: string, route: string, base: string): RestAnswer | undefined {
+    usage(method: string, route: string, base: string, search: URLSearchParams = new URLSearchParams()): RestAnswer | undefined {
       const users = /^\/apps\/oauth\/usage\/([^/]+)\/users$/.exec(route);
       const tokens = /^\/apps\/oauth\/usage\/([^/]+)\/([^/]+)\/tokens$/.exec(route);
       const one = /^\/apps\/oauth\/usage\/tokens\/([^/]+)$/.exec(route);
@@ -235,7 +236,11 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
         if (!table('ExternalClientApplication').some((a) => a.Id === users[1])) return notFound;
         const byUser = new Map<string, Row>();
         for (const t of ecaTokens(users[1]!)) byUser.set(String(t.UserId), t);
-        return { status: 200, body: { users: [...byUser.values()].map((t) => ({ userIdentifier: t.UserId, username: (t.User as Row).Username })) } };
+        // A page at a time ([S12]): `page` from 0, `pageSize` 100 by default; a page past the last is empty.
+        const page = Math.max(0, Math.trunc(Number(search.get('page') ?? 0)) || 0);
+        const size = Math.max(1, Math.trunc(Number(search.get('pageSize') ?? usageUsersPageSize)) || usageUsersPageSize);
+        const listed = [...byUser.values()].slice(page * size, (page + 1) * size);
+        return { status: 200, body: { users: listed.map((t) => ({ userIdentifier: t.UserId, username: (t.User as Row).Username })) } };
       }
       if (tokens) {
         const [, appId, userId] = tokens;
@@ -273,6 +278,9 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
     },
   };
 }
+
+/** The users a page of the usage resources' users answers when the request names no pageSize. */
+const usageUsersPageSize = 100;
 
 /** A token's identity in the call log: its app, user and creation (never its DeleteToken). */
 export function tokenKey(row: Row): string {

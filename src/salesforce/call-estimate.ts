@@ -14,8 +14,10 @@
 //                      per app one COUNT() of its tokens (a block ends them)
 //   unblock            per batch one deleteMetadata (one block per app); read back: one readMetadata
 //   revoke             connected app: the app's OauthToken query (500 rows per page; again while it
-//                      answers the 2,500-row cap and some matched), one revoke per token; external client app: its users, each user's tokens, one DELETE per
-//                      token; read back: one COUNT() and the tokens left, 500 per page
+//                      answers the 2,500-row cap and some matched), one revoke per token; external
+//                      client app: its users, 100 a page (the next page until one is short), each
+//                      named user's tokens, one DELETE per token; read back: one COUNT() and the
+//                      tokens left, 500 per page
 //   install, uninstall manual steps (no API): none
 // Without the org's data (`apps`), an app is taken as a connected app holding exactly the sessions
 // its action ends.
@@ -39,6 +41,8 @@ const collectionBatch = 200;
 const tokenPage = 500;
 /** OauthToken answers at most this many rows to one query (unconfirmed.ts oauthTokenCap). */
 const tokenCap = 2500;
+/** An external client app's users resource answers this many users a page (unconfirmed.ts usageUsersPage). */
+const usageUsersPage = 100;
 const extlClntAppPolicyType = 'ExtlClntAppOauthConfigurablePolicies';
 
 /** The call of an action whose kind is batched by metadata call; undefined for the other kinds. */
@@ -134,8 +138,11 @@ function revokeCalls(action: Action, app: ObservedApp | undefined): number {
   const readBack = 1 + (left === 0 ? 0 : Math.max(1, batches(left, tokenPage)) + (left > tokenCap ? 1 : 0));
   if (app?.type === 'ExternalClientApp') {
     const named = action.revocation && action.revocation.users !== 'all' ? new Set(action.revocation.users) : undefined;
-    const users = new Set(app.sessions.map((s) => s.user).filter((u) => named === undefined || named.has(u))).size;
-    return 1 + users + ended + readBack;
+    const users = [...new Set(app.sessions.map((s) => s.user))];
+    // Every page of its users (the last one short: one more when they fill their pages), then the tokens of each user named.
+    const pages = Math.floor(users.length / usageUsersPage) + 1;
+    const read = users.filter((u) => named === undefined || named.has(u)).length;
+    return pages + read + ended + readBack;
   }
   // Query, revoke what matches; while a query answers the cap and some matched, again.
   let calls = readBack;

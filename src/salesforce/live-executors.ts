@@ -404,9 +404,17 @@ async function revoke(context: LiveContext, action: Action): Promise<void> {
     (named === undefined || named.has(usernames.get(userId) ?? '')) && Date.parse(String(created).replace(/([+-]\d\d)(\d\d)$/, '$1:$2')) < cutoff;
   let done = 0;
   if (app.type === 'ExternalClientApp') {
-    const users = ((await context.client.restGet(U.usageUsersPath(app.id))) as { users?: SfRecord[] } | null)?.users ?? [];
+    // The users come a page at a time: the next page until one is short (past the last: empty),
+    // or brings no user not seen yet (an org that ignored the page asked for).
+    const users = new Map<string, SfRecord>();
+    for (let page = 0; ; page++) {
+      const answered = ((await context.client.restGet(U.usageUsersPath(app.id, page))) as { users?: SfRecord[] } | null)?.users ?? [];
+      const before = users.size;
+      for (const user of answered) users.set(String(user.userIdentifier), user);
+      if (answered.length < U.usageUsersPage || users.size === before) break;
+    }
     const urls: string[] = [];
-    for (const user of users) {
+    for (const user of users.values()) {
       const userId = String(user.userIdentifier);
       if (named !== undefined && !named.has(usernames.get(userId) ?? String(user.username))) continue;
       const tokens = ((await context.client.restGet(U.usageTokensPath(app.id, userId))) as { tokens?: SfRecord[] } | null)?.tokens ?? [];

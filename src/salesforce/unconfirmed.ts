@@ -174,9 +174,12 @@ export function appTokensSoql(appName: string): string {
 
 /**
  * External client apps' sessions end through the usage resources ([S12]): the users of the app
- * (`/apps/oauth/usage/{appId}/users` → `users[].userIdentifier`), each user's tokens (`…/{appId}/
+ * (`/apps/oauth/usage/{appId}/users?page=&pageSize=100` → `users[].userIdentifier`, page after page
+ * until one holds fewer than 100), each user's tokens (`…/{appId}/
  * {userId}/tokens` → `tokens[].initialConnectionAt`, `revocationUrl`), and a DELETE of each token's
  * revocationUrl (U: the answers' field names beyond those the reference lists).
  */
-export const usageUsersPath = (appId: string): string => `/apps/oauth/usage/${encodeURIComponent(appId)}/users`;
+export const usageUsersPath = (appId: string, page: number): string => `/apps/oauth/usage/${encodeURIComponent(appId)}/users?page=${page}&pageSize=${usageUsersPage}`;
+/** The users resource answers a page at a time ([S12]: `page` from 0, `pageSize` 100 by default); a page past the last is empty. */
+export const usageUsersPage = 100;
 export const usageTokensPath = (appId: string, userId: string): string => `/apps/oauth/usage/${encodeURIComponent(appId)}/${encodeURIComponent(userId)}/tokens`;

@@ -55,6 +55,20 @@ describe('estimateApplyCalls', () => {
     expect(estimateApplyCalls([[action('revoke', { effects: { sessionsEnded: 2, usersAffected: 1 } })]], [held]).calls).toBe(2 + 2 + 1 + 2);
   });
 
+  it("an external client app's revocation: its users 100 a page (one more page when they fill theirs), each named user's tokens, one DELETE per token, the read-back", () => {
+    const eca = (users: number): ObservedApp =>
+      ({ id: '0H4000000000000AAA', name: 'A', type: 'ExternalClientApp', sessions: Array.from({ length: users }, (_, i) => ({ user: `u${i}` })) }) as unknown as ObservedApp;
+    const all = action('revoke', { revocation: { users: 'all', issuedBefore: '2026-01-01T00:00:00Z' }, effects: { sessionsEnded: 1, usersAffected: 1 } } as Partial<Action>);
+    // Pages of users, then a tokens GET per user, the DELETE, the read-back (COUNT() and the tokens left).
+    expect(estimateApplyCalls([[all]], [eca(99)]).calls).toBe(1 + 99 + 1 + 2);
+    expect(estimateApplyCalls([[all]], [eca(100)]).calls).toBe(2 + 100 + 1 + 2);
+    expect(estimateApplyCalls([[all]], [eca(101)]).calls).toBe(2 + 101 + 1 + 2);
+    expect(estimateApplyCalls([[all]], [eca(200)]).calls).toBe(3 + 200 + 1 + 2);
+    // Users named: every page is still read, but only their tokens.
+    const named = action('revoke', { revocation: { users: ['u1', 'u149'], issuedBefore: '2026-01-01T00:00:00Z' }, effects: { sessionsEnded: 1, usersAffected: 1 } } as Partial<Action>);
+    expect(estimateApplyCalls([[named]], [eca(150)]).calls).toBe(2 + 2 + 1 + 2);
+  });
+
   it('settings: a read and an upsert per type, two reads back; manual steps none', () => {
     expect(estimateApplyCalls([[action('set-org-settings', { after: { adminApprovedAppsOnly: true, oauthFlows: { blockUserAgent: true } } })]]).calls).toBe(4 + 2);
     expect(estimateApplyCalls([[action('set-org-settings', { after: { oauthFlows: { blockUserAgent: true } } })]]).calls).toBe(2 + 2);
