@@ -1,11 +1,10 @@
 // The README's commands run as written on a fresh clone: `npm link` puts capctl on the PATH
 // offline, and the `npx capctl` lines of "Start managing an existing org" and "Salesforce
 // metadata" do what their comments say (real children, real files in a temporary folder).
-import { spawn } from 'node:child_process';
 import { cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { copyInto, makeTempDir, removeDir, repoRoot, runCapctl } from './helpers/cli.js';
+import { copyInto, makeTempDir, removeDir, repoRoot, runCapctl, runProcess } from './helpers/cli.js';
 
 const readme = await readFile(path.join(repoRoot, 'README.md'), 'utf8');
 const version = (JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
@@ -29,18 +28,6 @@ function capctlLines(markdown: string): { line: string; args: string[]; comment:
     });
 }
 
-function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
 const temps: string[] = [];
 afterAll(async () => {
   await Promise.all(temps.map(removeDir));
@@ -54,10 +41,10 @@ describe('README commands', () => {
     temps.push(prefix);
     // A prefix of our own, so that the link goes into the temporary folder, not the machine's.
     const env = { ...process.env, npm_config_prefix: prefix, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
-    const linked = await run('npm', ['link'], { cwd: repoRoot, env });
+    const linked = await runProcess('npm', ['link'], { cwd: repoRoot, env });
     expect(linked.code, linked.stderr).toBe(0);
     const bin = process.platform === 'win32' ? prefix : path.join(prefix, 'bin');
-    const onPath = await run('capctl', ['--version'], { cwd: prefix, env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` } });
+    const onPath = await runProcess('capctl', ['--version'], { cwd: prefix, env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` } });
     expect(onPath).toMatchObject({ code: 0, stdout: `${version}\n` });
   }, 120_000);
 

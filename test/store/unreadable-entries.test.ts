@@ -6,13 +6,13 @@
 // Permissions stop every user but root, and these tests may run as root: then the commands run as
 // the unprivileged user `nobody` (uid 65534), for whom they do; without such a user those cases
 // are skipped, saying so.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { copyInto, makeTempDir, normalizeOutput, removeDir, repoRoot, runCapctl, type CliResult } from '../helpers/cli.js';
+import { copyInto, makeTempDir, normalizeOutput, removeDir, repoRoot, runCapctl, runProcess, type CliResult } from '../helpers/cli.js';
 
 const temps: string[] = [];
 afterAll(async () => {
@@ -41,21 +41,12 @@ async function chmodTree(dir: string, mode: number): Promise<void> {
 /** Runs capctl as a user permissions stop (as `nobody` when this process is root). */
 function runUnprivileged(args: string[]): Promise<CliResult> {
   if (!isRoot) return runCapctl(args);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/capctl.js'), ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, NO_COLOR: '1', CI: 'true', HOME: '/tmp' },
-      uid: nobody,
-      gid: nobody,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end();
-  });
+  return runProcess(
+    process.execPath,
+    [path.join(repoRoot, 'bin/capctl.js'), ...args],
+    { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', CI: 'true', HOME: '/tmp' }, uid: nobody, gid: nobody },
+    '',
+  );
 }
 
 /** A fresh copy of the bundled store; with `shared`, open to the unprivileged user. */
