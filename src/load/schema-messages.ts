@@ -4,6 +4,7 @@
 import type { ErrorObject } from 'ajv';
 import { Codes, type Code, type Diagnostic, type SourcePos } from '../model/index.js';
 import { didYouMean } from '../plan/names.js';
+import { isLeapSecond } from '../store/instant.js';
 
 /** The document an error list belongs to: what it is, where its nodes are. */
 export interface SchemaErrorContext {
@@ -157,7 +158,7 @@ function describeOne(error: ErrorObject, context: WordsContext): SchemaProblemWo
           context,
           path,
           Codes.badInstant,
-          `${label(path)}: ${show(data)} is not a valid instant: write RFC 3339 with a time zone, e.g. 2026-11-20T00:00:00Z`,
+          `${label(path)}: ${show(data)} is not a valid instant: ${isLeapSecond(data) ? 'a leap second (:60) cannot be used, capctl dates have none; ' : ''}write RFC 3339 with a time zone, e.g. 2026-11-20T00:00:00Z`,
         );
       }
       return diagnostic(context, path, Codes.badValue, `${label(path)}: ${show(data)} is not a valid ${String(params.format)}`);

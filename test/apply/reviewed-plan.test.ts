@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { firstDifference } from '../../src/apply/assert-reviewed.js';
 import { RefusedError, type Action, type Plan } from '../../src/model/index.js';
+import { planFormatVersion } from '../../src/plan/create-plan.js';
 import { planDigest } from '../../src/plan/digest.js';
 import { requiredFor } from '../../src/plan/permissions.js';
 import { readAndPlanOrg, readReviewedDesired } from '../../src/read-and-plan-org.js';
@@ -115,13 +116,33 @@ describe('capctl apply PLANFILE holds the plan against the reviewed desired stat
     expect(await fingerprint(orgState)).toEqual(before);
   });
 
-  it('a createdAt that is no instant (a leap second): exit 3, not a stack trace', async () => {
+  it('a createdAt that is no instant (a leap second): refused as not a valid plan (exit 1), saying why, not a stack trace', async () => {
     const file = path.join(dir, 'leap.json');
     await forge(file, plan, (p) => {
       p.createdAt = '2026-11-28T23:59:60Z';
     });
-    const stderr = await refused(file);
-    expect(stderr).toBe('capctl: the plan\'s createdAt, "2026-11-28T23:59:60Z", is not an instant: make a new plan with `capctl plan --out` from the reviewed desired state\n');
+    const before = await fingerprint(orgState);
+    const result = await runCapctl(['apply', file, '--actor', ADMIN, '--desired', desired, '--org-state', orgState], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      `capctl: ${file} is not a valid plan (format version ${planFormatVersion}): createdAt: "2026-11-28T23:59:60Z" is not a valid instant: a leap second (:60) cannot be used, capctl dates have none; write RFC 3339 with a time zone, e.g. 2026-11-20T00:00:00Z\n`,
+    );
+    expect(await fingerprint(orgState)).toEqual(before);
+    // Given the plan as an object (no file to check), the library refuses it too, before planning again.
+    const reviewed = await readReviewedDesired({ desired, org: ORG, store: new FileOrgStore(orgState), storeName: orgState, now: new Date() });
+    const error = await applyPlan({
+      store: new FileOrgStore(orgState),
+      plan: { ...plan, createdAt: '2026-11-28T23:59:60Z' },
+      actor: ADMIN,
+      now: () => new Date(),
+      lockTimeoutMs: 0,
+      command: 'test',
+      desired: reviewed,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RefusedError);
+    expect((error as RefusedError).message).toContain('the plan\'s createdAt, "2026-11-28T23:59:60Z", is not an instant');
+    expect(await fingerprint(orgState)).toEqual(before);
   });
 
   it('a desired folder changed after the plan: exit 3 naming both digests', async () => {

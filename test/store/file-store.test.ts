@@ -11,7 +11,7 @@ import { StoreError } from '../../src/model/index.js';
 import { digestOf } from '../../src/plan/digest.js';
 import { approvalUrl } from '../../src/plan/approval-url.js';
 import { FileOrgStore } from '../../src/store/file-store.js';
-import { isInstant } from '../../src/store/instant.js';
+import { isInstant, isLeapSecond } from '../../src/store/instant.js';
 import { formatJson, withSortedKeys } from '../../src/store/json-format.js';
 import { findJsonSyntaxError, locateJsonPointer } from '../../src/store/json-locate.js';
 import { formatLedgerLine } from '../../src/store/ledger-file.js';
@@ -458,9 +458,11 @@ describe('small pieces', () => {
     for (const good of ['2026-11-20T00:00:00Z', '2024-02-29T23:59:59.123+05:30', '2026-01-31T12:00:00-08:00', '2026-12-31t00:00:00z']) {
       expect(isInstant(good), good).toBe(true);
     }
-    for (const bad of ['2026-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-13-01T00:00:00Z', '2026-11-20 00:00:00Z', '2026-11-20T24:00:00Z', '2026-11-20', '2026-11-20T00:00:00']) {
+    for (const bad of ['2026-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-13-01T00:00:00Z', '2026-11-20 00:00:00Z', '2026-11-20T24:00:00Z', '2026-11-20', '2026-11-20T00:00:00', '2026-12-31T23:59:60Z', '2026-06-30T23:59:60.5+00:00']) {
       expect(isInstant(bad), bad).toBe(false);
     }
+    // A leap second is told apart, for its message; a bad date with :60 is not one.
+    expect(['2026-12-31T23:59:60Z', '2016-12-31t23:59:60.25-01:00', '2026-12-31T23:59:59Z', '2026-02-30T23:59:60Z', '2026-12-31T23:60:00Z', 60].map(isLeapSecond)).toEqual([true, true, false, false, false, false]);
   });
 
   it('locates JSON pointers and syntax errors as line:column', () => {

@@ -80,6 +80,13 @@ const cases: Case[] = [
     expected: [/apps\/\w+\.json:\d+:\d+ {2}error {2}CAP203 {2}sessions\.1\.created: "<time>" is not a valid instant: write RFC 3339 with a time zone/m],
   },
   {
+    // A leap second: RFC 3339 allows it, JavaScript's Date cannot hold it (the stale-access rule's
+    // dates and a revocation's cutoff would compare NaN), so the store refuses it and says why.
+    name: 'a session last used at a leap second',
+    break: (s) => s.editApp('Dropbox', (app) => (app.sessions[0].lastUsed = '2026-06-30T23:59:60Z')),
+    expected: [/apps\/\w+\.json:\d+:\d+ {2}error {2}CAP203 {2}sessions\.0\.lastUsed: "<time>" is not a valid instant: a leap second \(:60\) cannot be used, capctl dates have none; write RFC 3339/m],
+  },
+  {
     name: 'a session of an unknown user',
     break: (s) => s.editApp('Slack', (app) => (app.sessions[2].user = 'ghost@acme.example')),
     expected: [/0H4Hp000000TN1xKAG\.json:\d+:\d+ {2}error {2}CAP204 {2}app "Slack" has a session of unknown user "ghost@acme\.example" \(not in users\.json\)$/m],
