@@ -167,10 +167,32 @@ function startPoint(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerRe
   const done = trailingLinesOfPlanAmidSessions(ledger, plan.digest);
   const last = ledger.at(-1);
   if (done.length > 0 && last && last.result.storeDigest === snapshot.digest && done.length <= plan.actions.length) {
-    const matches = done.every((line, i) => canonicalJson(line.action) === canonicalJson(plan.actions[i]));
-    if (matches) return { resumed: done, remaining: plan.actions.slice(done.length), firstRun: false };
+    const carriedOut = actionsDoneBy(plan, done);
+    if (carriedOut) return { resumed: done, remaining: plan.actions.filter((_, i) => !carriedOut.has(i)), firstRun: false };
   }
   throw new StalePlanError(describeStoreChanges(plan, snapshot, ledger));
+}
+
+/**
+ * The plan's actions (their indexes) that its lines, in ledger order, did; undefined when they are
+ * not a run of it. Each line is the plan's first action not done before it, or, marked `aheadOf`
+ * that action, a later one the org saved in the same call while it did not carry that one out (a
+ * live org's metadata call saves each item on its own): each action once, none skipped otherwise.
+ */
+function actionsDoneBy(plan: Plan, lines: readonly LedgerLine[]): Set<number> | undefined {
+  const done = new Set<number>();
+  let next = 0; // the first action not done
+  for (const line of lines) {
+    const first = plan.actions[next];
+    if (first === undefined) return undefined;
+    const ahead = line.result.aheadOf;
+    if (ahead !== undefined && ahead !== first.seq) return undefined;
+    const at = ahead === undefined ? next : plan.actions.findIndex((a, i) => i > next && a.seq === line.action.seq);
+    if (at < 0 || done.has(at) || canonicalJson(line.action) !== canonicalJson(plan.actions[at])) return undefined;
+    done.add(at);
+    while (done.has(next)) next += 1;
+  }
+  return done;
 }
 
 /**
