@@ -34,9 +34,9 @@ export interface StartPoint {
   doneByHand: Action[];
   /** The state the plan's start was proven against: the snapshot, or (manual steps done since) the state folder as last recorded. */
   base: OrgSnapshot;
-  /** This plan's ledger lines from an interrupted (or finished) earlier run. */
+  /** This plan's ledger lines from an interrupted (or finished) earlier run, in ledger order (one done ahead of its turn is marked `aheadOf`). */
   resumed: LedgerLine[];
-  /** The actions still to carry out, in order. */
+  /** The actions still to carry out, in plan order (without those done ahead of their turn). */
   remaining: Action[];
   /** Whether this run is the apply's first (it bumps the store revision with its first action). */
   firstRun: boolean;
@@ -149,7 +149,7 @@ function startOrPastManualSteps(plan: Plan, snapshot: OrgSnapshot, ledger: reado
   }
 }
 
-/** At the basis: a fresh apply. Else where an interrupted apply of this plan stopped, or refused as stale. */
+/** At the basis: a fresh apply. Else where an interrupted apply of this plan stopped (actionsDoneBy), or refused as stale. */
 function startPoint(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerRecord[], replanned: boolean): Omit<StartPoint, 'actor' | 'doneByHand' | 'base'> {
   if (storeRevision(snapshot.org.revision, ledger) === plan.basis.storeRevision) {
     if (snapshot.digest === plan.basis.storeDigest) return { resumed: [], remaining: plan.actions, firstRun: true };

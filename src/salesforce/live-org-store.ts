@@ -10,7 +10,9 @@
 // outcome cannot be told (a timeout) keeps its intent: settle(), or the next run's first read under
 // the lock, reads the org back and records it done iff the org shows it, so that it is never done
 // twice. A failed action's partial effect (some sessions ended before a limit) is recorded as an
-// observed line, so that the ledger says exactly what happened.
+// observed line, and the actions after it in its metadata call that the org saved (item by item)
+// as done ahead of it (`aheadOf`), so that the ledger says exactly what happened and the same plan
+// again goes on with the action not done.
 //
 // jsforce and the connection code are loaded on the first live read, so that commands on an
 // unconnected org never load them.

@@ -17,7 +17,8 @@ import { plannedRuns } from '../../src/apply/apply-plan.js';
 import { estimateApplyCalls } from '../../src/salesforce/call-estimate.js';
 import { FileOrgStore } from '../../src/store/file-store.js';
 import { copyInto, repoRoot, runCapctl } from '../helpers/cli.js';
-import { gitEnv, initRepo } from '../helpers/git.js';
+import { git, gitEnv, initRepo } from '../helpers/git.js';
+import { verifyChain } from '../../src/store/ledger-chain.js';
 import { bundledSnapshot } from '../salesforce/helpers.js';
 import { liveFixtures, type LiveSetup } from '../helpers/live-fixtures.js';
 
@@ -201,6 +202,10 @@ describe('apply on a connected org: batched writes', () => {
     expect(policyWrites(s.fake.requests).slice(1)).toEqual([[fullName(2)]]);
     expect(actionLines(s).map((l) => l.action!.seq)).toEqual([1, 3, 2]);
     await expectNoChanges(s);
+    // The ledger's chain holds, and each run committed what it recorded: the work tree is clean.
+    expect(verifyChain(await new FileOrgStore(path.join(s.root, 'org-state')).readLedger('acme-prod'))).toBeUndefined();
+    expect(git(s.root, ['status', '--porcelain'], s.env)).toBe('');
+    expect(git(s.root, ['log', '-2', '--format=%s'], s.env).trim().split('\n')).toEqual(['capctl apply acme-prod: update Batch App 02', 'capctl apply acme-prod: update Batch App 01, Batch App 03']);
     // Run once more, it is done: nothing sent, nothing recorded.
     const lines = ledger(s).length;
     const writes = policyWrites(s.fake.requests).length;
