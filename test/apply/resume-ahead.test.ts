@@ -4,7 +4,7 @@
 // actions are then the plan's first ones plus such lines; anything else is not a run of the plan.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { preflight } from '../../src/apply/preflight.js';
-import { StalePlanError, type Action, type LedgerRecord, type OrgSnapshot, type Plan } from '../../src/model/index.js';
+import { StalePlanError, type Action, type LedgerLine, type LedgerRecord, type OrgSnapshot, type Plan } from '../../src/model/index.js';
 import { nextLedgerLine } from '../../src/store/ledger-chain.js';
 import { FileOrgStore } from '../../src/store/file-store.js';
 import { planWith } from '../helpers/backends.js';
@@ -70,12 +70,12 @@ describe('the preflight resuming a plan with actions done ahead of their turn', 
       ledgerOf(1, [3, 2], 3), // 3 twice, the second as if in order
       ledgerOf(1, 1), // 1 twice
     ];
-    for (const ledger of stale) expect(() => start(ledger), JSON.stringify(ledger.map((l) => [(l as { action: Action }).action.seq, l.result.aheadOf]))).toThrow(StalePlanError);
+    for (const ledger of stale) expect(() => start(ledger), JSON.stringify(ledger.map((l) => [(l as LedgerLine).action.seq, (l as LedgerLine).result.aheadOf]))).toThrow(StalePlanError);
   });
 
   it('refuses a line ahead of its turn that names another action than the plan has at its seq', () => {
     const ledger = ledgerOf(1, [3, 2]);
-    const line = ledger[1]! as LedgerRecord & { action: Action };
+    const line = ledger[1]! as LedgerLine;
     const other = plan.actions.find((a) => a.seq === 4)!;
     ledger[1] = nextLedgerLine(ledger[0], { at: line.at, actor: ADMIN, plan: plan.digest, action: { ...other, seq: 3 }, result: line.result });
     expect(() => start(ledger)).toThrow(StalePlanError);
