@@ -339,19 +339,18 @@ export class LiveOrgStore implements OrgStore {
           applied.push(...rest.done);
           await this.files.writeIntent(org, null);
           const why = refusals[i]?.message ?? (i === 0 ? failure?.error.message : undefined) ?? `the calls for it succeeded, but the org does not show it done`;
-          const observed = outcome.line !== undefined || rest.observed;
           const saved =
             rest.done.length === 0
               ? ''
               : `; the org saved ${rest.done.length === 1 ? 'action' : 'actions'} ${rest.done.map((l) => l.action.seq).join(', ')} of the same call (the Metadata API saves each item of a call on its own: jsforce sends no AllOrNoneHeader), recorded done ahead of it`;
-          const partly = !observed
-            ? rest.done.length > 0
+          const own = outcome.line ? '; what it changed before it stopped is recorded as an observed ledger line' : '';
+          // Something of its call moved without being done: the plan relied on it (SPEC §7).
+          const next = rest.observed
+            ? '; what the rest of its call changed without doing it is recorded as an observed ledger line: plan again to go on'
+            : rest.done.length > 0
               ? `: the same apply again goes on with action ${action.seq}`
-              : ''
-            : batch.length > 1
-              ? '; what its call changed besides is recorded as an observed ledger line: plan again to go on'
-              : '; what it changed before it stopped is recorded as an observed ledger line';
-          return { applied, failure: { ...(failure ?? { outcome: 'failed', retryable: false }), index: first + i, error: new Error(`${why}${saved}${partly}`) } };
+              : '';
+          return { applied, failure: { ...(failure ?? { outcome: 'failed', retryable: false }), index: first + i, error: new Error(`${why}${own}${saved}${next}`) } };
         }
         await this.files.writeIntent(org, null);
       }
