@@ -338,8 +338,11 @@ async function carryOutSegment(options: RunOptions, start: StartPoint, report: A
         report.applied.push(line);
         options.onApplied?.(line);
       }
-      done += readBack.length;
-      if (readBack.length > 0) {
+      // Done after all, up to the first action the store shows not done (ones after it saved in its call are recorded ahead of it).
+      const ahead = readBack.findIndex((l) => l.result.aheadOf !== undefined);
+      done += ahead < 0 ? readBack.length : ahead;
+      if (ahead >= 0) failure.index = done;
+      if (readBack.length > 0 && ahead < 0) {
         // Done after all: go on after the last action done, in runs again.
         from += done;
         lengths = runLengths(end - from, options.live !== undefined);
@@ -351,7 +354,8 @@ async function carryOutSegment(options: RunOptions, start: StartPoint, report: A
       const failed = from + failure.index;
       report.status = 'failed';
       report.failure = { action: start.remaining[failed]!, message: failure.error.message };
-      report.notDone = start.remaining.slice(failed);
+      const applied = new Set(report.applied.map((l) => l.action.seq));
+      report.notDone = start.remaining.slice(failed).filter((a) => !applied.has(a.seq));
       return false;
     }
     from += length;

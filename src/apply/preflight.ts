@@ -34,9 +34,9 @@ export interface StartPoint {
   doneByHand: Action[];
   /** The state the plan's start was proven against: the snapshot, or (manual steps done since) the state folder as last recorded. */
   base: OrgSnapshot;
-  /** This plan's ledger lines from an interrupted (or finished) earlier run. */
+  /** This plan's ledger lines from an interrupted (or finished) earlier run, in ledger order (one done ahead of its turn is marked `aheadOf`). */
   resumed: LedgerLine[];
-  /** The actions still to carry out, in order. */
+  /** The actions still to carry out, in plan order (without those done ahead of their turn). */
   remaining: Action[];
   /** Whether this run is the apply's first (it bumps the store revision with its first action). */
   firstRun: boolean;
@@ -149,7 +149,7 @@ function startOrPastManualSteps(plan: Plan, snapshot: OrgSnapshot, ledger: reado
   }
 }
 
-/** At the basis: a fresh apply. Else where an interrupted apply of this plan stopped, or refused as stale. */
+/** At the basis: a fresh apply. Else where an interrupted apply of this plan stopped (actionsDoneBy), or refused as stale. */
 function startPoint(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerRecord[], replanned: boolean): Omit<StartPoint, 'actor' | 'doneByHand' | 'base'> {
   if (storeRevision(snapshot.org.revision, ledger) === plan.basis.storeRevision) {
     if (snapshot.digest === plan.basis.storeDigest) return { resumed: [], remaining: plan.actions, firstRun: true };
@@ -167,10 +167,32 @@ function startPoint(plan: Plan, snapshot: OrgSnapshot, ledger: readonly LedgerRe
   const done = trailingLinesOfPlanAmidSessions(ledger, plan.digest);
   const last = ledger.at(-1);
   if (done.length > 0 && last && last.result.storeDigest === snapshot.digest && done.length <= plan.actions.length) {
-    const matches = done.every((line, i) => canonicalJson(line.action) === canonicalJson(plan.actions[i]));
-    if (matches) return { resumed: done, remaining: plan.actions.slice(done.length), firstRun: false };
+    const carriedOut = actionsDoneBy(plan, done);
+    if (carriedOut) return { resumed: done, remaining: plan.actions.filter((_, i) => !carriedOut.has(i)), firstRun: false };
   }
   throw new StalePlanError(describeStoreChanges(plan, snapshot, ledger));
+}
+
+/**
+ * The plan's actions (their indexes) that its lines, in ledger order, did; undefined when they are
+ * not a run of it. Each line is the plan's first action not done before it, or, marked `aheadOf`
+ * that action, a later one the org saved in the same call while it did not carry that one out (a
+ * live org's metadata call saves each item on its own): each action once, none skipped otherwise.
+ */
+function actionsDoneBy(plan: Plan, lines: readonly LedgerLine[]): Set<number> | undefined {
+  const done = new Set<number>();
+  let next = 0; // the first action not done
+  for (const line of lines) {
+    const first = plan.actions[next];
+    if (first === undefined) return undefined;
+    const ahead = line.result.aheadOf;
+    if (ahead !== undefined && ahead !== first.seq) return undefined;
+    const at = ahead === undefined ? next : plan.actions.findIndex((a, i) => i > next && a.seq === line.action.seq);
+    if (at < 0 || done.has(at) || canonicalJson(line.action) !== canonicalJson(plan.actions[at])) return undefined;
+    done.add(at);
+    while (done.has(next)) next += 1;
+  }
+  return done;
 }
 
 /**

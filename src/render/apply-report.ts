@@ -22,7 +22,19 @@ export function renderAppliedLine(data: LedgerLine, color: boolean): string {
   const line = escapeStrings(data);
   const mark = line.result.status === 'skipped' ? paint('-', 'gray', color) : paint('✓', 'green', color);
   const byHand = line.result.byHand ? ' (a manual step: done by hand, seen done on the org)' : '';
-  return `  ${mark} ${line.action.seq}. ${renderAppliedAction(line.action, line.result)}${byHand}${recounted(line)}\n`;
+  const ahead = line.result.aheadOf !== undefined ? ` (ahead of action ${line.result.aheadOf}: the org saved it in the same call, and not that one)` : '';
+  return `  ${mark} ${line.action.seq}. ${renderAppliedAction(line.action, line.result)}${byHand}${ahead}${recounted(line)}\n`;
+}
+
+/** `1-4, 6`: action seqs as ranges, in order. */
+function seqRanges(seqs: readonly number[]): string {
+  const ranges: [number, number][] = [];
+  for (const seq of [...seqs].sort((a, b) => a - b)) {
+    const last = ranges.at(-1);
+    if (last && seq === last[1] + 1) last[1] = seq;
+    else ranges.push([seq, seq]);
+  }
+  return ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ');
 }
 
 /** The first line of an apply: which plan, which org, as whom, and whether it resumes. */
@@ -31,6 +43,10 @@ export function renderApplyStart(org: string, planDigest: string, actor: string,
   if (resumed.length === 0) return head;
   const first = resumed[0]!;
   const last = resumed.at(-1)!;
+  // Not the plan's first actions in order: one was saved ahead of an action of its call that was not done.
+  if (resumed.some((l) => l.result.aheadOf !== undefined)) {
+    return `${head}Resuming: an earlier run applied actions ${seqRanges(resumed.map((l) => l.action.seq))} (ledger lines ${first.seq}-${last.seq}); continuing with the others, in plan order.\n`;
+  }
   return `${head}Resuming: an earlier run applied actions ${first.action.seq}-${last.action.seq} (ledger lines ${first.seq}-${last.seq}); continuing after action ${last.action.seq}.\n`;
 }
 

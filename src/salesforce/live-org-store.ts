@@ -10,7 +10,9 @@
 // outcome cannot be told (a timeout) keeps its intent: settle(), or the next run's first read under
 // the lock, reads the org back and records it done iff the org shows it, so that it is never done
 // twice. A failed action's partial effect (some sessions ended before a limit) is recorded as an
-// observed line, so that the ledger says exactly what happened.
+// observed line, and the actions after it in its metadata call that the org saved (item by item)
+// as done ahead of it (`aheadOf`), so that the ledger says exactly what happened and the same plan
+// again goes on with the action not done.
 //
 // jsforce and the connection code are loaded on the first live read, so that commands on an
 // unconnected org never load them.
@@ -99,6 +101,8 @@ interface LiveIntentOfOne extends Omit<LiveIntent, 'format' | 'actions'> {
 /** Who carried an action out, under which plan, when (no counter is written: the revision comes from the ledger, ledger-chain.ts storeRevision). */
 interface ActionEntry extends Pick<LiveIntent, 'plan' | 'actor' | 'at'> {
   action: Action;
+  /** Saved by the org in one call with this plan action (its seq), which it did not carry out: done ahead of it. */
+  aheadOf?: number;
 }
 
 /** The org store of connected orgs: live reads, the file store for everything kept. */
@@ -318,25 +322,35 @@ export class LiveOrgStore implements OrgStore {
           return { applied, failure: failure ?? { ...failureOf(error, first), outcome: 'unknown' } };
         }
         // In plan order: each action the org shows done is recorded done; the first that is not stops the apply.
-        for (const [i, action] of batch.entries()) {
-          const entry: ActionEntry = { ...common, action };
-          const later = shown.slice(i + 1);
-          const outcome = await this.recordOutcome(org, entry, exec.data, shown[i]!, later);
+        const took = (outcome: { data: OrgData; line?: LedgerRecord }): void => {
           exec.data = outcome.data;
           const read = this.live.get(org)!.read;
           read.snapshot = { ...read.snapshot, ...outcome.data, digest: outcome.line?.result.storeDigest ?? read.snapshot.digest };
+        };
+        for (const [i, action] of batch.entries()) {
+          const outcome = await this.recordOutcome(org, { ...common, action }, exec.data, shown[i]!);
+          took(outcome);
           if (outcome.line && !isObservedLine(outcome.line)) {
             applied.push(outcome.line);
             continue; // done, even if a call failed on the way (the org shows it)
           }
+          // The rest of its call, which the org saved item by item: each action done is recorded done ahead of it.
+          const rest = await this.recordRestOfCall(org, common, action, batch.slice(i + 1), shown.slice(i + 1), exec.data, took);
+          applied.push(...rest.done);
           await this.files.writeIntent(org, null);
           const why = refusals[i]?.message ?? (i === 0 ? failure?.error.message : undefined) ?? `the calls for it succeeded, but the org does not show it done`;
-          const partly = !outcome.line
-            ? ''
-            : later.length > 0
-              ? '; what its call changed besides (the Metadata API saves each item of a call on its own: jsforce sends no AllOrNoneHeader) is recorded as an observed ledger line: plan again to go on'
-              : '; what it changed before it stopped is recorded as an observed ledger line';
-          return { applied, failure: { ...(failure ?? { outcome: 'failed', retryable: false }), index: first + i, error: new Error(`${why}${partly}`) } };
+          const saved =
+            rest.done.length === 0
+              ? ''
+              : `; the org saved ${rest.done.length === 1 ? 'action' : 'actions'} ${rest.done.map((l) => l.action.seq).join(', ')} of the same call (the Metadata API saves each item of a call on its own: jsforce sends no AllOrNoneHeader), recorded done ahead of it`;
+          const own = outcome.line ? '; what it changed before it stopped is recorded as an observed ledger line' : '';
+          // Something of its call moved without being done: the plan relied on it (SPEC §7).
+          const next = rest.observed
+            ? '; what the rest of its call changed without doing it is recorded as an observed ledger line: plan again to go on'
+            : rest.done.length > 0
+              ? `: the same apply again goes on with action ${action.seq}`
+              : '';
+          return { applied, failure: { ...(failure ?? { outcome: 'failed', retryable: false }), index: first + i, error: new Error(`${why}${own}${saved}${next}`) } };
         }
         await this.files.writeIntent(org, null);
       }
@@ -378,13 +392,18 @@ export class LiveOrgStore implements OrgStore {
     const ledger = await this.files.readLedger(org);
     let before: OrgData = await this.files.readSnapshot(org);
     // In plan order: each action the org shows done is recorded (once); at the first it does not, what moved is an observed line.
+    const recorded = (action: Action): boolean =>
+      ledger.some((l) => l.seq > intent.afterSeq && !isObservedLine(l) && l.plan === intent.plan && canonicalJson(l.action) === canonicalJson(action));
+    const common = { plan: intent.plan, actor: intent.actor, at: intent.at };
     for (const [i, action] of actions.entries()) {
-      const recorded = ledger.some((l) => l.seq > intent.afterSeq && !isObservedLine(l) && l.plan === intent.plan && canonicalJson(l.action) === canonicalJson(action));
-      if (recorded) continue;
-      const entry: ActionEntry = { plan: intent.plan, actor: intent.actor, at: intent.at, action };
-      const outcome = await this.recordOutcome(org, entry, before, touched(action, read.snapshot), actions.slice(i + 1).map((a) => touched(a, read.snapshot)));
-      if (!outcome.line || isObservedLine(outcome.line)) break;
+      if (recorded(action)) continue;
+      const outcome = await this.recordOutcome(org, { ...common, action }, before, touched(action, read.snapshot));
       before = outcome.data;
+      if (outcome.line && !isObservedLine(outcome.line)) continue;
+      // Not done: the rest of its call as the org saved it, item by item (once: one recorded ahead of it already is not again).
+      const rest = actions.slice(i + 1).filter((a) => !recorded(a));
+      await this.recordRestOfCall(org, common, action, rest, rest.map((a) => touched(a, read.snapshot)), before, () => undefined);
+      break;
     }
     await this.files.writeIntent(org, null);
     const revision = (await this.files.readSnapshot(org)).org.revision;
@@ -394,11 +413,40 @@ export class LiveOrgStore implements OrgStore {
   }
 
   /**
-   * Records what an action left, from the parts of the org it touches as the org shows them: done
-   * (the transition has nothing left to do on them) → its files and ledger line; else, when they
-   * moved, an observed line; else nothing. Returns the org data after.
+   * After `missed`, the first action of a call the org did not carry out: the actions after it in
+   * that call (`rest`, as `shown`), which the org saved item by item (no AllOrNoneHeader), each
+   * recorded as what it is — done: this plan's line of the action, marked `aheadOf` the missed one
+   * (the same apply again carries that one out next and never this one again); moved but not
+   * done: an observed line; untouched: nothing. `took` follows each recorded outcome.
    */
-  private async recordOutcome(org: string, entry: ActionEntry, before: OrgData, own: ReadBack, later: readonly ReadBack[] = []): Promise<{ data: OrgData; line?: LedgerRecord }> {
+  private async recordRestOfCall(
+    org: string,
+    common: Omit<ActionEntry, 'action'>,
+    missed: Action,
+    rest: readonly Action[],
+    shown: readonly ReadBack[],
+    before: OrgData,
+    took: (outcome: { data: OrgData; line?: LedgerRecord }) => void,
+  ): Promise<{ done: LedgerLine[]; observed: boolean }> {
+    const done: LedgerLine[] = [];
+    let observed = false;
+    let data = before;
+    for (const [i, action] of rest.entries()) {
+      const outcome = await this.recordOutcome(org, { ...common, action, aheadOf: missed.seq }, data, shown[i]!);
+      took(outcome);
+      data = outcome.data;
+      if (outcome.line && !isObservedLine(outcome.line)) done.push(outcome.line);
+      else if (outcome.line) observed = true;
+    }
+    return { done, observed };
+  }
+
+  /**
+   * Records what an action left, from the parts of the org it touches as the org shows them: done
+   * (the transition has nothing left to do on them) → its files and ledger line (marked `aheadOf`
+   * when the entry is); else, when they moved, an observed line; else nothing. Returns the org data after.
+   */
+  private async recordOutcome(org: string, entry: ActionEntry, before: OrgData, own: ReadBack): Promise<{ data: OrgData; line?: LedgerRecord }> {
     const beforeApps = new Map(before.apps.map((a) => [a.id, a]));
     const moved = (shown: ReadBack) => ({
       apps: shown.apps.filter((a) => formatJson(a) !== formatJson(beforeApps.get(a.id) ?? null)),
@@ -416,7 +464,7 @@ export class LiveOrgStore implements OrgStore {
         ...(shownOrg ? { shownOrg } : {}),
       };
     };
-    let { data, changedApps, shownOrg } = withMoves(own);
+    const { data, changedApps, shownOrg } = withMoves(own);
     let done: boolean;
     try {
       // Assignments in any order: the org lists them in its own.
@@ -432,16 +480,13 @@ export class LiveOrgStore implements OrgStore {
         {
           ...(shownOrg ? { org: shownOrg } : {}),
           apps: changedApps,
-          line: (previous, storeDigest) => nextLedgerLine(previous, { at: entry.at, actor: entry.actor, plan: entry.plan, action: entry.action, result: { ...result, parts, storeDigest } }),
+          line: (previous, storeDigest) =>
+            nextLedgerLine(previous, { at: entry.at, actor: entry.actor, plan: entry.plan, action: entry.action, result: { ...result, parts, storeDigest, ...(entry.aheadOf !== undefined ? { aheadOf: entry.aheadOf } : {}) } }),
         },
       ]);
       return { data, line: line! };
     }
-    // Not done: what it and the rest of its call (saved item by item) moved is one observed line.
-    if (later.length > 0) {
-      const apps = new Map([...later.flatMap((r) => r.apps), ...own.apps].map((a) => [a.id, a]));
-      ({ data, changedApps, shownOrg } = withMoves({ ...(own.org ? { org: own.org } : {}), apps: [...apps.values()] }));
-    }
+    // Not done: what it moved, if anything, is an observed line.
     if (!shownOrg && changedApps.length === 0) return { data };
     const [line] = await this.files.recordSteps(org, [
       {

@@ -69,7 +69,7 @@ export interface CarryOutFailure {
 
 /** What carrying out a run of actions did. */
 export interface CarryOutResult {
-  /** The ledger lines of the actions carried out: the run's first ones, in order. */
+  /** The ledger lines of the actions carried out: the run's first ones, in order; with a failure, also those after it that a live org saved in its call (marked `aheadOf` it). */
   applied: LedgerLine[];
   failure?: CarryOutFailure;
 }

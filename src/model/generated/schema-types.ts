@@ -608,6 +608,10 @@ export interface ActionResult {
    * A manual step (SPEC §13): a person did it by hand in Setup; apply saw it done on the org and recorded it.
    */
   byHand?: true;
+  /**
+   * Done out of plan order, ahead of the plan's action with this seq: the org saved this action in the same call as that one and did not carry that one out (a live org's metadata call saves each item on its own). That action is the next this plan's apply carries out.
+   */
+  aheadOf?: number;
 }
 /**
  * One line of ledger.jsonl recording the store as capctl found it: what changed outside capctl since the line before (capctl refresh, or apply before its first action), hash-chained like an applied action's line.
