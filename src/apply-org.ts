@@ -75,7 +75,7 @@ export async function applyOrg(options: ApplyOrgOptions): Promise<ApplyReport> {
   const reporter = options.reporter ?? {};
   const commit = options.commit ?? true;
   // A connected org is read (and changed) through the API; its actor is the connected user.
-  const store = openStore(options, options.org, { live: true, onRevokeProgress: (done, total, app) => reporter.revokeProgress?.(done, total, app) });
+  const store = openStore(options, { live: true, onRevokeProgress: (done, total, app) => reporter.revokeProgress?.(done, total, app) });
   const connected = (org: string): boolean => store instanceof LiveOrgStore && store.connectionOf(org) !== undefined;
   const needActor = (org: string): void => {
     if (!options.actor && !connected(org)) throw new InputError('apply needs the user it runs as: --actor USERNAME, or CAPCTL_ACTOR');

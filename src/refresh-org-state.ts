@@ -40,8 +40,8 @@ export interface RefreshOrgStateOptions extends Omit<StoreSettings, 'offline'> {
 /** Records the org as it is now (SPEC §8, §13); a connected org's report carries `api`, its live read's calls. */
 export async function refreshOrgState(options: RefreshOrgStateOptions): Promise<RefreshReport & { api?: ApiReport[] }> {
   const reporter = options.reporter ?? {};
-  const org = await selectOrg(openStore(options, undefined, { live: true }), options.org, options.orgState);
-  const store = openStore(options, org, { live: true });
+  const store = openStore(options, { live: true });
+  const org = await selectOrg(store, options.org, options.orgState);
   const folder = stateFolderOf(store, org);
   const commit = options.commit ?? true;
   const run = {

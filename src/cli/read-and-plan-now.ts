@@ -26,10 +26,10 @@ export async function readAndPlanNow(settings: Settings, host: Host, store?: Org
     import('../store/select-org.js'),
   ]);
   const storeSettings = reads ? { ...settings, ...(reads.connection !== undefined ? { connection: reads.connection } : {}), offline: reads.offline === true, env: host.env } : settings;
-  const orgStore = store ?? openStore(storeSettings, undefined, reads ? { live: true } : {});
+  const orgStore = store ?? openStore(storeSettings, reads ? { live: true } : {});
   // The org first (the one named, else the only one): without `reads`, an org capctl.yaml connects is refused before any read.
   const org = await selectOrg(orgStore, settings.org, settings.orgState);
-  if (!reads) assertNoConnection(settings, org);
+  if (!reads) assertNoConnection(settings, org, 'plan');
   const { sayApiCalls } = await import('./store-options.js');
   return planOrgNow({
     desired: settings.desired,

@@ -51,8 +51,8 @@ export async function openSettingsOrg(
 ): Promise<{ store: OrgStore; org: string }> {
   // Loaded on use, so that commands that do not read the store start without it.
   const { openStore } = await import('../store/open-store.js');
-  const org = await selectOrg(openStore(settings, undefined, live), settings.org, settings.orgState);
-  return { store: openStore(settings, org, live), org };
+  const store = openStore(settings, live);
+  return { store, org: await selectOrg(store, settings.org, settings.orgState) };
 }
 
 /** Says on stderr how many API calls each live read made (from the `from`th on), the org's API usage, and what it could not read. */

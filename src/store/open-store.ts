@@ -41,16 +41,16 @@ export interface OpenStoreOptions extends FileOrgStoreOptions {
 
 /**
  * The org store the settings name. With `live`, a connected org is read through the API (and its
- * state folder is the file store's); without it, a connected `org` is refused (InputError, exit 1).
+ * state folder is the file store's); without it, a connected org is its state folder, as the last
+ * refresh or apply recorded it (its ledger and audit trail: verify, history, approval-url). A
+ * command that would change the org through the store without a connection's API refuses a
+ * connected org itself (assertNoConnection).
  */
-export function openStore(settings: StoreSettings, org?: string, options: OpenStoreOptions = {}): OrgStore {
+export function openStore(settings: StoreSettings, options: OpenStoreOptions = {}): OrgStore {
   const { live, onRevokeProgress, ...fileOptions } = options;
   const files = new FileOrgStore(settings.orgState, fileOptions);
   if (settings.offline) return files;
-  if (!live) {
-    if (org !== undefined) assertNoConnection(settings, org);
-    return files;
-  }
+  if (!live) return files;
   const connections = connectionsOf(settings);
   if (Object.keys(connections).length === 0 && settings.connection === undefined) return files;
   const timeout = Number(settings.env?.CAPCTL_API_TIMEOUT);
@@ -73,14 +73,14 @@ function connectionsOf(settings: StoreSettings): Record<string, string> {
   return connections;
 }
 
-/** Refuses an org that has a connection where the command cannot work on a live org (apply, contain). */
-export function assertNoConnection(settings: StoreSettings, org: string): void {
+/** Refuses an org that has a connection where `command` cannot work on a live org yet (contain). */
+export function assertNoConnection(settings: StoreSettings, org: string, command: string): void {
   if (settings.offline) return;
   // Own keys only: an org named `constructor` must not find Object.prototype's.
   const connection = settings.connection ?? (settings.orgs !== undefined && Object.hasOwn(settings.orgs, org) ? settings.orgs[org]?.connection : undefined);
   if (connection === undefined) return;
   throw new InputError(
-    `capctl.yaml connects org ${org} to a live org (connection: ${connection}): this command (contain) is not available yet on a live Salesforce org in this capctl; ` +
+    `capctl.yaml connects org ${org} to a live org (connection: ${connection}): capctl ${command} is not available yet on a live Salesforce org in this capctl; ` +
       `apply and the reads are (plan, usage, drift, import, refresh); remove its connection to work with the store in ${settings.orgState} instead`,
   );
 }

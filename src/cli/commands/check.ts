@@ -46,7 +46,7 @@ export function register(program: Command, host: Host): void {
         import('../../render/diagnostics.js'),
       ]);
       // A connected org is read live (SPEC §13), its API calls said on stderr.
-      const store = openStore(liveSettings(settings, options.connection, host), settings.org, { live: true });
+      const store = openStore(liveSettings(settings, options.connection, host), { live: true });
       const result = await withApiReport(store, host, () =>
         checkOrg({
           ...(options.desired !== undefined ? { desired: settings.desired } : {}),

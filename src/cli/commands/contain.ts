@@ -54,17 +54,22 @@ export function register(program: Command, host: Host): void {
       if (!settings.actor) throw new InputError('contain needs the user it runs as: --actor USERNAME, or CAPCTL_ACTOR');
       const seconds = Number(options.lockTimeout);
       if (!Number.isFinite(seconds) || seconds < 0) throw new InputError(`--lock-timeout must be a number of seconds, not "${options.lockTimeout}"`);
-      const [{ containApps }, { openStore }, { renderPlanText }, render] = await Promise.all([
+      const [{ containApps }, { assertNoConnection, openStore }, { selectOrg }, { renderPlanText }, render] = await Promise.all([
         import('../../contain.js'),
         import('../../store/open-store.js'),
+        import('../../store/select-org.js'),
         import('../../render/plan-text.js'),
         import('../../render/apply-report.js'),
       ]);
+      const store = openStore(settings);
+      // The org named, else the only one: one that capctl.yaml connects is refused before anything is read.
+      const org = await selectOrg(store, settings.org, settings.orgState);
+      assertNoConnection(settings, org, 'contain');
       const result = await containApps({
         desired: settings.desired,
-        store: openStore(settings, settings.org),
+        store,
         storeName: settings.orgState,
-        ...(settings.org !== undefined ? { org: settings.org } : {}),
+        org,
         apps,
         ...(options.vendor !== undefined ? { vendor: options.vendor } : {}),
         reason: options.reason,

@@ -34,7 +34,7 @@ export function register(program: Command, host: Host): void {
         import('../../render/audit-trail.js'),
         import('../../store/open-store.js'),
       ]);
-      const store = openStore(settings, settings.org);
+      const store = openStore(settings);
       // An org the store does not have is an error, as in verify and drift, never "No history found".
       if (settings.org !== undefined) chooseOrg(settings.org, await store.listOrgs(), settings.orgState);
       const filter = {

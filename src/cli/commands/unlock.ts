@@ -23,7 +23,7 @@ export function register(program: Command, host: Host): void {
       const settings = await resolveSettings(options, host);
       const { openStore } = await import('../../store/open-store.js');
       // The lock is the state folder's, connected org or not.
-      const store = openStore({ ...settings, offline: true }, org);
+      const store = openStore({ ...settings, offline: true });
       await store.unlock(org, lockId, { force: options.force === true });
       host.out(`Removed the lock ${lockId} of ${org}.\n`);
     });
