@@ -1,7 +1,8 @@
 // apply on a connected org (issue 15): an external client app's sessions ended through the usage
 // resources when it has more users than one page of its users resource holds (100, [S12]): every
 // page read, every matching token deleted, the revocation read back done, in exactly the calls
-// the estimate gives (salesforce/call-estimate.ts).
+// the estimate gives (salesforce/call-estimate.ts); the token reads and the deletes side by side,
+// at most the client's parallelism in flight.
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
@@ -54,7 +55,8 @@ describe('apply: an external client app with more users than a page of its users
     const env = gitEnv(root);
     initRepo(root, env);
     const snapshot = await crowded(200, 2);
-    const fake = await fixtures.startFake({ snapshot });
+    // Each answer waits a little, as a real org's do, so that calls sent together overlap at the fake.
+    const fake = await fixtures.startFake({ snapshot, latencyMs: 10 });
     const liveEnv = { ...env, SF_INSTANCE_URL: fake.url, SF_ACCESS_TOKEN: fake.accessToken, SF_LOGIN_URL: fake.url };
     const run = (args: string[]) => runCapctl(args, { cwd: root, env: liveEnv });
     const refreshed = await run(['refresh', '--actor', actor]);
@@ -79,9 +81,18 @@ describe('apply: an external client app with more users than a page of its users
     const usage = calls.filter((r) => r.path.includes('/apps/oauth/usage/'));
     const pages = usage.filter((r) => r.path.endsWith('/users'));
     expect(pages.map((r) => r.query)).toEqual(['page=0&pageSize=100', 'page=1&pageSize=100', 'page=2&pageSize=100']);
-    expect(usage.filter((r) => r.method === 'GET' && r.path.endsWith('/tokens'))).toHaveLength(200);
-    const deleted = usage.filter((r) => r.method === 'DELETE').map((r) => r.outcome ?? '');
+    const tokenReads = usage.filter((r) => r.method === 'GET' && r.path.endsWith('/tokens'));
+    expect(tokenReads).toHaveLength(200);
+    const deletes = usage.filter((r) => r.method === 'DELETE');
+    const deleted = deletes.map((r) => r.outcome ?? '');
     expect(deleted).toHaveLength(392);
+    expect(new Set(deleted).size).toBe(392);
+    // The users' token reads, then the deletes, go side by side: more than one, at most the client's parallelism (8), in flight at once.
+    for (const side of [tokenReads, deletes]) {
+      const most = Math.max(...side.map((r) => r.inFlight));
+      expect(most).toBeGreaterThan(1);
+      expect(most).toBeLessThanOrEqual(8);
+    }
     expect(deleted.every((o) => /^revoked Acme Data Bridge\/etl\d{3}@acme\.example\/2026-06-/.test(o))).toBe(true);
     // The estimate counts the revocation as the executor sends it: the pages, the users' tokens, the deletes, the read-back.
     expect(estimateApplyCalls([[revoke as never]], snapshot.apps).calls).toBe(calls.length);
