@@ -26,7 +26,7 @@ import { connectedAppRefreshCodec, externalClientAppRefreshCodec } from '../meta
 import type { BackendExecutors } from '../plan/action-kinds.js';
 import { count } from '../plan/count.js';
 import type { OrgData } from '../plan/transition.js';
-import { metadataBatchKey, type BatchCall } from './call-estimate.js';
+import { metadataBatchKey, tokenChunks, type BatchCall } from './call-estimate.js';
 import { collectionBatch, metadataWriteBatch, type SfClient, type SfRecord, type WriteResult } from './client.js';
 import { mapSnapshot, type LiveRecords } from './map-snapshot.js';
 import type { AppMetadataCache } from './read-live-snapshot.js';
@@ -478,8 +478,34 @@ async function readTokens(context: LiveContext, app: ObservedApp): Promise<void>
       ? []
       : count <= U.oauthTokenCap
       ? await client.query(U.appTokensSoql(app.name))
-      : (await readOauthTokens(client, records.users.map((u) => String(u.Id)))).tokens.filter((t) => t.AppName === app.name);
+      : ((await readTokensByHolders(context, app, count)) ?? (await readOauthTokens(client, records.users.map((u) => String(u.Id)))).tokens.filter((t) => t.AppName === app.name));
   records.tokens = [...records.tokens.filter((t) => !belongsTo(t, app)), ...rows];
+}
+
+/**
+ * An app's tokens past the cap, by chunks of the users who held them as last read (tokenChunks,
+ * side by side): undefined when that cannot be told complete (a chunk answered the cap, or the
+ * chunks hold fewer than the org counts: a user holding none then holds some now).
+ */
+async function readTokensByHolders(context: LiveContext, app: ObservedApp, count: number): Promise<SfRecord[] | undefined> {
+  const { client, records } = context;
+  const usernames = new Map(records.users.map((u) => [String(u.Id), String(u.Username)]));
+  const holders = new Map<string, { id: string; user: string; held: number }>();
+  for (const token of records.tokens) {
+    if (!belongsTo(token, app)) continue;
+    const id = String(token.UserId);
+    const holder = holders.get(id) ?? { id, user: usernames.get(id) ?? id, held: 0 };
+    holders.set(id, holder);
+    holder.held++;
+  }
+  const chunks = tokenChunks([...holders.values()]);
+  const parts: SfRecord[][] = chunks.map(() => []);
+  await eachAtMost(client.parallelism, chunks.keys(), async (i) => {
+    parts[i] = await client.query(`${U.appTokensSoql(app.name)} AND UserId IN (${chunks[i]!.map((h) => `'${soqlId(h.id)}'`).join(', ')})`);
+  });
+  if (parts.some((part) => part.length >= U.oauthTokenCap)) return undefined;
+  const rows = parts.flat();
+  return rows.length === count ? rows : undefined;
 }
 
 // --- helpers ------------------------------------------------------------------------------------
