@@ -80,6 +80,8 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
   // scan (and hash) a million rows per call.
   const byDeleteToken = rowFinder((row) => String(row.DeleteToken));
   const byUsageId = rowFinder(usageTokenId);
+  // And a user's tokens of an app (the usage resources' per-user read), rather than a scan of the table per user.
+  const byAppUser = groupedBy((t) => `${String((t.AppMenuItem as Row | null)?.ApplicationId)}/${String(t.UserId)}`);
 
   function checkComponent(call: string, type: string, fields: Component): ItemError | undefined {
     for (const field of requiredFields[type] ?? ['fullName']) {
@@ -249,7 +251,7 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
       if (tokens) {
         const [, appId, userId] = tokens;
         if (!table('ExternalClientApplication').some((a) => a.Id === appId)) return notFound;
-        const mine = ecaTokens(appId!).filter((t) => t.UserId === userId);
+        const mine = byAppUser(table('OauthToken'), `${appId}/${userId}`);
         if (method === 'GET') {
           return {
             status: 200,
@@ -318,5 +320,32 @@ function rowFinder(keyOf: (row: Row) => string): (rows: Row[], key: string) => n
     if (at >= 0) return at;
     keyed = new Map(rows.map((row) => [keyOf(row), row]));
     return find(rows, key);
+  };
+}
+
+/**
+ * A table's rows with a key, in table order, from a grouping made again whenever the table is
+ * replaced or changes length (as soql.ts's indexes are) or a row found no longer has the key: a
+ * row edited in place to take a key it did not have is not seen until then (no code of the fake
+ * does that to what this groups: an app's tokens by user).
+ */
+function groupedBy(keyOf: (row: Row) => string): (rows: Row[], key: string) => Row[] {
+  let built: { rows: Row[]; length: number; groups: Map<string, Row[]> } | undefined;
+  const group = (rows: Row[]): Map<string, Row[]> => {
+    const groups = new Map<string, Row[]>();
+    for (const row of rows) {
+      const k = keyOf(row);
+      const found = groups.get(k);
+      if (found) found.push(row);
+      else groups.set(k, [row]);
+    }
+    built = { rows, length: rows.length, groups };
+    return groups;
+  };
+  return (rows, key) => {
+    const fresh = built?.rows === rows && built.length === rows.length;
+    let found = (fresh ? built!.groups : group(rows)).get(key) ?? [];
+    if (fresh && found.some((row) => keyOf(row) !== key)) found = group(rows).get(key) ?? [];
+    return [...found];
   };
 }
