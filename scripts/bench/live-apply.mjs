@@ -2,9 +2,10 @@
 // SPEC §11 org served by the fake org (20 ms per answer), after live.mjs's refresh and plan, and the
 // same plan applied in file mode for the time it takes without an org to talk to.
 //
-// The plan is made on the desired folder live.mjs plans (the apps a live org lists); its manual
-// steps (uninstalls: no API, they would stop the apply with exit 4) are left out by a variant of
-// it that keeps those apps installed as the org has them (`manualStepsLeftOut` names them).
+// The plan is made on the desired folder live.mjs plans (the apps a live org lists); its steps
+// without an API (uninstalls: they would stop the apply with exit 4; a block of an external client
+// app, whose consumer key no API shows: refused) are left out by a variant of it that keeps those
+// apps as the org has them (`manualStepsLeftOut` names them).
 // Reported: the apply's wall time, its API calls in all and by kind of call (from the fake's own
 // record of the requests), the actions by kind, the calls the estimate gives
 // (salesforce/call-estimate.ts: exactly what the executors send, batched as the store batches
@@ -26,18 +27,19 @@ function callKind(request) {
 }
 
 /**
- * A copy of the desired folder in which each app of a manual step keeps the org's install state
- * (its file's `installed:` flipped back), so that the plan has no step without an API.
+ * A copy of the desired folder in which each app of a step without an API keeps the org's state:
+ * an install or uninstall its file's `installed:` flipped back, a block its `blocked:`, so that
+ * the plan has no such step.
  */
-function withoutManualSteps(from, manual) {
+function withoutManualSteps(from, byHand) {
   const to = `${from}-no-manual`;
   cpSync(from, to, { recursive: true });
-  const names = new Set(manual.map((a) => a.app.name));
+  const fieldOf = new Map(byHand.map((a) => [a.app.name, a.kind === 'block' ? 'blocked' : 'installed']));
   for (const file of readdirSync(path.join(to, 'apps'))) {
     const at = path.join(to, 'apps', file);
     const text = readFileSync(at, 'utf8');
-    const name = /^name: (.*)$/m.exec(text)?.[1];
-    if (name !== undefined && names.has(name)) writeFileSync(at, text.replace(/^installed: (true|false)$/m, (_, v) => `installed: ${v === 'true' ? 'false' : 'true'}`));
+    const field = fieldOf.get(/^name: (.*)$/m.exec(text)?.[1]);
+    if (field !== undefined) writeFileSync(at, text.replace(new RegExp(`^${field}: (true|false)$`, 'm'), (_, v) => `${field}: ${v === 'true' ? 'false' : 'true'}`));
   }
   return to;
 }
@@ -55,10 +57,19 @@ export function countBy(requests) {
  * (refreshed by live.mjs), `generated` the bench's desired state and file store.
  */
 export async function benchLiveApply({ measure, capctl, repo, env, fake, generated, desired: listed, slug, actor, latencyMs, parallelism, wallFactor, repoRoot, log }) {
+  const [{ estimateApplyCalls }, { plannedRuns }, { FileOrgStore }] = await Promise.all([
+    import(path.join(repoRoot, 'dist/salesforce/call-estimate.js')),
+    import(path.join(repoRoot, 'dist/apply/apply-plan.js')),
+    import(path.join(repoRoot, 'dist/store/file-store.js')),
+  ]);
   // The manual steps (uninstalls, installs: no API) would stop the live apply with exit 4 before
-  // the end: the bench applies a variant of the desired state that leaves those apps as the org has them.
+  // the end, and a block of an external client app is refused (no API shows its consumer key,
+  // which a BlacklistedConsumer needs: it is done in Setup): the bench applies a variant of the
+  // desired state that leaves those apps as the org has them.
   const first = JSON.parse((await measure([capctl, 'plan', '--org', slug, '--desired', listed, '--format', 'json'], { cwd: repo, env })).stdout);
-  const manual = first.actions.filter((a) => a.manual);
+  const stored = await new FileOrgStore(path.join(repo, 'org-state')).readSnapshot(slug);
+  const externalClientApps = new Set(stored.apps.filter((a) => a.type === 'ExternalClientApp').map((a) => a.id));
+  const manual = first.actions.filter((a) => a.manual || (a.kind === 'block' && externalClientApps.has(a.app?.id)));
   const desired = manual.length === 0 ? listed : withoutManualSteps(listed, manual);
 
   // File mode: the same plan against a copy of the generated store.
@@ -75,12 +86,6 @@ export async function benchLiveApply({ measure, capctl, repo, env, fake, generat
   // The plan the live apply will carry out, and the calls its batching needs.
   const planned = await measure([capctl, 'plan', '--org', slug, '--desired', desired, '--format', 'json'], { cwd: repo, env });
   const plan = JSON.parse(planned.stdout);
-  const [{ estimateApplyCalls }, { plannedRuns }, { FileOrgStore }] = await Promise.all([
-    import(path.join(repoRoot, 'dist/salesforce/call-estimate.js')),
-    import(path.join(repoRoot, 'dist/apply/apply-plan.js')),
-    import(path.join(repoRoot, 'dist/store/file-store.js')),
-  ]);
-  const stored = await new FileOrgStore(path.join(repo, 'org-state')).readSnapshot(slug);
   const estimate = estimateApplyCalls(plannedRuns({ remaining: plan.actions, doneByHand: [] }, true), stored.apps);
   const actionsByKind = {};
   for (const a of plan.actions) actionsByKind[a.kind] = (actionsByKind[a.kind] ?? 0) + 1;

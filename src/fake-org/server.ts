@@ -64,6 +64,8 @@ export interface RecordedRequest {
   items?: number;
   /** A write: what it did (`revoked <app>/<user>/<created>`, `invalid_token`, `deleted`, `created 2 of 2`…), never a token. */
   outcome?: string;
+  /** How many requests were in flight when it arrived, itself included (answered ones not: an answer counts as sent when it is). */
+  inFlight: number;
 }
 
 /** How the fake is started. */
@@ -147,6 +149,7 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
   const server: Server = createServer((req, res) => {
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
+    const atArrival = inFlight;
     let counted = true;
     const done = (): void => {
       if (counted) inFlight--;
@@ -154,17 +157,17 @@ export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
     };
     res.on('finish', done);
     res.on('close', done);
-    void handle(req, res).catch((err: unknown) => {
+    void handle(req, res, atArrival).catch((err: unknown) => {
       if (!res.headersSent) json(res, 500, [{ message: `fake org: ${(err as Error).message}`, errorCode: 'UNKNOWN_EXCEPTION' }]);
     });
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, atArrival: number): Promise<void> {
     const body = await readBody(req);
     if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
     const parsed = new URL(req.url ?? '/', 'http://127.0.0.1');
     const path = parsed.pathname;
-    const record: RecordedRequest = { method: req.method ?? 'GET', path };
+    const record: RecordedRequest = { method: req.method ?? 'GET', path, inFlight: atArrival };
     requests.push(record);
     used++;
     res.setHeader('Sforce-Limit-Info', `api-usage=${used}/${dailyLimit}`);

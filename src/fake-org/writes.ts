@@ -76,6 +76,12 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
     return m;
   };
   const sfNow = (): string => now().toISOString().replace('Z', '+0000');
+  // OauthToken found by DeleteToken and by usage id: a revocation of thousands of tokens must not
+  // scan (and hash) a million rows per call.
+  const byDeleteToken = rowFinder((row) => String(row.DeleteToken));
+  const byUsageId = rowFinder(usageTokenId);
+  // And a user's tokens of an app (the usage resources' per-user read), rather than a scan of the table per user.
+  const byAppUser = groupedBy((t) => `${String((t.AppMenuItem as Row | null)?.ApplicationId)}/${String(t.UserId)}`);
 
   function checkComponent(call: string, type: string, fields: Component): ItemError | undefined {
     for (const field of requiredFields[type] ?? ['fullName']) {
@@ -216,7 +222,7 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
     revoke(form: URLSearchParams): RestAnswer {
       const token = form.get('token');
       const rows = table('OauthToken');
-      const at = token ? rows.findIndex((r) => r.DeleteToken === token) : -1;
+      const at = token ? byDeleteToken(rows, token) : -1;
       if (at < 0) return { status: 400, body: { error: 'invalid_token', error_description: 'invalid token' }, outcome: 'invalid_token' };
       const [row] = rows.splice(at, 1);
       return { status: 200, outcome: `revoked ${tokenKey(row!)}` };
@@ -245,7 +251,7 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
       if (tokens) {
         const [, appId, userId] = tokens;
         if (!table('ExternalClientApplication').some((a) => a.Id === appId)) return notFound;
-        const mine = ecaTokens(appId!).filter((t) => t.UserId === userId);
+        const mine = byAppUser(table('OauthToken'), `${appId}/${userId}`);
         if (method === 'GET') {
           return {
             status: 200,
@@ -269,7 +275,7 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
       }
       if (one && method === 'DELETE') {
         const rows = table('OauthToken');
-        const at = rows.findIndex((t) => usageTokenId(t) === one[1]);
+        const at = byUsageId(rows, one[1]!);
         if (at < 0) return { status: 404, body: [{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }], outcome: 'gone' };
         const [row] = rows.splice(at, 1);
         return { status: 204, outcome: `revoked ${tokenKey(row!)}` };
@@ -287,7 +293,59 @@ export function tokenKey(row: Row): string {
   return `${String(row.AppName)}/${String((row.User as Row | undefined)?.Username ?? row.UserId)}/${String(row.CreatedDate)}`;
 }
 
-/** The id the usage resources give a token: made up from the row, never its DeleteToken itself. */
+const usageIds = new WeakMap<Row, { deleteToken: unknown; id: string }>();
+
+/** The id the usage resources give a token: made up from the row, never its DeleteToken itself (worked out once per row and DeleteToken). */
 function usageTokenId(row: Row): string {
-  return `0CQ${createHash('sha256').update(`usage:${String(row.DeleteToken)}`).digest('hex').slice(0, 15)}`;
+  const known = usageIds.get(row);
+  if (known && known.deleteToken === row.DeleteToken) return known.id;
+  const id = `0CQ${createHash('sha256').update(`usage:${String(row.DeleteToken)}`).digest('hex').slice(0, 15)}`;
+  usageIds.set(row, { deleteToken: row.DeleteToken, id });
+  return id;
+}
+
+/**
+ * Finds a row of a table by a key: its index in the table, or -1. The rows are kept by key and
+ * each found one checked (its key unchanged, still in the table); when that fails they are keyed
+ * again from the table, so tests may edit, add and remove rows between calls.
+ */
+function rowFinder(keyOf: (row: Row) => string): (rows: Row[], key: string) => number {
+  let keyed = new Map<string, Row>();
+  const find = (rows: Row[], key: string): number => {
+    const row = keyed.get(key);
+    return row !== undefined && keyOf(row) === key ? rows.indexOf(row) : -1;
+  };
+  return (rows, key) => {
+    const at = find(rows, key);
+    if (at >= 0) return at;
+    keyed = new Map(rows.map((row) => [keyOf(row), row]));
+    return find(rows, key);
+  };
+}
+
+/**
+ * A table's rows with a key, in table order, from a grouping made again whenever the table is
+ * replaced or changes length (as soql.ts's indexes are) or a row found no longer has the key: a
+ * row edited in place to take a key it did not have is not seen until then (no code of the fake
+ * does that to what this groups: an app's tokens by user).
+ */
+function groupedBy(keyOf: (row: Row) => string): (rows: Row[], key: string) => Row[] {
+  let built: { rows: Row[]; length: number; groups: Map<string, Row[]> } | undefined;
+  const group = (rows: Row[]): Map<string, Row[]> => {
+    const groups = new Map<string, Row[]>();
+    for (const row of rows) {
+      const k = keyOf(row);
+      const found = groups.get(k);
+      if (found) found.push(row);
+      else groups.set(k, [row]);
+    }
+    built = { rows, length: rows.length, groups };
+    return groups;
+  };
+  return (rows, key) => {
+    const fresh = built?.rows === rows && built.length === rows.length;
+    let found = (fresh ? built!.groups : group(rows)).get(key) ?? [];
+    if (fresh && found.some((row) => keyOf(row) !== key)) found = group(rows).get(key) ?? [];
+    return [...found];
+  };
 }

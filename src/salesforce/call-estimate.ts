@@ -17,7 +17,8 @@
 //                      answers the 2,500-row cap and some matched), one revoke per token; external
 //                      client app: its users, 100 a page (the next page until one is short), each
 //                      named user's tokens, one DELETE per token; read back: one COUNT() and the
-//                      tokens left, 500 per page
+//                      tokens left, 500 per page; past the 2,500-row cap, one query per chunk of
+//                      the app's token holders (tokenChunks), 500 rows per page
 //   install, uninstall manual steps (no API): none
 // Without the org's data (`apps`), an app is taken as a connected app holding exactly the sessions
 // its action ends.
@@ -134,8 +135,9 @@ function revokeCalls(action: Action, app: ObservedApp | undefined): number {
   const ended = action.effects.sessionsEnded;
   const held = app ? app.sessions.length : ended;
   const left = Math.max(0, held - ended);
-  // The read-back: COUNT(), then the tokens left (none: no query); past the cap, at least a page per 500.
-  const readBack = 1 + (left === 0 ? 0 : Math.max(1, batches(left, tokenPage)) + (left > tokenCap ? 1 : 0));
+  // The read-back: COUNT(), then the tokens left (none: no query); past the cap, per chunk of the
+  // app's holders one query of the tokens they have left.
+  const readBack = 1 + (left === 0 ? 0 : left <= tokenCap || !app ? Math.max(1, batches(left, tokenPage)) : chunkedReadCalls(action, app));
   if (app?.type === 'ExternalClientApp') {
     const named = action.revocation && action.revocation.users !== 'all' ? new Set(action.revocation.users) : undefined;
     const users = [...new Set(app.sessions.map((s) => s.user))];
@@ -154,6 +156,48 @@ function revokeCalls(action: Action, app: ObservedApp | undefined): number {
     endedNow -= revoked;
     if (rows < tokenCap || revoked === 0) return calls;
   }
+}
+
+/** The most tokens (held before the action) one chunk of an app's read-back past the cap covers, and the most users. */
+const chunkTokens = 2000;
+const chunkUsers = 256;
+
+/**
+ * The chunks an app's tokens are read back in when more than the cap are left: its token holders
+ * in username order, each chunk at most 2,000 of the tokens they held before the action (a holder
+ * of more: a chunk alone) and 256 users. The one chunking of the executor and the estimate.
+ */
+export function tokenChunks<T extends { user: string; held: number }>(holders: readonly T[]): T[][] {
+  const sorted = [...holders].sort((a, b) => (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
+  const chunks: T[][] = [];
+  let open: T[] = [];
+  let tokens = 0;
+  for (const holder of sorted) {
+    if (open.length > 0 && (tokens + holder.held > chunkTokens || open.length >= chunkUsers)) {
+      chunks.push(open);
+      open = [];
+      tokens = 0;
+    }
+    open.push(holder);
+    tokens += holder.held;
+  }
+  if (open.length > 0) chunks.push(open);
+  return chunks;
+}
+
+/** The read-back's queries past the cap: per chunk of holders, the pages of the tokens the revocation leaves them. */
+function chunkedReadCalls(action: Action, app: ObservedApp): number {
+  const revocation = action.revocation;
+  const named = revocation && revocation.users !== 'all' ? new Set(revocation.users) : undefined;
+  const cutoff = revocation ? Date.parse(revocation.issuedBefore) : Number.POSITIVE_INFINITY;
+  const holders = new Map<string, { user: string; held: number; left: number }>();
+  for (const session of app.sessions) {
+    const holder = holders.get(session.user) ?? { user: session.user, held: 0, left: 0 };
+    holders.set(session.user, holder);
+    holder.held++;
+    if (!((named === undefined || named.has(session.user)) && Date.parse(session.created) < cutoff)) holder.left++;
+  }
+  return tokenChunks([...holders.values()]).reduce((calls, chunk) => calls + Math.max(1, batches(chunk.reduce((n, h) => n + h.left, 0), tokenPage)), 0);
 }
 
 /** The names a set-assignments action adds and removes (its reason holds them). */

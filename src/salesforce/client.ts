@@ -55,6 +55,8 @@ export interface WriteResult {
 export interface SfClient {
   /** The connection's name for messages (`env`, `jwt`, `sf:ALIAS`) and the instance it reached; never a token. */
   readonly connection: string;
+  /** Requests in flight at once, at most (the pool's size). */
+  readonly parallelism: number;
   /** Every row of a SOQL query, following nextRecordsUrl page by page (each page one call); refuses more than maxRows. */
   query(soql: string, options?: { maxRows?: number }): Promise<SfRecord[]>;
   /** `SELECT COUNT() …`: the totalSize, in one call. */
@@ -163,7 +165,7 @@ export function createClient(session: SfSession, options: ClientOptions = {}): S
 class JsforceClient implements SfClient {
   readonly connection: string;
   private readonly conn: Connection;
-  private readonly parallelism: number;
+  readonly parallelism: number;
   private readonly retries: number;
   private readonly retryDelayMs: number;
   private readonly timeoutMs: number;

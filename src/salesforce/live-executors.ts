@@ -14,7 +14,10 @@
 // AllOrNoneHeader (its SOAP envelope carries only SessionHeader and CallOptions), so the org saves
 // the items it does not refuse: the caller records each action as the read-back shows it.
 //   revoke            each matching token's DeleteToken to POST /services/oauth2/revoke (a token
-//                     already gone counts as done); external client apps: the usage resources
+//                     already gone counts as done); external client apps: the usage resources.
+//                     The tokens (and an external client app's users' token reads) go out side by
+//                     side, at most the client's parallelism at once (eachAtMost); after a failure
+//                     none more is sent, the ones under way settle, and the first failure is thrown
 //   install / uninstall  no API: refused (a manual step)
 // An error the org gave for an item (a refused component or record) is ActionRefused: trying the
 // same action again cannot help. A SalesforceError is the client's (limit, session, timeout…).
@@ -23,7 +26,7 @@ import { connectedAppRefreshCodec, externalClientAppRefreshCodec } from '../meta
 import type { BackendExecutors } from '../plan/action-kinds.js';
 import { count } from '../plan/count.js';
 import type { OrgData } from '../plan/transition.js';
-import { metadataBatchKey, type BatchCall } from './call-estimate.js';
+import { metadataBatchKey, tokenChunks, type BatchCall } from './call-estimate.js';
 import { collectionBatch, metadataWriteBatch, type SfClient, type SfRecord, type WriteResult } from './client.js';
 import { mapSnapshot, type LiveRecords } from './map-snapshot.js';
 import type { AppMetadataCache } from './read-live-snapshot.js';
@@ -403,6 +406,7 @@ async function revoke(context: LiveContext, action: Action): Promise<void> {
   const matches = (userId: string, created: unknown): boolean =>
     (named === undefined || named.has(usernames.get(userId) ?? '')) && Date.parse(String(created).replace(/([+-]\d\d)(\d\d)$/, '$1:$2')) < cutoff;
   let done = 0;
+  const width = context.client.parallelism;
   if (app.type === 'ExternalClientApp') {
     // The users come a page at a time: the next page until one is short (past the last: empty),
     // or brings no user not seen yet (an org that ignored the page asked for).
@@ -413,18 +417,20 @@ async function revoke(context: LiveContext, action: Action): Promise<void> {
       for (const user of answered) users.set(String(user.userIdentifier), user);
       if (answered.length < U.usageUsersPage || users.size === before) break;
     }
-    const urls: string[] = [];
-    for (const user of users.values()) {
-      const userId = String(user.userIdentifier);
-      if (named !== undefined && !named.has(usernames.get(userId) ?? String(user.username))) continue;
+    const userIds = [...users.values()].filter((user) => named === undefined || named.has(usernames.get(String(user.userIdentifier)) ?? String(user.username))).map((user) => String(user.userIdentifier));
+    // Each named user's tokens, read side by side; the URLs kept in the users' order.
+    const perUser: string[][] = userIds.map(() => []);
+    await eachAtMost(width, userIds.keys(), async (i) => {
+      const userId = userIds[i]!;
       const tokens = ((await context.client.restGet(U.usageTokensPath(app.id, userId))) as { tokens?: SfRecord[] } | null)?.tokens ?? [];
-      for (const token of tokens) if (matches(userId, token.initialConnectionAt) && typeof token.revocationUrl === 'string') urls.push(token.revocationUrl);
-    }
-    for (const url of urls) {
+      for (const token of tokens) if (matches(userId, token.initialConnectionAt) && typeof token.revocationUrl === 'string') perUser[i]!.push(token.revocationUrl);
+    });
+    const urls = perUser.flat();
+    await eachAtMost(width, urls.values(), async (url) => {
       // Only the path: the bearer token never goes to a host the answer names.
       await context.client.restDelete(new URL(url, 'http://org.invalid').pathname.replace(/^\/services\/data\/v\d+\.\d+/, ''));
       context.onRevokeProgress?.(++done, urls.length, app.name);
-    }
+    });
     return;
   }
   // OauthToken answers at most its cap of rows to a query: while a query answers that many and some
@@ -433,13 +439,35 @@ async function revoke(context: LiveContext, action: Action): Promise<void> {
     const rows = await context.client.query(U.revokeTokensSoql(app.name));
     const tokens = rows.filter((t) => matches(String(t.UserId), t.CreatedDate));
     const total = Math.max(action.effects.sessionsEnded, done + tokens.length);
-    for (const token of tokens) {
+    await eachAtMost(width, tokens.values(), async (token) => {
       // A token already gone (revoked by an earlier, interrupted run, or by its user) counts as done.
       await context.client.revokeToken(String(token.DeleteToken));
       context.onRevokeProgress?.(++done, total, app.name);
-    }
+    });
     if (rows.length < U.oauthTokenCap || tokens.length === 0) return;
   }
+}
+
+/**
+ * Runs `work` on each item in turn, at most `width` at once (that many workers taking the next
+ * item as one ends: never a promise per item). After a failure no item is started; the ones under
+ * way settle, and the first failure is thrown.
+ */
+async function eachAtMost<T>(width: number, items: Iterator<T>, work: (item: T) => Promise<void>): Promise<void> {
+  let failed: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (failed === undefined) {
+      const next = items.next();
+      if (next.done === true) return;
+      try {
+        await work(next.value);
+      } catch (error) {
+        failed ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, width) }, worker));
+  if (failed) throw failed.error;
 }
 
 async function readTokens(context: LiveContext, app: ObservedApp): Promise<void> {
@@ -450,8 +478,34 @@ async function readTokens(context: LiveContext, app: ObservedApp): Promise<void>
       ? []
       : count <= U.oauthTokenCap
       ? await client.query(U.appTokensSoql(app.name))
-      : (await readOauthTokens(client, records.users.map((u) => String(u.Id)))).tokens.filter((t) => t.AppName === app.name);
+      : ((await readTokensByHolders(context, app, count)) ?? (await readOauthTokens(client, records.users.map((u) => String(u.Id)))).tokens.filter((t) => t.AppName === app.name));
   records.tokens = [...records.tokens.filter((t) => !belongsTo(t, app)), ...rows];
+}
+
+/**
+ * An app's tokens past the cap, by chunks of the users who held them as last read (tokenChunks,
+ * side by side): undefined when that cannot be told complete (a chunk answered the cap, or the
+ * chunks hold fewer than the org counts: a user holding none then holds some now).
+ */
+async function readTokensByHolders(context: LiveContext, app: ObservedApp, count: number): Promise<SfRecord[] | undefined> {
+  const { client, records } = context;
+  const usernames = new Map(records.users.map((u) => [String(u.Id), String(u.Username)]));
+  const holders = new Map<string, { id: string; user: string; held: number }>();
+  for (const token of records.tokens) {
+    if (!belongsTo(token, app)) continue;
+    const id = String(token.UserId);
+    const holder = holders.get(id) ?? { id, user: usernames.get(id) ?? id, held: 0 };
+    holders.set(id, holder);
+    holder.held++;
+  }
+  const chunks = tokenChunks([...holders.values()]);
+  const parts: SfRecord[][] = chunks.map(() => []);
+  await eachAtMost(client.parallelism, chunks.keys(), async (i) => {
+    parts[i] = await client.query(`${U.appTokensSoql(app.name)} AND UserId IN (${chunks[i]!.map((h) => `'${soqlId(h.id)}'`).join(', ')})`);
+  });
+  if (parts.some((part) => part.length >= U.oauthTokenCap)) return undefined;
+  const rows = parts.flat();
+  return rows.length === count ? rows : undefined;
 }
 
 // --- helpers ------------------------------------------------------------------------------------

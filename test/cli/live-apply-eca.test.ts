@@ -1,7 +1,8 @@
 // apply on a connected org (issue 15): an external client app's sessions ended through the usage
 // resources when it has more users than one page of its users resource holds (100, [S12]): every
 // page read, every matching token deleted, the revocation read back done, in exactly the calls
-// the estimate gives (salesforce/call-estimate.ts).
+// the estimate gives (salesforce/call-estimate.ts); the token reads and the deletes side by side,
+// at most the client's parallelism in flight.
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
@@ -45,31 +46,54 @@ function revocationCalls(requests: readonly RecordedRequest[]): RecordedRequest[
   return requests.slice(first, end);
 }
 
+interface Connected {
+  root: string;
+  fake: Awaited<ReturnType<typeof fixtures.startFake>>;
+  run(args: string[]): ReturnType<typeof runCapctl>;
+}
+
+/** A git repository with the bundled desired state, connected to the fake serving `snapshot`, refreshed, and a plan saved with a revocation of the bridge's sessions issued before `issuedBefore`. */
+async function planned(snapshot: OrgSnapshot, issuedBefore: string): Promise<Connected> {
+  const root = await fixtures.tempDir('capctl-live-eca-');
+  await copyInto(path.join(repoRoot, 'examples/acme'), path.join(root, 'desired'));
+  for (const file of ['docusign.yaml', 'zoom.yaml']) await rm(path.join(root, 'desired/apps', file));
+  await writeFile(path.join(root, 'capctl.yaml'), 'orgs:\n  acme-prod:\n    connection: env\n');
+  const env = gitEnv(root);
+  initRepo(root, env);
+  // Each answer waits a little, as a real org's do, so that calls sent together overlap at the fake.
+  const fake = await fixtures.startFake({ snapshot, latencyMs: 10 });
+  const liveEnv = { ...env, SF_INSTANCE_URL: fake.url, SF_ACCESS_TOKEN: fake.accessToken, SF_LOGIN_URL: fake.url };
+  const run = (args: string[]) => runCapctl(args, { cwd: root, env: liveEnv });
+  const refreshed = await run(['refresh', '--actor', actor]);
+  expect(refreshed.code, refreshed.stderr).toBe(0);
+  await writeFile(
+    path.join(root, 'desired/revocations/INC-3001.yaml'),
+    `apiVersion: capctl/v1\nkind: Revocation\norg: acme-prod\nid: INC-3001\napp: ${appName}\nusers: all\nissuedBefore: ${issuedBefore}\nreason: Key rotated\n`,
+  );
+  git(root, ['add', '-A'], env);
+  git(root, ['commit', '-qm', 'desired: end the bridge sessions of June'], env);
+  const saved = await run(['plan', '--out', 'plan.json']);
+  expect(saved.code, saved.stderr).toBe(0);
+  return { root, fake, run };
+}
+
+/** The plan's revocation of the bridge. */
+function revocationOf(root: string): { kind: string; app?: { id: string }; effects: { sessionsEnded: number } } {
+  const plan = JSON.parse(readFileSync(path.join(root, 'plan.json'), 'utf8')) as { actions: { kind: string; app?: { id: string }; effects: { sessionsEnded: number } }[] };
+  return plan.actions.find((a) => a.kind === 'revoke' && a.app?.id === appId)!;
+}
+
+function revokeLedger(root: string): (number | undefined)[] {
+  const ledger = readFileSync(path.join(root, 'org-state/acme-prod/ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action?: { kind: string; app?: { id: string } }; result: { sessionsEnded?: number } });
+  return ledger.filter((l) => l.action?.kind === 'revoke' && l.action.app?.id === appId).map((l) => l.result.sessionsEnded);
+}
+
 describe('apply: an external client app with more users than a page of its users resource', () => {
   it('reads every page of users (200: two full pages and an empty one), ends every matching session, reads it back done, in the calls estimated', async () => {
-    const root = await fixtures.tempDir('capctl-live-eca-');
-    await copyInto(path.join(repoRoot, 'examples/acme'), path.join(root, 'desired'));
-    for (const file of ['docusign.yaml', 'zoom.yaml']) await rm(path.join(root, 'desired/apps', file));
-    await writeFile(path.join(root, 'capctl.yaml'), 'orgs:\n  acme-prod:\n    connection: env\n');
-    const env = gitEnv(root);
-    initRepo(root, env);
     const snapshot = await crowded(200, 2);
-    const fake = await fixtures.startFake({ snapshot });
-    const liveEnv = { ...env, SF_INSTANCE_URL: fake.url, SF_ACCESS_TOKEN: fake.accessToken, SF_LOGIN_URL: fake.url };
-    const run = (args: string[]) => runCapctl(args, { cwd: root, env: liveEnv });
-    const refreshed = await run(['refresh', '--actor', actor]);
-    expect(refreshed.code, refreshed.stderr).toBe(0);
     // Every session issued in June (the 392 added, of 196 users, most past the first page) ends; the app's own 8 stay.
-    await writeFile(
-      path.join(root, 'desired/revocations/INC-3001.yaml'),
-      `apiVersion: capctl/v1\nkind: Revocation\norg: acme-prod\nid: INC-3001\napp: ${appName}\nusers: all\nissuedBefore: 2026-07-01T00:00:00Z\nreason: Key rotated\n`,
-    );
-    git(root, ['add', '-A'], env);
-    git(root, ['commit', '-qm', 'desired: end the bridge sessions of June'], env);
-    const planned = await run(['plan', '--out', 'plan.json']);
-    expect(planned.code, planned.stderr).toBe(0);
-    const plan = JSON.parse(readFileSync(path.join(root, 'plan.json'), 'utf8')) as { actions: { kind: string; app?: { id: string }; effects: { sessionsEnded: number } }[] };
-    const revoke = plan.actions.find((a) => a.kind === 'revoke' && a.app?.id === appId)!;
+    const { root, fake, run } = await planned(snapshot, '2026-07-01T00:00:00Z');
+    const revoke = revocationOf(root);
     expect(revoke.effects.sessionsEnded).toBe(392);
 
     const mark = fake.requests.length;
@@ -79,16 +103,48 @@ describe('apply: an external client app with more users than a page of its users
     const usage = calls.filter((r) => r.path.includes('/apps/oauth/usage/'));
     const pages = usage.filter((r) => r.path.endsWith('/users'));
     expect(pages.map((r) => r.query)).toEqual(['page=0&pageSize=100', 'page=1&pageSize=100', 'page=2&pageSize=100']);
-    expect(usage.filter((r) => r.method === 'GET' && r.path.endsWith('/tokens'))).toHaveLength(200);
-    const deleted = usage.filter((r) => r.method === 'DELETE').map((r) => r.outcome ?? '');
+    const tokenReads = usage.filter((r) => r.method === 'GET' && r.path.endsWith('/tokens'));
+    expect(tokenReads).toHaveLength(200);
+    const deletes = usage.filter((r) => r.method === 'DELETE');
+    const deleted = deletes.map((r) => r.outcome ?? '');
     expect(deleted).toHaveLength(392);
+    expect(new Set(deleted).size).toBe(392);
+    // The users' token reads, then the deletes, go side by side: more than one, at most the client's parallelism (8), in flight at once.
+    for (const side of [tokenReads, deletes]) {
+      const most = Math.max(...side.map((r) => r.inFlight));
+      expect(most).toBeGreaterThan(1);
+      expect(most).toBeLessThanOrEqual(8);
+    }
     expect(deleted.every((o) => /^revoked Acme Data Bridge\/etl\d{3}@acme\.example\/2026-06-/.test(o))).toBe(true);
     // The estimate counts the revocation as the executor sends it: the pages, the users' tokens, the deletes, the read-back.
     expect(estimateApplyCalls([[revoke as never]], snapshot.apps).calls).toBe(calls.length);
 
     const app = JSON.parse(readFileSync(path.join(root, `org-state/acme-prod/apps/${appId}.json`), 'utf8')) as { sessions: { created: string }[] };
     expect(app.sessions).toHaveLength(8);
-    const ledger = readFileSync(path.join(root, 'org-state/acme-prod/ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action?: { kind: string; app?: { id: string } }; result: { sessionsEnded?: number } });
-    expect(ledger.filter((l) => l.action?.kind === 'revoke' && l.action.app?.id === appId).map((l) => l.result.sessionsEnded)).toEqual([392]);
+    expect(revokeLedger(root)).toEqual([392]);
+  });
+
+  it('more tokens left than one OauthToken query answers (2,500): read back by chunks of the app\'s holders, only its tokens, in the calls estimated', async () => {
+    // Users added to 600 in all with 5 sessions each (R11's most), one a minute from June 1st: the first 300 (of 60 users) end, more than 2,500 stay.
+    const snapshot = await crowded(600, 5);
+    const held = snapshot.apps.find((a) => a.id === appId)!.sessions.length;
+    expect(held - 300).toBeGreaterThan(2500);
+    const { root, fake, run } = await planned(snapshot, '2026-06-01T05:00:00Z');
+    const revoke = revocationOf(root);
+    expect(revoke.effects.sessionsEnded).toBe(300);
+    const mark = fake.requests.length;
+    const applied = await run(['apply', 'plan.json', '--actor', actor]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    const calls = revocationCalls(fake.requests.slice(mark));
+    const queries = calls.filter((r) => r.soql?.includes('FROM OauthToken'));
+    // COUNT(), then one query per chunk of holders (at most 256 users: 256, 256 and the rest): none reads the org's other tokens.
+    expect(queries.map((r) => r.soql!.replace(/ IN \(.*\)/, ' IN (…)'))).toEqual([
+      `SELECT COUNT() FROM OauthToken WHERE AppName = '${appName}'`,
+      ...Array(3).fill(`SELECT AppName, AppMenuItem.ApplicationId, UserId, CreatedDate, LastUsedDate, UseCount FROM OauthToken WHERE AppName = '${appName}' AND UserId IN (…)`),
+    ]);
+    expect(estimateApplyCalls([[revoke as never]], snapshot.apps).calls).toBe(calls.length);
+    const app = JSON.parse(readFileSync(path.join(root, `org-state/acme-prod/apps/${appId}.json`), 'utf8')) as { sessions: { created: string }[] };
+    expect(app.sessions).toHaveLength(held - 300);
+    expect(revokeLedger(root)).toEqual([300]);
   });
 });

@@ -141,6 +141,22 @@ describe('apply on a connected org', () => {
     for (const text of texts) for (const secret of [s.fake.accessToken, ...deleteTokens]) expect(text.includes(secret)).toBe(false);
   });
 
+  it("a revocation sends its tokens side by side: more than one and at most the client's parallelism (8) in flight at once, each token once", async () => {
+    // Each answer waits a little, as a real org's do, so that calls sent together overlap at the fake.
+    const s = await setup('env', { latencyMs: 10 });
+    await savePlan(s);
+    const mark = s.fake.requests.length;
+    const applied = await applyPlan(s);
+    expect(applied.code, applied.stderr).toBe(0);
+    const revokes = s.fake.requests.slice(mark).filter((r) => r.path === '/services/oauth2/revoke');
+    // 2 of Jira, 58 of Slack.
+    expect(expectEachTokenRevokedOnce(revokes)).toHaveLength(60);
+    const most = Math.max(...revokes.map((r) => r.inFlight));
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(8);
+    await expectNoChanges(s);
+  });
+
   it('an external client app: policies through its ExtlClntAppOauthConfigurablePolicies, assignments created and deleted by sObject Collections, sessions ended through the usage resources', async () => {
     const s = await setup();
     const file = path.join(s.root, 'desired/apps/integrations.yaml');
@@ -169,7 +185,8 @@ describe('apply on a connected org', () => {
     const usage = since.filter((r) => r.path.includes('/apps/oauth/usage/')).map((r) => `${r.method} ${r.path.replace(/.*\/apps\/oauth\/usage/, '')}`);
     expect(usage.filter((u) => u.startsWith('GET'))).toEqual([expect.stringMatching(/^GET \/0xIusxAGS3E8yxS9KO\/users$/), expect.stringMatching(/^GET \/0xIusxAGS3E8yxS9KO\/005\d+\/tokens$/)]);
     expect(usage.filter((u) => u.startsWith('DELETE'))).toEqual([expect.stringMatching(/^DELETE \/tokens\/0CQ/), expect.stringMatching(/^DELETE \/tokens\/0CQ/)]);
-    expect(since.filter((r) => r.method === 'DELETE' && r.path.includes('/tokens/')).map((r) => r.outcome)).toEqual([
+    // Sent side by side: in whichever order they arrive.
+    expect(since.filter((r) => r.method === 'DELETE' && r.path.includes('/tokens/')).map((r) => r.outcome).sort()).toEqual([
       'revoked Acme Data Bridge/svc-etl@acme.example/2026-08-31T00:59:52.000+0000',
       'revoked Acme Data Bridge/svc-etl@acme.example/2026-10-19T22:26:36.000+0000',
     ]);
@@ -279,17 +296,19 @@ describe('apply on a connected org', () => {
   it('a timeout part way through a revocation: what ended is recorded, the rest is done by the same apply again, no token twice', async () => {
     const s = await setup();
     await savePlan(s);
-    // Slack's 10th revoke is carried out but never answered; the read-back finds the revocation not finished.
-    s.fake.inject({ kind: 'apply-then-hang', match: 'oauth2/revoke', skip: 11 });
+    // From Slack's 10th revoke on, each is carried out but never answered: the 8 in flight at once
+    // (the client's parallelism) hang, none more is sent once the first times out, and the read-back
+    // finds the revocation not finished (9 answered and 8 carried out).
+    s.fake.inject({ kind: 'apply-then-hang', match: 'oauth2/revoke', skip: 11, times: 8 });
     const first = await applyPlan(s, { CAPCTL_API_TIMEOUT: '1' });
     expect(first.code).toBe(1);
     const lines = ledger(s);
-    expect(lines.at(-1)).toMatchObject({ kind: 'observed', observed: { changes: [], sessions: [{ ended: 10 }] } });
+    expect(lines.at(-1)).toMatchObject({ kind: 'observed', observed: { changes: [], sessions: [{ ended: 17 }] } });
     expect(actionLines(s).map((l) => l.action!.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     const second = await applyPlan(s);
     expect(second.code, second.stdout + second.stderr).toBe(0);
     expect(actionLines(s).map((l) => l.action!.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(actionLines(s).find((l) => l.action!.seq === 8)!.result.sessionsEnded).toBe(48);
+    expect(actionLines(s).find((l) => l.action!.seq === 8)!.result.sessionsEnded).toBe(41);
     expect(expectEachTokenRevokedOnce(s.fake.requests)).toHaveLength(60);
     await expectNoChanges(s);
   });

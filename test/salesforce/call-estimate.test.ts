@@ -2,7 +2,7 @@
 // on the batch boundaries (10/11 components, 200/201 rows), per run, read-backs included.
 import { describe, expect, it } from 'vitest';
 import type { Action, ObservedApp } from '../../src/model/index.js';
-import { batchesOf, estimateApplyCalls } from '../../src/salesforce/call-estimate.js';
+import { batchesOf, estimateApplyCalls, tokenChunks } from '../../src/salesforce/call-estimate.js';
 
 function action(kind: Action['kind'], fields: Partial<Action> = {}): Action {
   return { seq: 1, kind, app: { name: 'A', id: '0H4000000000000AAA' }, reason: { code: 'declared-blocked', params: {} }, requires: 'ViewSetup', effects: { sessionsEnded: 0, usersAffected: 0 }, ...fields } as Action;
@@ -67,6 +67,24 @@ describe('estimateApplyCalls', () => {
     // Users named: every page is still read, but only their tokens.
     const named = action('revoke', { revocation: { users: ['u1', 'u149'], issuedBefore: '2026-01-01T00:00:00Z' }, effects: { sessionsEnded: 1, usersAffected: 1 } } as Partial<Action>);
     expect(estimateApplyCalls([[named]], [eca(150)]).calls).toBe(2 + 2 + 1 + 2);
+  });
+
+  it("past the cap, a revocation's read-back queries chunks of the app's holders: at most 2,000 tokens held and 256 users a chunk, in username order", () => {
+    const holders = (n: number, held: number, from = 0) => Array.from({ length: n }, (_, i) => ({ user: `u${String(from + i).padStart(4, '0')}`, held }));
+    const sizes = (chunks: { held: number }[][]) => chunks.map((c) => c.reduce((n, h) => n + h.held, 0));
+    expect(sizes(tokenChunks(holders(200, 10)))).toEqual([2000]);
+    expect(sizes(tokenChunks([...holders(200, 10), { user: 'u9999', held: 1 }]))).toEqual([2000, 1]);
+    expect(tokenChunks(holders(256, 1)).map((c) => c.length)).toEqual([256]);
+    expect(tokenChunks(holders(257, 1)).map((c) => c.length)).toEqual([256, 1]);
+    // A holder of more than 2,000 is a chunk alone; the order is the usernames', whatever the order given.
+    expect(tokenChunks([{ user: 'b', held: 1 }, { user: 'c', held: 3000 }, { user: 'a', held: 1 }]).map((c) => c.map((h) => h.user))).toEqual([['a', 'b'], ['c']]);
+
+    // 3,000 tokens of 300 users (10 each); the 300 issued first (of u0000–u0029) end: COUNT(), then per chunk the pages of what it has left.
+    const sessions = holders(300, 10).flatMap((h, u) => Array.from({ length: 10 }, (_, t) => ({ user: h.user, created: new Date(Date.UTC(2026, 5, 1) + (u * 10 + t) * 60_000).toISOString() })));
+    const app = { id: '0H4000000000000AAA', name: 'A', type: 'ExternalClientApp', sessions } as unknown as ObservedApp;
+    const revoke = action('revoke', { revocation: { users: 'all', issuedBefore: '2026-06-01T05:00:00Z' }, effects: { sessionsEnded: 300, usersAffected: 30 } } as Partial<Action>);
+    // Pages of users (4), a tokens GET per user, a DELETE per token; read back: COUNT(), chunk u0000–u0199 (1,700 left: 4 pages), chunk u0200–u0299 (1,000: 2 pages).
+    expect(estimateApplyCalls([[revoke]], [app]).calls).toBe(4 + 300 + 300 + 1 + 4 + 2);
   });
 
   it('settings: a read and an upsert per type, two reads back; manual steps none', () => {

@@ -84,7 +84,7 @@ describe('connection jwt', () => {
     const f = await jwtFake();
     const session = await openSession({ kind: 'jwt' }, { env: jwtEnv(f) });
     expect(session.instanceUrl).toBe(f.url);
-    expect(f.requests).toEqual([{ method: 'POST', path: '/services/oauth2/token', grant: 'urn:ietf:params:oauth:grant-type:jwt-bearer' }]);
+    expect(f.requests).toEqual([{ method: 'POST', path: '/services/oauth2/token', grant: 'urn:ietf:params:oauth:grant-type:jwt-bearer', inFlight: 1 }]);
     await createClient(session).limits();
   });
 

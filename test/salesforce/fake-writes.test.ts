@@ -116,6 +116,33 @@ describe('the fake org takes writes', () => {
     expect(JSON.stringify(fake.requests)).not.toContain(deleteToken);
   });
 
+  it('revoke and the usage resources find a token by its DeleteToken or usage id after rows were added, edited or removed since the last call', async () => {
+    const { fake, client } = await start();
+    const rows = fake.data.tables.OauthToken!;
+    const slack = rows.filter((r) => r.AppName === 'Slack');
+    expect(await client.revokeToken(String(slack[0]!.DeleteToken))).toBe('revoked');
+    // Added since (a copy with a DeleteToken of its own), and edited in place (a new DeleteToken).
+    rows.push({ ...slack[1]!, DeleteToken: 'added-delete-token' });
+    const old = String(slack[2]!.DeleteToken);
+    slack[2]!.DeleteToken = 'edited-delete-token';
+    expect(await client.revokeToken('added-delete-token')).toBe('revoked');
+    expect(await client.revokeToken(old)).toBe('gone');
+    expect(await client.revokeToken('edited-delete-token')).toBe('revoked');
+
+    // A token's usage id comes from its DeleteToken: edited, the old URL finds nothing, the one read again does.
+    const bridge = '0xIusxAGS3E8yxS9KO';
+    const mine = rows.filter((r) => (r.AppMenuItem as { ApplicationId?: string } | null)?.ApplicationId === bridge);
+    const user = String(mine[0]!.UserId);
+    const urls = async (): Promise<string[]> =>
+      (((await client.restGet(`/apps/oauth/usage/${bridge}/${user}/tokens`)) as { tokens: { revocationUrl: string }[] }).tokens).map((t) => new URL(t.revocationUrl).pathname.replace(/^\/services\/data\/v[\d.]+/, ''));
+    const [first, second] = await urls();
+    expect(await client.restDelete(first!)).toBe('deleted');
+    expect(await client.restDelete(first!)).toBe('gone');
+    mine.find((r) => r.UserId === user && rows.includes(r))!.DeleteToken = 'edited-usage-token';
+    expect(await client.restDelete(second!)).toBe('gone');
+    expect(await client.restDelete((await urls())[0]!)).toBe('deleted');
+  });
+
   it('an expired session during a write: the client cannot log in again on env, and says so', async () => {
     const { fake, client } = await start();
     fake.inject({ kind: 'expire-session', match: 'upsertMetadata' });
