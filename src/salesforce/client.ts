@@ -3,7 +3,11 @@
 // bounds parallelism, sets a timeout, retries only idempotent reads on transient errors, logs in
 // again once on an expired session (when the connection can), counts the calls, and turns every
 // failure into a SalesforceError that names the connection and never holds a token.
-import { Connection } from '@jsforce/jsforce-node';
+// jsforce's index loads every API it has (bulk, streaming, analytics, …: a third of its start-up);
+// capctl uses the connection and the Metadata API, loaded alone (the latter registers
+// `conn.metadata` on every connection made after it is loaded).
+import { Connection } from '@jsforce/jsforce-node/lib/connection.js';
+import '@jsforce/jsforce-node/lib/api/metadata.js';
 import { Transport } from '@jsforce/jsforce-node/lib/transport.js';
 import type { HttpRequest, HttpRequestOptions } from '@jsforce/jsforce-node/lib/types/index.js';
 import { CapctlError, SalesforceError, type SalesforceFailure } from '../model/index.js';
