@@ -219,6 +219,7 @@ class JsforceClient implements SfClient {
     let fromEnd = 0;
     let endTotal: number | undefined;
     let descending: Promise<SfRecord[]> | undefined;
+    let failed = false;
     const met = (): boolean => total !== undefined && endTotal === total && fromStart + fromEnd >= total;
     const ascending = this.pagedQuery(urlOf(soql), soql, undefined, (page) => {
       total ??= page.totalSize;
@@ -229,16 +230,28 @@ class JsforceClient implements SfClient {
         descending = this.pagedQuery(urlOf(reversed), reversed, undefined, (other) => {
           endTotal ??= other.totalSize;
           fromEnd += other.records.length;
-          return endTotal === total && !met();
+          return !failed && endTotal === total && !met();
         }, true);
         // Awaited below; a failure of the first end's chain meanwhile must not leave it unhandled.
         descending.catch(() => undefined);
       }
       return !met();
     });
-    const head = await ascending;
-    const tail = descending === undefined ? [] : await descending;
-    if (descending === undefined || head.length === total) return head;
+    let head: SfRecord[];
+    try {
+      head = await ascending;
+    } catch (error) {
+      // The other end stops at its next page: the read has failed.
+      failed = true;
+      throw error;
+    }
+    if (descending === undefined) return head;
+    if (head.length === total) {
+      // Every row read from the start: the other end's page in flight is not needed (nor its failure).
+      await descending.catch(() => undefined);
+      return head;
+    }
+    const tail = await descending;
     // head is the list's first rows, tail its last ones from the end: they overlap by `overlap` rows.
     const overlap = head.length + tail.length - total!;
     const joined = endTotal === total && overlap >= 0 && overlap <= Math.min(head.length, tail.length) && sameRows(head, tail, overlap);
