@@ -3,7 +3,11 @@
 // bounds parallelism, sets a timeout, retries only idempotent reads on transient errors, logs in
 // again once on an expired session (when the connection can), counts the calls, and turns every
 // failure into a SalesforceError that names the connection and never holds a token.
-import { Connection } from '@jsforce/jsforce-node';
+// jsforce's index loads every API it has (bulk, streaming, analytics, …: a third of its start-up);
+// capctl uses the connection and the Metadata API, loaded alone (the latter registers
+// `conn.metadata` on every connection made after it is loaded).
+import { Connection } from '@jsforce/jsforce-node/lib/connection.js';
+import '@jsforce/jsforce-node/lib/api/metadata.js';
 import { Transport } from '@jsforce/jsforce-node/lib/transport.js';
 import type { HttpRequest, HttpRequestOptions } from '@jsforce/jsforce-node/lib/types/index.js';
 import { CapctlError, SalesforceError, type SalesforceFailure } from '../model/index.js';
@@ -59,6 +63,14 @@ export interface SfClient {
   readonly parallelism: number;
   /** Every row of a SOQL query, following nextRecordsUrl page by page (each page one call); refuses more than maxRows. */
   query(soql: string, options?: { maxRows?: number }): Promise<SfRecord[]>;
+  /**
+   * Every row of a SOQL query ending `ORDER BY <unique field>`, as `query` gives them, read from
+   * both ends at once when it takes more than a page: the same query `… DESC` is followed beside
+   * it until the two have read the rows the first page counted (totalSize), and the two are joined
+   * where they meet. Rows read by both are checked to be the same; when they are not (the org
+   * changed between the two reads), or the two counts differ, the query is read again from one end.
+   */
+  queryFromBothEnds(soql: string): Promise<SfRecord[]>;
   /** `SELECT COUNT() …`: the totalSize, in one call. */
   count(soql: string): Promise<number>;
   /** Every row of a Tooling API query. */
@@ -199,6 +211,57 @@ class JsforceClient implements SfClient {
     return this.pagedQuery(`/services/data/v${apiVersion}/query?q=${encodeURIComponent(soql)}`, soql, options.maxRows);
   }
 
+  async queryFromBothEnds(soql: string): Promise<SfRecord[]> {
+    if (!/ ORDER BY [A-Za-z.]+$/.test(soql)) throw new Error(`queryFromBothEnds needs a query ending ORDER BY one field: ${soql}`);
+    const urlOf = (text: string): string => `/services/data/v${apiVersion}/query?q=${encodeURIComponent(text)}`;
+    // Rows read from the start and from the end; they have met once together they hold `total`
+    // (both ends counting the same rows: else the first end reads on to the last row alone).
+    let total: number | undefined;
+    let fromStart = 0;
+    let fromEnd = 0;
+    let endTotal: number | undefined;
+    let descending: Promise<SfRecord[]> | undefined;
+    let failed = false;
+    const met = (): boolean => total !== undefined && endTotal === total && fromStart + fromEnd >= total;
+    const ascending = this.pagedQuery(urlOf(soql), soql, undefined, (page) => {
+      total ??= page.totalSize;
+      fromStart += page.records.length;
+      if (!page.done && descending === undefined) {
+        const reversed = `${soql} DESC`;
+        // The other end's chain goes ahead of the queue from its first page: it exists only to shorten this one.
+        descending = this.pagedQuery(urlOf(reversed), reversed, undefined, (other) => {
+          endTotal ??= other.totalSize;
+          fromEnd += other.records.length;
+          return !failed && endTotal === total && !met();
+        }, true);
+        // Awaited below; a failure of the first end's chain meanwhile must not leave it unhandled.
+        descending.catch(() => undefined);
+      }
+      return !met();
+    });
+    let head: SfRecord[];
+    try {
+      head = await ascending;
+    } catch (error) {
+      // The other end stops at its next page: the read has failed.
+      failed = true;
+      throw error;
+    }
+    if (descending === undefined) return head;
+    if (head.length === total) {
+      // Every row read from the start: the other end's page in flight is not needed (nor its failure).
+      await descending.catch(() => undefined);
+      return head;
+    }
+    const tail = await descending;
+    // head is the list's first rows, tail its last ones from the end: they overlap by `overlap` rows.
+    const overlap = head.length + tail.length - total!;
+    const joined = endTotal === total && overlap >= 0 && overlap <= Math.min(head.length, tail.length) && sameRows(head, tail, overlap);
+    if (!joined) return this.query(soql);
+    for (let i = tail.length - 1 - overlap; i >= 0; i--) head.push(tail[i]!);
+    return head;
+  }
+
   async toolingQuery(soql: string, options: { maxRows?: number } = {}): Promise<SfRecord[]> {
     return this.pagedQuery(`/services/data/v${apiVersion}/tooling/query?q=${encodeURIComponent(soql)}`, soql, options.maxRows);
   }
@@ -329,21 +392,32 @@ class JsforceClient implements SfClient {
     return (result as SfRecord[]).filter((r) => typeof r?.fullName === 'string' && r.fullName !== '');
   }
 
-  /** Follows a query's pages; each page is one call (so it is bounded, timed, retried and counted alone). */
-  private async pagedQuery(firstUrl: string, soql: string, maxRows: number | undefined): Promise<SfRecord[]> {
+  /**
+   * Follows a query's pages; each page is one call (so it is bounded, timed, retried and counted alone).
+   * `onPage` (given each page, its records stripped) says whether to go on to the next one.
+   */
+  private async pagedQuery(
+    firstUrl: string,
+    soql: string,
+    maxRows: number | undefined,
+    onPage?: (page: { totalSize: number; done: boolean; records: SfRecord[] }) => boolean,
+    ahead = false,
+  ): Promise<SfRecord[]> {
     const rows: SfRecord[] = [];
     let url: string | undefined = firstUrl;
     while (url !== undefined) {
       const pageUrl: string = url;
       // A next page goes ahead of the calls waiting for a slot: a long query is a chain of pages, one
       // at a time, and queued behind every other call its chain would set the read's wall time.
-      const page = this.queryPage(await this.call(`query ${soql}`, true, () => this.conn.request(pageUrl), pageUrl !== firstUrl), soql);
+      const page = this.queryPage(await this.call(`query ${soql}`, true, () => this.conn.request(pageUrl), ahead || pageUrl !== firstUrl), soql);
       if (maxRows !== undefined && page.totalSize > maxRows) {
         throw this.malformed(`the query answered ${page.totalSize} rows, more than the ${maxRows} capctl reads at once: ${soql}`);
       }
+      const from = rows.length;
       for (const record of page.records) rows.push(stripAttributes(record));
       url = page.done ? undefined : page.nextRecordsUrl;
       if (!page.done && url === undefined) throw this.malformed(`a query page is not done and has no nextRecordsUrl: ${soql}`);
+      if (onPage && !onPage({ totalSize: page.totalSize, done: page.done, records: rows.slice(from) })) break;
     }
     return rows;
   }
@@ -502,6 +576,14 @@ async function goneOn(codes: readonly string[], request: () => Promise<unknown>)
     if (code !== undefined && codes.includes(code)) return 'gone';
     throw err;
   }
+}
+
+/** Whether the last `overlap` rows of `head` are the first `overlap` rows of the list `tail` holds from its end. */
+function sameRows(head: readonly SfRecord[], tail: readonly SfRecord[], overlap: number): boolean {
+  for (let i = 0; i < overlap; i++) {
+    if (JSON.stringify(head[head.length - overlap + i]) !== JSON.stringify(tail[tail.length - 1 - i])) return false;
+  }
+  return true;
 }
 
 function stripAttributes(record: SfRecord): SfRecord {

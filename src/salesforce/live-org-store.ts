@@ -105,6 +105,18 @@ interface ActionEntry extends Pick<LiveIntent, 'plan' | 'actor' | 'at'> {
   aheadOf?: number;
 }
 
+type ReadModules = [typeof import('./connection.js'), typeof import('./client.js'), typeof import('./read-live-snapshot.js')];
+let readModules: Promise<ReadModules> | undefined;
+
+/**
+ * The modules of a live read (jsforce among them), loaded once, from the moment a store of
+ * connected orgs opens: imported only when the read starts, they would wait behind the state
+ * folder's file reads (queued first in node's thread pool), and the org's first calls with them.
+ */
+function loadReadModules(): Promise<ReadModules> {
+  return (readModules ??= Promise.all([import('./connection.js'), import('./client.js'), import('./read-live-snapshot.js')]));
+}
+
 /** The org store of connected orgs: live reads, the file store for everything kept. */
 export class LiveOrgStore implements OrgStore {
   /** Every live read made, in order. */
@@ -117,7 +129,10 @@ export class LiveOrgStore implements OrgStore {
   constructor(
     readonly files: FileOrgStore,
     private readonly options: LiveOrgOptions,
-  ) {}
+  ) {
+    // Awaited by the first read; a failure to load is that read's.
+    loadReadModules().catch(() => undefined);
+  }
 
   /** The connection of an org, or undefined when it is read from its files. */
   connectionOf(org: string): string | undefined {
@@ -149,11 +164,7 @@ export class LiveOrgStore implements OrgStore {
   async readLive(org: string, options: SnapshotReadOptions & { previous?: OrgSnapshot | Promise<OrgSnapshot | undefined> } = {}): Promise<LiveRead> {
     const text = this.connectionOf(org);
     if (text === undefined) throw new InputError(`org ${org} has no connection: it is read from its files in ${this.files.root}`);
-    const [{ parseConnection, openSession }, { createClient }, { readLiveSnapshot }] = await Promise.all([
-      import('./connection.js'),
-      import('./client.js'),
-      import('./read-live-snapshot.js'),
-    ]);
+    const [{ parseConnection, openSession }, { createClient }, { readLiveSnapshot }] = await loadReadModules();
     const spec = parseConnection(text);
     // The state folder is read while the org is: the live reads that do not need it (the login,
     // the long User and PermissionSetAssignment queries) do not wait for a million sessions' files.
@@ -206,6 +217,9 @@ export class LiveOrgStore implements OrgStore {
 
   /** The org as its state folder holds it, or undefined when it has none yet (never refreshed). */
   async storedSnapshot(org: string): Promise<OrgSnapshot | undefined> {
+    // A connected org's live read goes first: its modules loaded, its first calls sent, rather than
+    // queued behind the state folder's thousands of file reads (refresh reads both at once).
+    if (this.connectionOf(org) !== undefined) await loadReadModules().catch(() => undefined);
     if (!(await this.hasStateFolder(org))) return undefined;
     return this.files.readSnapshot(org);
   }

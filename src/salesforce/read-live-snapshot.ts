@@ -81,8 +81,11 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
   const describeRead = client.describe('PermissionSet');
   const organizationRead = client.query('SELECT Id, Name, OrganizationType, IsSandbox FROM Organization');
   step('users and permission sets');
-  const usersRead = client.query('SELECT Id, Username, IsActive, Profile.Name FROM User ORDER BY Id');
-  const assignmentsRead = client.query('SELECT AssigneeId, PermissionSetId FROM PermissionSetAssignment WHERE IsActive = TRUE ORDER BY Id');
+  // Both chains of pages, each a query locator's pages one after the other, are read from both
+  // ends at once (ORDER BY Id and ORDER BY Id DESC, joined where they meet): the same rows in
+  // the same order, in about half as many pages one after the other.
+  const usersRead = client.queryFromBothEnds('SELECT Id, Username, IsActive, Profile.Name FROM User ORDER BY Id');
+  const assignmentsRead = client.queryFromBothEnds('SELECT AssigneeId, PermissionSetId FROM PermissionSetAssignment WHERE IsActive = TRUE ORDER BY Id');
   const permissionSetsRead = describeRead.then((describe) => {
     const fieldNames = new Set(describe.fields.map((f) => f.name));
     const permissionFields = [...permissionFieldNames, ...(fieldNames.has('PermissionsUseAnyApiClient') ? ['PermissionsUseAnyApiClient'] : [])];
