@@ -3,9 +3,9 @@
 // same plan applied in file mode for the time it takes without an org to talk to.
 //
 // The plan is made on the desired folder live.mjs plans (the apps a live org lists); its steps
-// without an API (uninstalls: they would stop the apply with exit 4; a block of an external client
-// app, whose consumer key no API shows: refused) are left out by a variant of it that keeps those
-// apps as the org has them (`manualStepsLeftOut` names them).
+// without an API (the plan's manual steps: uninstalls, and blocks of external client apps, whose
+// consumer key no API shows; they would stop the apply with exit 4) are left out by a variant of it
+// that keeps those apps as the org has them (`manualStepsLeftOut` names them).
 // Reported: the apply's wall time, its API calls in all and by kind of call (from the fake's own
 // record of the requests), the actions by kind, the calls the estimate gives
 // (salesforce/call-estimate.ts: exactly what the executors send, batched as the store batches
@@ -62,14 +62,12 @@ export async function benchLiveApply({ measure, capctl, repo, env, fake, generat
     import(path.join(repoRoot, 'dist/apply/apply-plan.js')),
     import(path.join(repoRoot, 'dist/store/file-store.js')),
   ]);
-  // The manual steps (uninstalls, installs: no API) would stop the live apply with exit 4 before
-  // the end, and a block of an external client app is refused (no API shows its consumer key,
-  // which a BlacklistedConsumer needs: it is done in Setup): the bench applies a variant of the
-  // desired state that leaves those apps as the org has them.
+  // The manual steps (installs, uninstalls, blocks of external client apps: no API) would stop the
+  // live apply with exit 4 before the end: the bench applies a variant of the desired state that
+  // leaves those apps as the org has them.
   const first = JSON.parse((await measure([capctl, 'plan', '--org', slug, '--desired', listed, '--format', 'json'], { cwd: repo, env })).stdout);
+  const manual = first.actions.filter((a) => a.manual);
   const stored = await new FileOrgStore(path.join(repo, 'org-state')).readSnapshot(slug);
-  const externalClientApps = new Set(stored.apps.filter((a) => a.type === 'ExternalClientApp').map((a) => a.id));
-  const manual = first.actions.filter((a) => a.manual || (a.kind === 'block' && externalClientApps.has(a.app?.id)));
   const desired = manual.length === 0 ? listed : withoutManualSteps(listed, manual);
 
   // File mode: the same plan against a copy of the generated store.

@@ -136,7 +136,9 @@ export const actionKinds: { readonly [K in ActionKind]: ActionKindRow } = {
     pastTense: 'blocked',
     applied: (p) => `blocked ${p.app}${p.ended}`,
     apply: blockApp,
-    manualOnLiveOrg: (app) => app.derivedId === true,
+    // A block (BlacklistedConsumer) names the app's consumer key: no API shows it for an app known
+    // only from its tokens, nor for an external client app (salesforce-api.md §2).
+    manualOnLiveOrg: (app) => app.derivedId === true || app.type === 'ExternalClientApp',
   }),
   unblock: appKind({ group: 'unblock', requires: () => usagePage, symbol: 'o', color: 'green', verb: 'unblock', pastTense: 'unblocked', applied: (p) => `unblocked ${p.app}`, apply: unblockApp }),
   revoke: appKind({

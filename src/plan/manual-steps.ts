@@ -1,6 +1,6 @@
 // Manual steps (SPEC §13): on a connected org some actions have no API — installing or uninstalling
 // an app, blocking an app whose consumer key no API shows (an uninstalled app known only from its
-// tokens, salesforce-api.md §2). The plan marks such an action `manual`, with the page where a
+// tokens, an external client app: salesforce-api.md §2). The plan marks such an action `manual`, with the page where a
 // person does it: the app's install approval page (R12) when its id is known, else Setup's
 // Connected Apps OAuth Usage page. Which kinds, on which apps, is the action-kind registry's
 // `manualOnLiveOrg`. A file-store org has no manual step: the store is the org.

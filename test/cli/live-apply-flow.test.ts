@@ -127,6 +127,38 @@ describe('apply on a connected org', () => {
     expect(after.stdout).toContain('No changes. acme-prod matches the desired state.');
   });
 
+  it('blocking an external client app is a manual step (no API shows its consumer key): apply stops before it with exit 4; once blocked in Setup, the same apply records it', async () => {
+    const bridgeBlocked = 'apiVersion: capctl/v1\nkind: ExternalClientApp\norg: acme-prod\nname: Acme Data Bridge\nblocked: true\nowner: data-platform@acme.example\n';
+    const s = await setup([settingsDoc, bridgeBlocked]);
+    const saved = await s.run(['plan', '--out', 'plan.json', '--format', 'json']);
+    expect(saved.code, saved.stderr).toBe(0);
+    const plan = JSON.parse(saved.stdout) as { actions: { kind: string; app: { name: string }; manual?: { page: string; url: string } }[] };
+    expect(plan.actions.map((a) => [a.kind, a.app.name, a.manual])).toEqual([['block', 'Acme Data Bridge', { page: 'oauth-usage', url: `${s.fake.url}/lightning/setup/ConnectedAppsUsage/home` }]]);
+    const before = await fingerprint(path.join(s.root, 'org-state'));
+    // Every write the fake took: a metadata save or delete, a record created or deleted, a token revoked.
+    const writes = (): number => s.fake.requests.filter((r) => /Metadata$/.test(r.soap?.call ?? '') && !/^(read|list)/.test(r.soap!.call) || r.method === 'DELETE' || /oauth2\/revoke|composite\/sobjects|sobjects\/SetupEntityAccess/.test(r.path)).length;
+    const writesBefore = writes();
+
+    const stopped = await s.run(['apply', 'plan.json']);
+    expect(stopped.code, stopped.stderr).toBe(4);
+    expect(stopped.stdout).toContain('Apply stopped before action 1 (block Acme Data Bridge): a manual step, which no API does.');
+    expect(stopped.stdout).toContain(`Do it by hand: block Acme Data Bridge on Setup's Connected Apps OAuth Usage page:\n  ${s.fake.url}/lightning/setup/ConnectedAppsUsage/home\n`);
+    expect(await fingerprint(path.join(s.root, 'org-state'))).toEqual(before);
+    expect(writes()).toBe(writesBefore);
+
+    // Someone blocks it in Setup: the org lists a block by its name, and its sessions end.
+    s.fake.data.metadata.get('BlacklistedConsumer')!.set('Acme_Data_Bridge_Block', { fullName: 'Acme_Data_Bridge_Block', consumerName: 'Acme Data Bridge', masterLabel: 'Acme Data Bridge', consumerKey: 'a-key-no-api-shows', blockedByApiWhitelisting: 'false', __lastModified: new Date().toISOString() });
+    s.fake.data.tables.OauthToken = (s.fake.data.tables.OauthToken ?? []).filter((t) => t.AppName !== 'Acme Data Bridge');
+    const resumed = await s.run(['apply', 'plan.json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain('✓ 1. blocked Acme Data Bridge: ended 8 sessions of 4 users (a manual step: done by hand, seen done on the org)');
+    expect(ledgerOf(s).at(-1)).toMatchObject({ action: { kind: 'block', app: { name: 'Acme Data Bridge' } }, result: { byHand: true } });
+    expect(git(s.root, ['status', '--porcelain'], s.env)).toBe('');
+    const after = await s.run(['plan']);
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stdout).toContain('No changes. acme-prod matches the desired state.');
+  });
+
   it("a change beside the manual step (another app's permitted users changed in Setup) makes the saved plan stale: exit 3, nothing written", async () => {
     const s = await setup([settingsDoc, postmanInstalled]);
     expect((await s.run(['plan', '--out', 'plan.json'])).code).toBe(0);
