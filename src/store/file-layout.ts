@@ -68,7 +68,7 @@ export function contentOfFile(rel: string, snapshot: Pick<OrgSnapshot, 'org' | '
   return undefined;
 }
 
-/** The files a ledger line's action changed: its parts' files (a line written before parts were: the files it names). */
+/** The files a ledger line changed (an applied action or an observed line): its parts' files (a line written before parts were: the files it names). */
 function filesOfLine(line: LedgerRecord): string[] {
   const { files, parts } = line.result as { files?: string[]; parts?: readonly StatePart[] };
   return [...(files ?? []), ...(parts ?? []).map(fileOfPart)];

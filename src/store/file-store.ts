@@ -182,11 +182,10 @@ export class FileOrgStore implements OrgStore {
       }
       assertWritable(files, values);
       for (const id of step.removedApps ?? []) files.push({ path: appFileName(id), content: null });
-      const paths = files.map((f) => f.path);
       return {
         files,
         ledgerLine: (storeDigest: string) => {
-          previous = step.line(previous, storeDigest, paths);
+          previous = step.line(previous, storeDigest);
           lines.push(previous);
           return previous;
         },
@@ -276,6 +275,6 @@ export interface RecordedStep {
   org?: ObservedOrg;
   apps?: readonly ObservedApp[];
   removedApps?: readonly string[];
-  /** Builds the line from the ledger's last line, the digest right after the step and the files it changed (relative to the org folder). */
-  line(previous: LedgerRecord | undefined, storeDigest: string, files: readonly string[]): LedgerRecord;
+  /** Builds the line from the ledger's last line and the digest right after the step (the line names the parts it changed, never files). */
+  line(previous: LedgerRecord | undefined, storeDigest: string): LedgerRecord;
 }

@@ -144,7 +144,11 @@ export interface StateFolder {
   readonly ledger: string;
   /** The entries of the folder (relative to `dir`, `.` the folder itself) that git must record. */
   readonly entries: readonly string[];
-  /** The files (relative to `dir`) that hold the parts of the state the lines' actions changed (`result.parts`; a line of an older capctl: its `result.files`), and the ledger. */
+  /**
+   * The files (relative to `dir`) that hold the parts of the state the lines changed (`result.parts`,
+   * of an applied action or an observed line; a line of an older capctl: its `result.files`), and
+   * the ledger; a backend adds what it keeps beside them (a live org's caches, with an observed line).
+   */
   filesOf(lines: readonly LedgerRecord[]): string[];
   /** The entry (relative to `dir`) that holds a part of the state: the org's record, its users or an app's. */
   entryOf(part: StatePart): string;
