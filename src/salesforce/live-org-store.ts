@@ -130,6 +130,11 @@ export class LiveOrgStore implements OrgStore {
     return [...new Set([...stored, ...Object.keys(this.options.connections)])].sort();
   }
 
+  /** How the state folders hold an org (the file store's words), for a store that holds none. */
+  howToAddAnOrg(storeName: string): string {
+    return this.files.howToAddAnOrg(storeName);
+  }
+
   /** A connected org: read live (writing nothing); else its files. */
   async readSnapshot(org: string, options: SnapshotReadOptions = {}): Promise<OrgSnapshot> {
     if (this.connectionOf(org) === undefined) return this.files.readSnapshot(org, options);

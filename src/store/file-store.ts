@@ -19,7 +19,7 @@ import { listDir, removeIfPresent, replaceFileDurably, syncDir } from './durable
 import { FileStoreCaches } from './file-caches.js';
 import type { FileChange, StoreChange } from './file-change.js';
 import { digestOfEntries, readWithEntry } from './file-hashes.js';
-import { appFileName, appsDirName, fileStateFolder, liveIntentFileName, orgFileName, usersFileName } from './file-layout.js';
+import { appFileName, appsDirName, fileStateFolder, liveIntentFileName, orgFileName, orgFolderLayout, usersFileName } from './file-layout.js';
 import { defaultOrgStateDir, OrgFolders } from './file-org-folder.js';
 import type { CommitStepHook } from './journal.js';
 import { formatJson } from './json-format.js';
@@ -72,6 +72,11 @@ export class FileOrgStore implements OrgStore {
   /** The org slugs the store holds (its sub-folders), sorted. */
   listOrgs(): Promise<string[]> {
     return this.folders.listOrgs();
+  }
+
+  /** The layout of org-state/ (file-layout.ts), for a store that holds no org. */
+  howToAddAnOrg(storeName: string): string {
+    return orgFolderLayout(storeName);
   }
 
   /**

@@ -41,6 +41,8 @@ export interface SnapshotReadOptions {
 export interface OrgReader {
   /** The org slugs the store holds, sorted. */
   listOrgs(): Promise<string[]>;
+  /** What a store that holds no org tells the user: how it would hold one (`storeName`: the store as the user named it). Absent: nothing more to say. */
+  howToAddAnOrg?(storeName: string): string;
   /** Reads and validates one org; throws StoreError naming where and what the problem is. */
   readSnapshot(org: string, options?: SnapshotReadOptions): Promise<OrgSnapshot>;
 }
