@@ -121,7 +121,7 @@ export async function applyOrg(options: ApplyOrgOptions): Promise<ApplyReport> {
           readStored: () => store.storedSnapshot(org),
           describe: (before: Parameters<typeof changedFiles>[1], after: Parameters<typeof changedFiles>[1]) => {
             const files = changedFiles(before, after, folder);
-            return { ...describeChangedFiles(files), files: files.map((f) => f.file) };
+            return { ...describeChangedFiles(files), parts: files.map((f) => f.part) };
           },
         }
       : undefined;

@@ -11,7 +11,7 @@ import { createPlanAndRisk } from './plan/create-plan.js';
 import type { RiskReport } from './plan/risk/evaluate-risk.js';
 import { apiMember, apiReports, type ApiReport } from './store/api-reports.js';
 import type { OrgStore } from './store/org-store.js';
-import { chooseOrg } from './store/select-org.js';
+import { chooseOrg, orgChoiceIn } from './store/select-org.js';
 import { isObservedLine, storeRevision } from './store/ledger-chain.js';
 import { count } from './plan/count.js';
 
@@ -66,7 +66,7 @@ export async function planOrgNow(options: ReadAndPlanOrgOptions & { reporter?: P
  */
 export async function readAndPlanOrg(options: ReadAndPlanOrgOptions): Promise<ReadAndPlanOrgResult> {
   const orgs = await options.store.listOrgs();
-  const org = chooseOrg(options.org, orgs, options.storeName);
+  const org = chooseOrg(options.org, orgs, orgChoiceIn(options.store, options.storeName));
   // The YAML is parsed on another thread while this one reads the store; the desired state's
   // problems are reported first, whatever the store holds.
   const loading = loadDesiredStateAside(options.desired, { now: options.now });

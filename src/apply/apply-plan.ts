@@ -21,6 +21,7 @@ import {
   type OrgSnapshot,
   type Plan,
   type RecordedChanges,
+  type StatePart,
 } from '../model/index.js';
 import { actionKinds } from '../plan/action-kinds.js';
 import { digestOfData } from '../store/store-digest.js';
@@ -57,8 +58,8 @@ export interface ApplyAudit {
 export interface LiveApply {
   /** The state folder as it is now (undefined when it has none). */
   readStored(): Promise<OrgSnapshot | undefined>;
-  /** What differs from `before` to `after`, named, and the state files that differ. */
-  describe(before: OrgState, after: OrgState): { changes: ObservedChange[]; sessions: ObservedSessions[]; files: string[] };
+  /** What differs from `before` to `after`, named, and the parts of the state that differ. */
+  describe(before: OrgState, after: OrgState): { changes: ObservedChange[]; sessions: ObservedSessions[]; parts: StatePart[] };
 }
 
 type OrgState = Pick<OrgSnapshot, 'org' | 'users' | 'apps'>;
@@ -168,7 +169,7 @@ async function recordLiveRefreshFirst(options: RunOptions, live: LiveApply & { s
       actor: options.actor,
       observed: { named: true, ...(last ? { previousDigest: last.result.storeDigest } : {}), changes: described.changes, sessions: described.sessions },
       storeDigest,
-      files: described.files,
+      parts: described.parts,
     }),
   );
   let commit: CommitOutcome = { status: 'skipped' };
@@ -379,7 +380,7 @@ async function recordDoneByHand(options: RunOptions, action: Action): Promise<Le
   const last = (await options.store.readLedger(org)).at(-1);
   // No counter is written: the revision comes from the ledger (ledger-chain.ts storeRevision).
   const state = after;
-  const parts = live.describe(before, state).files.flatMap((file) => folder.describe(file) ?? []);
+  const { parts } = live.describe(before, state);
   return folder.writeObserved(state, (storeDigest) =>
     nextLedgerLine(last, {
       at: options.now().toISOString(),

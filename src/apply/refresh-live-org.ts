@@ -28,8 +28,8 @@ export interface StateFileChange {
 /** What a live read gives refresh. */
 export interface LiveState {
   snapshot: OrgSnapshot;
-  /** What is kept beside the state files (the metadata cache): its files, relative to the org folder, committed with them. */
-  kept?: { files: string[]; write(): Promise<void> };
+  /** What is kept beside the state files (the metadata and sessions caches): written after them; the state folder commits them with them (its `filesOf`). */
+  kept?: { write(): Promise<void> };
 }
 
 /** What refreshLiveOrg needs. */
@@ -81,7 +81,7 @@ export async function refreshLiveOrg(options: RefreshLiveOptions): Promise<Refre
         actor: options.actor,
         observed: { named: before !== undefined, ...(last ? { previousDigest: last.result.storeDigest } : {}), ...described },
         storeDigest,
-        files: [...changed.map((f) => f.file), ...(live.kept?.files ?? [])],
+        parts: changed.map((f) => f.part),
       }),
     );
     await live.kept?.write();

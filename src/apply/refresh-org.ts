@@ -82,7 +82,7 @@ export async function recordOutsideChanges(input: {
       actor: input.actor,
       observed: observation.observed,
       storeDigest,
-      ...(observation.files ? { files: observation.files } : {}),
+      ...(observation.parts ? { parts: observation.parts } : {}),
     }),
   );
   let commit: CommitOutcome = { status: 'skipped' };

@@ -5,8 +5,10 @@
 // digest now. What changed is read from git: the store files now against their version in the
 // commit that recorded that line (an apply or a refresh commit). Without git, or without such a
 // commit (--no-commit), the changes cannot be named: the observation says so (`named: false`) and
-// records only that the digest moved, and in git the files that differ from HEAD.
-import type { LedgerRecord, Observation, ObservedChange, ObservedSessions, OrgSnapshot, Session } from '../model/index.js';
+// records only that the digest moved, and in git the parts of the state that differ from HEAD.
+// The observation names parts (the org, its users, an app by id), never files: the state folder
+// says which of its entries hold them (`filesOf`), for the refresh commit.
+import type { LedgerRecord, Observation, ObservedChange, ObservedSessions, OrgSnapshot, Session, StatePart } from '../model/index.js';
 import { diffStoreFile, findRecordCommit, storeFilesChangedSince, type ChangedStoreFile } from './detect-drift.js';
 import { headCommit, openGitRepo, repoPath } from './git-repo.js';
 import type { StateFolder } from '../store/org-store.js';
@@ -16,9 +18,9 @@ import { byCodePoint } from '../plan/names.js';
 export async function observeChanges(snapshot: OrgSnapshot, ledger: readonly LedgerRecord[], folder: StateFolder): Promise<Observation | undefined> {
   const last = ledger.at(-1);
   if (!last || last.result.storeDigest === snapshot.digest) return undefined;
-  const unnamed = (note: string, files?: string[]): Observation => ({
+  const unnamed = (note: string, parts?: StatePart[]): Observation => ({
     observed: { named: false, previousDigest: last.result.storeDigest, changes: [], sessions: [] },
-    ...(files ? { files } : {}),
+    ...(parts ? { parts } : {}),
     notes: [note],
   });
   const repo = await openGitRepo(folder.dir);
@@ -27,14 +29,19 @@ export async function observeChanges(snapshot: OrgSnapshot, ledger: readonly Led
   const commit = await findRecordCommit(repo, orgPath, last);
   if (!commit) {
     const head = await headCommit(repo);
-    const files = head ? (await storeFilesChangedSince(repo, head, orgPath, snapshot, folder)).map((f) => f.file) : [];
-    return unnamed(`no commit records ledger line ${last.seq} (made with --no-commit?), so what changed cannot be named: only that the digest moved`, files);
+    const parts = head ? partsOf(await storeFilesChangedSince(repo, head, orgPath, snapshot, folder)) : [];
+    return unnamed(`no commit records ledger line ${last.seq} (made with --no-commit?), so what changed cannot be named: only that the digest moved`, parts);
   }
   const changed = (await storeFilesChangedSince(repo, commit.hash, orgPath, snapshot, folder)).filter((f) => f.before !== undefined || f.after !== undefined);
   if (changed.length === 0) {
     return unnamed(`the digest moved, but the store files match commit ${commit.hash.slice(0, 12)}: the change cannot be named`, []);
   }
-  return { observed: { named: true, previousDigest: last.result.storeDigest, ...describeChangedFiles(changed) }, files: changed.map((f) => f.file), notes: [] };
+  return { observed: { named: true, previousDigest: last.result.storeDigest, ...describeChangedFiles(changed) }, parts: partsOf(changed), notes: [] };
+}
+
+/** The parts of the state the changed entries hold (an entry that holds none, a stray file, is no part). */
+function partsOf(files: readonly ChangedStoreFile[]): StatePart[] {
+  return files.flatMap((f) => (f.part ? [f.part] : []));
 }
 
 /** The field changes of the changed files (sessions apart) and, per app, its sessions counted. */

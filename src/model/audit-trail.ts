@@ -111,8 +111,8 @@ export interface DriftReport {
 /** What changed outside capctl since the ledger's last line: what an observed ledger line records. */
 export interface Observation {
   observed: ObservedChanges;
-  /** The store files that changed (relative to the org folder), when known: a refresh commit holds them. */
-  files?: string[];
+  /** The parts of the state that changed, when known: a refresh commit holds the entries that hold them. */
+  parts?: StatePart[];
   /** Remarks for the user (why the changes could not be named). */
   notes: string[];
 }

@@ -16,6 +16,7 @@
 //
 // jsforce and the connection code are loaded on the first live read, so that commands on an
 // unconnected org never load them.
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -148,6 +149,11 @@ export class LiveOrgStore implements OrgStore {
     return [...new Set([...stored, ...Object.keys(this.options.connections)])].sort();
   }
 
+  /** How the state folders hold an org (the file store's words), for a store that holds none. */
+  howToAddAnOrg(storeName: string): string {
+    return this.files.howToAddAnOrg(storeName);
+  }
+
   /** A connected org: read live (writing nothing); else its files. */
   async readSnapshot(org: string, options: SnapshotReadOptions = {}): Promise<OrgSnapshot> {
     if (this.connectionOf(org) === undefined) return this.files.readSnapshot(org, options);
@@ -226,10 +232,11 @@ export class LiveOrgStore implements OrgStore {
 
   /**
    * A live read as `refresh` records it: the snapshot, and the caches kept beside the state files
-   * (`.live-metadata.json`, `.live-sessions.json`; no secret, no token), written and committed
-   * with them. `stored` is what the state folder holds (or its read under way), for the reads the caches spare.
+   * (`.live-metadata.json`, `.live-sessions.json`; no secret, no token), written after them and
+   * committed with them (the state folder's `filesOf`). `stored` is what the state folder holds
+   * (or its read under way), for the reads the caches spare.
    */
-  async readLiveState(org: string, stored: OrgSnapshot | Promise<OrgSnapshot | undefined> | undefined): Promise<{ snapshot: OrgSnapshot; kept: { files: string[]; write(): Promise<void> } }> {
+  async readLiveState(org: string, stored: OrgSnapshot | Promise<OrgSnapshot | undefined> | undefined): Promise<{ snapshot: OrgSnapshot; kept: { write(): Promise<void> } }> {
     const read = await this.readLive(org, stored ? { previous: stored } : {});
     const dir = this.files.stateFolder(org).dir;
     const write = async (): Promise<void> => {
@@ -237,7 +244,7 @@ export class LiveOrgStore implements OrgStore {
       // No sessions cache (some tokens could not be read) is an empty one: the next read reads every token.
       await replaceFileDurably(path.join(dir, sessionsCacheFileName), formatJson(read.sessions ?? {}));
     };
-    return { snapshot: read.snapshot, kept: { files: [appMetadataCacheFileName, sessionsCacheFileName], write } };
+    return { snapshot: read.snapshot, kept: { write } };
   }
 
   /** Creates the state folder of an org never refreshed. */
@@ -489,7 +496,7 @@ export class LiveOrgStore implements OrgStore {
     }
     if (done) {
       const { result } = transitionOf(before, entry.action);
-      const parts: StatePart[] = [...(shownOrg ? [{ kind: 'org' as const }] : []), ...changedApps.map((a) => ({ kind: 'app' as const, appId: a.id }))];
+      const parts = partsMoved(shownOrg, changedApps);
       const [line] = await this.files.recordSteps(org, [
         {
           ...(shownOrg ? { org: shownOrg } : {}),
@@ -506,13 +513,13 @@ export class LiveOrgStore implements OrgStore {
       {
         ...(shownOrg ? { org: shownOrg } : {}),
         apps: changedApps,
-        line: (previous, storeDigest, files) =>
+        line: (previous, storeDigest) =>
           nextObservedLine(previous, {
             at: entry.at,
             actor: entry.actor,
             observed: { named: true, ...(previous ? { previousDigest: previous.result.storeDigest } : {}), ...describeMoves(this.files.stateFolder(org), before, shownOrg, changedApps) },
             storeDigest,
-            files: [...files],
+            parts: partsMoved(shownOrg, changedApps),
           }),
       },
     ]);
@@ -539,9 +546,28 @@ export class LiveOrgStore implements OrgStore {
     return this.files.unlock(org, lockId, options);
   }
 
+  /**
+   * The org's state folder (the file store's). A connected org's refresh keeps its caches beside
+   * the state files: the commit of an observed line holds those there are with the state files.
+   */
   stateFolder(org: string): StateFolder {
-    return this.files.stateFolder(org);
+    const folder = this.files.stateFolder(org);
+    if (this.connectionOf(org) === undefined) return folder;
+    const caches = [appMetadataCacheFileName, sessionsCacheFileName];
+    return {
+      ...folder,
+      filesOf: (lines) => {
+        const files = folder.filesOf(lines);
+        if (!lines.some(isObservedLine)) return files;
+        return [...files, ...caches.filter((cache) => !files.includes(cache) && existsSync(path.join(folder.dir, cache)))];
+      },
+    };
   }
+}
+
+/** The parts of the state an action's read-back moved: the org's record when it shows a new one, and each app that moved. */
+function partsMoved(org: ObservedOrg | undefined, apps: readonly ObservedApp[]): StatePart[] {
+  return [...(org ? [{ kind: 'org' as const }] : []), ...apps.map((a) => ({ kind: 'app' as const, appId: a.id }))];
 }
 
 /** What an apply needs beside the snapshot: the connected user and the daily allowance left (two calls). */

@@ -25,6 +25,11 @@ export const lockFileName = '.lock';
 /** A decided change not yet fully carried out. */
 export const journalFileName = '.journal.json';
 
+/** How a store holds its orgs, for a user whose store holds none (`storeName`: the store's folder as they named it). */
+export function orgFolderLayout(storeName: string): string {
+  return `each org is a folder ${storeName}/<org>/ with ${orgFileName}, ${usersFileName} and ${appsDirName}/`;
+}
+
 /** The path of one app's file, relative to the org folder. */
 export function appFileName(id: string): string {
   return `${appsDirName}/${id}.json`;
@@ -68,7 +73,7 @@ export function contentOfFile(rel: string, snapshot: Pick<OrgSnapshot, 'org' | '
   return undefined;
 }
 
-/** The files a ledger line's action changed: its parts' files (a line written before parts were: the files it names). */
+/** The files a ledger line changed (an applied action or an observed line): its parts' files (a line written before parts were: the files it names). */
 function filesOfLine(line: LedgerRecord): string[] {
   const { files, parts } = line.result as { files?: string[]; parts?: readonly StatePart[] };
   return [...(files ?? []), ...(parts ?? []).map(fileOfPart)];

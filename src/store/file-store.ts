@@ -19,7 +19,7 @@ import { listDir, removeIfPresent, replaceFileDurably, syncDir } from './durable
 import { FileStoreCaches } from './file-caches.js';
 import type { FileChange, StoreChange } from './file-change.js';
 import { digestOfEntries, readWithEntry } from './file-hashes.js';
-import { appFileName, appsDirName, fileStateFolder, liveIntentFileName, orgFileName, usersFileName } from './file-layout.js';
+import { appFileName, appsDirName, fileStateFolder, liveIntentFileName, orgFileName, orgFolderLayout, usersFileName } from './file-layout.js';
 import { defaultOrgStateDir, OrgFolders } from './file-org-folder.js';
 import type { CommitStepHook } from './journal.js';
 import { formatJson } from './json-format.js';
@@ -72,6 +72,11 @@ export class FileOrgStore implements OrgStore {
   /** The org slugs the store holds (its sub-folders), sorted. */
   listOrgs(): Promise<string[]> {
     return this.folders.listOrgs();
+  }
+
+  /** The layout of org-state/ (file-layout.ts), for a store that holds no org. */
+  howToAddAnOrg(storeName: string): string {
+    return orgFolderLayout(storeName);
   }
 
   /**
@@ -182,11 +187,10 @@ export class FileOrgStore implements OrgStore {
       }
       assertWritable(files, values);
       for (const id of step.removedApps ?? []) files.push({ path: appFileName(id), content: null });
-      const paths = files.map((f) => f.path);
       return {
         files,
         ledgerLine: (storeDigest: string) => {
-          previous = step.line(previous, storeDigest, paths);
+          previous = step.line(previous, storeDigest);
           lines.push(previous);
           return previous;
         },
@@ -276,6 +280,6 @@ export interface RecordedStep {
   org?: ObservedOrg;
   apps?: readonly ObservedApp[];
   removedApps?: readonly string[];
-  /** Builds the line from the ledger's last line, the digest right after the step and the files it changed (relative to the org folder). */
-  line(previous: LedgerRecord | undefined, storeDigest: string, files: readonly string[]): LedgerRecord;
+  /** Builds the line from the ledger's last line and the digest right after the step (the line names the parts it changed, never files). */
+  line(previous: LedgerRecord | undefined, storeDigest: string): LedgerRecord;
 }

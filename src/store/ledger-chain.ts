@@ -3,7 +3,7 @@
 // JSON of the line without `hash`, and `prev` is the previous line's hash (`genesis` for the
 // first), so that changing, removing or reordering any line breaks the chain at that line. Pure:
 // the store reads and appends the lines, this file only builds and checks them.
-import type { Action, ActionResult, LedgerLine, LedgerRecord, ObservedChanges, ObservedLine } from '../model/index.js';
+import type { Action, ActionResult, LedgerLine, LedgerRecord, ObservedChanges, ObservedLine, StatePart } from '../model/index.js';
 import { digestOf } from '../plan/digest.js';
 
 /** `prev` of the first line of a ledger. */
@@ -70,7 +70,8 @@ export interface ObservedEntry {
   actor: string;
   observed: ObservedChanges;
   storeDigest: string;
-  files?: string[];
+  /** The parts of the state that changed, when known (never files: the state folder maps them to its entries). */
+  parts?: StatePart[];
 }
 
 /** The observed line that follows `previous` (or starts the ledger when there is none). */
@@ -81,7 +82,7 @@ export function nextObservedLine(previous: LedgerRecord | undefined, entry: Obse
     actor: entry.actor,
     kind: 'observed',
     observed: entry.observed,
-    result: { storeDigest: entry.storeDigest, ...(entry.files ? { files: entry.files } : {}) },
+    result: { storeDigest: entry.storeDigest, ...(entry.parts ? { parts: entry.parts } : {}) },
     prev: previous ? previous.hash : GENESIS,
   };
   return { ...unhashed, hash: hashLedgerLine(unhashed) };

@@ -41,6 +41,8 @@ export interface SnapshotReadOptions {
 export interface OrgReader {
   /** The org slugs the store holds, sorted. */
   listOrgs(): Promise<string[]>;
+  /** What a store that holds no org tells the user: how it would hold one (`storeName`: the store as the user named it). Absent: nothing more to say. */
+  howToAddAnOrg?(storeName: string): string;
   /** Reads and validates one org; throws StoreError naming where and what the problem is. */
   readSnapshot(org: string, options?: SnapshotReadOptions): Promise<OrgSnapshot>;
 }
@@ -144,7 +146,11 @@ export interface StateFolder {
   readonly ledger: string;
   /** The entries of the folder (relative to `dir`, `.` the folder itself) that git must record. */
   readonly entries: readonly string[];
-  /** The files (relative to `dir`) that hold the parts of the state the lines' actions changed (`result.parts`; a line of an older capctl: its `result.files`), and the ledger. */
+  /**
+   * The files (relative to `dir`) that hold the parts of the state the lines changed (`result.parts`,
+   * of an applied action or an observed line; a line of an older capctl: its `result.files`), and
+   * the ledger; a backend adds what it keeps beside them (a live org's caches, with an observed line).
+   */
   filesOf(lines: readonly LedgerRecord[]): string[];
   /** The entry (relative to `dir`) that holds a part of the state: the org's record, its users or an app's. */
   entryOf(part: StatePart): string;

@@ -10,15 +10,15 @@ export interface OrgChoiceErrors {
   several(orgs: readonly string[]): CapctlError;
 }
 
-/** The errors of a choice among the orgs of an org store. */
-function storeChoiceErrors(storeName: string): OrgChoiceErrors {
+/** The errors of a choice among the orgs of an org store; `howToAdd` says how the store would hold an org. */
+function storeChoiceErrors(storeName: string, howToAdd?: string): OrgChoiceErrors {
   return {
     unknown: (requested, orgs) => {
       const known = orgs.length > 0 ? `the store has: ${orgs.join(', ')}` : 'the store has no orgs';
       const hint = closestName(requested, orgs);
       return new StoreError(`no org "${requested}" in ${storeName} (${known})${hint === undefined ? '' : `: did you mean "${hint}"?`}`);
     },
-    none: () => new StoreError(`no org in ${storeName}: each org is a folder ${storeName}/<org>/ with org.json, users.json and apps/`),
+    none: () => new StoreError(`no org in ${storeName}${howToAdd === undefined ? '' : `: ${howToAdd}`}`),
     several: (orgs) => new InputError(`${storeName} holds several orgs (${orgs.join(', ')}): choose one with --org`),
   };
 }
@@ -34,7 +34,12 @@ export function chooseOrg(requested: string | undefined, orgs: readonly string[]
   throw orgs.length === 0 ? errors.none() : errors.several(orgs);
 }
 
+/** The errors of a choice among the orgs of `store` (named `storeName` to the user), in its words. */
+export function orgChoiceIn(store: Pick<OrgStore, 'howToAddAnOrg'>, storeName: string): OrgChoiceErrors {
+  return storeChoiceErrors(storeName, store.howToAddAnOrg?.(storeName));
+}
+
 /** The org to use: `requested` when the store has it, else the store's only org. */
-export async function selectOrg(store: Pick<OrgStore, 'listOrgs'>, requested: string | undefined, storeName: string): Promise<string> {
-  return chooseOrg(requested, await store.listOrgs(), storeName);
+export async function selectOrg(store: Pick<OrgStore, 'listOrgs' | 'howToAddAnOrg'>, requested: string | undefined, storeName: string): Promise<string> {
+  return chooseOrg(requested, await store.listOrgs(), orgChoiceIn(store, storeName));
 }

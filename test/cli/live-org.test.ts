@@ -17,7 +17,7 @@ import { git, gitEnv, initRepo } from '../helpers/git.js';
 import { bundledSnapshot } from '../salesforce/helpers.js';
 import { liveFixtures, type LiveSetup } from '../helpers/live-fixtures.js';
 import { compileSchema } from '../../src/load/schemas.js';
-import type { Plan } from '../../src/model/index.js';
+import type { ObservedLine, Plan } from '../../src/model/index.js';
 import { planDigest } from '../../src/plan/digest.js';
 import { expectValidPlan } from '../plan/plan-schema.js';
 
@@ -80,7 +80,18 @@ describe('a connected org', () => {
     expect(git(s.root, ['log', '-1', '--format=%s%n%b'], s.env)).toMatch(/^capctl refresh acme-prod: /);
     const ledger = readFileSync(path.join(s.root, 'org-state/acme-prod/ledger.jsonl'), 'utf8').trim().split('\n');
     expect(ledger).toHaveLength(1);
-    expect(JSON.parse(ledger[0]!)).toMatchObject({ seq: 1, kind: 'observed', actor: 'ci-bot@acme.example', prev: 'genesis' });
+    const first = JSON.parse(ledger[0]!) as ObservedLine;
+    expect(first).toMatchObject({ seq: 1, kind: 'observed', actor: 'ci-bot@acme.example', prev: 'genesis' });
+    // The line names the parts it read (the org, its users, every app), never a file; the commit
+    // holds their files, the caches the live store keeps beside them, and the ledger.
+    expect(first.result).not.toHaveProperty('files');
+    expect(first.result.parts!.slice(0, 2)).toEqual([{ kind: 'app', appId: expect.any(String) }, { kind: 'app', appId: expect.any(String) }]);
+    expect(first.result.parts!.filter((p) => p.kind !== 'app')).toEqual([{ kind: 'org' }, { kind: 'users' }]);
+    const committed = git(s.root, ['show', '--name-only', '--format=', 'HEAD'], s.env).trim().split('\n');
+    expect(committed.filter((f) => !f.startsWith('org-state/acme-prod/apps/')).sort()).toEqual(
+      ['.live-metadata.json', '.live-sessions.json', 'ledger.jsonl', 'org.json', 'users.json'].map((f) => `org-state/acme-prod/${f}`),
+    );
+    expect(committed.length).toBe(first.result.parts!.length + 3);
     expect(git(s.root, ['status', '--porcelain'], s.env)).toBe('');
 
     const live = await s.run(['plan', '--desired', 'desired', '--format', 'json']);
@@ -232,7 +243,13 @@ describe('a connected org', () => {
     expect(git(s.root, ['log', '-1', '--format=%s'], s.env)).toContain('Asana blocked');
     expect(git(s.root, ['status', '--porcelain'], s.env)).toBe('');
     const ledger = readFileSync(path.join(s.root, 'org-state/acme-prod/ledger.jsonl'), 'utf8').trim().split('\n');
-    expect(JSON.parse(ledger[1]!)).toMatchObject({ seq: 2, kind: 'observed', observed: { named: true } });
+    const line = JSON.parse(ledger[1]!) as ObservedLine;
+    expect(line).toMatchObject({ seq: 2, kind: 'observed', observed: { named: true } });
+    // The line names the part that changed, never a file; the commit holds its file and the ledger (the caches did not move).
+    const asana = line.observed.changes.find((c) => c.app?.name === 'Asana')!.app!.id;
+    expect(line.result).toEqual({ storeDigest: expect.any(String), parts: [{ kind: 'app', appId: asana }] });
+    const committed = git(s.root, ['show', '--name-only', '--format=', 'HEAD'], s.env).trim().split('\n').sort();
+    expect(committed).toEqual([`org-state/acme-prod/apps/${asana}.json`, 'org-state/acme-prod/ledger.jsonl']);
     expectNoSecrets(s, [result]);
   });
 

@@ -90,7 +90,7 @@ describe('refresh', () => {
       kind: 'observed',
       actor: ACTOR,
       prev: before.at(-1)!.hash,
-      result: { storeDigest: actualDigest, files: ['apps/0H4UkS9ciyO1J0920p.json'] },
+      result: { storeDigest: actualDigest, parts: [{ kind: 'app', appId: '0H4UkS9ciyO1J0920p' }] },
       observed: {
         named: true,
         previousDigest: before.at(-1)!.result.storeDigest,
@@ -99,6 +99,7 @@ describe('refresh', () => {
       },
     });
     expect(line.hash).toBe(hashLedgerLine(line));
+    expect(line.result).not.toHaveProperty('files');
 
     const message = git(dir, ['log', '-1', '--format=%B'], env);
     expect(message.split('\n')[0]).toBe('capctl refresh acme-prod: Box blocked, 3 sessions ended');

@@ -46,8 +46,6 @@ const layoutExceptions: Record<string, string> = {
   // the file store, so that the digest of values equals the digest of the files: other labels would
   // change every digest (plans, ledgers, goldens).
   'src/store/store-digest.ts': 'the digest labels parts by their file names',
-  // The message for a store that holds no org tells the user how org-state/ is laid out (SPEC §4).
-  'src/store/select-org.ts': 'a message that shows the layout to the user',
 };
 
 describe('store boundaries', () => {

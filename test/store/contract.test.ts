@@ -1,10 +1,13 @@
 // Every backend of the org store passes the same contract (contract.ts): the file store of
 // org-state/ and the in-memory one. The two also agree with each other, digest for digest.
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/apply/apply-plan.js';
 import { readAndPlanOrg } from '../../src/read-and-plan-org.js';
+import type { ObservedApp } from '../../src/model/index.js';
 import { FileOrgStore } from '../../src/store/file-store.js';
+import { formatJson } from '../../src/store/json-format.js';
 import { MemoryOrgStore } from '../../src/store/memory-store.js';
 import { memoryStoreOf } from '../helpers/backends.js';
 import { copyInto, makeTempDir, removeDir } from '../helpers/cli.js';
@@ -27,7 +30,10 @@ const fileBackend: BackendFactory = {
         }
       },
     });
-    return Promise.resolve({ store, reopen: () => new FileOrgStore(seed) });
+    const changeApp = async (org: string, app: ObservedApp): Promise<void> => {
+      await writeFile(path.join(seed, org, store.stateFolder(org).entryOf({ kind: 'app', appId: app.id })), formatJson(app));
+    };
+    return Promise.resolve({ store, reopen: () => new FileOrgStore(seed), changeApp });
   },
 };
 
@@ -36,7 +42,11 @@ const memoryBackend: BackendFactory = {
   async create(seed, options = {}) {
     const fault = options.fault;
     const store = await memoryStoreOf(seed, fault ? { fault: (n) => (n === fault.at ? (fault.outcome === 'failed' ? 'failed' : 'unknown-done') : undefined) } : {});
-    return { store, reopen: () => new MemoryOrgStore(store.orgs) };
+    const changeApp = async (org: string, app: ObservedApp): Promise<void> => {
+      const held = store.orgs.get(org)!;
+      held.data = { ...held.data, apps: held.data.apps.map((a) => (a.id === app.id ? structuredClone(app) : a)) };
+    };
+    return { store, reopen: () => new MemoryOrgStore(store.orgs), changeApp };
   },
 };
 

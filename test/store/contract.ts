@@ -5,9 +5,15 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/apply/apply-plan.js';
-import { InputError, LockHeldError, StoreError, type ActionKind, type LedgerLine, type LedgerRecord, type Plan } from '../../src/model/index.js';
+import { InputError, LockHeldError, StoreError, type ActionKind, type LedgerLine, type LedgerRecord, type ObservedApp, type ObservedLine, type Plan, type StatePart } from '../../src/model/index.js';
 import { readAndPlanOrg } from '../../src/read-and-plan-org.js';
-import { isObservedLine, nextObservedLine, storeRevision, verifyChain } from '../../src/store/ledger-chain.js';
+import { GENESIS, hashLedgerLine, isObservedLine, nextObservedLine, storeRevision, verifyChain } from '../../src/store/ledger-chain.js';
+import { changedFiles } from '../../src/apply/refresh-live-org.js';
+import { refreshOrg, type RefreshAudit } from '../../src/apply/refresh-org.js';
+import { observeChanges } from '../../src/audit/observe-changes.js';
+import { recordPendingApplies } from '../../src/audit/record-apply.js';
+import { verifyTrail } from '../../src/audit/verify-trail.js';
+import { git, gitEnv, initRepo, useEnv } from '../helpers/git.js';
 import type { OrgStore } from '../../src/store/org-store.js';
 import { digestOfData } from '../../src/store/store-digest.js';
 import { copyInto, makeTempDir, removeDir } from '../helpers/cli.js';
@@ -25,6 +31,8 @@ export interface Backend {
   store: OrgStore;
   /** A new store object on the same backing state (after a crash: nothing of the old object is kept). */
   reopen(): OrgStore;
+  /** Changes an app as someone outside capctl would (Setup): in the backing state, not through the ports. */
+  changeApp(org: string, app: ObservedApp): Promise<void>;
 }
 
 /** Builds a backend holding what the org-state folder `seed` holds (a backend with nothing on disk copies it). */
@@ -219,6 +227,126 @@ export function backendContract(factory: BackendFactory): void {
         expect(observed.result.storeDigest).toBe(before.digest);
         expect(verifyChain(after)).toBeUndefined();
         expect((await store.readSnapshot(ORG)).digest).toBe(before.digest);
+      });
+    });
+
+    describe('observed lines', () => {
+      const saved = { ...process.env };
+      afterEach(() => {
+        process.env = { ...saved };
+      });
+
+      /**
+       * The seeded example with a first line to compare with (an observed one) and, when the
+       * backend keeps a state folder, a git repository holding the folder as that line left it.
+       */
+      async function recorded(): Promise<Backend & { env?: Record<string, string | undefined> }> {
+        const backend = await seeded('example');
+        const { store } = backend;
+        const folder = store.stateFolder(ORG);
+        const env = folder ? gitEnv(dir) : undefined;
+        if (env) {
+          useEnv(env);
+          initRepo(dir, env);
+        }
+        const lock = await store.lock(ORG, { timeoutMs: 0, command: 'contract refresh' });
+        await store.readSnapshot(ORG);
+        const first = await store.recordObserved(ORG, (storeDigest) =>
+          nextObservedLine(undefined, { at: now().toISOString(), actor: ADMIN, observed: { named: false, changes: [], sessions: [] }, storeDigest }),
+        );
+        await lock.release();
+        if (!folder) return backend;
+        expect(await recordPendingApplies(ORG, folder, [first], first.seq, { planDigest: 'none', desiredCommit: null })).toMatchObject([{ status: 'committed' }]);
+        return { ...backend, env };
+      }
+
+      /** What the folder's git holds of the org at HEAD: the paths the last commit changed, relative to the org's folder. */
+      function lastCommitOf(store: OrgStore, env: Record<string, string | undefined>): string[] {
+        const folder = store.stateFolder(ORG)!;
+        const prefix = `${path.relative(dir, folder.dir).split(path.sep).join('/')}/`;
+        return git(dir, ['show', '--name-only', '--format=', 'HEAD'], env)
+          .trim()
+          .split('\n')
+          .map((f) => (f.startsWith(prefix) ? f.slice(prefix.length) : `(outside) ${f}`))
+          .sort();
+      }
+
+      /** How the parts of the state moved from `before` to `after`, in any backend's words. */
+      function partsMoved(before: Parameters<typeof changedFiles>[0], after: Parameters<typeof changedFiles>[1]): StatePart[] {
+        return changedFiles(before, after, { entryOf: (part) => JSON.stringify(part) }).map((f) => f.part);
+      }
+
+      it('a refresh that records a change outside capctl names the parts that changed, never files; the state folder commits exactly their entries and the ledger', async () => {
+        const backend = await recorded();
+        const { store } = backend;
+        const before = await store.readSnapshot(ORG);
+        const app = before.apps.find((a) => a.installed && !a.blocked)!;
+        await backend.changeApp(ORG, { ...app, blocked: true });
+        const folder = store.stateFolder(ORG);
+        const audit: RefreshAudit = folder
+          ? { observe: (snapshot, ledger) => observeChanges(snapshot, ledger, folder), recordPending: (ledger, upToSeq, current) => recordPendingApplies(ORG, folder, ledger, upToSeq, current) }
+          : {
+              observe: async (snapshot, ledger) => ({
+                observed: { named: true, previousDigest: ledger.at(-1)!.result.storeDigest, changes: [], sessions: [] },
+                parts: partsMoved(before, snapshot),
+                notes: [],
+              }),
+            };
+        const report = await refreshOrg({ store, org: ORG, actor: ADMIN, now, lockTimeoutMs: 0, command: 'contract refresh', audit });
+        expect(report.status).toBe('recorded');
+        const line = report.recorded!.line;
+        const after = await backend.reopen().readSnapshot(ORG);
+        expect(line.result).toEqual({ storeDigest: after.digest, parts: [{ kind: 'app', appId: app.id }] });
+        const ledger = await backend.reopen().readLedger(ORG);
+        expect(ledger.at(-1)).toEqual(line);
+        expect(verifyChain(ledger)).toBeUndefined();
+        expect(storeRevision(after.org.revision, ledger)).toBe(before.org.revision);
+        if (folder) {
+          expect(report.recorded!.commit.status).toBe('committed');
+          expect(folder.filesOf([line]).sort()).toEqual([folder.entryOf({ kind: 'app', appId: app.id }), folder.ledger].sort());
+          expect(lastCommitOf(store, backend.env!)).toEqual(folder.filesOf([line]).sort());
+          expect(await verifyTrail(ORG, folder, ledger)).toMatchObject({ ok: true, refreshCommits: 2 });
+        }
+      });
+
+      it('an observed line an older capctl wrote, naming files, still reads and verifies, leaves the revision as it was, and is committed with the files it names', async () => {
+        const backend = await recorded();
+        const { store } = backend;
+        const before = await store.readSnapshot(ORG);
+        const app = before.apps.find((a) => a.installed && !a.blocked)!;
+        await backend.changeApp(ORG, { ...app, blocked: true });
+        const folder = store.stateFolder(ORG);
+        // The file the older capctl named: the app's entry in a state folder, its file store's name elsewhere.
+        const file = folder ? folder.entryOf({ kind: 'app', appId: app.id }) : `apps/${app.id}.json`;
+        const lock = await store.lock(ORG, { timeoutMs: 0, command: 'contract old refresh' });
+        const current = await store.readSnapshot(ORG);
+        const ledger = await store.readLedger(ORG);
+        const old = await store.recordObserved(ORG, (storeDigest) => {
+          const unhashed: Omit<ObservedLine, 'hash'> = {
+            seq: ledger.length + 1,
+            at: now().toISOString(),
+            actor: ADMIN,
+            kind: 'observed',
+            observed: { named: true, previousDigest: ledger.at(-1)!.result.storeDigest, changes: [], sessions: [] },
+            result: { storeDigest, files: [file] },
+            prev: ledger.at(-1)?.hash ?? GENESIS,
+          };
+          return { ...unhashed, hash: hashLedgerLine(unhashed) };
+        });
+        await lock.release();
+        const read = await backend.reopen().readLedger(ORG);
+        expect(read).toEqual([...ledger, old]);
+        expect(read.at(-1)!.result).toEqual({ storeDigest: current.digest, files: [file] });
+        expect(current.digest).toBe((await backend.reopen().readSnapshot(ORG)).digest);
+        expect(verifyChain(read)).toBeUndefined();
+        expect(storeRevision(before.org.revision, read)).toBe(storeRevision(before.org.revision, ledger));
+        if (folder) {
+          expect(folder.filesOf([old]).sort()).toEqual([file, folder.ledger].sort());
+          const [outcome] = await recordPendingApplies(ORG, folder, read, old.seq, { planDigest: 'none', desiredCommit: null });
+          expect(outcome!.status).toBe('committed');
+          expect(lastCommitOf(store, backend.env!)).toEqual([file, folder.ledger].sort());
+          expect(await verifyTrail(ORG, folder, read)).toMatchObject({ ok: true, refreshCommits: 2 });
+        }
       });
     });
 

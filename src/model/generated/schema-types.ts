@@ -631,9 +631,21 @@ export interface ObservedLine {
      */
     storeDigest: string;
     /**
-     * Store files that changed, relative to the org folder (when known).
+     * Store files that changed, relative to the org folder: written by capctl before `parts`.
      */
     files?: string[];
+    /**
+     * The parts of the state that changed (the org's record, its users, an app by id), when known; the state folder maps them to its entries.
+     */
+    parts?: (
+      | {
+          kind: 'org' | 'users';
+        }
+      | {
+          kind: 'app';
+          appId: string;
+        }
+    )[];
   };
   prev: string;
   hash: string;
