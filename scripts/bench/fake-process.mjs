@@ -17,7 +17,10 @@ const [orgState, slug, latency, connectedUser] = process.argv.slice(2);
 const { FileOrgStore } = await import(path.join(repoRoot, 'dist/store/file-store.js'));
 const { startFakeOrg } = await import(path.join(repoRoot, 'dist/fake-org/server.js'));
 const snapshot = await new FileOrgStore(orgState).readSnapshot(slug);
-const fake = await startFakeOrg({ snapshot, latencyMs: Number(latency), connectedUser });
+// The org's daily API allowance as Salesforce sizes it for Enterprise Edition: 100,000 plus 1,000 per
+// user licence (every user here counted as one). The fake's default (100,000, a small org's) would
+// refuse the bench's ~100,000-call apply at full scale before it starts.
+const fake = await startFakeOrg({ snapshot, latencyMs: Number(latency), connectedUser, dailyLimit: 100_000 + 1_000 * snapshot.users.length });
 process.on('message', (message) => {
   if (message.type === 'requests') process.send({ type: 'requests', id: message.id, requests: fake.requests.slice(message.from) });
   else if (message.type === 'close') void fake.close().then(() => process.exit(0));

@@ -65,7 +65,15 @@ export async function benchLiveApply({ measure, capctl, repo, env, fake, generat
   // The manual steps (installs, uninstalls, blocks of external client apps: no API) would stop the
   // live apply with exit 4 before the end: the bench applies a variant of the desired state that
   // leaves those apps as the org has them.
-  const first = JSON.parse((await measure([capctl, 'plan', '--org', slug, '--desired', listed, '--format', 'json'], { cwd: repo, env })).stdout);
+  // The plans are read from their files (`--out`): the bench keeps at most 1 MB of a command's
+  // output, and the full-scale plan is larger.
+  const planOf = async (from, file) => {
+    const out = path.join(path.dirname(generated), file);
+    const result = await measure([capctl, 'plan', '--org', slug, '--desired', from, '--out', out], { cwd: repo, env });
+    if (result.code !== 0) throw new Error(`plan of ${from} exited ${result.code}: ${result.stderr.slice(-2000)}`);
+    return JSON.parse(readFileSync(out, 'utf8'));
+  };
+  const first = await planOf(listed, 'plan-listed.json');
   const manual = first.actions.filter((a) => a.manual);
   const stored = await new FileOrgStore(path.join(repo, 'org-state')).readSnapshot(slug);
   const desired = manual.length === 0 ? listed : withoutManualSteps(listed, manual);
@@ -82,8 +90,7 @@ export async function benchLiveApply({ measure, capctl, repo, env, fake, generat
   }
 
   // The plan the live apply will carry out, and the calls its batching needs.
-  const planned = await measure([capctl, 'plan', '--org', slug, '--desired', desired, '--format', 'json'], { cwd: repo, env });
-  const plan = JSON.parse(planned.stdout);
+  const plan = await planOf(desired, 'plan-applied.json');
   const estimate = estimateApplyCalls(plannedRuns({ remaining: plan.actions, doneByHand: [] }, true), stored.apps);
   const actionsByKind = {};
   for (const a of plan.actions) actionsByKind[a.kind] = (actionsByKind[a.kind] ?? 0) + 1;

@@ -2,7 +2,7 @@
 // a MALFORMED_QUERY for anything else (the fake must never agree with a query Salesforce would
 // refuse). Grammar:
 //   SELECT field, … | SELECT COUNT()  FROM Object  [WHERE cond [AND cond]…]  [ORDER BY field [ASC|DESC]]
-//   cond := field = literal | field != literal | field IN (literal, …) | field >= dateTime | field > dateTime
+//   cond := field = literal | field != literal | field IN (literal, …) | field >=, >, <= or < dateTime
 //   literal := 'text' | TRUE | FALSE | NULL | number;  dateTime := 2026-06-01T00:00:00Z (unquoted, as SOQL writes it)
 // A field may be a relationship path (Profile.Name). Nothing else: no OR, no LIMIT, no subqueries.
 import { byCodePoint } from '../plan/names.js';
@@ -18,7 +18,7 @@ export interface Soql {
 /** One condition of a WHERE clause (all are ANDed). */
 export interface Condition {
   field: string;
-  op: '=' | '!=' | 'in' | '>=' | '>';
+  op: '=' | '!=' | 'in' | '>=' | '>' | '<=' | '<';
   values: Literal[];
 }
 
@@ -33,7 +33,7 @@ export interface DateTimeLiteral {
 /** A query the fake does not understand: answered 400 MALFORMED_QUERY. */
 export class SoqlError extends Error {}
 
-const tokenPattern = /\s*(?:('(?:[^'\\]|\\.)*')|([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:?[0-9]{2}))|(!=|>=|[(),=>])|([A-Za-z_][A-Za-z0-9_.]*(?:\(\))?)|(-?[0-9]+(?:\.[0-9]+)?))/y;
+const tokenPattern = /\s*(?:('(?:[^'\\]|\\.)*')|([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:?[0-9]{2}))|(!=|>=|<=|[(),=><])|([A-Za-z_][A-Za-z0-9_.]*(?:\(\))?)|(-?[0-9]+(?:\.[0-9]+)?))/y;
 
 function tokenize(text: string): string[] {
   const tokens: string[] = [];
@@ -110,7 +110,7 @@ export function parseSoql(text: string): Soql {
     const field = identifier();
     const op = next();
     if (op === '=' || op === '!=') return { field, op, values: [literal(next())] };
-    if (op === '>=' || op === '>') {
+    if (op === '>=' || op === '>' || op === '<=' || op === '<') {
       const value = literal(next());
       if (typeof value !== 'object' || value === null) throw new SoqlError(`${op} takes a dateTime here`);
       return { field, op, values: [value] };
@@ -274,11 +274,11 @@ export function instantOf(text: string): number {
 }
 
 function matches(value: unknown, c: Condition): boolean {
-  if (c.op === '>=' || c.op === '>') {
+  if (c.op === '>=' || c.op === '>' || c.op === '<=' || c.op === '<') {
     if (typeof value !== 'string') return false;
     const at = instantOf(value);
     const bound = (c.values[0] as DateTimeLiteral).dateTime;
-    return c.op === '>=' ? at >= bound : at > bound;
+    return c.op === '>=' ? at >= bound : c.op === '>' ? at > bound : c.op === '<=' ? at <= bound : at < bound;
   }
   const equal = (v: Literal): boolean => (v === null ? value === null || value === undefined : value === v);
   if (c.op === '=') return equal(c.values[0]!);

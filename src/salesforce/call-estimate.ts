@@ -131,6 +131,17 @@ function batchCalls(batch: readonly Action[], app: ObservedApp | undefined): num
   }
 }
 
+/** The most users one revocation query names (`UserId IN (…)`). */
+const revokeUsersPerQuery = 200;
+
+/** The users a connected-app revocation that names them queries at a time: sorted, 200 a chunk. The one chunking of the executor and the estimate. */
+export function revokeChunks(users: readonly string[]): string[][] {
+  const sorted = [...new Set(users)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const chunks: string[][] = [];
+  for (let i = 0; i < sorted.length; i += revokeUsersPerQuery) chunks.push(sorted.slice(i, i + revokeUsersPerQuery));
+  return chunks;
+}
+
 function revokeCalls(action: Action, app: ObservedApp | undefined): number {
   const ended = action.effects.sessionsEnded;
   const held = app ? app.sessions.length : ended;
@@ -146,16 +157,31 @@ function revokeCalls(action: Action, app: ObservedApp | undefined): number {
     const read = users.filter((u) => named === undefined || named.has(u)).length;
     return pages + read + ended + readBack;
   }
-  // Query, revoke what matches; while a query answers the cap and some matched, again.
+  // Per chunk of the users named (all: one), query what the revocation ends and revoke every row;
+  // while a query answers the cap, again.
   let calls = readBack;
-  for (let heldNow = held, endedNow = ended; ; ) {
-    const rows = Math.min(heldNow, tokenCap);
-    const revoked = Math.min(rows, endedNow);
-    calls += Math.max(1, batches(rows, tokenPage)) + revoked;
-    heldNow -= revoked;
-    endedNow -= revoked;
-    if (rows < tokenCap || revoked === 0) return calls;
+  for (let endedNow of endedPerChunk(action, app, ended)) {
+    for (;;) {
+      const rows = Math.min(endedNow, tokenCap);
+      calls += Math.max(1, batches(rows, tokenPage)) + rows;
+      endedNow -= rows;
+      if (rows < tokenCap) break;
+    }
   }
+  return calls;
+}
+
+/** The sessions a connected-app revocation ends, per query chunk of its named users (all users: one chunk of them all). */
+function endedPerChunk(action: Action, app: ObservedApp | undefined, ended: number): number[] {
+  const revocation = action.revocation;
+  if (!revocation || revocation.users === 'all') return [ended];
+  const chunks = revokeChunks(revocation.users);
+  // Without the org's data, the sessions ended are taken as the first chunk's.
+  if (!app) return chunks.map((_, i) => (i === 0 ? ended : 0));
+  const cutoff = Date.parse(revocation.issuedBefore);
+  const ending = new Map<string, number>();
+  for (const s of app.sessions) if (Date.parse(s.created) < cutoff) ending.set(s.user, (ending.get(s.user) ?? 0) + 1);
+  return chunks.map((chunk) => chunk.reduce((sum, user) => sum + (ending.get(user) ?? 0), 0));
 }
 
 /** The most tokens (held before the action) one chunk of an app's read-back past the cap covers, and the most users. */

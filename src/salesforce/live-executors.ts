@@ -26,7 +26,7 @@ import { connectedAppRefreshCodec, externalClientAppRefreshCodec } from '../meta
 import type { BackendExecutors } from '../plan/action-kinds.js';
 import { count } from '../plan/count.js';
 import type { OrgData } from '../plan/transition.js';
-import { metadataBatchKey, tokenChunks, type BatchCall } from './call-estimate.js';
+import { metadataBatchKey, revokeChunks, tokenChunks, type BatchCall } from './call-estimate.js';
 import { collectionBatch, metadataWriteBatch, type SfClient, type SfRecord, type WriteResult } from './client.js';
 import { mapSnapshot, type LiveRecords } from './map-snapshot.js';
 import type { AppMetadataCache } from './read-live-snapshot.js';
@@ -433,18 +433,26 @@ async function revoke(context: LiveContext, action: Action): Promise<void> {
     });
     return;
   }
-  // OauthToken answers at most its cap of rows to a query: while a query answers that many and some
-  // of them matched (each revoked is gone from the next answer), query again.
-  for (;;) {
-    const rows = await context.client.query(U.revokeTokensSoql(app.name));
-    const tokens = rows.filter((t) => matches(String(t.UserId), t.CreatedDate));
-    const total = Math.max(action.effects.sessionsEnded, done + tokens.length);
-    await eachAtMost(width, tokens.values(), async (token) => {
-      // A token already gone (revoked by an earlier, interrupted run, or by its user) counts as done.
-      await context.client.revokeToken(String(token.DeleteToken));
-      context.onRevokeProgress?.(++done, total, app.name);
-    });
-    if (rows.length < U.oauthTokenCap || tokens.length === 0) return;
+  // OauthToken answers at most its cap of rows to a query. The query asks for what the revocation
+  // ends (created before the cutoff; the users it names, a chunk of them at a time), so every row
+  // is revoked and gone from the next answer: while a query answers the cap, query again. (Asking
+  // for all the app's tokens and matching here stopped at a capped answer that held none to end,
+  // with tokens to end beyond the cap.)
+  const ids = new Map(context.records.users.map((u) => [String(u.Username), String(u.Id)]));
+  const chunks = named === undefined ? [undefined] : revokeChunks([...named]).map((chunk) => chunk.flatMap((user) => ids.get(user) ?? []));
+  for (const chunk of chunks) {
+    if (chunk !== undefined && chunk.length === 0) continue;
+    for (;;) {
+      const rows = await context.client.query(U.revokeTokensSoql(app.name, new Date(cutoff), chunk));
+      const tokens = rows.filter((t) => matches(String(t.UserId), t.CreatedDate));
+      const total = Math.max(action.effects.sessionsEnded, done + tokens.length);
+      await eachAtMost(width, tokens.values(), async (token) => {
+        // A token already gone (revoked by an earlier, interrupted run, or by its user) counts as done.
+        await context.client.revokeToken(String(token.DeleteToken));
+        context.onRevokeProgress?.(++done, total, app.name);
+      });
+      if (rows.length < U.oauthTokenCap || tokens.length === 0) break;
+    }
   }
 }
 

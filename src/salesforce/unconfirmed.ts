@@ -160,11 +160,18 @@ export function connectedAppToSend(component: SfRecord): SfRecord {
 
 /**
  * The tokens a revocation of one connected app ends, with their DeleteToken (a secret: held in
- * memory for the revoke calls only): queried per app by AppName ([S22] way (c)); an installed
- * app's tokens are assumed to carry its label as AppName (U).
+ * memory for the revoke calls only): queried per app by AppName ([S22] way (c)), created before
+ * `before` (a whole second: a cutoff with a fraction is rounded up, and the caller drops what it
+ * let in), of the users `userIds` when the revocation names some. That OauthToken filters on
+ * CreatedDate with `<` and on UserId with IN, and that an installed app's tokens carry its label as
+ * AppName, are U. The filter is what lets a revocation get past the 2,500-row cap: every row of a
+ * capped answer is revoked, so the next query answers the rest.
  */
-export function revokeTokensSoql(appName: string): string {
-  return `SELECT UserId, CreatedDate, DeleteToken FROM OauthToken WHERE AppName = ${soqlString(appName)}`;
+export function revokeTokensSoql(appName: string, before: Date, userIds?: readonly string[]): string {
+  const ms = before.getTime();
+  const bound = new Date(Math.ceil(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const users = userIds === undefined ? '' : ` AND UserId IN (${userIds.map(soqlString).join(', ')})`;
+  return `SELECT UserId, CreatedDate, DeleteToken FROM OauthToken WHERE AppName = ${soqlString(appName)} AND CreatedDate < ${bound}${users}`;
 }
 
 /** The tokens of one app as the reader reads them (never DeleteToken), for the read-back of an action. */

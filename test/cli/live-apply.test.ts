@@ -157,6 +157,38 @@ describe('apply on a connected org', () => {
     await expectNoChanges(s);
   });
 
+  it("a revocation past OauthToken's 2,500-row cap: each query asks for what it ends (created before the cutoff, of the users named), so tokens it keeps never hide the ones it ends", async () => {
+    // Slack gets 3,000 sessions created after the revocation's cutoff, Jira 3,000 of users it does
+    // not name, each ahead of the app's own in the fake's table: an answer of all the app's tokens
+    // would be capped at 2,500 that the revocation keeps.
+    // 600 more users, 5 sessions each (R11: no user holds more than 5 of one app).
+    const snapshot = await bundledSnapshot();
+    const users = Array.from({ length: 600 }, (_, i) => `load-${String(i).padStart(3, '0')}@acme.example`);
+    snapshot.users.push(...users.map((username) => ({ username, active: true, profile: 'Standard User', permissionSets: [], permissions: [] })));
+    const extra = (n: number, created: (i: number) => string) =>
+      Array.from({ length: n }, (_, i) => ({ user: users[i % users.length]!, created: created(i), lastUsed: '2026-11-30T00:00:00Z', useCount: 1, flow: 'web-server' as const }));
+    const second = (i: number) => `${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}`;
+    for (const app of snapshot.apps) {
+      if (app.name === 'Slack') app.sessions = [...extra(3000, (i) => `2026-11-2${1 + Math.floor(i / 3600)}T10:${second(i)}Z`), ...app.sessions];
+      if (app.name === 'Jira Cloud Connector') app.sessions = [...extra(3000, (i) => `2026-10-0${1 + Math.floor(i / 3600)}T10:${second(i)}Z`), ...app.sessions];
+    }
+    const s = await setup('env', { snapshot });
+    await savePlan(s);
+    const plan = JSON.parse(readFileSync(path.join(s.root, 'plan.json'), 'utf8')) as { actions: { kind: string; app?: { name: string }; effects: { sessionsEnded: number } }[] };
+    expect(plan.actions.filter((a) => a.kind === 'revoke').map((a) => `${a.app!.name} ${a.effects.sessionsEnded}`)).toEqual(['Jira Cloud Connector 2', 'Slack 58']);
+    const mark = s.fake.requests.length;
+    const applied = await applyPlan(s);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    const since = s.fake.requests.slice(mark);
+    expect(expectEachTokenRevokedOnce(since)).toHaveLength(60);
+    const asked = since.filter((r) => r.soql?.includes('DeleteToken')).map((r) => r.soql!.replace(/'005\w+'/, "'<jdoe>'"));
+    expect(asked).toEqual([
+      "SELECT UserId, CreatedDate, DeleteToken FROM OauthToken WHERE AppName = 'Jira Cloud Connector' AND CreatedDate < 2026-11-25T12:00:00Z AND UserId IN ('<jdoe>')",
+      "SELECT UserId, CreatedDate, DeleteToken FROM OauthToken WHERE AppName = 'Slack' AND CreatedDate < 2026-11-20T00:00:00Z",
+    ]);
+    await expectNoChanges(s);
+  });
+
   it('an external client app: policies through its ExtlClntAppOauthConfigurablePolicies, assignments created and deleted by sObject Collections, sessions ended through the usage resources', async () => {
     const s = await setup();
     const file = path.join(s.root, 'desired/apps/integrations.yaml');

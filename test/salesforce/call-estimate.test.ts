@@ -2,7 +2,7 @@
 // on the batch boundaries (10/11 components, 200/201 rows), per run, read-backs included.
 import { describe, expect, it } from 'vitest';
 import type { Action, ObservedApp } from '../../src/model/index.js';
-import { batchesOf, estimateApplyCalls, tokenChunks } from '../../src/salesforce/call-estimate.js';
+import { batchesOf, estimateApplyCalls, revokeChunks, tokenChunks } from '../../src/salesforce/call-estimate.js';
 
 function action(kind: Action['kind'], fields: Partial<Action> = {}): Action {
   return { seq: 1, kind, app: { name: 'A', id: '0H4000000000000AAA' }, reason: { code: 'declared-blocked', params: {} }, requires: 'ViewSetup', effects: { sessionsEnded: 0, usersAffected: 0 }, ...fields } as Action;
@@ -50,9 +50,20 @@ describe('estimateApplyCalls', () => {
     expect(estimateApplyCalls([[action('revoke', { effects: { sessionsEnded: 501, usersAffected: 3 } })]]).calls).toBe(2 + 501 + 1);
     // 2,500: the query answers the cap, so it is made again (answering none).
     expect(estimateApplyCalls([[action('revoke', { effects: { sessionsEnded: 2500, usersAffected: 3 } })]]).calls).toBe(5 + 2500 + 1 + 1);
-    // The app holds more tokens than end: the pages of all, and the read-back's pages of the rest.
+    // The app holds more tokens than end: the query asks only for those that end (one page), and the read-back reads the pages of the rest.
     const held = { id: '0H4000000000000AAA', name: 'A', type: 'ConnectedApp', sessions: Array.from({ length: 600 }, (_, i) => ({ user: `u${i}` })) } as unknown as ObservedApp;
-    expect(estimateApplyCalls([[action('revoke', { effects: { sessionsEnded: 2, usersAffected: 1 } })]], [held]).calls).toBe(2 + 2 + 1 + 2);
+    expect(estimateApplyCalls([[action('revoke', { effects: { sessionsEnded: 2, usersAffected: 1 } })]], [held]).calls).toBe(1 + 2 + 1 + 2);
+  });
+
+  it('a revocation naming users queries them 200 at a time (sorted), each chunk its own query of what it ends: 200 users one query, 201 two', () => {
+    const sessions = (n: number) => Array.from({ length: n }, (_, i) => ({ user: `u${String(i).padStart(3, '0')}`, created: '2026-01-01T00:00:00Z' }));
+    const app = (n: number) => ({ id: '0H4000000000000AAA', name: 'A', type: 'ConnectedApp', sessions: sessions(n) }) as unknown as ObservedApp;
+    const revoking = (n: number) =>
+      action('revoke', { effects: { sessionsEnded: n, usersAffected: n }, revocation: { id: 'INC-1', users: sessions(n).map((s) => s.user), issuedBefore: '2026-06-01T00:00:00Z', reason: 'test' } } as Partial<Action>);
+    expect(revokeChunks(sessions(201).map((s) => s.user).reverse()).map((c) => [c[0], c.length])).toEqual([['u000', 200], ['u200', 1]]);
+    // Every session ends: no read-back query after the COUNT().
+    expect(estimateApplyCalls([[revoking(200)]], [app(200)]).calls).toBe(1 + 200 + 1);
+    expect(estimateApplyCalls([[revoking(201)]], [app(201)]).calls).toBe(1 + 200 + 1 + 1 + 1);
   });
 
   it("an external client app's revocation: its users 100 a page (one more page when they fill theirs), each named user's tokens, one DELETE per token, the read-back", () => {
