@@ -25,7 +25,7 @@ import type { AddressInfo } from 'node:net';
 import { XMLParser } from 'fast-xml-parser';
 import type { OrgSnapshot } from '../model/index.js';
 import { connectedAppComponent, seedFakeOrg, type Component, type FakeOrgData } from './seed.js';
-import { evaluate, parseSoql, SoqlError, type Row } from './soql.js';
+import { buildIndexes, evaluate, parseSoql, SoqlError, type Row } from './soql.js';
 import { CallRefused, fakeWrites, type MetadataResult, type RestAnswer } from './writes.js';
 
 /** A fault the next matching requests get instead of their answer. */
@@ -121,6 +121,7 @@ export const oauthTokenCap = 2500;
 /** Starts the fake on 127.0.0.1. */
 export async function startFakeOrg(options: FakeOrgOptions): Promise<FakeOrg> {
   const data = seedFakeOrg(options.snapshot);
+  for (const [from, rows] of Object.entries(data.tables)) buildIndexes(rows, data.indexed[from], data.ranged[from]);
   const writes = fakeWrites(data);
   const requests: RecordedRequest[] = [];
   const faults: Required<Fault>[] = [];

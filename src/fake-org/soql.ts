@@ -143,10 +143,19 @@ function literal(token: string): Literal {
 /** A row of a fake table: fields, and relationship fields as nested rows (or null). */
 export type Row = Record<string, unknown>;
 
+const pathSteps = new Map<string, string[]>();
+
+/** A field path's steps (`Profile.Name` → Profile, Name), split once per path. */
+function stepsOf(path: string): readonly string[] {
+  let steps = pathSteps.get(path);
+  if (steps === undefined) pathSteps.set(path, (steps = path.split('.')));
+  return steps;
+}
+
 /** The value of a field path on a row; undefined when a step is not a field of the row. */
 export function fieldValue(row: Row, path: string): unknown {
   let value: unknown = row;
-  for (const step of path.split('.')) {
+  for (const step of stepsOf(path)) {
     if (value === null) return null;
     if (typeof value !== 'object' || !Object.prototype.hasOwnProperty.call(value, step)) return undefined;
     value = (value as Row)[step];
@@ -169,7 +178,8 @@ export function evaluate(query: Soql, rows: readonly Row[], knownField: (path: s
   const lookup = query.where.find((c) => (c.op === '=' || c.op === 'in') && indexed.includes(c.field));
   const range = lookup ? undefined : query.where.find((c) => (c.op === '>=' || c.op === '>') && ranged.includes(c.field));
   const candidates = lookup ? lookUp(rows, lookup) : range ? rangeOf(rows, range) : rows;
-  let selected = candidates.filter((row) => query.where.every((c) => matches(fieldValue(row, c.field), c)));
+  const tests = query.where.map(conditionTest);
+  let selected = candidates.filter((row) => tests.every((test) => test(row)));
   if (query.orderBy) {
     const { field, descending } = query.orderBy;
     selected = [...selected].sort((a, b) => {
@@ -190,21 +200,37 @@ interface TableIndex {
 
 const indexes = new WeakMap<readonly Row[], TableIndex>();
 
-/** The rows whose field is one of the condition's values, in table order. */
-function lookUp(rows: readonly Row[], c: Condition): Row[] {
+/**
+ * Builds a table's indexes now rather than on their first use (evaluate's `indexed` and `ranged`):
+ * as a server has its indexes before it is asked, so that the first query of a field costs what it
+ * returns, as the later ones do.
+ */
+export function buildIndexes(rows: readonly Row[], indexed: readonly string[] = [], ranged: readonly string[] = []): void {
+  for (const field of indexed) lookupIndex(rows, field);
+  for (const field of ranged) rangeIndex(rows, field);
+}
+
+/** The positions of the rows by their value of a field: built when first asked for, and again when the table was replaced or changed length. */
+function lookupIndex(rows: readonly Row[], field: string): Map<unknown, number[]> {
   let index = indexes.get(rows);
   if (!index || index.length !== rows.length) indexes.set(rows, (index = { length: rows.length, byField: new Map() }));
-  let byValue = index.byField.get(c.field);
+  let byValue = index.byField.get(field);
   if (!byValue) {
     byValue = new Map();
     rows.forEach((row, at) => {
-      const value = fieldValue(row, c.field);
+      const value = fieldValue(row, field);
       const list = byValue!.get(value);
       if (list) list.push(at);
       else byValue!.set(value, [at]);
     });
-    index.byField.set(c.field, byValue);
+    index.byField.set(field, byValue);
   }
+  return byValue;
+}
+
+/** The rows whose field is one of the condition's values, in table order. */
+function lookUp(rows: readonly Row[], c: Condition): Row[] {
+  const byValue = lookupIndex(rows, c.field);
   const positions = new Set<number>();
   for (const value of c.values) for (const at of byValue.get(value) ?? []) positions.add(at);
   return [...positions].sort((a, b) => a - b).map((at) => rows[at]!);
@@ -224,10 +250,7 @@ const rangeIndexes = new WeakMap<readonly Row[], Map<string, RangeIndex>>();
 
 /** The rows whose dateTime field is at or after (`>=`) or after (`>`) the bound, in table order. */
 function rangeOf(rows: readonly Row[], c: Condition): Row[] {
-  let byField = rangeIndexes.get(rows);
-  if (!byField) rangeIndexes.set(rows, (byField = new Map()));
-  let index = byField.get(c.field);
-  if (!index || !stillHolds(rows, c.field, index.texts)) byField.set(c.field, (index = buildRange(rows, c.field)));
+  const index = rangeIndex(rows, c.field);
   const bound = (c.values[0] as DateTimeLiteral).dateTime;
   // The first instant at or past the bound (>=) or past it (>).
   let lo = 0;
@@ -241,6 +264,15 @@ function rangeOf(rows: readonly Row[], c: Condition): Row[] {
   return [...index.positions.slice(lo), ...index.malformed]
     .sort((a, b) => a - b)
     .map((at) => rows[at]!);
+}
+
+/** A field's sorted index: built when first asked for, and again when a row no longer holds the text it was indexed with. */
+function rangeIndex(rows: readonly Row[], field: string): RangeIndex {
+  let byField = rangeIndexes.get(rows);
+  if (!byField) rangeIndexes.set(rows, (byField = new Map()));
+  let index = byField.get(field);
+  if (!index || !stillHolds(rows, field, index.texts)) byField.set(field, (index = buildRange(rows, field)));
+  return index;
 }
 
 function stillHolds(rows: readonly Row[], field: string, texts: readonly unknown[]): boolean {
@@ -258,7 +290,7 @@ function buildRange(rows: readonly Row[], field: string): RangeIndex {
     const value = fieldValue(row, field);
     texts.push(value);
     if (typeof value !== 'string') return;
-    const ms = Date.parse(value.replace(/([+-][0-9]{2})([0-9]{2})$/, '$1:$2'));
+    const ms = instantMsOf(value);
     if (Number.isNaN(ms)) malformed.push(at);
     else entries.push([ms, at]);
   });
@@ -268,9 +300,43 @@ function buildRange(rows: readonly Row[], field: string): RangeIndex {
 
 /** A dateTime as Salesforce writes it (`2026-06-03T04:57:19.000+0000`) or as SOQL does, in ms. */
 export function instantOf(text: string): number {
-  const ms = Date.parse(text.replace(/([+-][0-9]{2})([0-9]{2})$/, '$1:$2'));
+  const ms = instantMsOf(text);
   if (Number.isNaN(ms)) throw new SoqlError(`not a dateTime: ${text}`);
   return ms;
+}
+
+/** Salesforce's own form of a dateTime, in UTC: `2026-06-03T04:57:19.000+0000`. */
+const salesforceUtc = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})\+0000$/;
+
+/**
+ * A dateTime's instant in ms, NaN when it is none. Salesforce's own UTC form (what every row of the
+ * fake holds) is read by its fields, every one in range; anything else goes through Date.parse.
+ */
+function instantMsOf(text: string): number {
+  const m = salesforceUtc.exec(text);
+  if (m !== null) {
+    const [year, month, day, hour, minute, second, ms] = m.slice(1).map(Number) as [number, number, number, number, number, number, number];
+    // Date.UTC would carry an out-of-range part over (Feb 30 → Mar 2): those go to Date.parse.
+    const monthDays = month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [31, 0, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+    if (monthDays !== undefined && day >= 1 && day <= monthDays && hour < 24 && minute < 60 && second < 60) return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  }
+  return Date.parse(text.replace(/([+-][0-9]{2})([0-9]{2})$/, '$1:$2'));
+}
+
+/**
+ * A condition as a test of one row: what matches() says of the row's field, with an IN list's
+ * values looked up in a set (an `IN` of 200 user ids tried on thousands of tokens) rather than
+ * compared one by one.
+ */
+function conditionTest(c: Condition): (row: Row) => boolean {
+  if (c.op === 'in' && c.values.every((v) => typeof v === 'string')) {
+    const values = new Set(c.values as string[]);
+    return (row) => {
+      const value = fieldValue(row, c.field);
+      return typeof value === 'string' && values.has(value);
+    };
+  }
+  return (row) => matches(fieldValue(row, c.field), c);
 }
 
 function matches(value: unknown, c: Condition): boolean {

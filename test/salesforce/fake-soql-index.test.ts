@@ -3,7 +3,7 @@
 // dateTime field, also after a date is edited in place (as tests do to the fake's tokens), with
 // rows holding no date, a date that is no dateTime, ties on the bound, and other conditions ANDed.
 import { describe, expect, it } from 'vitest';
-import { evaluate, parseSoql, SoqlError, type Row } from '../../src/fake-org/soql.js';
+import { evaluate, instantOf, parseSoql, SoqlError, type Row } from '../../src/fake-org/soql.js';
 
 const fields = new Set(['Id', 'UserId', 'AppName', 'CreatedDate', 'LastUsedDate']);
 const known = (f: string): boolean => fields.has(f);
@@ -69,5 +69,36 @@ describe('the fake SOQL evaluator: an index answers what a scan does', () => {
     both("SELECT Id FROM OauthToken WHERE AppName = 'app2' AND CreatedDate > 2026-01-01T10:00:00Z", rows);
     both("SELECT Id FROM OauthToken WHERE CreatedDate > 2026-01-01T10:00:00Z AND AppName = 'app2'", rows);
     both('SELECT COUNT() FROM OauthToken WHERE LastUsedDate > 2026-01-01T10:00:00Z', rows);
+  });
+
+  it('IN on a field no index holds: each value tried, nulls and numbers among the row values', () => {
+    const rows = tokens();
+    rows[4]!.AppName = null;
+    rows[5]!.AppName = 7;
+    const ids = (soql: string): unknown[] => evaluate(parseSoql(soql), rows, known).map((r) => r.Id);
+    expect(ids("SELECT Id FROM OauthToken WHERE AppName IN ('app1', 'nothing')")).toEqual(rows.filter((r) => r.AppName === 'app1').map((r) => r.Id));
+    expect(ids("SELECT Id FROM OauthToken WHERE AppName IN ('7')")).toEqual([]);
+    expect(ids('SELECT Id FROM OauthToken WHERE AppName IN (NULL, 7)')).toEqual(['t4', 't5']);
+  });
+});
+
+describe("the fake's dateTimes: Salesforce's UTC form read by its fields, the rest by Date.parse", () => {
+  it('gives the instant Date.parse gives, on the edges of months, years and leap days', () => {
+    const texts = ['2026-06-03T04:57:19.000+0000', '1970-01-01T00:00:00.000+0000', '2024-02-29T23:59:59.999+0000', '2000-02-29T12:00:00.500+0000', '2026-12-31T23:59:59.999+0000', '2026-01-31T00:00:00.001+0000'];
+    for (const text of texts) expect(instantOf(text), text).toBe(Date.parse(text.replace('+0000', 'Z')));
+  });
+
+  it('a part out of range is no instant of that form: it is read as Date.parse reads it', () => {
+    for (const text of ['2026-02-29T00:00:00.000+0000', '1900-02-29T00:00:00.000+0000', '2026-04-31T00:00:00.000+0000', '2026-06-03T24:00:00.000+0000', '2026-06-03T04:60:00.000+0000', '2026-13-01T00:00:00.000+0000', '2026-00-10T00:00:00.000+0000']) {
+      const parsed = Date.parse(text.replace(/\+0000$/, '+00:00'));
+      if (Number.isNaN(parsed)) expect(() => instantOf(text), text).toThrow(SoqlError);
+      else expect(instantOf(text), text).toBe(parsed);
+    }
+  });
+
+  it('other forms (SOQL literals, offsets) go through Date.parse', () => {
+    expect(instantOf('2026-06-03T04:57:19Z')).toBe(Date.UTC(2026, 5, 3, 4, 57, 19));
+    expect(instantOf('2026-06-03T06:57:19.000+0200')).toBe(Date.UTC(2026, 5, 3, 4, 57, 19));
+    expect(() => instantOf('yesterday')).toThrow(SoqlError);
   });
 });
