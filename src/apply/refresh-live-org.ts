@@ -59,14 +59,16 @@ export async function refreshLiveOrg(options: RefreshLiveOptions): Promise<Refre
   liveRead.catch(() => undefined);
   const stored = await storedRead;
   const live = await liveRead;
-  const report: RefreshReport = { org, status: 'no-changes', storeDigest: stored?.digest ?? live.snapshot.digest, earlierCommits: [] };
-  if (stored !== undefined && !movedApartFromUsage(stored, live.snapshot)) return report;
+  // Nothing moved: the folder's own digest. (The live snapshot's would format every app again, a
+  // million sessions' worth, for the digest the write below computes from the files it writes.)
+  const unchanged = (folder: OrgSnapshot): RefreshReport => ({ org, status: 'no-changes', storeDigest: folder.digest, earlierCommits: [] });
+  if (stored !== undefined && !movedApartFromUsage(stored, live.snapshot)) return unchanged(stored);
   if (stored === undefined) await options.createFolder();
   const lock = await takeLock(store, org, options.actor, options);
   try {
     // Under the lock: the folder as it is now (another refresh may have written it meanwhile).
     const before = stored === undefined ? undefined : await options.readStored();
-    if (before !== undefined && !movedApartFromUsage(before, live.snapshot)) return { ...report, storeDigest: before.digest };
+    if (before !== undefined && !movedApartFromUsage(before, live.snapshot)) return unchanged(before);
     const ledger = await store.readLedger(org);
     const folder = store.stateFolder(org);
     if (!folder?.writeObserved) throw new Error(`refresh: the store keeps no state folder for ${org} to write`);

@@ -45,7 +45,7 @@ import { digestOfData } from '../store/store-digest.js';
 import { batchesOf, estimateApplyCalls, type CallEstimate } from './call-estimate.js';
 import type { LimitInfo, SfClient } from './client.js';
 import type { LiveContext, ReadBack } from './live-executors.js';
-import type { SessionsCache } from './oauth-tokens.js';
+import { withKeptAsTokens, type SessionsCache } from './oauth-tokens.js';
 import type { AppMetadataCache, LiveRead, PreviousRead } from './read-live-snapshot.js';
 
 /** The metadata cache of the last refresh, beside the state files (not part of the snapshot; no secret in it). */
@@ -310,7 +310,8 @@ export class LiveOrgStore implements OrgStore {
         client: live.client,
         slug: org,
         data: live.read.snapshot,
-        records: live.read.records,
+        // The read-backs look at the org's tokens as rows: the kept sessions too.
+        records: withKeptAsTokens(live.read.records),
         appMetadata: live.read.appMetadata,
         ...(this.options.onRevokeProgress ? { onRevokeProgress: this.options.onRevokeProgress } : {}),
       };

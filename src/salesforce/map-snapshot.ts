@@ -10,6 +10,7 @@ import type { ObservedApp, IpRelaxation, ObservedPolicies, ObservedOrg, OrgUser,
 import { connectedAppRefreshCodec, enumCodec, externalClientAppRefreshCodec } from '../metadata/field-map.js';
 import type { SfRecord } from './client.js';
 import { derivedAppId } from './derived-id.js';
+import type { KeptSessions } from './oauth-tokens.js';
 import * as U from './unconfirmed.js';
 import { count } from '../plan/count.js';
 import { byCodePoint } from '../plan/names.js';
@@ -32,13 +33,14 @@ export interface LiveRecords {
   oauthOidcSettings: SfRecord | undefined;
   /** Names of profiles and permission sets (by PermissionSet.Name) that hold CanApproveUninstalledApps. */
   canApprove: { profiles: Set<string>; permissionSets: Set<string> };
+  /** The tokens read (with `kept`, every token of the org). */
   tokens: SfRecord[];
   /**
-   * Tokens taken from the store (oauth-tokens.ts readTokensSinceLastRead), each with the stored
-   * session it stands for: the sessions digest proved it is as the last read mapped it, so it is
-   * kept as it is rather than mapped again.
+   * Sessions the last read mapped and that have not moved since (oauth-tokens.ts
+   * readTokensSinceLastRead proved it): kept as the store holds them rather than read and mapped
+   * again. Code that needs them as token rows takes tokensWithKept.
    */
-  storedSessions?: ReadonlyMap<SfRecord, Session>;
+  kept?: readonly KeptSessions[];
 }
 
 /** The snapshot's content (the digest is computed by the reader) and what could not be mapped. */
@@ -191,7 +193,11 @@ export function mapSnapshot(slug: string, records: LiveRecords, revision: number
   };
   for (const name of blockedNames) if (!appByName.has(name)) uninstalled(name, true);
 
-  // Sessions.
+  // Sessions: those kept as the store holds them, then those of the tokens read.
+  for (const { appId, appName, sessions } of records.kept ?? []) {
+    const app = (appId === undefined ? appByName.get(appName) : (appById.get(appId) ?? appByName.get(appName))) ?? uninstalled(appName, false);
+    for (const session of sessions) app.sessions.push(session);
+  }
   let neverUsed = 0;
   for (const token of records.tokens) {
     const user = usernameById.get(text(token.UserId));
@@ -204,11 +210,6 @@ export function mapSnapshot(slug: string, records: LiveRecords, revision: number
     let app = U.isUninstalledToken(token) ? appByName.get(appName) : (appById.get(text(item?.ApplicationId)) ?? appByName.get(appName));
     app ??= uninstalled(appName, false);
     if (token.LastUsedDate === null || token.LastUsedDate === undefined) neverUsed++;
-    const stored = records.storedSessions?.get(token);
-    if (stored !== undefined && stored.user === user) {
-      app.sessions.push(stored);
-      continue;
-    }
     const session: Session = { created: instant(token.CreatedDate), flow: 'unknown', lastUsed: instant(U.lastUsedOf(token)), useCount: Math.max(0, Number(token.UseCount ?? 0) || 0), user };
     app.sessions.push(session);
   }

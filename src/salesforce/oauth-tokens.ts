@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import type { ObservedApp, Session } from '../model/index.js';
 import type { SfClient, SfRecord } from './client.js';
+import type { LiveRecords } from './map-snapshot.js';
 import { isUninstalledToken, oauthTokenCap, oauthTokenFields, tokensSinceSoql } from './unconfirmed.js';
 import { byCodePoint } from '../plan/names.js';
 
@@ -52,19 +53,46 @@ export interface TokensBefore {
   installed: ReadonlyMap<string, string>;
 }
 
+/** An app's sessions the last read saw, proved unmoved since (readTokensSinceLastRead): kept as the store holds them, not read again. */
+export interface KeptSessions {
+  /** The installed app's id (its tokens name it by AppMenuItem.ApplicationId); undefined for an uninstalled app (its tokens name it by AppName only). */
+  appId: string | undefined;
+  appName: string;
+  /** In the store's order; the store's own array when every session of the app is kept. */
+  sessions: readonly Session[];
+}
+
 /** Reads every token of the org; `userIds`: every user's Id (from the User query). */
 export async function readOauthTokens(
   client: SfClient,
   userIds: readonly string[],
   options: { userChunk?: number; before?: TokensBefore; userIdByName?: ReadonlyMap<string, string> } = {},
-): Promise<TokenRead & { reused: number; storedSessions?: Map<SfRecord, Session> }> {
+): Promise<TokenRead & { reused: number; kept?: KeptSessions[] }> {
   const counted = await client.count('SELECT COUNT() FROM OauthToken');
   // Worth it only when reading them all takes more calls than its two queries.
   if (options.before && options.userIdByName && counted > 2 * oauthTokenPage) {
     const since = await readTokensSinceLastRead(client, counted, options.before, options.userIdByName);
-    if (since) return { tokens: since.tokens, counted, missing: 0, warnings: [], reused: since.reused, storedSessions: since.storedSessions };
+    if (since) return { tokens: since.tokens, counted, missing: 0, warnings: [], reused: since.reused, kept: since.kept };
   }
   return { ...(await readAll(client, counted, userIds, options)), reused: 0 };
+}
+
+/**
+ * A read's records with every token of the org as a row: those read, and those it kept (as the
+ * last read's mapping would give them back), for code that looks at the org's tokens as rows, as
+ * apply's read-backs do.
+ */
+export function withKeptAsTokens(records: LiveRecords): LiveRecords {
+  const { kept, ...rest } = records;
+  if (kept === undefined) return records;
+  const userIdByName = new Map(records.users.map((u) => [String(u.Username), String(u.Id)]));
+  const tokens = [...records.tokens];
+  for (const { appId, appName, sessions } of kept) {
+    // One AppMenuItem per app, shared by its tokens (never changed in place).
+    const menuItem = appId === undefined ? null : { ApplicationId: appId };
+    for (const s of sessions) tokens.push({ AppName: appName, AppMenuItem: menuItem, UserId: userIdByName.get(s.user)!, CreatedDate: s.created, LastUsedDate: s.lastUsed, UseCount: s.useCount });
+  }
+  return { ...rest, tokens };
 }
 
 async function readAll(client: SfClient, counted: number, userIds: readonly string[], options: { userChunk?: number }): Promise<TokenRead> {
@@ -118,97 +146,111 @@ function finish(tokens: SfRecord[], counted: number, warnings: string[]): TokenR
  *   `created` existed at the last read, so the org's older tokens are a subset of the stored
  *   older sessions; equal counts make them the same tokens. Of those, the ones used since come
  *   back in the second query and replace their stored counters (matched by app, user and
- *   creation; a match that is not one to one gives up); the others have not moved.
+ *   creation; a match that is not one to one gives up); the others have not moved, and are kept
+ *   as the store holds them (KeptSessions: no token record is made for them).
+ * The stored dates are compared as text: the digest proves the store holds what the last read
+ * wrote, every date in the one form map-snapshot's instant() writes (UTC, `Z`, fixed width), in
+ * which text order to the second is time order.
  */
 export async function readTokensSinceLastRead(
   client: SfClient,
   counted: number,
   before: TokensBefore,
   userIdByName: ReadonlyMap<string, string>,
-): Promise<{ tokens: SfRecord[]; reused: number; storedSessions: Map<SfRecord, Session> } | undefined> {
+): Promise<{ tokens: SfRecord[]; reused: number; kept: KeptSessions[] } | undefined> {
   const { apps, cache, installed } = before;
   if (sessionsDigest(apps) !== cache.digest || usersDigest(apps, userIdByName) !== cache.users) return undefined;
   const installedNames = new Set(installed.values());
-  // A million sessions: one pass for the newest creation and use, each session's creation kept as a number.
+  // A million sessions: one pass for the newest creation and use, compared as text.
   let storedCount = 0;
-  for (const app of apps) storedCount += app.sessions.length;
-  const createdAt = new Float64Array(storedCount);
-  let newestCreated = -Infinity;
-  let newestUse = -Infinity;
-  let at = 0;
+  let newestCreated = '';
+  let newestUse = '';
   for (const app of apps) {
     if (app.sessions.length === 0) continue;
     // Its tokens name the app as they did: the same installed app (id and name), or still none installed by its name.
     if (app.installed ? installed.get(app.id) !== app.name : installedNames.has(app.name)) return undefined;
+    storedCount += app.sessions.length;
     for (const session of app.sessions) {
-      const created = Date.parse(session.created);
-      createdAt[at++] = created;
+      const { created, lastUsed } = session;
+      if (!storeForm(created) || !storeForm(lastUsed)) return undefined;
       if (created > newestCreated) newestCreated = created;
-      const use = Date.parse(session.lastUsed);
-      if (use > newestUse) newestUse = use;
+      if (lastUsed > newestUse) newestUse = lastUsed;
     }
   }
-  if (storedCount === 0) return counted === 0 ? { tokens: [], reused: 0, storedSessions: new Map() } : undefined;
-  const toSecond = (ms: number): number => Math.floor(ms / 1000) * 1000;
-  const createdFrom = toSecond(newestCreated);
-  const usedFrom = toSecond(newestUse);
+  if (storedCount === 0) return counted === 0 ? { tokens: [], reused: 0, kept: [] } : undefined;
+  // To the second: a stored date at or after `createdSecond` as text is one issued at or after createdFrom.
+  const createdSecond = newestCreated.slice(0, 19);
+  const createdFrom = Date.parse(`${createdSecond}Z`);
+  const usedFrom = Date.parse(`${newestUse.slice(0, 19)}Z`);
   const [recent, used] = await Promise.all([underCap(client, tokensSinceSoql('CreatedDate', createdFrom)), underCap(client, tokensSinceSoql('LastUsedDate', usedFrom))]);
   if (!recent || !used) return undefined;
   // The older tokens used since, by app, user and creation (few: they came back in one query under the cap).
-  const keyOf = (app: string, userId: string, created: number): string => `${app}|${userId}|${created}`;
+  const keyOf = (app: string, userId: string, created: string): string => `${app}|${userId}|${created}`;
   const moved = new Map<string, SfRecord[]>();
-  const movedCreations = new Set<number>();
+  const movedCreations = new Set<string>();
   for (const token of used) {
     const created = instantMs(token.CreatedDate);
     if (created === undefined) return undefined;
     if (created >= createdFrom) continue; // read with the recent ones
     const item = token.AppMenuItem as SfRecord | null | undefined;
-    const key = keyOf(isUninstalledToken(token) ? `name:${String(token.AppName)}` : `id:${String(item!.ApplicationId)}`, String(token.UserId), created);
+    const createdText = storeInstant(created);
+    const key = keyOf(isUninstalledToken(token) ? `name:${String(token.AppName)}` : `id:${String(item!.ApplicationId)}`, String(token.UserId), createdText);
     const list = moved.get(key);
     if (list) list.push(token);
     else moved.set(key, [token]);
-    movedCreations.add(created);
+    movedCreations.add(createdText);
   }
   // One pass over the stored sessions issued before createdFrom: the org's older tokens, which
   // equal counts prove are exactly these. A group (same app, user and creation: adjacent, as the
   // store orders sessions) that was used since is replaced by its tokens as read now, whole.
   const tokens: SfRecord[] = [...recent];
-  // Each token taken from the store, with the session it came from: already as the mapping makes it.
-  const storedSessions = new Map<SfRecord, Session>();
+  const kept: KeptSessions[] = [];
   const matched = new Map<string, number>();
   let older = 0;
   let reused = 0;
-  at = 0;
   for (const app of apps) {
-    if (app.sessions.length === 0) continue;
+    const { sessions } = app;
+    if (sessions.length === 0) continue;
     const appKey = app.installed ? `id:${app.id}` : `name:${app.name}`;
-    // One AppMenuItem per app, shared by its tokens (never changed in place).
-    const menuItem = app.installed ? { ApplicationId: app.id } : null;
-    for (const session of app.sessions) {
-      const created = createdAt[at++]!;
-      if (created >= createdFrom) continue;
-      older++;
-      const userId = userIdByName.get(session.user)!;
-      if (movedCreations.has(created)) {
-        const key = keyOf(appKey, userId, created);
-        const now = moved.get(key);
-        if (now) {
-          const seen = matched.get(key) ?? 0;
-          if (seen === 0) tokens.push(...now);
-          matched.set(key, seen + 1);
-          continue;
+    // A copy only once a session of the app is left out (the store's own array while none is).
+    let keptHere: Session[] | undefined;
+    for (let i = 0; i < sessions.length; i++) {
+      const session = sessions[i]!;
+      let keep = session.created < createdSecond;
+      if (keep) {
+        older++;
+        if (movedCreations.has(session.created)) {
+          const key = keyOf(appKey, userIdByName.get(session.user)!, session.created);
+          const now = moved.get(key);
+          if (now) {
+            const seen = matched.get(key) ?? 0;
+            if (seen === 0) tokens.push(...now);
+            matched.set(key, seen + 1);
+            keep = false;
+          }
         }
       }
-      const token: SfRecord = { AppName: app.name, AppMenuItem: menuItem, UserId: userId, CreatedDate: session.created, LastUsedDate: session.lastUsed, UseCount: session.useCount };
-      tokens.push(token);
-      storedSessions.set(token, session);
-      reused++;
+      if (!keep) keptHere ??= sessions.slice(0, i);
+      else if (keptHere) keptHere.push(session);
     }
+    const list = keptHere ?? sessions;
+    reused += list.length;
+    if (list.length > 0) kept.push({ appId: app.installed ? app.id : undefined, appName: app.name, sessions: list });
   }
   if (counted - recent.length !== older) return undefined;
   // Every token used since matches stored sessions one to one.
   for (const [key, now] of moved) if (matched.get(key) !== now.length) return undefined;
-  return { tokens, reused, storedSessions };
+  return { tokens, reused, kept };
+}
+
+/** A date in the one form the store's sessions hold (map-snapshot's instant()): `2026-06-03T04:57:19Z` or `…19.250Z`, a four-digit year. */
+function storeForm(text: string): boolean {
+  return (text.length === 20 || text.length === 24) && text.charCodeAt(text.length - 1) === 90 /* Z */ && text.charCodeAt(4) === 45 /* - */;
+}
+
+/** An instant in ms as map-snapshot's instant() writes it: UTC, `Z`, milliseconds only when there are some. */
+function storeInstant(ms: number): string {
+  return new Date(ms).toISOString().replace('.000Z', 'Z');
 }
 
 /** One query's rows, or undefined when it reached the cap (so rows may be missing). */

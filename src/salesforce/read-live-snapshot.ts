@@ -172,7 +172,7 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
     oauthOidcSettings: settings[1],
     canApprove,
     tokens: tokenRead.tokens,
-    ...(tokenRead.storedSessions ? { storedSessions: tokenRead.storedSessions } : {}),
+    ...(tokenRead.kept ? { kept: tokenRead.kept } : {}),
   };
   let mapped: MappedSnapshot;
   try {
