@@ -147,8 +147,10 @@ export class SnapshotFileReader {
     // parsed, while it is still in the processor's caches.
     const checker = orgFile !== undefined && users !== undefined ? new StoreChecker(org, orgFile, users) : undefined;
     const appReads: ReadResult[] = [];
+    const turn = new EventLoopTurns();
     for (const rel of appRels) {
       options.signal?.throwIfAborted();
+      await turn.now();
       const result = await read(rel);
       options.onProgress?.(appReads.length + 1, appRels.length);
       if (result.value !== undefined) checker?.checkApp(rel, result.value as ObservedApp);
@@ -318,4 +320,20 @@ function generationOf(orgDir: string): ReadGeneration {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Lets the event loop run now and then during a long synchronous read (each file is read, parsed
+ * and checked without a real wait): a live read in the same process (its HTTP answers, the next
+ * page of a query) goes on meanwhile instead of waiting for the whole folder to be read.
+ */
+class EventLoopTurns {
+  private last = performance.now();
+
+  /** Resolves at once, or after one turn of the event loop when `everyMs` have passed since the last. */
+  async now(everyMs = 8): Promise<void> {
+    if (performance.now() - this.last < everyMs) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.last = performance.now();
+  }
 }
