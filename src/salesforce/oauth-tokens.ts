@@ -159,7 +159,6 @@ export async function readTokensSinceLastRead(
   userIdByName: ReadonlyMap<string, string>,
 ): Promise<{ tokens: SfRecord[]; reused: number; kept: KeptSessions[] } | undefined> {
   const { apps, cache, installed } = before;
-  if (sessionsDigest(apps) !== cache.digest || usersDigest(apps, userIdByName) !== cache.users) return undefined;
   const installedNames = new Set(installed.values());
   // A million sessions: one pass for the newest creation and use, compared as text.
   let storedCount = 0;
@@ -182,7 +181,16 @@ export async function readTokensSinceLastRead(
   const createdSecond = newestCreated.slice(0, 19);
   const createdFrom = Date.parse(`${createdSecond}Z`);
   const usedFrom = Date.parse(`${newestUse.slice(0, 19)}Z`);
-  const [recent, used] = await Promise.all([underCap(client, tokensSinceSoql('CreatedDate', createdFrom)), underCap(client, tokensSinceSoql('LastUsedDate', usedFrom))]);
+  const queries = Promise.all([underCap(client, tokensSinceSoql('CreatedDate', createdFrom)), underCap(client, tokensSinceSoql('LastUsedDate', usedFrom))]);
+  queries.catch(() => undefined);
+  // The store holds what the last read wrote, worked out while the two queries are answered (once
+  // they are sent: the client sends a request a few promise steps after it is asked).
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (sessionsDigest(apps) !== cache.digest || usersDigest(apps, userIdByName) !== cache.users) {
+    await queries;
+    return undefined;
+  }
+  const [recent, used] = await queries;
   if (!recent || !used) return undefined;
   // The older tokens used since, by app, user and creation (few: they came back in one query under the cap).
   const keyOf = (app: string, userId: string, created: string): string => `${app}|${userId}|${created}`;
