@@ -63,6 +63,12 @@ describe('instant', () => {
     for (const value of cases) same(value);
   });
 
+  it("Salesforce's own form (`.sss+0000`, read digit by digit): the same, on every boundary and with a character that is no digit", () => {
+    const seconds = ['2024-02-29T12:00:00', '2000-02-29T12:00:00', '2100-02-29T12:00:00', '2023-02-29T12:00:00', '2026-04-31T00:00:00', '2026-12-31T23:59:59', '2026-01-32T00:00:00', '2026-01-00T00:00:00', '2026-00-10T00:00:00', '2026-13-10T00:00:00', '2026-01-01T24:00:00', '2026-01-01T23:60:00', '2026-01-01T23:59:60', '1970-01-01T00:00:00', '1969-12-31T23:59:59', '0999-06-01T00:00:00'];
+    for (const at of seconds) for (const ms of ['.000', '.001', '.120', '.999']) same(`${at}${ms}+0000`);
+    for (const junk of ['2026-06-0xT04:57:19.000+0000', '2026-06-03T04:57:19.0a0+0000', '2026-06-03T04:5 :19.000+0000', '2026+06-03T04:57:19.000+0000', '2026-06-03T04:57:19,000+0000', '2026-06-03T04:57:19.000+0100', '-026-06-03T04:57:19.000+0000']) same(junk);
+  });
+
   it('gives what the Date round trip gives for every day of four years, at ms and second precision', () => {
     const from = Date.UTC(2023, 0, 1);
     for (let day = 0; day < 4 * 366; day++) {
