@@ -62,19 +62,37 @@ export interface KeptSessions {
   sessions: readonly Session[];
 }
 
+/** How readOauthTokens goes. */
+export interface TokenReadOptions {
+  /** Users per chunk (default 256). */
+  userChunk?: number;
+  /** Every user's Id by Username (from the User query): needed to take unmoved tokens from the store. */
+  userIdByName?: ReadonlyMap<string, string>;
+  /** The last read, to take unmoved tokens from the store (readTokensSinceLastRead). */
+  before?: TokensBefore;
+  /** The org's COUNT() of tokens, when already asked. */
+  counted?: number;
+  /** The queries of tokens since the last read, when already sent (askTokensSinceLastRead, on `counted`). */
+  since?: TokensSince;
+}
+
 /** Reads every token of the org; `userIds`: every user's Id (from the User query). */
-export async function readOauthTokens(
-  client: SfClient,
-  userIds: readonly string[],
-  options: { userChunk?: number; before?: TokensBefore; userIdByName?: ReadonlyMap<string, string> } = {},
-): Promise<TokenRead & { reused: number; kept?: KeptSessions[] }> {
-  const counted = await client.count('SELECT COUNT() FROM OauthToken');
-  // Worth it only when reading them all takes more calls than its two queries.
-  if (options.before && options.userIdByName && counted > 2 * oauthTokenPage) {
-    const since = await readTokensSinceLastRead(client, counted, options.before, options.userIdByName);
+export async function readOauthTokens(client: SfClient, userIds: readonly string[], options: TokenReadOptions = {}): Promise<TokenRead & { reused: number; kept?: KeptSessions[] }> {
+  const counted = options.counted ?? (await client.count(countAllSoql));
+  if (options.userIdByName && worthReadingSince(counted)) {
+    const asked = options.since ?? (options.before ? askTokensSinceLastRead(client, options.before) : undefined);
+    const since = asked && (await finishTokensSinceLastRead(asked, counted, options.userIdByName));
     if (since) return { tokens: since.tokens, counted, missing: 0, warnings: [], reused: since.reused, kept: since.kept };
   }
   return { ...(await readAll(client, counted, userIds, options)), reused: 0 };
+}
+
+/** The query of how many tokens the org holds. */
+export const countAllSoql = 'SELECT COUNT() FROM OauthToken';
+
+/** Whether taking unmoved tokens from the store is worth its two queries: when reading them all takes more calls. */
+export function worthReadingSince(counted: number): boolean {
+  return counted > 2 * oauthTokenPage;
 }
 
 /**
@@ -158,17 +176,36 @@ export async function readTokensSinceLastRead(
   before: TokensBefore,
   userIdByName: ReadonlyMap<string, string>,
 ): Promise<{ tokens: SfRecord[]; reused: number; kept: KeptSessions[] } | undefined> {
-  const { apps, cache, installed } = before;
+  const asked = askTokensSinceLastRead(client, before);
+  return asked && finishTokensSinceLastRead(asked, counted, userIdByName);
+}
+
+/** The two queries of readTokensSinceLastRead, sent, with what its second half needs. */
+export interface TokensSince {
+  before: TokensBefore;
+  /** The newest stored creation to the second, as text (`2026-06-03T04:57:19`), and as ms. */
+  createdSecond: string;
+  createdFrom: number;
+  /** The tokens issued since createdFrom and those used since the newest stored use; undefined: the answer reached the cap. */
+  queries: Promise<[SfRecord[] | undefined, SfRecord[] | undefined]>;
+}
+
+/**
+ * The first half of readTokensSinceLastRead, which needs only the store and the org's installed
+ * apps (not its users): finds the newest stored creation and use, and sends the two queries.
+ * Undefined when the stored sessions cannot be the last read's (a date not in the form it writes,
+ * an app's tokens naming it otherwise now) or there are none.
+ */
+export function askTokensSinceLastRead(client: SfClient, before: TokensBefore): TokensSince | undefined {
+  const { apps, installed } = before;
   const installedNames = new Set(installed.values());
   // A million sessions: one pass for the newest creation and use, compared as text.
-  let storedCount = 0;
   let newestCreated = '';
   let newestUse = '';
   for (const app of apps) {
     if (app.sessions.length === 0) continue;
     // Its tokens name the app as they did: the same installed app (id and name), or still none installed by its name.
     if (app.installed ? installed.get(app.id) !== app.name : installedNames.has(app.name)) return undefined;
-    storedCount += app.sessions.length;
     for (const session of app.sessions) {
       const { created, lastUsed } = session;
       if (!storeForm(created) || !storeForm(lastUsed)) return undefined;
@@ -176,21 +213,32 @@ export async function readTokensSinceLastRead(
       if (lastUsed > newestUse) newestUse = lastUsed;
     }
   }
-  if (storedCount === 0) return counted === 0 ? { tokens: [], reused: 0, kept: [] } : undefined;
+  if (newestCreated === '') return undefined;
   // To the second: a stored date at or after `createdSecond` as text is one issued at or after createdFrom.
   const createdSecond = newestCreated.slice(0, 19);
   const createdFrom = Date.parse(`${createdSecond}Z`);
   const usedFrom = Date.parse(`${newestUse.slice(0, 19)}Z`);
   const queries = Promise.all([underCap(client, tokensSinceSoql('CreatedDate', createdFrom)), underCap(client, tokensSinceSoql('LastUsedDate', usedFrom))]);
   queries.catch(() => undefined);
+  return { before, createdSecond, createdFrom, queries };
+}
+
+/** The second half of readTokensSinceLastRead, once the org's users are read: the proof, and the tokens. */
+export async function finishTokensSinceLastRead(
+  asked: TokensSince,
+  counted: number,
+  userIdByName: ReadonlyMap<string, string>,
+): Promise<{ tokens: SfRecord[]; reused: number; kept: KeptSessions[] } | undefined> {
+  const { before, createdSecond, createdFrom } = asked;
+  const { apps, cache } = before;
   // The store holds what the last read wrote, worked out while the two queries are answered (once
   // they are sent: the client sends a request a few promise steps after it is asked).
   await new Promise<void>((resolve) => setImmediate(resolve));
   if (sessionsDigest(apps) !== cache.digest || usersDigest(apps, userIdByName) !== cache.users) {
-    await queries;
+    await asked.queries;
     return undefined;
   }
-  const [recent, used] = await queries;
+  const [recent, used] = await asked.queries;
   if (!recent || !used) return undefined;
   // The older tokens used since, by app, user and creation (few: they came back in one query under the cap).
   const keyOf = (app: string, userId: string, created: string): string => `${app}|${userId}|${created}`;

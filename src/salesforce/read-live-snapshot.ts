@@ -8,7 +8,7 @@ import { sortAppsByName } from '../store/app-order.js';
 import { digestOfData } from '../store/store-digest.js';
 import { metadataReadBatch, type LimitInfo, type MetadataFile, type SfClient, type SfRecord } from './client.js';
 import { mapSnapshot, UnmappableRecord, type LiveRecords, type MappedSnapshot } from './map-snapshot.js';
-import { readOauthTokens, sessionsDigest, usersDigest, type SessionsCache } from './oauth-tokens.js';
+import { askTokensSinceLastRead, countAllSoql, readOauthTokens, sessionsDigest, usersDigest, worthReadingSince, type SessionsCache } from './oauth-tokens.js';
 import * as U from './unconfirmed.js';
 
 /** What the last read remembered of each installed connected app, to skip its metadata while it has not moved. */
@@ -118,23 +118,26 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
     return { connectedAppRead, ecaPolicies, blocks, settings, canApprove };
   });
 
-  const tokensRead = Promise.all([usersRead, connectedAppsRead, externalClientAppsRead, previousRead]).then(([users, connectedApps, externalClientApps, previous]) => {
+  // The tokens: their count at once; the queries of those that moved since the last read as soon
+  // as the state folder and the installed apps are in (they need no user); the rest once the
+  // users are (their ids: the chunks, and the proof that the store's holders are still those users).
+  const countRead = client.count(countAllSoql);
+  const sinceRead = Promise.all([countRead, previousRead, connectedAppsRead, externalClientAppsRead]).then(([counted, previous, connectedApps, externalClientApps]) =>
+    previous?.sessions && worthReadingSince(counted)
+      ? askTokensSinceLastRead(client, {
+          apps: previous.snapshot.apps,
+          cache: previous.sessions,
+          installed: new Map([...connectedApps.map((a) => [String(a.Id), String(a.Name)] as const), ...externalClientApps.map((a) => [String(a.Id), String(a.MasterLabel)] as const)]),
+        })
+      : undefined,
+  );
+  const tokensRead = Promise.all([usersRead, countRead, sinceRead]).then(([users, counted, since]) => {
     step('sessions');
-    const userIdByName = new Map(users.map((u) => [String(u.Username), String(u.Id)]));
-    const previousSessions = previous?.sessions;
-    return readOauthTokens(client, users.map((u) => String(u.Id)), {
-      ...(options.userChunk !== undefined ? { userChunk: options.userChunk } : {}),
-      userIdByName,
-      ...(previous && previousSessions
-        ? {
-            before: {
-              apps: previous.snapshot.apps,
-              cache: previousSessions,
-              installed: new Map([...connectedApps.map((a) => [String(a.Id), String(a.Name)] as const), ...externalClientApps.map((a) => [String(a.Id), String(a.MasterLabel)] as const)]),
-            },
-          }
-        : {}),
-    });
+    return readOauthTokens(
+      client,
+      users.map((u) => String(u.Id)),
+      { ...(options.userChunk !== undefined ? { userChunk: options.userChunk } : {}), userIdByName: new Map(users.map((u) => [String(u.Username), String(u.Id)])), counted, ...(since ? { since } : {}) },
+    );
   });
 
   const [organizations, permissionSets, users, assignments, connectedApps, menuItems, externalClientApps, setupEntityAccess, metadata, tokenRead, previous] = await Promise.all([
