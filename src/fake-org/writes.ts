@@ -82,6 +82,8 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
   const byUsageId = rowFinder(usageTokenId);
   // And a user's tokens of an app (the usage resources' per-user read), rather than a scan of the table per user.
   const byAppUser = groupedBy((t) => `${String((t.AppMenuItem as Row | null)?.ApplicationId)}/${String(t.UserId)}`);
+  // And an app's tokens (each page of its users), rather than a scan of the table per page.
+  const byApp = groupedBy((t) => String((t.AppMenuItem as Row | null)?.ApplicationId));
 
   function checkComponent(call: string, type: string, fields: Component): ItemError | undefined {
     for (const field of requiredFields[type] ?? ['fullName']) {
@@ -234,7 +236,7 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
       const one = /^\/apps\/oauth\/usage\/tokens\/([^/]+)$/.exec(route);
       const ecaTokens = (appId: string): Row[] => {
         const app = table('ExternalClientApplication').find((a) => a.Id === appId);
-        return app ? table('OauthToken').filter((t) => (t.AppMenuItem as Row | null)?.ApplicationId === appId) : [];
+        return app ? byApp(table('OauthToken'), appId) : [];
       };
       const notFound: RestAnswer = { status: 404, body: [{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }] };
       if (users && method === 'GET') {
