@@ -227,7 +227,8 @@ function lookUp(rows: readonly Row[], conditions: readonly Condition[]): Row[] {
   let size = Infinity;
   for (const c of conditions) {
     const byValue = byValueOf(rows, index, c.field);
-    const sets = [...new Set(c.values)].flatMap((value) => byValue.get(value) ?? []);
+    // A null value matches a field that is null or absent (as matches() does).
+    const sets = [...new Set(c.values)].flatMap((value) => [byValue.get(value), value === null ? byValue.get(undefined) : undefined].filter((set) => set !== undefined));
     const n = sets.reduce((sum, set) => sum + set.size, 0);
     if (n < size) [best, size] = [sets, n];
   }

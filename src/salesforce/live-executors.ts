@@ -16,8 +16,9 @@
 //   revoke            each matching token's DeleteToken to POST /services/oauth2/revoke (a token
 //                     already gone counts as done); external client apps: the usage resources.
 //                     The tokens (and an external client app's users' token reads) go out side by
-//                     side, at most the client's parallelism at once (eachAtMost); after a failure
-//                     none more is sent, the ones under way settle, and the first failure is thrown
+//                     side, at most the client's parallelism at once (Slots); after a failure
+//                     none more is sent, the ones under way settle, and the first failure is thrown;
+//                     a connected app's next chunk of users is queried beside the revokes of the last
 //   install / uninstall  no API: refused (a manual step)
 // An error the org gave for an item (a refused component or record) is ActionRefused: trying the
 // same action again cannot help. A SalesforceError is the client's (limit, session, timeout…).
