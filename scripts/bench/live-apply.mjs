@@ -27,6 +27,21 @@ function callKind(request) {
 }
 
 /**
+ * How many requests the fake had in flight as each of these arrived (itself included: its own
+ * record, `inFlight`): the mean, and how many arrived at each count. 8 throughout is the client's
+ * parallelism used in full; less says the apply left slots idle.
+ */
+export function inFlightOf(requests) {
+  const at = {};
+  let sum = 0;
+  for (const r of requests) {
+    at[r.inFlight] = (at[r.inFlight] ?? 0) + 1;
+    sum += r.inFlight;
+  }
+  return { mean: requests.length === 0 ? 0 : Math.round((sum / requests.length) * 100) / 100, arrivedAt: at };
+}
+
+/**
  * A copy of the desired folder in which each app of a step without an API keeps the org's state:
  * an install or uninstall its file's `installed:` flipped back, a block its `blocked:`, so that
  * the plan has no such step.
@@ -123,6 +138,7 @@ export async function benchLiveApply({ measure, capctl, repo, env, fake, generat
       actionCalls,
       estimate,
       callsByKind: countBy(requests.slice(preflight)),
+      inFlight: inFlightOf(requests.slice(preflight)),
     },
     rows,
   };

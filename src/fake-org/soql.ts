@@ -166,8 +166,9 @@ export function fieldValue(row: Row, path: string): unknown {
 /**
  * The rows of a table that a parsed query selects, ordered, each with only the selected fields.
  * `indexed`: fields of this table looked up through an index rather than a scan (an `=` or `IN`
- * on one of them costs what it returns): the index is built on first use and again whenever the
- * table is replaced or changes length, so an indexed field must not be edited in place.
+ * on one of them costs what it returns; of several, the one answering the fewest rows): the
+ * index is built on first use and again whenever the table is replaced or changes length other
+ * than by removeRow (which keeps it), so an indexed field must not be edited in place.
  * `ranged`: dateTime fields a `>=` / `>` finds rows by through a sorted index (a "since" query
  * costs what it returns, not a parse of every row's date); these may be edited in place: each use
  * first checks that every row still holds the text it was indexed with, and builds it again if not.
@@ -175,11 +176,10 @@ export function fieldValue(row: Row, path: string): unknown {
 export function evaluate(query: Soql, rows: readonly Row[], knownField: (path: string) => boolean, indexed: readonly string[] = [], ranged: readonly string[] = []): Row[] {
   const paths = [...(query.fields === 'count' ? [] : query.fields), ...query.where.map((c) => c.field), ...(query.orderBy ? [query.orderBy.field] : [])];
   for (const path of paths) if (!knownField(path)) throw new SoqlError(`No such column '${path}' on entity '${query.from}'`);
-  const lookup = query.where.find((c) => (c.op === '=' || c.op === 'in') && indexed.includes(c.field));
-  const range = lookup ? undefined : query.where.find((c) => (c.op === '>=' || c.op === '>') && ranged.includes(c.field));
-  const candidates = lookup ? lookUp(rows, lookup) : range ? rangeOf(rows, range) : rows;
-  const tests = query.where.map(conditionTest);
-  let selected = candidates.filter((row) => tests.every((test) => test(row)));
+  const lookups = query.where.filter((c) => (c.op === '=' || c.op === 'in') && indexed.includes(c.field));
+  const range = lookups.length > 0 ? undefined : query.where.find((c) => (c.op === '>=' || c.op === '>') && ranged.includes(c.field));
+  const candidates = lookups.length > 0 ? lookUp(rows, lookups) : range ? rangeOf(rows, range) : rows;
+  let selected = candidates.filter((row) => query.where.every((c) => matches(fieldValue(row, c.field), c)));
   if (query.orderBy) {
     const { field, descending } = query.orderBy;
     selected = [...selected].sort((a, b) => {
@@ -193,9 +193,12 @@ export function evaluate(query: Soql, rows: readonly Row[], knownField: (path: s
   return selected.map((row) => project(row, fields));
 }
 
+/** A table's indexes: where each row is, and per indexed field the rows holding each value. */
 interface TableIndex {
+  /** The table's length they describe: another length means the table changed behind them. */
   length: number;
-  byField: Map<string, Map<unknown, number[]>>;
+  positions: Map<Row, number>;
+  byField: Map<string, Map<unknown, Set<Row>>>;
 }
 
 const indexes = new WeakMap<readonly Row[], TableIndex>();
@@ -206,34 +209,82 @@ const indexes = new WeakMap<readonly Row[], TableIndex>();
  * returns, as the later ones do.
  */
 export function buildIndexes(rows: readonly Row[], indexed: readonly string[] = [], ranged: readonly string[] = []): void {
-  for (const field of indexed) lookupIndex(rows, field);
+  for (const field of indexed) byValueOf(rows, tableIndex(rows), field);
   for (const field of ranged) rangeIndex(rows, field);
 }
 
-/** The positions of the rows by their value of a field: built when first asked for, and again when the table was replaced or changed length. */
-function lookupIndex(rows: readonly Row[], field: string): Map<unknown, number[]> {
+/** The table's index, made again when the table changed other than through removeRow. */
+function tableIndex(rows: readonly Row[]): TableIndex {
   let index = indexes.get(rows);
-  if (!index || index.length !== rows.length) indexes.set(rows, (index = { length: rows.length, byField: new Map() }));
+  if (!index || index.length !== rows.length) {
+    const positions = new Map<Row, number>();
+    rows.forEach((row, at) => positions.set(row, at));
+    indexes.set(rows, (index = { length: rows.length, positions, byField: new Map() }));
+  }
+  return index;
+}
+
+function byValueOf(rows: readonly Row[], index: TableIndex, field: string): Map<unknown, Set<Row>> {
   let byValue = index.byField.get(field);
   if (!byValue) {
     byValue = new Map();
-    rows.forEach((row, at) => {
+    for (const row of rows) {
       const value = fieldValue(row, field);
-      const list = byValue!.get(value);
-      if (list) list.push(at);
-      else byValue!.set(value, [at]);
-    });
+      const set = byValue.get(value);
+      if (set) set.add(row);
+      else byValue.set(value, new Set([row]));
+    }
     index.byField.set(field, byValue);
   }
   return byValue;
 }
 
-/** The rows whose field is one of the condition's values, in table order. */
-function lookUp(rows: readonly Row[], c: Condition): Row[] {
-  const byValue = lookupIndex(rows, c.field);
-  const positions = new Set<number>();
-  for (const value of c.values) for (const at of byValue.get(value) ?? []) positions.add(at);
-  return [...positions].sort((a, b) => a - b).map((at) => rows[at]!);
+/** The rows whose field is one of the condition's values, for the condition answering the fewest; in table order. */
+function lookUp(rows: readonly Row[], conditions: readonly Condition[]): Row[] {
+  const index = tableIndex(rows);
+  let best: Set<Row>[] | undefined;
+  let size = Infinity;
+  for (const c of conditions) {
+    const byValue = byValueOf(rows, index, c.field);
+    // A null value matches a field that is null or absent (as matches() does).
+    const sets = [...new Set(c.values)].flatMap((value) => [byValue.get(value), value === null ? byValue.get(undefined) : undefined].filter((set) => set !== undefined));
+    const n = sets.reduce((sum, set) => sum + set.size, 0);
+    if (n < size) [best, size] = [sets, n];
+  }
+  const found = new Set<Row>();
+  for (const set of best ?? []) for (const row of set) found.add(row);
+  return [...found].map((row) => [index.positions.get(row)!, row] as const).sort((x, y) => x[0] - y[0]).map(([, row]) => row);
+}
+
+/**
+ * Where a row is in its table (-1: not in it): through the table's index, kept by removeRow, so a
+ * revocation of thousands of tokens does not scan a million rows per call.
+ */
+export function positionOf(rows: readonly Row[], row: Row): number {
+  const at = tableIndex(rows).positions.get(row);
+  if (at !== undefined && rows[at] === row) return at;
+  // Moved behind the index (a test editing the table): found by a scan, the index made again.
+  indexes.delete(rows);
+  return rows.indexOf(row);
+}
+
+/**
+ * Removes the row at `at` from its table in constant time, keeping the table's index: the last
+ * row takes its place (a table has no order a query without ORDER BY may rely on; Salesforce
+ * promises none). Returns the row removed.
+ */
+export function removeRow(rows: Row[], at: number): Row {
+  const index = indexes.get(rows);
+  const kept = index !== undefined && index.length === rows.length;
+  const removed = rows[at]!;
+  const last = rows.pop()!;
+  if (at < rows.length) rows[at] = last;
+  if (!kept) return removed;
+  index.length = rows.length;
+  index.positions.delete(removed);
+  if (last !== removed) index.positions.set(last, at);
+  for (const [field, byValue] of index.byField) byValue.get(fieldValue(removed, field))?.delete(removed);
+  return removed;
 }
 
 interface RangeIndex {
@@ -323,21 +374,7 @@ function instantMsOf(text: string): number {
   return Date.parse(text.replace(/([+-][0-9]{2})([0-9]{2})$/, '$1:$2'));
 }
 
-/**
- * A condition as a test of one row: what matches() says of the row's field, with an IN list's
- * values looked up in a set (an `IN` of 200 user ids tried on thousands of tokens) rather than
- * compared one by one.
- */
-function conditionTest(c: Condition): (row: Row) => boolean {
-  if (c.op === 'in' && c.values.every((v) => typeof v === 'string')) {
-    const values = new Set(c.values as string[]);
-    return (row) => {
-      const value = fieldValue(row, c.field);
-      return typeof value === 'string' && values.has(value);
-    };
-  }
-  return (row) => matches(fieldValue(row, c.field), c);
-}
+const inSets = new WeakMap<Condition, Set<Literal>>();
 
 function matches(value: unknown, c: Condition): boolean {
   if (c.op === '>=' || c.op === '>' || c.op === '<=' || c.op === '<') {
@@ -349,7 +386,10 @@ function matches(value: unknown, c: Condition): boolean {
   const equal = (v: Literal): boolean => (v === null ? value === null || value === undefined : value === v);
   if (c.op === '=') return equal(c.values[0]!);
   if (c.op === '!=') return !equal(c.values[0]!);
-  return c.values.some(equal);
+  // IN: a set of its values (a list of 200 ids, matched against every candidate row).
+  let listed = inSets.get(c);
+  if (!listed) inSets.set(c, (listed = new Set(c.values)));
+  return listed.has(value as Literal) || (value === undefined && listed.has(null));
 }
 
 function project(row: Row, fields: readonly string[]): Row {

@@ -15,7 +15,7 @@
 // LastModifiedDate).
 import { createHash } from 'node:crypto';
 import type { Component, FakeOrgData } from './seed.js';
-import type { Row } from './soql.js';
+import { positionOf, removeRow, type Row } from './soql.js';
 
 /** The most components one metadata CRUD call takes. */
 export const metadataWriteBatch = 10;
@@ -82,6 +82,8 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
   const byUsageId = rowFinder(usageTokenId);
   // And a user's tokens of an app (the usage resources' per-user read), rather than a scan of the table per user.
   const byAppUser = groupedBy((t) => `${String((t.AppMenuItem as Row | null)?.ApplicationId)}/${String(t.UserId)}`);
+  // And an app's tokens (each page of its users), rather than a scan of the table per page.
+  const byApp = groupedBy((t) => String((t.AppMenuItem as Row | null)?.ApplicationId));
 
   function checkComponent(call: string, type: string, fields: Component): ItemError | undefined {
     for (const field of requiredFields[type] ?? ['fullName']) {
@@ -224,8 +226,7 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
       const rows = table('OauthToken');
       const at = token ? byDeleteToken(rows, token) : -1;
       if (at < 0) return { status: 400, body: { error: 'invalid_token', error_description: 'invalid token' }, outcome: 'invalid_token' };
-      const [row] = rows.splice(at, 1);
-      return { status: 200, outcome: `revoked ${tokenKey(row!)}` };
+      return { status: 200, outcome: `revoked ${tokenKey(removeRow(rows, at))}` };
     },
 
     /** The usage resources of external client apps (REST, under /services/data/vNN.N). */
@@ -235,7 +236,7 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
       const one = /^\/apps\/oauth\/usage\/tokens\/([^/]+)$/.exec(route);
       const ecaTokens = (appId: string): Row[] => {
         const app = table('ExternalClientApplication').find((a) => a.Id === appId);
-        return app ? table('OauthToken').filter((t) => (t.AppMenuItem as Row | null)?.ApplicationId === appId) : [];
+        return app ? byApp(table('OauthToken'), appId) : [];
       };
       const notFound: RestAnswer = { status: 404, body: [{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }] };
       if (users && method === 'GET') {
@@ -277,8 +278,7 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
         const rows = table('OauthToken');
         const at = byUsageId(rows, one[1]!);
         if (at < 0) return { status: 404, body: [{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }], outcome: 'gone' };
-        const [row] = rows.splice(at, 1);
-        return { status: 204, outcome: `revoked ${tokenKey(row!)}` };
+        return { status: 204, outcome: `revoked ${tokenKey(removeRow(rows, at))}` };
       }
       return undefined;
     },
@@ -313,7 +313,7 @@ function rowFinder(keyOf: (row: Row) => string): (rows: Row[], key: string) => n
   let keyed = new Map<string, Row>();
   const find = (rows: Row[], key: string): number => {
     const row = keyed.get(key);
-    return row !== undefined && keyOf(row) === key ? rows.indexOf(row) : -1;
+    return row !== undefined && keyOf(row) === key ? positionOf(rows, row) : -1;
   };
   return (rows, key) => {
     const at = find(rows, key);

@@ -16,8 +16,9 @@
 //   revoke            each matching token's DeleteToken to POST /services/oauth2/revoke (a token
 //                     already gone counts as done); external client apps: the usage resources.
 //                     The tokens (and an external client app's users' token reads) go out side by
-//                     side, at most the client's parallelism at once (eachAtMost); after a failure
-//                     none more is sent, the ones under way settle, and the first failure is thrown
+//                     side, at most the client's parallelism at once (Slots); after a failure
+//                     none more is sent, the ones under way settle, and the first failure is thrown;
+//                     a connected app's next chunk of users is queried beside the revokes of the last
 //   install / uninstall  no API: refused (a manual step)
 // An error the org gave for an item (a refused component or record) is ActionRefused: trying the
 // same action again cannot help. A SalesforceError is the client's (limit, session, timeout…).
@@ -438,44 +439,99 @@ async function revoke(context: LiveContext, action: Action): Promise<void> {
   // is revoked and gone from the next answer: while a query answers the cap, query again. (Asking
   // for all the app's tokens and matching here stopped at a capped answer that held none to end,
   // with tokens to end beyond the cap.)
+  // The next chunk's query goes out beside the revokes of this one's answer (its users hold none
+  // of these tokens, so its answer is the same), so that no slot waits for it; an answer at the cap
+  // is asked again only once each of its tokens is revoked (they leave the next answer).
   const ids = new Map(context.records.users.map((u) => [String(u.Username), String(u.Id)]));
-  const chunks = named === undefined ? [undefined] : revokeChunks([...named]).map((chunk) => chunk.flatMap((user) => ids.get(user) ?? []));
-  for (const chunk of chunks) {
-    if (chunk !== undefined && chunk.length === 0) continue;
-    for (;;) {
-      const rows = await context.client.query(U.revokeTokensSoql(app.name, new Date(cutoff), chunk));
-      const tokens = rows.filter((t) => matches(String(t.UserId), t.CreatedDate));
-      const total = Math.max(action.effects.sessionsEnded, done + tokens.length);
-      await eachAtMost(width, tokens.values(), async (token) => {
-        // A token already gone (revoked by an earlier, interrupted run, or by its user) counts as done.
-        await context.client.revokeToken(String(token.DeleteToken));
-        context.onRevokeProgress?.(++done, total, app.name);
-      });
-      if (rows.length < U.oauthTokenCap || tokens.length === 0) break;
+  const chunks = (named === undefined ? [undefined] : revokeChunks([...named]).map((chunk) => chunk.flatMap((user) => ids.get(user) ?? []))).filter((chunk) => chunk === undefined || chunk.length > 0);
+  const ask = (chunk: string[] | undefined): Promise<SfRecord[]> => context.client.query(U.revokeTokensSoql(app.name, new Date(cutoff), chunk));
+  const slots = new Slots(width);
+  let asked = chunks.length > 0 ? ask(chunks[0]) : undefined;
+  try {
+    for (let c = 0; c < chunks.length && !slots.stopped; c++) {
+      for (;;) {
+        const rows = await asked!;
+        asked = undefined;
+        const tokens = rows.filter((t) => matches(String(t.UserId), t.CreatedDate));
+        const again = rows.length >= U.oauthTokenCap && tokens.length > 0;
+        if (!again && c + 1 < chunks.length) asked = ask(chunks[c + 1]);
+        const total = Math.max(action.effects.sessionsEnded, done + tokens.length);
+        for (const token of tokens) {
+          const started = await slots.start(async () => {
+            // A token already gone (revoked by an earlier, interrupted run, or by its user) counts as done.
+            await context.client.revokeToken(String(token.DeleteToken));
+            context.onRevokeProgress?.(++done, total, app.name);
+          });
+          if (!started) break;
+        }
+        if (!again || slots.stopped) break;
+        await slots.settled();
+        asked = ask(chunks[c]);
+      }
     }
+  } catch (error) {
+    // A query failed: the revokes under way settle before the failure is the action's.
+    await slots.settled().catch(() => undefined);
+    throw error;
+  } finally {
+    // Stopped by a failed revoke with the next query out: it settles too (a read; its answer unused).
+    await asked?.catch(() => undefined);
+  }
+  await slots.settled();
+}
+
+/**
+ * At most `width` tasks at once, started one at a time by their caller (`start` waits for a free
+ * slot). After a failure none more starts (`start` answers false); the ones under way settle, and
+ * `settled()`, once every task started has, throws the first failure.
+ */
+class Slots {
+  private running = 0;
+  private failed: { error: unknown } | undefined;
+  private waiting: (() => void)[] = [];
+
+  constructor(private readonly width: number) {}
+
+  /** Whether a task has failed (none more starts). */
+  get stopped(): boolean {
+    return this.failed !== undefined;
+  }
+
+  /** Starts the task once a slot is free; false, not started, once a task has failed. */
+  async start(task: () => Promise<void>): Promise<boolean> {
+    while (this.running >= Math.max(1, this.width) && this.failed === undefined) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.failed !== undefined) return false;
+    this.running++;
+    void task()
+      .catch((error: unknown) => {
+        this.failed ??= { error };
+      })
+      .finally(() => {
+        this.running--;
+        for (const wake of this.waiting.splice(0)) wake();
+      });
+    return true;
+  }
+
+  /** Every task started has settled; throws the first failure. */
+  async settled(): Promise<void> {
+    while (this.running > 0) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.failed !== undefined) throw this.failed.error;
   }
 }
 
 /**
- * Runs `work` on each item in turn, at most `width` at once (that many workers taking the next
- * item as one ends: never a promise per item). After a failure no item is started; the ones under
- * way settle, and the first failure is thrown.
+ * Runs `work` on each item in turn, at most `width` at once (a slot taking the next item as one
+ * ends: never a promise per item). After a failure no item is started; the ones under way
+ * settle, and the first failure is thrown.
  */
 async function eachAtMost<T>(width: number, items: Iterator<T>, work: (item: T) => Promise<void>): Promise<void> {
-  let failed: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (failed === undefined) {
-      const next = items.next();
-      if (next.done === true) return;
-      try {
-        await work(next.value);
-      } catch (error) {
-        failed ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, width) }, worker));
-  if (failed) throw failed.error;
+  const slots = new Slots(width);
+  for (let next = items.next(); next.done !== true; next = items.next()) {
+    const item = next.value;
+    if (!(await slots.start(() => work(item)))) break;
+  }
+  await slots.settled();
 }
 
 async function readTokens(context: LiveContext, app: ObservedApp): Promise<void> {

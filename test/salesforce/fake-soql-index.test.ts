@@ -1,9 +1,10 @@
 // The fake org's SOQL evaluator (src/fake-org/soql.ts): a query through an index gives exactly the
 // rows a scan gives, in table order: `=` / `IN` on an indexed field, and `>=` / `>` on a ranged
 // dateTime field, also after a date is edited in place (as tests do to the fake's tokens), with
-// rows holding no date, a date that is no dateTime, ties on the bound, and other conditions ANDed.
+// rows holding no date, a date that is no dateTime, ties on the bound, and other conditions ANDed;
+// after rows are removed through removeRow (which keeps the index), or behind its back.
 import { describe, expect, it } from 'vitest';
-import { evaluate, instantOf, parseSoql, SoqlError, type Row } from '../../src/fake-org/soql.js';
+import { evaluate, instantOf, parseSoql, positionOf, removeRow, SoqlError, type Row } from '../../src/fake-org/soql.js';
 
 const fields = new Set(['Id', 'UserId', 'AppName', 'CreatedDate', 'LastUsedDate']);
 const known = (f: string): boolean => fields.has(f);
@@ -69,6 +70,54 @@ describe('the fake SOQL evaluator: an index answers what a scan does', () => {
     both("SELECT Id FROM OauthToken WHERE AppName = 'app2' AND CreatedDate > 2026-01-01T10:00:00Z", rows);
     both("SELECT Id FROM OauthToken WHERE CreatedDate > 2026-01-01T10:00:00Z AND AppName = 'app2'", rows);
     both('SELECT COUNT() FROM OauthToken WHERE LastUsedDate > 2026-01-01T10:00:00Z', rows);
+  });
+
+  it('IN matches as a list of values would: null matches a field that is null or absent', () => {
+    const rows = tokens();
+    delete rows[4]!.UserId;
+    rows[9]!.UserId = null;
+    const got = both("SELECT Id FROM OauthToken WHERE UserId IN (null, 'u2')", rows).map((r) => r.Id);
+    expect(got).toEqual(rows.filter((r) => r.UserId === undefined || r.UserId === null || r.UserId === 'u2').map((r) => r.Id));
+    expect(got).toContain('t4');
+    expect(got).toContain('t9');
+  });
+
+  it('of several indexed conditions, any may be looked up: the rows are those a scan gives', () => {
+    const rows = tokens();
+    for (const soql of [
+      "SELECT Id FROM OauthToken WHERE AppName = 'app1' AND UserId IN ('u1', 'u4')",
+      "SELECT Id FROM OauthToken WHERE UserId IN ('u1', 'u4', 'u5', 'u6', 'u0') AND AppName = 'app2'",
+      "SELECT Id FROM OauthToken WHERE AppName IN ('app0', 'app1') AND UserId = 'u3' AND CreatedDate < 2026-01-02T00:00:00Z",
+    ]) {
+      expect(both(soql, rows).length, soql).toBeGreaterThan(0);
+    }
+  });
+
+  it('removeRow: the last row takes the removed one\'s place; the index, kept, answers what a scan does, and finds every row where it is', () => {
+    const rows = tokens();
+    const soql = "SELECT Id FROM OauthToken WHERE AppName = 'app1' AND UserId IN ('u1', 'u2', 'u3')";
+    both(soql, rows);
+    const removed: Row[] = [];
+    for (const at of [5, 0, 57, 20, 55]) {
+      const last = rows.at(-1)!;
+      const row = rows[at]!;
+      expect(removeRow(rows, at)).toBe(row);
+      removed.push(row);
+      if (row !== last) expect(rows[at]).toBe(last);
+      both(soql, rows);
+      both("SELECT COUNT() FROM OauthToken WHERE UserId = 'u1'", rows);
+    }
+    expect(rows).toHaveLength(55);
+    for (const [at, row] of rows.entries()) expect(positionOf(rows, row)).toBe(at);
+    for (const row of removed) expect(positionOf(rows, row)).toBe(-1);
+    // Changed behind the index's back: a row removed and one added (the length the same), then rows swapped.
+    rows.splice(3, 1);
+    rows.push({ ...rows[0]!, Id: 'added', UserId: 'u2', AppName: 'app1' });
+    const [a, b] = [rows[1]!, rows[2]!];
+    [rows[1], rows[2]] = [b, a];
+    expect(positionOf(rows, a)).toBe(2);
+    expect(both(soql, rows).map((r) => r.Id)).toContain('added');
+    for (const [at, row] of rows.entries()) expect(positionOf(rows, row)).toBe(at);
   });
 
   it('IN on a field no index holds: each value tried, nulls and numbers among the row values', () => {
