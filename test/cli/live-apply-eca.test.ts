@@ -46,6 +46,14 @@ function revocationCalls(requests: readonly RecordedRequest[]): RecordedRequest[
   return requests.slice(first, end);
 }
 
+/** Applies the saved plan (exit 0) and gives the revocation's requests (revocationCalls). */
+async function appliedRevocation({ fake, run }: Pick<Connected, 'fake' | 'run'>): Promise<RecordedRequest[]> {
+  const mark = fake.requests.length;
+  const applied = await run(['apply', 'plan.json', '--actor', actor]);
+  expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+  return revocationCalls(fake.requests.slice(mark));
+}
+
 interface Connected {
   root: string;
   fake: Awaited<ReturnType<typeof fixtures.startFake>>;
@@ -96,10 +104,7 @@ describe('apply: an external client app with more users than a page of its users
     const revoke = revocationOf(root);
     expect(revoke.effects.sessionsEnded).toBe(392);
 
-    const mark = fake.requests.length;
-    const applied = await run(['apply', 'plan.json', '--actor', actor]);
-    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
-    const calls = revocationCalls(fake.requests.slice(mark));
+    const calls = await appliedRevocation({ fake, run });
     const usage = calls.filter((r) => r.path.includes('/apps/oauth/usage/'));
     const pages = usage.filter((r) => r.path.endsWith('/users'));
     expect(pages.map((r) => r.query)).toEqual(['page=0&pageSize=100', 'page=1&pageSize=100', 'page=2&pageSize=100']);
@@ -132,10 +137,7 @@ describe('apply: an external client app with more users than a page of its users
     const { root, fake, run } = await planned(snapshot, '2026-06-01T05:00:00Z');
     const revoke = revocationOf(root);
     expect(revoke.effects.sessionsEnded).toBe(300);
-    const mark = fake.requests.length;
-    const applied = await run(['apply', 'plan.json', '--actor', actor]);
-    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
-    const calls = revocationCalls(fake.requests.slice(mark));
+    const calls = await appliedRevocation({ fake, run });
     const queries = calls.filter((r) => r.soql?.includes('FROM OauthToken'));
     // COUNT(), then one query per chunk of holders (at most 256 users: 256, 256 and the rest): none reads the org's other tokens.
     expect(queries.map((r) => r.soql!.replace(/ IN \(.*\)/, ' IN (…)'))).toEqual([

@@ -276,13 +276,18 @@ export function backendContract(factory: BackendFactory): void {
         return changedFiles(before, after, { entryOf: (part) => JSON.stringify(part) }).map((f) => f.part);
       }
 
-      it('a refresh that records a change outside capctl names the parts that changed, never files; the state folder commits exactly their entries and the ledger', async () => {
+      /** A recorded org with one installed app blocked outside capctl (no ledger line says so yet). */
+      async function blockedOutside() {
         const backend = await recorded();
         const { store } = backend;
         const before = await store.readSnapshot(ORG);
         const app = before.apps.find((a) => a.installed && !a.blocked)!;
         await backend.changeApp(ORG, { ...app, blocked: true });
-        const folder = store.stateFolder(ORG);
+        return { backend, store, before, app, folder: store.stateFolder(ORG) };
+      }
+
+      it('a refresh that records a change outside capctl names the parts that changed, never files; the state folder commits exactly their entries and the ledger', async () => {
+        const { backend, store, before, app, folder } = await blockedOutside();
         const audit: RefreshAudit = folder
           ? { observe: (snapshot, ledger) => observeChanges(snapshot, ledger, folder), recordPending: (ledger, upToSeq, current) => recordPendingApplies(ORG, folder, ledger, upToSeq, current) }
           : {
@@ -310,12 +315,7 @@ export function backendContract(factory: BackendFactory): void {
       });
 
       it('an observed line an older capctl wrote, naming files, still reads and verifies, leaves the revision as it was, and is committed with the files it names', async () => {
-        const backend = await recorded();
-        const { store } = backend;
-        const before = await store.readSnapshot(ORG);
-        const app = before.apps.find((a) => a.installed && !a.blocked)!;
-        await backend.changeApp(ORG, { ...app, blocked: true });
-        const folder = store.stateFolder(ORG);
+        const { backend, store, before, app, folder } = await blockedOutside();
         // The file the older capctl named: the app's entry in a state folder, its file store's name elsewhere.
         const file = folder ? folder.entryOf({ kind: 'app', appId: app.id }) : `apps/${app.id}.json`;
         const lock = await store.lock(ORG, { timeoutMs: 0, command: 'contract old refresh' });
