@@ -37,7 +37,7 @@ export interface LiveRecords {
   tokens: SfRecord[];
   /**
    * Sessions the last read mapped and that have not moved since (oauth-tokens.ts
-   * readTokensSinceLastRead proved it): kept as the store holds them rather than read and mapped
+   * finishTokensSinceLastRead proved it): kept as the store holds them rather than read and mapped
    * again. Code that needs them as token rows takes tokensWithKept.
    */
   kept?: readonly KeptSessions[];

@@ -6,7 +6,7 @@
 // shortfall is never dropped silently.
 //
 // A refresh need not read them all again when none moved since the last read
-// (readTokensSinceLastRead): the tokens issued at or after the newest creation the last read saw,
+// (askTokensSinceLastRead, then finishTokensSinceLastRead): the tokens issued at or after the newest creation the last read saw,
 // and those used at or after its newest use, are read (two queries); every other token of the org
 // is then provably one the last read saw, with the same counters, and is taken from the store.
 // Anything that cannot be proved so (a store edited since, a user renamed, an app installed or
@@ -45,7 +45,7 @@ export interface SessionsCache {
   users: string;
 }
 
-/** The last read, for readTokensSinceLastRead: the store's apps and the cache the last read left. */
+/** The last read, to take unmoved tokens from it: the store's apps and the cache the last read left. */
 export interface TokensBefore {
   apps: readonly ObservedApp[];
   cache: SessionsCache;
@@ -53,7 +53,7 @@ export interface TokensBefore {
   installed: ReadonlyMap<string, string>;
 }
 
-/** An app's sessions the last read saw, proved unmoved since (readTokensSinceLastRead): kept as the store holds them, not read again. */
+/** An app's sessions the last read saw, proved unmoved since (finishTokensSinceLastRead): kept as the store holds them, not read again. */
 export interface KeptSessions {
   /** The installed app's id (its tokens name it by AppMenuItem.ApplicationId); undefined for an uninstalled app (its tokens name it by AppName only). */
   appId: string | undefined;
@@ -68,11 +68,9 @@ export interface TokenReadOptions {
   userChunk?: number;
   /** Every user's Id by Username (from the User query): needed to take unmoved tokens from the store. */
   userIdByName?: ReadonlyMap<string, string>;
-  /** The last read, to take unmoved tokens from the store (readTokensSinceLastRead). */
-  before?: TokensBefore;
   /** The org's COUNT() of tokens, when already asked. */
   counted?: number;
-  /** The queries of tokens since the last read, when already sent (askTokensSinceLastRead, on `counted`). */
+  /** The queries of tokens since the last read, sent (askTokensSinceLastRead, on `counted`): unmoved tokens are then taken from the store. */
   since?: TokensSince;
 }
 
@@ -80,8 +78,7 @@ export interface TokenReadOptions {
 export async function readOauthTokens(client: SfClient, userIds: readonly string[], options: TokenReadOptions = {}): Promise<TokenRead & { reused: number; kept?: KeptSessions[] }> {
   const counted = options.counted ?? (await client.count(countAllSoql));
   if (options.userIdByName && worthReadingSince(counted)) {
-    const asked = options.since ?? (options.before ? askTokensSinceLastRead(client, options.before) : undefined);
-    const since = asked && (await finishTokensSinceLastRead(asked, counted, options.userIdByName));
+    const since = options.since && (await finishTokensSinceLastRead(options.since, counted, options.userIdByName));
     if (since) return { tokens: since.tokens, counted, missing: 0, warnings: [], reused: since.reused, kept: since.kept };
   }
   return { ...(await readAll(client, counted, userIds, options)), reused: 0 };
@@ -155,9 +152,11 @@ function finish(tokens: SfRecord[], counted: number, warnings: string[]): TokenR
   return { tokens, counted, missing, warnings };
 }
 
-/**
- * The org's tokens from the last read and what moved since, or undefined when that cannot be
- * proved (the caller then reads them all). `counted`: the org's COUNT() of tokens now.
+/*
+ * Taking unmoved tokens from the store, in two halves (askTokensSinceLastRead, then
+ * finishTokensSinceLastRead): the org's tokens from the last read and what moved since, or
+ * undefined when that cannot be proved (the caller then reads them all). `counted`: the org's
+ * COUNT() of tokens now.
  *   created = the newest CreatedDate among the stored sessions, to the second; used = the newest
  *   last use. Read the tokens with CreatedDate ≥ created (new ones, and those issued in that
  *   second) and those with LastUsedDate ≥ used (every token used since). A token issued before
@@ -170,17 +169,8 @@ function finish(tokens: SfRecord[], counted: number, warnings: string[]): TokenR
  * wrote, every date in the one form map-snapshot's instant() writes (UTC, `Z`, fixed width), in
  * which text order to the second is time order.
  */
-export async function readTokensSinceLastRead(
-  client: SfClient,
-  counted: number,
-  before: TokensBefore,
-  userIdByName: ReadonlyMap<string, string>,
-): Promise<{ tokens: SfRecord[]; reused: number; kept: KeptSessions[] } | undefined> {
-  const asked = askTokensSinceLastRead(client, before);
-  return asked && finishTokensSinceLastRead(asked, counted, userIdByName);
-}
 
-/** The two queries of readTokensSinceLastRead, sent, with what its second half needs. */
+/** The two queries of tokens since the last read, sent, with what the second half needs. */
 export interface TokensSince {
   before: TokensBefore;
   /** The newest stored creation to the second, as text (`2026-06-03T04:57:19`), and as ms. */
@@ -191,7 +181,7 @@ export interface TokensSince {
 }
 
 /**
- * The first half of readTokensSinceLastRead, which needs only the store and the org's installed
+ * The first half of taking unmoved tokens from the store, which needs only the store and the org's installed
  * apps (not its users): finds the newest stored creation and use, and sends the two queries.
  * Undefined when the stored sessions cannot be the last read's (a date not in the form it writes,
  * an app's tokens naming it otherwise now) or there are none.
@@ -223,7 +213,7 @@ export function askTokensSinceLastRead(client: SfClient, before: TokensBefore): 
   return { before, createdSecond, createdFrom, queries };
 }
 
-/** The second half of readTokensSinceLastRead, once the org's users are read: the proof, and the tokens. */
+/** The second half, once the org's users are read: the proof, and the tokens. */
 export async function finishTokensSinceLastRead(
   asked: TokensSince,
   counted: number,

@@ -55,7 +55,7 @@ export interface LiveRead {
   appMetadata: AppMetadataCache;
   /** What the next read needs to take unmoved tokens from the store (absent when some could not be read; worked out when first asked for). */
   sessions?: SessionsCache;
-  /** Tokens taken from the store, proved unmoved (oauth-tokens.ts readTokensSinceLastRead), rather than read again. */
+  /** Tokens taken from the store, proved unmoved (oauth-tokens.ts finishTokensSinceLastRead), rather than read again. */
   tokensReused: number;
   /** Tokens the org counted but that could not be read (OauthToken's cap). */
   tokensMissing: number;

@@ -122,7 +122,7 @@ export const oauthTokenCap = 2500;
 
 /**
  * What lets a refresh skip re-reading every token when none moved (oauth-tokens.ts
- * readTokensSinceLastRead), all U: OauthToken takes a dateTime filter on CreatedDate and
+ * askTokensSinceLastRead), all U: OauthToken takes a dateTime filter on CreatedDate and
  * LastUsedDate ([S22] filters CreatedDate with Bulk); CreatedDate is the org's clock when the token
  * was issued, so no token appears with a CreatedDate earlier than the last one a read saw; a use
  * moves LastUsedDate to the time of the use, and UseCount only moves with it.
