@@ -29,17 +29,19 @@ import { count } from '../plan/count.js';
 import type { OrgData } from '../plan/transition.js';
 import { metadataBatchKey, revokeChunks, tokenChunks, type BatchCall } from './call-estimate.js';
 import { collectionBatch, metadataWriteBatch, type SfClient, type SfRecord, type WriteResult } from './client.js';
+import type { AppTokens } from './app-tokens.js';
 import { mapSnapshot, type LiveRecords } from './map-snapshot.js';
 import type { AppMetadataCache } from './read-live-snapshot.js';
 import { readOauthTokens } from './oauth-tokens.js';
 import * as U from './unconfirmed.js';
 
-/** What an executor works from: the org as last read (mapped and raw), and the client. */
+/** What an executor works from: the org as last read (mapped and raw, its tokens by app), and the client. */
 export interface LiveContext {
   client: SfClient;
   slug: string;
   data: OrgData;
-  records: LiveRecords;
+  records: Omit<LiveRecords, 'tokens' | 'kept'>;
+  tokens: AppTokens;
   appMetadata: AppMetadataCache;
   /** Called as a revocation ends tokens: how many so far, of how many. */
   onRevokeProgress?(done: number, total: number, app: string): void;
@@ -337,8 +339,11 @@ async function blockBatch(context: LiveContext, actions: readonly Action[]): Pro
 async function readBackBlockBatch(context: LiveContext, actions: readonly Action[]): Promise<ReadBack[]> {
   const apps = listedApps(context, actions);
   await readBlocks(context, apps.map((a) => U.blockFullName(a.id)));
-  // A block ends the app's sessions (R1).
-  for (const app of apps) await readTokens(context, app);
+  // A block ends the app's sessions (R1): each app's tokens read again, side by side; all settle
+  // before a failure is the read-back's.
+  const read = await Promise.allSettled(apps.map((app) => readTokens(context, app)));
+  const failed = read.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
   return actions.map((action) => mappedApp(context, action));
 }
 
@@ -543,7 +548,7 @@ async function readTokens(context: LiveContext, app: ObservedApp): Promise<void>
       : count <= U.oauthTokenCap
       ? await client.query(U.appTokensSoql(app.name))
       : ((await readTokensByHolders(context, app, count)) ?? (await readOauthTokens(client, records.users.map((u) => String(u.Id)))).tokens.filter((t) => t.AppName === app.name));
-  records.tokens = [...records.tokens.filter((t) => !belongsTo(t, app)), ...rows];
+  context.tokens.replace(app, rows);
 }
 
 /**
@@ -555,8 +560,7 @@ async function readTokensByHolders(context: LiveContext, app: ObservedApp, count
   const { client, records } = context;
   const usernames = new Map(records.users.map((u) => [String(u.Id), String(u.Username)]));
   const holders = new Map<string, { id: string; user: string; held: number }>();
-  for (const token of records.tokens) {
-    if (!belongsTo(token, app)) continue;
+  for (const token of context.tokens.of(app)) {
     const id = String(token.UserId);
     const holder = holders.get(id) ?? { id, user: usernames.get(id) ?? id, held: 0 };
     holders.set(id, holder);
@@ -628,9 +632,9 @@ function readBackApp(...reads: ((context: LiveContext, app: ObservedApp) => Prom
 }
 
 /** One app as the records show it, mapped by map-snapshot with only what concerns it. */
-export function mapApp(context: Pick<LiveContext, 'slug' | 'records' | 'data'>, app: Pick<ObservedApp, 'id' | 'name'>): ObservedApp | undefined {
+export function mapApp(context: Pick<LiveContext, 'slug' | 'records' | 'tokens' | 'data'>, app: Pick<ObservedApp, 'id' | 'name'>): ObservedApp | undefined {
   const r = context.records;
-  const tokens = r.tokens.filter((t) => belongsTo(t, app));
+  const tokens = context.tokens.of(app);
   const userIds = new Set(tokens.map((t) => String(t.UserId)));
   const eca = r.externalClientApps.filter((row) => row.Id === app.id);
   const metadata = r.connectedAppMetadata.get(app.id);
@@ -651,10 +655,6 @@ export function mapApp(context: Pick<LiveContext, 'slug' | 'records' | 'data'>, 
     context.data.org.revision,
   );
   return apps.find((a) => a.id === app.id);
-}
-
-function belongsTo(token: SfRecord, app: Pick<ObservedApp, 'id' | 'name'>): boolean {
-  return (token.AppMenuItem as SfRecord | null | undefined)?.ApplicationId === app.id || token.AppName === app.name;
 }
 
 function appOf(context: LiveContext, action: Action): ObservedApp {

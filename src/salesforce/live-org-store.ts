@@ -42,10 +42,11 @@ import { formatJson } from '../store/json-format.js';
 import { isObservedLine, nextLedgerLine, nextObservedLine } from '../store/ledger-chain.js';
 import type { CarryOutContext, CarryOutFailure, CarryOutResult, LockInfo, LockRequest, OrgLock, OrgStore, SnapshotReadOptions, StateFolder } from '../store/org-store.js';
 import { digestOfData } from '../store/store-digest.js';
+import { AppTokens } from './app-tokens.js';
 import { batchesOf, estimateApplyCalls, type CallEstimate } from './call-estimate.js';
 import type { LimitInfo, SfClient } from './client.js';
 import type { LiveContext, ReadBack } from './live-executors.js';
-import { withKeptAsTokens, type SessionsCache } from './oauth-tokens.js';
+import type { SessionsCache } from './oauth-tokens.js';
 import type { AppMetadataCache, LiveRead, PreviousRead } from './read-live-snapshot.js';
 
 /** The metadata cache of the last refresh, beside the state files (not part of the snapshot; no secret in it). */
@@ -306,12 +307,14 @@ export class LiveOrgStore implements OrgStore {
         };
       }
       const { liveBatching, liveExecutors } = await import('./live-executors.js');
+      // The read-backs look at the org's tokens as rows, by app: the kept sessions too (AppTokens).
+      const { tokens: _tokens, kept: _kept, ...records } = live.read.records;
       const exec: LiveContext = {
         client: live.client,
         slug: org,
         data: live.read.snapshot,
-        // The read-backs look at the org's tokens as rows: the kept sessions too.
-        records: withKeptAsTokens(live.read.records),
+        records,
+        tokens: new AppTokens(live.read.records),
         appMetadata: live.read.appMetadata,
         ...(this.options.onRevokeProgress ? { onRevokeProgress: this.options.onRevokeProgress } : {}),
       };

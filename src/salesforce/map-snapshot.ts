@@ -38,7 +38,7 @@ export interface LiveRecords {
   /**
    * Sessions the last read mapped and that have not moved since (oauth-tokens.ts
    * finishTokensSinceLastRead proved it): kept as the store holds them rather than read and mapped
-   * again. Code that needs them as token rows takes tokensWithKept.
+   * again. Apply's executors take them as token rows by app (app-tokens.ts AppTokens).
    */
   kept?: readonly KeptSessions[];
 }

@@ -14,7 +14,6 @@
 import { createHash } from 'node:crypto';
 import type { ObservedApp, Session } from '../model/index.js';
 import type { SfClient, SfRecord } from './client.js';
-import type { LiveRecords } from './map-snapshot.js';
 import { isUninstalledToken, oauthTokenCap, oauthTokenFields, tokensSinceSoql } from './unconfirmed.js';
 import { byCodePoint } from '../plan/names.js';
 
@@ -90,24 +89,6 @@ export const countAllSoql = 'SELECT COUNT() FROM OauthToken';
 /** Whether taking unmoved tokens from the store is worth its two queries: when reading them all takes more calls. */
 export function worthReadingSince(counted: number): boolean {
   return counted > 2 * oauthTokenPage;
-}
-
-/**
- * A read's records with every token of the org as a row: those read, and those it kept (as the
- * last read's mapping would give them back), for code that looks at the org's tokens as rows, as
- * apply's read-backs do.
- */
-export function withKeptAsTokens(records: LiveRecords): LiveRecords {
-  const { kept, ...rest } = records;
-  if (kept === undefined) return records;
-  const userIdByName = new Map(records.users.map((u) => [String(u.Username), String(u.Id)]));
-  const tokens = [...records.tokens];
-  for (const { appId, appName, sessions } of kept) {
-    // One AppMenuItem per app, shared by its tokens (never changed in place).
-    const menuItem = appId === undefined ? null : { ApplicationId: appId };
-    for (const s of sessions) tokens.push({ AppName: appName, AppMenuItem: menuItem, UserId: userIdByName.get(s.user)!, CreatedDate: s.created, LastUsedDate: s.lastUsed, UseCount: s.useCount });
-  }
-  return { ...rest, tokens };
 }
 
 async function readAll(client: SfClient, counted: number, userIds: readonly string[], options: { userChunk?: number }): Promise<TokenRead> {

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Action } from '../../src/model/index.js';
 import { ActionRefused, liveExecutors, type LiveContext } from '../../src/salesforce/live-executors.js';
+import { AppTokens } from '../../src/salesforce/app-tokens.js';
 import type { SfClient } from '../../src/salesforce/client.js';
 import { bundledSnapshot } from './helpers.js';
 
@@ -12,7 +13,7 @@ const noCalls = new Proxy({}, { get: () => () => Promise.reject(new Error('no ca
 async function context(): Promise<LiveContext> {
   const snapshot = await bundledSnapshot();
   const records = { connectedAppMetadata: new Map(), blocks: [], users: [], permissionSets: [] } as unknown as LiveContext['records'];
-  return { client: noCalls, slug: 'acme-prod', data: snapshot, records, appMetadata: {} };
+  return { client: noCalls, slug: 'acme-prod', data: snapshot, records, tokens: new AppTokens({ tokens: [], users: [] }), appMetadata: {} };
 }
 
 function action(kind: Action['kind'], app: { id: string; name: string }): Action {
