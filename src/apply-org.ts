@@ -8,6 +8,7 @@ import { applyPlan } from './apply/apply-plan.js';
 import type { ReviewedDesired } from './apply/assert-reviewed.js';
 import type { StartPoint } from './apply/preflight.js';
 import { assertPlanOrg, readPlanFile } from './apply/read-plan-file.js';
+import { takeLock } from './apply/take-lock.js';
 import { changedFiles } from './apply/refresh-live-org.js';
 import { describeUncommittedChanges } from './audit/detect-drift.js';
 import { describeChangedFiles, observeChanges } from './audit/observe-changes.js';
@@ -18,7 +19,7 @@ import { planFailed } from './render/plan-words.js';
 import { LiveOrgStore } from './salesforce/live-org-store.js';
 import { apiReports, type ApiReport } from './store/api-reports.js';
 import { openStore, stateFolderOf, type StoreSettings } from './store/open-store.js';
-import type { LockInfo } from './store/org-store.js';
+import type { LockInfo, OrgLock } from './store/org-store.js';
 import { selectOrg } from './store/select-org.js';
 
 /** What applyOrg says as it goes; every event is optional, and none of them decides anything. */
@@ -94,6 +95,9 @@ export async function applyOrg(options: ApplyOrgOptions): Promise<ApplyReport> {
 
   let plan: Plan;
   let desired: ReviewedDesired | undefined;
+  let lock: OrgLock | undefined;
+  const command = options.command ?? `capctl apply${options.planFile ? ` ${options.planFile}` : ''}`;
+  const lockWait = (org: string) => ({ lockTimeoutMs: options.lockTimeoutMs ?? 0, command, onWait: (holder: LockInfo) => reporter.waiting?.(holder, org) });
   if (options.planFile !== undefined) {
     plan = await readPlanFile(options.planFile);
     await assertPlanOrg(plan, options.org, store, options.orgState);
@@ -103,11 +107,22 @@ export async function applyOrg(options: ApplyOrgOptions): Promise<ApplyReport> {
     desired = await readReviewedDesired({ desired: options.desired, org: plan.org.name, store, storeName: options.orgState, now: options.now() });
   } else {
     if (!options.actor && !(store instanceof LiveOrgStore)) needActor(options.org ?? '');
-    plan = await planHere(options, store, sayApiCalls, reporter);
-    needActor(plan.org.name);
-    reporter.planned?.(plan);
-    if (planFailed(plan)) throw new CapctlError('the plan has errors, so it has no actions: nothing was applied', ExitCode.error);
-    await refuseIgnoredStore(plan.org.name);
+    const org = await selectOrg(store, options.org, options.orgState);
+    // Nothing to ask (--auto-approve) on a connected org: its lock is taken before the plan's read,
+    // and the preflight works from that read rather than reading the org a second time a moment
+    // later (no other run of capctl can change the state folder in between). An answer to the
+    // question may take minutes: then the lock comes after it, and the preflight reads the org again.
+    if (!options.confirm && connected(org)) lock = await takeLock(store, org, options.actor ?? 'the connected user', lockWait(org));
+    try {
+      plan = await planHere(options, store, org, sayApiCalls, reporter);
+      needActor(plan.org.name);
+      reporter.planned?.(plan);
+      if (planFailed(plan)) throw new CapctlError('the plan has errors, so it has no actions: nothing was applied', ExitCode.error);
+      await refuseIgnoredStore(plan.org.name);
+    } catch (error) {
+      await lock?.release();
+      throw error;
+    }
     // A plan without actions still goes through applyPlan, which records earlier interrupted applies in git.
     const refused = plan.actions.some((a) => a.allowed === false);
     if (options.confirm && !refused && plan.actions.length > 0) await options.confirm(plan);
@@ -133,15 +148,15 @@ export async function applyOrg(options: ApplyOrgOptions): Promise<ApplyReport> {
     actor: options.actor,
     ...(live ? { live } : {}),
     now: () => options.now(),
-    lockTimeoutMs: options.lockTimeoutMs ?? 0,
+    ...lockWait(org),
+    ...(lock ? { lock } : {}),
     ...(desired ? { desired } : {}),
-    command: options.command ?? `capctl apply${options.planFile ? ` ${options.planFile}` : ''}`,
+    command,
     audit: {
       ...(commit ? { recordPending: (ledger, upToSeq, current) => recordPendingApplies(org, folder, ledger, upToSeq, current) } : {}),
       describeChanges: (snapshot) => describeUncommittedChanges(folder, snapshot),
       observe: (snapshot, ledger) => observeChanges(snapshot, ledger, folder),
     },
-    onWait: (holder) => reporter.waiting?.(holder, org),
     onStart: (start) => {
       total = start.remaining.length;
       reporter.started?.(start, plan);
@@ -157,12 +172,12 @@ export async function applyOrg(options: ApplyOrgOptions): Promise<ApplyReport> {
 }
 
 /** The plan of the org now, as `capctl plan` makes it: the API calls of a live read said, then the desired state's warnings. */
-async function planHere(options: ApplyOrgOptions, store: ReturnType<typeof openStore>, sayApiCalls: () => void, reporter: ApplyReporter): Promise<Plan> {
+async function planHere(options: ApplyOrgOptions, store: ReturnType<typeof openStore>, org: string, sayApiCalls: () => void, reporter: ApplyReporter): Promise<Plan> {
   return planOrgNow({
     desired: options.desired,
     store,
     storeName: options.orgState,
-    org: await selectOrg(store, options.org, options.orgState),
+    org,
     ...(options.actor !== undefined ? { actor: options.actor } : {}),
     now: options.now(),
     reporter: { apiCalls: sayApiCalls, ...(reporter.warnings ? { warnings: (w) => reporter.warnings?.(w) } : {}) },

@@ -25,7 +25,7 @@ import {
 } from '../model/index.js';
 import { actionKinds } from '../plan/action-kinds.js';
 import { digestOfData } from '../store/store-digest.js';
-import type { CarryOutResult, LockInfo, OrgStore } from '../store/org-store.js';
+import type { CarryOutResult, LockInfo, OrgLock, OrgStore } from '../store/org-store.js';
 import { isObservedLine, nextLedgerLine, nextObservedLine, storeRevision, trailingLinesOfPlan } from '../store/ledger-chain.js';
 import { sessionsEndedByHand, withAppsOf } from './manual-steps-done.js';
 import type { ReviewedDesired } from './assert-reviewed.js';
@@ -80,6 +80,8 @@ export interface ApplyPlanOptions {
   audit?: ApplyAudit;
   /** A saved plan's reviewed desired state: the plan must be what it gives (assert-reviewed.ts). */
   desired?: ReviewedDesired;
+  /** The org's lock, when the caller took it before planning (released here, as one taken here is). */
+  lock?: OrgLock;
   /** Called once when the lock is held by another apply and this one starts waiting. */
   onWait?(holder: LockInfo): void;
   /** Called once the preflight passed, before the first action. */
@@ -95,7 +97,7 @@ type RunOptions = Omit<ApplyPlanOptions, 'actor' | 'live'> & { actor: string; li
 export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyReport> {
   const { store, plan } = options;
   const org = plan.org.name;
-  const lock = await takeLock(store, org, options.actor ?? 'the connected user', options);
+  const lock = options.lock ?? (await takeLock(store, org, options.actor ?? 'the connected user', options));
   try {
     const snapshot = await store.readSnapshot(org, { forApply: true });
     const ledger = await store.readLedger(org);

@@ -123,8 +123,12 @@ function loadReadModules(): Promise<ReadModules> {
 export class LiveOrgStore implements OrgStore {
   /** Every live read made, in order. */
   readonly reads: LiveReadStats[] = [];
-  /** Per org, the last live read and the client it used (carryOut works from them). */
-  private readonly live = new Map<string, { read: LiveRead; client: SfClient; stats: LiveReadStats; logins: number }>();
+  /**
+   * Per org, the last live read and the client it used (carryOut works from them). `underLock`: it
+   * was made while this store held the org's lock, which it still does (the apply's read to reuse);
+   * `callsBefore`: the client's calls made before `stats` began counting.
+   */
+  private readonly live = new Map<string, { read: LiveRead; client: SfClient; stats: LiveReadStats; logins: number; underLock: boolean; callsBefore: number }>();
   /** The orgs whose lock this store holds. */
   private readonly held = new Set<string>();
 
@@ -158,10 +162,37 @@ export class LiveOrgStore implements OrgStore {
   /** A connected org: read live (writing nothing); else its files. */
   async readSnapshot(org: string, options: SnapshotReadOptions = {}): Promise<OrgSnapshot> {
     if (this.connectionOf(org) === undefined) return this.files.readSnapshot(org, options);
+    const made = options.forApply ? await this.readMadeUnderLock(org) : undefined;
+    if (made) return made;
     const read = await this.readLive(org, options);
     // Under the lock, an action left in flight by a run that was killed is settled first.
     if (this.held.has(org) && (await this.hasStateFolder(org))) await this.recoverIntent(org, read);
     return read.snapshot;
+  }
+
+  /**
+   * The read before an apply, when the org was read under the lock this store still holds (apply
+   * without a question plans under its lock, apply-org.ts): that read, its action in flight
+   * settled then, is the org as the plan saw it, and nothing of capctl's can have changed it
+   * since; only the apply's facts (the connected user, the allowance) are read now, counted as
+   * the apply's own calls. Once: a later read for apply reads the org again.
+   */
+  private async readMadeUnderLock(org: string): Promise<OrgSnapshot | undefined> {
+    const live = this.live.get(org);
+    if (!live?.underLock || !this.held.has(org)) return undefined;
+    live.underLock = false;
+    const callsBefore = live.client.stats().calls;
+    const stats: LiveReadStats = { org, connection: live.client.connection, calls: 0, warnings: [], tokensMissing: 0 };
+    this.reads.push(stats);
+    this.live.set(org, { ...live, stats, logins: 0, callsBefore });
+    try {
+      live.read.snapshot.live = { ...live.read.snapshot.live!, ...(await readApplyFacts(live.client)) };
+    } finally {
+      const now = live.client.stats();
+      stats.calls = now.calls - callsBefore;
+      if (now.limitInfo) stats.limitInfo = now.limitInfo;
+    }
+    return live.read.snapshot;
   }
 
   /**
@@ -210,7 +241,7 @@ export class LiveOrgStore implements OrgStore {
       });
       read.snapshot.live = { instanceUrl: session.instanceUrl, ...(options.forApply ? await readApplyFacts(client) : {}) };
       Object.assign(stats, { calls: logins + read.calls, warnings: read.warnings, tokensMissing: read.tokensMissing, ...(read.limitInfo ? { limitInfo: read.limitInfo } : {}) });
-      this.live.set(org, { read, client, stats, logins });
+      this.live.set(org, { read, client, stats, logins, underLock: this.held.has(org), callsBefore: 0 });
       options.onOrg?.(read.snapshot.org, read.snapshot.apps.length);
       options.onProgress?.(read.snapshot.apps.length, read.snapshot.apps.length);
       return read;
@@ -381,7 +412,7 @@ export class LiveOrgStore implements OrgStore {
       }
       return { applied };
     } finally {
-      live.stats.calls = live.logins + live.client.stats().calls;
+      live.stats.calls = live.logins + live.client.stats().calls - live.callsBefore;
       const usage = live.client.stats().limitInfo;
       if (usage) live.stats.limitInfo = usage;
     }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { acquireLock, releaseLock } from '../../src/store/lock-file.js';
 import { runCapctl } from '../helpers/cli.js';
 import { fingerprint } from '../helpers/fingerprint.js';
 import { git, gitEnv, initRepo } from '../helpers/git.js';
@@ -215,10 +216,14 @@ describe('apply on a connected org', () => {
     const s = await setup([settingsDoc, slackBlocked]);
     const lines = (stderr: string): number[] => [...stderr.matchAll(/^capctl: (\d+) API calls? to env \(http:\/\/127\.0\.0\.1:\d+\); the org's API usage is \d+\/\d+ today$/gm)].map((m) => Number(m[1]));
     const sum = (ns: readonly number[]): number => ns.reduce((a, b) => a + b, 0);
-    // Without a plan file: the plan's read, then the apply's (its read under the lock, its block and read-back).
+    // The reads of the org in the requests from `from` on: each read asks for the Organization once.
+    const orgReads = (from: number): number => s.fake.requests.slice(from).filter((r) => r.soql !== undefined && /\bFROM Organization\b/.test(r.soql)).length;
+    // Without a plan file: the plan's read (made under the lock: nothing asked), then the apply's
+    // own calls (who is connected, the allowance, its block and read-back), the org not read again.
     let mark = s.fake.requests.length;
     const applied = await s.run(['apply', '--auto-approve', '--format', 'json']);
     expect(applied.code, applied.stderr).toBe(0);
+    expect(orgReads(mark)).toBe(1);
     const report = JSON.parse(applied.stdout) as { status: string; api: { connection: string; calls: number; apiUsage: { used: number; limit: number }; warnings: string[]; tokensMissing: number }[] };
     expect(report.status).toBe('applied');
     const said = lines(applied.stderr);
@@ -234,6 +239,22 @@ describe('apply on a connected org', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(sum(lines(again.stderr))).toBe(s.fake.requests.length - mark);
     expect(lines(again.stderr)).toHaveLength(1);
+    expect(orgReads(mark)).toBe(1);
+  });
+
+  it('apply without a question takes the lock before it reads the org: with the lock held by another run, it is refused before any call', async () => {
+    const s = await setup([settingsDoc, 'apiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-prod\nname: Slack\nblocked: true\nowner: it@acme.example\n']);
+    const held = await acquireLock(path.join(s.root, 'org-state/acme-prod'), 'acme-prod', { command: 'capctl apply (another run)', user: 'someone@acme.example', timeoutMs: 0 });
+    const before = await fingerprint(path.join(s.root, 'org-state'));
+    const mark = s.fake.requests.length;
+    const refused = await s.run(['apply', '--auto-approve']);
+    expect(refused.code, refused.stderr).not.toBe(0);
+    expect(refused.stderr).toContain('capctl apply (another run)');
+    expect(s.fake.requests.length).toBe(mark);
+    expect(await fingerprint(path.join(s.root, 'org-state'))).toEqual(before);
+    await releaseLock(path.join(s.root, 'org-state/acme-prod'), held.id);
+    const applied = await s.run(['apply', '--auto-approve']);
+    expect(applied.code, applied.stderr).toBe(0);
   });
 
   it('records changes made outside capctl on the live org as a refresh commit of their own before the apply', async () => {
