@@ -354,7 +354,7 @@ export class LiveOrgStore implements OrgStore {
       for (const batch of batched) {
         const first = index;
         index += batch.length;
-        const last = (await this.files.readLedger(org)).at(-1);
+        const last = await this.files.lastLedgerLine(org);
         const common = { plan: context.planDigest, actor: context.actor, at: context.at.toISOString() };
         // The intent names every action of the batch before its call, so that a kill mid-call is settled for each.
         await this.files.writeIntent(org, { format: 2, ...common, actions: batch, afterSeq: last?.seq ?? 0 } satisfies LiveIntent);

@@ -9,7 +9,7 @@
 //   carry-out-files.ts      carrying out actions as commits (the file store's executor)
 //   file-caches.ts          what the store remembers of each org, forgotten in one place
 //   lock-file.ts            one holder per org
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Action, ObservedApp, LedgerRecord, ObservedLine, ObservedOrg, OrgSnapshot } from '../model/index.js';
 import { Codes } from '../model/index.js';
@@ -19,7 +19,7 @@ import { listDir, removeIfPresent, replaceFileDurably, syncDir } from './durable
 import { FileStoreCaches } from './file-caches.js';
 import type { FileChange, StoreChange } from './file-change.js';
 import { digestOfEntries, readWithEntry } from './file-hashes.js';
-import { appFileName, appsDirName, fileStateFolder, liveIntentFileName, orgFileName, orgFolderLayout, usersFileName } from './file-layout.js';
+import { appFileName, appsDirName, fileStateFolder, ledgerFileName, liveIntentFileName, orgFileName, orgFolderLayout, usersFileName } from './file-layout.js';
 import { defaultOrgStateDir, OrgFolders } from './file-org-folder.js';
 import type { CommitStepHook } from './journal.js';
 import { formatJson } from './json-format.js';
@@ -54,6 +54,8 @@ export class FileOrgStore implements OrgStore {
   private readonly reader: SnapshotFileReader;
   private readonly committer: RunCommitter;
   private readonly executor: FileExecutor;
+  /** Per org, the ledger's last line and the stamp of the file it was read from or written to (lastLedgerLine). */
+  private readonly lastLines = new Map<string, { stamp: string; line: LedgerRecord | undefined }>();
 
   /**
    * @param root the org-state folder (default `org-state`), as the user named it: messages show
@@ -90,6 +92,32 @@ export class FileOrgStore implements OrgStore {
   /** The org's ledger lines, in order; [] when it has no ledger. Throws StoreError on a bad line. */
   readLedger(org: string): Promise<LedgerRecord[]> {
     return this.reader.readLedger(org);
+  }
+
+  /**
+   * The ledger's last line (undefined: none), as readLedger gives it. Known without reading the
+   * ledger again while the file is as this store last left it (the same file, size and change
+   * time): a live apply records a step per action, and reading the whole ledger before each one
+   * took seconds of a large apply.
+   */
+  async lastLedgerLine(org: string): Promise<LedgerRecord | undefined> {
+    const stamp = await this.ledgerStamp(org);
+    const known = this.lastLines.get(org);
+    if (known !== undefined && stamp !== undefined && known.stamp === stamp) return known.line;
+    const line = (await this.readLedger(org)).at(-1);
+    // The stamp taken before the read: a change during it only makes the next call read again.
+    if (stamp !== undefined) this.lastLines.set(org, { stamp, line });
+    return line;
+  }
+
+  /** What changes whenever the org's ledger file does (undefined: it has none, or it cannot be told). */
+  private async ledgerStamp(org: string): Promise<string | undefined> {
+    try {
+      const info = await stat(path.join(this.stateFolder(org).dir, ledgerFileName), { bigint: true });
+      return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -172,7 +200,7 @@ export class FileOrgStore implements OrgStore {
    * as ONE atomic change (commitAll). Returns the lines. Call while holding the org's lock.
    */
   async recordSteps(org: string, steps: readonly RecordedStep[]): Promise<LedgerRecord[]> {
-    let previous = (await this.readLedger(org)).at(-1);
+    let previous = await this.lastLedgerLine(org);
     const lines: LedgerRecord[] = [];
     const changes: StoreChange[] = steps.map((step) => {
       const files: FileChange[] = [];
@@ -197,6 +225,8 @@ export class FileOrgStore implements OrgStore {
       };
     });
     await this.commitAll(org, changes);
+    const stamp = await this.ledgerStamp(org);
+    if (stamp !== undefined) this.lastLines.set(org, { stamp, line: previous });
     return lines;
   }
 

@@ -163,6 +163,30 @@ describe('FileOrgStore.commit', () => {
     expect(names.filter((n) => n.startsWith('.'))).toEqual([]);
   });
 
+  it('knows the ledger\'s last line as it left it, and sees a line another store appended behind its back', async () => {
+    const { root } = await bundledCopy();
+    const store = new FileOrgStore(root);
+    const other = new FileOrgStore(root);
+    const lock = await store.lock('acme-prod', { timeoutMs: 0, command: 'test' });
+    const apps = (await store.readSnapshot('acme-prod')).apps;
+    const [dropbox, zoom] = ['Dropbox', 'Zoom'].map((name) => apps.find((a) => a.name === name)!);
+    expect(await store.lastLedgerLine('acme-prod')).toBeUndefined();
+    // recordSteps chains each step on the last line: the first onto none, the next onto the first.
+    const step = (app: ObservedApp) => ({ apps: [{ ...app, deniedAttempts: 7 }], line: (previous: LedgerLine | undefined, d: string) => ledgerLine((previous?.seq ?? 0) + 1, previous?.hash ?? 'genesis', d, app) });
+    const [first] = await store.recordSteps('acme-prod', [step(dropbox!)]);
+    expect(await store.lastLedgerLine('acme-prod')).toEqual(first);
+    // Another store (another process) appends a line: this one sees it, not the one it wrote.
+    const { digest } = await other.commit('acme-prod', { files: [], ledgerLine: (d) => ledgerLine(2, first!.hash, d, zoom!) });
+    const appended = (await other.readLedger('acme-prod')).at(-1)!;
+    expect(appended.result.storeDigest).toBe(digest);
+    expect(await store.lastLedgerLine('acme-prod')).toEqual(appended);
+    const [third] = await store.recordSteps('acme-prod', [step(zoom!)]);
+    expect(third!.seq).toBe(3);
+    expect(third!.prev).toBe(appended.hash);
+    await lock.release();
+    expect((await new FileOrgStore(root).readLedger('acme-prod')).map((l) => l.seq)).toEqual([1, 2, 3]);
+  });
+
   it('knows the current digest without reading unchanged files, and sees files changed behind its back', async () => {
     const { root, orgDir } = await bundledCopy();
     const store = new FileOrgStore(root);
