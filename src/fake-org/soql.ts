@@ -257,6 +257,15 @@ function lookUp(rows: readonly Row[], conditions: readonly Condition[]): Row[] {
 }
 
 /**
+ * The rows whose field (a path: `AppMenuItem.ApplicationId`) is the value, in table order, through
+ * the table's index (kept by removeRow), as a query's `=` finds them: for the fake's own writes and
+ * usage resources, which must not scan a million tokens per call.
+ */
+export function rowsWhere(rows: readonly Row[], field: string, value: Literal): Row[] {
+  return lookUp(rows, [{ field, op: '=', values: [value] }]);
+}
+
+/**
  * Where a row is in its table (-1: not in it): through the table's index, kept by removeRow, so a
  * revocation of thousands of tokens does not scan a million rows per call.
  */

@@ -15,7 +15,7 @@
 // LastModifiedDate).
 import { createHash } from 'node:crypto';
 import type { Component, FakeOrgData } from './seed.js';
-import { positionOf, removeRow, type Row } from './soql.js';
+import { positionOf, removeRow, rowsWhere, type Row } from './soql.js';
 
 /** The most components one metadata CRUD call takes. */
 export const metadataWriteBatch = 10;
@@ -80,10 +80,18 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
   // scan (and hash) a million rows per call.
   const byDeleteToken = rowFinder((row) => String(row.DeleteToken));
   const byUsageId = rowFinder(usageTokenId);
-  // And a user's tokens of an app (the usage resources' per-user read), rather than a scan of the table per user.
-  const byAppUser = groupedBy((t) => `${String((t.AppMenuItem as Row | null)?.ApplicationId)}/${String(t.UserId)}`);
-  // And an app's tokens (each page of its users), rather than a scan of the table per page.
-  const byApp = groupedBy((t) => String((t.AppMenuItem as Row | null)?.ApplicationId));
+  // A user's tokens of an app (the usage resources' per-user read) and an app's tokens (each page of
+  // its users) through the table's index, which removals keep, rather than a scan per call.
+  const appTokens = (appId: string): Row[] => rowsWhere(table('OauthToken'), 'AppMenuItem.ApplicationId', appId);
+  const userAppTokens = (appId: string, userId: string): Row[] => rowsWhere(table('OauthToken'), 'UserId', userId).filter((t) => (t.AppMenuItem as Row | null)?.ApplicationId === appId);
+  /** Removes these tokens from the table (in place, its index kept). */
+  const removeTokens = (rows: readonly Row[]): void => {
+    const tokens = table('OauthToken');
+    for (const row of rows) {
+      const at = positionOf(tokens, row);
+      if (at >= 0) removeRow(tokens, at);
+    }
+  };
 
   function checkComponent(call: string, type: string, fields: Component): ItemError | undefined {
     for (const field of requiredFields[type] ?? ['fullName']) {
@@ -124,7 +132,7 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
       // R1: a block ends the app's sessions. The app is the one with that consumer key, else by name.
       const app = [...byType('ConnectedApp').values()].find((c) => (c.oauthConfig as Component | undefined)?.consumerKey === component.consumerKey);
       const name = app ? String(app.label) : String(component.consumerName);
-      data.tables.OauthToken = table('OauthToken').filter((t) => t.AppName !== name);
+      removeTokens(rowsWhere(table('OauthToken'), 'AppName', name));
     }
   }
 
@@ -236,7 +244,7 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
       const one = /^\/apps\/oauth\/usage\/tokens\/([^/]+)$/.exec(route);
       const ecaTokens = (appId: string): Row[] => {
         const app = table('ExternalClientApplication').find((a) => a.Id === appId);
-        return app ? byApp(table('OauthToken'), appId) : [];
+        return app ? appTokens(appId) : [];
       };
       const notFound: RestAnswer = { status: 404, body: [{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }] };
       if (users && method === 'GET') {
@@ -252,7 +260,7 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
       if (tokens) {
         const [, appId, userId] = tokens;
         if (!table('ExternalClientApplication').some((a) => a.Id === appId)) return notFound;
-        const mine = byAppUser(table('OauthToken'), `${appId}/${userId}`);
+        const mine = userAppTokens(appId!, userId!);
         if (method === 'GET') {
           return {
             status: 200,
@@ -270,7 +278,7 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
           };
         }
         if (method === 'DELETE') {
-          data.tables.OauthToken = table('OauthToken').filter((t) => !mine.includes(t));
+          removeTokens(mine);
           return { status: 204, outcome: `revoked ${mine.map(tokenKey).join(', ')}` };
         }
       }
@@ -323,29 +331,3 @@ function rowFinder(keyOf: (row: Row) => string): (rows: Row[], key: string) => n
   };
 }
 
-/**
- * A table's rows with a key, in table order, from a grouping made again whenever the table is
- * replaced or changes length (as soql.ts's indexes are) or a row found no longer has the key: a
- * row edited in place to take a key it did not have is not seen until then (no code of the fake
- * does that to what this groups: an app's tokens by user).
- */
-function groupedBy(keyOf: (row: Row) => string): (rows: Row[], key: string) => Row[] {
-  let built: { rows: Row[]; length: number; groups: Map<string, Row[]> } | undefined;
-  const group = (rows: Row[]): Map<string, Row[]> => {
-    const groups = new Map<string, Row[]>();
-    for (const row of rows) {
-      const k = keyOf(row);
-      const found = groups.get(k);
-      if (found) found.push(row);
-      else groups.set(k, [row]);
-    }
-    built = { rows, length: rows.length, groups };
-    return groups;
-  };
-  return (rows, key) => {
-    const fresh = built?.rows === rows && built.length === rows.length;
-    let found = (fresh ? built!.groups : group(rows)).get(key) ?? [];
-    if (fresh && found.some((row) => keyOf(row) !== key)) found = group(rows).get(key) ?? [];
-    return [...found];
-  };
-}
