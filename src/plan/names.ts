@@ -13,28 +13,68 @@ export function sortedNames(names: Iterable<string>): string[] {
 /**
  * The candidate closest to `name` (case-insensitive edit distance, a swap of neighbours counting as
  * one edit), when it is close enough to be a typo; the same answer whatever the candidates' order.
+ * Candidates given as a map's keys (a plan's apps or users) are prepared once per map.
  */
-export function closestName(name: string, candidates: Iterable<string>): string | undefined {
-  const wanted = name.toLowerCase();
-  const limit = Math.max(1, Math.floor(wanted.length / 3));
-  let best: string | undefined;
-  let bestDistance = limit + 1;
-  for (const candidate of candidates) {
-    const lower = candidate.toLowerCase();
-    if (Math.abs(lower.length - wanted.length) > limit) continue;
-    const distance = editDistance(wanted, lower, bestDistance + 1);
-    if (distance < bestDistance || (distance === bestDistance && best !== undefined && candidate < best)) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return bestDistance <= limit ? best : undefined;
+export function closestName(name: string, candidates: Iterable<string> | ReadonlyMap<string, unknown>): string | undefined {
+  return namesOf(candidates).closest(name);
 }
 
 /** ` (did you mean "X"?)` or nothing. */
-export function didYouMean(name: string, candidates: Iterable<string>): string {
+export function didYouMean(name: string, candidates: Iterable<string> | ReadonlyMap<string, unknown>): string {
   const hint = closestName(name, candidates);
   return hint === undefined ? '' : ` (did you mean "${hint}"?)`;
+}
+
+/**
+ * Names prepared for closestName: each lowercased once and filed by length, so that a question
+ * looks only at the lengths within its limit. A plan that names 2,000 apps an org of 10,000 does
+ * not list asks 2,000 questions of the same names.
+ */
+class NameIndex {
+  private readonly byLength = new Map<number, { name: string; lower: string }[]>();
+
+  constructor(
+    names: Iterable<string>,
+    readonly size: number,
+  ) {
+    for (const name of names) {
+      const lower = name.toLowerCase();
+      const list = this.byLength.get(lower.length);
+      if (list) list.push({ name, lower });
+      else this.byLength.set(lower.length, [{ name, lower }]);
+    }
+  }
+
+  closest(name: string): string | undefined {
+    const wanted = name.toLowerCase();
+    const limit = Math.max(1, Math.floor(wanted.length / 3));
+    let best: string | undefined;
+    let bestDistance = limit + 1;
+    for (let length = Math.max(0, wanted.length - limit); length <= wanted.length + limit; length++) {
+      for (const { name: candidate, lower } of this.byLength.get(length) ?? []) {
+        const distance = editDistance(wanted, lower, bestDistance + 1);
+        if (distance < bestDistance || (distance === bestDistance && best !== undefined && candidate < best)) {
+          best = candidate;
+          bestDistance = distance;
+        }
+      }
+    }
+    return bestDistance <= limit ? best : undefined;
+  }
+}
+
+/** The prepared names of each map asked about (its keys), made again if the map's size changed. */
+const preparedKeys = new WeakMap<ReadonlyMap<string, unknown>, NameIndex>();
+
+function namesOf(candidates: Iterable<string> | ReadonlyMap<string, unknown>): NameIndex {
+  if (!(candidates instanceof Map)) {
+    const names = [...(candidates as Iterable<string>)];
+    return new NameIndex(names, names.length);
+  }
+  const map = candidates as ReadonlyMap<string, unknown>;
+  let index = preparedKeys.get(map);
+  if (index === undefined || index.size !== map.size) preparedKeys.set(map, (index = new NameIndex(map.keys(), map.size)));
+  return index;
 }
 
 /**

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 // The one "did you mean" of capctl: the loader (fields, enum values, kinds), the planner (apps, users,
 // profiles) and the CLI (an app on the command line) all ask src/plan/names.ts.
@@ -52,5 +53,41 @@ describe('closestName', () => {
   it('answers the same whatever the order of the candidates', () => {
     expect(closestName('Zom', ['Zoom', 'Zok'])).toBe('Zok');
     expect(closestName('Zom', ['Zok', 'Zoom'])).toBe('Zok');
+  });
+
+  // The rule it must keep, written out the plain way: every candidate within the limit's lengths
+  // measured, the smallest distance wins, a tie goes to the smaller name.
+  const byScan = (name: string, candidates: readonly string[]): string | undefined => {
+    const wanted = name.toLowerCase();
+    const limit = Math.max(1, Math.floor(wanted.length / 3));
+    let best: [number, string] | undefined;
+    for (const c of candidates) {
+      if (Math.abs(c.toLowerCase().length - wanted.length) > limit) continue;
+      const d = editDistance(wanted, c.toLowerCase());
+      if (d <= limit && (best === undefined || d < best[0] || (d === best[0] && c < best[1]))) best = [d, c];
+    }
+    return best?.[1];
+  };
+
+  it('gives the plain scan\'s answer, from a list or from a map\'s keys (prepared once per map)', () => {
+    const word = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'A', 'B', ' '), maxLength: 9 });
+    fc.assert(
+      fc.property(word, fc.array(word, { maxLength: 30 }), (name, candidates) => {
+        const expected = byScan(name, candidates);
+        expect(closestName(name, candidates)).toBe(expected);
+        const map = new Map(candidates.map((c) => [c, true]));
+        expect(closestName(name, map)).toBe(expected);
+        // Asked again of the same map: the same answer.
+        expect(closestName(name, map)).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('sees a name added to a map it was asked about before', () => {
+    const apps = new Map([['Slack', 1]]);
+    expect(closestName('Zom', apps)).toBeUndefined();
+    apps.set('Zoom', 2);
+    expect(closestName('Zom', apps)).toBe('Zoom');
   });
 });

@@ -11,7 +11,7 @@ export function matchDeclaredApp(decl: Declared<AppDoc>, ctx: PlanContext): { ap
   const app = ctx.appsByName.get(doc.name);
   if (!app) {
     const byId = doc.id ? ctx.observed.apps.find((a) => idMatches(doc.id!, a.id)) : undefined;
-    const hint = byId ? ` (${org} lists id ${byId.id} as "${byId.name}": use that name)` : didYouMean(doc.name, ctx.appsByName.keys());
+    const hint = byId ? ` (${org} lists id ${byId.id} as "${byId.name}": use that name)` : didYouMean(doc.name, ctx.appsByName);
     return {
       diagnostics: [
         diagnostic(

@@ -18,7 +18,7 @@ export function checkRevocation(decl: Declared<RevocationDoc>, ctx: PlanContext)
       diagnostic(
         'error',
         Codes.revocationUnknownApp,
-        `Revocation ${doc.id} names the app "${doc.app}", which ${org} does not list${didYouMean(doc.app, ctx.appsByName.keys())}: ` +
+        `Revocation ${doc.id} names the app "${doc.app}", which ${org} does not list${didYouMean(doc.app, ctx.appsByName)}: ` +
           `name the app as the org lists it.`,
         fieldAt(decl, 'app'),
       ),
@@ -31,7 +31,7 @@ export function checkRevocation(decl: Declared<RevocationDoc>, ctx: PlanContext)
         diagnostic(
           'error',
           Codes.revocationUnknownUser,
-          `Revocation ${doc.id} names the user "${user}", who is not a user of ${org}${didYouMean(user, ctx.usersByName.keys())}: ` +
+          `Revocation ${doc.id} names the user "${user}", who is not a user of ${org}${didYouMean(user, ctx.usersByName)}: ` +
             `use the username exactly as the org has it, or users: all.`,
           fieldAt(decl, `users.${i}`),
         ),
