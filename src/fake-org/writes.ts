@@ -76,6 +76,10 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
     return m;
   };
   const sfNow = (): string => now().toISOString().replace('Z', '+0000');
+  // A saved component's lastModifiedDate (what listMetadata answers) moves on every save, as the
+  // org's does: never the one of the save before it, even within one millisecond.
+  let lastSave = 0;
+  const saveStamp = (): string => new Date((lastSave = Math.max(now().getTime(), lastSave + 1))).toISOString();
   // OauthToken found by DeleteToken and by usage id: a revocation of thousands of tokens must not
   // scan (and hash) a million rows per call.
   const byDeleteToken = rowFinder((row) => String(row.DeleteToken));
@@ -156,7 +160,7 @@ export function fakeWrites(data: FakeOrgData, now: () => Date = () => new Date()
                 : checkComponent(call, type, fields);
         if (error) return { fullName, success: false, ...created, errors: [error] };
         // An update replaces the component: what was not sent is gone.
-        byType(type).set(fullName, { ...fields, __lastModified: now().toISOString() });
+        byType(type).set(fullName, { ...fields, __lastModified: saveStamp() });
         afterSave(type, fields);
         return { fullName, success: true, ...created, errors: [] };
       });

@@ -47,7 +47,7 @@ import { batchesOf, estimateApplyCalls, type CallEstimate } from './call-estimat
 import type { LimitInfo, SfClient } from './client.js';
 import type { LiveContext, ReadBack } from './live-executors.js';
 import type { SessionsCache } from './oauth-tokens.js';
-import type { AppMetadataCache, LiveRead, PreviousRead } from './read-live-snapshot.js';
+import type { AppMetadataCache, ComponentCache, LiveRead, PreviousRead } from './read-live-snapshot.js';
 
 /** The metadata cache of the last refresh, beside the state files (not part of the snapshot; no secret in it). */
 export const appMetadataCacheFileName = '.live-metadata.json';
@@ -209,8 +209,8 @@ export class LiveOrgStore implements OrgStore {
     const previous = (async (): Promise<PreviousRead | undefined> => {
       const snapshot = (await options.previous) ?? (await this.storedSnapshot(org));
       if (!snapshot) return undefined;
-      const [appMetadata, sessions] = await Promise.all([this.readCache(org), this.readSessionsCache(org)]);
-      return { snapshot, appMetadata, ...(sessions ? { sessions } : {}) };
+      const [{ appMetadata, components }, sessions] = await Promise.all([this.readCache(org), this.readSessionsCache(org)]);
+      return { snapshot, appMetadata, components, ...(sessions ? { sessions } : {}) };
     })();
     // Awaited by the read below; a failure before it (the login) must not leave it unhandled.
     previous.catch(() => undefined);
@@ -272,7 +272,8 @@ export class LiveOrgStore implements OrgStore {
     const read = await this.readLive(org, stored ? { previous: stored } : {});
     const dir = this.files.stateFolder(org).dir;
     const write = async (): Promise<void> => {
-      await replaceFileDurably(path.join(dir, appMetadataCacheFileName), formatJson(read.appMetadata));
+      const [, , { metadataCacheFile }] = await loadReadModules();
+      await replaceFileDurably(path.join(dir, appMetadataCacheFileName), formatJson(metadataCacheFile(read.appMetadata, read.components)));
       // No sessions cache (some tokens could not be read) is an empty one: the next read reads every token.
       await replaceFileDurably(path.join(dir, sessionsCacheFileName), formatJson(read.sessions ?? {}));
     };
@@ -295,13 +296,17 @@ export class LiveOrgStore implements OrgStore {
     }
   }
 
-  /** The metadata cache the last refresh left; an unreadable one is no cache (every app is read). */
-  async readCache(org: string): Promise<AppMetadataCache> {
+  /**
+   * The metadata cache the last refresh left: the connected apps' and the components'. An
+   * unreadable one is no cache (every app and component is read); one of before the components
+   * were kept gives none of them (parseMetadataCache).
+   */
+  async readCache(org: string): Promise<{ appMetadata: AppMetadataCache; components: ComponentCache }> {
+    const [, , { parseMetadataCache }] = await loadReadModules();
     try {
-      const value: unknown = JSON.parse(await readFile(path.join(this.files.root, org, appMetadataCacheFileName), 'utf8'));
-      return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as AppMetadataCache) : {};
+      return parseMetadataCache(JSON.parse(await readFile(path.join(this.files.root, org, appMetadataCacheFileName), 'utf8')));
     } catch {
-      return {};
+      return { appMetadata: {}, components: {} };
     }
   }
 

@@ -1,7 +1,8 @@
 // One read of a live org into the store's snapshot model, in the order salesforce-api.md §7
 // lays out: the org and its permission set fields; permission sets, users, assignments; apps and
 // their assignments; metadata (ConnectedApp only for apps whose LastModifiedDate moved since the
-// last read, 10 names per call); the settings; tokens past their cap. Independent reads run
+// last read; external client app policies, blocks and permission sets only for components whose
+// listMetadata lastModifiedDate moved; 10 names per call); the settings; tokens past their cap. Independent reads run
 // together; the client bounds how many are in flight. Every call goes through the SfClient.
 import { SalesforceError, type OrgSnapshot } from '../model/index.js';
 import { sortAppsByName } from '../store/app-order.js';
@@ -24,6 +25,55 @@ export interface AppMetadataCacheEntry {
 /** The cache of one org: by app id. Plain JSON, so it can be kept beside the store. */
 export type AppMetadataCache = Record<string, AppMetadataCacheEntry>;
 
+/** What the last read kept of one metadata component, to skip it while listMetadata shows it unmoved. */
+export interface ComponentCacheEntry {
+  /** Its FileProperties.lastModifiedDate when it was read (U.componentLastModified). */
+  lastModified: string;
+  /** What the snapshot and apply's executors use of it (`keptOf`): never a secret. */
+  record: SfRecord;
+}
+
+/** The components of the types U.reusedByLastModifiedDate names: by type, then fullName. Plain JSON. */
+export type ComponentCache = Record<string, Record<string, ComponentCacheEntry>>;
+
+/** The metadata cache file (`.live-metadata.json`) as written since the components were kept: format 2. */
+export interface MetadataCacheFile {
+  format: 2;
+  connectedApps: AppMetadataCache;
+  components: ComponentCache;
+}
+
+/** The file's content for a read's caches. */
+export function metadataCacheFile(appMetadata: AppMetadataCache, components: ComponentCache): MetadataCacheFile {
+  return { format: 2, connectedApps: appMetadata, components };
+}
+
+/**
+ * The caches a metadata cache file holds. A file of before format 2 (the connected apps' cache
+ * alone, by app id) gives no components: they are then all read. An entry of the wrong shape is
+ * dropped (read again), never used.
+ */
+export function parseMetadataCache(value: unknown): { appMetadata: AppMetadataCache; components: ComponentCache } {
+  if (!isObject(value)) return { appMetadata: {}, components: {} };
+  if (value.format !== 2) return { appMetadata: value as AppMetadataCache, components: {} };
+  const appMetadata = isObject(value.connectedApps) ? (value.connectedApps as AppMetadataCache) : {};
+  const components: ComponentCache = {};
+  const byType = isObject(value.components) ? value.components : {};
+  for (const [type, entries] of Object.entries(byType)) {
+    if (!isObject(entries)) continue;
+    const kept: Record<string, ComponentCacheEntry> = {};
+    for (const [fullName, entry] of Object.entries(entries)) {
+      if (isObject(entry) && typeof entry.lastModified === 'string' && isObject(entry.record) && entry.record.fullName === fullName) kept[fullName] = { lastModified: entry.lastModified, record: entry.record };
+    }
+    components[type] = kept;
+  }
+  return { appMetadata, components };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** How a read goes. */
 export interface ReadLiveOptions {
   /**
@@ -42,6 +92,8 @@ export interface ReadLiveOptions {
 export interface PreviousRead {
   snapshot: OrgSnapshot;
   appMetadata: AppMetadataCache;
+  /** The components kept by the last read (absent: an older cache, every component is read). */
+  components?: ComponentCache;
   sessions?: SessionsCache;
 }
 
@@ -53,6 +105,8 @@ export interface LiveRead {
   warnings: string[];
   /** The metadata cache for the next read. */
   appMetadata: AppMetadataCache;
+  /** The components cache for the next read (kept in the same file). */
+  components: ComponentCache;
   /** What the next read needs to take unmoved tokens from the store (absent when some could not be read; worked out when first asked for). */
   sessions?: SessionsCache;
   /** Tokens taken from the store, proved unmoved (oauth-tokens.ts finishTokensSinceLastRead), rather than read again. */
@@ -103,19 +157,21 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
     step('metadata');
     const profileNames = permissionSets.filter((s) => s.IsOwnedByProfile === true).map((s) => String((s.Profile as SfRecord | null)?.Name ?? ''));
     const setNames = permissionSets.filter((s) => s.IsOwnedByProfile !== true).map((s) => String(s.Name));
+    const cached = previous?.components ?? {};
     const [connectedAppRead, ecaPolicies, blocks, settings, setMetadata, profileMetadata] = await Promise.all([
       readConnectedAppMetadata(client, connectedApps, previous?.appMetadata ?? {}),
-      readAll(client, U.externalClientAppPolicyType),
-      readAll(client, 'BlacklistedConsumer'),
+      readComponents(client, U.externalClientAppPolicyType, cached),
+      readComponents(client, 'BlacklistedConsumer', cached),
       Promise.all(U.settingsReads.map(async (s) => (await client.metadataRead(s.type, [s.fullName]))[0])),
-      readInBatches(client, 'PermissionSet', setNames),
+      readComponents(client, 'PermissionSet', cached, setNames),
       Promise.all(profileNames.map(async (name) => (await client.toolingQuery(U.profileMetadataSoql(name)))[0])),
     ]);
     const canApprove = {
       profiles: new Set(profileMetadata.filter((p) => U.holdsCanApprove(p?.Metadata as SfRecord | undefined)).map((p) => String(p!.Name))),
-      permissionSets: new Set(setMetadata.filter((m) => U.holdsCanApprove(m)).map((m) => String(m.fullName))),
+      permissionSets: new Set(setMetadata.records.filter((m) => m.canApprove === true).map((m) => String(m.fullName))),
     };
-    return { connectedAppRead, ecaPolicies, blocks, settings, canApprove };
+    const components: ComponentCache = { [U.externalClientAppPolicyType]: ecaPolicies.cache, BlacklistedConsumer: blocks.cache, PermissionSet: setMetadata.cache };
+    return { connectedAppRead, ecaPolicies: ecaPolicies.records, blocks: blocks.records, settings, canApprove, components };
   });
 
   // The tokens: their count at once; the queries of those that moved since the last read as soon
@@ -155,7 +211,7 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
   ]);
   const organization = organizations[0];
   if (!organization) throw new SalesforceError(`${client.connection}: malformed response: the Organization query returned no row`, 'malformed', client.connection);
-  const { connectedAppRead, ecaPolicies, blocks, settings, canApprove } = metadata;
+  const { connectedAppRead, ecaPolicies, blocks, settings, canApprove, components } = metadata;
   const userIdByName = new Map(users.map((u) => [String(u.Username), String(u.Id)]));
 
   step('snapshot');
@@ -198,6 +254,7 @@ export async function readLiveSnapshot(client: SfClient, slug: string, options: 
     ...(stats.limitInfo ? { limitInfo: stats.limitInfo } : {}),
     warnings: [...connectedAppRead.warnings, ...tokenRead.warnings, ...mapped.warnings],
     appMetadata: connectedAppRead.cache,
+    components,
     tokensMissing: tokenRead.missing,
     tokensReused: tokenRead.reused,
     records,
@@ -256,9 +313,71 @@ async function readConnectedAppMetadata(
   return { byAppId, cache: next, warnings };
 }
 
-async function readAll(client: SfClient, type: string): Promise<SfRecord[]> {
+/**
+ * What the read keeps of a component of these types, for the records and the cache alike (so that
+ * a component taken from the cache gives the records a read gives): the fields the mapping
+ * (map-snapshot.ts) and apply's executors (live-executors.ts: the fullName, the block's target)
+ * use, copied as the org answered them; a permission set's `userPermissions` only as whether it
+ * holds CanApproveUninstalledApps (U.holdsCanApprove). None carries a secret.
+ */
+const keptFields: Record<string, readonly string[]> = {
+  [U.externalClientAppPolicyType]: ['fullName', 'externalClientApplication', 'permittedUsersPolicyType', 'ipRelaxationPolicyType', 'refreshTokenPolicyType', 'refreshTokenValidityPeriod', 'refreshTokenValidityUnit'],
+  BlacklistedConsumer: ['fullName', 'consumerKey', 'consumerName', 'blockedByApiWhitelisting'],
+};
+
+function keptOf(type: string, component: SfRecord): SfRecord {
+  if (type === 'PermissionSet') return { fullName: component.fullName, canApprove: U.holdsCanApprove(component) };
+  const kept: SfRecord = {};
+  for (const field of keptFields[type] ?? []) if (component[field] !== undefined) kept[field] = component[field];
+  return kept;
+}
+
+/**
+ * The components of one type (those of `names`, else every one listMetadata lists), as `keptOf`
+ * keeps them, in the order named or listed: one listMetadata, then readMetadata (10 per call) of
+ * every component that is new, has no usable lastModifiedDate, or whose lastModifiedDate differs
+ * from the cache's (U.reusedByLastModifiedDate: of a type not named there, every component). The
+ * cache for the next read holds the components read or reused; those gone from the list are not in it.
+ */
+async function readComponents(client: SfClient, type: string, cache: ComponentCache, names?: readonly string[]): Promise<{ records: SfRecord[]; cache: Record<string, ComponentCacheEntry> }> {
+  const next: Record<string, ComponentCacheEntry> = {};
+  if (names?.length === 0) return { records: [], cache: next };
   const listed = await client.metadataList(type);
-  return readInBatches(client, type, listed.map((f) => f.fullName));
+  const dates = new Map(listed.map((f) => [f.fullName, U.componentLastModified(f)]));
+  const wanted = names ?? listed.map((f) => f.fullName);
+  const wantedNames = new Set(wanted);
+  const previous = U.reusedByLastModifiedDate.has(type) ? (cache[type] ?? {}) : {};
+  const byName = new Map<string, SfRecord>();
+  const toRead: string[] = [];
+  for (const name of wanted) {
+    const date = dates.get(name);
+    const entry = Object.hasOwn(previous, name) ? previous[name] : undefined;
+    if (date !== undefined && entry !== undefined && entry.lastModified === date) {
+      byName.set(name, entry.record);
+      next[name] = entry;
+    } else {
+      toRead.push(name);
+    }
+  }
+  // A component the org answers under a name not asked for (or twice) is kept after the others, as a full read keeps it.
+  const unasked: SfRecord[] = [];
+  for (const component of await readInBatches(client, type, toRead)) {
+    const fullName = String(component.fullName);
+    const record = keptOf(type, component);
+    if (!wantedNames.has(fullName) || byName.has(fullName)) {
+      unasked.push(record);
+      continue;
+    }
+    byName.set(fullName, record);
+    const date = dates.get(fullName);
+    if (date !== undefined) next[fullName] = { lastModified: date, record };
+  }
+  const records: SfRecord[] = [];
+  for (const name of wanted) {
+    const record = byName.get(name);
+    if (record) records.push(record);
+  }
+  return { records: [...records, ...unasked], cache: next };
 }
 
 async function readInBatches(client: SfClient, type: string, names: readonly string[]): Promise<SfRecord[]> {

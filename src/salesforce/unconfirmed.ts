@@ -105,6 +105,33 @@ export function isUninstalledToken(token: SfRecord): boolean {
   return item === null || item === undefined || typeof item.ApplicationId !== 'string';
 }
 
+// --- Metadata reused between reads (salesforce-api.md §1 listMetadata, [S4] FileProperties) ------
+
+/**
+ * The metadata types a refresh reads again only for the components whose listMetadata
+ * `FileProperties.lastModifiedDate` moved since the last read (the others are taken from
+ * `.live-metadata.json`). U: that the date moves on every change of the component (a save
+ * through the Metadata API or an edit in Setup; a component deleted and made again is a new
+ * date), and moves by more than its resolution between a read and the next change (it is
+ * compared as text, so a change in the same second as the save before it, when the org gives
+ * whole seconds, would go unseen). Take a type out of this list to read it in full every time.
+ * ConnectedApp is not here: it goes by ConnectedApplication.LastModifiedDate.
+ */
+export const reusedByLastModifiedDate: ReadonlySet<string> = new Set([externalClientAppPolicyType, 'BlacklistedConsumer', 'PermissionSet']);
+
+/**
+ * A listMetadata entry's lastModifiedDate when it can tell the component unchanged: a dateTime
+ * after the epoch (U: an org answers 1970-01-01T00:00:00.000Z for components it keeps no date
+ * of, as it does for standard ones). Anything else (missing, malformed, the epoch) is undefined:
+ * the component is read.
+ */
+export function componentLastModified(file: { lastModifiedDate?: unknown }): string | undefined {
+  const date = file.lastModifiedDate;
+  if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/.test(date)) return undefined;
+  const ms = Date.parse(date);
+  return Number.isFinite(ms) && ms > 0 ? date : undefined;
+}
+
 // --- Sessions (salesforce-api.md §1, §7 unknown (5)) ---------------------------------------------
 
 /**

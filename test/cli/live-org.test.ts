@@ -245,11 +245,14 @@ describe('a connected org', () => {
     const ledger = readFileSync(path.join(s.root, 'org-state/acme-prod/ledger.jsonl'), 'utf8').trim().split('\n');
     const line = JSON.parse(ledger[1]!) as ObservedLine;
     expect(line).toMatchObject({ seq: 2, kind: 'observed', observed: { named: true } });
-    // The line names the part that changed, never a file; the commit holds its file and the ledger (the caches did not move).
+    // The line names the part that changed, never a file; the commit holds its file, the ledger and
+    // the metadata cache, which now holds the new block (the sessions cache did not move).
     const asana = line.observed.changes.find((c) => c.app?.name === 'Asana')!.app!.id;
     expect(line.result).toEqual({ storeDigest: expect.any(String), parts: [{ kind: 'app', appId: asana }] });
     const committed = git(s.root, ['show', '--name-only', '--format=', 'HEAD'], s.env).trim().split('\n').sort();
-    expect(committed).toEqual([`org-state/acme-prod/apps/${asana}.json`, 'org-state/acme-prod/ledger.jsonl']);
+    expect(committed).toEqual(['org-state/acme-prod/.live-metadata.json', `org-state/acme-prod/apps/${asana}.json`, 'org-state/acme-prod/ledger.jsonl']);
+    const cache = JSON.parse(readFileSync(path.join(s.root, 'org-state/acme-prod/.live-metadata.json'), 'utf8')) as { components: { BlacklistedConsumer: Record<string, { lastModified: string }> } };
+    expect(cache.components.BlacklistedConsumer.capctl_Asana!.lastModified).toBe('2026-02-01T00:00:00.000+0000');
     expectNoSecrets(s, [result]);
   });
 
