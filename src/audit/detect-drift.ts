@@ -7,6 +7,7 @@
 // recorded that line (git knows which files changed since, `git diff <commit>`); without such a
 // commit (--no-commit, or no git) the report says that the store moved and that it cannot name how.
 import { Trailers, type DriftChange, type DriftReport, type LedgerRecord, type OrgSnapshot, type StatePart } from '../model/index.js';
+import { isPlainObject } from '../store/json-format.js';
 import { isObservedLine } from '../store/ledger-chain.js';
 import type { StateFolder } from '../store/org-store.js';
 import { headCommit, openGitRepo, readCommits, repoPath, showFileAt, trailerValues, type CommitInfo, type GitRepo } from './git-repo.js';
@@ -162,10 +163,6 @@ function appRef(value: unknown): { name: string; id: string } | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const { name, id, type } = value as { name?: unknown; id?: unknown; type?: unknown };
   return typeof name === 'string' && typeof id === 'string' && typeof type === 'string' ? { name, id } : undefined;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function walk(before: unknown, after: unknown, path: string, emit: (field: string, before: unknown, after: unknown) => void): void {

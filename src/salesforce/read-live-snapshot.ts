@@ -6,6 +6,7 @@
 // together; the client bounds how many are in flight. Every call goes through the SfClient.
 import { SalesforceError, type OrgSnapshot } from '../model/index.js';
 import { sortAppsByName } from '../store/app-order.js';
+import { isPlainObject } from '../store/json-format.js';
 import { digestOfData } from '../store/store-digest.js';
 import { metadataReadBatch, type LimitInfo, type MetadataFile, type SfClient, type SfRecord } from './client.js';
 import { mapSnapshot, UnmappableRecord, type LiveRecords, type MappedSnapshot } from './map-snapshot.js';
@@ -54,24 +55,20 @@ export function metadataCacheFile(appMetadata: AppMetadataCache, components: Com
  * dropped (read again), never used.
  */
 export function parseMetadataCache(value: unknown): { appMetadata: AppMetadataCache; components: ComponentCache } {
-  if (!isObject(value)) return { appMetadata: {}, components: {} };
+  if (!isPlainObject(value)) return { appMetadata: {}, components: {} };
   if (value.format !== 2) return { appMetadata: value as AppMetadataCache, components: {} };
-  const appMetadata = isObject(value.connectedApps) ? (value.connectedApps as AppMetadataCache) : {};
+  const appMetadata = isPlainObject(value.connectedApps) ? (value.connectedApps as AppMetadataCache) : {};
   const components: ComponentCache = {};
-  const byType = isObject(value.components) ? value.components : {};
+  const byType = isPlainObject(value.components) ? value.components : {};
   for (const [type, entries] of Object.entries(byType)) {
-    if (!isObject(entries)) continue;
+    if (!isPlainObject(entries)) continue;
     const kept: Record<string, ComponentCacheEntry> = {};
     for (const [fullName, entry] of Object.entries(entries)) {
-      if (isObject(entry) && typeof entry.lastModified === 'string' && isObject(entry.record) && entry.record.fullName === fullName) kept[fullName] = { lastModified: entry.lastModified, record: entry.record };
+      if (isPlainObject(entry) && typeof entry.lastModified === 'string' && isPlainObject(entry.record) && entry.record.fullName === fullName) kept[fullName] = { lastModified: entry.lastModified, record: entry.record };
     }
     components[type] = kept;
   }
   return { appMetadata, components };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** How a read goes. */

@@ -7,6 +7,11 @@
 // copies an object only when its keys are not sorted already (files read from the store, or built
 // with sorted literals, are copied nowhere).
 
+/** Whether a parsed JSON value is an object (not null, not a list). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** The store's deterministic JSON text of a value: sorted keys, two-space indent, trailing newline. */
 export function formatJson(value: unknown): string {
   return `${JSON.stringify(withSortedKeys(value), null, 2)}\n`;

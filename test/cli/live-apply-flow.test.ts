@@ -22,6 +22,8 @@ type Setup = LiveSetup;
 const settingsDoc = 'apiVersion: capctl/v1\nkind: OrgSettings\norg: acme-prod\nunmanagedApps: ignore\n';
 /** Postman: an uninstalled app the bundled org knows only from its tokens. */
 const postmanInstalled = 'apiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-prod\nname: Postman\ninstalled: true\nowner: api-team@acme.example\n';
+/** Slack blocked: an installed app, one block away. */
+const slackBlocked = 'apiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-prod\nname: Slack\nblocked: true\nowner: it@acme.example\n';
 
 /** A git repository whose desired state declares `docs`, with the org's state folder refreshed from the fake. */
 async function setup(docs: string[], fakeOptions: { connectedUser?: string } = {}): Promise<Setup> {
@@ -95,7 +97,6 @@ describe('apply on a connected org', () => {
 
   it('carries out what comes before the manual step, stops there, and after it is done goes on with what comes after it', async () => {
     const settings = `${settingsDoc}oauthFlows:\n  blockUsernamePassword: true\n`;
-    const slackBlocked = 'apiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-prod\nname: Slack\nblocked: true\nowner: it@acme.example\n';
     const s = await setup([settings, postmanInstalled, slackBlocked]);
     const saved = await s.run(['plan', '--out', 'plan.json', '--format', 'json']);
     expect(saved.code, saved.stderr).toBe(0);
@@ -197,7 +198,7 @@ describe('apply on a connected org', () => {
 
   it("refuses (exit 3) an apply whose estimated calls exceed the org's remaining daily allowance (/limits), and lets one through at exactly the allowance", async () => {
     // Blocking Slack: one upsertMetadata of BlacklistedConsumer; read back, its readMetadata and the COUNT() of Slack's tokens.
-    const s = await setup([settingsDoc, 'apiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-prod\nname: Slack\nblocked: true\nowner: it@acme.example\n']);
+    const s = await setup([settingsDoc, slackBlocked]);
     expect((await s.run(['plan', '--out', 'plan.json'])).code).toBe(0);
     const before = await fingerprint(path.join(s.root, 'org-state'));
     s.fake.dailyRemaining = 1;
@@ -212,7 +213,6 @@ describe('apply on a connected org', () => {
   });
 
   it('says its API calls on stderr, one line per live read (planning now, then its own), and carries them in --format json as `api`', async () => {
-    const slackBlocked = 'apiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-prod\nname: Slack\nblocked: true\nowner: it@acme.example\n';
     const s = await setup([settingsDoc, slackBlocked]);
     const lines = (stderr: string): number[] => [...stderr.matchAll(/^capctl: (\d+) API calls? to env \(http:\/\/127\.0\.0\.1:\d+\); the org's API usage is \d+\/\d+ today$/gm)].map((m) => Number(m[1]));
     const sum = (ns: readonly number[]): number => ns.reduce((a, b) => a + b, 0);
@@ -243,7 +243,7 @@ describe('apply on a connected org', () => {
   });
 
   it('apply without a question takes the lock before it reads the org: with the lock held by another run, it is refused before any call', async () => {
-    const s = await setup([settingsDoc, 'apiVersion: capctl/v1\nkind: ConnectedApp\norg: acme-prod\nname: Slack\nblocked: true\nowner: it@acme.example\n']);
+    const s = await setup([settingsDoc, slackBlocked]);
     const held = await acquireLock(path.join(s.root, 'org-state/acme-prod'), 'acme-prod', { command: 'capctl apply (another run)', user: 'someone@acme.example', timeoutMs: 0 });
     const before = await fingerprint(path.join(s.root, 'org-state'));
     const mark = s.fake.requests.length;
